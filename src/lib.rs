@@ -1,0 +1,1 @@
+//! ferrokv: a Redis 7 compatible server on one mio reactor.
