@@ -1,0 +1,69 @@
+//! From a parsed request to a reply: look the command up, check it, run it, count it.
+//!
+//! The checks run in Redis's order (`processCommand`): unknown command or subcommand, then arity, then
+//! authentication, so the error a client sees for a bad request is the one Redis would send.
+
+use bytes::Bytes;
+use std::time::Instant;
+
+use super::{Ctx, Resolved, errors};
+use crate::resp::reply::Reply;
+use crate::server::State;
+
+/// Runs one request from client `me`, writing its reply into `reply`.
+pub fn process_command(state: &mut State, me: usize, argv: &[Bytes], reply: &mut Reply, now_ms: i64) {
+    let cmd = match resolve(state, argv) {
+        Ok(cmd) => cmd,
+        Err(err) => {
+            reply.error(&err.0);
+            return record_errors(state, reply, None);
+        }
+    };
+    if !state.clients[me].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
+        reply.error("NOAUTH Authentication required.");
+        return record_errors(state, reply, Some(cmd));
+    }
+    let started = Instant::now();
+    let db_index = state.clients[me].db;
+    let mut ctx = Ctx { state, me, argv, now_ms, db_index, cmd };
+    if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
+        reply.error(&err.0);
+    }
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    let stat = &mut state.stats.commands[cmd.id];
+    stat.calls += 1;
+    stat.usec += elapsed_us;
+    state.stats.total_commands += 1;
+    record_errors(state, reply, Some(cmd));
+}
+
+/// Finds the command (and subcommand) for `argv` and checks its arity.
+fn resolve(state: &State, argv: &[Bytes]) -> Result<Resolved, errors::CmdError> {
+    let table = &state.table;
+    let Some(top) = table.lookup(&argv[0]) else {
+        return Err(errors::unknown_command(argv));
+    };
+    let cmd = if argv.len() >= 2 && !top.spec.subcommands.is_empty() {
+        table.lookup_sub(top, &argv[1]).ok_or_else(|| errors::unknown_subcommand(&argv[0], &argv[1]))?
+    } else {
+        top
+    };
+    if !cmd.spec.arity_ok(argv.len()) {
+        return Err(errors::wrong_arity(&table.names[cmd.id]));
+    }
+    Ok(cmd)
+}
+
+/// Moves the error replies the command produced into INFO's error statistics.
+fn record_errors(state: &mut State, reply: &mut Reply, cmd: Option<Resolved>) {
+    if reply.errors.is_empty() {
+        return;
+    }
+    if let Some(cmd) = cmd {
+        state.stats.commands[cmd.id].failed_calls += 1;
+    }
+    for code in reply.errors.drain(..) {
+        state.stats.total_error_replies += 1;
+        *state.stats.errors_by_code.entry(code).or_insert(0) += 1;
+    }
+}

@@ -1,0 +1,87 @@
+//! Command errors and the exact texts Redis sends for them.
+//!
+//! Clients and Redis's own tests match on these strings, so every shared text lives here once. A handler
+//! returns `Err(CmdError)` and the dispatcher writes it; the connection stays open (only protocol errors close).
+
+use std::borrow::Cow;
+
+/// An error reply, text without the leading `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+pub type CmdResult = Result<(), CmdError>;
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> CmdError {
+        CmdError(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> CmdError {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const DB_INDEX_RANGE: &str = "ERR DB index is out of range";
+pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";
+
+/// `ERR wrong number of arguments for '<name>' command` (name as Redis prints it: lowercase, `a|b` for
+/// subcommands).
+pub fn wrong_arity(name: &str) -> CmdError {
+    format!("ERR wrong number of arguments for '{name}' command").into()
+}
+
+/// `ERR invalid expire time in '<cmd>' command`.
+pub fn invalid_expire(command: &str) -> CmdError {
+    format!("ERR invalid expire time in '{command}' command").into()
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `, truncated as Redis truncates: the
+/// name to 128 bytes and the argument list to about 128 bytes.
+pub fn unknown_command(argv: &[bytes::Bytes]) -> CmdError {
+    let mut args = String::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push('\'');
+        args.push_str(&String::from_utf8_lossy(&arg[..arg.len().min(room)]));
+        args.push_str("' ");
+    }
+    let name = String::from_utf8_lossy(&argv[0][..argv[0].len().min(128)]).into_owned();
+    format!("ERR unknown command '{name}', with args beginning with: {args}").into()
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub fn unknown_subcommand(command: &[u8], sub: &[u8]) -> CmdError {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    let command = String::from_utf8_lossy(command).to_ascii_uppercase();
+    format!("ERR unknown subcommand '{sub}'. Try {command} HELP.").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn unknown_command_text() {
+        let argv = [Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")];
+        assert_eq!(unknown_command(&argv).0, "ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+        let argv = [Bytes::from("foo")];
+        assert_eq!(unknown_command(&argv).0, "ERR unknown command 'foo', with args beginning with: ");
+    }
+}

@@ -1,0 +1,219 @@
+//! Commands: the table that describes them, and one module per family (Redis's `t_<type>.c`).
+//!
+//! The table is data, as Redis's `commands/*.json` are: name, arity (Redis's sign rule: negative means "at
+//! least", and the name counts), flags, key positions, ACL categories and docs. The dispatcher checks
+//! existence and arity from it before any handler runs, and COMMAND answers from it, so the two cannot
+//! disagree. Each family module exports `COMMANDS: &[CommandSpec]`; `Table::new` gathers them.
+//!
+//! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read `ctx.argv`, use the keyspace
+//! through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
+//! argument so a handler can hold a value borrowed from the keyspace while writing it out.
+
+pub mod args;
+pub mod ctx;
+pub mod dispatch;
+pub mod errors;
+
+pub mod conn;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+pub use ctx::Ctx;
+pub use errors::{CmdError, CmdResult};
+
+use crate::resp::reply::Reply;
+use hashbrown::HashMap;
+
+pub type Handler = fn(&mut Ctx<'_>, &mut Reply) -> CmdResult;
+
+/// Command flags, as COMMAND INFO names them.
+pub mod flag {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const ASKING: u32 = 1 << 11;
+    pub const FAST: u32 = 1 << 12;
+    pub const NO_AUTH: u32 = 1 << 13;
+    pub const MAY_REPLICATE: u32 = 1 << 14;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 16;
+    pub const NO_MULTI: u32 = 1 << 17;
+    pub const MOVABLE_KEYS: u32 = 1 << 18;
+    pub const ALLOW_BUSY: u32 = 1 << 19;
+
+    /// Names in Redis's order (COMMAND INFO lists set flags in this order).
+    pub const NAMES: [(u32, &str); 20] = [
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// One command (or subcommand) as data.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lowercase name; for a subcommand, the part after the container (`get` for CONFIG GET).
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// Key positions: first, last (negative counts from the end), step; 0,0,0 when there are no keys.
+    pub keys: (i32, i32, i32),
+    /// ACL categories without the `@` (`"read string fast"`).
+    pub acl: &'static str,
+    /// Docs for COMMAND DOCS: group, since, summary, complexity.
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub run: Handler,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// A command with the given shape and no docs yet; fill the rest with the builder methods.
+    pub const fn new(name: &'static str, arity: i32, flags: u32, run: Handler) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            keys: (0, 0, 0),
+            acl: "",
+            group: "generic",
+            since: "1.0.0",
+            summary: "",
+            complexity: "",
+            run,
+            subcommands: &[],
+        }
+    }
+
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
+        self.keys = (first, last, step);
+        self
+    }
+
+    pub const fn acl(mut self, categories: &'static str) -> CommandSpec {
+        self.acl = categories;
+        self
+    }
+
+    pub const fn docs(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        summary: &'static str,
+        complexity: &'static str,
+    ) -> CommandSpec {
+        self.group = group;
+        self.since = since;
+        self.summary = summary;
+        self.complexity = complexity;
+        self
+    }
+
+    pub const fn subcommands(mut self, subs: &'static [CommandSpec]) -> CommandSpec {
+        self.subcommands = subs;
+        self
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        if arity >= 0 { argc == arity } else { argc >= -arity }
+    }
+}
+
+/// A resolved command: its spec, its full name (`config|get`) and its index in the statistics arrays.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved {
+    pub spec: &'static CommandSpec,
+    pub id: usize,
+}
+
+/// Every command by lowercase name, plus subcommands by `container|sub`.
+#[derive(Debug)]
+pub struct Table {
+    by_name: HashMap<&'static [u8], Resolved>,
+    /// Full names by id (`get`, `config|get`), for statistics.
+    pub names: Vec<String>,
+    /// Top-level commands in table order, for COMMAND.
+    pub top: Vec<&'static CommandSpec>,
+}
+
+/// Longest command name we look up; longer names cannot exist, so they are unknown without a lookup.
+const NAME_LEN_MAX: usize = 32;
+
+impl Table {
+    pub fn new() -> Table {
+        let mut table = Table { by_name: HashMap::new(), names: Vec::new(), top: Vec::new() };
+        for family in [conn::COMMANDS, keys::COMMANDS, server::COMMANDS, string::COMMANDS] {
+            for spec in family {
+                table.add(spec);
+            }
+        }
+        table
+    }
+
+    fn add(&mut self, spec: &'static CommandSpec) {
+        debug_assert!(spec.name.len() <= NAME_LEN_MAX && spec.name == spec.name.to_ascii_lowercase());
+        let id = self.names.len();
+        self.names.push(spec.name.to_string());
+        let previous = self.by_name.insert(spec.name.as_bytes(), Resolved { spec, id });
+        assert!(previous.is_none(), "command {} registered twice", spec.name);
+        self.top.push(spec);
+        for sub in spec.subcommands {
+            self.names.push(format!("{}|{}", spec.name, sub.name));
+        }
+    }
+
+    /// Finds a top-level command by name, ignoring ASCII case, without allocating.
+    pub fn lookup(&self, name: &[u8]) -> Option<Resolved> {
+        if name.len() > NAME_LEN_MAX {
+            return None;
+        }
+        let mut lower = [0u8; NAME_LEN_MAX];
+        let lower = &mut lower[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower).copied()
+    }
+
+    /// Finds subcommand `sub` of a container, ignoring case.
+    pub fn lookup_sub(&self, container: Resolved, sub: &[u8]) -> Option<Resolved> {
+        let index = container.spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))?;
+        Some(Resolved { spec: &container.spec.subcommands[index], id: container.id + 1 + index })
+    }
+}
+
+impl Default for Table {
+    fn default() -> Table {
+        Table::new()
+    }
+}

@@ -1,0 +1,3 @@
+//! Server commands. Placeholder.
+use super::CommandSpec;
+pub const COMMANDS: &[CommandSpec] = &[];

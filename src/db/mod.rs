@@ -1,0 +1,420 @@
+//! The keyspace: numbered databases of keys → values, with TTLs and lazy expiry.
+//!
+//! # Layout
+//! A `Db` splits its keys over `SHARDS` hashbrown tables chosen by bits of the key's hash. A hashbrown table
+//! grows by rehashing everything at once; with 4096 shards a growth step moves 1/4096 of the keys, so even at 10M
+//! keys no insert stalls the loop for long (Redis gets the same from incremental rehashing). The shard vector
+//! is allocated on a database's first write, so unused databases cost nothing.
+//!
+//! Keys with a TTL are also listed in `expires`, a dense vector of (hash, deadline) that the active expiry
+//! cycle samples at random in O(1). The entry stores its slot index; removal swaps the last slot into the hole
+//! and fixes the moved entry's index, found by its hash and old index (no key copy is kept).
+//!
+//! # Invariants
+//! - Every `Entry` with `expire_slot != NO_EXPIRE` is pointed to by exactly that slot, and every slot points
+//!   back to one entry (checked by `check_invariants` in tests).
+//! - Lookups made for commands (`get`, `get_mut`, `remove`, ...) never return a key whose deadline is <= the
+//!   `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
+//!
+//! # SCAN
+//! A cursor is a shard index. SCAN returns whole shards, so a key present for the whole iteration is returned
+//! (a key never changes shard): Redis's guarantee without its reverse-binary cursor.
+
+pub mod expire;
+pub mod value;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::BuildHasher;
+
+use crate::util::rng::Rng;
+pub use value::{Value, ValueType};
+
+/// Shards per database; a power of two.
+pub const SHARDS: usize = 4096;
+const NO_EXPIRE: u32 = u32::MAX;
+
+/// One key and its value.
+#[derive(Debug)]
+pub struct Entry {
+    key: Box<[u8]>,
+    pub value: Value,
+    /// Index into `Db::expires`, or NO_EXPIRE.
+    expire_slot: u32,
+}
+
+impl Entry {
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ExpireSlot {
+    hash: u64,
+    at_ms: i64,
+}
+
+/// One numbered database.
+#[derive(Debug, Default)]
+pub struct Db {
+    shards: Vec<HashTable<Entry>>,
+    len: usize,
+    expires: Vec<ExpireSlot>,
+    hasher: DefaultHashBuilder,
+    /// Keys deleted because their TTL passed (INFO `expired_keys`).
+    pub expired_count: u64,
+}
+
+fn shard_of(hash: u64) -> usize {
+    // hashbrown uses the low bits for the bucket and the top 7 for its tag; take bits from the middle so a
+    // shard's keys still spread over its table.
+    (hash >> 32) as usize & (SHARDS - 1)
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Keys that have a TTL (INFO's `expires=`).
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
+        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms
+    }
+
+    /// Finds `key`, deleting it first if its TTL has passed at `now_ms`.
+    pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let hash = self.hash(key);
+        let shard = shard_of(hash);
+        let stale = match self.shards[shard].find(hash, |e| *e.key == *key) {
+            None => return None,
+            Some(e) => self.is_stale(e, now_ms),
+        };
+        if stale {
+            self.remove_hashed(hash, key);
+            self.expired_count += 1;
+            return None;
+        }
+        self.shards[shard].find_mut(hash, |e| *e.key == *key)
+    }
+
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Value> {
+        self.get_entry(key, now_ms).map(|e| &e.value)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Value> {
+        self.get_entry(key, now_ms).map(|e| &mut e.value)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.get_entry(key, now_ms).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any value. The TTL is dropped unless `keep_ttl`.
+    /// Returns true if the key existed (and was live) before.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) -> bool {
+        if let Some(entry) = self.get_entry(key, now_ms) {
+            entry.value = value;
+            if !keep_ttl {
+                self.persist(key, now_ms);
+            }
+            return true;
+        }
+        self.insert_new(key, value);
+        false
+    }
+
+    /// Inserts a key the caller knows is absent.
+    pub fn insert_new(&mut self, key: &[u8], value: Value) {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
+        }
+        let hash = self.hash(key);
+        let hasher = &self.hasher;
+        self.shards[shard_of(hash)].insert_unique(
+            hash,
+            Entry { key: key.into(), value, expire_slot: NO_EXPIRE },
+            |e| hasher.hash_one(&*e.key),
+        );
+        self.len += 1;
+    }
+
+    /// Deletes `key`; returns its value if it existed and was live.
+    pub fn remove(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
+        self.get_entry(key, now_ms)?;
+        let hash = self.hash(key);
+        self.remove_hashed(hash, key).map(|e| e.value)
+    }
+
+    fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
+        let shard = &mut self.shards[shard_of(hash)];
+        let (entry, _) = shard.find_entry(hash, |e| *e.key == *key).ok()?.remove();
+        self.len -= 1;
+        if entry.expire_slot != NO_EXPIRE {
+            self.drop_expire_slot(entry.expire_slot);
+        }
+        Some(entry)
+    }
+
+    /// Removes expires slot `slot`, moving the last slot into its place and repointing that slot's entry.
+    fn drop_expire_slot(&mut self, slot: u32) {
+        let last = (self.expires.len() - 1) as u32;
+        self.expires.swap_remove(slot as usize);
+        if slot != last {
+            let moved = self.expires[slot as usize];
+            let entry = self.shards[shard_of(moved.hash)]
+                .find_mut(moved.hash, |e| e.expire_slot == last)
+                .expect("every expires slot points to an entry");
+            entry.expire_slot = slot;
+        }
+    }
+
+    /// The key's deadline in Unix ms: `None` if the key is missing, `Some(None)` if it has no TTL.
+    pub fn expire_at(&mut self, key: &[u8], now_ms: i64) -> Option<Option<i64>> {
+        let slot = self.get_entry(key, now_ms)?.expire_slot;
+        Some((slot != NO_EXPIRE).then(|| self.expires[slot as usize].at_ms))
+    }
+
+    /// Sets the deadline of an existing key. Returns false if the key is missing.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64, now_ms: i64) -> bool {
+        let hash = self.hash(key);
+        let next_slot = self.expires.len() as u32;
+        let Some(entry) = self.get_entry(key, now_ms) else { return false };
+        if entry.expire_slot != NO_EXPIRE {
+            let slot = entry.expire_slot as usize;
+            self.expires[slot].at_ms = at_ms;
+        } else {
+            entry.expire_slot = next_slot;
+            self.expires.push(ExpireSlot { hash, at_ms });
+        }
+        true
+    }
+
+    /// Removes the key's TTL. Returns true if it had one.
+    pub fn persist(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let Some(entry) = self.get_entry(key, now_ms) else { return false };
+        let slot = std::mem::replace(&mut entry.expire_slot, NO_EXPIRE);
+        if slot == NO_EXPIRE {
+            return false;
+        }
+        self.drop_expire_slot(slot);
+        true
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        *self = Db { expired_count: self.expired_count, ..Db::default() };
+    }
+
+    /// Calls `f` for every live key of the shards from `cursor` on, a whole shard at a time, until at least
+    /// `count` keys were offered or the end was reached; returns the next cursor (0 at the end).
+    pub fn scan(&mut self, cursor: u64, count: usize, now_ms: i64, mut f: impl FnMut(&Entry)) -> u64 {
+        let mut shard = cursor as usize;
+        let mut offered = 0;
+        while shard < self.shards.len() && offered < count {
+            self.purge_stale_in_shard(shard, now_ms);
+            for entry in self.shards[shard].iter() {
+                f(entry);
+                offered += 1;
+            }
+            shard += 1;
+        }
+        if shard >= self.shards.len() { 0 } else { shard as u64 }
+    }
+
+    /// Calls `f` for every live key (KEYS).
+    pub fn for_each(&mut self, now_ms: i64, mut f: impl FnMut(&Entry)) {
+        let mut cursor = 0;
+        loop {
+            cursor = self.scan(cursor, usize::MAX, now_ms, &mut f);
+            if cursor == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Deletes the stale keys of one shard, so iteration shows only live keys.
+    fn purge_stale_in_shard(&mut self, shard: usize, now_ms: i64) {
+        let stale: Vec<(u64, Box<[u8]>)> = self.shards[shard]
+            .iter()
+            .filter(|e| self.is_stale(e, now_ms))
+            .map(|e| (self.hash(&e.key), e.key.clone()))
+            .collect();
+        for (hash, key) in stale {
+            self.remove_hashed(hash, &key);
+            self.expired_count += 1;
+        }
+    }
+
+    /// A random live key (RANDOMKEY), deleting stale keys it meets.
+    pub fn random_key(&mut self, rng: &mut Rng, now_ms: i64) -> Option<Box<[u8]>> {
+        while self.len > 0 {
+            let shard = &self.shards[rng.below(SHARDS)];
+            if shard.is_empty() {
+                continue;
+            }
+            let entry = shard.iter().nth(rng.below(shard.len())).expect("index below len");
+            let key = entry.key.clone();
+            if self.get_entry(&key, now_ms).is_some() {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// Samples up to `samples` keys that have a TTL and deletes the stale ones; returns (sampled, deleted).
+    /// This is one round of the active expiry cycle.
+    pub fn expire_round(&mut self, rng: &mut Rng, samples: usize, now_ms: i64) -> (usize, usize) {
+        let mut deleted = 0;
+        let sampled = samples.min(self.expires.len());
+        for _ in 0..sampled {
+            if self.expires.is_empty() {
+                break;
+            }
+            let slot = rng.below(self.expires.len());
+            let ExpireSlot { hash, at_ms } = self.expires[slot];
+            if at_ms > now_ms {
+                continue;
+            }
+            let shard = &mut self.shards[shard_of(hash)];
+            let found = shard.find_entry(hash, |e| e.expire_slot == slot as u32);
+            let (entry, _) = found.unwrap_or_else(|_| panic!("every expires slot points to an entry")).remove();
+            self.len -= 1;
+            self.drop_expire_slot(entry.expire_slot);
+            self.expired_count += 1;
+            deleted += 1;
+        }
+        (sampled, deleted)
+    }
+
+    /// Asserts the expires/entries cross-links; for tests.
+    pub fn check_invariants(&self) {
+        let mut with_ttl = 0;
+        let mut total = 0;
+        for shard in &self.shards {
+            for e in shard.iter() {
+                total += 1;
+                if e.expire_slot != NO_EXPIRE {
+                    with_ttl += 1;
+                    assert_eq!(self.expires[e.expire_slot as usize].hash, self.hash(&e.key));
+                }
+            }
+        }
+        assert_eq!(total, self.len);
+        assert_eq!(with_ttl, self.expires.len());
+    }
+}
+
+/// All databases.
+#[derive(Debug)]
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace { dbs: (0..databases).map(|_| Db::default()).collect() }
+    }
+
+    /// Total keys deleted by expiry, lazy or active.
+    pub fn expired_count(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_remove() {
+        let mut db = Db::default();
+        assert!(!db.set(b"a", Value::from_arg(b"1"), false, 0));
+        assert!(db.set(b"a", Value::from_arg(b"2"), false, 0));
+        assert_eq!(db.get(b"a", 0), Some(&Value::Int(2)));
+        assert_eq!(db.remove(b"a", 0), Some(Value::Int(2)));
+        assert_eq!(db.get(b"a", 0), None);
+        assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn lazy_expiry_and_slot_moves() {
+        let mut db = Db::default();
+        for i in 0..100u32 {
+            let key = i.to_string();
+            db.insert_new(key.as_bytes(), Value::Int(i.into()));
+            assert!(db.set_expire(key.as_bytes(), 1000 + i64::from(i), 0));
+        }
+        db.check_invariants();
+        assert!(db.persist(b"5", 0));
+        assert!(!db.persist(b"5", 0));
+        db.check_invariants();
+        // At t=1050 keys 0..=50 (except the persisted 5) are stale.
+        assert_eq!(db.get(b"10", 1050), None);
+        assert_eq!(db.expire_at(b"60", 1050), Some(Some(1060)));
+        assert_eq!(db.expire_at(b"5", 1050), Some(None));
+        db.check_invariants();
+        let mut live = 0;
+        db.for_each(1050, |_| live += 1);
+        assert_eq!(live, 50);
+        assert_eq!(db.expires_len(), 49);
+        db.check_invariants();
+    }
+
+    #[test]
+    fn expire_rounds_reclaim_everything_stale() {
+        let mut db = Db::default();
+        let mut rng = Rng::new(1);
+        for i in 0..1000u32 {
+            let key = i.to_string();
+            db.insert_new(key.as_bytes(), Value::Int(1));
+            db.set_expire(key.as_bytes(), if i % 2 == 0 { 10 } else { 1_000_000 }, 0);
+        }
+        for _ in 0..2000 {
+            db.expire_round(&mut rng, 20, 100);
+        }
+        db.check_invariants();
+        assert_eq!(db.len(), 500);
+        assert_eq!(db.expired_count, 500);
+    }
+
+    #[test]
+    fn scan_visits_every_key_once() {
+        let mut db = Db::default();
+        for i in 0..5000u32 {
+            db.insert_new(i.to_string().as_bytes(), Value::Int(1));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, 10, 0, |e| assert!(seen.insert(e.key().to_vec())));
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5000);
+    }
+
+    #[test]
+    fn random_key_finds_live_keys() {
+        let mut db = Db::default();
+        let mut rng = Rng::new(3);
+        assert_eq!(db.random_key(&mut rng, 0), None);
+        db.insert_new(b"x", Value::Int(1));
+        assert_eq!(db.random_key(&mut rng, 0).as_deref(), Some(&b"x"[..]));
+    }
+}

@@ -1,0 +1,116 @@
+//! The values stored under keys. Issue by issue this grows one variant per Redis type.
+//!
+//! Strings keep Redis's three encodings because `OBJECT ENCODING` reports them and clients (and Redis's tests)
+//! read that: `int` for strings that are canonical 64-bit integers, `embstr` for short strings created whole,
+//! `raw` for long strings and any string modified in place (APPEND, SETRANGE), which keeps spare capacity so
+//! repeated appends are amortised O(1) as with Redis's sds.
+
+/// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_LEN_MAX: usize = 44;
+/// Integers below this are Redis's shared objects, reported with a refcount of i32::MAX.
+pub const SHARED_INTEGERS: i64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string holding a canonical integer (`OBJECT ENCODING int`).
+    Int(i64),
+    /// A string created whole (`embstr` up to 44 bytes, else `raw`).
+    Str(Box<[u8]>),
+    /// A string changed in place, with room to grow (`raw`). Boxed so `Value` stays three words.
+    Raw(Box<Vec<u8>>),
+}
+
+/// What `TYPE` reports and what WRONGTYPE checks compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    String,
+}
+
+impl ValueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+        }
+    }
+}
+
+impl Value {
+    /// A string value from a command argument, encoded as Redis's `tryObjectEncoding` would (SET, MSET, GETSET).
+    pub fn from_arg(bytes: &[u8]) -> Value {
+        if bytes.len() <= 20
+            && let Some(n) = crate::util::num::parse_i64(bytes)
+        {
+            return Value::Int(n);
+        }
+        Value::Str(bytes.into())
+    }
+
+    /// A string value created whole without the integer check (Redis's `createStringObject`), as INCRBYFLOAT
+    /// and GETRANGE-style results are.
+    pub fn from_bytes(bytes: &[u8]) -> Value {
+        Value::Str(bytes.into())
+    }
+
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+        }
+    }
+
+    /// The `OBJECT ENCODING` name.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(s) if s.len() <= EMBSTR_LEN_MAX => "embstr",
+            Value::Str(_) | Value::Raw(_) => "raw",
+        }
+    }
+
+    /// Calls `f` with the string's bytes; integers are formatted on the stack, so no allocation happens.
+    /// Returns `None` for non-string values.
+    pub fn with_str<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        match self {
+            Value::Int(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
+            Value::Str(s) => Some(f(s)),
+            Value::Raw(v) => Some(f(v)),
+        }
+    }
+
+    /// The string's length in bytes (STRLEN), or `None` for non-string values.
+    pub fn str_len(&self) -> Option<usize> {
+        self.with_str(<[u8]>::len)
+    }
+
+    /// The string's bytes as a growable buffer for in-place edits, converting the value to `raw`.
+    /// Returns `None` for non-string values.
+    pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
+        if !matches!(self, Value::Raw(_)) {
+            let bytes = self.with_str(<[u8]>::to_vec)?;
+            *self = Value::Raw(Box::new(bytes));
+        }
+        match self {
+            Value::Raw(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Value::from_arg(b"123").encoding(), "int");
+        assert_eq!(Value::from_arg(b"-9223372036854775808").encoding(), "int");
+        assert_eq!(Value::from_arg(b"9223372036854775808").encoding(), "embstr");
+        assert_eq!(Value::from_arg(b"007").encoding(), "embstr");
+        assert_eq!(Value::from_arg(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Value::from_arg(&[b'a'; 45]).encoding(), "raw");
+        assert_eq!(Value::from_bytes(b"10").encoding(), "embstr");
+        let mut v = Value::from_arg(b"12");
+        v.make_raw().unwrap().extend_from_slice(b"3");
+        assert_eq!(v.encoding(), "raw");
+        assert_eq!(v.with_str(<[u8]>::to_vec), Some(b"123".to_vec()));
+    }
+}

@@ -1,0 +1,37 @@
+//! Every cap the server enforces, in one place, named with its unit last.
+//!
+//! Caps that users can change live in `config`; these are the fixed ones. Each says why it has its value.
+
+/// Longest inline request or multibulk/bulk header line without a newline (Redis's PROTO_INLINE_MAX_SIZE).
+pub const INLINE_LEN_MAX: usize = 64 * 1024;
+/// Most arguments a multibulk header may announce (Redis rejects counts above INT_MAX).
+pub const MULTIBULK_LEN_MAX: i64 = i32::MAX as i64;
+/// Arguments reserved up front for a multibulk request; more grow as they arrive, so a header alone
+/// cannot make us allocate much.
+pub const ARGV_PREALLOC_MAX: usize = 1024;
+/// Before AUTH, requests may carry this many arguments at most (Redis's unauthenticated limits).
+pub const UNAUTH_MULTIBULK_LEN_MAX: i64 = 10;
+/// Before AUTH, a bulk argument may be this long at most.
+pub const UNAUTH_BULK_LEN_MAX: i64 = 16 * 1024;
+
+/// Bytes read from one socket per readiness event before other clients get a turn.
+pub const READ_BUDGET_BYTES: usize = 256 * 1024;
+/// Smallest free space we ask for before a read; reads of small requests then need no reallocation.
+pub const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Largest single reservation made for a big bulk argument that is still arriving; it grows in steps of this
+/// size, so a client that announces a huge bulk and sends nothing costs little.
+pub const BULK_RESERVE_STEP_BYTES: usize = 4 * 1024 * 1024;
+/// A client whose pending replies exceed this stops having its requests executed until they drain, so a
+/// pipelining client that never reads cannot grow our memory without bound.
+pub const REPLY_PAUSE_BYTES: usize = 64 * 1024 * 1024;
+/// Output buffers above this size are shrunk after they drain, so one burst does not pin memory.
+pub const REPLY_SHRINK_BYTES: usize = 64 * 1024;
+
+/// Readiness events taken from the poll in one call.
+pub const EVENTS_PER_POLL_MAX: usize = 1024;
+/// Longest time one active-expiry slice may run; the loop never stalls longer than this on expiry.
+pub const EXPIRE_SLICE_US_MAX: u64 = 1000;
+/// Keys sampled per expiry round (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+pub const EXPIRE_KEYS_PER_ROUND: usize = 20;
+/// Percentage of stale keys in a sample above which another round runs at once (Redis's 10%).
+pub const EXPIRE_STALE_PERCENT_MAX: usize = 10;

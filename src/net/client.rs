@@ -1,0 +1,91 @@
+//! `Client`: one connection's buffers and session state (selected db, protocol, name, flags).
+//!
+//! Clients live in the server's `Slab`; the slab key is the poll token. A client is only removed from the slab
+//! in `before_sleep`, after the event batch that may still name its token is done.
+
+use bytes::{Bytes, BytesMut};
+use mio::net::TcpStream;
+use std::net::SocketAddr;
+
+use crate::resp::parse::RequestParser;
+use crate::resp::reply::Reply;
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Set while running the command whose reply is skipped.
+    Skipping,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    pub stream: TcpStream,
+    pub addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    /// Bytes received and not yet parsed.
+    pub query: BytesMut,
+    pub parser: RequestParser,
+    /// The request being parsed or run; its arguments share `query`'s memory.
+    pub argv: Vec<Bytes>,
+    /// Replies not yet written, and the protocol (RESP2/3).
+    pub reply: Reply,
+    /// Bytes at the front of `reply.buf` already written to the socket.
+    pub reply_sent: usize,
+    pub db: usize,
+    pub name: Option<Bytes>,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Full name of the last command run (CLIENT LIST `cmd=`).
+    pub last_command: &'static str,
+    /// Write the pending replies, then close (QUIT, protocol errors, CLIENT KILL of oneself).
+    pub close_after_reply: bool,
+    /// Close at the next `before_sleep` without writing more (I/O errors, CLIENT KILL).
+    pub close_asap: bool,
+    /// Whether WRITABLE interest is registered (only while a write is incomplete).
+    pub writable_registered: bool,
+    /// Whether the client is queued in `pending_writes`.
+    pub write_queued: bool,
+}
+
+impl Client {
+    pub fn new(id: u64, stream: TcpStream, addr: SocketAddr, now_ms: i64, authenticated: bool) -> Client {
+        let local_addr = stream.local_addr().unwrap_or(addr);
+        Client {
+            id,
+            stream,
+            addr,
+            local_addr,
+            query: BytesMut::new(),
+            parser: RequestParser::default(),
+            argv: Vec::new(),
+            reply: Reply::default(),
+            reply_sent: 0,
+            db: 0,
+            name: None,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_command: "NULL",
+            close_after_reply: false,
+            close_asap: false,
+            writable_registered: false,
+            write_queued: false,
+        }
+    }
+
+    /// Bytes of replies not yet written.
+    pub fn reply_pending(&self) -> usize {
+        self.reply.buf.len() - self.reply_sent
+    }
+}

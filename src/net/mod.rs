@@ -1,0 +1,4 @@
+//! Connections: the per-client state and the socket reads and writes. Nothing here knows a command or a value.
+
+pub mod client;
+pub mod io;

@@ -1,0 +1,139 @@
+//! The loop: `before_sleep` → poll (timeout = next timer) → readiness events → pending reads → timers.
+//!
+//! Timers are few and fixed, so they are fields rather than a heap: the cron (at `hz`: client timeouts,
+//! statistics samples, accept retries, active expiry) and extra expiry slices when the last slice ran out of
+//! time. Each pass is bounded (expiry slices by `EXPIRE_SLICE_US_MAX`), so no timer stalls the loop.
+
+use mio::Events;
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::{LISTENER, SIGNALS, Server, Shutdown};
+use crate::clock;
+use crate::db::expire::SliceEnd;
+use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
+
+impl Server {
+    /// Serves until a shutdown is requested, then logs Redis's shutdown lines and returns.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(EVENTS_PER_POLL_MAX);
+        loop {
+            self.before_sleep();
+            if self.state.shutdown.is_some() {
+                break;
+            }
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_ready(),
+                    SIGNALS => self.signals_ready(),
+                    token => {
+                        self.client_ready(token.0, event.is_readable() || event.is_read_closed(), event.is_writable())
+                    }
+                }
+            }
+            self.process_pending_reads();
+            self.run_timers();
+        }
+        self.finish_shutdown();
+        Ok(())
+    }
+
+    /// Zero when clients wait to be read again, else the time to the next timer.
+    fn poll_timeout(&self) -> Duration {
+        if !self.pending_reads.is_empty() {
+            return Duration::ZERO;
+        }
+        let next = match self.next_expire_slice {
+            Some(slice) => slice.min(self.next_cron),
+            None => self.next_cron,
+        };
+        next.saturating_duration_since(Instant::now())
+    }
+
+    fn signals_ready(&mut self) {
+        for signal in self.signals.pending() {
+            let name = if signal == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+            if self.state.shutdown.is_some() && signal == signal_hook::consts::SIGINT {
+                crate::log!(Warning, "You insist... exiting now.");
+                std::process::exit(1);
+            }
+            crate::log!(Warning, "Received {} scheduling shutdown...", name);
+            self.state.shutdown = Some(Shutdown::Requested);
+        }
+    }
+
+    fn run_timers(&mut self) {
+        let now = Instant::now();
+        if now >= self.next_cron {
+            self.cron();
+            let hz = u64::from(self.state.config.hz.clamp(1, 500));
+            self.next_cron = now + Duration::from_millis(1000 / hz);
+            if self.next_expire_slice.is_none() {
+                self.expire_slice();
+            }
+        }
+        if self.next_expire_slice.is_some_and(|at| now >= at) {
+            self.expire_slice();
+        }
+    }
+
+    /// Redis's serverCron, minus what later issues add: idle-client timeouts, statistics, accept retries.
+    fn cron(&mut self) {
+        let now_ms = clock::unix_ms();
+        let stats = &mut self.state.stats;
+        stats.ops_samples.sample(now_ms, stats.total_commands);
+        crate::util::alloc::peak_memory();
+        if self.accept_retry {
+            self.accept_retry = false;
+            self.accept_ready();
+        }
+        let timeout_ms = self.state.config.timeout_s.saturating_mul(1000) as i64;
+        if timeout_ms > 0 {
+            let idle: Vec<usize> = self
+                .state
+                .clients
+                .iter()
+                .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
+                .map(|(key, _)| key)
+                .collect();
+            for key in idle {
+                crate::log!(Verbose, "Closing idle client");
+                self.state.close_asap(key);
+            }
+        }
+    }
+
+    /// One bounded slice of active expiry; schedules the next one soon if it ran out of time, leaving the loop
+    /// three times the slice's length for clients (about 25% of the CPU, as Redis's slow cycle allows).
+    fn expire_slice(&mut self) {
+        self.next_expire_slice = None;
+        if !self.state.active_expire_enabled {
+            return;
+        }
+        let started = Instant::now();
+        let budget = Duration::from_micros(EXPIRE_SLICE_US_MAX);
+        let state = &mut self.state;
+        let end = self
+            .expire_cycle
+            .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
+        if end == SliceEnd::OutOfTime {
+            self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
+        }
+    }
+
+    /// Logs Redis's shutdown lines; persistence will save here once it exists.
+    fn finish_shutdown(&mut self) {
+        crate::log!(Warning, "User requested shutdown...");
+        for key in self.state.clients.iter().map(|(k, _)| k).collect::<Vec<_>>() {
+            self.write_client(key);
+        }
+        crate::log!(Warning, "Redis is now ready to exit, bye bye...");
+    }
+}

@@ -1,0 +1,386 @@
+//! The server: one thread owns the poll, the listener, every client and the whole keyspace.
+//!
+//! `Server` holds what only the event loop touches (the `mio::Poll`, the listener, signal handles, the queues of
+//! clients waiting for a write or a close). `State` holds what commands may touch (keyspace, clients, config,
+//! statistics); a handler gets `&mut State` through `Ctx`, never the poll.
+//!
+//! # Invariants
+//! - A client leaves `State::clients` only in `before_sleep` (see `event_loop`), so a slab key named by an
+//!   event of the current batch still belongs to the client the event was for.
+//! - A client is in `pending_writes` at most once (`Client::write_queued`).
+
+pub mod event_loop;
+pub mod stats;
+
+use mio::net::TcpListener;
+use mio::{Interest, Poll, Token};
+use slab::Slab;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::clock;
+use crate::cmd::Table;
+use crate::config::Config;
+use crate::db::Keyspace;
+use crate::db::expire::ExpireCycle;
+use crate::net::client::{Client, ReplyMode};
+use crate::net::io::{self as netio, WriteOutcome};
+use crate::resp::parse::ParseLimits;
+use crate::util::rng::Rng;
+pub use stats::Stats;
+
+/// Tokens above every slab key: the listener and the signal pipe.
+pub const LISTENER: Token = Token(usize::MAX - 1);
+pub const SIGNALS: Token = Token(usize::MAX - 2);
+
+/// How SHUTDOWN (or a signal) asked the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGTERM / SIGINT or SHUTDOWN: save if configured (when persistence exists), then exit 0.
+    Requested,
+}
+
+/// Everything commands may read or change.
+#[derive(Debug)]
+pub struct State {
+    pub keyspace: Keyspace,
+    pub clients: Slab<Client>,
+    pub config: Config,
+    pub stats: Stats,
+    pub table: Table,
+    pub rng: Rng,
+    /// Changes since start (Redis's `dirty`; will drive `save` points).
+    pub dirty: u64,
+    pub next_client_id: u64,
+    pub shutdown: Option<Shutdown>,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: bool,
+    /// 40 hex chars, new each start (INFO run_id).
+    pub run_id: String,
+    pub started_at: Instant,
+    pub started_unix_ms: i64,
+    /// The TCP port actually bound (differs from config when it asked for 0).
+    pub port: u16,
+    /// Clients marked `close_asap`, freed in `before_sleep`.
+    pub closing: Vec<usize>,
+}
+
+impl State {
+    /// Marks client `key` to be closed at the next `before_sleep`, without writing more.
+    pub fn close_asap(&mut self, key: usize) {
+        if let Some(client) = self.clients.get_mut(key)
+            && !client.close_asap
+        {
+            client.close_asap = true;
+            self.closing.push(key);
+        }
+    }
+}
+
+/// The event loop's own state around `State`.
+pub struct Server {
+    pub(crate) poll: Poll,
+    listener: Option<TcpListener>,
+    signals: signal_hook_mio::v1_0::Signals,
+    pub state: State,
+    /// Clients with replies to write before the next poll.
+    pending_writes: Vec<usize>,
+    /// Clients whose read stopped at the budget with more data possibly waiting.
+    pending_reads: Vec<usize>,
+    /// Set when accept failed (EMFILE): retry from the cron, since edge-triggered readiness will not repeat.
+    accept_retry: bool,
+    expire_cycle: ExpireCycle,
+    next_cron: Instant,
+    next_expire_slice: Option<Instant>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("port", &self.state.port).field("clients", &self.state.clients.len()).finish()
+    }
+}
+
+impl Server {
+    /// Binds the listener and sets up signal handling; logs nothing yet.
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut listener = None;
+        let mut port = config.port;
+        if config.port != 0 {
+            let addr: SocketAddr =
+                format!("{}:{}", config.bind.first().map_or("127.0.0.1", |s| s.as_str()), config.port)
+                    .parse()
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address: {e}")))?;
+            let mut l = TcpListener::bind(addr)?;
+            port = l.local_addr()?.port();
+            poll.registry().register(&mut l, LISTENER, Interest::READABLE)?;
+            listener = Some(l);
+        }
+        let mut signals =
+            signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+        let table = Table::new();
+        let mut rng = Rng::from_entropy();
+        let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
+        let stats = Stats { commands: vec![Default::default(); table.names.len()], ..Stats::default() };
+        let now = Instant::now();
+        Ok(Server {
+            poll,
+            listener,
+            signals,
+            state: State {
+                keyspace: Keyspace::new(config.databases),
+                clients: Slab::new(),
+                config,
+                stats,
+                table,
+                rng,
+                dirty: 0,
+                next_client_id: 1,
+                shutdown: None,
+                active_expire_enabled: true,
+                run_id,
+                started_at: now,
+                started_unix_ms: clock::unix_ms(),
+                port,
+                closing: Vec::new(),
+            },
+            pending_writes: Vec::new(),
+            pending_reads: Vec::new(),
+            accept_retry: false,
+            expire_cycle: ExpireCycle::default(),
+            next_cron: now,
+            next_expire_slice: None,
+        })
+    }
+
+    /// The port the listener is bound to.
+    pub fn port(&self) -> u16 {
+        self.state.port
+    }
+
+    /// Accepts every waiting connection. Errors such as EMFILE are logged and retried later, never fatal.
+    fn accept_ready(&mut self) {
+        let Some(listener) = self.listener.as_ref() else { return };
+        loop {
+            let (mut stream, addr) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    crate::log!(Warning, "Accepting client connection: {}", e);
+                    self.accept_retry = true;
+                    return;
+                }
+            };
+            self.state.stats.total_connections_received += 1;
+            if self.state.clients.len() >= self.state.config.maxclients {
+                // Like Redis: best-effort error straight on the socket, then drop it.
+                let _ = std::io::Write::write(&mut stream, b"-ERR max number of clients reached\r\n");
+                self.state.stats.rejected_connections += 1;
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let entry = self.state.clients.vacant_entry();
+            let key = entry.key();
+            if let Err(e) = self.poll.registry().register(&mut stream, Token(key), Interest::READABLE) {
+                crate::log!(Warning, "Registering client: {}", e);
+                continue;
+            }
+            let id = self.state.next_client_id;
+            self.state.next_client_id += 1;
+            let authenticated = self.state.config.requirepass.is_none();
+            entry.insert(Client::new(id, stream, addr, clock::unix_ms(), authenticated));
+        }
+    }
+
+    /// Handles readiness on client `key`.
+    fn client_ready(&mut self, key: usize, readable: bool, writable: bool) {
+        match self.state.clients.get(key) {
+            Some(c) if !c.close_asap => {}
+            _ => return,
+        }
+        if writable {
+            self.write_client(key);
+        }
+        if readable {
+            self.read_client(key);
+        }
+    }
+
+    /// Reads what the socket has (up to the budget), then runs every complete request.
+    fn read_client(&mut self, key: usize) {
+        let client = &mut self.state.clients[key];
+        let wanted = client.parser.bytes_wanted();
+        let outcome = netio::read_into(
+            &mut client.stream,
+            &mut client.query,
+            crate::limits::READ_BUDGET_BYTES,
+            crate::limits::READ_CHUNK_BYTES,
+            wanted,
+            crate::limits::BULK_RESERVE_STEP_BYTES,
+        );
+        self.state.stats.net_input_bytes += outcome.bytes as u64;
+        if outcome.bytes > 0 {
+            client.last_interaction_ms = clock::unix_ms();
+        }
+        if outcome.more {
+            self.pending_reads.push(key);
+        }
+        self.process_input(key);
+        let client = &mut self.state.clients[key];
+        let limit = self.state.config.client_query_buffer_limit as usize;
+        if client.query.len() > limit && !client.close_asap {
+            crate::log!(Warning, "Closing client that reached max query buffer length (qbuf={})", client.query.len());
+            self.state.close_asap(key);
+        }
+        if outcome.closed {
+            self.state.close_asap(key);
+        }
+    }
+
+    /// Parses and runs every complete request in the client's query buffer.
+    fn process_input(&mut self, key: usize) {
+        let now_ms = clock::unix_ms();
+        loop {
+            let client = &mut self.state.clients[key];
+            if client.close_after_reply || client.close_asap {
+                break;
+            }
+            if client.reply_pending() > crate::limits::REPLY_PAUSE_BYTES {
+                // Resumed by write_client once the replies drain.
+                break;
+            }
+            let limits = ParseLimits {
+                proto_max_bulk_len: self.state.config.proto_max_bulk_len,
+                authenticated: client.authenticated,
+            };
+            match client.parser.parse(&mut client.query, &mut client.argv, &limits) {
+                Ok(true) => self.execute(key, now_ms),
+                Ok(false) => break,
+                Err(err) => {
+                    client.reply.error(&err.reply_text());
+                    client.reply.errors.clear();
+                    client.close_after_reply = true;
+                    crate::log!(Verbose, "Protocol error ({}) from client: id={}", err.reply_text(), client.id);
+                    break;
+                }
+            }
+        }
+        self.queue_write(key);
+    }
+
+    /// Runs the request in the client's argv.
+    fn execute(&mut self, key: usize, now_ms: i64) {
+        let client = &mut self.state.clients[key];
+        let argv = std::mem::take(&mut client.argv);
+        let mut reply = std::mem::take(&mut client.reply);
+        let reply_mark = reply.buf.len();
+        let skipping = match client.reply_mode {
+            ReplyMode::SkipNext => {
+                client.reply_mode = ReplyMode::Skipping;
+                true
+            }
+            ReplyMode::Off => true,
+            _ => false,
+        };
+        crate::cmd::dispatch::process_command(&mut self.state, key, &argv, &mut reply, now_ms);
+        let client = &mut self.state.clients[key];
+        if skipping || client.reply_mode == ReplyMode::Off {
+            // CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped. (CLIENT REPLY ON itself replies.)
+            if client.reply_mode != ReplyMode::On {
+                reply.buf.truncate(reply_mark);
+            }
+            if client.reply_mode == ReplyMode::Skipping {
+                client.reply_mode = ReplyMode::On;
+            }
+        }
+        client.reply = reply;
+        let mut argv = argv;
+        argv.clear();
+        client.argv = argv;
+    }
+
+    /// Queues the client for a write in `before_sleep` if it has pending replies.
+    fn queue_write(&mut self, key: usize) {
+        let client = &mut self.state.clients[key];
+        if !client.write_queued && (client.reply_pending() > 0 || client.close_after_reply) {
+            client.write_queued = true;
+            self.pending_writes.push(key);
+        }
+    }
+
+    /// Writes pending replies; registers WRITABLE only when the socket is full, and drops it once drained.
+    fn write_client(&mut self, key: usize) {
+        let client = &mut self.state.clients[key];
+        if client.close_asap {
+            return;
+        }
+        let before = client.reply_sent;
+        let outcome = netio::write_from(&mut client.stream, &client.reply.buf, &mut client.reply_sent);
+        self.state.stats.net_output_bytes += (client.reply_sent - before) as u64;
+        match outcome {
+            WriteOutcome::Failed => self.state.close_asap(key),
+            WriteOutcome::Blocked => {
+                if !client.writable_registered {
+                    client.writable_registered = true;
+                    let _ = self.poll.registry().reregister(
+                        &mut client.stream,
+                        Token(key),
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                }
+            }
+            WriteOutcome::Done => {
+                client.reply.buf.clear();
+                client.reply_sent = 0;
+                if client.reply.buf.capacity() > crate::limits::REPLY_SHRINK_BYTES {
+                    client.reply.buf.shrink_to(crate::limits::REPLY_SHRINK_BYTES);
+                }
+                if client.writable_registered {
+                    client.writable_registered = false;
+                    let _ = self.poll.registry().reregister(&mut client.stream, Token(key), Interest::READABLE);
+                }
+                if client.close_after_reply {
+                    self.state.close_asap(key);
+                } else if !client.query.is_empty() {
+                    // Input may have been paused behind a large reply backlog.
+                    self.pending_reads.push(key);
+                }
+            }
+        }
+    }
+
+    /// Runs requests of clients whose last read stopped at the budget.
+    fn process_pending_reads(&mut self) {
+        let keys = std::mem::take(&mut self.pending_reads);
+        for key in keys {
+            if self.state.clients.get(key).is_some_and(|c| !c.close_asap) {
+                self.read_client(key);
+            }
+        }
+    }
+
+    /// Runs between event batches, in a fixed order: flush replies (Redis's handleClientsWithPendingWrites),
+    /// then free clients marked for closing; freeing last means no event of this batch can name a freed slot.
+    fn before_sleep(&mut self) {
+        let keys = std::mem::take(&mut self.pending_writes);
+        for &key in &keys {
+            if let Some(client) = self.state.clients.get_mut(key) {
+                client.write_queued = false;
+                self.write_client(key);
+            }
+        }
+        self.pending_writes = keys;
+        self.pending_writes.clear();
+        self.free_closed_clients();
+    }
+
+    fn free_closed_clients(&mut self) {
+        for key in std::mem::take(&mut self.state.closing) {
+            let mut client = self.state.clients.remove(key);
+            let _ = self.poll.registry().deregister(&mut client.stream);
+        }
+    }
+}
