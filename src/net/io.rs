@@ -1,4 +1,4 @@
-//! Socket reads and writes for edge-triggered readiness: each drains until `WouldBlock` (or a budget), because
+//! Socket reads and writes for edge-triggered readiness: each drains the socket (or stops at a budget), because
 //! mio reports readiness once per change, not once per byte left.
 
 use bytes::BytesMut;
@@ -49,6 +49,12 @@ pub fn read_into(
             Ok(n) => {
                 buf.truncate(start + n);
                 outcome.bytes += n;
+                if n < room {
+                    // A short read emptied the socket's receive queue. Linux's edge-triggered epoll reports every
+                    // later arrival as a new event, so the extra read that would only return WouldBlock is
+                    // skipped: it is one syscall per request at pipeline depth 1.
+                    return outcome;
+                }
             }
             Err(e) => {
                 buf.truncate(start);
