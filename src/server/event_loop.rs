@@ -8,7 +8,7 @@ use mio::Events;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{LISTENER, SIGNALS, Server, Shutdown};
+use super::{SIGNALS, Server, Shutdown, listener_index};
 use crate::clock;
 use crate::db::expire::SliceEnd;
 use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
@@ -30,12 +30,13 @@ impl Server {
                 return Err(e);
             }
             for event in events.iter() {
-                match event.token() {
-                    LISTENER => self.accept_ready(),
-                    SIGNALS => self.signals_ready(),
-                    token => {
-                        self.client_ready(token.0, event.is_readable() || event.is_read_closed(), event.is_writable())
-                    }
+                let token = event.token();
+                if token == SIGNALS {
+                    self.signals_ready();
+                } else if let Some(index) = listener_index(token) {
+                    self.accept_ready(index);
+                } else {
+                    self.client_ready(token.0, event.is_readable() || event.is_read_closed(), event.is_writable());
                 }
             }
             self.process_pending_reads();
@@ -92,7 +93,9 @@ impl Server {
         crate::util::alloc::peak_memory();
         if self.accept_retry {
             self.accept_retry = false;
-            self.accept_ready();
+            for index in 0..self.listeners.len() {
+                self.accept_ready(index);
+            }
         }
         let timeout_ms = self.state.config.timeout_s.saturating_mul(1000) as i64;
         if timeout_ms > 0 {

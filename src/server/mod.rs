@@ -30,9 +30,17 @@ use crate::resp::parse::ParseLimits;
 use crate::util::rng::Rng;
 pub use stats::Stats;
 
-/// Tokens above every slab key: the listener and the signal pipe.
-pub const LISTENER: Token = Token(usize::MAX - 1);
-pub const SIGNALS: Token = Token(usize::MAX - 2);
+/// Tokens above every slab key: the signal pipe, then one per listener counting down.
+pub const SIGNALS: Token = Token(usize::MAX);
+const LISTENER_FIRST: usize = usize::MAX - 1;
+/// Most addresses `bind` may name.
+pub const LISTENERS_MAX: usize = 16;
+
+/// The listener index a token names, if it is a listener token.
+pub fn listener_index(token: Token) -> Option<usize> {
+    let index = LISTENER_FIRST.checked_sub(token.0)?;
+    (index < LISTENERS_MAX).then_some(index)
+}
 
 /// How SHUTDOWN (or a signal) asked the server to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +89,7 @@ impl State {
 /// The event loop's own state around `State`.
 pub struct Server {
     pub(crate) poll: Poll,
-    listener: Option<TcpListener>,
+    listeners: Vec<TcpListener>,
     signals: signal_hook_mio::v1_0::Signals,
     pub state: State,
     /// Clients with replies to write before the next poll.
@@ -105,17 +113,11 @@ impl Server {
     /// Binds the listener and sets up signal handling; logs nothing yet.
     pub fn bind(config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listener = None;
+        let mut listeners = if config.port == 0 { Vec::new() } else { bind_all(&config.bind, config.port)? };
         let mut port = config.port;
-        if config.port != 0 {
-            let addr: SocketAddr =
-                format!("{}:{}", config.bind.first().map_or("127.0.0.1", |s| s.as_str()), config.port)
-                    .parse()
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address: {e}")))?;
-            let mut l = TcpListener::bind(addr)?;
-            port = l.local_addr()?.port();
-            poll.registry().register(&mut l, LISTENER, Interest::READABLE)?;
-            listener = Some(l);
+        for (index, listener) in listeners.iter_mut().enumerate() {
+            port = listener.local_addr()?.port();
+            poll.registry().register(listener, Token(LISTENER_FIRST - index), Interest::READABLE)?;
         }
         let mut signals =
             signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
@@ -127,7 +129,7 @@ impl Server {
         let now = Instant::now();
         Ok(Server {
             poll,
-            listener,
+            listeners,
             signals,
             state: State {
                 keyspace: Keyspace::new(config.databases),
@@ -160,9 +162,10 @@ impl Server {
         self.state.port
     }
 
-    /// Accepts every waiting connection. Errors such as EMFILE are logged and retried later, never fatal.
-    fn accept_ready(&mut self) {
-        let Some(listener) = self.listener.as_ref() else { return };
+    /// Accepts every waiting connection on listener `index`. Errors such as EMFILE are logged and retried later,
+    /// never fatal.
+    fn accept_ready(&mut self, index: usize) {
+        let Some(listener) = self.listeners.get(index) else { return };
         loop {
             let (mut stream, addr) = match listener.accept() {
                 Ok(pair) => pair,
@@ -383,4 +386,31 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut client.stream);
         }
     }
+}
+
+/// Binds every `bind` address, as Redis does: `*` is every IPv4 address, `::*` every IPv6 address, and a
+/// leading `-` marks an address whose failure to bind is not fatal.
+fn bind_all(addresses: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    for address in addresses.iter().take(LISTENERS_MAX) {
+        let (optional, name) = match address.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, address.as_str()),
+        };
+        let ip: std::net::IpAddr = match name {
+            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            other => match other.parse() {
+                Ok(ip) => ip,
+                Err(_) if optional => continue,
+                Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address {other}"))),
+            },
+        };
+        match TcpListener::bind(SocketAddr::new(ip, port)) {
+            Ok(listener) => listeners.push(listener),
+            Err(_) if optional => continue,
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{name}:{port}: {e}"))),
+        }
+    }
+    Ok(listeners)
 }
