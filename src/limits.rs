@@ -16,7 +16,7 @@ pub const UNAUTH_BULK_LEN_MAX: i64 = 16 * 1024;
 
 /// Bytes read from one socket per readiness event before other clients get a turn.
 pub const READ_BUDGET_BYTES: usize = 256 * 1024;
-/// Smallest free space we ask for before a read; reads of small requests then need no reallocation.
+/// Size of one ordinary socket read (Redis's PROTO_IOBUF_LEN).
 pub const READ_CHUNK_BYTES: usize = 16 * 1024;
 /// Largest single reservation made for a big bulk argument that is still arriving; it grows in steps of this
 /// size, so a client that announces a huge bulk and sends nothing costs little.

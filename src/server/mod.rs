@@ -99,6 +99,8 @@ pub struct Server {
     /// Set when accept failed (EMFILE): retry from the cron, since edge-triggered readiness will not repeat.
     accept_retry: bool,
     expire_cycle: ExpireCycle,
+    /// Every socket read lands here first (see `net::io::read_into`); zeroed once, shared by all clients.
+    read_scratch: Box<[u8]>,
     next_cron: Instant,
     next_expire_slice: Option<Instant>,
 }
@@ -152,6 +154,7 @@ impl Server {
             pending_reads: Vec::new(),
             accept_retry: false,
             expire_cycle: ExpireCycle::default(),
+            read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
         })
@@ -219,8 +222,8 @@ impl Server {
         let outcome = netio::read_into(
             &mut client.stream,
             &mut client.query,
+            &mut self.read_scratch,
             crate::limits::READ_BUDGET_BYTES,
-            crate::limits::READ_CHUNK_BYTES,
             wanted,
             crate::limits::BULK_RESERVE_STEP_BYTES,
         );
