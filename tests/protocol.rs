@@ -1,7 +1,7 @@
 //! Raw-byte tests of the wire protocol against the server under test (ferrokv, or redis-server under
 //! `DIFFTEST_AGAINST_REDIS=1`, which is how the expected bytes below were checked against Redis 7.0.15).
 //!
-//! Covered: inline commands and their quoting rules, requests split at every byte, large values, deep
+//! Covered: inline commands and their quoting rules, requests sent one byte at a time, large values, deep
 //! pipelining, every protocol error (exact reply, then the connection closes, after the replies to the
 //! commands that came before it in the same write), isolation of a misbehaving client, many concurrent
 //! clients, and clean shutdown on SIGTERM.
@@ -59,7 +59,7 @@ fn empty_and_null_multibulks_are_skipped() {
 }
 
 #[test]
-fn requests_split_at_every_byte_are_answered_once() {
+fn requests_sent_one_byte_at_a_time_are_answered_once() {
     let server = TestServer::subject(&[]);
     let mut conn = server.conn();
     let requests: [&[u8]; 3] = [

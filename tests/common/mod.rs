@@ -467,17 +467,18 @@ pub struct RespConn {
 
 impl RespConn {
     pub fn connect(port: u16) -> RespConn {
-        let stream = TcpStream::connect(("127.0.0.1", port))
-            .unwrap_or_else(|err| panic!("connect {port}: {err}"));
-        stream
-            .set_read_timeout(Some(Duration::from_millis(READ_TIMEOUT_MS)))
-            .expect("set timeout");
-        stream.set_nodelay(true).expect("set nodelay");
-        RespConn {
+        RespConn::try_connect(port).unwrap_or_else(|err| panic!("connect to port {port}: {err}"))
+    }
+
+    pub fn try_connect(port: u16) -> io::Result<RespConn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_millis(READ_TIMEOUT_MS)))?;
+        stream.set_nodelay(true)?;
+        Ok(RespConn {
             stream,
             buf: Vec::new(),
             start: 0,
-        }
+        })
     }
 
     /// The socket, e.g. to `try_clone` it for a writer thread.
