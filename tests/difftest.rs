@@ -15,10 +15,11 @@
 //! - `DIFFTEST_AGAINST_REDIS=1`: compare redis-server against a second redis-server, which checks the
 //!   harness itself: any mismatch then is a normaliser bug.
 //!
-//! Each test starts its own pair of servers; every stream runs on new connections after `FLUSHALL`. The
-//! first mismatch of a stream ends that stream (the keyspaces have diverged); all streams still run, and
-//! the test fails with one report per failing stream, each naming the seed, index, command, both replies,
-//! the commands just before it, and the line that reproduces it.
+//! Every stream runs on its own fresh pair of servers, so streams cannot leak state into each other and a
+//! crash fails only its own stream (with the subject's exit status and log tail). The first mismatch of a
+//! stream ends that stream (the keyspaces have diverged); all streams still run, and the test fails with
+//! one report per failing stream, each naming the seed, index, command, both replies, the commands just
+//! before it, and the line that reproduces it.
 
 mod common;
 
@@ -91,7 +92,7 @@ const SEEDS_DEFAULT: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 8];
 const COMMANDS_PER_SEED_DEFAULT: usize = 3000;
 /// How many earlier commands a mismatch report shows.
 const REPORT_CONTEXT_LEN: usize = 8;
-/// How many of the subject's last log lines a failure shows (a crash or panic message lands there).
+/// How many of the subject's last log lines a report shows when the subject died.
 const LOG_TAIL_LEN: usize = 20;
 
 /// One command generator: `weight` is its relative frequency in a stream.
@@ -102,11 +103,7 @@ struct Template {
 }
 
 const fn t(name: &'static str, weight: usize, build: fn(&mut Gen) -> Argv) -> Template {
-    Template {
-        name,
-        weight,
-        build,
-    }
+    Template { name, weight, build }
 }
 
 const TEMPLATES: &[Template] = &[
@@ -115,70 +112,34 @@ const TEMPLATES: &[Template] = &[
     t("decrby", 4, |g| cmd("DECRBY").arg(g.key()).arg(g.int())),
     t("get", 12, |g| cmd("GET").arg(g.key())),
     t("getdel", 3, |g| cmd("GETDEL").arg(g.key())),
-    t("getex", 5, |g| {
-        cmd("GETEX")
-            .arg(g.key())
-            .args(g.expiry_options(&["PERSIST"], true))
-    }),
-    t("getrange", 4, |g| {
-        cmd("GETRANGE").arg(g.key()).arg(g.index()).arg(g.index())
-    }),
+    t("getex", 5, |g| cmd("GETEX").arg(g.key()).args(g.expiry_options(&["PERSIST"], true))),
+    t("getrange", 4, |g| cmd("GETRANGE").arg(g.key()).arg(g.index()).arg(g.index())),
     t("getset", 3, |g| cmd("GETSET").arg(g.key()).arg(g.value())),
     t("incr", 6, |g| cmd("INCR").arg(g.key())),
     t("incrby", 5, |g| cmd("INCRBY").arg(g.key()).arg(g.int())),
-    t("incrbyfloat", 5, |g| {
-        cmd("INCRBYFLOAT").arg(g.key()).arg(g.float())
-    }),
+    t("incrbyfloat", 5, |g| cmd("INCRBYFLOAT").arg(g.key()).arg(g.float())),
     t("lcs", 3, gen_lcs),
     t("mget", 4, |g| cmd("MGET").args(g.keys(1, 5))),
     t("mset", 4, |g| cmd("MSET").args(g.pairs())),
     t("msetnx", 3, |g| cmd("MSETNX").args(g.pairs())),
-    t("psetex", 3, |g| {
-        cmd("PSETEX").arg(g.key()).arg(g.ttl_ms()).arg(g.value())
-    }),
+    t("psetex", 3, |g| cmd("PSETEX").arg(g.key()).arg(g.ttl_ms()).arg(g.value())),
     t("set", 14, gen_set),
-    t("setex", 3, |g| {
-        cmd("SETEX").arg(g.key()).arg(g.ttl_secs()).arg(g.value())
-    }),
+    t("setex", 3, |g| cmd("SETEX").arg(g.key()).arg(g.ttl_secs()).arg(g.value())),
     t("setnx", 3, |g| cmd("SETNX").arg(g.key()).arg(g.value())),
-    t("setrange", 4, |g| {
-        cmd("SETRANGE").arg(g.key()).arg(g.offset()).arg(g.value())
-    }),
+    t("setrange", 4, |g| cmd("SETRANGE").arg(g.key()).arg(g.offset()).arg(g.value())),
     t("strlen", 4, |g| cmd("STRLEN").arg(g.key())),
-    t("substr", 2, |g| {
-        cmd("SUBSTR").arg(g.key()).arg(g.index()).arg(g.index())
-    }),
+    t("substr", 2, |g| cmd("SUBSTR").arg(g.key()).arg(g.index()).arg(g.index())),
     t("copy", 3, gen_copy),
     t("del", 4, |g| cmd("DEL").args(g.keys(1, 4))),
     t("exists", 4, |g| cmd("EXISTS").args(g.keys(1, 4))),
-    t("expire", 4, |g| {
-        cmd("EXPIRE")
-            .arg(g.key())
-            .arg(g.ttl_secs())
-            .args(g.expire_flags())
-    }),
-    t("expireat", 3, |g| {
-        cmd("EXPIREAT")
-            .arg(g.key())
-            .arg(g.unix_secs(true))
-            .args(g.expire_flags())
-    }),
+    t("expire", 4, |g| cmd("EXPIRE").arg(g.key()).arg(g.ttl_secs()).args(g.expire_flags())),
+    t("expireat", 3, |g| cmd("EXPIREAT").arg(g.key()).arg(g.unix_secs(true)).args(g.expire_flags())),
     t("expiretime", 3, |g| cmd("EXPIRETIME").arg(g.key())),
     t("keys", 3, |g| cmd("KEYS").arg(g.pattern())),
     t("move", 2, |g| cmd("MOVE").arg(g.key()).arg(g.db())),
     t("persist", 3, |g| cmd("PERSIST").arg(g.key())),
-    t("pexpire", 3, |g| {
-        cmd("PEXPIRE")
-            .arg(g.key())
-            .arg(g.ttl_ms())
-            .args(g.expire_flags())
-    }),
-    t("pexpireat", 3, |g| {
-        cmd("PEXPIREAT")
-            .arg(g.key())
-            .arg(g.unix_ms(true))
-            .args(g.expire_flags())
-    }),
+    t("pexpire", 3, |g| cmd("PEXPIRE").arg(g.key()).arg(g.ttl_ms()).args(g.expire_flags())),
+    t("pexpireat", 3, |g| cmd("PEXPIREAT").arg(g.key()).arg(g.unix_ms(true)).args(g.expire_flags())),
     t("pexpiretime", 2, |g| cmd("PEXPIRETIME").arg(g.key())),
     t("pttl", 3, |g| cmd("PTTL").arg(g.key())),
     t("rename", 3, |g| cmd("RENAME").arg(g.key()).arg(g.key())),
@@ -191,24 +152,14 @@ const TEMPLATES: &[Template] = &[
     t("dbsize", 2, |_| cmd("DBSIZE")),
     t("select", 2, |g| cmd("SELECT").arg(g.db())),
     t("swapdb", 1, |g| cmd("SWAPDB").arg(g.db()).arg(g.db())),
-    t("flushdb", 1, |g| {
-        cmd("FLUSHDB").args(g.maybe_word(&["ASYNC", "SYNC", "LAZY"]))
-    }),
+    t("flushdb", 1, |g| cmd("FLUSHDB").args(g.maybe_word(&["ASYNC", "SYNC", "LAZY"]))),
     t("echo", 2, |g| cmd("ECHO").arg(g.value())),
-    t("ping", 2, |g| {
-        cmd("PING").args(g.rng.chance(0.5).then(|| g.value()))
-    }),
+    t("ping", 2, |g| cmd("PING").args(g.rng.chance(0.5).then(|| g.value()))),
     t("unknown", 2, gen_unknown),
-    t("lpush", 2, |g| {
-        cmd("LPUSH").arg(g.key()).args(g.values(1, 3))
-    }),
+    t("lpush", 2, |g| cmd("LPUSH").arg(g.key()).args(g.values(1, 3))),
     t("sadd", 2, |g| cmd("SADD").arg(g.key()).args(g.values(1, 3))),
-    t("hset", 2, |g| {
-        cmd("HSET").arg(g.key()).args(g.pairs_of_values())
-    }),
-    t("zadd", 2, |g| {
-        cmd("ZADD").arg(g.key()).arg(g.float()).arg(g.value())
-    }),
+    t("hset", 2, |g| cmd("HSET").arg(g.key()).args(g.pairs_of_values())),
+    t("zadd", 2, |g| cmd("ZADD").arg(g.key()).arg(g.float()).arg(g.value())),
 ];
 
 fn gen_set(g: &mut Gen) -> Argv {
@@ -250,15 +201,9 @@ fn gen_copy(g: &mut Gen) -> Argv {
 }
 
 fn gen_object(g: &mut Gen) -> Argv {
-    let subcommand = g.pick_word(&[
-        "ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "NOPE",
-    ]);
+    let subcommand = g.pick_word(&["ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "NOPE"]);
     let argv = cmd("OBJECT").arg(&subcommand);
-    if subcommand.eq_ignore_ascii_case(b"HELP") {
-        argv
-    } else {
-        argv.arg(g.key())
-    }
+    if subcommand.eq_ignore_ascii_case(b"HELP") { argv } else { argv.arg(g.key()) }
 }
 
 fn gen_unknown(g: &mut Gen) -> Argv {
@@ -289,34 +234,14 @@ impl Argv {
     }
 
     fn args<A: AsRef<[u8]>>(mut self, args: impl IntoIterator<Item = A>) -> Argv {
-        self.0
-            .extend(args.into_iter().map(|arg| arg.as_ref().to_vec()));
+        self.0.extend(args.into_iter().map(|arg| arg.as_ref().to_vec()));
         self
     }
 }
 
 const KEYS_PLAIN: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"];
-const KEYS_ODD: &[&[u8]] = &[
-    b"",
-    b"\x00bin\xff",
-    b"k0 ",
-    b"K0",
-    b"{k1}",
-    b"*",
-    b"k?",
-    b"\xe2\x82\xac",
-];
-const WORDS: &[&str] = &[
-    "v",
-    "hello",
-    "world",
-    "a b",
-    "",
-    "k1",
-    "\"quoted\"",
-    "tab\there",
-    "line\r\nbreak",
-];
+const KEYS_ODD: &[&[u8]] = &[b"", b"\x00bin\xff", b"k0 ", b"K0", b"{k1}", b"*", b"k?", b"\xe2\x82\xac"];
+const WORDS: &[&str] = &["v", "hello", "world", "a b", "", "k1", "\"quoted\"", "tab\there", "line\r\nbreak"];
 const INTS: &[&str] = &[
     "0",
     "1",
@@ -374,8 +299,8 @@ const FLOATS: &[&str] = &[
     "123456789.123456789",
 ];
 const PATTERNS: &[&str] = &[
-    "*", "k*", "k?", "k[0-4]", "k[^0-4]", "k[!0-4]", "*1", "?", "k\\*", "\\*", "[k]*", "k[",
-    "k[4-0]", "*k*k*", "", "{k1}", "K*", "k[a-]", "k[]]", "*\\",
+    "*", "k*", "k?", "k[0-4]", "k[^0-4]", "k[!0-4]", "*1", "?", "k\\*", "\\*", "[k]*", "k[", "k[4-0]", "*k*k*", "",
+    "{k1}", "K*", "k[a-]", "k[]]", "*\\",
 ];
 
 /// The generator: an [`Rng`] plus the vocabulary every template draws from.
@@ -420,9 +345,7 @@ impl Gen {
 
     /// Key/value pairs for MSET, occasionally missing the last value.
     fn pairs(&mut self) -> Vec<Vec<u8>> {
-        let mut args: Vec<Vec<u8>> = (0..1 + self.rng.below(4))
-            .flat_map(|_| [self.key(), self.value()])
-            .collect();
+        let mut args: Vec<Vec<u8>> = (0..1 + self.rng.below(4)).flat_map(|_| [self.key(), self.value()]).collect();
         if self.rng.chance(0.05) {
             args.pop();
         }
@@ -430,17 +353,11 @@ impl Gen {
     }
 
     fn pairs_of_values(&mut self) -> Vec<Vec<u8>> {
-        (0..1 + self.rng.below(2))
-            .flat_map(|_| [self.value(), self.value()])
-            .collect()
+        (0..1 + self.rng.below(2)).flat_map(|_| [self.value(), self.value()]).collect()
     }
 
     fn int(&mut self) -> String {
-        if self.rng.chance(0.6) {
-            self.rng.range(-20, 20).to_string()
-        } else {
-            self.rng.pick(INTS).to_string()
-        }
+        if self.rng.chance(0.6) { self.rng.range(-20, 20).to_string() } else { self.rng.pick(INTS).to_string() }
     }
 
     fn float(&mut self) -> String {
@@ -455,16 +372,7 @@ impl Gen {
     fn index(&mut self) -> String {
         match self.rng.below(10) {
             0..=7 => self.rng.range(-12, 12).to_string(),
-            _ => self
-                .rng
-                .pick(&[
-                    "9223372036854775807",
-                    "-9223372036854775808",
-                    "100000",
-                    "x",
-                    "1.5",
-                ])
-                .to_string(),
+            _ => self.rng.pick(&["9223372036854775807", "-9223372036854775808", "100000", "x", "1.5"]).to_string(),
         }
     }
 
@@ -473,14 +381,8 @@ impl Gen {
     fn offset(&mut self) -> String {
         match self.rng.below(10) {
             0..=7 => self.rng.below(50).to_string(),
-            8 => self
-                .rng
-                .pick(&["1000", "-1", "536870912", "1099511627776", "abc"])
-                .to_string(),
-            _ => self
-                .rng
-                .pick(&["9223372036854775807", "-9223372036854775808", ""])
-                .to_string(),
+            8 => self.rng.pick(&["1000", "-1", "536870912", "1099511627776", "abc"]).to_string(),
+            _ => self.rng.pick(&["9223372036854775807", "-9223372036854775808", ""]).to_string(),
         }
     }
 
@@ -488,10 +390,7 @@ impl Gen {
     fn count(&mut self) -> String {
         match self.rng.below(4) {
             0..=2 => self.rng.below(6).to_string(),
-            _ => self
-                .rng
-                .pick(&["-1", "9223372036854775807", "abc", "0"])
-                .to_string(),
+            _ => self.rng.pick(&["-1", "9223372036854775807", "abc", "0"]).to_string(),
         }
     }
 
@@ -504,14 +403,7 @@ impl Gen {
             7 => self.rng.pick(&["0", "-1", "-100"]).to_string(),
             _ => self
                 .rng
-                .pick(&[
-                    "9223372036854775807",
-                    "9223372036854775",
-                    "-9223372036854775808",
-                    "abc",
-                    "1.5",
-                    "",
-                ])
+                .pick(&["9223372036854775807", "9223372036854775", "-9223372036854775808", "abc", "1.5", ""])
                 .to_string(),
         }
     }
@@ -520,35 +412,18 @@ impl Gen {
         match self.rng.below(10) {
             0..=6 => self.rng.range(100_000, 99_999_999).to_string(),
             7 => self.rng.pick(&["0", "-1", "-100"]).to_string(),
-            _ => self
-                .rng
-                .pick(&[
-                    "9223372036854775807",
-                    "-9223372036854775808",
-                    "abc",
-                    "1.5",
-                    "",
-                ])
-                .to_string(),
+            _ => self.rng.pick(&["9223372036854775807", "-9223372036854775808", "abc", "1.5", ""]).to_string(),
         }
     }
 
     /// Absolute unix seconds: fixed instants far in the past or future, never near "now"; the past ones
     /// only when `include_past` (see [`nondeterminism`] for why SET must not get them).
     fn unix_secs(&mut self, include_past: bool) -> String {
-        self.absolute_time(
-            include_past,
-            &["1", "1000000000"],
-            &["3000000000", "4102444800"],
-        )
+        self.absolute_time(include_past, &["1", "1000000000"], &["3000000000", "4102444800"])
     }
 
     fn unix_ms(&mut self, include_past: bool) -> String {
-        self.absolute_time(
-            include_past,
-            &["1", "1000000000000"],
-            &["3000000000000", "4102444800123"],
-        )
+        self.absolute_time(include_past, &["1", "1000000000000"], &["3000000000000", "4102444800123"])
     }
 
     fn absolute_time(&mut self, include_past: bool, past: &[&str], future: &[&str]) -> String {
@@ -584,18 +459,13 @@ impl Gen {
     /// EXPIRE's NX/XX/GT/LT: usually none, sometimes one, rarely two (an error) or a bad one.
     fn expire_flags(&mut self) -> Vec<Vec<u8>> {
         let flags_len = [0, 0, 1, 1, 1, 2][self.rng.below(6)];
-        (0..flags_len)
-            .map(|_| self.pick_word(&["NX", "XX", "GT", "LT", "GT", "LT", "NOPE"]))
-            .collect()
+        (0..flags_len).map(|_| self.pick_word(&["NX", "XX", "GT", "LT", "GT", "LT", "NOPE"])).collect()
     }
 
     fn db(&mut self) -> String {
         match self.rng.below(10) {
             0..=7 => self.rng.below(3).to_string(),
-            _ => self
-                .rng
-                .pick(&["15", "16", "-1", "abc", "1.5", "9999999999999", ""])
-                .to_string(),
+            _ => self.rng.pick(&["15", "16", "-1", "abc", "1.5", "9999999999999", ""]).to_string(),
         }
     }
 
@@ -619,16 +489,7 @@ impl Gen {
         match self.rng.below(10) {
             0..=5 => word.as_bytes().to_vec(),
             6..=7 => word.to_ascii_lowercase().into_bytes(),
-            _ => word
-                .bytes()
-                .map(|byte| {
-                    if self.rng.chance(0.5) {
-                        byte.to_ascii_lowercase()
-                    } else {
-                        byte
-                    }
-                })
-                .collect(),
+            _ => word.bytes().map(|byte| if self.rng.chance(0.5) { byte.to_ascii_lowercase() } else { byte }).collect(),
         }
     }
 
@@ -704,19 +565,13 @@ mod nondeterminism {
                 *value = &b":<id>\r\n"[..];
             }
         }
-        [header]
-            .into_iter()
-            .chain(children)
-            .flatten()
-            .copied()
-            .collect()
+        [header].into_iter().chain(children).flatten().copied().collect()
     }
 
     fn sorted(reply: &[u8]) -> Vec<Vec<u8>> {
         match split_aggregate(reply) {
             Some((header, children)) => {
-                let mut elements: Vec<Vec<u8>> =
-                    children.iter().map(|child| child.to_vec()).collect();
+                let mut elements: Vec<Vec<u8>> = children.iter().map(|child| child.to_vec()).collect();
                 elements.sort();
                 elements.insert(0, header.to_vec());
                 elements
@@ -726,10 +581,7 @@ mod nondeterminism {
     }
 
     fn integer(reply: &[u8]) -> Option<i64> {
-        std::str::from_utf8(reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?)
-            .ok()?
-            .parse()
-            .ok()
+        std::str::from_utf8(reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?).ok()?.parse().ok()
     }
 }
 
@@ -750,10 +602,7 @@ struct Plan {
 impl Plan {
     fn from_env() -> Plan {
         let seeds = match std::env::var("DIFFTEST_SEED") {
-            Ok(list) => list
-                .split(',')
-                .map(|seed| seed.trim().parse().expect("DIFFTEST_SEED: integers"))
-                .collect(),
+            Ok(list) => list.split(',').map(|seed| seed.trim().parse().expect("DIFFTEST_SEED: integers")).collect(),
             Err(_) => SEEDS_DEFAULT.to_vec(),
         };
         let commands_per_seed = std::env::var("DIFFTEST_COMMANDS")
@@ -761,21 +610,12 @@ impl Plan {
             .unwrap_or(COMMANDS_PER_SEED_DEFAULT);
         let only = std::env::var("DIFFTEST_ONLY").ok();
         let names: Vec<String> = match &only {
-            Some(list) => list
-                .split(',')
-                .map(|name| name.trim().to_ascii_lowercase())
-                .filter(|name| !name.is_empty())
-                .collect(),
-            None => DEFAULT_COMMANDS
-                .iter()
-                .map(|name| name.to_string())
-                .collect(),
+            Some(list) => {
+                list.split(',').map(|name| name.trim().to_ascii_lowercase()).filter(|name| !name.is_empty()).collect()
+            }
+            None => DEFAULT_COMMANDS.iter().map(|name| name.to_string()).collect(),
         };
-        Plan {
-            seeds,
-            commands_per_seed,
-            templates: templates_named(&names),
-        }
+        Plan { seeds, commands_per_seed, templates: templates_named(&names) }
     }
 }
 
@@ -783,16 +623,10 @@ fn templates_named(names: &[String]) -> Vec<&'static Template> {
     let templates: Vec<&'static Template> = names
         .iter()
         .map(|name| {
-            TEMPLATES
-                .iter()
-                .find(|template| template.name == name)
-                .unwrap_or_else(|| {
-                    let known: Vec<&str> = TEMPLATES.iter().map(|template| template.name).collect();
-                    panic!(
-                        "no difftest template named {name:?}; known: {}",
-                        known.join(",")
-                    )
-                })
+            TEMPLATES.iter().find(|template| template.name == name).unwrap_or_else(|| {
+                let known: Vec<&str> = TEMPLATES.iter().map(|template| template.name).collect();
+                panic!("no difftest template named {name:?}; known: {}", known.join(","))
+            })
         })
         .collect();
     assert!(!templates.is_empty(), "no commands selected");
@@ -801,9 +635,7 @@ fn templates_named(names: &[String]) -> Vec<&'static Template> {
 
 /// The command stream of one seed: deterministic for a given seed and template list.
 fn stream(seed: u64, len: usize, templates: &[&'static Template]) -> Vec<Vec<Vec<u8>>> {
-    let mut generator = Gen {
-        rng: Rng::new(seed),
-    };
+    let mut generator = Gen { rng: Rng::new(seed) };
     let weight_total: usize = templates.iter().map(|template| template.weight).sum();
     (0..len)
         .map(|_| {
@@ -824,35 +656,43 @@ fn stream(seed: u64, len: usize, templates: &[&'static Template]) -> Vec<Vec<Vec
 
 /// Runs every seed's stream on both servers and panics with all mismatch reports.
 fn run_pass(protocol: Protocol) {
-    let Some(redis) = require_redis() else { return };
-    let subject = TestServer::subject(&[]);
     let plan = Plan::from_env();
     let mut reports = Vec::new();
-    let mut commands_run = 0;
+    let mut subject_name = "";
     for &seed in &plan.seeds {
+        // A fresh pair per stream: no state leaks between streams, and a subject that crashes fails only
+        // the stream that crashed it.
+        let Some(redis) = require_redis() else { return };
+        let mut subject = TestServer::subject(&[]);
+        subject_name = subject.name();
         let commands = stream(seed, plan.commands_per_seed, &plan.templates);
         match run_stream(protocol, seed, &commands, &subject, &redis) {
-            Ok(()) => commands_run += commands.len(),
-            Err(report) => reports.push(report),
+            Ok(()) => {}
+            Err(report) => reports.push(report + &exit_report(&mut subject)),
         }
     }
+    let streams_len = plan.seeds.len();
+    let matched_len = streams_len - reports.len();
+    let commands_len = plan.commands_per_seed;
     println!(
-        "difftest {protocol:?}: {} seeds, {commands_run} commands matched ({} vs redis)",
-        plan.seeds.len(),
-        subject.name()
+        "difftest {protocol:?}: {matched_len} of {streams_len} streams of {commands_len} commands matched ({subject_name} vs redis)"
     );
-    if !reports.is_empty() {
-        let log = subject.log();
-        let log_tail: Vec<&str> = log.lines().rev().take(LOG_TAIL_LEN).collect();
-        panic!(
-            "{} of {} streams diverged:\n\n{}\n\n{} log, last lines:\n{}",
-            reports.len(),
-            plan.seeds.len(),
-            reports.join("\n\n"),
-            subject.name(),
-            log_tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
+    assert!(
+        reports.is_empty(),
+        "{} of {} streams diverged:\n\n{}",
+        reports.len(),
+        plan.seeds.len(),
+        reports.join("\n\n")
+    );
+}
+
+/// When the subject died during a stream, its exit status and last log lines (a panic message lands there).
+fn exit_report(subject: &mut TestServer) -> String {
+    let Some(status) = subject.exit_status() else { return String::new() };
+    let log = subject.log();
+    let mut tail: Vec<&str> = log.lines().rev().take(LOG_TAIL_LEN).collect();
+    tail.reverse();
+    format!("\n  {} exited ({status}); last log lines:\n    {}", subject.name(), tail.join("\n    "))
 }
 
 /// One stream on fresh connections; `Err` holds the report of its first mismatch.
@@ -863,7 +703,7 @@ fn run_stream(
     subject: &TestServer,
     redis: &TestServer,
 ) -> Result<(), String> {
-    let mut conns = open_stream(protocol, subject, redis)?;
+    let mut conns = open_stream(protocol, subject, redis).map_err(|err| format!("seed={seed}: {err}"))?;
     let mut recent: VecDeque<String> = VecDeque::new();
     for (index, argv) in commands.iter().enumerate() {
         let replies = both(&mut conns, argv);
@@ -885,62 +725,40 @@ fn run_stream(
             recent.pop_front();
         }
         let reply = escape(replies[1].as_deref().unwrap_or_default());
-        recent.push_back(truncated(format!(
-            "#{index} {} -> {reply}",
-            escape_argv(argv)
-        )));
+        recent.push_back(truncated(format!("#{index} {} -> {reply}", escape_argv(argv))));
     }
     Ok(())
 }
 
-/// New connections to both servers, switched to `protocol` (HELLO replies compared) and flushed.
-fn open_stream(
-    protocol: Protocol,
-    subject: &TestServer,
-    redis: &TestServer,
-) -> Result<[RespConn; 2], String> {
+/// New connections to both servers, switched to `protocol` (and the HELLO replies compared).
+fn open_stream(protocol: Protocol, subject: &TestServer, redis: &TestServer) -> Result<[RespConn; 2], String> {
     let connect = |server: &TestServer| {
-        RespConn::try_connect(server.port)
-            .map_err(|err| format!("cannot connect to {}: {err}", server.name()))
+        RespConn::try_connect(server.port).map_err(|err| format!("cannot connect to {}: {err}", server.name()))
     };
     let mut conns = [connect(subject)?, connect(redis)?];
     if protocol == Protocol::Resp3 {
         let replies = both(&mut conns, &[b"HELLO".to_vec(), b"3".to_vec()]);
         let masked = replies.map(|reply| reply.map(|reply| nondeterminism::hello_masked(&reply)));
-        check(&masked, &nondeterminism::Compare::Exact)
-            .map_err(|detail| format!("HELLO 3 differs:\n{detail}"))?;
-    }
-    let flushed = both(&mut conns, &[b"FLUSHALL".to_vec()]);
-    for (name, reply) in [subject.name(), "redis"].iter().zip(&flushed) {
-        if !matches!(reply, Ok(bytes) if bytes == b"+OK\r\n") {
-            panic!("FLUSHALL on {name} did not reply +OK: {reply:?}");
-        }
+        check(&masked, &nondeterminism::Compare::Exact).map_err(|detail| format!("HELLO 3 differs:\n{detail}"))?;
     }
     Ok(conns)
 }
 
 /// The command line that replays a stream up to and including its failing command.
 fn reproduce_line(protocol: Protocol, seed: u64, commands_len: usize) -> String {
-    let only = std::env::var("DIFFTEST_ONLY")
-        .map(|only| format!("DIFFTEST_ONLY={only} "))
-        .unwrap_or_default();
+    let only = std::env::var("DIFFTEST_ONLY").map(|only| format!("DIFFTEST_ONLY={only} ")).unwrap_or_default();
     let test = match protocol {
         Protocol::Resp2 => "resp2_streams_match_redis",
         Protocol::Resp3 => "resp3_streams_match_redis",
     };
-    format!(
-        "{only}DIFFTEST_SEED={seed} DIFFTEST_COMMANDS={commands_len} cargo test --test difftest {test}"
-    )
+    format!("{only}DIFFTEST_SEED={seed} DIFFTEST_COMMANDS={commands_len} cargo test --test difftest {test}")
 }
 
 /// Context lines stay readable when a command carries a long value.
 fn truncated(mut line: String) -> String {
     const LINE_LEN_MAX: usize = 200;
     if line.len() > LINE_LEN_MAX {
-        let cut = (0..=LINE_LEN_MAX)
-            .rev()
-            .find(|&cut| line.is_char_boundary(cut))
-            .unwrap_or(0);
+        let cut = (0..=LINE_LEN_MAX).rev().find(|&cut| line.is_char_boundary(cut)).unwrap_or(0);
         line.truncate(cut);
         line.push_str(" ...");
     }
@@ -952,24 +770,15 @@ fn both(conns: &mut [RespConn; 2], argv: &[Vec<u8>]) -> [Result<Vec<u8>, String>
     [0, 1].map(|side| conns[side].try_cmd(argv).map_err(|err| err.to_string()))
 }
 
-fn check(
-    replies: &[Result<Vec<u8>, String>; 2],
-    compare: &nondeterminism::Compare,
-) -> Result<(), String> {
+fn check(replies: &[Result<Vec<u8>, String>; 2], compare: &nondeterminism::Compare) -> Result<(), String> {
     match replies {
-        [Ok(subject), Ok(redis)] if nondeterminism::replies_match(compare, subject, redis) => {
-            Ok(())
-        }
+        [Ok(subject), Ok(redis)] if nondeterminism::replies_match(compare, subject, redis) => Ok(()),
         [subject, redis] => {
             let show = |reply: &Result<Vec<u8>, String>| match reply {
                 Ok(bytes) => escape(bytes),
                 Err(err) => format!("<no reply: {err}>"),
             };
-            Err(format!(
-                "  subject: {}\n  redis:   {}",
-                show(subject),
-                show(redis)
-            ))
+            Err(format!("  subject: {}\n  redis:   {}", show(subject), show(redis)))
         }
     }
 }
@@ -1007,19 +816,9 @@ mod harness {
         for reply in replies {
             let mut stream = reply.to_vec();
             stream.extend_from_slice(b"+NEXT\r\n");
-            assert_eq!(
-                reply_len(&stream),
-                Ok(Some(reply.len())),
-                "{}",
-                escape(reply)
-            );
+            assert_eq!(reply_len(&stream), Ok(Some(reply.len())), "{}", escape(reply));
             for cut in 0..reply.len() {
-                assert_eq!(
-                    reply_len(&reply[..cut]),
-                    Ok(None),
-                    "{} cut at {cut}",
-                    escape(reply)
-                );
+                assert_eq!(reply_len(&reply[..cut]), Ok(None), "{} cut at {cut}", escape(reply));
             }
         }
     }
@@ -1035,8 +834,7 @@ mod harness {
 
     #[test]
     fn split_aggregate_returns_children() {
-        let (header, children) =
-            split_aggregate(b"*2\r\n$1\r\nb\r\n*1\r\n:1\r\n").expect("an array");
+        let (header, children) = split_aggregate(b"*2\r\n$1\r\nb\r\n*1\r\n:1\r\n").expect("an array");
         assert_eq!(header, b"*2\r\n");
         assert_eq!(children, vec![&b"$1\r\nb\r\n"[..], b"*1\r\n:1\r\n"]);
         assert!(split_aggregate(b"$1\r\nb\r\n").is_none());
@@ -1054,20 +852,12 @@ mod harness {
 
     #[test]
     fn streams_are_deterministic_and_cover_every_template() {
-        let templates = templates_named(
-            &DEFAULT_COMMANDS
-                .iter()
-                .map(|name| name.to_string())
-                .collect::<Vec<_>>(),
-        );
+        let templates = templates_named(&DEFAULT_COMMANDS.iter().map(|name| name.to_string()).collect::<Vec<_>>());
         let commands = stream(3, 3000, &templates);
         assert_eq!(commands, stream(3, 3000, &templates));
         for template in &templates {
             let name = template.name.as_bytes();
-            let seen = template.name == "unknown"
-                || commands
-                    .iter()
-                    .any(|argv| argv[0].eq_ignore_ascii_case(name));
+            let seen = template.name == "unknown" || commands.iter().any(|argv| argv[0].eq_ignore_ascii_case(name));
             assert!(seen, "{} never generated", template.name);
         }
     }
@@ -1076,25 +866,14 @@ mod harness {
     fn normalisers_accept_only_legitimate_differences() {
         let keys = nondeterminism::rule(&[b"keys".to_vec(), b"*".to_vec()]);
         assert_eq!(keys, Compare::Unordered);
-        assert!(replies_match(
-            &keys,
-            b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
-            b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
-        ));
-        assert!(!replies_match(
-            &keys,
-            b"*2\r\n$1\r\na\r\n$1\r\na\r\n",
-            b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
-        ));
+        assert!(replies_match(&keys, b"*2\r\n$1\r\na\r\n$1\r\nb\r\n", b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"));
+        assert!(!replies_match(&keys, b"*2\r\n$1\r\na\r\n$1\r\na\r\n", b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"));
         let ttl = nondeterminism::rule(&[b"TtL".to_vec(), b"k".to_vec()]);
         assert!(replies_match(&ttl, b":100\r\n", b":99\r\n"));
         assert!(!replies_match(&ttl, b":100\r\n", b":90\r\n"));
         assert!(!replies_match(&ttl, b":-1\r\n", b":-2\r\n"));
         assert!(!replies_match(&ttl, b":1\r\n", b":-1\r\n"));
         let hello = b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$2\r\nid\r\n:17\r\n";
-        assert_eq!(
-            nondeterminism::hello_masked(hello),
-            b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$2\r\nid\r\n:<id>\r\n"
-        );
+        assert_eq!(nondeterminism::hello_masked(hello), b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$2\r\nid\r\n:<id>\r\n");
     }
 }

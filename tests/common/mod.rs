@@ -83,9 +83,7 @@ pub fn require_redis() -> Option<TestServer> {
         return Some(TestServer::redis(&[]));
     }
     if std::env::var("CI").is_ok_and(|value| value == "true") {
-        panic!(
-            "redis-server is not installed but CI=true requires it: apt-get install -y redis-server"
-        );
+        panic!("redis-server is not installed but CI=true requires it: apt-get install -y redis-server");
     }
     eprintln!("skipping: redis-server not installed");
     None
@@ -112,11 +110,7 @@ impl TestServer {
 
     /// The server under test: ferrokv, or redis-server under `DIFFTEST_AGAINST_REDIS=1`.
     pub fn subject(extra_args: &[&str]) -> TestServer {
-        if against_redis() {
-            TestServer::redis(extra_args)
-        } else {
-            TestServer::ferrokv(extra_args)
-        }
+        if against_redis() { TestServer::redis(extra_args) } else { TestServer::ferrokv(extra_args) }
     }
 
     /// A short name for reports: `ferrokv` or `redis`.
@@ -129,6 +123,11 @@ impl TestServer {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The exit status if the process has exited, `None` while it runs.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("poll server process")
     }
 
     /// A new client connection to this server.
@@ -146,20 +145,14 @@ impl TestServer {
         let pid = self.child.id().to_string();
         // `kill(1)` rather than libc keeps the tests free of `unsafe`.
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(
-            sent.is_ok_and(|status| status.success()),
-            "kill -TERM {pid} failed"
-        );
+        assert!(sent.is_ok_and(|status| status.success()), "kill -TERM {pid} failed");
         let deadline = Instant::now() + Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for server") {
                 return (status, self.log());
             }
             if Instant::now() > deadline {
-                panic!(
-                    "server still running {SHUTDOWN_TIMEOUT_MS} ms after SIGTERM; log:\n{}",
-                    self.log()
-                );
+                panic!("server still running {SHUTDOWN_TIMEOUT_MS} ms after SIGTERM; log:\n{}", self.log());
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -173,19 +166,12 @@ impl TestServer {
                 Err(failure) => failures.push(failure),
             }
         }
-        panic!(
-            "could not start {program} {extra_args:?}:\n{}",
-            failures.join("\n---\n")
-        );
+        panic!("could not start {program} {extra_args:?}:\n{}", failures.join("\n---\n"));
     }
 
     /// One start attempt on a fresh port. Readiness needs both the ready line in *our* log and a PONG:
     /// the PONG alone could come from another test's server that won a race for the same port.
-    fn try_start(
-        kind: ServerKind,
-        program: &str,
-        extra_args: &[&str],
-    ) -> Result<TestServer, String> {
+    fn try_start(kind: ServerKind, program: &str, extra_args: &[&str]) -> Result<TestServer, String> {
         let port = free_port();
         let dir = temp_dir();
         let log_path = dir.join("server.log");
@@ -209,13 +195,7 @@ impl TestServer {
             .stderr(log_err)
             .spawn()
             .map_err(|err| format!("spawn {program}: {err}"))?;
-        let mut server = TestServer {
-            port,
-            kind,
-            child,
-            dir,
-            log_path,
-        };
+        let mut server = TestServer { port, kind, child, dir, log_path };
         server.wait_ready()?;
         Ok(server)
     }
@@ -231,10 +211,7 @@ impl TestServer {
             }
             thread::sleep(Duration::from_millis(10));
         }
-        Err(format!(
-            "not ready after {STARTUP_TIMEOUT_MS} ms; log:\n{}",
-            self.log()
-        ))
+        Err(format!("not ready after {STARTUP_TIMEOUT_MS} ms; log:\n{}", self.log()))
     }
 }
 
@@ -253,11 +230,7 @@ fn free_port() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
-        if HANDED_OUT
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .insert(port)
-        {
+        if HANDED_OUT.lock().unwrap_or_else(|poison| poison.into_inner()).insert(port) {
             return port;
         }
     }
@@ -266,11 +239,7 @@ fn free_port() -> u16 {
 /// A fresh directory under the system temp dir, unique within and across test processes.
 fn temp_dir() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "ferrokv-test-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = format!("ferrokv-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
     let dir = std::env::temp_dir().join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create temp dir");
@@ -320,12 +289,16 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// Asserts that a reply is exactly `want`, showing both escaped (not as byte arrays) when it is not.
+#[track_caller]
+pub fn assert_reply(got: impl AsRef<[u8]>, want: impl AsRef<[u8]>) {
+    let (got, want) = (got.as_ref(), want.as_ref());
+    assert!(got == want, "reply {} but expected {}", escape(got), escape(want));
+}
+
 /// An argv rendered for humans: each argument escaped, separated by spaces.
 pub fn escape_argv<A: AsRef<[u8]>>(argv: &[A]) -> String {
-    argv.iter()
-        .map(|arg| escape(arg.as_ref()))
-        .collect::<Vec<_>>()
-        .join(" ")
+    argv.iter().map(|arg| escape(arg.as_ref())).collect::<Vec<_>>().join(" ")
 }
 
 /// The length of the one complete reply at the start of `buf`: `Ok(None)` when more bytes are needed,
@@ -382,24 +355,14 @@ fn reply_header(buf: &[u8]) -> Result<Option<ReplyHeader>, String> {
             .filter(|&count| count >= -1)
             .ok_or_else(|| format!("bad length line {}", escape(line)))
     };
-    let children = |count: i64, per_entry: u64| {
-        Ok(Some(ReplyHeader {
-            len: line_len,
-            children: count.max(0) as u64 * per_entry,
-        }))
-    };
+    let children =
+        |count: i64, per_entry: u64| Ok(Some(ReplyHeader { len: line_len, children: count.max(0) as u64 * per_entry }));
     match kind {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(ReplyHeader {
-            len: line_len,
-            children: 0,
-        })),
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(ReplyHeader { len: line_len, children: 0 })),
         b'$' | b'!' | b'=' => {
             let len = count()?;
             if len == -1 {
-                return Ok(Some(ReplyHeader {
-                    len: line_len,
-                    children: 0,
-                }));
+                return Ok(Some(ReplyHeader { len: line_len, children: 0 }));
             }
             let len = usize::try_from(len).map_err(|_| "bad bulk length".to_string())?;
             if len > REPLY_BULK_LEN_MAX {
@@ -412,20 +375,12 @@ fn reply_header(buf: &[u8]) -> Result<Option<ReplyHeader>, String> {
             if &buf[total - 2..total] != b"\r\n" {
                 return Err("bulk not terminated by CRLF".to_string());
             }
-            Ok(Some(ReplyHeader {
-                len: total,
-                children: 0,
-            }))
+            Ok(Some(ReplyHeader { len: total, children: 0 }))
         }
         b'*' | b'~' | b'>' => children(count()?, 1),
         b'%' => children(count()?, 2),
         // An attribute map is followed by the reply it annotates, framed here as one more child.
-        b'|' => children(count()?, 2).map(|header| {
-            header.map(|h| ReplyHeader {
-                children: h.children + 1,
-                ..h
-            })
-        }),
+        b'|' => children(count()?, 2).map(|header| header.map(|h| ReplyHeader { children: h.children + 1, ..h })),
         other => Err(format!("unknown reply type byte {}", escape(&[other]))),
     }
 }
@@ -437,15 +392,8 @@ pub fn split_aggregate(reply: &[u8]) -> Option<(&[u8], Vec<&[u8]>)> {
         return None;
     }
     let header_len = reply.windows(2).position(|pair| pair == b"\r\n")? + 2;
-    let count: i64 = std::str::from_utf8(&reply[1..header_len - 2])
-        .ok()?
-        .parse()
-        .ok()?;
-    let count = if reply[0] == b'%' {
-        count.checked_mul(2)?
-    } else {
-        count
-    };
+    let count: i64 = std::str::from_utf8(&reply[1..header_len - 2]).ok()?.parse().ok()?;
+    let count = if reply[0] == b'%' { count.checked_mul(2)? } else { count };
     let mut children = Vec::new();
     let mut pos = header_len;
     for _ in 0..count {
@@ -474,11 +422,7 @@ impl RespConn {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(Duration::from_millis(READ_TIMEOUT_MS)))?;
         stream.set_nodelay(true)?;
-        Ok(RespConn {
-            stream,
-            buf: Vec::new(),
-            start: 0,
-        })
+        Ok(RespConn { stream, buf: Vec::new(), start: 0 })
     }
 
     /// The socket, e.g. to `try_clone` it for a writer thread.
@@ -487,15 +431,12 @@ impl RespConn {
     }
 
     pub fn set_read_timeout_ms(&mut self, timeout_ms: u64) {
-        self.stream
-            .set_read_timeout(Some(Duration::from_millis(timeout_ms)))
-            .expect("set timeout");
+        self.stream.set_read_timeout(Some(Duration::from_millis(timeout_ms))).expect("set timeout");
     }
 
     /// Sends one multibulk request and returns the raw bytes of its reply.
     pub fn cmd<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> Vec<u8> {
-        self.try_cmd(argv)
-            .unwrap_or_else(|err| panic!("{}: {err}", escape_argv(argv)))
+        self.try_cmd(argv).unwrap_or_else(|err| panic!("{}: {err}", escape_argv(argv)))
     }
 
     pub fn try_cmd<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> io::Result<Vec<u8>> {
@@ -509,8 +450,7 @@ impl RespConn {
 
     /// The raw bytes of exactly one complete reply.
     pub fn read_reply(&mut self) -> Vec<u8> {
-        self.try_read_reply()
-            .unwrap_or_else(|err| panic!("read reply: {err}"))
+        self.try_read_reply().unwrap_or_else(|err| panic!("read reply: {err}"))
     }
 
     pub fn try_read_reply(&mut self) -> io::Result<Vec<u8>> {
@@ -532,10 +472,7 @@ impl RespConn {
                     }
                 }
                 Err(msg) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("{msg} in {}", escape(unread)),
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{msg} in {}", escape(unread))));
                 }
             }
         }
@@ -548,10 +485,7 @@ impl RespConn {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(err) if err.kind() == io::ErrorKind::ConnectionReset => break,
-                Err(err) => panic!(
-                    "connection not closed ({err}); read so far: {}",
-                    escape(&self.buf[self.start..])
-                ),
+                Err(err) => panic!("connection not closed ({err}); read so far: {}", escape(&self.buf[self.start..])),
             }
         }
         let rest = self.buf[self.start..].to_vec();
@@ -563,9 +497,7 @@ impl RespConn {
     /// meanwhile are kept for the next read.
     pub fn is_closed(&mut self) -> bool {
         let timeout = self.stream.read_timeout().expect("read timeout");
-        self.stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("set timeout");
+        self.stream.set_read_timeout(Some(Duration::from_millis(200))).expect("set timeout");
         let closed = match self.fill() {
             Ok(read_len) => read_len == 0,
             Err(err) => err.kind() == io::ErrorKind::ConnectionReset,
@@ -607,9 +539,7 @@ impl Rng {
         let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Rng {
-            state: (z ^ (z >> 31)) | 1,
-        }
+        Rng { state: (z ^ (z >> 31)) | 1 }
     }
 
     pub fn next_u64(&mut self) -> u64 {
