@@ -15,7 +15,7 @@ pub fn process_command(state: &mut State, me: usize, argv: &[Bytes], reply: &mut
     let cmd = match resolve(state, argv) {
         Ok(cmd) => cmd,
         Err(err) => {
-            reply.error(&err.0);
+            reply.error(&*err.0);
             return record_errors(state, reply, None);
         }
     };
@@ -27,7 +27,7 @@ pub fn process_command(state: &mut State, me: usize, argv: &[Bytes], reply: &mut
     let db_index = state.clients[me].db;
     let mut ctx = Ctx { state, me, argv, now_ms, db_index, cmd };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
-        reply.error(&err.0);
+        reply.error(&*err.0);
     }
     let elapsed_us = started.elapsed().as_micros() as u64;
     let stat = &mut state.stats.commands[cmd.id];

@@ -5,20 +5,26 @@
 
 use std::borrow::Cow;
 
-/// An error reply, text without the leading `-`.
+/// An error reply, text without the leading `-`. Bytes, because some errors quote arguments verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CmdError(pub Cow<'static, str>);
+pub struct CmdError(pub Cow<'static, [u8]>);
 
 pub type CmdResult = Result<(), CmdError>;
 
 impl From<&'static str> for CmdError {
     fn from(s: &'static str) -> CmdError {
-        CmdError(Cow::Borrowed(s))
+        CmdError(Cow::Borrowed(s.as_bytes()))
     }
 }
 
 impl From<String> for CmdError {
     fn from(s: String) -> CmdError {
+        CmdError(Cow::Owned(s.into_bytes()))
+    }
+}
+
+impl From<Vec<u8>> for CmdError {
+    fn from(s: Vec<u8>) -> CmdError {
         CmdError(Cow::Owned(s))
     }
 }
@@ -51,25 +57,31 @@ pub fn invalid_expire(command: &str) -> CmdError {
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `, truncated as Redis truncates: the
 /// name to 128 bytes and the argument list to about 128 bytes.
 pub fn unknown_command(argv: &[bytes::Bytes]) -> CmdError {
-    let mut args = String::new();
+    let mut args = Vec::new();
     for arg in argv.iter().skip(1) {
         if args.len() >= 128 {
             break;
         }
         let room = 128 - args.len();
-        args.push('\'');
-        args.push_str(&String::from_utf8_lossy(&arg[..arg.len().min(room)]));
-        args.push_str("' ");
+        args.push(b'\'');
+        args.extend_from_slice(&arg[..arg.len().min(room)]);
+        args.extend_from_slice(b"' ");
     }
-    let name = String::from_utf8_lossy(&argv[0][..argv[0].len().min(128)]).into_owned();
-    format!("ERR unknown command '{name}', with args beginning with: {args}").into()
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&argv[0][..argv[0].len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    msg.into()
 }
 
 /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
 pub fn unknown_subcommand(command: &[u8], sub: &[u8]) -> CmdError {
-    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-    let command = String::from_utf8_lossy(command).to_ascii_uppercase();
-    format!("ERR unknown subcommand '{sub}'. Try {command} HELP.").into()
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(&command.to_ascii_uppercase());
+    msg.extend_from_slice(b" HELP.");
+    msg.into()
 }
 
 #[cfg(test)]
@@ -80,8 +92,8 @@ mod tests {
     #[test]
     fn unknown_command_text() {
         let argv = [Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")];
-        assert_eq!(unknown_command(&argv).0, "ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
-        let argv = [Bytes::from("foo")];
-        assert_eq!(unknown_command(&argv).0, "ERR unknown command 'foo', with args beginning with: ");
+        assert_eq!(&*unknown_command(&argv).0, b"ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+        let argv = [Bytes::from("foo"), Bytes::from(&b"\xff"[..])];
+        assert_eq!(&*unknown_command(&argv).0, b"ERR unknown command 'foo', with args beginning with: '\xff' ");
     }
 }

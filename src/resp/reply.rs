@@ -41,12 +41,14 @@ impl Reply {
 
     /// An error reply, `-<msg>`; `msg` starts with its code (`ERR ...`, `WRONGTYPE ...`). Newlines are turned into
     /// spaces, as Redis does, because an error must stay on one line even when it quotes user input.
-    pub fn error(&mut self, msg: &str) {
+    /// `msg` is bytes, not `str`, because Redis echoes arguments into some errors verbatim (unknown command).
+    pub fn error(&mut self, msg: impl AsRef<[u8]>) {
+        let msg = msg.as_ref();
         self.buf.push(b'-');
-        self.buf.extend(msg.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(msg.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         self.crlf();
-        let code = msg.split(' ').next().unwrap_or("ERR");
-        self.errors.push(code.into());
+        let code = msg.split(|&c| c == b' ').next().unwrap_or(b"ERR");
+        self.errors.push(String::from_utf8_lossy(code).into());
     }
 
     pub fn int(&mut self, n: i64) {

@@ -266,7 +266,7 @@ impl Server {
                 Ok(true) => self.execute(key, now_ms),
                 Ok(false) => break,
                 Err(err) => {
-                    client.reply.error(&err.reply_text());
+                    client.reply.error(err.reply_bytes());
                     client.reply.errors.clear();
                     client.close_after_reply = true;
                     crate::log!(Verbose, "Protocol error ({}) from client: id={}", err.reply_text(), client.id);
