@@ -9,7 +9,7 @@
 use bytes::Bytes;
 
 use super::Resolved;
-use crate::db::{Db, Value};
+use crate::db::{Db, Entry, Value};
 use crate::net::client::Client;
 use crate::server::State;
 
@@ -44,19 +44,41 @@ impl Ctx<'_> {
 
     /// Looks up `key` for reading, counting keyspace hits and misses as Redis does.
     pub fn read_key(&mut self, key: &[u8]) -> Option<&Value> {
+        self.lookup_counted(key, true).map(|e| &e.value)
+    }
+
+    /// Looks up `key` for reading without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS,
+    /// OBJECT), counting keyspace hits and misses as `read_key` does.
+    pub fn peek_key(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.lookup_counted(key, false)
+    }
+
+    fn lookup_counted(&mut self, key: &[u8], touch: bool) -> Option<&Entry> {
         let now_ms = self.now_ms;
-        let found = self.state.keyspace.dbs[self.db_index].get(key, now_ms);
+        let stats = &mut self.state.stats;
+        let db = &mut self.state.keyspace.dbs[self.db_index];
+        let found = if touch { db.get_entry(key, now_ms).map(|e| &*e) } else { db.peek(key, now_ms) };
         if found.is_some() {
-            self.state.stats.keyspace_hits += 1;
+            stats.keyspace_hits += 1;
         } else {
-            self.state.stats.keyspace_misses += 1;
+            stats.keyspace_misses += 1;
         }
         found
     }
 
     /// Records that `key` in the current database was modified. Every write goes through here, so later
     /// features that react to writes (WATCH, blocked clients, keyspace events) hook in one place.
-    pub fn key_changed(&mut self, _key: &[u8]) {
+    pub fn key_changed(&mut self, key: &[u8]) {
+        self.key_changed_in(self.db_index, key);
+    }
+
+    /// `key_changed` for a key of database `db_index`, which MOVE and COPY ... DB write to.
+    pub fn key_changed_in(&mut self, _db_index: usize, _key: &[u8]) {
         self.state.dirty += 1;
     }
+
+    /// Records that every key of database `db_index` may have changed (FLUSHDB, FLUSHALL, SWAPDB), the hook for
+    /// WATCH and blocked clients as `key_changed` is for one key. It does not count `dirty`: each of those
+    /// commands counts it its own way, as Redis does.
+    pub fn db_changed(&mut self, _db_index: usize) {}
 }

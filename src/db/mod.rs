@@ -13,8 +13,16 @@
 //! # Invariants
 //! - Every `Entry` with `expire_slot != NO_EXPIRE` is pointed to by exactly that slot, and every slot points
 //!   back to one entry (checked by `check_invariants` in tests).
-//! - Lookups made for commands (`get`, `get_mut`, `remove`, ...) never return a key whose deadline is <= the
-//!   `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
+//! - Lookups made for commands (`get`, `get_mut`, `peek`, `remove`, ...) never return a key whose deadline is <=
+//!   the `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
+//!
+//! # Access times
+//! Every entry keeps the second of its last access in a `u32` that fits in the entry's padding, so it costs no
+//! memory: Redis's 24-bit LRU clock, without the 194-day wrap. `get_entry` (and so `get`, `get_mut`, `set`,
+//! `set_expire`, `persist`) stamps it, as Redis's `lookupKey` does; `peek`, `expire_at`, `contains`, `scan` and
+//! `random_key` do not, as Redis's `LOOKUP_NOTOUCH` readers (TTL, TYPE, EXISTS, OBJECT) and iterators do not.
+//! A new entry is stamped with the time of the database's latest lookup: an insert always follows the lookup
+//! that found its key absent, so that is the command's own `now_ms`.
 //!
 //! # SCAN
 //! A cursor is a shard index. SCAN returns whole shards, so a key present for the whole iteration is returned
@@ -31,6 +39,8 @@ pub use value::{Value, ValueType};
 
 /// Shards per database; a power of two.
 pub const SHARDS: usize = 4096;
+/// A lazy flush of fewer keys than this frees them in place: starting a thread would cost more.
+pub const LAZYFREE_KEYS_MIN: usize = 1024;
 const NO_EXPIRE: u32 = u32::MAX;
 
 /// One key and its value.
@@ -40,12 +50,24 @@ pub struct Entry {
     pub value: Value,
     /// Index into `Db::expires`, or NO_EXPIRE.
     expire_slot: u32,
+    /// Unix second of the last access (see "Access times").
+    access_s: u32,
 }
 
 impl Entry {
     pub fn key(&self) -> &[u8] {
         &self.key
     }
+
+    /// Whole seconds since the last access at `now_ms` (OBJECT IDLETIME); 0 if the clock went back.
+    pub fn idle_s(&self, now_ms: i64) -> u32 {
+        unix_s(now_ms).saturating_sub(self.access_s)
+    }
+}
+
+/// The access-clock reading for `now_ms`: Unix seconds, saturated into a `u32` (good until 2106).
+fn unix_s(now_ms: i64) -> u32 {
+    (now_ms / 1000).clamp(0, i64::from(u32::MAX)) as u32
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +85,8 @@ pub struct Db {
     hasher: DefaultHashBuilder,
     /// Keys deleted because their TTL passed (INFO `expired_keys`).
     pub expired_count: u64,
+    /// The `now_ms` of the latest lookup, which stamps new entries' access time.
+    clock_ms: i64,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -93,8 +117,22 @@ impl Db {
         entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms
     }
 
-    /// Finds `key`, deleting it first if its TTL has passed at `now_ms`.
+    /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
     pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let entry = self.lookup(key, now_ms)?;
+        entry.access_s = unix_s(now_ms);
+        Some(entry)
+    }
+
+    /// Finds `key` without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS, OBJECT), deleting
+    /// it first if its TTL has passed at `now_ms`.
+    pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.lookup(key, now_ms).map(|e| &*e)
+    }
+
+    /// The lookup behind `get_entry` and `peek`: lazy expiry, no access stamp.
+    fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.clock_ms = now_ms;
         if self.len == 0 {
             return None;
         }
@@ -120,8 +158,9 @@ impl Db {
         self.get_entry(key, now_ms).map(|e| &mut e.value)
     }
 
+    /// Whether `key` exists (and is live), without marking it accessed.
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.get_entry(key, now_ms).is_some()
+        self.lookup(key, now_ms).is_some()
     }
 
     /// Stores `value` under `key`, replacing any value. The TTL is dropped unless `keep_ttl`.
@@ -140,24 +179,47 @@ impl Db {
 
     /// Inserts a key the caller knows is absent.
     pub fn insert_new(&mut self, key: &[u8], value: Value) {
+        self.insert_expiring(key, value, None);
+    }
+
+    /// Inserts a key the caller knows is absent, with a deadline in Unix ms or none (RENAME, MOVE, COPY).
+    pub fn insert_expiring(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
         }
         let hash = self.hash(key);
+        let expire_slot = match expire_at_ms {
+            None => NO_EXPIRE,
+            Some(at_ms) => {
+                self.expires.push(ExpireSlot { hash, at_ms });
+                (self.expires.len() - 1) as u32
+            }
+        };
+        let entry = Entry { key: key.into(), value, expire_slot, access_s: unix_s(self.clock_ms) };
         let hasher = &self.hasher;
-        self.shards[shard_of(hash)].insert_unique(
-            hash,
-            Entry { key: key.into(), value, expire_slot: NO_EXPIRE },
-            |e| hasher.hash_one(&*e.key),
-        );
+        self.shards[shard_of(hash)].insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
         self.len += 1;
     }
 
     /// Deletes `key`; returns its value if it existed and was live.
     pub fn remove(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
-        self.get_entry(key, now_ms)?;
+        self.remove_entry(key, now_ms).map(|(value, _)| value)
+    }
+
+    /// Deletes `key`; returns its value and deadline (Unix ms, if it had one) if it existed and was live, so the
+    /// caller can put both back under another name or in another database (RENAME, MOVE).
+    pub fn remove_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
+        let slot = self.lookup(key, now_ms)?.expire_slot;
+        let expire_at_ms = self.deadline(slot);
         let hash = self.hash(key);
-        self.remove_hashed(hash, key).map(|e| e.value)
+        self.remove_hashed(hash, key).map(|e| (e.value, expire_at_ms))
+    }
+
+    /// A deep copy of `key`'s value with its deadline (Unix ms, if any), without marking it accessed (COPY).
+    pub fn copy_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
+        let entry = self.lookup(key, now_ms)?;
+        let (value, slot) = (entry.value.clone(), entry.expire_slot);
+        Some((value, self.deadline(slot)))
     }
 
     fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
@@ -184,9 +246,15 @@ impl Db {
     }
 
     /// The key's deadline in Unix ms: `None` if the key is missing, `Some(None)` if it has no TTL.
+    /// Does not mark the key accessed.
     pub fn expire_at(&mut self, key: &[u8], now_ms: i64) -> Option<Option<i64>> {
-        let slot = self.get_entry(key, now_ms)?.expire_slot;
-        Some((slot != NO_EXPIRE).then(|| self.expires[slot as usize].at_ms))
+        let slot = self.lookup(key, now_ms)?.expire_slot;
+        Some(self.deadline(slot))
+    }
+
+    /// The deadline held by expires slot `slot`, or `None` for NO_EXPIRE.
+    fn deadline(&self, slot: u32) -> Option<i64> {
+        (slot != NO_EXPIRE).then(|| self.expires[slot as usize].at_ms)
     }
 
     /// Sets the deadline of an existing key. Returns false if the key is missing.
@@ -217,7 +285,21 @@ impl Db {
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        *self = Db { expired_count: self.expired_count, ..Db::default() };
+        self.flush(false);
+    }
+
+    /// Removes every key and returns how many there were (FLUSHDB, FLUSHALL). With `lazy` (their ASYNC option)
+    /// a large database is freed on a short-lived helper thread, as Redis's lazyfree does, so dropping millions
+    /// of keys does not stall the loop; the thread owns the old tables alone, so nothing is shared.
+    pub fn flush(&mut self, lazy: bool) -> usize {
+        let fresh = Db { expired_count: self.expired_count, clock_ms: self.clock_ms, ..Db::default() };
+        let old = std::mem::replace(self, fresh);
+        let removed = old.len;
+        if lazy && removed >= LAZYFREE_KEYS_MIN {
+            // If the thread cannot start, the closure (and the tables in it) is dropped here instead.
+            let _ = std::thread::Builder::new().name("lazyfree".into()).spawn(move || drop(old));
+        }
+        removed
     }
 
     /// Calls `f` for every live key of the shards from `cursor` on, a whole shard at a time, until at least
@@ -269,7 +351,7 @@ impl Db {
             }
             let entry = shard.iter().nth(rng.below(shard.len())).expect("index below len");
             let key = entry.key.clone();
-            if self.get_entry(&key, now_ms).is_some() {
+            if self.lookup(&key, now_ms).is_some() {
                 return Some(key);
             }
         }
@@ -407,6 +489,82 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 5000);
+    }
+
+    #[test]
+    fn access_time_costs_no_memory() {
+        // The access stamp lives in what was padding after the expires slot.
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
+    }
+
+    #[test]
+    fn lookups_stamp_access_time_unless_peeking() {
+        let mut db = Db::default();
+        db.set(b"k", Value::Int(1), false, 10_000);
+        assert_eq!(db.peek(b"k", 15_900).unwrap().idle_s(15_900), 5);
+        assert_eq!(db.expire_at(b"k", 16_000), Some(None));
+        assert!(db.contains(b"k", 16_000));
+        assert_eq!(db.peek(b"k", 17_000).unwrap().idle_s(17_000), 7);
+        db.get(b"k", 17_000);
+        assert_eq!(db.peek(b"k", 19_999).unwrap().idle_s(19_999), 2);
+        // A clock that went back reads as no idle time.
+        assert_eq!(db.peek(b"k", 1_000).unwrap().idle_s(1_000), 0);
+        // A new key is stamped with the lookup that found it absent.
+        assert!(db.get(b"new", 30_000).is_none());
+        db.insert_new(b"new", Value::Int(2));
+        assert_eq!(db.peek(b"new", 31_000).unwrap().idle_s(31_000), 1);
+    }
+
+    #[test]
+    fn remove_entry_and_insert_expiring_carry_the_deadline() {
+        let mut db = Db::default();
+        db.insert_new(b"a", Value::Int(1));
+        db.insert_new(b"b", Value::Int(2));
+        db.set_expire(b"a", 500, 0);
+        db.set_expire(b"b", 600, 0);
+        let (value, at) = db.remove_entry(b"a", 0).unwrap();
+        assert_eq!((value, at), (Value::Int(1), Some(500)));
+        db.check_invariants();
+        db.insert_expiring(b"c", Value::Int(1), at);
+        db.insert_expiring(b"d", Value::Int(3), None);
+        db.check_invariants();
+        assert_eq!(db.expire_at(b"c", 0), Some(Some(500)));
+        assert_eq!(db.expire_at(b"d", 0), Some(None));
+        assert_eq!(db.remove_entry(b"b", 600), None, "a stale key is not returned");
+        assert_eq!(db.remove_entry(b"d", 0), Some((Value::Int(3), None)));
+        assert_eq!(db.len(), 1);
+        db.check_invariants();
+    }
+
+    #[test]
+    fn copy_entry_is_deep_and_keeps_the_source() {
+        let mut db = Db::default();
+        let mut value = Value::from_arg(b"abc");
+        value.make_raw().unwrap().push(b'd');
+        db.insert_new(b"s", value);
+        db.set_expire(b"s", 900, 0);
+        let (mut copy, at) = db.copy_entry(b"s", 0).unwrap();
+        assert_eq!(at, Some(900));
+        copy.make_raw().unwrap().push(b'e');
+        assert_eq!(db.get(b"s", 0).and_then(|v| v.with_str(<[u8]>::to_vec)), Some(b"abcd".to_vec()));
+        assert_eq!(db.copy_entry(b"missing", 0), None);
+    }
+
+    #[test]
+    fn flush_counts_and_empties_both_ways() {
+        for lazy in [false, true] {
+            let mut db = Db::default();
+            for i in 0..(LAZYFREE_KEYS_MIN as u32 + 10) {
+                db.insert_new(i.to_string().as_bytes(), Value::Int(1));
+                db.set_expire(i.to_string().as_bytes(), 1000, 0);
+            }
+            db.expired_count = 7;
+            assert_eq!(db.flush(lazy), LAZYFREE_KEYS_MIN + 10);
+            assert_eq!((db.len(), db.expires_len(), db.expired_count), (0, 0, 7));
+            assert_eq!(db.get(b"1", 0), None);
+            db.insert_new(b"x", Value::Int(1));
+            db.check_invariants();
+        }
     }
 
     #[test]
