@@ -11,6 +11,13 @@ pub struct CmdError(pub Cow<'static, [u8]>);
 
 pub type CmdResult = Result<(), CmdError>;
 
+impl CmdError {
+    /// The text, with any non-UTF-8 bytes replaced (for logs and test assertions).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+}
+
 impl From<&'static str> for CmdError {
     fn from(s: &'static str) -> CmdError {
         CmdError(Cow::Borrowed(s.as_bytes()))

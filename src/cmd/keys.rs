@@ -548,7 +548,9 @@ impl ExpireFlags {
             } else if args::is(name, "lt") {
                 &mut flags.lt
             } else {
-                return Err(format!("ERR Unsupported option {}", String::from_utf8_lossy(name)).into());
+                let mut msg = b"ERR Unsupported option ".to_vec();
+                msg.extend_from_slice(name);
+                return Err(msg.into());
             };
             *flag = true;
         }
@@ -813,7 +815,7 @@ mod tests {
         let parsed = scan_options(&opts).unwrap();
         assert_eq!((parsed.count, parsed.pattern, parsed.type_name), (5, Some(&b"a*"[..]), Some(&b"string"[..])));
         assert_eq!(scan_options(&argv(&[b"match", b"*"])).unwrap().pattern, None);
-        let err = |items: &[&[u8]]| scan_options(&argv(items)).unwrap_err().0;
+        let err = |items: &[&[u8]]| scan_options(&argv(items)).unwrap_err().text();
         assert_eq!(err(&[b"count", b"0"]), errors::SYNTAX);
         assert_eq!(err(&[b"count", b"x"]), errors::NOT_INTEGER);
         assert_eq!(err(&[b"count"]), errors::SYNTAX);
@@ -824,14 +826,14 @@ mod tests {
     fn expire_flags_errors_and_rules() {
         let parse = |items: &[&[u8]]| ExpireFlags::parse(&argv(items));
         assert_eq!(
-            parse(&[b"nx", b"xx"]).unwrap_err().0,
+            parse(&[b"nx", b"xx"]).unwrap_err().text(),
             "ERR NX and XX, GT or LT options at the same time are not compatible"
         );
         assert_eq!(
-            parse(&[b"xx", b"gt", b"lt"]).unwrap_err().0,
+            parse(&[b"xx", b"gt", b"lt"]).unwrap_err().text(),
             "ERR GT and LT options at the same time are not compatible"
         );
-        assert_eq!(parse(&[b"gt", b"foo\0bar"]).unwrap_err().0, "ERR Unsupported option foo");
+        assert_eq!(parse(&[b"gt", b"foo\0bar"]).unwrap_err().text(), "ERR Unsupported option foo");
         let gt = parse(&[b"GT"]).unwrap();
         assert!(!gt.allow(10, None) && !gt.allow(10, Some(10)) && gt.allow(11, Some(10)));
         let lt = parse(&[b"lt\0"]).unwrap();
@@ -847,15 +849,15 @@ mod tests {
         assert_eq!(flush_lazy(&argv(&[b"flushall"])), Ok(false));
         assert_eq!(flush_lazy(&argv(&[b"flushall", b"ASYNC"])), Ok(true));
         assert_eq!(flush_lazy(&argv(&[b"flushall", b"sync"])), Ok(false));
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"now"])).unwrap_err().0, errors::SYNTAX);
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"async", b"x"])).unwrap_err().0, errors::SYNTAX);
+        assert_eq!(flush_lazy(&argv(&[b"flushall", b"now"])).unwrap_err().text(), errors::SYNTAX);
+        assert_eq!(flush_lazy(&argv(&[b"flushall", b"async", b"x"])).unwrap_err().text(), errors::SYNTAX);
     }
 
     #[test]
     fn swapdb_index_messages() {
         assert_eq!(swapdb_index(b"3", "m"), Ok(3));
         assert_eq!(swapdb_index(b"-3", "m"), Ok(-3));
-        assert_eq!(swapdb_index(b"2147483648", "m").unwrap_err().0, "m");
-        assert_eq!(swapdb_index(b"x", "m").unwrap_err().0, "m");
+        assert_eq!(swapdb_index(b"2147483648", "m").unwrap_err().text(), "m");
+        assert_eq!(swapdb_index(b"x", "m").unwrap_err().text(), "m");
     }
 }
