@@ -1,0 +1,4 @@
+//! Small pure helpers shared by several modules: no I/O, no server state.
+
+pub mod glob;
+pub mod splitargs;
