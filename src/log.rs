@@ -8,14 +8,8 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Severity, lowest first; a line is written when its level is at least the configured one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Debug = 0,
-    Verbose = 1,
-    Notice = 2,
-    Warning = 3,
-}
+/// Severity, lowest first: the config's `loglevel` values.
+pub use crate::config::LogLevel as Level;
 
 static MIN_LEVEL: AtomicU8 = AtomicU8::new(Level::Notice as u8);
 static LOG_FILE: OnceLock<String> = OnceLock::new();

@@ -13,12 +13,22 @@ fn main() {
             println!("{text}");
             return;
         }
+        // An unreadable file is a log line in Redis; every other config error is a banner on stderr.
+        Err(message) if message.starts_with("Fatal error") => {
+            log::log_as('C', log::Level::Warning, format_args!("{message}"));
+            std::process::exit(1);
+        }
         Err(message) => {
             eprintln!("{message}");
             std::process::exit(1);
         }
     };
     log::init(config.loglevel, &config.logfile);
+    // Redis works from `dir`: relative paths (dump files, logs) resolve there.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        log::log_as('C', log::Level::Warning, format_args!("Can't chdir to '{}': {e}", config.dir));
+        std::process::exit(1);
+    }
     let pid = std::process::id();
     log::log_as(
         'C',
