@@ -35,3 +35,8 @@ pub const EXPIRE_SLICE_US_MAX: u64 = 1000;
 pub const EXPIRE_KEYS_PER_ROUND: usize = 20;
 /// Percentage of stale keys in a sample above which another round runs at once (Redis's 10%).
 pub const EXPIRE_STALE_PERCENT_MAX: usize = 10;
+/// Largest LCS dynamic-programming table, in bytes, that one LCS command may allocate. Redis 7.0.15 caps the
+/// table at proto-max-bulk-len (512 MiB by default) and we check that first, with Redis's error; but that config
+/// may be raised to any size, and one command must not be able to take all the memory, so beyond this cap LCS
+/// fails with the error Redis gives when its allocation fails.
+pub const LCS_TABLE_BYTES_MAX: u64 = 512 * 1024 * 1024;
