@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(stored_int(&Value::Int(-7)), Ok(-7));
         assert_eq!(stored_int(&Value::from_bytes(b"42")), Ok(42));
         assert_eq!(stored_int(&Value::Raw(Box::new(b"51".to_vec()))), Ok(51));
-        for bad in [&b"1.5"[..], b" 1", b"99999999999999999999", b"", b"abc"] {
+        for bad in [&b"1.5"[..], b" 1", b"01", b"+1", b"99999999999999999999", b"", b"abc"] {
             assert_eq!(stored_int(&Value::from_bytes(bad)), Err(errors::NOT_INTEGER.into()), "{bad:?}");
         }
     }
