@@ -409,6 +409,11 @@ fn getrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// The bytes GETRANGE returns from a `len`-byte string for the inclusive indexes `start..=end`, where negative
 /// indexes count from the end; indexes are clamped into the string, and `None` means the empty string.
 fn getrange_bounds(len: usize, start: i64, end: i64) -> Option<Range<usize>> {
+    // Two negative indexes in the wrong order select nothing, even where clamping would leave a byte
+    // (`-6 -9` of a 5-byte string); Redis tests this before converting.
+    if start < 0 && end < 0 && start > end {
+        return None;
+    }
     // A string is at most isize::MAX bytes, so `len + index` with a negative index cannot overflow.
     let len = len as i64;
     let from_end = |index: i64| if index < 0 { len + index } else { index };
@@ -456,6 +461,9 @@ mod tests {
         assert_eq!(range_of("", 0, -1), "");
         assert_eq!(range_of("", -1, 0), "");
         assert_eq!(range_of("12345", 1, -2), "234");
+        assert_eq!(range_of("abcde", -6, -9), "");
+        assert_eq!(range_of("abcde", -1, i64::MIN), "");
+        assert_eq!(range_of("abcde", -9, -6), "a");
     }
 
     #[test]
