@@ -71,11 +71,11 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> CmdError {
         }
         let room = 128 - args.len();
         args.push(b'\'');
-        args.extend_from_slice(&arg[..arg.len().min(room)]);
+        args.extend_from_slice(c_str(arg, room));
         args.extend_from_slice(b"' ");
     }
     let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(&argv[0][..argv[0].len().min(128)]);
+    msg.extend_from_slice(c_str(&argv[0], 128));
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&args);
     msg.into()
@@ -84,11 +84,17 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> CmdError {
 /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
 pub fn unknown_subcommand(command: &[u8], sub: &[u8]) -> CmdError {
     let mut msg = b"ERR unknown subcommand '".to_vec();
-    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(c_str(sub, 128));
     msg.extend_from_slice(b"'. Try ");
     msg.extend_from_slice(&command.to_ascii_uppercase());
     msg.extend_from_slice(b" HELP.");
     msg.into()
+}
+
+/// What C's `%.*s` prints of `arg`: at most `max` bytes, and nothing from the first NUL on.
+fn c_str(arg: &[u8], max: usize) -> &[u8] {
+    let arg = &arg[..arg.len().min(max)];
+    arg.split(|&c| c == 0).next().unwrap_or(arg)
 }
 
 #[cfg(test)]
@@ -100,6 +106,8 @@ mod tests {
     fn unknown_command_text() {
         let argv = [Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")];
         assert_eq!(&*unknown_command(&argv).0, b"ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+        let argv = [Bytes::from(&b"a\0b"[..]), Bytes::from(&b"c\0d"[..])];
+        assert_eq!(&*unknown_command(&argv).0, b"ERR unknown command 'a', with args beginning with: 'c' ");
         let argv = [Bytes::from("foo"), Bytes::from(&b"\xff"[..])];
         assert_eq!(&*unknown_command(&argv).0, b"ERR unknown command 'foo', with args beginning with: '\xff' ");
     }
