@@ -5,6 +5,8 @@
 //! `raw` for long strings and any string modified in place (APPEND, SETRANGE), which keeps spare capacity so
 //! repeated appends are amortised O(1) as with Redis's sds.
 
+use super::small::SmallBytes;
+
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;
 /// Integers below this are Redis's shared objects, reported with a refcount of i32::MAX.
@@ -14,8 +16,8 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 pub enum Value {
     /// A string holding a canonical integer (`OBJECT ENCODING int`).
     Int(i64),
-    /// A string created whole (`embstr` up to 44 bytes, else `raw`).
-    Str(Box<[u8]>),
+    /// A string created whole (`embstr` up to 44 bytes, else `raw`); inline up to 22 bytes.
+    Str(SmallBytes),
     /// A string changed in place, with room to grow (`raw`). Boxed so `Value` stays three words.
     Raw(Box<Vec<u8>>),
 }
@@ -42,13 +44,13 @@ impl Value {
         {
             return Value::Int(n);
         }
-        Value::Str(bytes.into())
+        Value::Str(SmallBytes::from(bytes))
     }
 
     /// A string value created whole without the integer check (Redis's `createStringObject`), as INCRBYFLOAT
     /// and GETRANGE-style results are.
     pub fn from_bytes(bytes: &[u8]) -> Value {
-        Value::Str(bytes.into())
+        Value::Str(SmallBytes::from(bytes))
     }
 
     pub fn value_type(&self) -> ValueType {
@@ -112,5 +114,10 @@ mod tests {
         v.make_raw().unwrap().extend_from_slice(b"3");
         assert_eq!(v.encoding(), "raw");
         assert_eq!(v.with_str(<[u8]>::to_vec), Some(b"123".to_vec()));
+    }
+
+    #[test]
+    fn value_stays_three_words() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 }
