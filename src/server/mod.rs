@@ -188,6 +188,7 @@ impl Server {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            set_keepalive(&stream, self.state.config.tcp_keepalive_s);
             let entry = self.state.clients.vacant_entry();
             let key = entry.key();
             if let Err(e) = self.poll.registry().register(&mut stream, Token(key), Interest::READABLE) {
@@ -416,4 +417,18 @@ fn bind_all(addresses: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
         }
     }
     Ok(listeners)
+}
+
+/// Redis's `anetKeepAlive`: probe an idle peer after `interval_s`, then every third of it, three times, so a
+/// vanished peer is noticed in about twice the interval. Zero turns keepalive off.
+fn set_keepalive(stream: &mio::net::TcpStream, interval_s: u64) {
+    if interval_s == 0 {
+        return;
+    }
+    let interval = std::time::Duration::from_secs(interval_s);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(interval)
+        .with_interval((interval / 3).max(std::time::Duration::from_secs(1)))
+        .with_retries(3);
+    let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive);
 }
