@@ -11,30 +11,44 @@ use crate::resp::reply::Reply;
 use crate::server::State;
 
 /// Runs one request from client `me`, writing its reply into `reply`.
-pub fn process_command(state: &mut State, me: usize, argv: &[Bytes], reply: &mut Reply, now_ms: i64) {
+///
+/// `started` is when the caller finished the previous request of the same batch (or began the batch); the
+/// command's duration for INFO commandstats runs from there to the end of the handler, and that end is
+/// returned for the next request. So each command costs one clock read, not two: profiles showed
+/// `clock_gettime` at 10% of the server's CPU time with two.
+pub fn process_command(
+    state: &mut State,
+    me: usize,
+    argv: &[Bytes],
+    reply: &mut Reply,
+    now_ms: i64,
+    started: Instant,
+) -> Instant {
     let cmd = match resolve(state, argv) {
         Ok(cmd) => cmd,
         Err(err) => {
             reply.error(&*err.0);
-            return record_errors(state, reply, None);
+            record_errors(state, reply, None);
+            return started;
         }
     };
     if !state.clients[me].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         reply.error("NOAUTH Authentication required.");
-        return record_errors(state, reply, Some(cmd));
+        record_errors(state, reply, Some(cmd));
+        return started;
     }
-    let started = Instant::now();
     let db_index = state.clients[me].db;
     let mut ctx = Ctx { state, me, argv, now_ms, db_index, cmd };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }
-    let elapsed_us = started.elapsed().as_micros() as u64;
+    let finished = Instant::now();
     let stat = &mut state.stats.commands[cmd.id];
     stat.calls += 1;
-    stat.usec += elapsed_us;
+    stat.usec += finished.saturating_duration_since(started).as_micros() as u64;
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd));
+    finished
 }
 
 /// Finds the command (and subcommand) for `argv` and checks its arity.

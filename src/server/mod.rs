@@ -229,13 +229,14 @@ impl Server {
             crate::limits::BULK_RESERVE_STEP_BYTES,
         );
         self.state.stats.net_input_bytes += outcome.bytes as u64;
+        let now_ms = clock::unix_ms();
         if outcome.bytes > 0 {
-            client.last_interaction_ms = clock::unix_ms();
+            client.last_interaction_ms = now_ms;
         }
         if outcome.more {
             self.pending_reads.push(key);
         }
-        self.process_input(key);
+        self.process_input(key, now_ms);
         let client = &mut self.state.clients[key];
         let limit = self.state.config.client_query_buffer_limit as usize;
         if client.query.len() > limit && !client.close_asap {
@@ -248,8 +249,8 @@ impl Server {
     }
 
     /// Parses and runs every complete request in the client's query buffer.
-    fn process_input(&mut self, key: usize) {
-        let now_ms = clock::unix_ms();
+    fn process_input(&mut self, key: usize, now_ms: i64) {
+        let mut mark = Instant::now();
         loop {
             let client = &mut self.state.clients[key];
             if client.close_after_reply || client.close_asap {
@@ -264,7 +265,7 @@ impl Server {
                 authenticated: client.authenticated,
             };
             match client.parser.parse(&mut client.query, &mut client.argv, &limits) {
-                Ok(true) => self.execute(key, now_ms),
+                Ok(true) => mark = self.execute(key, now_ms, mark),
                 Ok(false) => break,
                 Err(err) => {
                     client.reply.error(err.reply_bytes());
@@ -278,8 +279,8 @@ impl Server {
         self.queue_write(key);
     }
 
-    /// Runs the request in the client's argv.
-    fn execute(&mut self, key: usize, now_ms: i64) {
+    /// Runs the request in the client's argv; `started` and the returned instant time it (see `process_command`).
+    fn execute(&mut self, key: usize, now_ms: i64, started: Instant) -> Instant {
         let client = &mut self.state.clients[key];
         let argv = std::mem::take(&mut client.argv);
         let mut reply = std::mem::take(&mut client.reply);
@@ -292,7 +293,7 @@ impl Server {
             ReplyMode::Off => true,
             _ => false,
         };
-        crate::cmd::dispatch::process_command(&mut self.state, key, &argv, &mut reply, now_ms);
+        let finished = crate::cmd::dispatch::process_command(&mut self.state, key, &argv, &mut reply, now_ms, started);
         let client = &mut self.state.clients[key];
         if skipping || client.reply_mode == ReplyMode::Off {
             // CLIENT REPLY OFF/SKIP: the command ran, its reply is dropped. (CLIENT REPLY ON itself replies.)
@@ -307,6 +308,7 @@ impl Server {
         let mut argv = argv;
         argv.clear();
         client.argv = argv;
+        finished
     }
 
     /// Queues the client for a write in `before_sleep` if it has pending replies.
