@@ -24,7 +24,9 @@ pub fn process_command(
     now_ms: i64,
     started: Instant,
 ) -> Instant {
-    let cmd = match resolve(state, argv) {
+    let found = lookup(state, argv);
+    state.clients[me].last_command = found.as_ref().ok().map(|cmd| cmd.id);
+    let cmd = match found.and_then(|cmd| check_arity(state, cmd, argv.len())) {
         Ok(cmd) => cmd,
         Err(err) => {
             reply.error(&*err.0);
@@ -51,21 +53,21 @@ pub fn process_command(
     finished
 }
 
-/// Finds the command (and subcommand) for `argv` and checks its arity.
-fn resolve(state: &State, argv: &[Bytes]) -> Result<Resolved, errors::CmdError> {
+/// Finds the command (and subcommand) for `argv`.
+fn lookup(state: &State, argv: &[Bytes]) -> Result<Resolved, errors::CmdError> {
     let table = &state.table;
     let Some(top) = table.lookup(&argv[0]) else {
         return Err(errors::unknown_command(argv));
     };
-    let cmd = if argv.len() >= 2 && !top.spec.subcommands.is_empty() {
-        table.lookup_sub(top, &argv[1]).ok_or_else(|| errors::unknown_subcommand(&argv[0], &argv[1]))?
+    if argv.len() >= 2 && !top.spec.subcommands.is_empty() {
+        table.lookup_sub(top, &argv[1]).ok_or_else(|| errors::unknown_subcommand(&argv[0], &argv[1]))
     } else {
-        top
-    };
-    if !cmd.spec.arity_ok(argv.len()) {
-        return Err(errors::wrong_arity(&table.names[cmd.id]));
+        Ok(top)
     }
-    Ok(cmd)
+}
+
+fn check_arity(state: &State, cmd: Resolved, argc: usize) -> Result<Resolved, errors::CmdError> {
+    if cmd.spec.arity_ok(argc) { Ok(cmd) } else { Err(errors::wrong_arity(&state.table.names[cmd.id])) }
 }
 
 /// Moves the error replies the command produced into INFO's error statistics.

@@ -5,6 +5,9 @@
 //! existence and arity from it before any handler runs, and COMMAND answers from it, so the two cannot
 //! disagree. Each family module exports `COMMANDS: &[CommandSpec]`; `Table::new` gathers them.
 //!
+//! Redis 7 metadata that only COMMAND reports (tips, key specs) is data here too: `.tips(...)` and
+//! `.key_specs(&[KeySpec::range(...)])` copy `commands/<name>.json`.
+//!
 //! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read `ctx.argv`, use the keyspace
 //! through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
 //! argument so a handler can hold a value borrowed from the keyspace while writing it out.
@@ -91,8 +94,81 @@ pub struct CommandSpec {
     pub since: &'static str,
     pub summary: &'static str,
     pub complexity: &'static str,
+    /// Redis's command tips, space-separated (`"nondeterministic_output request_policy:all_shards"`).
+    pub tips: &'static str,
+    /// Redis 7 key specs (COMMAND INFO, COMMAND GETKEYS). Empty for a command with keys means COMMAND INFO
+    /// derives one range spec from `keys`.
+    pub key_specs: &'static [KeySpec],
     pub run: Handler,
     pub subcommands: &'static [CommandSpec],
+}
+
+/// Where a key spec starts looking for keys (Redis's `begin_search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At this argument index.
+    Index(i32),
+    /// Just after `keyword`, searched from argument `startfrom` (negative: from the end, backwards).
+    Keyword { keyword: &'static str, startfrom: i32 },
+}
+
+/// How a key spec finds its keys from where the search began (Redis's `find_keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys up to `lastkey` (relative to the start; negative counts from the end), every `keystep`. A `limit`
+    /// above 1 (with `lastkey` -1) keeps only the first 1/`limit` of the remaining arguments.
+    Range { lastkey: i32, keystep: i32, limit: i32 },
+    /// The argument at `keynumidx` (relative to the start) holds the number of keys, which begin at `firstkey`
+    /// (relative to the start), every `keystep`.
+    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+}
+
+/// One Redis 7 key specification, as `commands/*.json` declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    /// Flags as COMMAND INFO prints them, space-separated (`"RW access update"`).
+    pub flags: &'static str,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+    /// Redis's free-text note; empty for none.
+    pub notes: &'static str,
+}
+
+impl KeySpec {
+    /// Keys from argument `index` to `lastkey` (relative), every `keystep`: the common shape.
+    pub const fn range(flags: &'static str, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Range { lastkey, keystep, limit: 0 },
+            notes: "",
+        }
+    }
+
+    /// A key count at `index + keynumidx`, then the keys from `index + firstkey`, every `keystep`.
+    pub const fn keynum(flags: &'static str, index: i32, keynumidx: i32, firstkey: i32, keystep: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Keynum { keynumidx, firstkey, keystep },
+            notes: "",
+        }
+    }
+
+    pub const fn begin(mut self, begin_search: BeginSearch) -> KeySpec {
+        self.begin_search = begin_search;
+        self
+    }
+
+    pub const fn find(mut self, find_keys: FindKeys) -> KeySpec {
+        self.find_keys = find_keys;
+        self
+    }
+
+    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+        self.notes = notes;
+        self
+    }
 }
 
 impl CommandSpec {
@@ -108,6 +184,8 @@ impl CommandSpec {
             since: "1.0.0",
             summary: "",
             complexity: "",
+            tips: "",
+            key_specs: &[],
             run,
             subcommands: &[],
         }
@@ -134,6 +212,16 @@ impl CommandSpec {
         self.since = since;
         self.summary = summary;
         self.complexity = complexity;
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static str) -> CommandSpec {
+        self.tips = tips;
+        self
+    }
+
+    pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> CommandSpec {
+        self.key_specs = specs;
         self
     }
 

@@ -44,8 +44,9 @@ pub struct Client {
     pub no_evict: bool,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
-    /// Full name of the last command run (CLIENT LIST `cmd=`).
-    pub last_command: &'static str,
+    /// Table id of the last command looked up (CLIENT LIST `cmd=`); `None` before the first one and after an
+    /// unknown one, which Redis prints as `NULL`.
+    pub last_command: Option<usize>,
     /// Write the pending replies, then close (QUIT, protocol errors, CLIENT KILL of oneself).
     pub close_after_reply: bool,
     /// Close at the next `before_sleep` without writing more (I/O errors, CLIENT KILL).
@@ -76,7 +77,7 @@ impl Client {
             no_evict: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_command: "NULL",
+            last_command: None,
             close_after_reply: false,
             close_asap: false,
             writable_registered: false,

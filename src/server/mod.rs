@@ -45,8 +45,11 @@ pub fn listener_index(token: Token) -> Option<usize> {
 /// How SHUTDOWN (or a signal) asked the server to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shutdown {
-    /// SIGTERM / SIGINT or SHUTDOWN: save if configured (when persistence exists), then exit 0.
+    /// SIGTERM / SIGINT: save if configured (when persistence exists), then exit 0.
     Requested,
+    /// The SHUTDOWN command. `save`: `Some(false)` for NOSAVE, `Some(true)` for SAVE (even without save
+    /// points), `None` to follow the save points. `force`: exit even if that save fails.
+    Command { save: Option<bool>, force: bool },
 }
 
 /// Everything commands may read or change.
