@@ -296,7 +296,22 @@ impl Table {
     /// Finds subcommand `sub` of a container, ignoring case.
     pub fn lookup_sub(&self, container: Resolved, sub: &[u8]) -> Option<Resolved> {
         let index = container.spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))?;
-        Some(Resolved { spec: &container.spec.subcommands[index], id: container.id + 1 + index })
+        Some(Self::sub_at(container, index))
+    }
+
+    /// Every top-level command, in table order.
+    pub fn commands(&self) -> impl Iterator<Item = Resolved> + '_ {
+        self.top.iter().filter_map(|spec| self.lookup(spec.name.as_bytes()))
+    }
+
+    /// The subcommands of a container, in table order.
+    pub fn subcommands(container: Resolved) -> impl Iterator<Item = Resolved> {
+        (0..container.spec.subcommands.len()).map(move |index| Self::sub_at(container, index))
+    }
+
+    /// A container's subcommand ids follow its own id, in declaration order (see `add`).
+    fn sub_at(container: Resolved, index: usize) -> Resolved {
+        Resolved { spec: &container.spec.subcommands[index], id: container.id + 1 + index }
     }
 }
 
