@@ -1,0 +1,518 @@
+//! CLIENT subcommands: ID GETNAME SETNAME INFO LIST KILL REPLY NO-EVICT HELP (Redis 7.0's `clientCommand`).
+//!
+//! CLIENT INFO and CLIENT LIST print Redis 7.0's line per connection, field for field (`id addr laddr fd name
+//! age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events
+//! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes.
+//!
+//! During its own command the caller's argv and reply are moved out of its `Client` (see `Ctx`), so its line
+//! is built from `ctx.argv` and the handler's `reply` instead.
+//!
+//! Every connection is a normal client until pub/sub and replication exist, so TYPE filters other than
+//! `normal` match nothing; they are still parsed and checked as Redis does.
+
+use bytes::Bytes;
+use std::fmt::Write as _;
+use std::os::fd::AsRawFd;
+
+use super::super::errors::{self, CmdResult};
+use super::super::{CommandSpec, Ctx, args, flag::*};
+use crate::net::client::{Client, ReplyMode};
+use crate::resp::reply::Reply;
+use crate::server::State;
+
+pub const SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE, client_getname).acl("slow connection").docs(
+        "connection",
+        "2.6.9",
+        "Get the current connection name",
+        "O(1)",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, client_help).acl("slow connection").docs(
+        "connection",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+    CommandSpec::new("id", 2, NOSCRIPT | LOADING | STALE, client_id).acl("slow connection").docs(
+        "connection",
+        "5.0.0",
+        "Returns the client ID for the current connection",
+        "O(1)",
+    ),
+    CommandSpec::new("info", 2, NOSCRIPT | LOADING | STALE, client_info)
+        .acl("slow connection")
+        .tips("nondeterministic_output")
+        .docs("connection", "6.2.0", "Returns information about the current client connection.", "O(1)"),
+    CommandSpec::new("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill)
+        .acl("admin slow dangerous connection")
+        .docs(
+            "connection",
+            "2.4.0",
+            "Kill the connection of a client",
+            "O(N) where N is the number of client connections",
+        ),
+    CommandSpec::new("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list)
+        .acl("admin slow dangerous connection")
+        .tips("nondeterministic_output")
+        .docs(
+            "connection",
+            "2.4.0",
+            "Get the list of client connections",
+            "O(N) where N is the number of client connections",
+        ),
+    CommandSpec::new("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict)
+        .acl("admin slow dangerous connection")
+        .docs("connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)"),
+    CommandSpec::new("reply", 3, NOSCRIPT | LOADING | STALE, client_reply).acl("slow connection").docs(
+        "connection",
+        "3.2.0",
+        "Instruct the server whether to reply to commands",
+        "O(1)",
+    ),
+    CommandSpec::new("setname", 3, NOSCRIPT | LOADING | STALE, client_setname).acl("slow connection").docs(
+        "connection",
+        "2.6.9",
+        "Set the current connection name",
+        "O(1)",
+    ),
+];
+
+/// CLIENT HELP, Redis 7.0's text (it lists subcommands we do not have yet, as Redis's does).
+const HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
+/// Redis's client types (`getClientTypeByName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    Pubsub,
+    Master,
+}
+
+impl ClientType {
+    fn parse(name: &[u8]) -> Result<ClientType, errors::CmdError> {
+        Ok(match name.to_ascii_lowercase().as_slice() {
+            b"normal" => ClientType::Normal,
+            b"slave" | b"replica" => ClientType::Replica,
+            b"pubsub" => ClientType::Pubsub,
+            b"master" => ClientType::Master,
+            _ => return Err(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)).into()),
+        })
+    }
+
+    /// The type of a connection: always normal until pub/sub and replication exist.
+    fn of(_client: &Client) -> ClientType {
+        ClientType::Normal
+    }
+}
+
+fn client_id(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.int(ctx.client().id as i64);
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    match &ctx.client().name {
+        Some(name) => reply.bulk(name),
+        None => reply.null(),
+    }
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    set_name(ctx, &argv[2])?;
+    reply.ok();
+    Ok(())
+}
+
+/// Names the caller's connection (an empty name removes it). Redis refuses names with characters outside
+/// `!`..=`~`, since CLIENT LIST separates fields with spaces and lines with newlines.
+pub(super) fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> CmdResult {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err("ERR Client names cannot contain spaces, newlines or special characters.".into());
+    }
+    ctx.client().name = if name.is_empty() { None } else { Some(name.clone()) };
+    Ok(())
+}
+
+fn client_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    crate::cmd::server::reply_help(reply, "CLIENT", HELP);
+    Ok(())
+}
+
+/// CLIENT REPLY ON|OFF|SKIP. The server drops the replies (see `Server::execute`); OFF and SKIP themselves
+/// send nothing, and SKIP while OFF changes nothing, as in Redis.
+fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let mode = &ctx.argv[2];
+    let client = ctx.client();
+    if args::is(mode, "on") {
+        client.reply_mode = ReplyMode::On;
+        reply.ok();
+    } else if args::is(mode, "off") {
+        client.reply_mode = ReplyMode::Off;
+    } else if args::is(mode, "skip") {
+        if client.reply_mode != ReplyMode::Off {
+            client.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    Ok(())
+}
+
+fn client_no_evict(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let value = &ctx.argv[2];
+    let no_evict = if args::is(value, "on") {
+        true
+    } else if args::is(value, "off") {
+        false
+    } else {
+        return Err(errors::SYNTAX.into());
+    };
+    ctx.client().no_evict = no_evict;
+    reply.ok();
+    Ok(())
+}
+
+fn client_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let mut text = String::new();
+    info_line(&mut text, ctx.state, ctx.me, Some(Caller { argv: ctx.argv, reply }), ctx.now_ms);
+    reply.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// CLIENT LIST [TYPE type | ID id [id ...]]. With ids, Redis prints the clients in the order (and as often as)
+/// the ids are given.
+fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let keys: Vec<usize> = if argv.len() == 2 {
+        sorted_keys(ctx.state)
+    } else if argv.len() == 4 && args::is(&argv[2], "type") {
+        let wanted = ClientType::parse(&argv[3])?;
+        sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&ctx.state.clients[key]) == wanted).collect()
+    } else if argv.len() > 3 && args::is(&argv[2], "id") {
+        let ids = argv[3..].iter().map(|arg| args::int(arg).map_err(|_| "ERR Invalid client ID".into()));
+        let ids = ids.collect::<Result<Vec<i64>, errors::CmdError>>()?;
+        ids.into_iter().filter_map(|id| key_of(ctx.state, id)).collect()
+    } else {
+        return Err(errors::SYNTAX.into());
+    };
+    let mut text = String::new();
+    for key in keys {
+        let caller = (key == ctx.me).then_some(Caller { argv, reply: &*reply });
+        info_line(&mut text, ctx.state, key, caller, ctx.now_ms);
+    }
+    reply.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// The filters of CLIENT KILL's option form; `None` matches any value.
+#[derive(Debug, Default)]
+struct KillFilter {
+    addr: Option<String>,
+    laddr: Option<String>,
+    client_type: Option<ClientType>,
+    id: Option<u64>,
+    skip_me: bool,
+}
+
+/// CLIENT KILL ip:port, or CLIENT KILL <option> <value> [...]. The old form may kill the caller and answers
+/// OK or "No such client"; the option form skips the caller unless SKIPME no, and answers the count.
+fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let old_form = argv.len() == 3;
+    let filter = if old_form {
+        KillFilter { addr: Some(String::from_utf8_lossy(&argv[2]).into_owned()), ..KillFilter::default() }
+    } else {
+        parse_kill_filter(&argv[2..])?
+    };
+    let mut killed = 0;
+    let mut kill_me = false;
+    for key in sorted_keys(ctx.state) {
+        let client = &ctx.state.clients[key];
+        let matches = filter.addr.as_ref().is_none_or(|a| *a == client.addr.to_string())
+            && filter.laddr.as_ref().is_none_or(|a| *a == client.local_addr.to_string())
+            && filter.client_type.is_none_or(|t| ClientType::of(client) == t)
+            && filter.id.is_none_or(|id| id == client.id)
+            && !(key == ctx.me && filter.skip_me);
+        if !matches {
+            continue;
+        }
+        killed += 1;
+        if key == ctx.me {
+            kill_me = true;
+        } else {
+            ctx.state.close_asap(key);
+        }
+    }
+    match (old_form, killed) {
+        (true, 0) => return Err("ERR No such client".into()),
+        (true, _) => reply.ok(),
+        (false, n) => reply.int(n),
+    }
+    // The caller goes only after its reply is written.
+    ctx.client().close_after_reply |= kill_me;
+    Ok(())
+}
+
+/// Parses CLIENT KILL's option/value pairs with Redis's checks and error texts.
+fn parse_kill_filter(options: &[Bytes]) -> Result<KillFilter, errors::CmdError> {
+    let mut filter = KillFilter { skip_me: true, ..KillFilter::default() };
+    let mut pairs = options.chunks(2);
+    for pair in &mut pairs {
+        let [option, value] = pair else {
+            return Err(errors::SYNTAX.into());
+        };
+        let text = || String::from_utf8_lossy(value).into_owned();
+        if args::is(option, "id") {
+            let id = args::int(value).ok().filter(|&id| id > 0).ok_or("ERR client-id should be greater than 0")?;
+            filter.id = Some(id as u64);
+        } else if args::is(option, "type") {
+            filter.client_type = Some(ClientType::parse(value)?);
+        } else if args::is(option, "addr") {
+            filter.addr = Some(text());
+        } else if args::is(option, "laddr") {
+            filter.laddr = Some(text());
+        } else if args::is(option, "user") {
+            // `default` is the only user, and every connection is authenticated as it.
+            if value.as_ref() != b"default" {
+                return Err(format!("ERR No such user '{}'", text()).into());
+            }
+        } else if args::is(option, "skipme") {
+            filter.skip_me = if args::is(value, "yes") {
+                true
+            } else if args::is(value, "no") {
+                false
+            } else {
+                return Err(errors::SYNTAX.into());
+            };
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+    }
+    Ok(filter)
+}
+
+/// Slab keys of every client, in id (connection) order.
+fn sorted_keys(state: &State) -> Vec<usize> {
+    let mut keys: Vec<(u64, usize)> = state.clients.iter().map(|(key, c)| (c.id, key)).collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, key)| key).collect()
+}
+
+fn key_of(state: &State, id: i64) -> Option<usize> {
+    state.clients.iter().find(|(_, c)| c.id as i64 == id).map(|(key, _)| key)
+}
+
+/// The parts of the calling client that are moved out of its `Client` while its command runs.
+#[derive(Debug, Clone, Copy)]
+struct Caller<'a> {
+    argv: &'a [Bytes],
+    reply: &'a Reply,
+}
+
+/// Appends Redis 7.0's CLIENT LIST line for client `key`, newline included.
+fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<'_>>, now_ms: i64) {
+    let client = &state.clients[key];
+    let (argv, reply) = match caller {
+        Some(c) => (c.argv, c.reply),
+        None => (client.argv.as_slice(), &client.reply),
+    };
+    let argv_mem: usize = argv.iter().map(Bytes::len).sum();
+    let qbuf_free = client.query.capacity() - client.query.len();
+    let obl = reply.buf.len().saturating_sub(client.reply_sent);
+    let tot_mem = client.query.capacity() + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>();
+    let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let cmd = client.last_command.map_or("NULL", |id| state.table.names[id].as_str());
+    let _ = writeln!(
+        out,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
+         cmd={} user=default redir=-1 resp={}",
+        client.id,
+        client.addr,
+        client.local_addr,
+        client.stream.as_raw_fd(),
+        name,
+        (now_ms - client.created_ms).max(0) / 1000,
+        (now_ms - client.last_interaction_ms).max(0) / 1000,
+        flags(client),
+        client.db,
+        client.query.len(),
+        qbuf_free,
+        argv_mem,
+        reply.buf.capacity(),
+        reply.buf.capacity(),
+        obl,
+        tot_mem,
+        if client.writable_registered { "rw" } else { "r" },
+        cmd,
+        if reply.resp3 { 3 } else { 2 },
+    );
+}
+
+/// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
+fn flags(client: &Client) -> String {
+    let mut flags = String::new();
+    for (set, letter) in [(client.close_after_reply, 'c'), (client.close_asap, 'A'), (client.no_evict, 'e')] {
+        if set {
+            flags.push(letter);
+        }
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::server::testkit::TestServer;
+
+    /// The fields of a CLIENT LIST line that do not depend on sockets, time or buffer sizes.
+    fn stable_fields(line: &str) -> String {
+        let volatile =
+            ["id", "addr", "laddr", "fd", "age", "idle", "qbuf", "qbuf-free", "argv-mem", "rbs", "rbp", "tot-mem"];
+        line.split(' ').filter(|f| !volatile.contains(&f.split('=').next().unwrap())).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn names_ids_and_list_lines() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let other = t.connect();
+        assert_eq!(t.run(me, "CLIENT GETNAME"), "$-1\r\n");
+        assert_eq!(t.run(me, "CLIENT SETNAME alpha"), "+OK\r\n");
+        assert_eq!(t.run(me, "CLIENT GETNAME"), "$5\r\nalpha\r\n");
+        assert_eq!(
+            t.run(me, "CLIENT SETNAME é"),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert_eq!(t.run(other, "CLIENT ID"), format!(":{}\r\n", t.server.state.clients[other].id));
+        let list = t.run(me, "CLIENT LIST");
+        let lines: Vec<&str> = list.split("\r\n").nth(1).unwrap().split('\n').filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            stable_fields(lines[0]),
+            "name=alpha flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 multi-mem=0 obl=0 oll=0 omem=0 events=r \
+             cmd=client|list user=default redir=-1 resp=2"
+        );
+        assert!(lines[1].contains(" name= ") && lines[1].ends_with("cmd=client|id user=default redir=-1 resp=2"));
+        assert!(t.run(me, "CLIENT INFO").contains("argv-mem=10 "));
+        assert_eq!(t.run(me, "CLIENT LIST TYPE pubsub"), "$0\r\n\r\n");
+        assert_eq!(t.run(me, "CLIENT LIST TYPE x"), "-ERR Unknown client type 'x'\r\n");
+        assert_eq!(t.run(me, "CLIENT LIST ID 1 x"), "-ERR Invalid client ID\r\n");
+        let id = t.server.state.clients[other].id;
+        assert_eq!(t.run(me, &format!("CLIENT LIST ID {id} {id}")).matches("cmd=client|id").count(), 2);
+        assert_eq!(t.run(me, "NOSUCH"), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
+        assert!(t.run(me, "CLIENT INFO").contains("cmd=client|info"));
+    }
+
+    #[test]
+    fn kill_others_and_oneself() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let other = t.connect();
+        let other_id = t.server.state.clients[other].id;
+        assert_eq!(t.run(me, &format!("CLIENT KILL ID {other_id}")), ":1\r\n");
+        assert!(t.server.state.clients[other].close_asap);
+        assert_eq!(t.run(me, "CLIENT KILL TYPE normal"), ":1\r\n");
+        assert!(!t.server.state.clients[me].close_after_reply);
+        assert_eq!(t.run(me, "CLIENT KILL 1.2.3.4:5"), "-ERR No such client\r\n");
+        let addr = t.server.state.clients[me].addr.to_string();
+        assert_eq!(t.run(me, &format!("CLIENT KILL {addr}")), "+OK\r\n");
+        assert!(t.server.state.clients[me].close_after_reply);
+    }
+
+    #[test]
+    fn reply_and_no_evict_modes() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
+        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::SkipNext);
+        assert_eq!(t.run(me, "CLIENT REPLY OFF"), "");
+        assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
+        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::Off);
+        assert_eq!(t.run(me, "CLIENT REPLY ON"), "+OK\r\n");
+        assert_eq!(t.run(me, "CLIENT REPLY maybe"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "CLIENT NO-EVICT on"), "+OK\r\n");
+        assert!(t.run(me, "CLIENT INFO").contains(" flags=e "));
+        assert_eq!(t.run(me, "CLIENT NO-EVICT maybe"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "CLIENT SETINFO lib-name x"), "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n");
+        assert!(t.run(me, "CLIENT HELP").starts_with("*48\r\n+CLIENT <subcommand>"));
+    }
+
+    fn words(list: &[&str]) -> Vec<Bytes> {
+        list.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    }
+
+    #[test]
+    fn kill_filters_parse_like_redis() {
+        let f = parse_kill_filter(&words(&["ID", "7", "type", "NORMAL", "SkipMe", "no"])).unwrap();
+        assert_eq!((f.id, f.client_type, f.skip_me), (Some(7), Some(ClientType::Normal), false));
+        assert!(parse_kill_filter(&words(&["addr", "1.2.3.4:5"])).unwrap().skip_me);
+        let err = |list: &[&str]| parse_kill_filter(&words(list)).unwrap_err().0;
+        assert_eq!(err(&["id", "0"]), "ERR client-id should be greater than 0");
+        assert_eq!(err(&["id", "x"]), "ERR client-id should be greater than 0");
+        assert_eq!(err(&["type", "foo"]), "ERR Unknown client type 'foo'");
+        assert_eq!(err(&["user", "bob"]), "ERR No such user 'bob'");
+        assert_eq!(err(&["skipme", "maybe"]), "ERR syntax error");
+        assert_eq!(err(&["maxage", "5"]), "ERR syntax error");
+        assert_eq!(err(&["id", "1", "type"]), "ERR syntax error");
+    }
+
+    #[test]
+    fn client_types_by_name() {
+        assert_eq!(ClientType::parse(b"Slave").unwrap(), ClientType::Replica);
+        assert_eq!(ClientType::parse(b"replica").unwrap(), ClientType::Replica);
+        assert_eq!(ClientType::parse(b"PUBSUB").unwrap(), ClientType::Pubsub);
+        assert_eq!(ClientType::parse(b"master").unwrap(), ClientType::Master);
+    }
+}

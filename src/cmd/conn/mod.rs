@@ -1,0 +1,250 @@
+//! Connection commands: PING ECHO QUIT SELECT HELLO AUTH, and the CLIENT container (in `client.rs`).
+//!
+//! Authentication follows Redis 7.0 with only the `default` user: without `requirepass` the user has no
+//! password (`nopass`), so any password authenticates it, except that the one-argument `AUTH <password>` form
+//! is refused with Redis's "no password configured" error. With `requirepass`, the password must match.
+//!
+//! HELLO switches the protocol of its own reply, as Redis does: the handler sets `reply.resp3`, which the
+//! server stores back on the client after the call.
+
+mod client;
+
+use super::errors::{self, CmdResult};
+use super::{CommandSpec, Ctx, args, flag::*};
+use crate::resp::reply::Reply;
+
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+const AUTH_WITHOUT_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default \
+                                     user. Are you sure your configuration is correct?";
+const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+                            HELLO AUTH <user> <pass> option can be used to authenticate the client and select the \
+                            RESP protocol version at the same time";
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("ping", -1, FAST, ping)
+        .acl("fast connection")
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .docs("connection", "1.0.0", "Ping the server", "O(1)"),
+    CommandSpec::new("echo", 2, LOADING | STALE | FAST, echo).acl("fast connection").docs(
+        "connection",
+        "1.0.0",
+        "Echo the given string",
+        "O(1)",
+    ),
+    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit)
+        .acl("fast connection")
+        .docs("connection", "1.0.0", "Close the connection", "O(1)"),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, select).acl("fast connection").docs(
+        "connection",
+        "1.0.0",
+        "Change the selected database for the current connection",
+        "O(1)",
+    ),
+    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello)
+        .acl("fast connection")
+        .docs("connection", "6.0.0", "Handshake with Redis", "O(1)"),
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth)
+        .acl("fast connection")
+        .docs(
+            "connection",
+            "1.0.0",
+            "Authenticate to the server",
+            "O(N) where N is the number of passwords defined for the user",
+        ),
+    CommandSpec::new("client", -2, 0, super::server::container)
+        .acl("slow")
+        .docs("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
+        .subcommands(client::SUBCOMMANDS),
+];
+
+fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    match ctx.argv.len() {
+        1 => reply.simple("PONG"),
+        2 => reply.bulk(&ctx.argv[1]),
+        _ => return Err(errors::wrong_arity("ping")),
+    }
+    Ok(())
+}
+
+fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.bulk(&ctx.argv[1]);
+    Ok(())
+}
+
+fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.ok();
+    ctx.client().close_after_reply = true;
+    Ok(())
+}
+
+fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let index = args::int(ctx.arg(1)).map_err(|_| errors::INVALID_DB_INDEX)?;
+    if index < 0 || index as usize >= ctx.state.keyspace.dbs.len() {
+        return Err(errors::DB_INDEX_RANGE.into());
+    }
+    ctx.client().db = index as usize;
+    reply.ok();
+    Ok(())
+}
+
+/// HELLO [protover [AUTH user pass] [SETNAME name]]. Options apply one by one in argument order, as in
+/// Redis: `HELLO 3 SETNAME a BAD` names the connection `a` and then fails on `BAD`.
+fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let mut protover = None;
+    if let Some(arg) = argv.get(1) {
+        let version = args::int(arg).map_err(|_| "ERR Protocol version is not an integer or out of range")?;
+        if !(2..=3).contains(&version) {
+            return Err("NOPROTO unsupported protocol version".into());
+        }
+        protover = Some(version);
+    }
+    let mut j = 2;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if args::is(&argv[j], "auth") && more >= 2 {
+            if !authenticate(ctx, &argv[j + 1], &argv[j + 2]) {
+                return Err(WRONGPASS.into());
+            }
+            j += 3;
+        } else if args::is(&argv[j], "setname") && more >= 1 {
+            client::set_name(ctx, &argv[j + 1])?;
+            j += 2;
+        } else {
+            let option = String::from_utf8_lossy(&argv[j]);
+            return Err(format!("ERR Syntax error in HELLO option '{option}'").into());
+        }
+    }
+    if !ctx.client().authenticated {
+        return Err(HELLO_NOAUTH.into());
+    }
+    if let Some(version) = protover {
+        reply.resp3 = version == 3;
+    }
+    hello_reply(ctx, reply);
+    Ok(())
+}
+
+/// The HELLO map, in Redis's order.
+fn hello_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) {
+    let id = ctx.client().id as i64;
+    let proto = if reply.resp3 { 3 } else { 2 };
+    reply.map(7);
+    for (name, value) in [("server", "redis"), ("version", crate::config::REDIS_VERSION)] {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    reply.bulk(b"proto");
+    reply.int(proto);
+    reply.bulk(b"id");
+    reply.int(id);
+    for (name, value) in [("mode", "standalone"), ("role", "master")] {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    reply.bulk(b"modules");
+    reply.array(0);
+}
+
+/// AUTH [user] password.
+fn auth(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() > 3 {
+        return Err(errors::SYNTAX.into());
+    }
+    let (user, password): (&[u8], &[u8]) = if argv.len() == 2 {
+        // Redis keeps the pre-ACL error for the password-only form when no password is set.
+        if ctx.state.config.requirepass.is_none() {
+            return Err(AUTH_WITHOUT_PASSWORD.into());
+        }
+        (b"default", &argv[1])
+    } else {
+        (&argv[1], &argv[2])
+    };
+    if !authenticate(ctx, user, password) {
+        return Err(WRONGPASS.into());
+    }
+    reply.ok();
+    Ok(())
+}
+
+/// Checks a user and password against the only user, `default`, and marks the caller authenticated on success.
+/// A failure leaves an authenticated connection authenticated, as in Redis.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
+    let ok = user == b"default" && password_matches(ctx.state.config.requirepass.as_deref(), password);
+    if ok {
+        ctx.client().authenticated = true;
+    }
+    ok
+}
+
+/// Whether `password` opens the `default` user: any password when none is configured (`nopass`), else the
+/// configured one, compared without an early exit so the time taken does not reveal a matching prefix.
+fn password_matches(requirepass: Option<&[u8]>, password: &[u8]) -> bool {
+    match requirepass {
+        None => true,
+        Some(expected) => {
+            expected.len() == password.len()
+                && expected.iter().zip(password).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_matches;
+    use crate::cmd::server::testkit::TestServer;
+    use crate::config::Config;
+
+    const HELLO_TAIL: &str = "$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n";
+
+    #[test]
+    fn hello_switches_protocol_for_its_own_reply() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let id = t.server.state.clients[me].id;
+        let head = "$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n";
+        let map = |header: &str, proto: u8| format!("{header}{head}:{proto}\r\n$2\r\nid\r\n:{id}\r\n{HELLO_TAIL}");
+        assert_eq!(t.run(me, "HELLO"), map("*14\r\n", 2));
+        assert_eq!(t.run(me, "HELLO 3"), map("%7\r\n", 3));
+        assert_eq!(t.run(me, "HELLO"), map("%7\r\n", 3));
+        assert_eq!(t.run(me, "HELLO 2"), map("*14\r\n", 2));
+        assert_eq!(t.run(me, "HELLO 4"), "-NOPROTO unsupported protocol version\r\n");
+        assert_eq!(t.run(me, "HELLO x"), "-ERR Protocol version is not an integer or out of range\r\n");
+        assert_eq!(t.run(me, "HELLO 3 AUTH default"), "-ERR Syntax error in HELLO option 'AUTH'\r\n");
+        // Options apply in order: the name sticks although a later option fails.
+        assert_eq!(t.run(me, "HELLO 3 SETNAME conn BAD"), "-ERR Syntax error in HELLO option 'BAD'\r\n");
+        assert_eq!(t.run(me, "CLIENT GETNAME"), "$4\r\nconn\r\n");
+        assert!(t.run(me, "HELLO 3 SETNAME a\nb").starts_with("-ERR Client names cannot contain spaces"));
+    }
+
+    #[test]
+    fn auth_without_and_with_requirepass() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert!(t.run(me, "AUTH pw").starts_with("-ERR AUTH <password> called without any password configured"));
+        assert_eq!(t.run(me, "AUTH default anything"), "+OK\r\n");
+        assert_eq!(t.run(me, "AUTH bob pw"), format!("-{}\r\n", super::WRONGPASS));
+        assert_eq!(t.run(me, "AUTH a b c"), "-ERR syntax error\r\n");
+
+        let mut t = TestServer::with_config(Config { port: 0, requirepass: Some(b"pw".to_vec()), ..Config::default() });
+        let me = t.connect();
+        assert_eq!(t.run(me, "PING"), "-NOAUTH Authentication required.\r\n");
+        assert!(t.run(me, "HELLO 3").starts_with("-NOAUTH HELLO must be called with the client already authenticated"));
+        assert_eq!(t.run(me, "AUTH wrong"), format!("-{}\r\n", super::WRONGPASS));
+        assert!(t.run(me, "HELLO 3 AUTH default pw").starts_with("%7\r\n"));
+        assert_eq!(t.run(me, "PING"), "+PONG\r\n");
+        let other = t.connect();
+        assert_eq!(t.run(other, "AUTH pw"), "+OK\r\n");
+    }
+
+    #[test]
+    fn passwords_match_exactly() {
+        let expected = Some(&b"secret"[..]);
+        assert!(password_matches(expected, b"secret"));
+        assert!(!password_matches(expected, b"secreT"));
+        assert!(!password_matches(expected, b"secret!"));
+        assert!(!password_matches(expected, b""));
+        assert!(password_matches(None, b"anything"));
+    }
+}

@@ -1,3 +1,0 @@
-//! Server commands. Placeholder.
-use super::CommandSpec;
-pub const COMMANDS: &[CommandSpec] = &[];

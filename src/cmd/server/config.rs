@@ -1,0 +1,122 @@
+//! CONFIG GET / SET / RESETSTAT / REWRITE / HELP. Names, values and CONFIG SET's checks and error texts live
+//! in `crate::config`; this module only turns them into replies.
+
+use super::super::errors::{self, CmdResult};
+use super::super::{CommandSpec, Ctx, flag::*};
+use crate::resp::reply::Reply;
+
+pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get).acl("admin slow dangerous").docs(
+        "server",
+        "2.0.0",
+        "Get the values of configuration parameters",
+        "O(N) when N is the number of configuration parameters provided",
+    ),
+    CommandSpec::new("help", 2, LOADING | STALE, config_help).acl("slow").docs(
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+    CommandSpec::new("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat)
+        .acl("admin slow dangerous")
+        .docs("server", "2.0.0", "Reset the stats returned by INFO", "O(1)"),
+    CommandSpec::new("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite)
+        .acl("admin slow dangerous")
+        .docs("server", "2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
+    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set)
+        .acl("admin slow dangerous")
+        .tips("request_policy:all_nodes response_policy:all_succeeded")
+        .docs(
+            "server",
+            "2.0.0",
+            "Set configuration parameters to the given values",
+            "O(N) when N is the number of configuration parameters provided",
+        ),
+];
+
+const HELP: &[&str] = &[
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+];
+
+/// CONFIG GET pattern [pattern ...]: a map of name → value (a flat array in RESP2).
+fn config_get(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let patterns: Vec<&[u8]> = ctx.argv[2..].iter().map(|p| p.as_ref()).collect();
+    let found = ctx.state.config.get(&patterns);
+    reply.map(found.len());
+    for (name, value) in &found {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+/// CONFIG SET name value [name value ...]: all or nothing, with the config module's error text.
+fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    if !argv.len().is_multiple_of(2) {
+        return Err(errors::SYNTAX.into());
+    }
+    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
+    ctx.state.config.set(&pairs)?;
+    reply.ok();
+    Ok(())
+}
+
+/// CONFIG RESETSTAT: zeroes the counters INFO reports, as Redis's `resetServerStats` and command statistics.
+fn config_resetstat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    ctx.state.stats.reset();
+    for db in &mut ctx.state.keyspace.dbs {
+        db.expired_count = 0;
+    }
+    reply.ok();
+    Ok(())
+}
+
+/// CONFIG REWRITE. Without a config file Redis refuses; rewriting a file is not supported yet, and we answer
+/// with Redis's failure text for it rather than pretend.
+fn config_rewrite(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
+    if ctx.state.config.config_file.is_none() {
+        return Err("ERR The server is running without a config file".into());
+    }
+    Err("ERR Rewriting config file: Operation not supported".into())
+}
+
+fn config_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    super::reply_help(reply, "CONFIG", HELP);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::server::testkit::TestServer;
+
+    #[test]
+    fn config_replies() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "CONFIG GET databases"), "*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+        assert_eq!(t.run(me, "CONFIG GET nosuch"), "*0\r\n");
+        assert_eq!(t.run(me, "CONFIG SET hz 5 x"), "-ERR syntax error\r\n");
+        assert_eq!(
+            t.run(me, "CONFIG SET nosuch 1"),
+            "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
+        );
+        assert_eq!(t.run(me, "CONFIG REWRITE"), "-ERR The server is running without a config file\r\n");
+        assert!(t.run(me, "CONFIG HELP").starts_with("*11\r\n+CONFIG <subcommand>"));
+        t.run(me, "SET k v");
+        assert_eq!(t.run(me, "CONFIG RESETSTAT"), "+OK\r\n");
+        // The reset itself is counted once it has run, as in Redis.
+        assert_eq!(t.server.state.stats.total_commands, 1);
+        assert!(!t.run(me, "INFO commandstats").contains("cmdstat_set:"));
+        t.run(me, "HELLO 3");
+        assert_eq!(t.run(me, "CONFIG GET databases"), "%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+    }
+}

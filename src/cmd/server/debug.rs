@@ -1,0 +1,252 @@
+//! DEBUG: the subcommands tests and tools rely on, OBJECT, SLEEP and SET-ACTIVE-EXPIRE, plus HELP. Any other
+//! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
+//!
+//! Redis parses DEBUG's numbers loosely (`strtod` and `atoi`: a bad number reads as 0, trailing garbage is
+//! ignored), and so do we, because test suites send e.g. `DEBUG SLEEP 0` or `1` and expect no error.
+//! `DEBUG OBJECT`'s `serializedlength` is the RDB length without LZF compression (Redis compresses strings
+//! over 20 bytes when that saves space, so it reports less for compressible long strings).
+
+use std::time::Duration;
+
+use super::super::errors::{self, CmdResult};
+use super::super::{Ctx, args};
+use crate::db::Value;
+use crate::db::value::SHARED_INTEGERS;
+use crate::resp::reply::Reply;
+
+/// DEBUG HELP: Redis's lines for the subcommands we have.
+const HELP: &[&str] = &[
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+];
+
+/// The LRU clock's width in bits (Redis's LRU_BITS): `lru:` shows wall-clock seconds modulo 2^24.
+const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
+
+pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let sub = &argv[1];
+    match argv.len() {
+        2 if args::is(sub, "help") => super::reply_help(reply, "DEBUG", HELP),
+        3 if args::is(sub, "object") => debug_object(ctx, reply)?,
+        3 if args::is(sub, "sleep") => {
+            sleep_like_nanosleep(strtod_prefix(&argv[2]));
+            reply.ok();
+        }
+        3 if args::is(sub, "set-active-expire") => {
+            ctx.state.active_expire_enabled = atoi(&argv[2]) != 0;
+            reply.ok();
+        }
+        _ => {
+            let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+            return Err(
+                format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.").into()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// DEBUG OBJECT key: Redis's one status line about the value.
+fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let now_ms = ctx.now_ms;
+    let value = ctx.db().get(&argv[2], now_ms).ok_or(errors::NO_SUCH_KEY)?;
+    let refcount = match value {
+        Value::Int(n) if (0..SHARED_INTEGERS).contains(n) => i32::MAX,
+        _ => 1,
+    };
+    let line = format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+        value,
+        refcount,
+        value.encoding(),
+        serialized_len(value),
+        (now_ms / 1000) & LRU_CLOCK_MAX,
+    );
+    reply.simple(&line);
+    Ok(())
+}
+
+/// Bytes the value takes in an RDB file, without LZF: Redis's `rdbSavedObjectLen` for strings.
+fn serialized_len(value: &Value) -> usize {
+    if let Value::Int(n) = value {
+        return integer_len(*n).unwrap_or_else(|| length_prefix_len(itoa::Buffer::new().format(*n).len()));
+    }
+    value
+        .with_str(|s| {
+            // Short strings that read back as the same integer are stored as integers (rdbTryIntegerEncoding).
+            let as_int = (s.len() <= 11)
+                .then(|| crate::util::num::parse_i64(s))
+                .flatten()
+                .filter(|n| itoa::Buffer::new().format(*n).as_bytes() == s);
+            as_int.and_then(integer_len).unwrap_or_else(|| length_prefix_len(s.len()))
+        })
+        .unwrap_or(0)
+}
+
+/// Size of RDB's compact integer encoding (type byte + 1, 2 or 4 bytes), if the value fits one.
+fn integer_len(n: i64) -> Option<usize> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// A raw RDB string of `len` bytes: its length prefix (1, 2, 5 or 9 bytes) plus the bytes.
+fn length_prefix_len(len: usize) -> usize {
+    let prefix = match len {
+        0..64 => 1,
+        64..16384 => 2,
+        _ if len <= u32::MAX as usize => 5,
+        _ => 9,
+    };
+    prefix + len
+}
+
+/// Sleeps as Redis's `nanosleep` of `seconds` truncated to microseconds: nothing for zero, negative, NaN,
+/// infinite or overflowing times (nanosleep rejects them), the given time otherwise.
+fn sleep_like_nanosleep(seconds: f64) {
+    let micros = seconds * 1e6;
+    if (1.0..9.2e18).contains(&micros) {
+        std::thread::sleep(Duration::from_micros(micros as u64));
+    }
+}
+
+/// C's `strtod` on a string: the value of its longest numeric prefix after leading whitespace, 0 if none.
+/// Decimal forms and `inf`/`infinity`/`nan` are read; hexadecimal forms read as their leading `0`.
+fn strtod_prefix(s: &[u8]) -> f64 {
+    let s = trim_c_space(s);
+    let sign_len = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let body = &s[sign_len..];
+    let lower = body.iter().take(8).map(u8::to_ascii_lowercase).collect::<Vec<u8>>();
+    let special = ["infinity", "inf", "nan"].into_iter().find(|word| lower.starts_with(word.as_bytes()));
+    let len = match special {
+        Some(word) => word.len(),
+        None => decimal_prefix_len(body),
+    };
+    std::str::from_utf8(&s[..sign_len + len]).ok().and_then(|t| t.parse().ok()).unwrap_or(0.0)
+}
+
+/// Length of the longest `digits[.digits][e[sign]digits]` prefix (at least one mantissa digit), else 0.
+fn decimal_prefix_len(s: &[u8]) -> usize {
+    let digits = |from: usize| s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let int_len = digits(0);
+    let mut end = int_len;
+    let mut mantissa_digits = int_len;
+    if s.get(end) == Some(&b'.') {
+        let frac_len = digits(end + 1);
+        mantissa_digits += frac_len;
+        end += 1 + frac_len;
+    }
+    if mantissa_digits == 0 {
+        return 0;
+    }
+    if matches!(s.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(s.get(end + 1), Some(b'+' | b'-')));
+        let exp_len = digits(end + 1 + sign);
+        if exp_len > 0 {
+            end += 1 + sign + exp_len;
+        }
+    }
+    end
+}
+
+/// C's `atoi`: optional whitespace and sign, then as many digits as there are (wrapping, as C's is undefined
+/// there anyway); 0 when there are none.
+fn atoi(s: &[u8]) -> i64 {
+    let s = trim_c_space(s);
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .fold(0i64, |n, c| n.wrapping_mul(10).wrapping_add(i64::from(c - b'0')));
+    if negative { n.wrapping_neg() } else { n }
+}
+
+/// Drops the leading bytes C's `isspace` accepts.
+fn trim_c_space(s: &[u8]) -> &[u8] {
+    let skip = s.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count();
+    &s[skip..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::server::testkit::TestServer;
+
+    #[test]
+    fn debug_subcommands() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        t.run(me, "SET n 123");
+        let object = t.run(me, "DEBUG OBJECT n");
+        assert!(object.starts_with("+Value at:0x"), "{object}");
+        assert!(object.contains(" refcount:2147483647 encoding:int serializedlength:2 lru:"), "{object}");
+        assert_eq!(t.run(me, "DEBUG OBJECT nosuch"), "-ERR no such key\r\n");
+        assert_eq!(t.run(me, "DEBUG SET-ACTIVE-EXPIRE 0"), "+OK\r\n");
+        assert!(!t.server.state.active_expire_enabled);
+        assert_eq!(t.run(me, "DEBUG set-active-expire 2"), "+OK\r\n");
+        assert!(t.server.state.active_expire_enabled);
+        assert_eq!(t.run(me, "DEBUG SLEEP 0"), "+OK\r\n");
+        let error = "-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.\r\n";
+        assert_eq!(t.run(me, "DEBUG Sleep"), error);
+        assert!(t.run(me, "DEBUG JMAP").contains("for 'JMAP'. Try DEBUG HELP."));
+        assert!(t.run(me, "DEBUG HELP").starts_with("*11\r\n+DEBUG <subcommand>"));
+    }
+
+    #[test]
+    fn strtod_reads_the_numeric_prefix() {
+        assert_eq!(strtod_prefix(b"0.1"), 0.1);
+        assert_eq!(strtod_prefix(b" 1"), 1.0);
+        assert_eq!(strtod_prefix(b"1e-1"), 0.1);
+        assert_eq!(strtod_prefix(b"2.5xyz"), 2.5);
+        assert_eq!(strtod_prefix(b"1e"), 1.0);
+        assert_eq!(strtod_prefix(b"-.5"), -0.5);
+        assert_eq!(strtod_prefix(b"."), 0.0);
+        assert_eq!(strtod_prefix(b"x"), 0.0);
+        assert_eq!(strtod_prefix(b""), 0.0);
+        assert_eq!(strtod_prefix(b"0x1"), 0.0);
+        assert!(strtod_prefix(b"INF").is_infinite());
+        assert!(strtod_prefix(b"-infinity").is_infinite());
+        assert!(strtod_prefix(b"nan").is_nan());
+    }
+
+    #[test]
+    fn atoi_like_c() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b"  -12abc"), -12);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(atoi(b"+7"), 7);
+        assert_eq!(atoi(b""), 0);
+    }
+
+    #[test]
+    fn serialized_lengths_match_redis() {
+        // Values checked against DEBUG OBJECT on Redis 7.0.
+        assert_eq!(serialized_len(&Value::from_arg(b"bar")), 4);
+        assert_eq!(serialized_len(&Value::from_arg(b"123")), 2);
+        assert_eq!(serialized_len(&Value::from_arg(b"12345")), 3);
+        assert_eq!(serialized_len(&Value::from_arg(b"")), 1);
+        assert_eq!(serialized_len(&Value::from_arg(b"100000")), 5);
+        assert_eq!(serialized_len(&Value::from_arg(b"10000000000")), 12);
+        assert_eq!(serialized_len(&Value::from_bytes(b"12")), 2);
+        assert_eq!(serialized_len(&Value::from_arg(b"007")), 4);
+        assert_eq!(serialized_len(&Value::from_arg(&[b'x'; 100])), 102);
+    }
+}

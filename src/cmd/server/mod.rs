@@ -1,0 +1,197 @@
+//! Server commands (Redis's server.c, config.c, debug.c, cluster.c): TIME LASTSAVE SHUTDOWN here; INFO in
+//! `info.rs`, CONFIG in `config.rs`, COMMAND in `command.rs`, DEBUG in `debug.rs`, CLUSTER / READONLY /
+//! READWRITE in `cluster.rs`.
+//!
+//! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
+//! `container` (the handler a container's own name never reaches, since dispatch resolves its subcommand).
+
+mod cluster;
+mod command;
+mod config;
+mod debug;
+mod info;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use super::errors::{self, CmdResult};
+use super::{CommandSpec, Ctx, args, flag::*};
+use crate::clock;
+use crate::resp::reply::Reply;
+use crate::server::Shutdown;
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, time).acl("fast").tips("nondeterministic_output").docs(
+        "server",
+        "2.6.0",
+        "Return the current server time",
+        "O(1)",
+    ),
+    CommandSpec::new("info", -1, LOADING | STALE, info::info)
+        .acl("slow dangerous")
+        .tips("nondeterministic_output request_policy:all_shards response_policy:special")
+        .docs("server", "1.0.0", "Get information and statistics about the server", "O(1)"),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
+        .acl("admin fast dangerous")
+        .tips("nondeterministic_output")
+        .docs("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
+    CommandSpec::new("readonly", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
+        "cluster",
+        "3.0.0",
+        "Enables read queries for a connection to a cluster replica node",
+        "O(1)",
+    ),
+    CommandSpec::new("readwrite", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
+        "cluster",
+        "3.0.0",
+        "Disables read queries for a connection to a cluster replica node",
+        "O(1)",
+    ),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
+        .acl("admin slow dangerous")
+        .docs(
+            "server",
+            "1.0.0",
+            "Synchronously save the dataset to disk and then shut down the server",
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        ),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug::debug).acl("admin slow dangerous").docs(
+        "server",
+        "1.0.0",
+        "A container for debugging commands",
+        "Depends on subcommand.",
+    ),
+    CommandSpec::new("config", -2, 0, container)
+        .acl("slow")
+        .docs("server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.")
+        .subcommands(config::SUBCOMMANDS),
+    CommandSpec::new("command", -1, LOADING | STALE, command::command)
+        .acl("slow connection")
+        .tips("nondeterministic_output_order")
+        .docs(
+            "server",
+            "2.8.13",
+            "Get array of Redis command details",
+            "O(N) where N is the total number of Redis commands",
+        )
+        .subcommands(command::SUBCOMMANDS),
+    CommandSpec::new("cluster", -2, 0, container)
+        .acl("slow")
+        .docs("cluster", "3.0.0", "A container for cluster commands", "Depends on subcommand.")
+        .subcommands(cluster::SUBCOMMANDS),
+];
+
+/// Writes a HELP reply as Redis's `addReplyHelp`: a header naming `command`, the given lines, and the HELP
+/// entry every container ends with, each as a status reply.
+pub fn reply_help(reply: &mut Reply, command: &str, lines: &[&str]) {
+    reply.array(lines.len() + 3);
+    reply.simple(&format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for line in lines {
+        reply.simple(line);
+    }
+    reply.simple("HELP");
+    reply.simple("    Prints this help.");
+}
+
+/// The handler of a container command (CLIENT, CONFIG, CLUSTER). Dispatch always resolves a subcommand or
+/// fails first (arity -2 requires one), so this only answers what Redis would if it were ever reached.
+pub fn container(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    Err(errors::unknown_subcommand(&argv[0], argv.get(1).map_or(&b""[..], |sub| sub)))
+}
+
+/// TIME: seconds and microseconds, both as bulk strings.
+fn time(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let now_us = clock::unix_us();
+    reply.array(2);
+    reply.bulk_i64(now_us / 1_000_000);
+    reply.bulk_i64(now_us % 1_000_000);
+    Ok(())
+}
+
+/// LASTSAVE: like Redis at startup, the data set counts as saved when the server started, until saves exist.
+fn lastsave(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.int(ctx.state.started_unix_ms / 1000);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. A shutdown starts at once and never waits (there are no
+/// replicas to wait for), so there is never one in progress to ABORT. On success nothing is replied: the
+/// connection closes when the server exits.
+fn shutdown(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
+    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for arg in &ctx.argv[1..] {
+        let flag = if args::is(arg, "nosave") {
+            &mut nosave
+        } else if args::is(arg, "save") {
+            &mut save
+        } else if args::is(arg, "now") {
+            &mut now
+        } else if args::is(arg, "force") {
+            &mut force
+        } else if args::is(arg, "abort") {
+            &mut abort
+        } else {
+            return Err(errors::SYNTAX.into());
+        };
+        *flag = true;
+    }
+    if (abort && (save || nosave || now || force)) || (save && nosave) {
+        return Err(errors::SYNTAX.into());
+    }
+    if abort {
+        return Err("ERR No shutdown in progress.".into());
+    }
+    let save = if nosave { Some(false) } else { save.then_some(true) };
+    ctx.state.shutdown = Some(Shutdown::Command { save, force });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::TestServer;
+    use super::*;
+
+    #[test]
+    fn time_lastsave_and_cluster() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let time = t.run(me, "TIME");
+        let parts: Vec<&str> = time.split("\r\n").collect();
+        assert_eq!(parts[0], "*2");
+        let seconds: i64 = parts[2].parse().unwrap();
+        assert!((seconds - clock::unix_ms() / 1000).abs() <= 1);
+        assert!(parts[4].parse::<i64>().unwrap() < 1_000_000);
+        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.server.state.started_unix_ms / 1000));
+        let disabled = "-ERR This instance has cluster support disabled\r\n";
+        assert_eq!(t.run(me, "READONLY"), disabled);
+        assert_eq!(t.run(me, "READWRITE"), disabled);
+        assert_eq!(t.run(me, "CLUSTER SLOTS"), disabled);
+        assert_eq!(t.run(me, "CLUSTER foo"), "-ERR unknown subcommand 'foo'. Try CLUSTER HELP.\r\n");
+        assert_eq!(t.run(me, "CLUSTER INFO x"), "-ERR wrong number of arguments for 'cluster|info' command\r\n");
+    }
+
+    #[test]
+    fn shutdown_options() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "SHUTDOWN ABORT"), "-ERR No shutdown in progress.\r\n");
+        assert_eq!(t.run(me, "SHUTDOWN NOSAVE SAVE"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "SHUTDOWN ABORT NOW"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "SHUTDOWN later"), "-ERR syntax error\r\n");
+        assert_eq!(t.server.state.shutdown, None);
+        assert_eq!(t.run(me, "SHUTDOWN nosave FORCE"), "");
+        assert_eq!(t.server.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));
+    }
+
+    #[test]
+    fn help_layout() {
+        let mut reply = Reply::new(false);
+        reply_help(&mut reply, "CONFIG", &["GET <pattern>", "    Return parameters."]);
+        let text = String::from_utf8(reply.buf).unwrap();
+        assert_eq!(
+            text,
+            "*5\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n\
+             +    Return parameters.\r\n+HELP\r\n+    Prints this help.\r\n"
+        );
+    }
+}
