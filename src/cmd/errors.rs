@@ -92,7 +92,7 @@ pub fn unknown_subcommand(command: &[u8], sub: &[u8]) -> CmdError {
 }
 
 /// What C's `%.*s` prints of `arg`: at most `max` bytes, and nothing from the first NUL on.
-fn c_str(arg: &[u8], max: usize) -> &[u8] {
+pub fn c_str(arg: &[u8], max: usize) -> &[u8] {
     let arg = &arg[..arg.len().min(max)];
     arg.split(|&c| c == 0).next().unwrap_or(arg)
 }
