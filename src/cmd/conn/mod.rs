@@ -77,8 +77,13 @@ fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
+/// SELECT index. Redis reads the index as a C int (`getIntFromObjectOrReply`), so a valid integer outside
+/// the int range gets that function's own error (with its "must between" wording) before the range check.
 fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let index = args::int(ctx.arg(1)).map_err(|_| errors::INVALID_DB_INDEX)?;
+    let index = args::int(ctx.arg(1))?;
+    if i32::try_from(index).is_err() {
+        return Err("ERR value is out of range, value must between -2147483648 and 2147483647".into());
+    }
     if index < 0 || index as usize >= ctx.state.keyspace.dbs.len() {
         return Err(errors::DB_INDEX_RANGE.into());
     }
@@ -111,8 +116,8 @@ fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             client::set_name(ctx, &argv[j + 1])?;
             j += 2;
         } else {
-            let option = String::from_utf8_lossy(&argv[j]);
-            return Err(format!("ERR Syntax error in HELLO option '{option}'").into());
+            let option = errors::c_str(&argv[j], usize::MAX);
+            return Err([&b"ERR Syntax error in HELLO option '"[..], option, b"'"].concat().into());
         }
     }
     if !ctx.client().authenticated {
@@ -216,6 +221,20 @@ mod tests {
         assert_eq!(t.run(me, "HELLO 3 SETNAME conn BAD"), "-ERR Syntax error in HELLO option 'BAD'\r\n");
         assert_eq!(t.run(me, "CLIENT GETNAME"), "$4\r\nconn\r\n");
         assert!(t.run(me, "HELLO 3 SETNAME a\nb").starts_with("-ERR Client names cannot contain spaces"));
+    }
+
+    #[test]
+    fn select_errors_in_redis_order() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "SELECT 15"), "+OK\r\n");
+        assert_eq!(t.server.state.clients[me].db, 15);
+        assert_eq!(t.run(me, "SELECT abc"), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(t.run(me, "SELECT "), "-ERR value is not an integer or out of range\r\n");
+        let range = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
+        assert_eq!(t.run(me, "SELECT 9999999999999"), range);
+        assert_eq!(t.run(me, "SELECT 16"), "-ERR DB index is out of range\r\n");
+        assert_eq!(t.run(me, "SELECT -1"), "-ERR DB index is out of range\r\n");
     }
 
     #[test]
