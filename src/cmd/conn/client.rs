@@ -142,7 +142,9 @@ impl ClientType {
             b"slave" | b"replica" => ClientType::Replica,
             b"pubsub" => ClientType::Pubsub,
             b"master" => ClientType::Master,
-            _ => return Err(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)).into()),
+            _ => {
+                return Err([&b"ERR Unknown client type '"[..], errors::c_str(name, usize::MAX), b"'"].concat().into());
+            }
         })
     }
 
@@ -256,8 +258,8 @@ fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// The filters of CLIENT KILL's option form; `None` matches any value.
 #[derive(Debug, Default)]
 struct KillFilter {
-    addr: Option<String>,
-    laddr: Option<String>,
+    addr: Option<Bytes>,
+    laddr: Option<Bytes>,
     client_type: Option<ClientType>,
     id: Option<u64>,
     skip_me: bool,
@@ -269,7 +271,7 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let old_form = argv.len() == 3;
     let filter = if old_form {
-        KillFilter { addr: Some(String::from_utf8_lossy(&argv[2]).into_owned()), ..KillFilter::default() }
+        KillFilter { addr: Some(argv[2].clone()), ..KillFilter::default() }
     } else {
         parse_kill_filter(&argv[2..])?
     };
@@ -277,8 +279,8 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut kill_me = false;
     for key in sorted_keys(ctx.state) {
         let client = &ctx.state.clients[key];
-        let matches = filter.addr.as_ref().is_none_or(|a| *a == client.addr.to_string())
-            && filter.laddr.as_ref().is_none_or(|a| *a == client.local_addr.to_string())
+        let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, client.addr))
+            && filter.laddr.as_ref().is_none_or(|a| same_address(a, client.local_addr))
             && filter.client_type.is_none_or(|t| ClientType::of(client) == t)
             && filter.id.is_none_or(|id| id == client.id)
             && !(key == ctx.me && filter.skip_me);
@@ -310,20 +312,19 @@ fn parse_kill_filter(options: &[Bytes]) -> Result<KillFilter, errors::CmdError> 
         let [option, value] = pair else {
             return Err(errors::SYNTAX.into());
         };
-        let text = || String::from_utf8_lossy(value).into_owned();
         if args::is(option, "id") {
             let id = args::int(value).ok().filter(|&id| id > 0).ok_or("ERR client-id should be greater than 0")?;
             filter.id = Some(id as u64);
         } else if args::is(option, "type") {
             filter.client_type = Some(ClientType::parse(value)?);
         } else if args::is(option, "addr") {
-            filter.addr = Some(text());
+            filter.addr = Some(value.clone());
         } else if args::is(option, "laddr") {
-            filter.laddr = Some(text());
+            filter.laddr = Some(value.clone());
         } else if args::is(option, "user") {
             // `default` is the only user, and every connection is authenticated as it.
             if value.as_ref() != b"default" {
-                return Err(format!("ERR No such user '{}'", text()).into());
+                return Err([&b"ERR No such user '"[..], errors::c_str(value, usize::MAX), b"'"].concat().into());
             }
         } else if args::is(option, "skipme") {
             filter.skip_me = if args::is(value, "yes") {
@@ -338,6 +339,11 @@ fn parse_kill_filter(options: &[Bytes]) -> Result<KillFilter, errors::CmdError> 
         }
     }
     Ok(filter)
+}
+
+/// Whether an ADDR/LADDR argument names `addr` (`ip:port`, `[ip6]:port`), compared as C's `strcmp` would.
+fn same_address(arg: &[u8], addr: std::net::SocketAddr) -> bool {
+    errors::c_str(arg, usize::MAX) == addr.to_string().as_bytes()
 }
 
 /// Slab keys of every client, in id (connection) order.
@@ -498,7 +504,7 @@ mod tests {
         let f = parse_kill_filter(&words(&["ID", "7", "type", "NORMAL", "SkipMe", "no"])).unwrap();
         assert_eq!((f.id, f.client_type, f.skip_me), (Some(7), Some(ClientType::Normal), false));
         assert!(parse_kill_filter(&words(&["addr", "1.2.3.4:5"])).unwrap().skip_me);
-        let err = |list: &[&str]| parse_kill_filter(&words(list)).unwrap_err().0;
+        let err = |list: &[&str]| parse_kill_filter(&words(list)).unwrap_err().text();
         assert_eq!(err(&["id", "0"]), "ERR client-id should be greater than 0");
         assert_eq!(err(&["id", "x"]), "ERR client-id should be greater than 0");
         assert_eq!(err(&["type", "foo"]), "ERR Unknown client type 'foo'");

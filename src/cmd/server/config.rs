@@ -58,14 +58,16 @@ fn config_get(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// CONFIG SET name value [name value ...]: all or nothing, with the config module's error text.
+/// CONFIG SET name value [name value ...]: all or nothing, with the config module's error text. Protected
+/// directives follow `enable-protected-configs`, for which a loopback client is local.
 fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     if !argv.len().is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
-    ctx.state.config.set(&pairs)?;
+    let local = super::caller_is_local(ctx);
+    ctx.state.config.set_as(&pairs, local)?;
     reply.ok();
     Ok(())
 }

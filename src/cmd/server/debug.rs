@@ -1,6 +1,10 @@
 //! DEBUG: the subcommands tests and tools rely on, OBJECT, SLEEP and SET-ACTIVE-EXPIRE, plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
+//! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
+//! client); test suites start the server with `--enable-debug-command yes`. Redis checks this before
+//! authentication, we check it in the handler: only an unauthenticated DEBUG sees a different error (NOAUTH).
+//!
 //! Redis parses DEBUG's numbers loosely (`strtod` and `atoi`: a bad number reads as 0, trailing garbage is
 //! ignored), and so do we, because test suites send e.g. `DEBUG SLEEP 0` or `1` and expect no error.
 //! `DEBUG OBJECT`'s `serializedlength` is the RDB length without LZF compression (Redis compresses strings
@@ -29,8 +33,17 @@ const HELP: &[&str] = &[
 /// The LRU clock's width in bits (Redis's LRU_BITS): `lru:` shows wall-clock seconds modulo 2^24.
 const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
 
+/// Redis refuses DEBUG unless `enable-debug-command` allows the caller (it is `no` by default).
+const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+                           you can run it from a local connection, otherwise you need to set this option in the \
+                           configuration file, and then restart the server.";
+
 pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
+    let local = super::caller_is_local(ctx);
+    if !ctx.state.config.enable_debug_command.allows(local) {
+        return Err(NOT_ALLOWED.into());
+    }
     let sub = &argv[1];
     match argv.len() {
         2 if args::is(sub, "help") => super::reply_help(reply, "DEBUG", HELP),
@@ -44,10 +57,9 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             reply.ok();
         }
         _ => {
-            let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
-            return Err(
-                format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.").into()
-            );
+            let sub = errors::c_str(sub, 128);
+            let text = [&b"ERR unknown subcommand or wrong number of arguments for '"[..], sub, b"'. Try DEBUG HELP."];
+            return Err(text.concat().into());
         }
     }
     Ok(())
@@ -189,11 +201,16 @@ fn trim_c_space(s: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
     use crate::cmd::server::testkit::TestServer;
+    use crate::config::Allow;
 
     #[test]
     fn debug_subcommands() {
         let mut t = TestServer::new();
         let me = t.connect();
+        assert_eq!(t.run(me, "DEBUG SLEEP 0"), format!("-{NOT_ALLOWED}\r\n"));
+        t.server.state.config.enable_debug_command = Allow::Local;
+        assert_eq!(t.run(me, "DEBUG SLEEP 0"), "+OK\r\n");
+        t.server.state.config.enable_debug_command = Allow::Yes;
         t.run(me, "SET n 123");
         let object = t.run(me, "DEBUG OBJECT n");
         assert!(object.starts_with("+Value at:0x"), "{object}");

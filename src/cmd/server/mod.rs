@@ -99,6 +99,15 @@ pub fn container(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
     Err(errors::unknown_subcommand(&argv[0], argv.get(1).map_or(&b""[..], |sub| sub)))
 }
 
+/// Whether the calling client counts as local for `enable-debug-command` and `enable-protected-configs`
+/// `local`: Redis's `islocalClient` accepts exactly 127.0.0.1 and ::1 (and Unix sockets, which we lack).
+fn caller_is_local(ctx: &mut Ctx<'_>) -> bool {
+    match ctx.client().addr.ip() {
+        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
 /// TIME: seconds and microseconds, both as bulk strings.
 fn time(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let now_us = clock::unix_us();

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
 
 use crate::clock;
 use crate::cmd::dispatch::process_command;
@@ -48,7 +49,7 @@ impl TestServer {
         let state = &mut self.server.state;
         let mut reply = std::mem::take(&mut state.clients[key].reply);
         reply.buf.clear();
-        process_command(state, key, &argv, &mut reply, clock::unix_ms());
+        process_command(state, key, &argv, &mut reply, clock::unix_ms(), Instant::now());
         let text = String::from_utf8_lossy(&reply.buf).into_owned();
         state.clients[key].reply = reply;
         text
