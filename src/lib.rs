@@ -24,6 +24,7 @@ pub mod log;
 pub mod net;
 pub mod resp;
 pub mod server;
+pub mod types;
 pub mod util;
 
 pub use config::Config;

@@ -18,9 +18,13 @@ pub mod dispatch;
 pub mod errors;
 
 pub mod conn;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod tx;
 
 pub use ctx::Ctx;
 pub use errors::{CmdError, CmdResult};
@@ -261,7 +265,16 @@ const NAME_LEN_MAX: usize = 32;
 impl Table {
     pub fn new() -> Table {
         let mut table = Table { by_name: HashMap::new(), names: Vec::new(), top: Vec::new() };
-        for family in [conn::COMMANDS, keys::COMMANDS, server::COMMANDS, string::COMMANDS] {
+        for family in [
+            conn::COMMANDS,
+            keys::COMMANDS,
+            server::COMMANDS,
+            string::COMMANDS,
+            list::COMMANDS,
+            hash::COMMANDS,
+            set::COMMANDS,
+            tx::COMMANDS,
+        ] {
             for spec in family {
                 table.add(spec);
             }

@@ -6,6 +6,7 @@
 //! repeated appends are amortised O(1) as with Redis's sds.
 
 use super::small::SmallBytes;
+use crate::types::{hash::Hash, list::List, set::Set};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;
@@ -20,18 +21,27 @@ pub enum Value {
     Str(SmallBytes),
     /// A string changed in place, with room to grow (`raw`). Boxed so `Value` stays three words.
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
 }
 
 /// What `TYPE` reports and what WRONGTYPE checks compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
     String,
+    List,
+    Hash,
+    Set,
 }
 
 impl ValueType {
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
         }
     }
 }
@@ -56,6 +66,9 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
         }
     }
 
@@ -65,6 +78,9 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_LEN_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(list) => list.encoding(),
+            Value::Hash(hash) => hash.encoding(),
+            Value::Set(set) => set.encoding(),
         }
     }
 
@@ -75,6 +91,7 @@ impl Value {
             Value::Int(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s)),
             Value::Raw(v) => Some(f(v)),
+            Value::List(_) | Value::Hash(_) | Value::Set(_) => None,
         }
     }
 

@@ -1,0 +1,5 @@
+//! Hash commands. (Scaffold: the hash work of issue 3 fills it in.)
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

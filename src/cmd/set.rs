@@ -1,0 +1,5 @@
+//! Set commands. (Scaffold: the set work of issue 3 fills it in.)
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];
