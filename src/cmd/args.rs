@@ -26,3 +26,20 @@ pub fn float(arg: &[u8]) -> Result<f64, CmdError> {
 pub fn is(arg: &[u8], option: &str) -> bool {
     arg.eq_ignore_ascii_case(option.as_bytes())
 }
+
+/// A blocking command's timeout in seconds, as Redis 7.0 reads it: a `long double`, times 1000, truncated to
+/// a C `long long`. Returns the deadline in unix ms, or `None` for 0 (block forever).
+///
+/// 7.0 casts without a range check; on x86 a value beyond `long long` (including `inf`) becomes LLONG_MIN and
+/// is refused as negative, and a tiny negative such as -0.0001 truncates to 0, which blocks forever.
+pub fn timeout(arg: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
+    let secs = num::parse_f64_saturating(arg).ok_or(CmdError::from(errors::TIMEOUT_NOT_FLOAT))?;
+    let ms = secs * 1000.0;
+    if ms >= i64::MAX as f64 || ms <= -1.0 {
+        return Err(errors::TIMEOUT_NEGATIVE.into());
+    }
+    Ok(match ms as i64 {
+        0 => None,
+        ms => Some(now_ms.saturating_add(ms)),
+    })
+}

@@ -54,6 +54,17 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 /// be whitespace, and NaN or a finite literal outside the double range (ERANGE to ±inf or to 0) is rejected.
 /// Literal `inf`/`infinity` (any case, optional sign) is accepted.
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    parse_float_literal(s, false)
+}
+
+/// Parses a float with `string2ld`'s grammar (as [`parse_f64`]), saturating a literal beyond the double range to
+/// ±inf or 0 instead of rejecting it: `long double` still holds such values, and callers that only compare the
+/// result against limits (blocking timeouts) need just its side of them.
+pub fn parse_f64_saturating(s: &[u8]) -> Option<f64> {
+    parse_float_literal(s, true)
+}
+
+fn parse_float_literal(s: &[u8], saturate: bool) -> Option<f64> {
     let (negative, body) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
@@ -64,7 +75,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     } else if let Some(hex) = body.strip_prefix(b"0x").or_else(|| body.strip_prefix(b"0X")) {
         parse_hex_float(hex)?
     } else {
-        parse_decimal_float(body)?
+        parse_decimal_float(body, saturate)?
     };
     Some(if negative { -magnitude } else { magnitude })
 }
@@ -114,12 +125,12 @@ fn parse_exponent(s: &[u8]) -> Option<i64> {
 
 /// The unsigned decimal part of [`parse_f64`]. Rust's parser rounds exactly like glibc's strtod (correctly),
 /// so it does the conversion once the grammar and range checks have been done here.
-fn parse_decimal_float(s: &[u8]) -> Option<f64> {
+fn parse_decimal_float(s: &[u8], saturate: bool) -> Option<f64> {
     let literal = split_literal(s, u8::is_ascii_digit, b'e')?;
     let value: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
     let nonzero_digit = literal.int_digits.iter().chain(literal.frac_digits).any(|&c| c != b'0');
     // strtod reports ERANGE both for overflow to infinity and for underflow to zero; Redis rejects both.
-    if value.is_infinite() || (value == 0.0 && nonzero_digit) {
+    if !saturate && (value.is_infinite() || (value == 0.0 && nonzero_digit)) {
         return None;
     }
     Some(value)

@@ -1,0 +1,5 @@
+//! List commands: their difftest templates.
+
+use super::Template;
+
+pub const TEMPLATES: &[Template] = &[];

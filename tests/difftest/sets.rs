@@ -1,0 +1,5 @@
+//! Set commands: their difftest templates.
+
+use super::Template;
+
+pub const TEMPLATES: &[Template] = &[];
