@@ -15,6 +15,7 @@
 
 #![deny(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod blocking;
 pub mod clock;
 pub mod cmd;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod resp;
 pub mod server;
 pub mod types;
 pub mod util;
+pub mod watch;
 
 pub use config::Config;
 pub use server::Server;

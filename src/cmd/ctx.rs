@@ -67,28 +67,44 @@ impl Ctx<'_> {
         found
     }
 
-    /// Records that `key` in the current database was modified. Every write goes through here, so later
-    /// features that react to writes (WATCH, blocked clients, keyspace events) hook in one place.
+    /// Records that `key` in the current database was modified. Every write goes through here, so what reacts to
+    /// writes (WATCH, blocked clients, later keyspace events) hooks in one place and cannot drift apart.
     pub fn key_changed(&mut self, key: &[u8]) {
         self.key_changed_in(self.db_index, key);
     }
 
     /// `key_changed` for a key of database `db_index`, which MOVE and COPY ... DB write to.
-    pub fn key_changed_in(&mut self, _db_index: usize, _key: &[u8]) {
+    pub fn key_changed_in(&mut self, db_index: usize, key: &[u8]) {
         self.state.dirty += 1;
+        self.state.blocking.signal(db_index, key);
+        super::tx::touch(self.state, db_index, key);
     }
 
-    /// Records that every key of database `db_index` may have changed (FLUSHDB, FLUSHALL, SWAPDB), the hook for
-    /// WATCH and blocked clients as `key_changed` is for one key. It does not count `dirty`: each of those
-    /// commands counts it its own way, as Redis does.
-    pub fn db_changed(&mut self, _db_index: usize) {}
+    /// Called just before database `db_index` is emptied (FLUSHDB, FLUSHALL): invalidates the WATCHes of its keys
+    /// that exist, as Redis's touchAllWatchedKeysInDb does. It does not count `dirty`: each of those commands
+    /// counts it its own way.
+    pub fn db_flushing(&mut self, db_index: usize) {
+        super::tx::touch_db(self.state, db_index, db_index);
+    }
+
+    /// Called after SWAPDB exchanged databases `a` and `b`: invalidates WATCHes of keys present on either side
+    /// and wakes clients blocked on keys that the swap made ready.
+    pub fn dbs_swapped(&mut self, a: usize, b: usize) {
+        super::tx::touch_db(self.state, a, b);
+        super::tx::touch_db(self.state, b, a);
+        self.state.blocking.signal_db(a);
+        self.state.blocking.signal_db(b);
+    }
 
     /// Called by a blocking command (BLPOP, BLMOVE, ...) that found nothing to serve: parks the caller on `keys`
     /// until one of them holds a value of type `kind`, when the command runs again from the start, or until
     /// `deadline_ms` (unix ms; `None` waits forever), when it gets the null array Redis sends on timeout. The
-    /// command writes no reply of its own before calling this.
+    /// command writes no reply of its own before calling this. Inside EXEC it times out at once, as in Redis.
     pub fn block(&mut self, keys: &[Bytes], kind: ValueType, deadline_ms: Option<i64>, reply: &mut Reply) {
-        let _ = (keys, kind, deadline_ms);
-        reply.null_array();
+        if self.state.in_exec {
+            reply.null_array();
+        } else {
+            super::blocking::park(self.state, self.me, self.db_index, keys, kind, deadline_ms);
+        }
     }
 }

@@ -29,27 +29,36 @@ pub fn process_command(
     let cmd = match found.and_then(|cmd| check_arity(state, cmd, argv.len())) {
         Ok(cmd) => cmd,
         Err(err) => {
+            let err = super::tx::reject_in_multi(state, me, argv, err);
             reply.error(&*err.0);
             record_errors(state, reply, None);
             return started;
         }
     };
     if !state.clients[me].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
-        reply.error("NOAUTH Authentication required.");
-        record_errors(state, reply, Some(cmd));
+        let err = super::tx::reject_in_multi(state, me, argv, "NOAUTH Authentication required.".into());
+        reply.error(&*err.0);
+        record_errors(state, reply, Some(cmd.id));
+        return started;
+    }
+    if super::tx::queue_if_in_multi(state, me, cmd, argv, reply) {
         return started;
     }
     let db_index = state.clients[me].db;
+    let reply_mark = reply.len();
     let mut ctx = Ctx { state, me, argv, now_ms, db_index, cmd };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }
+    super::tx::touch_expired(state);
     let finished = Instant::now();
     let stat = &mut state.stats.commands[cmd.id];
-    stat.calls += 1;
+    // A command that blocked has not run yet: it is counted when it replies (see `blocking`).
+    let blocked = reply.len() == reply_mark && state.clients[me].parked.is_some();
+    stat.calls += u64::from(!blocked);
     stat.usec += finished.saturating_duration_since(started).as_micros() as u64;
     state.stats.total_commands += 1;
-    record_errors(state, reply, Some(cmd));
+    record_errors(state, reply, Some(cmd.id));
     finished
 }
 
@@ -71,12 +80,12 @@ fn check_arity(state: &State, cmd: Resolved, argc: usize) -> Result<Resolved, er
 }
 
 /// Moves the error replies the command produced into INFO's error statistics.
-fn record_errors(state: &mut State, reply: &mut Reply, cmd: Option<Resolved>) {
+pub(crate) fn record_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
     if reply.errors.is_empty() {
         return;
     }
-    if let Some(cmd) = cmd {
-        state.stats.commands[cmd.id].failed_calls += 1;
+    if let Some(id) = cmd_id {
+        state.stats.commands[id].failed_calls += 1;
     }
     for code in reply.errors.drain(..) {
         state.stats.total_error_replies += 1;

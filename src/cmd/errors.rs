@@ -41,6 +41,7 @@ pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const NO_SUCH_KEY: &str = "ERR no such key";

@@ -742,10 +742,10 @@ fn flush_lazy(argv: &[Bytes]) -> Result<bool, CmdError> {
 
 fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let lazy = flush_lazy(ctx.argv)?;
+    ctx.db_flushing(ctx.db_index);
     let removed = ctx.db().flush(lazy);
     // Redis counts one change per key removed.
     ctx.state.dirty += removed as u64;
-    ctx.db_changed(ctx.db_index);
     reply.ok();
     Ok(())
 }
@@ -753,9 +753,9 @@ fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let lazy = flush_lazy(ctx.argv)?;
     for index in 0..ctx.state.keyspace.dbs.len() {
+        ctx.db_flushing(index);
         let removed = ctx.state.keyspace.dbs[index].flush(lazy);
         ctx.state.dirty += removed as u64;
-        ctx.db_changed(index);
     }
     // Redis counts one change per key removed plus one for the flush itself.
     ctx.state.dirty += 1;
@@ -779,8 +779,9 @@ fn swapdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         return Err(errors::DB_INDEX_RANGE.into());
     };
     ctx.state.keyspace.dbs.swap(first, second);
-    ctx.db_changed(first);
-    ctx.db_changed(second);
+    if first != second {
+        ctx.dbs_swapped(first, second);
+    }
     ctx.state.dirty += 1;
     reply.ok();
     Ok(())

@@ -13,6 +13,7 @@
 //! argument so a handler can hold a value borrowed from the keyspace while writing it out.
 
 pub mod args;
+pub mod blocking;
 pub mod ctx;
 pub mod dispatch;
 pub mod errors;

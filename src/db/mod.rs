@@ -89,6 +89,9 @@ pub struct Db {
     pub expired_count: u64,
     /// The `now_ms` of the latest lookup, which stamps new entries' access time.
     clock_ms: i64,
+    /// While some client WATCHes a key here, the keys that expiry deletes are recorded, because deletion by
+    /// expiry invalidates a WATCH like any other change (`cmd::tx` drains this).
+    pub expired_log: Option<Vec<Box<[u8]>>>,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -135,6 +138,24 @@ impl Db {
         entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms
     }
 
+    /// Whether `key` is stored but its TTL has passed at `now_ms` (Redis's keyIsExpired); deletes nothing.
+    pub fn holds_stale(&self, key: &[u8], now_ms: i64) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        let hash = self.hash(key);
+        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some_and(|e| self.is_stale(e, now_ms))
+    }
+
+    /// Whether `key` is stored, live or stale, without expiring it (WATCH's "was it there" checks).
+    pub fn holds(&self, key: &[u8]) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        let hash = self.hash(key);
+        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some()
+    }
+
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
     pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let entry = self.lookup(key, now_ms)?;
@@ -163,6 +184,9 @@ impl Db {
         if stale {
             self.remove_hashed(hash, key);
             self.expired_count += 1;
+            if let Some(log) = &mut self.expired_log {
+                log.push(key.into());
+            }
             return None;
         }
         self.shards[shard].find_mut(hash, |e| *e.key == *key)
@@ -396,6 +420,9 @@ impl Db {
             self.len -= 1;
             self.drop_expire_slot(entry.expire_slot);
             self.expired_count += 1;
+            if let Some(log) = &mut self.expired_log {
+                log.push(entry.key.as_ref().into());
+            }
             deleted += 1;
         }
         (sampled, deleted)

@@ -7,6 +7,7 @@ use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use std::net::SocketAddr;
 
+use crate::blocking::Parked;
 use crate::resp::parse::RequestParser;
 use crate::resp::reply::Reply;
 
@@ -55,6 +56,32 @@ pub struct Client {
     pub writable_registered: bool,
     /// Whether the client is queued in `pending_writes`.
     pub write_queued: bool,
+    /// Set while the client waits in blocking wait queues; its parked command stays in `argv` and its further
+    /// input waits unparsed.
+    pub parked: Option<Parked>,
+    /// The transaction being queued between MULTI and EXEC.
+    pub multi: Option<Box<Multi>>,
+    /// Keys this client WATCHes.
+    pub watched: Vec<WatchedKey>,
+    /// A watched key was modified: the next EXEC fails (Redis's CLIENT_DIRTY_CAS).
+    pub dirty_cas: bool,
+}
+
+/// A transaction being queued.
+#[derive(Debug, Default)]
+pub struct Multi {
+    pub commands: Vec<Vec<Bytes>>,
+    /// A command was rejected while queuing (unknown, wrong arity): EXEC answers EXECABORT.
+    pub aborted: bool,
+}
+
+/// One WATCHed key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedKey {
+    pub db: usize,
+    pub key: Bytes,
+    /// The key existed but its TTL had passed when WATCH ran: its later deletion by expiry is no change.
+    pub expired: bool,
 }
 
 impl Client {
@@ -82,6 +109,10 @@ impl Client {
             close_asap: false,
             writable_registered: false,
             write_queued: false,
+            parked: None,
+            multi: None,
+            watched: Vec::new(),
+            dirty_cas: false,
         }
     }
 

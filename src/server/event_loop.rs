@@ -55,7 +55,12 @@ impl Server {
             Some(slice) => slice.min(self.next_cron),
             None => self.next_cron,
         };
-        next.saturating_duration_since(Instant::now())
+        let timeout = next.saturating_duration_since(Instant::now());
+        match self.state.blocking.next_deadline() {
+            // Block deadlines are wall-clock ms; wake on the millisecond so a timeout is answered on time.
+            Some(at) => timeout.min(Duration::from_millis((at - clock::unix_ms()).max(0) as u64)),
+            None => timeout,
+        }
     }
 
     fn signals_ready(&mut self) {
@@ -71,6 +76,11 @@ impl Server {
     }
 
     fn run_timers(&mut self) {
+        if self.state.blocking.next_deadline().is_some() {
+            let now_ms = clock::unix_ms();
+            crate::cmd::blocking::expire_deadlines(&mut self.state, now_ms);
+            self.serve_unblocked(now_ms);
+        }
         let now = Instant::now();
         if now >= self.next_cron {
             self.cron();
@@ -126,6 +136,7 @@ impl Server {
         let end = self
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
+        crate::cmd::tx::touch_expired(state);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }

@@ -19,6 +19,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use crate::blocking::Blocking;
 use crate::clock;
 use crate::cmd::Table;
 use crate::config::Config;
@@ -28,6 +29,7 @@ use crate::net::client::{Client, ReplyMode};
 use crate::net::io::{self as netio, WriteOutcome};
 use crate::resp::parse::ParseLimits;
 use crate::util::rng::Rng;
+use crate::watch::Watches;
 pub use stats::Stats;
 
 /// Tokens above every slab key: the signal pipe, then one per listener counting down.
@@ -75,6 +77,15 @@ pub struct State {
     pub port: u16,
     /// Clients marked `close_asap`, freed in `before_sleep`.
     pub closing: Vec<usize>,
+    /// Blocked clients' wait queues, deadlines and ready keys.
+    pub blocking: Blocking,
+    /// Which clients WATCH which keys.
+    pub watches: Watches,
+    /// Clients that stopped being blocked (served, timed out, CLIENT UNBLOCK): the event loop queues their
+    /// replies and resumes their input.
+    pub unblocked: Vec<usize>,
+    /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
+    pub in_exec: bool,
 }
 
 impl State {
@@ -85,6 +96,10 @@ impl State {
         {
             client.close_asap = true;
             self.closing.push(key);
+            // A client on its way out must not be served a value (it would be lost), stay in a wait queue, or
+            // keep watching keys.
+            crate::cmd::blocking::unpark(self, key);
+            crate::cmd::tx::unwatch_all(self, key);
         }
     }
 }
@@ -152,6 +167,10 @@ impl Server {
                 started_unix_ms: clock::unix_ms(),
                 port,
                 closing: Vec::new(),
+                blocking: Blocking::default(),
+                watches: Watches::default(),
+                unblocked: Vec::new(),
+                in_exec: false,
             },
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
@@ -256,7 +275,7 @@ impl Server {
         let mut mark = Instant::now();
         loop {
             let client = &mut self.state.clients[key];
-            if client.close_after_reply || client.close_asap {
+            if client.close_after_reply || client.close_asap || client.parked.is_some() {
                 break;
             }
             if client.reply_pending() > crate::limits::REPLY_PAUSE_BYTES {
@@ -268,7 +287,10 @@ impl Server {
                 authenticated: client.authenticated,
             };
             match client.parser.parse(&mut client.query, &mut client.argv, &limits) {
-                Ok(true) => mark = self.execute(key, now_ms, mark),
+                Ok(true) => {
+                    mark = self.execute(key, now_ms, mark);
+                    self.serve_unblocked(now_ms);
+                }
                 Ok(false) => break,
                 Err(err) => {
                     client.reply.error(err.reply_bytes());
@@ -309,9 +331,26 @@ impl Server {
         }
         client.reply = reply;
         let mut argv = argv;
-        argv.clear();
+        if client.parked.is_none() {
+            argv.clear();
+        }
+        // A parked client keeps its command's argv: it runs again when a key it waits on becomes ready.
         client.argv = argv;
         finished
+    }
+
+    /// Serves clients blocked on keys the last command made ready, then sends the replies of every client whose
+    /// block ended and resumes the input that waited behind it.
+    pub(crate) fn serve_unblocked(&mut self, now_ms: i64) {
+        if self.state.blocking.has_ready() {
+            crate::cmd::blocking::serve_ready(&mut self.state, now_ms);
+        }
+        for key in std::mem::take(&mut self.state.unblocked) {
+            if self.state.clients.get(key).is_some_and(|c| !c.close_asap) {
+                self.queue_write(key);
+                self.pending_reads.push(key);
+            }
+        }
     }
 
     /// Queues the client for a write in `before_sleep` if it has pending replies.

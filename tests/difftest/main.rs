@@ -522,9 +522,33 @@ impl Gen {
 mod nondeterminism {
     use crate::common::split_aggregate;
 
+    /// Follows MULTI ... EXEC in a stream (by Redis's replies), so that EXEC's array is compared element by
+    /// element with each queued command's own rule.
+    #[derive(Debug, Default)]
+    pub struct Transaction {
+        queued: Option<Vec<Compare>>,
+    }
+
+    impl Transaction {
+        /// The rule for `argv`, whose reply from Redis was `redis_reply`; updates the transaction state.
+        pub fn rule(&mut self, argv: &[Vec<u8>], redis_reply: &[u8]) -> Compare {
+            let name = argv[0].to_ascii_lowercase();
+            match (&mut self.queued, name.as_slice()) {
+                (None, b"multi") if redis_reply == b"+OK\r\n" => self.queued = Some(Vec::new()),
+                (Some(queued), _) if redis_reply == b"+QUEUED\r\n" => queued.push(rule(argv)),
+                (Some(_), b"exec") => return Compare::Each(self.queued.take().unwrap_or_default()),
+                (Some(_), b"discard") => self.queued = None,
+                _ => {}
+            }
+            rule(argv)
+        }
+    }
+
     /// How two replies to one command are compared.
     #[derive(Debug, PartialEq, Eq)]
     pub enum Compare {
+        /// EXEC's array: each element by the rule of the command it answers.
+        Each(Vec<Compare>),
         Exact,
         /// An array whose order is the hash table's: compared as a sorted list of elements.
         Unordered,
@@ -548,6 +572,18 @@ mod nondeterminism {
     /// True when the two replies are equivalent under `compare`.
     pub fn replies_match(compare: &Compare, subject: &[u8], redis: &[u8]) -> bool {
         match compare {
+            Compare::Each(_) if subject == redis => true,
+            Compare::Each(rules) => match (split_aggregate(subject), split_aggregate(redis)) {
+                (Some((subject_header, subject_items)), Some((redis_header, redis_items))) => {
+                    subject_header == redis_header
+                        && rules.len() == redis_items.len()
+                        && rules
+                            .iter()
+                            .zip(subject_items.iter().zip(&redis_items))
+                            .all(|(rule, (a, b))| replies_match(rule, a, b))
+                }
+                _ => subject == redis,
+            },
             Compare::Exact => subject == redis,
             Compare::Unordered => sorted(subject) == sorted(redis),
             Compare::NearInteger(tolerance) => match (integer(subject), integer(redis)) {
@@ -720,9 +756,11 @@ fn run_stream(
 ) -> Result<(), String> {
     let mut conns = open_stream(protocol, subject, redis).map_err(|err| format!("seed={seed}: {err}"))?;
     let mut recent: VecDeque<String> = VecDeque::new();
+    let mut transaction = nondeterminism::Transaction::default();
     for (index, argv) in commands.iter().enumerate() {
         let replies = both(&mut conns, argv);
-        if let Err(detail) = check(&replies, &nondeterminism::rule(argv)) {
+        let compare = transaction.rule(argv, replies[1].as_deref().unwrap_or_default());
+        if let Err(detail) = check(&replies, &compare) {
             let header = format!(
                 "mismatch ({protocol:?}, subject {}) seed={seed} command #{index} of {}",
                 subject.name(),

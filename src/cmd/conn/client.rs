@@ -75,7 +75,31 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "Set the current connection name",
         "O(1)",
     ),
+    CommandSpec::new("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock)
+        .acl("admin slow dangerous connection")
+        .docs(
+            "connection",
+            "5.0.0",
+            "Unblock a client blocked in a blocking command from a different connection",
+            "O(log N) where N is the number of client connections",
+        ),
 ];
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's block as if it timed out, or with an error.
+fn client_unblock(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let id = args::int(&argv[2])?;
+    let error = match &argv[3..] {
+        [] => None,
+        [reason] if args::is(reason, "timeout") => None,
+        [reason] if args::is(reason, "error") => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        _ => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let target = ctx.state.clients.iter().find(|(_, c)| u64::try_from(id) == Ok(c.id)).map(|(key, _)| key);
+    let unblocked = target.is_some_and(|key| crate::cmd::blocking::unblock(ctx.state, key, error));
+    reply.int(i64::from(unblocked));
+    Ok(())
+}
 
 /// CLIENT HELP, Redis 7.0's text (it lists subcommands we do not have yet, as Redis's does).
 const HELP: &[&str] = &[
@@ -379,7 +403,7 @@ fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<
     let cmd = client.last_command.map_or("NULL", |id| state.table.names[id].as_str());
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
          cmd={} user=default redir=-1 resp={}",
         client.id,
@@ -391,6 +415,7 @@ fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<
         (now_ms - client.last_interaction_ms).max(0) / 1000,
         flags(client),
         client.db,
+        client.multi.as_ref().map_or(-1, |multi| multi.commands.len() as i64),
         client.query.len(),
         qbuf_free,
         argv_mem,
@@ -407,7 +432,15 @@ fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
 fn flags(client: &Client) -> String {
     let mut flags = String::new();
-    for (set, letter) in [(client.close_after_reply, 'c'), (client.close_asap, 'A'), (client.no_evict, 'e')] {
+    let letters = [
+        (client.multi.is_some(), 'x'),
+        (client.parked.is_some(), 'b'),
+        (client.dirty_cas, 'd'),
+        (client.close_after_reply, 'c'),
+        (client.close_asap, 'A'),
+        (client.no_evict, 'e'),
+    ];
+    for (set, letter) in letters {
         if set {
             flags.push(letter);
         }

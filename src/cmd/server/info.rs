@@ -132,7 +132,9 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "maxclients", state.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    out.push_str("blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    field(out, "blocked_clients", state.blocking.blocked_clients());
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", state.blocking.clients_with_deadline());
 }
 
 fn memory(out: &mut String, state: &State, _now_ms: i64) {

@@ -1,0 +1,110 @@
+//! Serving blocked clients (Redis's `blocked.c`): parking, waking by re-running, timeouts, CLIENT UNBLOCK.
+//!
+//! A blocking command that finds nothing calls `Ctx::block`, which parks the client here; its argv stays in
+//! the client and its later input waits. `key_changed` signals keys with waiters; after every command the
+//! dispatcher's caller runs `serve_ready`, which re-runs each waiter's command from the start, in queue order,
+//! through the ordinary dispatcher, while the key still holds a value of the wanted type. A re-run that
+//! replies has been served and leaves every queue; one that calls `block` again keeps its place. Because a
+//! served command is an ordinary command, its own writes signal further keys, so chains (BLMOVE into a list
+//! another client waits on) are served in the same pass.
+
+use bytes::Bytes;
+use std::time::Instant;
+
+use crate::db::ValueType;
+use crate::server::State;
+
+/// Parks client `me` on `keys` of `db` (see `Ctx::block`). A client already parked (a re-run that found
+/// nothing after all) keeps its place and its deadline.
+pub fn park(state: &mut State, me: usize, db: usize, keys: &[Bytes], kind: ValueType, deadline_ms: Option<i64>) {
+    if state.clients[me].parked.is_some() {
+        return;
+    }
+    let id = state.clients[me].id;
+    let parked = state.blocking.park(me, id, db, keys, kind, deadline_ms);
+    state.clients[me].parked = Some(parked);
+}
+
+/// Takes client `me` out of every wait queue and the timeout index; false if it was not blocked.
+pub fn unpark(state: &mut State, me: usize) -> bool {
+    let Some(client) = state.clients.get_mut(me) else { return false };
+    let Some(parked) = client.parked.take() else { return false };
+    client.argv.clear();
+    let id = client.id;
+    state.blocking.unpark(me, id, parked);
+    true
+}
+
+/// Serves the keys made ready since the last call, and those their serving makes ready, in Redis's order:
+/// keys in the order they were signalled, each key's waiters first come first served.
+pub fn serve_ready(state: &mut State, now_ms: i64) {
+    while state.blocking.has_ready() {
+        for ready in state.blocking.take_ready() {
+            for client in state.blocking.waiters(&ready) {
+                let Some(kind) = state.clients.get(client).and_then(|c| c.parked.as_ref()).map(|p| p.kind) else {
+                    continue;
+                };
+                let (db, key) = &ready;
+                let serves = state.keyspace.dbs[*db].peek(key, now_ms).is_some_and(|e| e.value.value_type() == kind);
+                if !serves {
+                    // Empty or of another type: nobody behind can be served either; they keep waiting.
+                    break;
+                }
+                rerun(state, client, now_ms);
+            }
+        }
+    }
+}
+
+/// Runs parked client `me`'s command again; if it replied, the client is served and leaves the queues.
+fn rerun(state: &mut State, me: usize, now_ms: i64) {
+    let client = &mut state.clients[me];
+    let argv = std::mem::take(&mut client.argv);
+    let mut reply = std::mem::take(&mut client.reply);
+    let before = reply.len();
+    super::dispatch::process_command(state, me, &argv, &mut reply, now_ms, Instant::now());
+    let client = &mut state.clients[me];
+    client.reply = reply;
+    client.argv = argv;
+    if client.reply.len() > before {
+        unpark(state, me);
+        state.unblocked.push(me);
+    }
+}
+
+/// Answers every client whose deadline has passed with Redis's timeout reply, a null array.
+pub fn expire_deadlines(state: &mut State, now_ms: i64) {
+    if state.blocking.next_deadline().is_none_or(|at| at > now_ms) {
+        return;
+    }
+    for client in state.blocking.expired(now_ms) {
+        finish(state, client, None);
+    }
+}
+
+/// CLIENT UNBLOCK: ends client `me`'s block as a timeout (`error` None) or with `error`; false if not blocked.
+pub fn unblock(state: &mut State, me: usize, error: Option<&str>) -> bool {
+    if state.clients.get(me).is_none_or(|c| c.parked.is_none()) {
+        return false;
+    }
+    finish(state, me, error);
+    true
+}
+
+fn finish(state: &mut State, me: usize, error: Option<&str>) {
+    let client = &mut state.clients[me];
+    let mut reply = std::mem::take(&mut client.reply);
+    match error {
+        Some(text) => reply.error(text),
+        None => reply.null_array(),
+    }
+    // The command is counted when its block ends, as Redis counts a blocked command once it replies.
+    let cmd_id = client.last_command;
+    if let Some(id) = cmd_id {
+        state.stats.commands[id].calls += 1;
+    }
+    super::dispatch::record_errors(state, &mut reply, cmd_id);
+    state.clients[me].reply = reply;
+    unpark(state, me);
+    state.unblocked.push(me);
+}
