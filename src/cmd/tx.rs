@@ -224,3 +224,38 @@ pub fn touch_expired(state: &mut State) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::server::testkit::TestServer;
+
+    #[test]
+    fn closing_watchers_releases_every_watch() {
+        let mut t = TestServer::new();
+        let (a, b) = (t.connect(), t.connect());
+        assert_eq!(t.run(a, "WATCH k1 k2 k1"), "+OK\r\n");
+        assert_eq!(t.run(b, "WATCH k2"), "+OK\r\n");
+        let state = &mut t.server.state;
+        assert_eq!(state.watches.len(), 2);
+        assert!(state.keyspace.dbs[0].expired_log.is_some());
+        state.close_asap(a);
+        assert_eq!(state.watches.len(), 1);
+        assert_eq!(t.run(b, "UNWATCH"), "+OK\r\n");
+        let state = &t.server.state;
+        assert!(state.watches.is_empty());
+        assert!(state.keyspace.dbs[0].expired_log.is_none(), "no expiry log once nobody watches");
+    }
+
+    #[test]
+    fn a_key_already_expired_at_watch_is_no_change_when_expiry_deletes_it() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let now = crate::clock::unix_ms();
+        assert_eq!(t.run(me, &format!("SET k v PXAT {}", now + 30)), "+OK\r\n");
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        assert_eq!(t.run(me, "WATCH k"), "+OK\r\n");
+        assert_eq!(t.run(me, "GET k"), "$-1\r\n");
+        assert_eq!(t.run(me, "MULTI"), "+OK\r\n");
+        assert_eq!(t.run(me, "EXEC"), "*0\r\n");
+    }
+}
