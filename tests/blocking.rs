@@ -1,0 +1,223 @@
+//! Blocking list commands over real sockets with many clients: FIFO service of waiters, several keys, timeouts,
+//! BLMOVE chains, MULTI, disconnects, CLIENT UNBLOCK, and thousands of waiters at once. After each scenario
+//! INFO must show no blocked client and no pending deadline, so the wait queues and the timeout index cannot
+//! leak. Runs against ferrokv, or redis-server under `DIFFTEST_AGAINST_REDIS=1` (how the bytes were checked).
+
+mod common;
+
+use common::{RespConn, TestServer, assert_reply, encode_command};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Sends a command without waiting for its reply (the client blocks).
+fn send(conn: &mut RespConn, argv: &[&str]) {
+    conn.send_raw(&encode_command(argv));
+}
+
+/// An INFO clients field of the server, read through `conn`.
+fn info_field(conn: &mut RespConn, name: &str) -> i64 {
+    let info = String::from_utf8(conn.cmd(&["INFO", "clients"])).unwrap();
+    let line = info.lines().find_map(|line| line.strip_prefix(&format!("{name}:"))).expect("field in INFO");
+    line.trim().parse().unwrap()
+}
+
+/// Waits until exactly `count` clients are blocked, so later commands find them parked in this order.
+fn wait_blocked(conn: &mut RespConn, count: i64) {
+    let started = Instant::now();
+    while info_field(conn, "blocked_clients") != count {
+        assert!(started.elapsed() < Duration::from_secs(10), "never reached {count} blocked clients");
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Nothing may remain blocked or in the timeout table.
+fn assert_nothing_blocked(conn: &mut RespConn) {
+    wait_blocked(conn, 0);
+    assert_eq!(info_field(conn, "clients_in_timeout_table"), 0);
+}
+
+#[test]
+fn waiters_are_served_first_come_first_served() {
+    let server = TestServer::subject(&[]);
+    let mut pusher = server.conn();
+    let mut waiters: Vec<RespConn> = (0..3).map(|_| server.conn()).collect();
+    for (index, waiter) in waiters.iter_mut().enumerate() {
+        send(waiter, &["BLPOP", "q", "0"]);
+        wait_blocked(&mut pusher, index as i64 + 1);
+    }
+    assert_reply(pusher.cmd(&["RPUSH", "q", "a", "b"]), ":2\r\n");
+    assert_reply(waiters[0].read_reply(), "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+    assert_reply(waiters[1].read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nb\r\n");
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["LPUSH", "q", "c"]), ":1\r\n");
+    assert_reply(waiters[2].read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nc\r\n");
+    assert_reply(pusher.cmd(&["EXISTS", "q"]), ":0\r\n");
+    assert_nothing_blocked(&mut pusher);
+}
+
+#[test]
+fn a_waiter_on_several_keys_takes_the_first_that_gets_data() {
+    let server = TestServer::subject(&[]);
+    let (mut pusher, mut waiter) = (server.conn(), server.conn());
+    send(&mut waiter, &["BRPOP", "k1", "k2", "0"]);
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["RPUSH", "k2", "x", "y"]), ":2\r\n");
+    assert_reply(waiter.read_reply(), "*2\r\n$2\r\nk2\r\n$1\r\ny\r\n");
+    // With data on both keys, key order decides.
+    assert_reply(pusher.cmd(&["RPUSH", "k1", "z"]), ":1\r\n");
+    assert_reply(waiter.cmd(&["BLPOP", "k2", "k1", "0"]), "*2\r\n$2\r\nk2\r\n$1\r\nx\r\n");
+    assert_nothing_blocked(&mut pusher);
+}
+
+#[test]
+fn timeouts_answer_a_null_array_and_errors_come_first() {
+    let server = TestServer::subject(&[]);
+    let mut conn = server.conn();
+    let started = Instant::now();
+    assert_reply(conn.cmd(&["BLPOP", "none", "0.1"]), "*-1\r\n");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(100), "timed out early, after {waited:?}");
+    assert_reply(conn.cmd(&["BLMOVE", "none", "dst", "LEFT", "RIGHT", "0.05"]), "*-1\r\n");
+    assert_reply(conn.cmd(&["BLPOP", "none", "-1"]), "-ERR timeout is negative\r\n");
+    assert_reply(conn.cmd(&["BLPOP", "none", "soon"]), "-ERR timeout is not a float or out of range\r\n");
+    assert_reply(conn.cmd(&["SET", "str", "v"]), "+OK\r\n");
+    assert_reply(
+        conn.cmd(&["BLPOP", "str", "0"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+    assert!(conn.cmd(&["HELLO", "3"]).starts_with(b"%"));
+    assert_reply(conn.cmd(&["BLPOP", "none", "0.01"]), "_\r\n");
+    assert_nothing_blocked(&mut conn);
+}
+
+#[test]
+fn a_key_of_another_type_wakes_nobody() {
+    let server = TestServer::subject(&[]);
+    let (mut writer, mut waiter) = (server.conn(), server.conn());
+    send(&mut waiter, &["BLPOP", "k", "0"]);
+    wait_blocked(&mut writer, 1);
+    assert_reply(writer.cmd(&["SET", "k", "string"]), "+OK\r\n");
+    assert_reply(writer.cmd(&["DEL", "k"]), ":1\r\n");
+    wait_blocked(&mut writer, 1);
+    assert_reply(writer.cmd(&["RPUSH", "k", "v"]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    assert_nothing_blocked(&mut writer);
+}
+
+#[test]
+fn blmove_chains_serve_the_next_waiter() {
+    let server = TestServer::subject(&[]);
+    let mut pusher = server.conn();
+    let (mut first, mut second) = (server.conn(), server.conn());
+    send(&mut first, &["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut pusher, 1);
+    send(&mut second, &["BRPOPLPUSH", "b", "c", "0"]);
+    wait_blocked(&mut pusher, 2);
+    assert_reply(pusher.cmd(&["RPUSH", "a", "v"]), ":1\r\n");
+    assert_reply(first.read_reply(), "$1\r\nv\r\n");
+    assert_reply(second.read_reply(), "$1\r\nv\r\n");
+    assert_reply(pusher.cmd(&["LRANGE", "c", "0", "-1"]), "*1\r\n$1\r\nv\r\n");
+    assert_reply(pusher.cmd(&["EXISTS", "a", "b"]), ":0\r\n");
+    assert_nothing_blocked(&mut pusher);
+}
+
+#[test]
+fn a_push_undone_in_the_same_transaction_wakes_nobody() {
+    let server = TestServer::subject(&[]);
+    let (mut writer, mut waiter) = (server.conn(), server.conn());
+    send(&mut waiter, &["BLPOP", "k", "0"]);
+    wait_blocked(&mut writer, 1);
+    assert_reply(writer.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(writer.cmd(&["LPUSH", "k", "v"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["DEL", "k"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["EXEC"]), "*2\r\n:1\r\n:1\r\n");
+    wait_blocked(&mut writer, 1);
+    // Inside MULTI a blocking command does not block: it answers like its timeout.
+    assert_reply(writer.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(writer.cmd(&["BLPOP", "k", "0"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["EXEC"]), "*1\r\n*-1\r\n");
+    assert_reply(writer.cmd(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]), ":1\r\n");
+    assert_nothing_blocked(&mut writer);
+}
+
+#[test]
+fn disconnected_and_unblocked_waiters_leave_the_queues() {
+    let server = TestServer::subject(&[]);
+    let mut admin = server.conn();
+    {
+        let mut gone = server.conn();
+        send(&mut gone, &["BLPOP", "k", "100"]);
+        wait_blocked(&mut admin, 1);
+    }
+    assert_nothing_blocked(&mut admin);
+    assert_reply(admin.cmd(&["RPUSH", "k", "kept"]), ":1\r\n");
+    assert_reply(admin.cmd(&["LLEN", "k"]), ":1\r\n");
+
+    let mut waiter = server.conn();
+    let id = String::from_utf8(waiter.cmd(&["CLIENT", "ID"])).unwrap();
+    let id = id.trim_start_matches(':').trim();
+    send(&mut waiter, &["BLPOP", "none", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_reply(admin.cmd(&["CLIENT", "UNBLOCK", id]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "*-1\r\n");
+    send(&mut waiter, &["BLPOP", "none", "10"]);
+    wait_blocked(&mut admin, 1);
+    assert_reply(admin.cmd(&["CLIENT", "UNBLOCK", id, "ERROR"]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_reply(admin.cmd(&["CLIENT", "UNBLOCK", id]), ":0\r\n");
+    // The waiter works normally afterwards, including what it pipelined behind its block.
+    send(&mut waiter, &["BLPOP", "k", "0"]);
+    assert_reply(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$4\r\nkept\r\n");
+    assert_nothing_blocked(&mut admin);
+}
+
+#[test]
+fn pipelined_commands_behind_a_block_run_after_it() {
+    let server = TestServer::subject(&[]);
+    let (mut pusher, mut waiter) = (server.conn(), server.conn());
+    let mut request = encode_command(&["BLPOP", "k", "0"]);
+    request.extend(encode_command(&["PING"]));
+    waiter.send_raw(&request);
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["RPUSH", "k", "v"]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    assert_reply(waiter.read_reply(), "+PONG\r\n");
+}
+
+/// Open files this process may have (the soft RLIMIT_NOFILE), from /proc; 1024 when unreadable.
+fn open_files_max() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let line = limits.lines().find(|line| line.starts_with("Max open files"));
+    line.and_then(|line| line.split_whitespace().nth(3)).and_then(|soft| soft.parse().ok()).unwrap_or(1024)
+}
+
+#[test]
+fn two_thousand_waiters_are_all_served() {
+    // Both ends of every connection count against the limit when the server is our child; .ci/run raises it.
+    let waiters_max = open_files_max().saturating_sub(100) / 2;
+    if waiters_max < 2000 {
+        eprintln!("open-file limit allows only {waiters_max} waiters; run with `ulimit -n 8192` for the full 2000");
+    }
+    let waiters_len = 2000.min(waiters_max) / 10 * 10;
+    let server = TestServer::subject(&[]);
+    let mut pusher = server.conn();
+    let mut waiters: Vec<RespConn> = (0..waiters_len).map(|_| server.conn()).collect();
+    for (index, waiter) in waiters.iter_mut().enumerate() {
+        let key = format!("k{}", index % 10);
+        send(waiter, &["BLPOP", &key, "0"]);
+    }
+    wait_blocked(&mut pusher, waiters_len as i64);
+    for key in 0..10 {
+        let mut push = vec!["RPUSH".to_string(), format!("k{key}")];
+        push.extend((0..waiters_len / 10).map(|n| n.to_string()));
+        assert_reply(pusher.cmd(&push), format!(":{}\r\n", waiters_len / 10));
+    }
+    for (index, waiter) in waiters.iter_mut().enumerate() {
+        let key = format!("k{}", index % 10);
+        let value = (index / 10).to_string();
+        let want = format!("*2\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n", key.len(), value.len());
+        assert_reply(waiter.read_reply(), want);
+    }
+    assert_nothing_blocked(&mut pusher);
+    assert_reply(pusher.cmd(&["DBSIZE"]), ":0\r\n");
+}
