@@ -134,7 +134,20 @@ impl Blocking {
         !self.ready.is_empty()
     }
 
+    /// The longest-waiting client on `key`: (its node, its slab key).
+    pub fn first_waiter(&self, key: &DbKey) -> Option<(usize, usize)> {
+        let node = self.queue(key)?.head;
+        Some((node, self.nodes[node].client))
+    }
+
+    /// The waiter after `node` in its queue. `node` must still be linked.
+    pub fn next_waiter(&self, node: usize) -> Option<(usize, usize)> {
+        let next = self.nodes[node].next?;
+        Some((next, self.nodes[next].client))
+    }
+
     /// The clients waiting on `key`, front (longest waiting) first.
+    #[cfg(test)]
     pub fn waiters(&self, key: &DbKey) -> Vec<usize> {
         let mut clients = Vec::new();
         let mut next = self.queue(key).map(|queue| queue.head);

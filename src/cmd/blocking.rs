@@ -11,6 +11,7 @@
 use bytes::Bytes;
 use std::time::Instant;
 
+use crate::blocking::DbKey;
 use crate::db::ValueType;
 use crate::server::State;
 
@@ -40,19 +41,27 @@ pub fn unpark(state: &mut State, me: usize) -> bool {
 pub fn serve_ready(state: &mut State, now_ms: i64) {
     while state.blocking.has_ready() {
         for ready in state.blocking.take_ready() {
-            for client in state.blocking.waiters(&ready) {
-                let Some(kind) = state.clients.get(client).and_then(|c| c.parked.as_ref()).map(|p| p.kind) else {
-                    continue;
-                };
-                let (db, key) = &ready;
-                let serves = state.keyspace.dbs[*db].peek(key, now_ms).is_some_and(|e| e.value.value_type() == kind);
-                if !serves {
-                    // Empty or of another type: nobody behind can be served either; they keep waiting.
-                    break;
-                }
-                rerun(state, client, now_ms);
-            }
+            serve_key(state, &ready, now_ms);
         }
+    }
+}
+
+/// Serves `ready`'s waiters from the front while the key can serve them. Each step costs O(1) in the number of
+/// waiters: a client that is served leaves the queue, one that blocks again keeps its place and is stepped over.
+fn serve_key(state: &mut State, ready: &DbKey, now_ms: i64) {
+    let mut cursor = state.blocking.first_waiter(ready);
+    while let Some((node, client)) = cursor {
+        let kind = state.clients[client].parked.as_ref().expect("a queued client is parked").kind;
+        let (db, key) = ready;
+        let serves = state.keyspace.dbs[*db].peek(key, now_ms).is_some_and(|e| e.value.value_type() == kind);
+        if !serves {
+            // Empty or of another type: nobody behind can be served either; they keep waiting.
+            return;
+        }
+        // Read before the re-run, which may unlink `node` (served) but no other node of this queue.
+        let next = state.blocking.next_waiter(node);
+        rerun(state, client, now_ms);
+        cursor = next;
     }
 }
 
