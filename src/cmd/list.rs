@@ -701,11 +701,17 @@ fn brpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     bmove_generic(ctx, reply, End::Back, End::Front, deadline_ms)
 }
 
-/// Moves as LMOVE when the source holds a list; blocks on the source when it is missing.
+/// Moves as LMOVE when the source holds a list; blocks on the source when it is missing. Inside EXEC,
+/// where nothing may block, Redis answers these two with a null bulk string (its timeout reply, and the
+/// other blocking commands' answer there, is the null array).
 fn bmove_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End, deadline_ms: Option<i64>) -> CmdResult {
     let argv = ctx.argv;
     if list_mut(ctx, &argv[1])?.is_none() {
-        ctx.block(&argv[1..2], ValueType::List, deadline_ms, reply);
+        if ctx.state.in_exec {
+            reply.null();
+        } else {
+            ctx.block(&argv[1..2], ValueType::List, deadline_ms, reply);
+        }
         return Ok(());
     }
     move_generic(ctx, reply, from, to)
