@@ -48,9 +48,12 @@ fn side(g: &mut Gen) -> Vec<u8> {
     g.pick_word(&["LEFT", "RIGHT", "LEFT", "RIGHT", "LEFT", "RIGHT", "UP"])
 }
 
-/// A blocking timeout that cannot stall a stream: a few milliseconds, or a value Redis refuses.
+/// Blocking timeouts that cannot stall a stream: a few milliseconds, or values Redis refuses.
+const TIMEOUTS: &[&str] = &["0.01", "0.01", "0.01", "0.02", ".005", "-1", "-0.5", "abc", "nan", "inf", "1e400", ""];
+
 fn timeout(g: &mut Gen) -> &'static str {
-    *g.rng.pick(&["0.01", "0.01", "0.01", "0.02", ".005", "-1", "-0.5", "abc", "nan", "inf", "1e400", ""])
+    let timeout: &&'static str = g.rng.pick(TIMEOUTS);
+    timeout
 }
 
 /// `[numkeys key... LEFT|RIGHT [COUNT n]]` appended to `argv`, numkeys mostly matching the keys.
