@@ -1,5 +1,759 @@
-//! List commands. (Scaffold: the list work of issue 3 fills it in.)
+//! List commands (Redis's t_list.c): BLMOVE BLMPOP BLPOP BRPOP BRPOPLPUSH LINDEX LINSERT LLEN LMOVE LMPOP
+//! LPOP LPOS LPUSH LPUSHX LRANGE LREM LSET LTRIM RPOP RPOPLPUSH RPUSH RPUSHX.
+//!
+//! Each handler checks its arguments and the key's type in Redis 7.0's order (that order decides which error
+//! a doubly wrong command gets), and only then changes anything. A list emptied by a pop, LREM or LTRIM is
+//! deleted, so a key never holds an empty list. Reads (LINDEX LLEN LPOS LRANGE) look up through
+//! `ctx.read_key`, which counts keyspace hits and misses as Redis's lookupKeyRead does.
+//!
+//! Blocking forms first try to serve exactly as their non-blocking form, from the first key (in argument
+//! order) that holds a list; a wrong-typed key met before that is a WRONGTYPE error. When nothing can be
+//! served they call `ctx.block` and write nothing: the blocking machinery either answers the timeout or runs
+//! the handler again from the start once a key is ready, so a handler must be correct when re-run.
 
-use super::CommandSpec;
+use bytes::Bytes;
 
-pub const COMMANDS: &[CommandSpec] = &[];
+use super::errors::{self, CmdError, CmdResult};
+use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
+use crate::db::{Value, ValueType};
+use crate::resp::reply::Reply;
+use crate::types::list::{End, List};
+
+const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
+const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use \
+    negative to start from the end of the list";
+const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+const NUMKEYS_RANGE: &str = "ERR numkeys should be greater than 0";
+const MPOP_COUNT_RANGE: &str = "ERR count should be greater than 0";
+
+const PUSH_COMPLEXITY: &str =
+    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
+const POP_COMPLEXITY: &str = "O(N) where N is the number of elements returned";
+const BPOP_COMPLEXITY: &str = "O(N) where N is the number of provided keys.";
+const MPOP_COMPLEXITY: &str = "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
+const LINDEX_COMPLEXITY: &str = "O(N) where N is the number of elements to traverse to get to the element at index. \
+    This makes asking for the first or the last element of the list O(1).";
+const LINSERT_COMPLEXITY: &str = "O(N) where N is the number of elements to traverse before seeing the value pivot. \
+    This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting \
+    somewhere on the right end (tail) is O(N).";
+const LPOS_COMPLEXITY: &str = "O(N) where N is the number of elements in the list, for the average case. When \
+    searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command \
+    may run in constant time.";
+const LRANGE_COMPLEXITY: &str = "O(S+N) where S is the distance of start offset from HEAD for small lists, from \
+    nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.";
+const LREM_COMPLEXITY: &str = "O(N+M) where N is the length of the list and M is the number of elements removed.";
+const LSET_COMPLEXITY: &str =
+    "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).";
+const LTRIM_COMPLEXITY: &str = "O(N) where N is the number of elements to be removed by the operation.";
+const MOVE_SUMMARY: &str = "Pop an element from a list, push it to another list and return it";
+const BMOVE_SUMMARY: &str =
+    "Pop an element from a list, push it to another list and return it; or block until one is available";
+
+/// Key specs as Redis 7.0's commands/*.json declare them.
+const SPEC_INSERT: &[KeySpec] = &[KeySpec::range("RW insert", 1, 0, 1)];
+const SPEC_POP: &[KeySpec] = &[KeySpec::range("RW access delete", 1, 0, 1)];
+const SPEC_MOVE: &[KeySpec] = &[KeySpec::range("RW access delete", 1, 0, 1), KeySpec::range("RW insert", 2, 0, 1)];
+const SPEC_BPOP: &[KeySpec] = &[KeySpec::range("RW access delete", 1, -2, 1)];
+const SPEC_LMPOP: &[KeySpec] = &[KeySpec::keynum("RW access delete", 1, 0, 1, 1)];
+const SPEC_BLMPOP: &[KeySpec] = &[KeySpec::keynum("RW access delete", 2, 0, 1, 1)];
+const SPEC_READ: &[KeySpec] = &[KeySpec::range("RO access", 1, 0, 1)];
+const SPEC_DELETE: &[KeySpec] = &[KeySpec::range("RW delete", 1, 0, 1)];
+
+const fn list_cmd(name: &'static str, arity: i32, flags: u32, run: super::Handler) -> CommandSpec {
+    CommandSpec::new(name, arity, flags, run).keys(1, 1, 1).acl("list")
+}
+
+pub const COMMANDS: &[CommandSpec] =
+    &[
+        list_cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blmove).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
+            "list",
+            "6.2.0",
+            BMOVE_SUMMARY,
+            "O(1)",
+        ),
+        CommandSpec::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, blmpop)
+            .acl("list")
+            .key_specs(SPEC_BLMPOP)
+            .docs("list", "7.0.0", "Pop elements from a list, or block until one is available", MPOP_COMPLEXITY),
+        list_cmd("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blpop).keys(1, -2, 1).key_specs(SPEC_BPOP).docs(
+            "list",
+            "2.0.0",
+            "Remove and get the first element in a list, or block until one is available",
+            BPOP_COMPLEXITY,
+        ),
+        list_cmd("brpop", -3, WRITE | NOSCRIPT | BLOCKING, brpop).keys(1, -2, 1).key_specs(SPEC_BPOP).docs(
+            "list",
+            "2.0.0",
+            "Remove and get the last element in a list, or block until one is available",
+            BPOP_COMPLEXITY,
+        ),
+        list_cmd("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, brpoplpush)
+            .keys(1, 2, 1)
+            .key_specs(SPEC_MOVE)
+            .docs("list", "2.2.0", BMOVE_SUMMARY, "O(1)"),
+        list_cmd("lindex", 3, READONLY, lindex).key_specs(SPEC_READ).docs(
+            "list",
+            "1.0.0",
+            "Get an element from a list by its index",
+            LINDEX_COMPLEXITY,
+        ),
+        list_cmd("linsert", 5, WRITE | DENYOOM, linsert).key_specs(SPEC_INSERT).docs(
+            "list",
+            "2.2.0",
+            "Insert an element before or after another element in a list",
+            LINSERT_COMPLEXITY,
+        ),
+        list_cmd("llen", 2, READONLY | FAST, llen).key_specs(&[KeySpec::range("RO", 1, 0, 1)]).docs(
+            "list",
+            "1.0.0",
+            "Get the length of a list",
+            "O(1)",
+        ),
+        list_cmd("lmove", 5, WRITE | DENYOOM, lmove).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
+            "list",
+            "6.2.0",
+            MOVE_SUMMARY,
+            "O(1)",
+        ),
+        CommandSpec::new("lmpop", -4, WRITE | MOVABLE_KEYS, lmpop).acl("list").key_specs(SPEC_LMPOP).docs(
+            "list",
+            "7.0.0",
+            "Pop elements from a list",
+            MPOP_COMPLEXITY,
+        ),
+        list_cmd("lpop", -2, WRITE | FAST, lpop).key_specs(SPEC_POP).docs(
+            "list",
+            "1.0.0",
+            "Remove and get the first elements in a list",
+            POP_COMPLEXITY,
+        ),
+        list_cmd("lpos", -3, READONLY, lpos).key_specs(SPEC_READ).docs(
+            "list",
+            "6.0.6",
+            "Return the index of matching elements on a list",
+            LPOS_COMPLEXITY,
+        ),
+        list_cmd("lpush", -3, WRITE | DENYOOM | FAST, lpush).key_specs(SPEC_INSERT).docs(
+            "list",
+            "1.0.0",
+            "Prepend one or multiple elements to a list",
+            PUSH_COMPLEXITY,
+        ),
+        list_cmd("lpushx", -3, WRITE | DENYOOM | FAST, lpushx).key_specs(SPEC_INSERT).docs(
+            "list",
+            "2.2.0",
+            "Prepend an element to a list, only if the list exists",
+            PUSH_COMPLEXITY,
+        ),
+        list_cmd("lrange", 4, READONLY, lrange).key_specs(SPEC_READ).docs(
+            "list",
+            "1.0.0",
+            "Get a range of elements from a list",
+            LRANGE_COMPLEXITY,
+        ),
+        list_cmd("lrem", 4, WRITE, lrem).key_specs(SPEC_DELETE).docs(
+            "list",
+            "1.0.0",
+            "Remove elements from a list",
+            LREM_COMPLEXITY,
+        ),
+        list_cmd("lset", 4, WRITE | DENYOOM, lset).key_specs(&[KeySpec::range("RW update", 1, 0, 1)]).docs(
+            "list",
+            "1.0.0",
+            "Set the value of an element in a list by its index",
+            LSET_COMPLEXITY,
+        ),
+        list_cmd("ltrim", 4, WRITE, ltrim).key_specs(SPEC_DELETE).docs(
+            "list",
+            "1.0.0",
+            "Trim a list to the specified range",
+            LTRIM_COMPLEXITY,
+        ),
+        list_cmd("rpop", -2, WRITE | FAST, rpop).key_specs(SPEC_POP).docs(
+            "list",
+            "1.0.0",
+            "Remove and get the last elements in a list",
+            POP_COMPLEXITY,
+        ),
+        list_cmd("rpoplpush", 3, WRITE | DENYOOM, rpoplpush).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
+            "list",
+            "1.2.0",
+            "Remove the last element in a list, prepend it to another list and return it",
+            "O(1)",
+        ),
+        list_cmd("rpush", -3, WRITE | DENYOOM | FAST, rpush).key_specs(SPEC_INSERT).docs(
+            "list",
+            "1.0.0",
+            "Append one or multiple elements to a list",
+            PUSH_COMPLEXITY,
+        ),
+        list_cmd("rpushx", -3, WRITE | DENYOOM | FAST, rpushx).key_specs(SPEC_INSERT).docs(
+            "list",
+            "2.2.0",
+            "Append an element to a list, only if the list exists",
+            PUSH_COMPLEXITY,
+        ),
+    ];
+
+/// The list under `key`, looked up for a write: `None` when the key is missing, WRONGTYPE for another type.
+fn list_mut<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a mut List>, CmdError> {
+    let now_ms = ctx.now_ms;
+    match ctx.db().get_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Value::List(list)) => Ok(Some(list)),
+        Some(_) => Err(errors::WRONGTYPE.into()),
+    }
+}
+
+/// The list under `key`, looked up for a read (counted as a keyspace hit or miss).
+fn list_read<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
+    match ctx.read_key(key) {
+        None => Ok(None),
+        Some(Value::List(list)) => Ok(Some(list)),
+        Some(_) => Err(errors::WRONGTYPE.into()),
+    }
+}
+
+/// The list under `key` for a push, created (with the configured node size) when the key is missing. The
+/// caller has already checked the type of an existing value.
+fn list_for_push<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut List {
+    let now_ms = ctx.now_ms;
+    let fill = ctx.state.config.list_max_listpack_size;
+    let db = ctx.db();
+    if db.get(key, now_ms).is_none() {
+        db.insert_new(key, Value::List(Box::new(List::new(fill))));
+    }
+    match db.get_mut(key, now_ms) {
+        Some(Value::List(list)) => list,
+        _ => unreachable!("the key was checked to hold a list or was just created as one"),
+    }
+}
+
+/// LEFT or RIGHT, any case.
+fn end_arg(arg: &[u8]) -> Result<End, CmdError> {
+    if args::is(arg, "left") {
+        Ok(End::Front)
+    } else if args::is(arg, "right") {
+        Ok(End::Back)
+    } else {
+        Err(errors::SYNTAX.into())
+    }
+}
+
+/// Resolves a possibly negative index against `len`.
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    let index = if index < 0 { index.checked_add(len as i64)? } else { index };
+    usize::try_from(index).ok().filter(|&index| index < len)
+}
+
+fn lpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    push_generic(ctx, reply, End::Front, true)
+}
+
+fn rpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    push_generic(ctx, reply, End::Back, true)
+}
+
+fn lpushx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    push_generic(ctx, reply, End::Front, false)
+}
+
+fn rpushx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    push_generic(ctx, reply, End::Back, false)
+}
+
+/// LPUSH RPUSH LPUSHX RPUSHX: the X forms answer 0 for a missing key instead of creating it.
+fn push_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End, create: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let key = &argv[1];
+    if list_mut(ctx, key)?.is_none() && !create {
+        reply.int(0);
+        return Ok(());
+    }
+    let list = list_for_push(ctx, key);
+    for element in &argv[2..] {
+        list.push(end, element);
+    }
+    reply.int(list.len() as i64);
+    ctx.key_changed(key);
+    Ok(())
+}
+
+fn lpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    pop_generic(ctx, reply, End::Front)
+}
+
+fn rpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    pop_generic(ctx, reply, End::Back)
+}
+
+/// LPOP/RPOP key [count]: without a count one bulk string (null when missing); with one an array (the null
+/// array when missing, empty for a count of 0). The count is parsed before the key is looked up.
+fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() > 3 {
+        return Err(errors::wrong_arity(ctx.cmd.spec.name));
+    }
+    let count = match argv.get(2) {
+        None => None,
+        Some(arg) => Some(args::int_in(arg, 0, i64::MAX, POP_COUNT_RANGE).map_err(|_| POP_COUNT_RANGE)?),
+    };
+    let key = &argv[1];
+    let Some(list) = list_mut(ctx, key)? else {
+        if count.is_some() {
+            reply.null_array()
+        } else {
+            reply.null()
+        }
+        return Ok(());
+    };
+    let n = match count {
+        None => 1,
+        Some(count) => {
+            let n = list.len().min(count as usize);
+            reply.array(n);
+            n
+        }
+    };
+    if n > 0 {
+        pop_into(ctx, reply, key, end, n);
+    }
+    Ok(())
+}
+
+/// Pops `n` elements (at most the list's length) from the list at `key`, writing each as a bulk string, and
+/// deletes the key if that empties it.
+fn pop_into(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], end: End, n: usize) {
+    let now_ms = ctx.now_ms;
+    let db = ctx.db();
+    if let Some(Value::List(list)) = db.get_mut(key, now_ms) {
+        for _ in 0..n {
+            list.pop_with(end, |element| reply.bulk(element));
+        }
+        if list.is_empty() {
+            db.remove(key, now_ms);
+        }
+    }
+    ctx.key_changed(key);
+}
+
+/// Deletes `key` if it holds an emptied list: Redis never keeps an empty list.
+fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
+    if matches!(list_mut(ctx, key), Ok(Some(list)) if list.is_empty()) {
+        let now_ms = ctx.now_ms;
+        ctx.db().remove(key, now_ms);
+    }
+}
+
+/// The first of `keys` that holds a list, with its length; WRONGTYPE if a key of another type comes first.
+fn first_list<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<(&'k Bytes, usize)>, CmdError> {
+    for key in keys {
+        if let Some(list) = list_mut(ctx, key)? {
+            return Ok(Some((key, list.len())));
+        }
+    }
+    Ok(None)
+}
+
+fn llen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let len = list_read(ctx, &argv[1])?.map_or(0, List::len);
+    reply.int(len as i64);
+    Ok(())
+}
+
+/// LINDEX: the key's type is checked before the index is parsed, as in Redis.
+fn lindex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let Some(list) = list_read(ctx, &argv[1])? else {
+        reply.null();
+        return Ok(());
+    };
+    let index = args::int(&argv[2])?;
+    match resolve_index(index, list.len()).and_then(|index| list.get(index)) {
+        Some(element) => reply.bulk(element),
+        None => reply.null(),
+    }
+    Ok(())
+}
+
+/// Redis's LRANGE/LTRIM index arithmetic: the inclusive range `start..=end` clamped to the list, or `None`
+/// when it is empty.
+fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { (start + len).max(0) } else { start };
+    let end = if end < 0 { end + len } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+fn lrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
+    let Some(list) = list_read(ctx, &argv[1])? else {
+        reply.array(0);
+        return Ok(());
+    };
+    let Some((start, end)) = clamp_range(start, end, list.len()) else {
+        reply.array(0);
+        return Ok(());
+    };
+    reply.array(end - start + 1);
+    for element in list.range(start, end - start + 1) {
+        reply.bulk(element);
+    }
+    Ok(())
+}
+
+fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let key = &argv[1];
+    let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
+    if let Some(list) = list_mut(ctx, key)? {
+        let len = list.len();
+        match clamp_range(start, end, len) {
+            Some((start, end)) => list.trim(start, len - end - 1),
+            None => list.trim(len, 0),
+        }
+        delete_if_empty(ctx, key);
+        ctx.key_changed(key);
+    }
+    reply.ok();
+    Ok(())
+}
+
+/// LREM key count element: count > 0 removes from the head, < 0 from the tail, 0 removes every match.
+fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (key, element) = (&argv[1], &argv[3]);
+    let count = args::int(&argv[2])?;
+    let removed = match list_mut(ctx, key)? {
+        None => 0,
+        Some(list) => {
+            let from = if count < 0 { End::Back } else { End::Front };
+            let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+            list.remove_matching(element, limit, from)
+        }
+    };
+    if removed > 0 {
+        delete_if_empty(ctx, key);
+        ctx.key_changed(key);
+    }
+    reply.int(removed as i64);
+    Ok(())
+}
+
+/// LSET: the key is looked up (ERR no such key, WRONGTYPE) before the index is parsed, as in Redis.
+fn lset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let key = &argv[1];
+    let list = list_mut(ctx, key)?.ok_or(errors::NO_SUCH_KEY)?;
+    let index = args::int(&argv[2])?;
+    let index = resolve_index(index, list.len()).ok_or(INDEX_OUT_OF_RANGE)?;
+    list.set(index, &argv[3]);
+    ctx.key_changed(key);
+    reply.ok();
+    Ok(())
+}
+
+/// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without the key.
+fn linsert(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (key, pivot, element) = (&argv[1], &argv[3], &argv[4]);
+    let after = if args::is(&argv[2], "after") {
+        true
+    } else if args::is(&argv[2], "before") {
+        false
+    } else {
+        return Err(errors::SYNTAX.into());
+    };
+    let Some(list) = list_mut(ctx, key)? else {
+        reply.int(0);
+        return Ok(());
+    };
+    let Some(index) = list.index_of(pivot) else {
+        reply.int(-1);
+        return Ok(());
+    };
+    list.insert(index + usize::from(after), element);
+    reply.int(list.len() as i64);
+    ctx.key_changed(key);
+    Ok(())
+}
+
+/// LPOS options; `count` is `None` when COUNT was not given (the reply is then one index, not an array).
+struct LposOptions {
+    rank: i64,
+    count: Option<i64>,
+    maxlen: i64,
+}
+
+fn lpos_options(argv: &[Bytes]) -> Result<LposOptions, CmdError> {
+    let mut options = LposOptions { rank: 1, count: None, maxlen: 0 };
+    let mut i = 3;
+    while i < argv.len() {
+        let has_value = i + 1 < argv.len();
+        let option = &argv[i];
+        if args::is(option, "rank") && has_value {
+            options.rank = args::int(&argv[i + 1])?;
+            if options.rank == 0 {
+                return Err(RANK_ZERO.into());
+            }
+        } else if args::is(option, "count") && has_value {
+            options.count = Some(non_negative(&argv[i + 1], COUNT_NEGATIVE)?);
+        } else if args::is(option, "maxlen") && has_value {
+            options.maxlen = non_negative(&argv[i + 1], MAXLEN_NEGATIVE)?;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+        i += 2;
+    }
+    Ok(options)
+}
+
+/// A non-negative integer argument; `msg` for anything else, a non-number included (Redis's
+/// getPositiveLongFromObjectOrReply).
+fn non_negative(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
+    args::int_in(arg, 0, i64::MAX, msg).map_err(|_| msg.into())
+}
+
+/// LPOS key element [RANK r] [COUNT n] [MAXLEN m]. A negative rank scans from the tail. Redis 7.0 negates
+/// the rank in a C `long` and compares with wrapping arithmetic; this does the same, so RANK
+/// -9223372036854775808 behaves as it does there (every match qualifies, and COUNT never stops the scan).
+fn lpos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let LposOptions { rank, count, maxlen } = lpos_options(argv)?;
+    let Some(list) = list_read(ctx, &argv[1])? else {
+        if count.is_some() {
+            reply.array(0)
+        } else {
+            reply.null()
+        }
+        return Ok(());
+    };
+    let from_tail = rank < 0;
+    let rank = if from_tail { rank.wrapping_neg() } else { rank };
+    let len = list.len();
+    let scan_len = if maxlen == 0 { len } else { len.min(maxlen as usize) };
+    let elements: Box<dyn Iterator<Item = &[u8]>> =
+        if from_tail { Box::new(list.iter().rev()) } else { Box::new(list.iter()) };
+    let mut found = Vec::new();
+    let mut matches: i64 = 0;
+    for (scanned, element) in elements.take(scan_len).enumerate() {
+        if element != argv[2] {
+            continue;
+        }
+        matches += 1;
+        if matches < rank {
+            continue;
+        }
+        found.push(if from_tail { len - scanned - 1 } else { scanned });
+        match count {
+            None => break,
+            Some(count) if count != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= count => break,
+            Some(_) => {}
+        }
+    }
+    match (count, found.first()) {
+        (Some(_), _) => {
+            reply.array(found.len());
+            found.iter().for_each(|&index| reply.int(index as i64));
+        }
+        (None, Some(&index)) => reply.int(index as i64),
+        (None, None) => reply.null(),
+    }
+    Ok(())
+}
+
+fn lmove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (from, to) = (end_arg(&argv[3])?, end_arg(&argv[4])?);
+    move_generic(ctx, reply, from, to)
+}
+
+fn rpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    move_generic(ctx, reply, End::Back, End::Front)
+}
+
+/// LMOVE's core on argv[1] (source) and argv[2] (destination): null when the source is missing (the
+/// destination is not even looked at), WRONGTYPE for either key of another type. The same key for both
+/// rotates the list.
+fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End) -> CmdResult {
+    let argv = ctx.argv;
+    let (source, destination) = (&argv[1], &argv[2]);
+    if list_mut(ctx, source)?.is_none() {
+        reply.null();
+        return Ok(());
+    }
+    list_mut(ctx, destination)?;
+    let Some(element) = list_mut(ctx, source)?.and_then(|list| list.pop(from)) else {
+        reply.null();
+        return Ok(());
+    };
+    list_for_push(ctx, destination).push(to, &element);
+    delete_if_empty(ctx, source);
+    ctx.key_changed(source);
+    ctx.key_changed(destination);
+    reply.bulk(&element);
+    Ok(())
+}
+
+/// LMPOP/BLMPOP arguments after the numkeys: the keys, the end, and the count (default 1).
+struct Mpop<'a> {
+    keys: &'a [Bytes],
+    end: End,
+    count: usize,
+}
+
+/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at `argv[numkeys_at]`, with Redis's errors.
+fn mpop_args(argv: &[Bytes], numkeys_at: usize) -> Result<Mpop<'_>, CmdError> {
+    let numkeys = args::int_in(&argv[numkeys_at], 1, i64::MAX, NUMKEYS_RANGE).map_err(|_| NUMKEYS_RANGE)?;
+    let keys_at = numkeys_at + 1;
+    let end_at = usize::try_from(numkeys).ok().and_then(|n| keys_at.checked_add(n)).filter(|&at| at < argv.len());
+    let end_at = end_at.ok_or(errors::SYNTAX)?;
+    let end = end_arg(&argv[end_at])?;
+    let mut count = None;
+    let mut i = end_at + 1;
+    while i < argv.len() {
+        if count.is_none() && args::is(&argv[i], "count") && i + 1 < argv.len() {
+            let n = args::int_in(&argv[i + 1], 1, i64::MAX, MPOP_COUNT_RANGE).map_err(|_| MPOP_COUNT_RANGE)?;
+            count = Some(n as usize);
+            i += 2;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+    }
+    Ok(Mpop { keys: &argv[keys_at..end_at], end, count: count.unwrap_or(1) })
+}
+
+/// Serves an [B]LMPOP from the first key holding a list: `[key, [elements]]`. False when none does.
+fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<bool, CmdError> {
+    let Some((key, len)) = first_list(ctx, mpop.keys)? else {
+        return Ok(false);
+    };
+    let n = len.min(mpop.count);
+    reply.array(2);
+    reply.bulk(key);
+    reply.array(n);
+    pop_into(ctx, reply, key, mpop.end, n);
+    Ok(true)
+}
+
+fn lmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let mpop = mpop_args(ctx.argv, 1)?;
+    if !mpop_serve(ctx, reply, &mpop)? {
+        reply.null_array();
+    }
+    Ok(())
+}
+
+/// BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT n]: the timeout is parsed after the rest, as in Redis.
+fn blmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let mpop = mpop_args(argv, 2)?;
+    let deadline_ms = args::timeout(&argv[1], ctx.now_ms)?;
+    if !mpop_serve(ctx, reply, &mpop)? {
+        ctx.block(mpop.keys, ValueType::List, deadline_ms, reply);
+    }
+    Ok(())
+}
+
+fn blpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    bpop_generic(ctx, reply, End::Front)
+}
+
+fn brpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    bpop_generic(ctx, reply, End::Back)
+}
+
+/// BLPOP/BRPOP key... timeout: `[key, element]` from the first key holding a list, or block.
+fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
+    let argv = ctx.argv;
+    let deadline_ms = args::timeout(&argv[argv.len() - 1], ctx.now_ms)?;
+    let keys = &argv[1..argv.len() - 1];
+    match first_list(ctx, keys)? {
+        Some((key, _)) => {
+            reply.array(2);
+            reply.bulk(key);
+            pop_into(ctx, reply, key, end, 1);
+        }
+        None => ctx.block(keys, ValueType::List, deadline_ms, reply),
+    }
+    Ok(())
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
+fn blmove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (from, to) = (end_arg(&argv[3])?, end_arg(&argv[4])?);
+    let deadline_ms = args::timeout(&argv[5], ctx.now_ms)?;
+    bmove_generic(ctx, reply, from, to, deadline_ms)
+}
+
+/// BRPOPLPUSH source destination timeout.
+fn brpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let deadline_ms = args::timeout(&argv[3], ctx.now_ms)?;
+    bmove_generic(ctx, reply, End::Back, End::Front, deadline_ms)
+}
+
+/// Moves as LMOVE when the source holds a list; blocks on the source when it is missing. Inside EXEC,
+/// where nothing may block, Redis answers these two with a null bulk string (its timeout reply, and the
+/// other blocking commands' answer there, is the null array).
+fn bmove_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End, deadline_ms: Option<i64>) -> CmdResult {
+    let argv = ctx.argv;
+    if list_mut(ctx, &argv[1])?.is_none() {
+        if ctx.state.in_exec {
+            reply.null();
+        } else {
+            ctx.block(&argv[1..2], ValueType::List, deadline_ms, reply);
+        }
+        return Ok(());
+    }
+    move_generic(ctx, reply, from, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_redis_arithmetic() {
+        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(clamp_range(2, 1, 3), None);
+        assert_eq!(clamp_range(3, 5, 3), None);
+        assert_eq!(clamp_range(0, -4, 3), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+
+    #[test]
+    fn indexes_resolve_from_either_end() {
+        assert_eq!(resolve_index(0, 3), Some(0));
+        assert_eq!(resolve_index(-1, 3), Some(2));
+        assert_eq!(resolve_index(-3, 3), Some(0));
+        assert_eq!(resolve_index(-4, 3), None);
+        assert_eq!(resolve_index(3, 3), None);
+        assert_eq!(resolve_index(i64::MIN, 3), None);
+    }
+
+    #[test]
+    fn mpop_arguments_parse_with_redis_errors() {
+        let argv = |words: &[&str]| words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect::<Vec<_>>();
+        let ok = argv(&["lmpop", "2", "a", "b", "right", "count", "3"]);
+        let parsed = mpop_args(&ok, 1).unwrap_or_else(|e| panic!("{}", e.text()));
+        assert_eq!((parsed.keys.len(), parsed.end, parsed.count), (2, End::Back, 3));
+        let err = |words: &[&str]| mpop_args(&argv(words), 1).err().map(|e| e.text());
+        assert_eq!(err(&["lmpop", "0", "a", "left"]).as_deref(), Some(NUMKEYS_RANGE));
+        assert_eq!(err(&["lmpop", "3", "a", "left"]).as_deref(), Some(errors::SYNTAX));
+        assert_eq!(err(&["lmpop", "9223372036854775807", "a", "left"]).as_deref(), Some(errors::SYNTAX));
+        assert_eq!(err(&["lmpop", "1", "a", "left", "count", "0"]).as_deref(), Some(MPOP_COUNT_RANGE));
+        assert_eq!(err(&["lmpop", "1", "a", "left", "count", "1", "count", "1"]).as_deref(), Some(errors::SYNTAX));
+        assert_eq!(err(&["lmpop", "1", "a", "up"]).as_deref(), Some(errors::SYNTAX));
+    }
+}

@@ -502,7 +502,8 @@ impl Gen {
     fn mutate(&mut self, mut argv: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         match self.rng.below(100) {
             0..=2 if argv.len() > 1 => drop(argv.pop()),
-            3..=5 => argv.push(self.value()),
+            // Not for BLPOP/BRPOP: an argument appended there becomes the timeout, and a 0 blocks for ever.
+            3..=5 if !matches!(argv[0].as_slice(), b"BLPOP" | b"BRPOP") => argv.push(self.value()),
             6 => argv.truncate(1),
             _ => {}
         }
