@@ -163,9 +163,11 @@ impl Blocking {
         self.deadlines.first().map(|&(at, _, _)| at)
     }
 
-    /// Clients whose deadline is at or before `now_ms`, earliest first. They stay parked until unparked.
+    /// Clients whose deadline has passed at `now_ms`, earliest first; they stay parked until unparked. Passed
+    /// means strictly before, as in Redis: `now_ms` is a whole millisecond, so a deadline of `at` fires only once
+    /// the clock reads `at + 1`, never a fraction of a millisecond early.
     pub fn expired(&self, now_ms: i64) -> Vec<usize> {
-        self.deadlines.iter().take_while(|&&(at, _, _)| at <= now_ms).map(|&(_, _, client)| client).collect()
+        self.deadlines.iter().take_while(|&&(at, _, _)| at < now_ms).map(|&(_, _, client)| client).collect()
     }
 
     /// Number of blocked clients (INFO `blocked_clients`).
@@ -257,7 +259,8 @@ mod tests {
         assert_eq!(blocking.waiters(&key("x")), [1, 3]);
         assert_eq!(blocking.waiters(&key("y")), [1, 2, 3]);
         assert_eq!(blocking.next_deadline(), Some(100));
-        assert_eq!(blocking.expired(500), [3, 1]);
+        assert_eq!(blocking.expired(500), [3]);
+        assert_eq!(blocking.expired(501), [3, 1]);
         blocking.unpark(2, 102, b);
         assert_eq!(blocking.waiters(&key("y")), [1, 3]);
         blocking.unpark(1, 101, a);

@@ -83,7 +83,7 @@ fn rerun(state: &mut State, me: usize, now_ms: i64) {
 
 /// Answers every client whose deadline has passed with Redis's timeout reply, a null array.
 pub fn expire_deadlines(state: &mut State, now_ms: i64) {
-    if state.blocking.next_deadline().is_none_or(|at| at > now_ms) {
+    if state.blocking.next_deadline().is_none_or(|at| at >= now_ms) {
         return;
     }
     for client in state.blocking.expired(now_ms) {

@@ -58,7 +58,7 @@ impl Server {
         let timeout = next.saturating_duration_since(Instant::now());
         match self.state.blocking.next_deadline() {
             // Block deadlines are wall-clock ms; wake on the millisecond so a timeout is answered on time.
-            Some(at) => timeout.min(Duration::from_millis((at - clock::unix_ms()).max(0) as u64)),
+            Some(at) => timeout.min(Duration::from_millis((at + 1 - clock::unix_ms()).max(0) as u64)),
             None => timeout,
         }
     }
