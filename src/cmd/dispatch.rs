@@ -47,7 +47,9 @@ pub fn process_command(
     let finished = Instant::now();
     let stat = &mut state.stats.commands[cmd.id];
     stat.calls += 1;
-    stat.usec += finished.saturating_duration_since(started).as_micros() as u64;
+    let duration_us = finished.saturating_duration_since(started).as_micros() as u64;
+    stat.usec += duration_us;
+    state.stats.latency.record(duration_us);
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd));
     finished
