@@ -21,6 +21,14 @@ pub enum ReplyMode {
     Skipping,
 }
 
+/// Which protocol a connection speaks: chosen by the listener that accepted it.
+#[derive(Debug)]
+pub enum Protocol {
+    Resp,
+    /// An HTTP gateway connection, with its request-parsing state (`crate::http`).
+    Http(Box<crate::http::Session>),
+}
+
 #[derive(Debug)]
 pub struct Client {
     /// Unique, increasing id (CLIENT ID).
@@ -55,6 +63,7 @@ pub struct Client {
     pub writable_registered: bool,
     /// Whether the client is queued in `pending_writes`.
     pub write_queued: bool,
+    pub protocol: Protocol,
 }
 
 impl Client {
@@ -82,6 +91,7 @@ impl Client {
             close_asap: false,
             writable_registered: false,
             write_queued: false,
+            protocol: Protocol::Resp,
         }
     }
 
