@@ -152,6 +152,9 @@ pub struct Config {
     pub http_port: u16,
     /// Ours: largest HTTP request body, in bytes.
     pub http_max_body: u64,
+    /// Ours: seconds an HTTP connection may take to send one request, or stay idle between requests; 0 = no
+    /// limit.
+    pub http_idle_timeout_s: u64,
 }
 
 impl Default for Config {
@@ -355,6 +358,7 @@ impl Config {
             enable_debug_command: Allow::No,
             http_port: 0,
             http_max_body: 0,
+            http_idle_timeout_s: 0,
         }
     }
 
@@ -395,7 +399,8 @@ Examples:
        ./redis-server /etc/myredis.conf --loglevel verbose -
        ./redis-server /etc/myredis.conf --loglevel verbose
 
-ferrokv also reads --http-port (default 7379, 0 = off) and --http-max-body (default 16mb).
+ferrokv also reads --http-port (default 7379, 0 = off), --http-max-body (default 16mb) and
+--http-idle-timeout (seconds, default 30).
 ";
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - `resp`: the request parser and the reply writer (RESP2 and RESP3). Knows nothing of commands.
 //! - `cmd`: the command table, the dispatcher, and one module per command family.
 //! - `db`: the keyspace (`Keyspace`, `Db`), values, and active expiry.
+//! - `http`: the HTTP/JSON gateway, one more kind of client: requests become commands, replies become JSON.
 //! - `config`: redis-server's command line and config file, CONFIG GET/SET.
 //! - `log`, `clock`, `limits`, `util`: logging in Redis's format, time, caps, small pure helpers.
 //!
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod http;
 pub mod limits;
 pub mod log;
 pub mod net;

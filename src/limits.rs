@@ -40,3 +40,13 @@ pub const EXPIRE_STALE_PERCENT_MAX: usize = 10;
 /// may be raised to any size, and one command must not be able to take all the memory, so beyond this cap LCS
 /// fails with the error Redis gives when its allocation fails.
 pub const LCS_TABLE_BYTES_MAX: u64 = 512 * 1024 * 1024;
+
+/// Longest HTTP request head (request line and headers); beyond it the gateway answers 431. Browsers and curl
+/// send well under 2 KiB; 16 KiB leaves room for long bearer tokens and cookies.
+pub const HTTP_HEAD_BYTES_MAX: usize = 16 * 1024;
+/// Most headers in one HTTP request (431 beyond); also the size of the parser's stack array of header slots.
+pub const HTTP_HEADERS_MAX: usize = 64;
+/// Most keys one `GET /` page asks SCAN for, so a listing response stays bounded whatever `count` says.
+pub const HTTP_SCAN_COUNT_MAX: usize = 1000;
+/// Most commands in one `/_redis/pipeline` or `/_redis/multi-exec` request (the body cap bounds them too).
+pub const HTTP_PIPELINE_COMMANDS_MAX: usize = 10_000;

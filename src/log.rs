@@ -69,7 +69,7 @@ pub fn timestamp(unix_ms: i64) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

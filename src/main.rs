@@ -48,6 +48,9 @@ fn main() {
         }
     };
     ferrokv::log!(Notice, "Running mode=standalone, port={}.", server.port());
+    if let Some(http_port) = server.http_port() {
+        ferrokv::log!(Notice, "HTTP gateway listening on port {}.", http_port);
+    }
     ferrokv::log!(Warning, "Server initialized");
     ferrokv::log!(Notice, "Ready to accept connections");
     if let Err(e) = server.run() {

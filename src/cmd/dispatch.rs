@@ -56,7 +56,9 @@ pub fn process_command(
     // A command that blocked has not run yet: it is counted when it replies (see `blocking`).
     let blocked = reply.len() == reply_mark && state.clients[me].parked.is_some();
     stat.calls += u64::from(!blocked);
-    stat.usec += finished.saturating_duration_since(started).as_micros() as u64;
+    let duration_us = finished.saturating_duration_since(started).as_micros() as u64;
+    stat.usec += duration_us;
+    state.stats.latency.record(duration_us);
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd.id));
     finished

@@ -270,9 +270,11 @@ pub(super) static TABLE: &[Directive] = &[
     directive("lazyfree-lazy-user-flush", Mutable, "no", flag!(lazyfree_lazy_user_flush)),
     directive("enable-protected-configs", Immutable, "no", allow!(enable_protected_configs)),
     directive("enable-debug-command", Immutable, "no", allow!(enable_debug_command)),
-    // Ours: the HTTP gateway's port (0 = off) and its request body cap.
+    // Ours: the HTTP gateway's port (0 = off), its request body cap, and how long an HTTP connection may take to
+    // send a request or sit idle between requests (0 = forever).
     directive("http-port", Immutable, "7379", int!(http_port, 0, 65535)),
     directive("http-max-body", Mutable, "16mb", bytes!(http_max_body, 1, LONG_MAX)),
+    directive("http-idle-timeout", Mutable, "30", int!(http_idle_timeout_s, 0, INT_MAX)),
 ];
 
 /// The directive named `name` (or its alias), any case, with the entry name it was found under.

@@ -124,6 +124,7 @@ fn defaults_render_like_redis() {
         ("enable-debug-command", "no"),
         ("http-port", "7379"),
         ("http-max-body", "16777216"),
+        ("http-idle-timeout", "30"),
     ];
     for (name, value) in expected {
         assert_eq!(get(&config, name), value, "{name}");

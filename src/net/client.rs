@@ -22,6 +22,14 @@ pub enum ReplyMode {
     Skipping,
 }
 
+/// Which protocol a connection speaks: chosen by the listener that accepted it.
+#[derive(Debug)]
+pub enum Protocol {
+    Resp,
+    /// An HTTP gateway connection, with its request-parsing state (`crate::http`).
+    Http(Box<crate::http::Session>),
+}
+
 #[derive(Debug)]
 pub struct Client {
     /// Unique, increasing id (CLIENT ID).
@@ -65,6 +73,8 @@ pub struct Client {
     pub watched: Vec<WatchedKey>,
     /// A watched key was modified: the next EXEC fails (Redis's CLIENT_DIRTY_CAS).
     pub dirty_cas: bool,
+    /// RESP or HTTP, by the listener that accepted the connection.
+    pub protocol: Protocol,
 }
 
 /// A transaction being queued.
@@ -113,6 +123,7 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             dirty_cas: false,
+            protocol: Protocol::Resp,
         }
     }
 

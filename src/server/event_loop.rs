@@ -1,6 +1,7 @@
 //! The loop: `before_sleep` → poll (timeout = next timer) → readiness events → pending reads → timers.
 //!
-//! Timers are few and fixed, so they are fields rather than a heap: the cron (at `hz`: client timeouts,
+//! Timers are few and fixed, so they are fields rather than a heap: the cron (at `hz`: client timeouts, HTTP
+//! idle and slow-request timeouts,
 //! statistics samples, accept retries, active expiry) and extra expiry slices when the last slice ran out of
 //! time. Each pass is bounded (expiry slices by `EXPIRE_SLICE_US_MAX`), so no timer stalls the loop.
 
@@ -8,9 +9,10 @@ use mio::Events;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{SIGNALS, Server, Shutdown, listener_index};
+use super::{ListenerKind, SIGNALS, Server, Shutdown, http_listener_index, listener_index};
 use crate::clock;
 use crate::db::expire::SliceEnd;
+use crate::http::{self, Overstay};
 use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
 
 impl Server {
@@ -34,7 +36,9 @@ impl Server {
                 if token == SIGNALS {
                     self.signals_ready();
                 } else if let Some(index) = listener_index(token) {
-                    self.accept_ready(index);
+                    self.accept_ready(ListenerKind::Resp, index);
+                } else if let Some(index) = http_listener_index(token) {
+                    self.accept_ready(ListenerKind::Http, index);
                 } else {
                     self.client_ready(token.0, event.is_readable() || event.is_read_closed(), event.is_writable());
                 }
@@ -104,7 +108,10 @@ impl Server {
         if self.accept_retry {
             self.accept_retry = false;
             for index in 0..self.listeners.len() {
-                self.accept_ready(index);
+                self.accept_ready(ListenerKind::Resp, index);
+            }
+            for index in 0..self.http_listeners.len() {
+                self.accept_ready(ListenerKind::Http, index);
             }
         }
         let timeout_ms = self.state.config.timeout_s.saturating_mul(1000) as i64;
@@ -119,6 +126,31 @@ impl Server {
             for key in idle {
                 crate::log!(Verbose, "Closing idle client");
                 self.state.close_asap(key);
+            }
+        }
+        self.close_overstaying_http_clients(now_ms);
+    }
+
+    /// Closes HTTP connections past `http-idle-timeout`: one too slow to send its request gets a 408 first
+    /// (the slowloris defence), an idle keep-alive connection is just closed.
+    fn close_overstaying_http_clients(&mut self, now_ms: i64) {
+        if self.http_listeners.is_empty() {
+            return;
+        }
+        let timeout_ms = self.state.config.http_idle_timeout_s.saturating_mul(1000) as i64;
+        let overstaying: Vec<(usize, Overstay)> = self
+            .state
+            .clients
+            .iter()
+            .filter_map(|(key, client)| http::overstayed(client, now_ms, timeout_ms).map(|how| (key, how)))
+            .collect();
+        for (key, how) in overstaying {
+            match how {
+                Overstay::SlowRequest => {
+                    http::refuse(&mut self.state.clients[key], 408, "request not received within http-idle-timeout");
+                    self.queue_write(key);
+                }
+                Overstay::Idle => self.state.close_asap(key),
             }
         }
     }

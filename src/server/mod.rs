@@ -25,23 +25,38 @@ use crate::cmd::Table;
 use crate::config::Config;
 use crate::db::Keyspace;
 use crate::db::expire::ExpireCycle;
-use crate::net::client::{Client, ReplyMode};
+use crate::net::client::{Client, Protocol, ReplyMode};
 use crate::net::io::{self as netio, WriteOutcome};
 use crate::resp::parse::ParseLimits;
 use crate::util::rng::Rng;
 use crate::watch::Watches;
 pub use stats::Stats;
 
-/// Tokens above every slab key: the signal pipe, then one per listener counting down.
+/// Tokens above every slab key: the signal pipe, then one per RESP listener counting down, then one per HTTP
+/// listener.
 pub const SIGNALS: Token = Token(usize::MAX);
 const LISTENER_FIRST: usize = usize::MAX - 1;
+const HTTP_LISTENER_FIRST: usize = LISTENER_FIRST - LISTENERS_MAX;
 /// Most addresses `bind` may name.
 pub const LISTENERS_MAX: usize = 16;
 
-/// The listener index a token names, if it is a listener token.
+/// The RESP listener index a token names, if it is a RESP listener token.
 pub fn listener_index(token: Token) -> Option<usize> {
     let index = LISTENER_FIRST.checked_sub(token.0)?;
     (index < LISTENERS_MAX).then_some(index)
+}
+
+/// The HTTP listener index a token names, if it is an HTTP listener token.
+pub fn http_listener_index(token: Token) -> Option<usize> {
+    let index = HTTP_LISTENER_FIRST.checked_sub(token.0)?;
+    (index < LISTENERS_MAX).then_some(index)
+}
+
+/// Which listeners a connection came from, and so which protocol it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    Resp,
+    Http,
 }
 
 /// How SHUTDOWN (or a signal) asked the server to stop.
@@ -108,6 +123,10 @@ impl State {
 pub struct Server {
     pub(crate) poll: Poll,
     listeners: Vec<TcpListener>,
+    /// The HTTP gateway's listeners (`http-port` on every `bind` address); empty when `http-port` is 0.
+    http_listeners: Vec<TcpListener>,
+    /// Buffers every HTTP request reuses.
+    http_scratch: crate::http::Scratch,
     signals: signal_hook_mio::v1_0::Signals,
     pub state: State,
     /// Clients with replies to write before the next poll.
@@ -139,6 +158,11 @@ impl Server {
             port = listener.local_addr()?.port();
             poll.registry().register(listener, Token(LISTENER_FIRST - index), Interest::READABLE)?;
         }
+        let mut http_listeners =
+            if config.http_port == 0 { Vec::new() } else { bind_all(&config.bind, config.http_port)? };
+        for (index, listener) in http_listeners.iter_mut().enumerate() {
+            poll.registry().register(listener, Token(HTTP_LISTENER_FIRST - index), Interest::READABLE)?;
+        }
         let mut signals =
             signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
@@ -150,6 +174,8 @@ impl Server {
         Ok(Server {
             poll,
             listeners,
+            http_listeners,
+            http_scratch: crate::http::Scratch::default(),
             signals,
             state: State {
                 keyspace: Keyspace::new(config.databases),
@@ -187,10 +213,16 @@ impl Server {
         self.state.port
     }
 
-    /// Accepts every waiting connection on listener `index`. Errors such as EMFILE are logged and retried later,
-    /// never fatal.
-    fn accept_ready(&mut self, index: usize) {
-        let Some(listener) = self.listeners.get(index) else { return };
+    /// The HTTP gateway's port, when it listens.
+    pub fn http_port(&self) -> Option<u16> {
+        self.http_listeners.first().and_then(|listener| listener.local_addr().ok()).map(|addr| addr.port())
+    }
+
+    /// Accepts every waiting connection on listener `index` of `kind`. Errors such as EMFILE are logged and
+    /// retried later, never fatal.
+    fn accept_ready(&mut self, kind: ListenerKind, index: usize) {
+        let listeners = if kind == ListenerKind::Http { &self.http_listeners } else { &self.listeners };
+        let Some(listener) = listeners.get(index) else { return };
         loop {
             let (mut stream, addr) = match listener.accept() {
                 Ok(pair) => pair,
@@ -205,7 +237,11 @@ impl Server {
             self.state.stats.total_connections_received += 1;
             if self.state.clients.len() >= self.state.config.maxclients {
                 // Like Redis: best-effort error straight on the socket, then drop it.
-                let _ = std::io::Write::write(&mut stream, b"-ERR max number of clients reached\r\n");
+                let refusal = match kind {
+                    ListenerKind::Resp => b"-ERR max number of clients reached\r\n".to_vec(),
+                    ListenerKind::Http => crate::http::max_clients_response(),
+                };
+                let _ = std::io::Write::write(&mut stream, &refusal);
                 self.state.stats.rejected_connections += 1;
                 continue;
             }
@@ -220,7 +256,11 @@ impl Server {
             let id = self.state.next_client_id;
             self.state.next_client_id += 1;
             let authenticated = self.state.config.requirepass.is_none();
-            entry.insert(Client::new(id, stream, addr, clock::unix_ms(), authenticated));
+            let mut client = Client::new(id, stream, addr, clock::unix_ms(), authenticated);
+            if kind == ListenerKind::Http {
+                client.protocol = Protocol::Http(Box::default());
+            }
+            entry.insert(client);
         }
     }
 
@@ -241,7 +281,10 @@ impl Server {
     /// Reads what the socket has (up to the budget), then runs every complete request.
     fn read_client(&mut self, key: usize) {
         let client = &mut self.state.clients[key];
-        let wanted = client.parser.bytes_wanted();
+        let wanted = match &client.protocol {
+            Protocol::Resp => client.parser.bytes_wanted(),
+            Protocol::Http(session) => session.bytes_wanted(client.query.len()),
+        };
         let outcome = netio::read_into(
             &mut client.stream,
             &mut client.query,
@@ -258,7 +301,12 @@ impl Server {
         if outcome.more {
             self.pending_reads.push(key);
         }
-        self.process_input(key, now_ms);
+        if matches!(client.protocol, Protocol::Http(_)) {
+            crate::http::process_input(&mut self.state, key, now_ms, &mut self.http_scratch);
+            self.queue_write(key);
+        } else {
+            self.process_input(key, now_ms);
+        }
         let client = &mut self.state.clients[key];
         let limit = self.state.config.client_query_buffer_limit as usize;
         if client.query.len() > limit && !client.close_asap {

@@ -1,4 +1,4 @@
-//! Counters behind INFO (stats, commandstats, errorstats) and, later, the metrics endpoint.
+//! Counters behind INFO (stats, commandstats, errorstats) and the HTTP gateway's `/_metrics`.
 
 use hashbrown::HashMap;
 
@@ -27,6 +27,34 @@ pub struct Stats {
     pub commands: Vec<CommandStat>,
     /// Ring of (time, total_commands) samples for `instantaneous_ops_per_sec`.
     pub ops_samples: OpsSamples,
+    /// Command execution times, for `/_metrics`.
+    pub latency: LatencyHistogram,
+}
+
+/// Command execution times in power-of-two buckets: bucket `i` counts commands that took under 2^`i` µs
+/// (so bucket 0 is under 1 µs), the last bucket everything slower. Recording is one `leading_zeros` and one
+/// increment, from the duration the dispatcher already measures, so it adds no clock read.
+#[derive(Debug, Default, Clone)]
+pub struct LatencyHistogram {
+    pub counts: [u64; LATENCY_BUCKETS],
+    /// Sum of all recorded durations, in microseconds.
+    pub sum_us: u64,
+}
+
+/// Buckets of [`LatencyHistogram`]: the last bounded one is 2^23 µs (about 8 s).
+pub const LATENCY_BUCKETS: usize = 25;
+
+impl LatencyHistogram {
+    pub fn record(&mut self, duration_us: u64) {
+        let bucket = (u64::BITS - duration_us.leading_zeros()) as usize;
+        self.counts[bucket.min(LATENCY_BUCKETS - 1)] += 1;
+        self.sum_us += duration_us;
+    }
+
+    /// The upper bound of bucket `i` in microseconds; `None` for the last, unbounded one.
+    pub fn bucket_bound_us(i: usize) -> Option<u64> {
+        (i < LATENCY_BUCKETS - 1).then(|| 1 << i)
+    }
 }
 
 /// Redis's instantaneous metric: the average rate over the last few cron samples.
@@ -60,5 +88,23 @@ impl Stats {
     pub fn reset(&mut self) {
         let commands = self.commands.len();
         *self = Stats { commands: vec![CommandStat::default(); commands], ..Stats::default() };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_buckets_are_powers_of_two() {
+        let mut h = LatencyHistogram::default();
+        for us in [0, 1, 2, 3, 4, 1 << 30] {
+            h.record(us);
+        }
+        assert_eq!(&h.counts[..4], &[1, 1, 2, 1]);
+        assert_eq!(h.counts[LATENCY_BUCKETS - 1], 1);
+        assert_eq!(h.sum_us, 10 + (1 << 30));
+        assert_eq!(LatencyHistogram::bucket_bound_us(3), Some(8));
+        assert_eq!(LatencyHistogram::bucket_bound_us(LATENCY_BUCKETS - 1), None);
     }
 }

@@ -10,11 +10,14 @@
 //! - [`RespConn`] is a blocking client over `std::net::TcpStream`. It sends requests as multibulk (or raw
 //!   bytes) and returns each reply as the exact bytes the server sent, so tests compare bytes, not a decoded
 //!   model that could hide differences. [`reply_len`] frames one RESP2/RESP3 reply without recursion.
+//! - [`http::HttpConn`] is a blocking HTTP/1.1 client for the gateway tests.
 //! - [`Rng`] is a tiny seeded xorshift generator for reproducible random tests.
 //!
 //! Invariants: every wait is bounded (server start, each read), every server and temp dir is cleaned up on
 //! drop, and ports handed out in one test process are never handed out twice.
 #![allow(dead_code)] // Each test crate compiles this module on its own and uses a different part of it.
+
+pub mod http;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -55,6 +58,8 @@ pub enum ServerKind {
 #[derive(Debug)]
 pub struct TestServer {
     pub port: u16,
+    /// The HTTP gateway's port; 0 when the server runs without it (the default, see [`TestServer::ferrokv`]).
+    pub http_port: u16,
     pub kind: ServerKind,
     child: Child,
     dir: PathBuf,
@@ -90,8 +95,18 @@ pub fn require_redis() -> Option<TestServer> {
 }
 
 impl TestServer {
-    /// Starts the ferrokv binary built by cargo for this test run.
+    /// Starts the ferrokv binary built by cargo for this test run, with the HTTP gateway off: its default port
+    /// is fixed, and parallel test servers would fight over it.
     pub fn ferrokv(extra_args: &[&str]) -> TestServer {
+        TestServer::ferrokv_binary(extra_args, false)
+    }
+
+    /// Starts ferrokv with the HTTP gateway on a free port of its own ([`TestServer::http_port`]).
+    pub fn ferrokv_with_http(extra_args: &[&str]) -> TestServer {
+        TestServer::ferrokv_binary(extra_args, true)
+    }
+
+    fn ferrokv_binary(extra_args: &[&str], http: bool) -> TestServer {
         // option_env keeps the tests compiling before the `ferrokv` bin target exists.
         let Some(binary) = option_env!("CARGO_BIN_EXE_ferrokv") else {
             panic!(
@@ -99,13 +114,13 @@ impl TestServer {
                  set DIFFTEST_AGAINST_REDIS=1 to run these tests against redis-server"
             );
         };
-        TestServer::start(ServerKind::Ferrokv, binary, extra_args)
+        TestServer::start(ServerKind::Ferrokv, binary, extra_args, http)
     }
 
     /// Starts a redis-server with no persistence, its working directory in a temp dir.
     pub fn redis(extra_args: &[&str]) -> TestServer {
         assert!(redis_server_available(), "redis-server is not installed");
-        TestServer::start(ServerKind::Redis, "redis-server", extra_args)
+        TestServer::start(ServerKind::Redis, "redis-server", extra_args, false)
     }
 
     /// The server under test: ferrokv, or redis-server under `DIFFTEST_AGAINST_REDIS=1`.
@@ -158,10 +173,10 @@ impl TestServer {
         }
     }
 
-    fn start(kind: ServerKind, program: &str, extra_args: &[&str]) -> TestServer {
+    fn start(kind: ServerKind, program: &str, extra_args: &[&str], http: bool) -> TestServer {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start(kind, program, extra_args) {
+            match TestServer::try_start(kind, program, extra_args, http) {
                 Ok(server) => return server,
                 Err(failure) => failures.push(failure),
             }
@@ -171,8 +186,9 @@ impl TestServer {
 
     /// One start attempt on a fresh port. Readiness needs both the ready line in *our* log and a PONG:
     /// the PONG alone could come from another test's server that won a race for the same port.
-    fn try_start(kind: ServerKind, program: &str, extra_args: &[&str]) -> Result<TestServer, String> {
+    fn try_start(kind: ServerKind, program: &str, extra_args: &[&str], http: bool) -> Result<TestServer, String> {
         let port = free_port();
+        let http_port = if http { free_port() } else { 0 };
         let dir = temp_dir();
         let log_path = dir.join("server.log");
         let log = File::create(&log_path).map_err(|err| format!("create log: {err}"))?;
@@ -185,6 +201,9 @@ impl TestServer {
         if kind == ServerKind::Redis {
             args.extend(["--daemonize", "no", "--dir"].map(String::from));
             args.push(dir.display().to_string());
+        } else {
+            // Before the extra arguments, so a test may still choose its own.
+            args.extend(["--http-port".to_string(), http_port.to_string()]);
         }
         args.extend(extra_args.iter().map(|arg| arg.to_string()));
         let child = Command::new(program)
@@ -195,7 +214,7 @@ impl TestServer {
             .stderr(log_err)
             .spawn()
             .map_err(|err| format!("spawn {program}: {err}"))?;
-        let mut server = TestServer { port, kind, child, dir, log_path };
+        let mut server = TestServer { port, http_port, kind, child, dir, log_path };
         server.wait_ready()?;
         Ok(server)
     }
@@ -254,7 +273,8 @@ fn ping_answers(port: u16) -> bool {
         stream.write_all(b"*1\r\n$4\r\nPING\r\n")?;
         let mut reply = [0u8; 7];
         stream.read_exact(&mut reply)?;
-        Ok(&reply == b"+PONG\r\n")
+        // A server with requirepass answers NOAUTH, which proves it is up just as well.
+        Ok(&reply == b"+PONG\r\n" || &reply == b"-NOAUTH")
     };
     attempt().unwrap_or(false)
 }

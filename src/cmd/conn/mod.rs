@@ -185,7 +185,7 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
 
 /// Whether `password` opens the `default` user: any password when none is configured (`nopass`), else the
 /// configured one, compared without an early exit so the time taken does not reveal a matching prefix.
-fn password_matches(requirepass: Option<&[u8]>, password: &[u8]) -> bool {
+pub(crate) fn password_matches(requirepass: Option<&[u8]>, password: &[u8]) -> bool {
     match requirepass {
         None => true,
         Some(expected) => {

@@ -24,7 +24,10 @@ impl TestServer {
         TestServer::with_config(Config { port: 0, ..Config::default() })
     }
 
+    /// A server for `config`, never with an HTTP listener (handler tests need none, and parallel tests would
+    /// fight over the default port).
     pub fn with_config(config: Config) -> TestServer {
+        let config = Config { http_port: 0, ..config };
         TestServer { server: Server::bind(config).expect("server without listeners"), peers: Vec::new() }
     }
 

@@ -1,0 +1,256 @@
+//! The HTTP/JSON gateway: HTTP/1.1 connections served by the same reactor, against the same keyspace, through
+//! the same dispatcher as RESP.
+//!
+//! An HTTP connection is one more `Client` in the slab, with `Protocol::Http(Session)`; it is accepted from the
+//! `http-port` listeners, read and written by the server's ordinary code, and only its input is handed here.
+//! [`process_input`] takes complete requests off the query buffer (head through `request`, then a body of its
+//! Content-Length), routes each (`route`), and appends each response to the client's output buffer, in order,
+//! so keep-alive and pipelined requests need nothing more. A route runs Redis commands as argv vectors through
+//! `cmd::dispatch::process_command` ([`Exchange::call`]) and converts the RESP reply to JSON (`json`), so an
+//! HTTP answer is by construction what RESP would say. Several commands run back to back inside one request
+//! (EXISTS then SET for POST) are atomic, because nothing else runs on this thread in between.
+//!
+//! Modules: `request` (head parsing and limits), `response` (status line and headers), `url` (paths, query,
+//! percent-decoding), `route` (which handler, auth, 404/405), `keys` (the key routes), `command` (the
+//! Upstash-compatible command API), `json` (RESP → JSON), `metrics` (Prometheus text).
+//!
+//! Invariants: a refused request (malformed head, 413, 431) closes its connection after the answer, because the
+//! bytes after it cannot be trusted to start a request; a connection that takes longer than `http-idle-timeout`
+//! to send a request, or sits idle that long, is closed by the cron ([`overstayed`]); each request starts with
+//! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
+//! request of a keep-alive connection to the next.
+
+mod command;
+pub mod json;
+mod keys;
+mod metrics;
+pub mod request;
+pub mod response;
+mod route;
+pub mod url;
+
+use bytes::{Buf, Bytes, BytesMut};
+use std::time::Instant;
+
+use crate::limits::{HTTP_HEAD_BYTES_MAX, REPLY_PAUSE_BYTES};
+use crate::net::client::{Client, Protocol, ReplyMode};
+use crate::resp::reply::Reply;
+use crate::server::State;
+use request::{Head, HeadParse, Refusal};
+use response::Response;
+
+/// One HTTP connection's parsing state, kept in its `Client`.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The head of the request whose body is still arriving.
+    head: Option<Head>,
+    /// Bytes at the front of the query buffer already searched for the end of a head.
+    head_scanned: usize,
+    /// Whether the `100 Continue` for the current head was sent.
+    continue_sent: bool,
+    /// When the request now arriving began; `None` between requests. The idle timeout counts from here, so a
+    /// client that trickles a request a byte at a time (slowloris) is cut off like one that sends nothing.
+    request_started_ms: Option<i64>,
+}
+
+impl Session {
+    /// Body bytes still missing beyond the `buffered` ones, so the reader can reserve room for a big body once.
+    pub fn bytes_wanted(&self, buffered: usize) -> usize {
+        self.head.as_ref().map_or(0, |head| head.content_length.saturating_sub(buffered))
+    }
+
+    /// The next complete request in `query`, or why there is none yet.
+    fn next_request(&mut self, query: &mut BytesMut, max_body: u64, now_ms: i64) -> Next {
+        if self.head.is_none() {
+            if query.is_empty() {
+                self.request_started_ms = None;
+                return Next::Wait;
+            }
+            self.request_started_ms.get_or_insert(now_ms);
+            if !request::head_may_be_complete(query, self.head_scanned) && query.len() <= HTTP_HEAD_BYTES_MAX {
+                self.head_scanned = query.len();
+                return Next::Wait;
+            }
+            match request::parse_head(query, max_body) {
+                HeadParse::Partial => {
+                    self.head_scanned = query.len();
+                    return Next::Wait;
+                }
+                HeadParse::Refused(refusal) => return Next::Refused(refusal),
+                HeadParse::Complete { head, len } => {
+                    query.advance(len);
+                    self.head_scanned = 0;
+                    self.continue_sent = false;
+                    self.head = Some(head);
+                }
+            }
+        }
+        let Some(head) = self.head.as_ref() else { return Next::Wait };
+        if query.len() < head.content_length {
+            let send_continue = head.expect_continue && !self.continue_sent;
+            self.continue_sent = true;
+            return if send_continue { Next::SendContinue } else { Next::Wait };
+        }
+        let body = query.split_to(head.content_length).freeze();
+        self.request_started_ms = if query.is_empty() { None } else { Some(now_ms) };
+        match self.head.take() {
+            Some(head) => Next::Request(head, body),
+            None => Next::Wait,
+        }
+    }
+}
+
+enum Next {
+    Wait,
+    /// Wait, after telling the client to send its body.
+    SendContinue,
+    Refused(Refusal),
+    Request(Head, Bytes),
+}
+
+/// Buffers reused by every request, owned by the server so a request allocates little.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Where a command's RESP reply is written before it becomes JSON.
+    reply: Reply,
+    /// The response body being built.
+    body: Vec<u8>,
+}
+
+/// Runs every complete request in HTTP client `key`'s query buffer and appends the responses to its output.
+pub fn process_input(state: &mut State, key: usize, now_ms: i64, scratch: &mut Scratch) {
+    let mut mark = Instant::now();
+    let max_body = state.config.http_max_body;
+    loop {
+        let client = &mut state.clients[key];
+        if client.close_after_reply || client.close_asap || client.reply_pending() > REPLY_PAUSE_BYTES {
+            // As for RESP: a client that does not read its responses stops being served until they drain.
+            break;
+        }
+        let Protocol::Http(session) = &mut client.protocol else { return };
+        match session.next_request(&mut client.query, max_body, now_ms) {
+            Next::Wait => break,
+            Next::SendContinue => {
+                client.reply.buf.extend_from_slice(response::CONTINUE);
+                break;
+            }
+            Next::Refused(refusal) => {
+                refuse(client, refusal.status, refusal.message);
+                break;
+            }
+            Next::Request(head, body) => {
+                start_request(client, state.config.requirepass.is_none());
+                let mut exchange = Exchange {
+                    state: &mut *state,
+                    me: key,
+                    now_ms,
+                    mark,
+                    reply: &mut scratch.reply,
+                    base64: head.base64,
+                };
+                scratch.body.clear();
+                let answered = route::handle(&mut exchange, &head, &body, &mut scratch.body);
+                mark = exchange.mark;
+                finish_request(&mut state.clients[key], &head, answered, &mut scratch.body);
+            }
+        }
+    }
+}
+
+/// Resets what a command may have changed on the connection during the previous request.
+fn start_request(client: &mut Client, open: bool) {
+    client.db = 0;
+    client.reply_mode = ReplyMode::On;
+    client.authenticated = open;
+}
+
+/// Appends the response for a handled request.
+fn finish_request(client: &mut Client, head: &Head, answered: route::Answered, body: &mut Vec<u8>) {
+    let (status, content_type, extra_header) = match answered {
+        Ok(success) => (success.status, success.content_type, None),
+        Err(error) => {
+            *body = response::error_body(&error.message);
+            (error.status, response::JSON, error.extra_header)
+        }
+    };
+    // QUIT or CLIENT KILL run over HTTP mark the connection; honour that after this response.
+    let close = !head.keep_alive || client.close_after_reply;
+    response::write(&mut client.reply.buf, &Response { status, content_type, body, extra_header, close });
+    if close {
+        client.close_after_reply = true;
+    }
+}
+
+/// Answers with an error and closes after it: the connection's remaining bytes are not trusted.
+pub fn refuse(client: &mut Client, status: u16, message: &str) {
+    let body = response::error_body(message.as_bytes());
+    let response = Response { status, content_type: response::JSON, body: &body, extra_header: None, close: true };
+    response::write(&mut client.reply.buf, &response);
+    client.close_after_reply = true;
+}
+
+/// The response a client gets when `maxclients` is reached, written straight on the socket before it is
+/// dropped (the HTTP form of Redis's `-ERR max number of clients reached`).
+pub fn max_clients_response() -> Vec<u8> {
+    let body = response::error_body(b"max number of clients reached");
+    let mut out = Vec::new();
+    response::write(
+        &mut out,
+        &Response { status: 503, content_type: response::JSON, body: &body, extra_header: None, close: true },
+    );
+    out
+}
+
+/// Whether HTTP client `client` overstayed `timeout_ms` at `now_ms`: a request in progress for that long (a
+/// slow or stalled sender), or no request for that long on an idle keep-alive connection. A connection whose
+/// responses are still being written is not idle.
+pub fn overstayed(client: &Client, now_ms: i64, timeout_ms: i64) -> Option<Overstay> {
+    let Protocol::Http(session) = &client.protocol else { return None };
+    if timeout_ms <= 0 || client.close_after_reply || client.reply_pending() > 0 {
+        return None;
+    }
+    match session.request_started_ms {
+        Some(started) if now_ms - started > timeout_ms => Some(Overstay::SlowRequest),
+        None if now_ms - client.last_interaction_ms > timeout_ms => Some(Overstay::Idle),
+        _ => None,
+    }
+}
+
+/// How a connection overstayed (see [`overstayed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overstay {
+    /// A request began and did not complete in time: it gets a 408 before the close.
+    SlowRequest,
+    /// Keep-alive with nothing sent: closed silently, as HTTP servers do.
+    Idle,
+}
+
+/// The context one request's handler works in: the server state, as the connection `me`, at one time snapshot.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    state: &'a mut State,
+    me: usize,
+    now_ms: i64,
+    /// End of the previous command, for the dispatcher's timing (see `process_command`).
+    mark: Instant,
+    reply: &'a mut Reply,
+    /// `Upstash-Encoding: base64` was asked for.
+    base64: bool,
+}
+
+impl Exchange<'_> {
+    /// Runs one command as this connection and returns its RESP reply: RESP3 (`resp3`) when the JSON shape
+    /// should follow the value's type (maps become objects), RESP2 for Upstash's contract.
+    fn call(&mut self, argv: &[Bytes], resp3: bool) -> &[u8] {
+        self.reply.buf.clear();
+        self.reply.resp3 = resp3;
+        self.mark =
+            crate::cmd::dispatch::process_command(self.state, self.me, argv, self.reply, self.now_ms, self.mark);
+        &self.reply.buf
+    }
+}
+
+/// The text of an error reply (`-ERR ...`), without its CRLF.
+fn error_text(reply: &[u8]) -> Option<&[u8]> {
+    reply.strip_prefix(b"-").map(|rest| rest.strip_suffix(b"\r\n").unwrap_or(rest))
+}

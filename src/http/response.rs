@@ -1,0 +1,92 @@
+//! Responses: the status line, the few headers the gateway sends, and the body, appended to the connection's
+//! output buffer (the same buffer RESP replies use, written by the same code in `before_sleep`).
+//!
+//! Every body is JSON except `/_metrics` (Prometheus text). Errors are `{"error":"<text>"}` whatever the
+//! status.
+
+use super::json;
+
+/// A response about to be written.
+#[derive(Debug)]
+pub struct Response<'a> {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: &'a [u8],
+    /// `Allow` for a 405, `WWW-Authenticate` for a 401: one extra header line, without its CRLF.
+    pub extra_header: Option<&'static str>,
+    /// Sends `Connection: close`; the caller closes after the write.
+    pub close: bool,
+}
+
+pub const JSON: &str = "application/json";
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The interim answer to `Expect: 100-continue`.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Appends `response` to `out`.
+pub fn write(out: &mut Vec<u8>, response: &Response<'_>) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(itoa::Buffer::new().format(response.status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason(response.status).as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: ");
+    out.extend_from_slice(response.content_type.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(response.body.len()).as_bytes());
+    if let Some(header) = response.extra_header {
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(header.as_bytes());
+    }
+    if response.close {
+        out.extend_from_slice(b"\r\nConnection: close");
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(response.body);
+}
+
+/// `{"error":"<message>"}`.
+pub fn error_body(message: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(message.len() + 12);
+    body.extend_from_slice(b"{\"error\":");
+    json::write_string(&mut body, message);
+    body.push(b'}');
+    body
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        417 => "Expectation Failed",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_status_headers_and_body() {
+        let mut out = Vec::new();
+        let body = error_body(b"no \"such\" route");
+        write(&mut out, &Response { status: 404, content_type: JSON, body: &body, extra_header: None, close: true });
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 29\r\n\
+             Connection: close\r\n\r\n{\"error\":\"no \\\"such\\\" route\"}"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The real `@upstash/redis` npm client against the command API (`/_redis`): set, get, TTL, counters, JSON
+//! values, MGET, a pipeline and an error, with the client's defaults (base64 responses, auto-pipelining)
+//! and with plain responses. Runs where `node` and `npm` are installed; skips with a reason otherwise, except
+//! under `CI=true`, where a missing node is a failure (`.ci/run` installs it). The package is installed once
+//! into cargo's per-target temp dir and reused by later runs.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tool_available(name: &str) -> bool {
+    Command::new(name).arg("--version").output().is_ok_and(|out| out.status.success())
+}
+
+/// A directory holding `node_modules/@upstash/redis` and the check script, or `None` to skip.
+fn prepared_dir() -> Option<PathBuf> {
+    if !tool_available("node") || !tool_available("npm") {
+        let ci = std::env::var("CI").is_ok_and(|value| value == "true");
+        assert!(!ci, "node and npm are required under CI=true: apt-get install -y nodejs npm");
+        eprintln!("skipping: node or npm is not installed");
+        return None;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstash-client");
+    std::fs::create_dir_all(&dir).expect("create the npm dir");
+    if !dir.join("node_modules/@upstash/redis/package.json").exists() {
+        std::fs::write(dir.join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "@upstash/redis@1"])
+            .current_dir(&dir)
+            .status()
+            .expect("run npm");
+        assert!(status.success(), "npm install @upstash/redis failed");
+    }
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/upstash/check.mjs"), dir.join("check.mjs")).unwrap();
+    Some(dir)
+}
+
+#[test]
+fn upstash_client_works_against_the_command_api() {
+    let Some(dir) = prepared_dir() else { return };
+    let server = TestServer::ferrokv_with_http(&["--requirepass", "token-1"]);
+    let url = format!("http://127.0.0.1:{}/_redis", server.http_port);
+    let output = Command::new("node").args(["check.mjs", &url, "token-1"]).current_dir(&dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "node failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let results: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(results["set"], "OK");
+    assert_eq!(results["get"], "hello");
+    assert_eq!(results["ttl"], 100);
+    assert_eq!(results["incr"], json!([1, 11]));
+    assert_eq!(results["object"], json!({"theme": "dark", "sizes": [1, 2]}));
+    assert_eq!(results["mget"], json!(["hello", null]));
+    assert_eq!(results["pipeline"], json!(["OK", "v", 12, 1]));
+    let error = results["error"].as_str().unwrap();
+    assert!(error.contains("ERR value is not an integer or out of range"), "{error}");
+    assert_eq!(results["plain"], "hello");
+}
