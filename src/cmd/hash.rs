@@ -163,6 +163,16 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits { entries_max: config.hash_max_listpack_entries, value_max: config.hash_max_listpack_value }
 }
 
+/// The write of HSETNX and the HINCRBY family, once every check has passed: one field set, spare capacity
+/// given back, the key's change recorded.
+fn hash_set_one(ctx: &mut Ctx<'_>, key: &[u8], field: &[u8], value: &[u8]) {
+    let limits = limits(ctx);
+    let hash = hash_for_write(ctx, key);
+    hash.set(field, value, limits);
+    hash.shrink();
+    ctx.key_changed(key);
+}
+
 fn hset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let added = hset_generic(ctx)?;
     reply.int(added as i64);
@@ -188,6 +198,7 @@ fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
     let added = argv[2..].chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
+    hash.shrink();
     ctx.key_changed(key);
     Ok(added)
 }
@@ -199,9 +210,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         reply.int(0);
         return Ok(());
     }
-    let limits = limits(ctx);
-    hash_for_write(ctx, key).set(field, value, limits);
-    ctx.key_changed(key);
+    hash_set_one(ctx, key, field, value);
     reply.int(1);
     Ok(())
 }
@@ -236,9 +245,7 @@ fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Some(value) => num::parse_i64(value).ok_or(HASH_NOT_INTEGER)?,
     };
     let sum = current.checked_add(incr).ok_or(errors::OVERFLOW)?;
-    let limits = limits(ctx);
-    hash_for_write(ctx, key).set(field, itoa::Buffer::new().format(sum).as_bytes(), limits);
-    ctx.key_changed(key);
+    hash_set_one(ctx, key, field, itoa::Buffer::new().format(sum).as_bytes());
     reply.int(sum);
     Ok(())
 }
@@ -259,9 +266,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             num::hincr_by_float(current, incr).map_err(hincrbyfloat_error)?
         }
     };
-    let limits = limits(ctx);
-    hash_for_write(ctx, key).set(field, &sum, limits);
-    ctx.key_changed(key);
+    hash_set_one(ctx, key, field, &sum);
     reply.bulk(&sum);
     Ok(())
 }

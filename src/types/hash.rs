@@ -181,6 +181,14 @@ impl Hash {
         }
     }
 
+    /// Gives back a listpack's spare capacity: the command layer calls this once per write command, so a run
+    /// of inserts still grows the buffer amortised but a resting small hash holds only its bytes.
+    pub fn shrink(&mut self) {
+        if let Hash::Listpack(packed) = self {
+            packed.shrink_to_fit();
+        }
+    }
+
     /// Turns a listpack into a hashtable (no-op for a hashtable).
     fn convert(&mut self) {
         if let Hash::Listpack(packed) = self {

@@ -20,7 +20,7 @@ use crate::util::rng::Rng;
 
 /// getRangeLongFromObjectOrReply's text for a count of LONG_MIN, which has no positive counterpart.
 const COUNT_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-/// WITHVALUES doubles the reply length, so Redis refuses negative counts whose double overflows.
+/// WITHVALUES doubles the reply length, so Redis refuses counts whose double overflows, of either sign.
 const WITHVALUES_RANGE: &str = "ERR value is out of range";
 
 pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -37,7 +37,7 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         [option] if args::is(option, "withvalues") => true,
         _ => return Err(errors::SYNTAX.into()),
     };
-    if withvalues && count < -(i64::MAX / 2) {
+    if withvalues && count.unsigned_abs() > (i64::MAX / 2) as u64 {
         return Err(WITHVALUES_RANGE.into());
     }
     match hash_and_rng(ctx, &argv[1])? {
