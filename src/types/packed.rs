@@ -180,6 +180,12 @@ impl Packed {
         self.remove_span(pos, end, count);
     }
 
+    /// Drops the spare capacity `reserve` keeps, for a buffer that is done growing for now (a hash after one
+    /// HSET): a small collection then costs its bytes, as a Redis listpack does.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
     fn remove_span(&mut self, start: usize, end: usize, count: usize) {
         self.buf.drain(start..end);
         self.count -= count as u32;

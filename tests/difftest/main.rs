@@ -556,13 +556,28 @@ mod nondeterminism {
         /// A non-negative integer that depends on the clock (remaining or absolute expiry, idle time):
         /// equal within this tolerance; negative codes (-1 no expiry, -2 no key) must match exactly.
         NearInteger(i64),
+        /// An array of field/value pairs in hash order (HGETALL): compared as a sorted list of pairs.
+        UnorderedPairs,
+        /// A random pick (HRANDFIELD): errors and nulls exactly, an aggregate by its header (its length), any
+        /// other reply by its type byte.
+        SameShape,
+        /// A collection scan from cursor 0 (HSCAN): errors exactly; when both replies' cursors are 0 (the
+        /// whole collection in one call) the pairs compared unordered; otherwise only the shape, since each
+        /// server's cursors are its own.
+        Scan,
     }
 
     pub fn rule(argv: &[Vec<u8>]) -> Compare {
         let name = argv[0].to_ascii_lowercase();
         let subcommand = argv.get(1).map(|arg| arg.to_ascii_lowercase());
         match (name.as_slice(), subcommand.as_deref()) {
-            (b"keys", _) => Compare::Unordered,
+            (b"keys" | b"hkeys" | b"hvals", _) => Compare::Unordered,
+            (b"hgetall", _) => Compare::UnorderedPairs,
+            (b"hrandfield", _) => Compare::SameShape,
+            // Only a scan from the start covers the same ground in both servers; a later cursor means
+            // something different to each.
+            (b"hscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
+            (b"hscan", _) => Compare::SameShape,
             (b"ttl" | b"expiretime", _) => Compare::NearInteger(2),
             (b"pttl" | b"pexpiretime", _) => Compare::NearInteger(2000),
             (b"object", Some(b"idletime")) => Compare::NearInteger(2),
@@ -591,6 +606,34 @@ mod nondeterminism {
                 (Some(a), Some(b)) if a >= 0 && b >= 0 => a.abs_diff(b) <= tolerance.unsigned_abs(),
                 _ => subject == redis,
             },
+            Compare::UnorderedPairs => sorted_pairs(subject) == sorted_pairs(redis),
+            Compare::SameShape => same_shape(subject, redis),
+            Compare::Scan => match (split_aggregate(subject), split_aggregate(redis)) {
+                (Some((_, ours)), Some((_, theirs))) if ours.len() == 2 && theirs.len() == 2 => {
+                    let done = |reply: &[&[u8]]| reply[0] == b"$1\r\n0\r\n";
+                    !(done(&ours) && done(&theirs)) || sorted_pairs(ours[1]) == sorted_pairs(theirs[1])
+                }
+                _ => subject == redis,
+            },
+        }
+    }
+
+    fn sorted_pairs(reply: &[u8]) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+        let (header, children) = split_aggregate(reply)?;
+        let mut pairs: Vec<Vec<u8>> = children.chunks(2).map(|pair| pair.concat()).collect();
+        pairs.sort();
+        Some((header.to_vec(), pairs))
+    }
+
+    fn same_shape(subject: &[u8], redis: &[u8]) -> bool {
+        let is_null = |reply: &[u8]| matches!(reply, b"$-1\r\n" | b"*-1\r\n" | b"_\r\n");
+        let header = |reply: &[u8]| split_aggregate(reply).map(|(header, _)| header.to_vec());
+        if subject.starts_with(b"-") || redis.starts_with(b"-") || is_null(subject) || is_null(redis) {
+            return subject == redis;
+        }
+        match (header(subject), header(redis)) {
+            (None, None) => subject.first() == redis.first(),
+            (ours, theirs) => ours == theirs,
         }
     }
 
