@@ -106,6 +106,11 @@ fn values_cross_protocols() {
     assert_eq!(conn.request("GET", "/doc", None).json()["value"], json!({"a": [true, null]}));
     conn.request("POST", "/from-http", Some(r#"{"value": "text"}"#));
     assert_eq!(resp.cmd(&["GET", "from-http"]), b"$6\r\n\"text\"\r\n");
+    // Collections come back as JSON arrays and objects.
+    resp.cmd(&["RPUSH", "list", "a", "b"]);
+    resp.cmd(&["HSET", "hash", "f", "1"]);
+    assert_eq!(conn.request("GET", "/list", None).json()["value"], json!(["a", "b"]));
+    assert_eq!(conn.request("GET", "/hash", None).json()["value"], json!({"f": "1"}));
 }
 
 #[test]
@@ -240,7 +245,23 @@ fn pipeline_and_multi_exec() {
     assert_error(&conn.request("POST", "/_redis/pipeline", Some(r#"[["SET","a","1"],[]]"#)), 400, "empty");
     assert_eq!(conn.request("POST", "/_redis", Some(r#"["EXISTS","a"]"#)).json(), json!({"result": 0}));
     assert_error(&conn.request("POST", "/_redis/pipeline", Some("[]")), 400, "from 1 to");
-    assert_error(&conn.request("POST", "/_redis/multi-exec", Some(r#"[["SET","a","1"]]"#)), 501, "MULTI/EXEC");
+    let body = r#"[["SET","t","x"],["INCR","t"],["RPUSH","l","a","b"],["LRANGE","l",0,-1]]"#;
+    let results = conn.request("POST", "/_redis/multi-exec", Some(body));
+    assert_eq!(results.status, 200, "{}", results.text());
+    assert_eq!(
+        results.json(),
+        json!([
+            {"result": "OK"},
+            {"error": "ERR value is not an integer or out of range"},
+            {"result": 2},
+            {"result": ["a", "b"]}
+        ])
+    );
+    // A command rejected while queuing aborts the whole transaction: nothing is written.
+    let aborted = conn.request("POST", "/_redis/multi-exec", Some(r#"[["SET","u","1"],["INCR","u","x"]]"#));
+    assert_error(&aborted, 400, "EXECABORT");
+    assert_eq!(conn.request("POST", "/_redis", Some(r#"["EXISTS","u"]"#)).json(), json!({"result": 0}));
+    assert_error(&conn.request("POST", "/_redis/multi-exec", Some(r#"[["EXEC"]]"#)), 400, "not supported");
 }
 
 #[test]

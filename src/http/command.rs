@@ -72,18 +72,44 @@ pub fn multi_exec(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answ
     multi_exec_run(ex, &commands, out)
 }
 
-/// Runs `commands` between MULTI and EXEC. MULTI does not exist in this build, so this answers 501.
-///
-/// Once it does (the transactions work), this becomes: run `MULTI`; run each command (each replies `+QUEUED`
-/// or an error that aborts the transaction); run `EXEC`; then write EXEC's reply like a pipeline's, one
-/// `{"result"}`/`{"error"}` per element of its array (or the EXECABORT error as a 400), all inside this one
-/// request, so no other client's command can interleave. `CONNECTION_BOUND` keeps MULTI and EXEC out of the
-/// commands themselves.
-fn multi_exec_run(ex: &mut Exchange<'_>, _commands: &[Vec<Bytes>], _out: &mut Vec<u8>) -> Answered {
-    if ex.state.table.lookup(b"multi").is_none() {
-        return Err(HttpError::new(501, "transactions (MULTI/EXEC) are not available in this build yet"));
+/// Runs `commands` between MULTI and EXEC through the dispatcher, so a command rejected while queuing aborts
+/// the whole transaction (400 with Redis's EXECABORT text) and runtime errors are per command, as over RESP.
+/// The request runs to completion inside one event, so nothing interleaves with it either way.
+fn multi_exec_run(ex: &mut Exchange<'_>, commands: &[Vec<Bytes>], out: &mut Vec<u8>) -> Answered {
+    let options = json::Options { base64: ex.base64 };
+    ex.call(&[Bytes::from_static(b"MULTI")], false);
+    for argv in commands {
+        ex.call(argv, false);
     }
-    Err(HttpError::new(501, "multi-exec is not wired to MULTI/EXEC yet"))
+    let reply = ex.call(&[Bytes::from_static(b"EXEC")], false);
+    if let Some(error) = error_text(reply) {
+        return Err(HttpError::new(400, error));
+    }
+    let header_len = line_len(reply).ok_or(HttpError::unconvertible(json::ConvertError::Malformed))?;
+    let mut pos = header_len;
+    out.push(b'[');
+    for i in 0..commands.len() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let element = &reply[pos..];
+        if element.first() == Some(&b'-') {
+            let len = line_len(element).ok_or(HttpError::unconvertible(json::ConvertError::Truncated))?;
+            out.extend_from_slice(&super::response::error_body(&element[1..len - 2]));
+            pos += len;
+        } else {
+            out.extend_from_slice(b"{\"result\":");
+            pos += json::reply_to_json(element, out, options).map_err(HttpError::unconvertible)?;
+            out.push(b'}');
+        }
+    }
+    out.push(b']');
+    OK_JSON
+}
+
+/// Length of the first line of `resp`, CRLF included.
+fn line_len(resp: &[u8]) -> Option<usize> {
+    resp.windows(2).position(|pair| pair == b"\r\n").map(|at| at + 2)
 }
 
 /// Writes the reply in the scratch buffer as `{"result": ..}` or `{"error": ..}`.
