@@ -117,3 +117,47 @@ fn finish(state: &mut State, me: usize, error: Option<&str>) {
     unpark(state, me);
     state.unblocked.push(me);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::server::testkit::TestServer;
+
+    fn entries(t: &TestServer) -> usize {
+        t.server.state.blocking.entries()
+    }
+
+    /// Runs a blocking command that must park, keeping its argv in the client as `Server::execute` does.
+    fn block(t: &mut TestServer, client: usize, request: &str) {
+        assert_eq!(t.run(client, request), "", "{request} should block");
+        t.server.state.clients[client].argv =
+            request.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+    }
+
+    #[test]
+    fn every_way_out_of_a_block_empties_the_queues_and_deadlines() {
+        let mut t = TestServer::new();
+        let (a, b, pusher) = (t.connect(), t.connect(), t.connect());
+        // Served: one waiter on two keys with a deadline, one forever.
+        block(&mut t, a, "BLPOP k1 k2 100");
+        block(&mut t, b, "BLPOP k2 0");
+        assert_eq!(t.server.state.blocking.blocked_clients(), 2);
+        assert_eq!(t.run(pusher, "RPUSH k2 x y"), ":2\r\n");
+        serve_ready(&mut t.server.state, crate::clock::unix_ms());
+        assert_eq!(entries(&t), 0);
+        assert!(t.server.state.clients[a].reply.buf.ends_with(b"$1\r\nx\r\n"));
+        assert!(t.server.state.clients[b].reply.buf.ends_with(b"$1\r\ny\r\n"));
+        // Timed out.
+        block(&mut t, a, "BLPOP k1 0.001");
+        expire_deadlines(&mut t.server.state, crate::clock::unix_ms() + 10);
+        assert_eq!(entries(&t), 0);
+        // Unblocked, then closed while blocked.
+        block(&mut t, a, "BLPOP k1 0");
+        assert!(unblock(&mut t.server.state, a, Some("UNBLOCKED test")));
+        block(&mut t, b, "BLMOVE k1 k3 LEFT LEFT 5");
+        t.server.state.close_asap(b);
+        assert_eq!(entries(&t), 0);
+        assert_eq!(t.server.state.blocking.blocked_clients(), 0);
+        assert!(t.server.state.unblocked.contains(&a));
+    }
+}
