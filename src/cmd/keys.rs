@@ -331,7 +331,7 @@ fn scan_options(options: &[Bytes]) -> Result<ScanOptions<'_>, CmdError> {
 
 /// A SCAN cursor read as Redis reads it with `strtoul`: an optional sign (a minus negates modulo 2^64), decimal
 /// digits, nothing after them, no leading space, and no overflow. The empty string is cursor 0.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(super) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     let text = c_str(arg);
     let (negative, digits) = match text.first() {
         None => return Some(0),
