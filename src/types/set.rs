@@ -1,9 +1,11 @@
 //! Set values as a pure structure (Redis's t_set.c representation layer): no RESP, no I/O, no server state.
 //!
 //! Three representations, converted one way only, as Redis does:
-//! - `Ints` (`OBJECT ENCODING intset`): a sorted array of integers, 16, 32 or 64 bits wide, widened when a
-//!   member needs it (Redis's intset upgrade). Used while every member is a canonical integer (`string2ll`)
-//!   and there are at most `set-max-intset-entries` of them. Membership is a binary search.
+//! - intset (`OBJECT ENCODING intset`): sorted integers, 16, 32 or 64 bits wide, widened when a member needs
+//!   it (Redis's intset upgrade), used while every member is a canonical integer (`string2ll`) and there are at
+//!   most `set-max-intset-entries` of them. Up to 11 16-bit ones sit inline in the `Set` (`Inline`), which a
+//!   small set of small numbers pays for anyway; beyond that an exact-size boxed slice per width (`I16`, `I32`,
+//!   `I64`), rebuilt on each change as Redis reallocates its intset. Membership is a binary search.
 //! - `Packed` (reported as `hashtable`): members in one `Packed` buffer, while there are at most
 //!   `set-max-listpack-entries` members of at most `set-max-listpack-value` bytes. Redis 7.0, our oracle,
 //!   has no set listpack, so OBJECT ENCODING keeps saying `hashtable`; the representation is ours, for
@@ -15,8 +17,8 @@
 //! access for SPOP/SRANDMEMBER (`random`, `pop_random`, `sample_distinct`), and `scan` for SSCAN.
 //! `Limits` carries the three thresholds, read from the config by the caller at each write.
 //!
-//! Invariants: an `Ints` holds sorted distinct values, all of which fit its width, and at least one needs
-//! it (or it is empty and 16 bits wide); a `Packed` holds distinct members; nothing converts back.
+//! Invariants: an intset holds sorted distinct values that fit its width (which never narrows; `Inline` only
+//! when 16 bits wide); a `Packed` holds distinct members; nothing converts back to an intset or to `Packed`.
 
 use std::hash::BuildHasher;
 
@@ -81,92 +83,95 @@ impl Owned {
     }
 }
 
-/// A sorted integer array in the narrowest width that holds every value (Redis's intset).
-#[derive(Debug, Clone)]
-pub enum IntSet {
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
+/// Integers kept inside the `Set` itself, 16 bits wide: 11 of them fill the 24 bytes the enum takes anyway, so
+/// a small intset costs no allocation of its own.
+const INLINE_INTS_MAX: usize = 11;
+
+/// A read view of an intset's sorted integers, whatever their storage and width.
+#[derive(Debug, Clone, Copy)]
+pub enum Ints<'a> {
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
 }
 
-/// Runs `$body` with `$v` bound to the vector of whatever width `$set` has.
-macro_rules! with_ints {
-    ($set:expr, $v:ident => $body:expr) => {
-        match $set {
-            IntSet::I16($v) => $body,
-            IntSet::I32($v) => $body,
-            IntSet::I64($v) => $body,
+impl Ints<'_> {
+    fn len(self) -> usize {
+        match self {
+            Ints::I16(v) => v.len(),
+            Ints::I32(v) => v.len(),
+            Ints::I64(v) => v.len(),
         }
-    };
+    }
+
+    fn get(self, index: usize) -> i64 {
+        match self {
+            Ints::I16(v) => i64::from(v[index]),
+            Ints::I32(v) => i64::from(v[index]),
+            Ints::I64(v) => v[index],
+        }
+    }
+
+    /// Index of `n`, or where it would go. A value too wide for the array sorts before everything if negative
+    /// and after everything if positive.
+    fn search(self, n: i64) -> Result<usize, usize> {
+        let edge = if n < 0 { 0 } else { self.len() };
+        match self {
+            Ints::I16(v) => i16::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
+            Ints::I32(v) => i32::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
+            Ints::I64(v) => v.binary_search(&n),
+        }
+    }
+
+    fn width_bits(self) -> u32 {
+        match self {
+            Ints::I16(_) => 16,
+            Ints::I32(_) => 32,
+            Ints::I64(_) => 64,
+        }
+    }
 }
 
-impl IntSet {
-    fn len(&self) -> usize {
-        with_ints!(self, v => v.len())
+/// The narrowest intset width that holds `n`.
+fn width_bits_of(n: i64) -> u32 {
+    if i16::try_from(n).is_ok() {
+        16
+    } else if i32::try_from(n).is_ok() {
+        32
+    } else {
+        64
     }
+}
 
-    fn get(&self, index: usize) -> i64 {
-        match self {
-            IntSet::I16(v) => i64::from(v[index]),
-            IntSet::I32(v) => i64::from(v[index]),
-            IntSet::I64(v) => v[index],
-        }
-    }
-
-    /// Index of `n`, or where it would go.
-    fn search(&self, n: i64) -> Result<usize, usize> {
-        match self {
-            IntSet::I16(v) => i16::try_from(n).map_err(|_| edge(n, v.len())).and_then(|n| v.binary_search(&n)),
-            IntSet::I32(v) => i32::try_from(n).map_err(|_| edge(n, v.len())).and_then(|n| v.binary_search(&n)),
-            IntSet::I64(v) => v.binary_search(&n),
-        }
-    }
-
-    fn insert(&mut self, n: i64) -> bool {
-        self.widen_for(n);
-        let Err(index) = self.search(n) else { return false };
-        // Grow by a quarter, not double: an intset is usually small and lives long.
-        match self {
-            IntSet::I16(v) => insert_at(v, index, n as i16),
-            IntSet::I32(v) => insert_at(v, index, n as i32),
-            IntSet::I64(v) => insert_at(v, index, n),
-        }
-        true
-    }
-
-    fn remove_at(&mut self, index: usize) {
-        with_ints!(self, v => {
-            v.remove(index);
-        });
-    }
-
-    /// Redis's intsetUpgradeAndAdd: a value that does not fit widens every element.
-    fn widen_for(&mut self, n: i64) {
-        let widened = match self {
-            IntSet::I16(v) if i16::try_from(n).is_err() => {
-                if i32::try_from(n).is_ok() {
-                    IntSet::I32(v.iter().map(|&x| i32::from(x)).collect())
-                } else {
-                    IntSet::I64(v.iter().map(|&x| i64::from(x)).collect())
-                }
+/// An intset of `width_bits` holding `values` (sorted, `len` of them): inline when small and 16 bits wide,
+/// else an exact-size array, as Redis reallocates its intset to the exact size on every change.
+fn ints_set(width_bits: u32, len: usize, values: impl Iterator<Item = i64>) -> Set {
+    match width_bits {
+        16 if len <= INLINE_INTS_MAX => {
+            let mut ints = [0; INLINE_INTS_MAX];
+            for (slot, n) in ints.iter_mut().zip(values) {
+                *slot = n as i16;
             }
-            IntSet::I32(v) if i32::try_from(n).is_err() => IntSet::I64(v.iter().map(|&x| i64::from(x)).collect()),
-            _ => return,
-        };
-        *self = widened;
+            Set::Inline { len: len as u8, ints }
+        }
+        16 => Set::I16(values.map(|n| n as i16).collect()),
+        32 => Set::I32(values.map(|n| n as i32).collect()),
+        _ => Set::I64(values.collect()),
     }
 }
 
-/// Where a value too wide for the array sorts: before everything if negative, after everything if positive.
-fn edge(n: i64, len: usize) -> usize {
-    if n < 0 { 0 } else { len }
+/// `ints` with `n` (absent) inserted in order, widened if `n` needs more bits (Redis's intsetUpgradeAndAdd).
+fn ints_inserted(ints: Ints<'_>, n: i64) -> Set {
+    let index = ints.search(n).unwrap_or_else(|index| index);
+    let width_bits = ints.width_bits().max(width_bits_of(n));
+    let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
+    ints_set(width_bits, ints.len() + 1, values)
 }
 
-fn insert_at<T>(v: &mut Vec<T>, index: usize, x: T) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 4).max(1));
-    }
-    v.insert(index, x);
+/// `ints` without entry `index`, at the same width (Redis never narrows an intset).
+fn ints_removed(ints: Ints<'_>, index: usize) -> Set {
+    let values = (0..ints.len()).filter(|&i| i != index).map(|i| ints.get(i));
+    ints_set(ints.width_bits(), ints.len() - 1, values)
 }
 
 /// The large representation: members in a hashbrown table, hashed as bytes.
@@ -227,24 +232,32 @@ impl Table {
     }
 }
 
-/// A set value.
+/// A set value: 24 bytes, so the `Box<Set>` a `Value` holds is small, and a small intset lives inside it.
 #[derive(Debug, Clone)]
 pub enum Set {
-    Ints(IntSet),
-    Packed(Packed),
-    Table(Table),
+    /// An intset of at most `INLINE_INTS_MAX` 16-bit integers; `ints[..len]` sorted.
+    Inline {
+        len: u8,
+        ints: [i16; INLINE_INTS_MAX],
+    },
+    /// Intsets of each width, sorted, exact-size.
+    I16(Box<[i16]>),
+    I32(Box<[i32]>),
+    I64(Box<[i64]>),
+    Packed(Box<Packed>),
+    Table(Box<Table>),
 }
 
 impl Default for Set {
     fn default() -> Set {
-        Set::Ints(IntSet::I16(Vec::new()))
+        Set::Inline { len: 0, ints: [0; INLINE_INTS_MAX] }
     }
 }
 
 /// Two sets are equal when they hold the same members, whatever their representations.
 impl PartialEq for Set {
     fn eq(&self, other: &Set) -> bool {
-        self.len() == other.len() && self.iter().all(|m| m.with_bytes(|b| other.contains(b)))
+        self.len() == other.len() && self.iter().all(|m| other.contains_member(m))
     }
 }
 
@@ -256,16 +269,27 @@ impl Set {
     /// The `OBJECT ENCODING` name. `Packed` says `hashtable` because Redis 7.0 has no set listpack.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Set::Ints(_) => "intset",
             Set::Packed(_) | Set::Table(_) => "hashtable",
+            _ => "intset",
+        }
+    }
+
+    /// The integers, if this is an intset.
+    fn ints(&self) -> Option<Ints<'_>> {
+        match self {
+            Set::Inline { len, ints } => Some(Ints::I16(&ints[..usize::from(*len)])),
+            Set::I16(v) => Some(Ints::I16(v)),
+            Set::I32(v) => Some(Ints::I32(v)),
+            Set::I64(v) => Some(Ints::I64(v)),
+            Set::Packed(_) | Set::Table(_) => None,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Set::Ints(ints) => ints.len(),
             Set::Packed(packed) => packed.len(),
             Set::Table(table) => table.table.len(),
+            _ => self.ints().map_or(0, Ints::len),
         }
     }
 
@@ -275,29 +299,54 @@ impl Set {
 
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            Set::Ints(ints) => parse_i64(member).is_some_and(|n| ints.search(n).is_ok()),
             Set::Packed(packed) => packed.find(member, 1).is_some(),
             Set::Table(table) => table.contains(member),
+            _ => parse_i64(member).is_some_and(|n| self.contains_member(Member::Int(n))),
         }
     }
 
     /// `contains` for a member of another set: an integer meets an intset without being formatted.
     pub fn contains_member(&self, member: Member<'_>) -> bool {
-        match (self, member) {
-            (Set::Ints(ints), Member::Int(n)) => ints.search(n).is_ok(),
-            (_, member) => member.with_bytes(|b| self.contains(b)),
+        match (self.ints(), member) {
+            (Some(ints), Member::Int(n)) => ints.search(n).is_ok(),
+            (Some(_), Member::Bytes(bytes)) => self.contains(bytes),
+            (None, member) => member.with_bytes(|bytes| self.contains(bytes)),
         }
     }
 
     /// Adds `member`; returns whether it was new. Converts first when the member or the new size does not fit
     /// the current representation (Redis's setTypeAdd).
     pub fn add(&mut self, member: &[u8], limits: &Limits) -> bool {
-        if let Set::Ints(ints) = self {
-            match parse_i64(member) {
-                Some(n) if ints.search(n).is_ok() => return false,
-                Some(n) if ints.len() < limits.intset_entries => return ints.insert(n),
-                _ => {}
+        match parse_i64(member) {
+            Some(n) => self.add_int(n, limits),
+            None => self.add_bytes(member, limits),
+        }
+    }
+
+    /// `add` for a member of another set: an integer goes into an intset without being formatted and parsed.
+    pub fn add_member(&mut self, member: Member<'_>, limits: &Limits) -> bool {
+        match member {
+            Member::Int(n) => self.add_int(n, limits),
+            Member::Bytes(bytes) => self.add(bytes, limits),
+        }
+    }
+
+    fn add_int(&mut self, n: i64, limits: &Limits) -> bool {
+        if let Some(ints) = self.ints() {
+            if ints.search(n).is_ok() {
+                return false;
             }
+            if ints.len() < limits.intset_entries {
+                *self = ints_inserted(ints, n);
+                return true;
+            }
+        }
+        Member::Int(n).with_bytes(|bytes| self.add_bytes(bytes, limits))
+    }
+
+    /// Adds a member that does not go into an intset as an integer (not one, or the intset is full).
+    fn add_bytes(&mut self, member: &[u8], limits: &Limits) -> bool {
+        if let Some(ints) = self.ints() {
             // An integer's text is at most 20 bytes, so only a limit set below that needs the members checked.
             let fits_packed = ints.len() < limits.packed_entries
                 && member.len() <= limits.packed_value
@@ -316,7 +365,7 @@ impl Set {
         }
         match self {
             Set::Table(table) => table.insert(member),
-            Set::Ints(_) | Set::Packed(_) => unreachable!("converted to a table above"),
+            _ => unreachable!("converted to a table above"),
         }
     }
 
@@ -325,19 +374,9 @@ impl Set {
         self.iter().all(|m| m.with_bytes(|b| b.len() <= limits.packed_value))
     }
 
-    /// `add` for a member of another set: an integer goes into an intset without being formatted and parsed.
-    pub fn add_member(&mut self, member: Member<'_>, limits: &Limits) -> bool {
-        if let (Set::Ints(ints), Member::Int(n)) = (&mut *self, member)
-            && (ints.len() < limits.intset_entries || ints.search(n).is_ok())
-        {
-            return ints.insert(n);
-        }
-        member.with_bytes(|bytes| self.add(bytes, limits))
-    }
-
     /// Moves every member to a `Packed` (if `packed`) or a `Table`.
     fn convert(&mut self, packed: bool) {
-        let mut next = if packed { Set::Packed(Packed::new()) } else { Set::Table(Table::default()) };
+        let mut next = if packed { Set::Packed(Box::default()) } else { Set::Table(Box::default()) };
         if let Set::Table(table) = &mut next {
             let hasher = &table.hasher;
             table.table.reserve(self.len() + 1, |m| hasher.hash_one(&**m));
@@ -348,7 +387,7 @@ impl Set {
                 Set::Table(t) => {
                     t.insert(b);
                 }
-                Set::Ints(_) => {}
+                _ => {}
             });
         }
         *self = next;
@@ -357,13 +396,6 @@ impl Set {
     /// Removes `member`; returns whether it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            Set::Ints(ints) => match parse_i64(member).map(|n| ints.search(n)) {
-                Some(Ok(index)) => {
-                    ints.remove_at(index);
-                    true
-                }
-                _ => false,
-            },
             Set::Packed(packed) => match packed.find(member, 1) {
                 Some(pos) => {
                     packed.remove(pos);
@@ -372,15 +404,21 @@ impl Set {
                 None => false,
             },
             Set::Table(table) => table.remove(member),
+            _ => {
+                let Some(ints) = self.ints() else { return false };
+                let Some(Ok(index)) = parse_i64(member).map(|n| ints.search(n)) else { return false };
+                *self = ints_removed(ints, index);
+                true
+            }
         }
     }
 
     /// Every member; an intset's come in ascending order.
     pub fn iter(&self) -> Iter<'_> {
         match self {
-            Set::Ints(ints) => Iter::Ints { ints, index: 0 },
             Set::Packed(packed) => Iter::Packed(packed.iter()),
             Set::Table(table) => Iter::Table(table.table.iter()),
+            _ => Iter::Ints { ints: self.ints().expect("an intset"), index: 0 },
         }
     }
 
@@ -390,12 +428,15 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Ints(ints) => Member::Int(ints.get(rng.below(ints.len()))),
             Set::Packed(packed) => {
                 let pos = packed.position(rng.below(packed.len()))?;
                 Member::Bytes(packed.entry(pos).0)
             }
             Set::Table(table) => Member::Bytes(table.table.get_bucket(table.random_bucket(rng))?),
+            _ => {
+                let ints = self.ints()?;
+                Member::Int(ints.get(rng.below(ints.len())))
+            }
         })
     }
 
@@ -405,12 +446,6 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Ints(ints) => {
-                let index = rng.below(ints.len());
-                let n = ints.get(index);
-                ints.remove_at(index);
-                Owned::Int(n)
-            }
             Set::Packed(packed) => {
                 let pos = packed.position(rng.below(packed.len()))?;
                 let member = SmallBytes::from(packed.entry(pos).0);
@@ -422,6 +457,13 @@ impl Set {
                 let member = table.table.get_bucket_entry(index).ok()?.remove().0;
                 table.shrink_if_sparse();
                 Owned::Bytes(member)
+            }
+            _ => {
+                let ints = self.ints()?;
+                let index = rng.below(ints.len());
+                let n = ints.get(index);
+                *self = ints_removed(ints, index);
+                Owned::Int(n)
             }
         })
     }
@@ -483,7 +525,7 @@ impl Set {
 /// Iterator over a set's members.
 #[derive(Debug, Clone)]
 pub enum Iter<'a> {
-    Ints { ints: &'a IntSet, index: usize },
+    Ints { ints: Ints<'a>, index: usize },
     Packed(super::packed::Iter<'a>),
     Table(hashbrown::hash_table::Iter<'a, SmallBytes>),
 }
@@ -525,15 +567,34 @@ mod tests {
     fn intset_widens_and_stays_sorted() {
         let limits = Limits::default();
         let mut set = set_of(&[b"5", b"-3", b"100"], &limits);
-        assert!(matches!(set, Set::Ints(IntSet::I16(_))));
+        assert!(matches!(set, Set::Inline { len: 3, .. }));
         assert!(set.add(b"70000", &limits));
-        assert!(matches!(set, Set::Ints(IntSet::I32(_))));
+        assert!(matches!(set, Set::I32(_)));
         assert!(set.add(b"-9223372036854775808", &limits));
-        assert!(matches!(set, Set::Ints(IntSet::I64(_))));
+        assert!(matches!(set, Set::I64(_)));
         assert!(!set.add(b"5", &limits));
         assert_eq!(members(&set), [&b"-9223372036854775808"[..], b"-3", b"5", b"100", b"70000"]);
         assert!(set.contains(b"70000") && !set.contains(b"70001") && !set.contains(b"99999999999"));
         assert_eq!(set.encoding(), "intset");
+    }
+
+    #[test]
+    fn a_small_intset_lives_inside_the_set() {
+        assert_eq!(std::mem::size_of::<Set>(), 24);
+        let limits = Limits::default();
+        let mut set = Set::new();
+        for n in 0..INLINE_INTS_MAX as i64 {
+            set.add(n.to_string().as_bytes(), &limits);
+        }
+        assert!(matches!(set, Set::Inline { .. }));
+        set.add(b"-7", &limits);
+        assert!(matches!(&set, Set::I16(v) if v.len() == INLINE_INTS_MAX + 1));
+        set.remove(b"3");
+        assert!(matches!(set, Set::Inline { .. }), "back inline, still an intset");
+        let mut copied = Set::new();
+        copied.add_member(Member::Bytes(b"5"), &limits);
+        assert_eq!(copied.encoding(), "intset", "an integer's text from a packed set goes into an intset");
+        assert_eq!(members(&set)[..3], [b"-7".to_vec(), b"0".to_vec(), b"1".to_vec()]);
     }
 
     #[test]
@@ -551,7 +612,7 @@ mod tests {
     fn thresholds_convert_one_way() {
         let limits = Limits { intset_entries: 4, packed_entries: 6, packed_value: 8 };
         let mut set = set_of(&[b"1", b"2", b"3", b"4"], &limits);
-        assert!(matches!(set, Set::Ints(_)));
+        assert!(matches!(set, Set::Inline { len: 4, .. }));
         set.add(b"5", &limits);
         assert!(matches!(set, Set::Packed(_)), "past the intset limit, into the packed form");
         set.add(b"6", &limits);
@@ -654,7 +715,7 @@ mod tests {
                     _ => assert_eq!(set.contains(&member), model.contains(&member), "seed {seed} step {step}"),
                 }
                 assert_eq!(set.len(), model.len(), "seed {seed} step {step}");
-                if let Set::Ints(ints) = &set {
+                if let Some(ints) = set.ints() {
                     assert!(ints.len() <= limits.intset_entries);
                     let all: Vec<i64> = (0..ints.len()).map(|i| ints.get(i)).collect();
                     assert!(all.windows(2).all(|w| w[0] < w[1]), "seed {seed}: intset sorted");
