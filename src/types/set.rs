@@ -657,6 +657,30 @@ mod tests {
         }
     }
 
+    /// Popping a big table down to nothing shrinks it on the way, and every pop stays uniform and distinct.
+    #[test]
+    fn popping_a_table_empty_shrinks_it() {
+        let limits = Limits::default();
+        let mut set = Set::new();
+        for i in 0..5000 {
+            set.add(format!("m{i}").as_bytes(), &limits);
+        }
+        let Set::Table(table) = &set else { panic!("a table") };
+        let buckets_full = table.table.num_buckets();
+        let mut rng = Rng::new(11);
+        let mut popped = HashSet::new();
+        while set.len() > 10 {
+            assert!(popped.insert(set.pop_random(&mut rng).unwrap().as_member().with_bytes(<[u8]>::to_vec)));
+        }
+        let Set::Table(table) = &set else { panic!("still a table") };
+        assert!(table.table.num_buckets() * 8 <= buckets_full, "shrunk from {buckets_full}");
+        while let Some(m) = set.pop_random(&mut rng) {
+            assert!(popped.insert(m.as_member().with_bytes(<[u8]>::to_vec)));
+        }
+        assert_eq!(popped.len(), 5000);
+        assert_eq!(set.encoding(), "hashtable");
+    }
+
     #[test]
     fn table_scan_visits_everything_and_restarts_after_a_resize() {
         let limits = Limits::default();
