@@ -555,6 +555,15 @@ mod tests {
         set.iter().map(|m| m.with_bytes(<[u8]>::to_vec)).collect()
     }
 
+    /// A set of `m<i>` for every `i` in `range`.
+    fn words(range: std::ops::Range<usize>) -> Set {
+        let mut set = Set::new();
+        for i in range {
+            set.add(format!("m{i}").as_bytes(), &Limits::default());
+        }
+        set
+    }
+
     fn set_of(items: &[&[u8]], limits: &Limits) -> Set {
         let mut set = Set::new();
         for item in items {
@@ -660,11 +669,7 @@ mod tests {
     /// Popping a big table down to nothing shrinks it on the way, and every pop stays uniform and distinct.
     #[test]
     fn popping_a_table_empty_shrinks_it() {
-        let limits = Limits::default();
-        let mut set = Set::new();
-        for i in 0..5000 {
-            set.add(format!("m{i}").as_bytes(), &limits);
-        }
+        let mut set = words(0..5000);
         let Set::Table(table) = &set else { panic!("a table") };
         let buckets_full = table.table.num_buckets();
         let mut rng = Rng::new(11);
@@ -683,11 +688,7 @@ mod tests {
 
     #[test]
     fn table_scan_visits_everything_and_restarts_after_a_resize() {
-        let limits = Limits::default();
-        let mut set = Set::new();
-        for i in 0..1000 {
-            set.add(format!("m{i}").as_bytes(), &limits);
-        }
+        let mut set = words(0..1000);
         let mut seen = HashSet::new();
         let mut cursor = 0;
         loop {
@@ -699,7 +700,7 @@ mod tests {
             }
             if seen.len() == 500 {
                 for i in 1000..3000 {
-                    set.add(format!("m{i}").as_bytes(), &limits);
+                    set.add(format!("m{i}").as_bytes(), &Limits::default());
                 }
             }
         }
