@@ -188,3 +188,44 @@ fn smove_between_sets_and_types() {
     assert_eq!(conn.cmd(&["SMOVE", "b", "b", "x"]), b":1\r\n");
     assert_eq!(conn.cmd(&["SINTERCARD", "1", "b", "LIMIT", "1"]), b":1\r\n");
 }
+
+/// keyspace_hits and keyspace_misses from INFO stats.
+fn hits_and_misses(conn: &mut RespConn) -> (u64, u64) {
+    let info = String::from_utf8_lossy(&conn.cmd(&["INFO", "stats"])).into_owned();
+    let field = |name: &str| {
+        info.lines().find_map(|line| line.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(u64::MAX)
+    };
+    (field("keyspace_hits:"), field("keyspace_misses:"))
+}
+
+/// Reads count keyspace hits and misses as Redis's lookupKeyRead does; writes, STORE sources included, do not.
+#[test]
+fn keyspace_hits_count_like_redis() {
+    let Some(redis) = require_redis() else { return };
+    let subject = TestServer::subject(&[]);
+    let script: &[&[&str]] = &[
+        &["SADD", "a", "1", "2", "x"],
+        &["SADD", "b", "2", "3"],
+        &["SINTER", "a", "b", "nokey"],
+        &["SINTERSTORE", "d", "a", "b", "nokey"],
+        &["SUNIONSTORE", "d", "a", "b"],
+        &["SDIFF", "a", "nokey"],
+        &["SINTERCARD", "2", "a", "b"],
+        &["SMEMBERS", "a"],
+        &["SISMEMBER", "nokey", "1"],
+        &["SRANDMEMBER", "a"],
+        &["SRANDMEMBER", "a", "2"],
+        &["SPOP", "b"],
+        &["SMOVE", "a", "b", "1"],
+        &["SSCAN", "a", "0"],
+        &["SCARD", "a"],
+        &["SMISMEMBER", "a", "1"],
+        &["SREM", "a", "x"],
+    ];
+    let (mut ours, mut theirs) = (subject.conn(), redis.conn());
+    for argv in script {
+        ours.cmd(argv);
+        theirs.cmd(argv);
+        assert_eq!(hits_and_misses(&mut ours), hits_and_misses(&mut theirs), "after {argv:?}");
+    }
+}
