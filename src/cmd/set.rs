@@ -1,5 +1,337 @@
-//! Set commands. (Scaffold: the set work of issue 3 fills it in.)
+//! Set commands (Redis's t_set.c): SADD SCARD SDIFF SDIFFSTORE SINTER SINTERCARD SINTERSTORE SISMEMBER
+//! SMEMBERS SMISMEMBER SMOVE SPOP SRANDMEMBER SREM SSCAN SUNION SUNIONSTORE.
+//!
+//! - `algebra`: SINTER SINTERCARD SUNION SDIFF and their STORE forms, on source sets taken out of the
+//!   keyspace for the command's duration.
+//! - `random`: SPOP and SRANDMEMBER.
+//! - Here: the table, the single-key reads and writes, SMOVE and SSCAN.
+//!
+//! The representation (intset, packed, table) and its conversions live in `types::set`; handlers pass it the
+//! thresholds from the config at every write, so CONFIG SET takes effect on the next add, as in Redis. A set
+//! emptied by any command is deleted, and every modified key gets one `ctx.key_changed`. Reads go through
+//! `ctx.read_key` (keyspace hits and misses, as lookupKeyRead); writes through `Db::get_mut`.
 
-use super::CommandSpec;
+mod algebra;
+mod random;
 
-pub const COMMANDS: &[CommandSpec] = &[];
+use super::errors::{self, CmdError, CmdResult};
+use super::keys::parse_cursor;
+use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
+use crate::db::Value;
+use crate::resp::reply::Reply;
+use crate::types::set::{Limits, Member, Set};
+use crate::util::glob::glob_match;
+
+const SCAN_COMPLEXITY: &str = "O(1) for every call. O(N) for a complete iteration, including enough command calls for \
+    the cursor to return back to 0. N is the number of elements inside the collection..";
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, sadd)
+        .keys(1, 1, 1)
+        .acl("write set fast")
+        .docs(
+            "set",
+            "1.0.0",
+            "Add one or more members to a set",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple \
+             arguments.",
+        )
+        .key_specs(&[KeySpec::range("RW insert", 1, 0, 1)]),
+    CommandSpec::new("scard", 2, READONLY | FAST, scard)
+        .keys(1, 1, 1)
+        .acl("read set fast")
+        .docs("set", "1.0.0", "Get the number of members in a set", "O(1)")
+        .key_specs(&[KeySpec::range("RO", 1, 0, 1)]),
+    CommandSpec::new("sdiff", -2, READONLY, algebra::sdiff)
+        .keys(1, -1, 1)
+        .acl("read set slow")
+        .docs("set", "1.0.0", "Subtract multiple sets", algebra::UNION_COMPLEXITY)
+        .tips("nondeterministic_output_order"),
+    CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, algebra::sdiffstore)
+        .keys(1, -1, 1)
+        .acl("write set slow")
+        .docs("set", "1.0.0", "Subtract multiple sets and store the resulting set in a key", algebra::UNION_COMPLEXITY)
+        .key_specs(algebra::STORE_OVERWRITE_KEY_SPECS),
+    CommandSpec::new("sinter", -2, READONLY, algebra::sinter)
+        .keys(1, -1, 1)
+        .acl("read set slow")
+        .docs("set", "1.0.0", "Intersect multiple sets", algebra::INTER_COMPLEXITY)
+        .tips("nondeterministic_output_order"),
+    CommandSpec::new("sintercard", -3, READONLY | MOVABLE_KEYS, algebra::sintercard)
+        .acl("read set slow")
+        .docs(
+            "set",
+            "7.0.0",
+            "Intersect multiple sets and return the cardinality of the result",
+            algebra::INTER_COMPLEXITY,
+        )
+        .key_specs(&[KeySpec::keynum("RO access", 1, 0, 1, 1)]),
+    CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, algebra::sinterstore)
+        .keys(1, -1, 1)
+        .acl("write set slow")
+        .docs("set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", algebra::INTER_COMPLEXITY)
+        .key_specs(&[KeySpec::range("RW update", 1, 0, 1), KeySpec::range("RO access", 2, -1, 1)]),
+    CommandSpec::new("sismember", 3, READONLY | FAST, sismember)
+        .keys(1, 1, 1)
+        .acl("read set fast")
+        .docs("set", "1.0.0", "Determine if a given value is a member of a set", "O(1)")
+        .key_specs(&[KeySpec::range("RO", 1, 0, 1)]),
+    CommandSpec::new("smembers", 2, READONLY, smembers)
+        .keys(1, 1, 1)
+        .acl("read set slow")
+        .docs("set", "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.")
+        .tips("nondeterministic_output_order"),
+    CommandSpec::new("smismember", -3, READONLY | FAST, smismember).keys(1, 1, 1).acl("read set fast").docs(
+        "set",
+        "6.2.0",
+        "Returns the membership associated with the given elements for a set",
+        "O(N) where N is the number of elements being checked for membership",
+    ),
+    CommandSpec::new("smove", 4, WRITE | FAST, smove)
+        .keys(1, 2, 1)
+        .acl("write set fast")
+        .docs("set", "1.0.0", "Move a member from one set to another", "O(1)")
+        .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1), KeySpec::range("RW insert", 2, 0, 1)]),
+    CommandSpec::new("spop", -2, WRITE | FAST, random::spop)
+        .keys(1, 1, 1)
+        .acl("write set fast")
+        .docs(
+            "set",
+            "1.0.0",
+            "Remove and return one or multiple random members from a set",
+            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        )
+        .tips("nondeterministic_output")
+        .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1)]),
+    CommandSpec::new("srandmember", -2, READONLY, random::srandmember)
+        .keys(1, 1, 1)
+        .acl("read set slow")
+        .docs(
+            "set",
+            "1.0.0",
+            "Get one or multiple random members from a set",
+            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        )
+        .tips("nondeterministic_output"),
+    CommandSpec::new("srem", -3, WRITE | FAST, srem)
+        .keys(1, 1, 1)
+        .acl("write set fast")
+        .docs(
+            "set",
+            "1.0.0",
+            "Remove one or more members from a set",
+            "O(N) where N is the number of members to be removed.",
+        )
+        .key_specs(&[KeySpec::range("RW delete", 1, 0, 1)]),
+    CommandSpec::new("sscan", -3, READONLY, sscan)
+        .keys(1, 1, 1)
+        .acl("read set slow")
+        .docs("set", "2.8.0", "Incrementally iterate Set elements", SCAN_COMPLEXITY)
+        .tips("nondeterministic_output"),
+    CommandSpec::new("sunion", -2, READONLY, algebra::sunion)
+        .keys(1, -1, 1)
+        .acl("read set slow")
+        .docs("set", "1.0.0", "Add multiple sets", algebra::UNION_COMPLEXITY)
+        .tips("nondeterministic_output_order"),
+    CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, algebra::sunionstore)
+        .keys(1, -1, 1)
+        .acl("write set slow")
+        .docs("set", "1.0.0", "Add multiple sets and store the resulting set in a key", algebra::UNION_COMPLEXITY)
+        .key_specs(algebra::STORE_OVERWRITE_KEY_SPECS),
+];
+
+/// The conversion thresholds as configured now.
+fn limits(ctx: &Ctx<'_>) -> Limits {
+    let config = &ctx.state.config;
+    Limits {
+        intset_entries: config.set_max_intset_entries,
+        packed_entries: config.set_max_listpack_entries,
+        packed_value: config.set_max_listpack_value,
+    }
+}
+
+/// The set at `key` for reading (counted as a keyspace hit or miss), `None` if absent, WRONGTYPE otherwise.
+fn read_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Set>, CmdError> {
+    match ctx.read_key(key) {
+        None => Ok(None),
+        Some(Value::Set(set)) => Ok(Some(set)),
+        Some(_) => Err(errors::WRONGTYPE.into()),
+    }
+}
+
+/// The set at `key` for writing, `None` if absent, WRONGTYPE otherwise.
+fn write_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>, CmdError> {
+    let now_ms = ctx.now_ms;
+    match ctx.db().get_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Value::Set(set)) => Ok(Some(set)),
+        Some(_) => Err(errors::WRONGTYPE.into()),
+    }
+}
+
+/// Writes one member as a bulk string.
+fn reply_member(reply: &mut Reply, member: Member<'_>) {
+    match member {
+        Member::Int(n) => reply.bulk_i64(n),
+        Member::Bytes(bytes) => reply.bulk(bytes),
+    }
+}
+
+/// Writes a whole set as a RESP3 set (an array in RESP2): SMEMBERS, and the set-algebra replies.
+fn reply_set(reply: &mut Reply, set: &Set) {
+    reply.set(set.len());
+    set.iter().for_each(|member| reply_member(reply, member));
+}
+
+/// Deletes `key` if the set under it is empty: a collection emptied by any command disappears.
+fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
+    let now_ms = ctx.now_ms;
+    if matches!(ctx.db().get(key, now_ms), Some(Value::Set(set)) if set.is_empty()) {
+        ctx.db().remove(key, now_ms);
+    }
+}
+
+fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let limits = limits(ctx);
+    let added = match write_set(ctx, &argv[1])? {
+        Some(set) => argv[2..].iter().filter(|member| set.add(member, &limits)).count(),
+        None => {
+            let mut set = Set::new();
+            let added = argv[2..].iter().filter(|member| set.add(member, &limits)).count();
+            ctx.db().insert_new(&argv[1], Value::Set(Box::new(set)));
+            added
+        }
+    };
+    if added > 0 {
+        ctx.key_changed(&argv[1]);
+    }
+    reply.int(added as i64);
+    Ok(())
+}
+
+fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let removed = match write_set(ctx, &argv[1])? {
+        Some(set) => argv[2..].iter().filter(|member| set.remove(member)).count(),
+        None => 0,
+    };
+    if removed > 0 {
+        delete_if_empty(ctx, &argv[1]);
+        ctx.key_changed(&argv[1]);
+    }
+    reply.int(removed as i64);
+    Ok(())
+}
+
+fn scard(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let len = read_set(ctx, &argv[1])?.map_or(0, Set::len);
+    reply.int(len as i64);
+    Ok(())
+}
+
+fn sismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let found = read_set(ctx, &argv[1])?.is_some_and(|set| set.contains(&argv[2]));
+    reply.int(i64::from(found));
+    Ok(())
+}
+
+fn smismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let set = read_set(ctx, &argv[1])?;
+    reply.array(argv.len() - 2);
+    for member in &argv[2..] {
+        reply.int(i64::from(set.is_some_and(|set| set.contains(member))));
+    }
+    Ok(())
+}
+
+fn smembers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    match read_set(ctx, &argv[1])? {
+        Some(set) => reply_set(reply, set),
+        None => reply.set(0),
+    }
+    Ok(())
+}
+
+/// SMOVE checks in Redis's order: a missing source answers 0 before the destination's type is looked at;
+/// then both types; then source == destination answers membership without a change.
+fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let (source, destination, member) = (&argv[1], &argv[2], &argv[3]);
+    let limits = limits(ctx);
+    let destination_exists = write_set(ctx, destination).map(|set| set.is_some());
+    let Some(source_set) = write_set(ctx, source)? else {
+        reply.int(0);
+        return Ok(());
+    };
+    if source == destination {
+        let found = source_set.contains(member);
+        destination_exists?;
+        reply.int(i64::from(found));
+        return Ok(());
+    }
+    destination_exists?;
+    if !source_set.remove(member) {
+        reply.int(0);
+        return Ok(());
+    }
+    delete_if_empty(ctx, source);
+    ctx.key_changed(source);
+    let added = match write_set(ctx, destination)? {
+        Some(set) => set.add(member, &limits),
+        None => {
+            let mut set = Set::new();
+            set.add(member, &limits);
+            ctx.db().insert_new(destination, Value::Set(Box::new(set)));
+            true
+        }
+    };
+    if added {
+        ctx.key_changed(destination);
+    }
+    reply.int(1);
+    Ok(())
+}
+
+/// SSCAN key cursor [MATCH pattern] [COUNT count], checked as Redis 7.0 does: the cursor first, then the key
+/// (a missing key answers an empty scan without looking at the options), then its type, then the options in
+/// order (TYPE is SCAN's only).
+fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let cursor = parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
+    let Some(set) = read_set(ctx, &argv[1])? else {
+        reply.array(2);
+        reply.bulk(b"0");
+        reply.array(0);
+        return Ok(());
+    };
+    let mut count = 10;
+    let mut pattern = None;
+    for option in argv[3..].chunks(2) {
+        match option {
+            [name, value] if args::is(name, "count") => {
+                count = usize::try_from(args::int(value)?).ok().filter(|&n| n >= 1).ok_or(errors::SYNTAX)?;
+            }
+            [name, value] if args::is(name, "match") => pattern = (&value[..] != b"*").then_some(&value[..]),
+            _ => return Err(errors::SYNTAX.into()),
+        }
+    }
+    // Members go to a scratch reply first: the cursor, which comes before them, is known only after the scan.
+    let mut members = Reply::new(reply.resp3);
+    let mut found = 0;
+    let next = set.scan(cursor, count, |member| {
+        if pattern.is_none_or(|pattern| member.with_bytes(|bytes| glob_match(pattern, bytes, false))) {
+            reply_member(&mut members, member);
+            found += 1;
+        }
+    });
+    reply.array(2);
+    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
+    reply.array(found);
+    reply.buf.extend_from_slice(&members.buf);
+    Ok(())
+}
