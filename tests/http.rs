@@ -111,6 +111,8 @@ fn values_cross_protocols() {
     resp.cmd(&["HSET", "hash", "f", "1"]);
     assert_eq!(conn.request("GET", "/list", None).json()["value"], json!(["a", "b"]));
     assert_eq!(conn.request("GET", "/hash", None).json()["value"], json!({"f": "1"}));
+    resp.cmd(&["SADD", "set", "7"]);
+    assert_eq!(conn.request("GET", "/set", None).json()["value"], json!(["7"]));
 }
 
 #[test]
