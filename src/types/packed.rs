@@ -117,8 +117,7 @@ impl Packed {
         Entries { buf: &self.buf, pos: 0, back_len: true }
     }
 
-    /// Position of the first entry equal to `data`, looking only at every `step`-th entry (the sets of the
-    /// `sets` branch still keep their members in a `Packed`; `Compact::find` is the hashes').
+    /// Position of the first entry equal to `data`, looking only at every `step`-th entry.
     pub fn find(&self, data: &[u8], step: usize) -> Option<usize> {
         self.iter_positions().find_every(data, step)
     }
