@@ -197,7 +197,7 @@ impl Compact {
     }
 
     /// The position one past the last entry (where the count trailer starts).
-    pub fn bytes_len(&self) -> usize {
+    fn bytes_len(&self) -> usize {
         self.count_and_end().1
     }
 
@@ -216,11 +216,6 @@ impl Compact {
     /// Entries front to back with their positions.
     pub fn iter_positions(&self) -> Entries<'_> {
         Entries { buf: &self.buf[..self.bytes_len()], pos: 0, back_len: false }
-    }
-
-    /// Position of entry number `index`, scanning from the front (there is no back length to walk back with).
-    pub fn position(&self, index: usize) -> Option<usize> {
-        self.iter_positions().nth(index).map(|(pos, _)| pos)
     }
 
     /// Position of the first entry equal to `data`, looking only at every `step`-th entry (2 for the fields
@@ -507,15 +502,17 @@ mod tests {
         assert_eq!(compact.len(), model.len());
         assert_eq!(compact.is_empty(), model.is_empty());
         assert!(compact.iter_positions().map(|(_, entry)| entry).eq(model.iter().map(Vec::as_slice)));
-        for (index, expected) in model.iter().enumerate() {
-            let pos = compact.position(index).expect("index in range");
+        for ((pos, _), expected) in compact.iter_positions().zip(model) {
             assert_eq!(compact.entry(pos).0, expected.as_slice());
         }
-        assert_eq!(compact.position(model.len()), None);
         // Exact size: the entries (length byte(s) and bytes, no back length) plus the count trailer.
         let entries_len: usize = model.iter().map(|e| varint_len(e.len()) + e.len()).sum();
         let trailer_len = if model.is_empty() { 0 } else { varint_len(model.len()) };
         assert_eq!(compact.buf.len(), entries_len + trailer_len);
+    }
+
+    fn compact_position(compact: &Compact, index: usize) -> Option<usize> {
+        compact.iter_positions().nth(index).map(|(pos, _)| pos)
     }
 
     #[test]
@@ -536,24 +533,24 @@ mod tests {
                 2 if !model.is_empty() => {
                     let index = rng.below(model.len());
                     let count = 1 + rng.below((model.len() - index).min(3));
-                    compact.remove_run(compact.position(index).unwrap(), count);
+                    compact.remove_run(compact_position(&compact, index).unwrap(), count);
                     model.drain(index..index + count);
                 }
                 3 if !model.is_empty() => {
                     let index = rng.below(model.len());
-                    let next = compact.replace(compact.position(index).unwrap(), &data);
-                    assert_eq!(next, compact.position(index + 1).unwrap_or(compact.bytes_len()));
+                    let next = compact.replace(compact_position(&compact, index).unwrap(), &data);
+                    assert_eq!(next, compact_position(&compact, index + 1).unwrap_or(compact.bytes_len()));
                     model[index] = data;
                 }
                 4 if !model.is_empty() => {
                     let index = 2 * rng.below(model.len().div_ceil(2));
                     assert_eq!(
                         compact.find(&model[index], 2),
-                        model
-                            .iter()
-                            .step_by(2)
-                            .position(|e| *e == model[index])
-                            .map(|i| compact.position(2 * i).unwrap())
+                        model.iter().step_by(2).position(|e| *e == model[index]).map(|i| compact_position(
+                            &compact,
+                            2 * i
+                        )
+                        .unwrap())
                     );
                 }
                 _ => {}
