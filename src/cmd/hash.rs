@@ -145,7 +145,7 @@ fn hash_for_write<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut Hash {
     let now_ms = ctx.now_ms;
     let db = ctx.db();
     if !db.contains(key, now_ms) {
-        db.insert_new(key, Value::Hash(Box::default()));
+        db.insert_new(key, Value::Hash(Hash::default()));
     }
     match db.get_mut(key, now_ms) {
         Some(Value::Hash(hash)) => hash,
@@ -163,13 +163,12 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits { entries_max: config.hash_max_listpack_entries, value_max: config.hash_max_listpack_value }
 }
 
-/// The write of HSETNX and the HINCRBY family, once every check has passed: one field set, spare capacity
-/// given back, the key's change recorded.
+/// The write of HSETNX and the HINCRBY family, once every check has passed: one field set, the key's change
+/// recorded.
 fn hash_set_one(ctx: &mut Ctx<'_>, key: &[u8], field: &[u8], value: &[u8]) {
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
     hash.set(field, value, limits);
-    hash.shrink();
     ctx.key_changed(key);
 }
 
@@ -198,7 +197,6 @@ fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
     let added = argv[2..].chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
-    hash.shrink();
     ctx.key_changed(key);
     Ok(added)
 }

@@ -22,7 +22,8 @@ pub enum Value {
     /// A string changed in place, with room to grow (`raw`). Boxed so `Value` stays three words.
     Raw(Box<Vec<u8>>),
     List(Box<List>),
-    Hash(Box<Hash>),
+    /// Unboxed: a small hash's listpack is the value's own pointer, so it costs one allocation, as in Redis.
+    Hash(Hash),
     Set(Box<Set>),
 }
 

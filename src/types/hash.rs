@@ -1,11 +1,12 @@
 //! Hash values as a pure structure (Redis's `t_hash.c` data side): no RESP, no I/O, no server state.
 //!
 //! Two representations, named as `OBJECT ENCODING` names them in Redis 7.0:
-//! - `listpack`: one `Packed` holding field, value, field, value, … in insertion order. Lookups scan, so it is
+//! - `listpack`: one `Compact` holding field, value, field, value, … in insertion order. Lookups scan, so it is
 //!   kept small: at most `Limits::entries_max` pairs, every field and value at most `Limits::value_max` bytes.
-//!   A 10-field hash of short strings is one allocation of about 12 bytes per field and value.
+//!   A 10-field hash of short strings is one exact-size allocation of about 1 byte plus the text per field and
+//!   value, and the `Hash` lives inside the keyspace's `Value` with no box of its own.
 //! - `hashtable`: a hashbrown map of `SmallBytes` (inline up to 22 bytes, so a short field or value costs no
-//!   allocation of its own). Boxed, so a `Hash` stays as small as its listpack form.
+//!   allocation of its own). Boxed, so a `Hash` stays 16 bytes, the size of its listpack form.
 //!
 //! **Invariant:** a hash converts from listpack to hashtable once, on the write that crosses a limit, and never
 //! back (Redis never converts back either, so OBJECT ENCODING agrees after deletions too).
@@ -16,7 +17,7 @@
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
-use super::packed::Packed;
+use super::packed::{Compact, Entries};
 use crate::db::small::SmallBytes;
 
 /// Fewest pairs one HSCAN call on a hashtable returns, as a fraction of the hash: each call costs one pass
@@ -82,13 +83,13 @@ impl Table {
 /// A hash value.
 #[derive(Debug, Clone)]
 pub enum Hash {
-    Listpack(Packed),
+    Listpack(Compact),
     Table(Box<Table>),
 }
 
 impl Default for Hash {
     fn default() -> Hash {
-        Hash::Listpack(Packed::new())
+        Hash::Listpack(Compact::default())
     }
 }
 
@@ -154,8 +155,7 @@ impl Hash {
                     false
                 }
                 None => {
-                    packed.push_back(field);
-                    packed.push_back(value);
+                    packed.push_back(&[field, value]);
                     true
                 }
             },
@@ -181,20 +181,11 @@ impl Hash {
         }
     }
 
-    /// Gives back a listpack's spare capacity: the command layer calls this once per write command, so a run
-    /// of inserts still grows the buffer amortised but a resting small hash holds only its bytes.
-    pub fn shrink(&mut self) {
-        if let Hash::Listpack(packed) = self {
-            packed.shrink_to_fit();
-        }
-    }
-
     /// Turns a listpack into a hashtable (no-op for a hashtable).
     fn convert(&mut self) {
         if let Hash::Listpack(packed) = self {
             let mut table = Table { pairs: HashTable::with_capacity(packed.len() / 2), ..Table::default() };
-            let mut entries = packed.iter();
-            while let (Some(field), Some(value)) = (entries.next(), entries.next()) {
+            for (field, value) in Iter::Listpack(packed.iter_positions()) {
                 table.set(field, value);
             }
             *self = Hash::Table(Box::new(table));
@@ -204,7 +195,7 @@ impl Hash {
     /// Every (field, value) pair: insertion order for a listpack, hash order for a hashtable.
     pub fn iter(&self) -> Iter<'_> {
         match self {
-            Hash::Listpack(packed) => Iter::Listpack(packed.iter()),
+            Hash::Listpack(packed) => Iter::Listpack(packed.iter_positions()),
             Hash::Table(table) => Iter::Table(table.pairs.iter()),
         }
     }
@@ -242,7 +233,7 @@ impl Hash {
 /// Iterator over a hash's (field, value) pairs.
 #[derive(Debug)]
 pub enum Iter<'a> {
-    Listpack(super::packed::Iter<'a>),
+    Listpack(Entries<'a>),
     Table(hashbrown::hash_table::Iter<'a, (SmallBytes, SmallBytes)>),
 }
 
@@ -251,7 +242,7 @@ impl<'a> Iterator for Iter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Iter::Listpack(entries) => Some((entries.next()?, entries.next()?)),
+            Iter::Listpack(entries) => Some((entries.next()?.1, entries.next()?.1)),
             Iter::Table(pairs) => pairs.next().map(|(field, value)| (&field[..], &value[..])),
         }
     }
@@ -376,6 +367,11 @@ mod tests {
         assert!((0..2000).all(|i| seen.contains(format!("stable{i}").as_bytes())));
         let all = scan_all(&hash, 10);
         assert_eq!(all.len(), hash.len(), "a scan without writes returns each field once");
+    }
+
+    #[test]
+    fn a_hash_is_two_words_so_a_value_holds_it_unboxed() {
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
     }
 
     #[test]

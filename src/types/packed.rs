@@ -5,10 +5,19 @@
 //! bytes plus its own allocation. Operations scan, so the users keep a `Packed` small (Redis's
 //! `*-max-listpack-*` thresholds and list node sizes) and convert to a table past them.
 //!
-//! Layout of one entry: `[len: LEB128][bytes][back: entry size, reversed LEB128]`. The forward length lets a
-//! scan step to the next entry; the back length, read from its last byte towards the front, lets a scan
-//! step to the previous one, so both ends of a list node are O(1). A position is the byte offset where an
-//! entry starts; `bytes_len()` is the position one past the last entry.
+//! Two forms share one entry encoding (the functions at the bottom of this file):
+//! - `Packed`, a growable `Vec` with spare capacity and a separate count: the nodes of a list, which are edited
+//!   at both ends and walked both ways. One entry is `[len: LEB128][bytes][back: entry size, reversed
+//!   LEB128]`. The forward length lets a scan step to the next entry; the back length, read from its last byte
+//!   towards the front, lets a scan step to the previous one, so both ends of a list node are O(1).
+//! - `Compact`, the resting form of a small hash (and, later, set) stored directly in a `Value`: one
+//!   exact-size `Box<[u8]>` (16 bytes in the value, where a `Box<Packed>` cost a 32-byte allocation more),
+//!   entries `[len: LEB128][bytes]` without a back length (hashes and sets only ever scan forwards, so that
+//!   byte per entry would be waste), then the entry count as a reversed LEB128 trailer, read from the last
+//!   byte. An empty `Compact` allocates nothing. Every edit resizes the buffer to its exact new size: one
+//!   `realloc` per write, as Redis's listpack does, and none for a same-size replacement.
+//!
+//! A position is the byte offset where an entry starts; `bytes_len()` is the position one past the last entry.
 
 /// Continuation bit of a LEB128 byte.
 const MORE: u8 = 0x80;
@@ -50,10 +59,7 @@ impl Packed {
     ///
     /// Panics if `pos` is not an entry start: positions only come from this type's own methods.
     pub fn entry(&self, pos: usize) -> (&[u8], usize) {
-        let (len, header) = read_varint(&self.buf[pos..]);
-        let start = pos + header;
-        let end = start + len;
-        (&self.buf[start..end], end + varint_len(header + len))
+        entry_at(&self.buf, pos, true)
     }
 
     /// The start of the entry before `pos`, or `None` at the front.
@@ -61,18 +67,7 @@ impl Packed {
         if pos == 0 {
             return None;
         }
-        let mut size = 0usize;
-        let mut shift = 0;
-        let mut at = pos;
-        loop {
-            at -= 1;
-            let byte = self.buf[at];
-            size |= usize::from(byte & !MORE) << shift;
-            shift += 7;
-            if byte & MORE == 0 {
-                break;
-            }
-        }
+        let (size, at) = read_back_len(&self.buf[..pos]);
         Some(at - size)
     }
 
@@ -118,23 +113,13 @@ impl Packed {
     }
 
     /// Entries front to back with their positions.
-    pub fn iter_positions(&self) -> impl Iterator<Item = (usize, &[u8])> {
-        let mut pos = 0;
-        std::iter::from_fn(move || {
-            if pos >= self.buf.len() {
-                return None;
-            }
-            let (data, next) = self.entry(pos);
-            let item = (pos, data);
-            pos = next;
-            Some(item)
-        })
+    pub fn iter_positions(&self) -> Entries<'_> {
+        Entries { buf: &self.buf, pos: 0, back_len: true }
     }
 
-    /// Position of the first entry equal to `data`, looking only at every `step`-th entry (2 for the fields
-    /// of a hash, whose values sit between them).
+    /// Position of the first entry equal to `data`, looking only at every `step`-th entry.
     pub fn find(&self, data: &[u8], step: usize) -> Option<usize> {
-        self.iter_positions().step_by(step).find(|(_, entry)| *entry == data).map(|(pos, _)| pos)
+        self.iter_positions().find_every(data, step)
     }
 
     pub fn push_back(&mut self, data: &[u8]) {
@@ -180,12 +165,6 @@ impl Packed {
         self.remove_span(pos, end, count);
     }
 
-    /// Drops the spare capacity `reserve` keeps, for a buffer that is done growing for now (a hash after one
-    /// HSET): a small collection then costs its bytes, as a Redis listpack does.
-    pub fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
-    }
-
     fn remove_span(&mut self, start: usize, end: usize, count: usize) {
         self.buf.drain(start..end);
         self.count -= count as u32;
@@ -197,6 +176,137 @@ impl Packed {
         if self.buf.capacity() - self.buf.len() < additional {
             self.buf.reserve_exact(additional.max(self.buf.len() / 4));
         }
+    }
+}
+
+/// The exact-size boxed form of a small hash or set; see the module docs for its layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Compact {
+    /// Entries, then the entry count as a reversed LEB128; empty (no allocation) when there are no entries.
+    buf: Box<[u8]>,
+}
+
+impl Compact {
+    /// Number of entries, read from the trailer: O(1).
+    pub fn len(&self) -> usize {
+        self.count_and_end().0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The position one past the last entry (where the count trailer starts).
+    fn bytes_len(&self) -> usize {
+        self.count_and_end().1
+    }
+
+    /// The entry count and the position where the trailer starts.
+    fn count_and_end(&self) -> (usize, usize) {
+        if self.buf.is_empty() { (0, 0) } else { read_back_len(&self.buf) }
+    }
+
+    /// The entry starting at `pos` and the position of the next one (`bytes_len()` after the last).
+    ///
+    /// Panics if `pos` is not an entry start: positions only come from this type's own methods.
+    pub fn entry(&self, pos: usize) -> (&[u8], usize) {
+        entry_at(&self.buf, pos, false)
+    }
+
+    /// Entries front to back with their positions.
+    pub fn iter_positions(&self) -> Entries<'_> {
+        Entries { buf: &self.buf[..self.bytes_len()], pos: 0, back_len: false }
+    }
+
+    /// Position of the first entry equal to `data`, looking only at every `step`-th entry (2 for the fields
+    /// of a hash, whose values sit between them).
+    pub fn find(&self, data: &[u8], step: usize) -> Option<usize> {
+        self.iter_positions().find_every(data, step)
+    }
+
+    /// Appends `entries` in order, with one reallocation (a hash appends its field and value together).
+    pub fn push_back(&mut self, entries: &[&[u8]]) {
+        let end = self.bytes_len();
+        self.splice(end..end, 0, entries);
+    }
+
+    /// Replaces the entry at `pos` with `data`; returns the position after it.
+    pub fn replace(&mut self, pos: usize, data: &[u8]) -> usize {
+        let (_, end) = self.entry(pos);
+        self.splice(pos..end, 1, &[data]);
+        self.entry(pos).1
+    }
+
+    /// Removes `count` entries starting at `pos`; what followed them now starts at `pos`.
+    pub fn remove_run(&mut self, pos: usize, count: usize) {
+        let mut end = pos;
+        for _ in 0..count {
+            end = self.entry(end).1;
+        }
+        self.splice(pos..end, count, &[]);
+    }
+
+    /// Replaces the bytes in `range` (holding `removed` whole entries) with `entries`, then rewrites the count
+    /// and resizes the buffer to its exact length: `reserve_exact` before growing and `into_boxed_slice` after
+    /// shrinking each cost one `realloc`, and a same-size edit costs none.
+    fn splice(&mut self, range: std::ops::Range<usize>, removed: usize, entries: &[&[u8]]) {
+        let (count, end) = self.count_and_end();
+        let count = count - removed + entries.len();
+        if count == 0 {
+            self.buf = Box::default();
+            return;
+        }
+        let added: usize = entries.iter().map(|data| varint_len(data.len()) + data.len()).sum();
+        let tail_at = range.start + added;
+        let entries_end = tail_at + (end - range.end);
+        let total = entries_end + varint_len(count);
+        let mut buf = Vec::from(std::mem::take(&mut self.buf));
+        if total > buf.len() {
+            buf.reserve_exact(total - buf.len());
+            buf.resize(total, 0);
+        }
+        buf.copy_within(range.end..end, tail_at);
+        let mut at = range.start;
+        for data in entries {
+            at += write_varint(data.len(), &mut buf[at..]);
+            buf[at..at + data.len()].copy_from_slice(data);
+            at += data.len();
+        }
+        write_back_len(count, &mut buf[entries_end..]);
+        buf.truncate(total);
+        self.buf = buf.into_boxed_slice();
+    }
+}
+
+/// Forward iterator over the entries of either form, with their positions.
+#[derive(Debug, Clone)]
+pub struct Entries<'a> {
+    /// The entries, without a `Compact`'s count trailer.
+    buf: &'a [u8],
+    /// Start of the next entry.
+    pos: usize,
+    /// Whether entries carry a back length (`Packed`) or not (`Compact`).
+    back_len: bool,
+}
+
+impl<'a> Entries<'a> {
+    /// Position of the first remaining entry equal to `data` among every `step`-th one.
+    fn find_every(self, data: &[u8], step: usize) -> Option<usize> {
+        self.step_by(step).find(|(_, entry)| *entry == data).map(|(pos, _)| pos)
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let (data, next) = entry_at(self.buf, self.pos, self.back_len);
+        let item = (self.pos, data);
+        self.pos = next;
+        Some(item)
     }
 }
 
@@ -234,6 +344,16 @@ impl DoubleEndedIterator for Iter<'_> {
     }
 }
 
+/// The entry starting at `pos` in `buf` and the position of the next one; `back_len` says whether entries end
+/// with a back length (`Packed`) or not (`Compact`).
+fn entry_at(buf: &[u8], pos: usize, back_len: bool) -> (&[u8], usize) {
+    let (len, header) = read_varint(&buf[pos..]);
+    let start = pos + header;
+    let end = start + len;
+    let next = if back_len { end + varint_len(header + len) } else { end };
+    (&buf[start..end], next)
+}
+
 fn varint_len(mut n: usize) -> usize {
     let mut len = 1;
     while n >= 0x80 {
@@ -260,6 +380,23 @@ fn write_back_len(n: usize, out: &mut [u8]) -> usize {
     let len = write_varint(n, out);
     out[..len].reverse();
     len
+}
+
+/// Reads the reversed LEB128 that ends `bytes` (a `Packed` entry's back length, a `Compact`'s count): its value
+/// and the position where it starts.
+fn read_back_len(bytes: &[u8]) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    let mut at = bytes.len();
+    loop {
+        at -= 1;
+        let byte = bytes[at];
+        n |= usize::from(byte & !MORE) << shift;
+        shift += 7;
+        if byte & MORE == 0 {
+            return (n, at);
+        }
+    }
 }
 
 fn read_varint(bytes: &[u8]) -> (usize, usize) {
@@ -359,6 +496,78 @@ mod tests {
         assert_eq!(packed.find(b"v", 2), Some(packed.position(2).unwrap()));
         assert_eq!(packed.find(b"f1", 2), Some(0));
         assert_eq!(packed.find(b"nope", 1), None);
+    }
+
+    fn assert_compact_same(compact: &Compact, model: &[Vec<u8>]) {
+        assert_eq!(compact.len(), model.len());
+        assert_eq!(compact.is_empty(), model.is_empty());
+        assert!(compact.iter_positions().map(|(_, entry)| entry).eq(model.iter().map(Vec::as_slice)));
+        for ((pos, _), expected) in compact.iter_positions().zip(model) {
+            assert_eq!(compact.entry(pos).0, expected.as_slice());
+        }
+        // Exact size: the entries (length byte(s) and bytes, no back length) plus the count trailer.
+        let entries_len: usize = model.iter().map(|e| varint_len(e.len()) + e.len()).sum();
+        let trailer_len = if model.is_empty() { 0 } else { varint_len(model.len()) };
+        assert_eq!(compact.buf.len(), entries_len + trailer_len);
+    }
+
+    fn compact_position(compact: &Compact, index: usize) -> Option<usize> {
+        compact.iter_positions().nth(index).map(|(pos, _)| pos)
+    }
+
+    #[test]
+    fn compact_matches_a_vec_under_random_edits() {
+        let mut rng = Rng::new(11);
+        let mut compact = Compact::default();
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        // Lengths cross the one-byte varint boundary, and the count crosses it too (up to ~200 entries).
+        for step in 0..6000 {
+            let data = entry_of([0, 3, 20, 127, 128, 300][rng.below(6)], step as u8);
+            match rng.below(6) {
+                0 | 1 if model.len() < 200 => {
+                    let other = entry_of(rng.below(4), 1);
+                    compact.push_back(&[&data, &other]);
+                    model.push(data);
+                    model.push(other);
+                }
+                2 if !model.is_empty() => {
+                    let index = rng.below(model.len());
+                    let count = 1 + rng.below((model.len() - index).min(3));
+                    compact.remove_run(compact_position(&compact, index).unwrap(), count);
+                    model.drain(index..index + count);
+                }
+                3 if !model.is_empty() => {
+                    let index = rng.below(model.len());
+                    let next = compact.replace(compact_position(&compact, index).unwrap(), &data);
+                    assert_eq!(next, compact_position(&compact, index + 1).unwrap_or(compact.bytes_len()));
+                    model[index] = data;
+                }
+                4 if !model.is_empty() => {
+                    let index = 2 * rng.below(model.len().div_ceil(2));
+                    assert_eq!(
+                        compact.find(&model[index], 2),
+                        model.iter().step_by(2).position(|e| *e == model[index]).map(|i| compact_position(
+                            &compact,
+                            2 * i
+                        )
+                        .unwrap())
+                    );
+                }
+                _ => {}
+            }
+            assert_compact_same(&compact, &model);
+        }
+    }
+
+    #[test]
+    fn an_empty_compact_allocates_nothing_and_a_small_entry_costs_its_bytes_plus_one() {
+        let mut compact = Compact::default();
+        assert_eq!(compact.buf.len(), 0);
+        compact.push_back(&[b"field", b"value"]);
+        assert_eq!(compact.buf.len(), 6 + 6 + 1);
+        compact.remove_run(0, 2);
+        assert!(compact.is_empty());
+        assert_eq!(compact.buf.len(), 0);
     }
 
     #[test]

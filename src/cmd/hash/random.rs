@@ -65,7 +65,7 @@ fn hash_and_rng<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'a Hash
     let state = &mut *ctx.state;
     let hash = match state.keyspace.dbs[ctx.db_index].get(key, ctx.now_ms) {
         None => None,
-        Some(Value::Hash(hash)) => Some(&**hash),
+        Some(Value::Hash(hash)) => Some(hash),
         Some(_) => return Err(errors::WRONGTYPE.into()),
     };
     // Counted as read_key (Redis's lookupKeyRead) counts.
