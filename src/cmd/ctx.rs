@@ -9,10 +9,13 @@
 use bytes::Bytes;
 
 use super::Resolved;
+use super::{CmdError, errors};
+use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
 use crate::net::client::Client;
 use crate::resp::reply::Reply;
 use crate::server::State;
+use crate::util::rng::Rng;
 
 #[derive(Debug)]
 pub struct Ctx<'a> {
@@ -48,6 +51,23 @@ impl Ctx<'_> {
         self.lookup_counted(key, true).map(|e| &e.value)
     }
 
+    /// Looks up `key` for reading as a `T` (a list, hash or set): `None` if missing, WRONGTYPE if another type.
+    pub fn read_typed<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&T>, CmdError> {
+        match self.read_key(key) {
+            None => Ok(None),
+            Some(value) => T::of(value).map(Some).ok_or_else(|| errors::WRONGTYPE.into()),
+        }
+    }
+
+    /// Looks up `key` for writing as a `T`: `None` if missing (nothing is created), WRONGTYPE if another type.
+    pub fn write_typed<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&mut T>, CmdError> {
+        let now_ms = self.now_ms;
+        match self.db().get_mut(key, now_ms) {
+            None => Ok(None),
+            Some(value) => T::of_mut(value).map(Some).ok_or_else(|| errors::WRONGTYPE.into()),
+        }
+    }
+
     /// Looks up `key` for reading without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS,
     /// OBJECT), counting keyspace hits and misses as `read_key` does.
     pub fn peek_key(&mut self, key: &[u8]) -> Option<&Entry> {
@@ -59,12 +79,21 @@ impl Ctx<'_> {
         let stats = &mut self.state.stats;
         let db = &mut self.state.keyspace.dbs[self.db_index];
         let found = if touch { db.get_entry(key, now_ms).map(|e| &*e) } else { db.peek(key, now_ms) };
-        if found.is_some() {
-            stats.keyspace_hits += 1;
-        } else {
-            stats.keyspace_misses += 1;
-        }
+        stats.count_lookup(found.is_some());
         found
+    }
+
+    /// `read_typed` together with the server's random generator, borrowed side by side (SRANDMEMBER,
+    /// HRANDFIELD).
+    pub fn read_typed_and_rng<T: Typed>(&mut self, key: &[u8]) -> Result<(Option<&T>, &mut Rng), CmdError> {
+        let state = &mut *self.state;
+        let value = state.keyspace.dbs[self.db_index].get(key, self.now_ms);
+        state.stats.count_lookup(value.is_some());
+        let typed = match value {
+            None => None,
+            Some(value) => Some(T::of(value).ok_or(CmdError::from(errors::WRONGTYPE))?),
+        };
+        Ok((typed, &mut state.rng))
     }
 
     /// Records that `key` in the current database was modified. Every write goes through here, so what reacts to

@@ -120,25 +120,6 @@ pub const COMMANDS: &[CommandSpec] = &[
         .key_specs(SPEC_RO_ACCESS),
 ];
 
-/// The hash at `key` for reading: `None` if missing, WRONGTYPE for another type.
-fn read_hash<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
-    match ctx.read_key(key) {
-        None => Ok(None),
-        Some(Value::Hash(hash)) => Ok(Some(hash)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
-/// The hash at `key` for writing, `None` if missing (not created: see `hash_for_write`).
-fn existing_hash_mut<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
-    let now_ms = ctx.now_ms;
-    match ctx.db().get_mut(key, now_ms) {
-        None => Ok(None),
-        Some(Value::Hash(hash)) => Ok(Some(hash)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
 /// The hash at `key` for writing, created empty if missing (Redis's hashTypeLookupWriteOrCreate). Callers
 /// call it only once nothing can fail any more, so a created hash always receives a field.
 fn hash_for_write<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut Hash {
@@ -155,7 +136,7 @@ fn hash_for_write<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut Hash {
 
 /// Fails with WRONGTYPE if `key` holds something other than a hash.
 fn check_hash(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
-    existing_hash_mut(ctx, key).map(drop)
+    ctx.write_typed::<Hash>(key).map(drop)
 }
 
 fn limits(ctx: &Ctx<'_>) -> Limits {
@@ -204,7 +185,7 @@ fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
 fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (key, field, value) = (&argv[1], &argv[2], &argv[3]);
-    if existing_hash_mut(ctx, key)?.is_some_and(|hash| hash.contains(field)) {
+    if ctx.write_typed::<Hash>(key)?.is_some_and(|hash| hash.contains(field)) {
         reply.int(0);
         return Ok(());
     }
@@ -216,7 +197,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn hdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
-    let Some(hash) = existing_hash_mut(ctx, key)? else {
+    let Some(hash) = ctx.write_typed::<Hash>(key)? else {
         reply.int(0);
         return Ok(());
     };
@@ -238,7 +219,7 @@ fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (key, field) = (&argv[1], &argv[2]);
     let incr = args::int(&argv[3])?;
-    let current = match existing_hash_mut(ctx, key)?.and_then(|hash| hash.get(field)) {
+    let current = match ctx.write_typed::<Hash>(key)?.and_then(|hash| hash.get(field)) {
         None => 0,
         Some(value) => num::parse_i64(value).ok_or(HASH_NOT_INTEGER)?,
     };
@@ -253,7 +234,7 @@ fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn hincrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (key, field, incr) = (&argv[1], &argv[2], &argv[3]);
-    let sum = match existing_hash_mut(ctx, key) {
+    let sum = match ctx.write_typed::<Hash>(key) {
         Err(wrongtype) => {
             // The increment's own errors win over WRONGTYPE.
             num::hincr_by_float(b"0", incr).map_err(hincrbyfloat_error)?;
@@ -287,7 +268,7 @@ fn field_reply(
     found: impl FnOnce(&mut Reply, &[u8]),
 ) -> CmdResult {
     let argv = ctx.argv;
-    match read_hash(ctx, &argv[1])?.and_then(|hash| hash.get(&argv[2])) {
+    match ctx.read_typed::<Hash>(&argv[1])?.and_then(|hash| hash.get(&argv[2])) {
         Some(value) => found(reply, value),
         None => missing(reply),
     }
@@ -308,7 +289,7 @@ fn hstrlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn hlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let len = read_hash(ctx, &argv[1])?.map_or(0, Hash::len);
+    let len = ctx.read_typed::<Hash>(&argv[1])?.map_or(0, Hash::len);
     reply.int(len as i64);
     Ok(())
 }
@@ -316,7 +297,7 @@ fn hlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// HMGET: a missing key answers nulls, but a key of another type is WRONGTYPE (unlike MGET).
 fn hmget(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let hash = read_hash(ctx, &argv[1])?;
+    let hash = ctx.read_typed::<Hash>(&argv[1])?;
     reply.array(argv.len() - 2);
     for field in &argv[2..] {
         match hash.and_then(|hash| hash.get(field)) {
@@ -329,7 +310,7 @@ fn hmget(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn hgetall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let hash = read_hash(ctx, &argv[1])?;
+    let hash = ctx.read_typed::<Hash>(&argv[1])?;
     reply.map(hash.map_or(0, Hash::len));
     for (field, value) in hash.iter().flat_map(|hash| hash.iter()) {
         reply.bulk(field);
@@ -349,7 +330,7 @@ fn hvals(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// HKEYS and HVALS: an array of the fields (or the `values`) of every pair, in the hash's order.
 fn walk_one_side(ctx: &mut Ctx<'_>, reply: &mut Reply, values: bool) -> CmdResult {
     let argv = ctx.argv;
-    let hash = read_hash(ctx, &argv[1])?;
+    let hash = ctx.read_typed::<Hash>(&argv[1])?;
     reply.array(hash.map_or(0, Hash::len));
     for (field, value) in hash.iter().flat_map(|hash| hash.iter()) {
         reply.bulk(if values { value } else { field });

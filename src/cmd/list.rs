@@ -197,25 +197,6 @@ pub const COMMANDS: &[CommandSpec] =
         ),
     ];
 
-/// The list under `key`, looked up for a write: `None` when the key is missing, WRONGTYPE for another type.
-fn list_mut<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a mut List>, CmdError> {
-    let now_ms = ctx.now_ms;
-    match ctx.db().get_mut(key, now_ms) {
-        None => Ok(None),
-        Some(Value::List(list)) => Ok(Some(list)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
-/// The list under `key`, looked up for a read (counted as a keyspace hit or miss).
-fn list_read<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
-    match ctx.read_key(key) {
-        None => Ok(None),
-        Some(Value::List(list)) => Ok(Some(list)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
 /// The list under `key` for a push, created (with the configured node size) when the key is missing. The
 /// caller has already checked the type of an existing value.
 fn list_for_push<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut List {
@@ -268,7 +249,7 @@ fn rpushx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn push_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End, create: bool) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
-    if list_mut(ctx, key)?.is_none() && !create {
+    if ctx.write_typed::<List>(key)?.is_none() && !create {
         reply.int(0);
         return Ok(());
     }
@@ -301,7 +282,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
         Some(arg) => Some(args::int_in(arg, 0, i64::MAX, POP_COUNT_RANGE).map_err(|_| POP_COUNT_RANGE)?),
     };
     let key = &argv[1];
-    let Some(list) = list_mut(ctx, key)? else {
+    let Some(list) = ctx.write_typed::<List>(key)? else {
         if count.is_some() {
             reply.null_array()
         } else {
@@ -341,7 +322,7 @@ fn pop_into(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], end: End, n: usize
 
 /// Deletes `key` if it holds an emptied list: Redis never keeps an empty list.
 fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
-    if matches!(list_mut(ctx, key), Ok(Some(list)) if list.is_empty()) {
+    if matches!(ctx.write_typed::<List>(key), Ok(Some(list)) if list.is_empty()) {
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
     }
@@ -350,7 +331,7 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
 /// The first of `keys` that holds a list, with its length; WRONGTYPE if a key of another type comes first.
 fn first_list<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<(&'k Bytes, usize)>, CmdError> {
     for key in keys {
-        if let Some(list) = list_mut(ctx, key)? {
+        if let Some(list) = ctx.write_typed::<List>(key)? {
             return Ok(Some((key, list.len())));
         }
     }
@@ -359,7 +340,7 @@ fn first_list<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<(&'k By
 
 fn llen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let len = list_read(ctx, &argv[1])?.map_or(0, List::len);
+    let len = ctx.read_typed::<List>(&argv[1])?.map_or(0, List::len);
     reply.int(len as i64);
     Ok(())
 }
@@ -367,7 +348,7 @@ fn llen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// LINDEX: the key's type is checked before the index is parsed, as in Redis.
 fn lindex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let Some(list) = list_read(ctx, &argv[1])? else {
+    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
         reply.null();
         return Ok(());
     };
@@ -394,7 +375,7 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 fn lrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
-    let Some(list) = list_read(ctx, &argv[1])? else {
+    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
         reply.array(0);
         return Ok(());
     };
@@ -413,7 +394,7 @@ fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
     let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
-    if let Some(list) = list_mut(ctx, key)? {
+    if let Some(list) = ctx.write_typed::<List>(key)? {
         let len = list.len();
         match clamp_range(start, end, len) {
             Some((start, end)) => list.trim(start, len - end - 1),
@@ -431,7 +412,7 @@ fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (key, element) = (&argv[1], &argv[3]);
     let count = args::int(&argv[2])?;
-    let removed = match list_mut(ctx, key)? {
+    let removed = match ctx.write_typed::<List>(key)? {
         None => 0,
         Some(list) => {
             let from = if count < 0 { End::Back } else { End::Front };
@@ -451,7 +432,7 @@ fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn lset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
-    let list = list_mut(ctx, key)?.ok_or(errors::NO_SUCH_KEY)?;
+    let list = ctx.write_typed::<List>(key)?.ok_or(errors::NO_SUCH_KEY)?;
     let index = args::int(&argv[2])?;
     let index = resolve_index(index, list.len()).ok_or(INDEX_OUT_OF_RANGE)?;
     list.set(index, &argv[3]);
@@ -471,7 +452,7 @@ fn linsert(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     } else {
         return Err(errors::SYNTAX.into());
     };
-    let Some(list) = list_mut(ctx, key)? else {
+    let Some(list) = ctx.write_typed::<List>(key)? else {
         reply.int(0);
         return Ok(());
     };
@@ -527,7 +508,7 @@ fn non_negative(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
 fn lpos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let LposOptions { rank, count, maxlen } = lpos_options(argv)?;
-    let Some(list) = list_read(ctx, &argv[1])? else {
+    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
         if count.is_some() {
             reply.array(0)
         } else {
@@ -585,12 +566,12 @@ fn rpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End) -> CmdResult {
     let argv = ctx.argv;
     let (source, destination) = (&argv[1], &argv[2]);
-    if list_mut(ctx, source)?.is_none() {
+    if ctx.write_typed::<List>(source)?.is_none() {
         reply.null();
         return Ok(());
     }
-    list_mut(ctx, destination)?;
-    let Some(element) = list_mut(ctx, source)?.and_then(|list| list.pop(from)) else {
+    ctx.write_typed::<List>(destination)?;
+    let Some(element) = ctx.write_typed::<List>(source)?.and_then(|list| list.pop(from)) else {
         reply.null();
         return Ok(());
     };
@@ -706,7 +687,7 @@ fn brpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// other blocking commands' answer there, is the null array).
 fn bmove_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End, deadline_ms: Option<i64>) -> CmdResult {
     let argv = ctx.argv;
-    if list_mut(ctx, &argv[1])?.is_none() {
+    if ctx.write_typed::<List>(&argv[1])?.is_none() {
         if ctx.state.in_exec {
             reply.null();
         } else {

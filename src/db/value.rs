@@ -47,6 +47,38 @@ impl ValueType {
     }
 }
 
+/// A collection type as commands see it inside a `Value`: how a family finds its own type, so every family
+/// looks keys up (and answers WRONGTYPE) the same way, through `Ctx::read_typed` and `Ctx::write_typed`.
+pub trait Typed {
+    fn of(value: &Value) -> Option<&Self>;
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+}
+
+/// Implements `Typed` for the type held by one `Value` variant.
+macro_rules! typed {
+    ($variant:ident, $ty:ty) => {
+        impl Typed for $ty {
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+typed!(List, List);
+typed!(Hash, Hash);
+typed!(Set, Set);
+
 impl Value {
     /// A string value from a command argument, encoded as Redis's `tryObjectEncoding` would (SET, MSET, GETSET).
     pub fn from_arg(bytes: &[u8]) -> Value {

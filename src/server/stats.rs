@@ -84,6 +84,15 @@ impl OpsSamples {
 }
 
 impl Stats {
+    /// Counts one key lookup of a read as a keyspace hit or miss (INFO `keyspace_hits`/`keyspace_misses`).
+    pub fn count_lookup(&mut self, found: bool) {
+        if found {
+            self.keyspace_hits += 1;
+        } else {
+            self.keyspace_misses += 1;
+        }
+    }
+
     /// CONFIG RESETSTAT: zero the counters Redis zeroes.
     pub fn reset(&mut self) {
         let commands = self.commands.len();

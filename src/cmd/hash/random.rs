@@ -10,10 +10,9 @@
 //! HSCAN parses its cursor before it looks the key up, and its options after (Redis's scanGenericCommand),
 //! so a missing key answers the empty scan even with bad options. The stepping is `Hash::scan`'s.
 
-use super::{CmdError, CmdResult, Ctx, Hash, read_hash};
+use super::{CmdError, CmdResult, Ctx, Hash};
 use crate::cmd::errors;
 use crate::cmd::{args, keys};
-use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::rng::Rng;
@@ -40,7 +39,7 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if withvalues && count.unsigned_abs() > (i64::MAX / 2) as u64 {
         return Err(WITHVALUES_RANGE.into());
     }
-    match hash_and_rng(ctx, &argv[1])? {
+    match ctx.read_typed_and_rng::<Hash>(&argv[1])? {
         (Some(hash), rng) if count != 0 => hrandfield_count(hash, count, withvalues, rng, reply),
         _ => reply.array(0),
     }
@@ -50,7 +49,7 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// HRANDFIELD without a count: one random field, or null.
 fn hrandfield_one(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    match hash_and_rng(ctx, &argv[1])? {
+    match ctx.read_typed_and_rng::<Hash>(&argv[1])? {
         (None, _) => reply.null(),
         (Some(hash), rng) => {
             let (field, _) = hash.iter().nth(rng.below(hash.len())).expect("index below the length");
@@ -58,23 +57,6 @@ fn hrandfield_one(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// `read_hash` together with the server's generator, borrowed side by side.
-fn hash_and_rng<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'a Hash>, &'a mut Rng), CmdError> {
-    let state = &mut *ctx.state;
-    let hash = match state.keyspace.dbs[ctx.db_index].get(key, ctx.now_ms) {
-        None => None,
-        Some(Value::Hash(hash)) => Some(hash),
-        Some(_) => return Err(errors::WRONGTYPE.into()),
-    };
-    // Counted as read_key (Redis's lookupKeyRead) counts.
-    if hash.is_some() {
-        state.stats.keyspace_hits += 1;
-    } else {
-        state.stats.keyspace_misses += 1;
-    }
-    Ok((hash, &mut state.rng))
 }
 
 fn hrandfield_count(hash: &Hash, count: i64, withvalues: bool, rng: &mut Rng, reply: &mut Reply) {
@@ -138,7 +120,7 @@ fn hscan_options(options: &[bytes::Bytes]) -> Result<(Option<&[u8]>, usize), Cmd
 pub(super) fn hscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let cursor = keys::parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
-    let Some(hash) = read_hash(ctx, &argv[1])? else {
+    let Some(hash) = ctx.read_typed::<Hash>(&argv[1])? else {
         reply.array(2);
         reply.bulk(b"0");
         reply.array(0);
