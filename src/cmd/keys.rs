@@ -13,15 +13,14 @@
 //! SCAN return keys in our shard order, and a SCAN cursor is a shard index (see `db`), so any cursor past the
 //! last shard ends the iteration; KEYS deletes the stale keys it meets where Redis only skips them. Redis shares
 //! one object per integer below 10000, so its OBJECT REFCOUNT and IDLETIME for such values describe the shared
-//! object; we report the shared refcount for every such integer (COPY's duplicates included, which Redis does
-//! not share) and a per-key idle time. There is no maxmemory policy yet, so OBJECT FREQ always gets Redis's
+//! object; we report the shared refcount for such integers (COPY's duplicates, which Redis does not share,
+//! excepted: see `Value::OwnInt`) and a per-key idle time. There is no maxmemory policy yet, so OBJECT FREQ always gets Redis's
 //! "not LFU" error and IDLETIME never gets the "LFU selected" one.
 
 use bytes::Bytes;
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{CommandSpec, Ctx, args, flag::*};
-use crate::db::value::SHARED_INTEGERS;
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
@@ -227,8 +226,6 @@ const INT_OUT_OF_RANGE: &str = "ERR value is out of range, value must between -2
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
                                 note that when switching between policies at runtime LRU and LFU data will take \
                                 some time to adjust.";
-/// Redis's reference count for its shared integer objects (OBJ_SHARED_REFCOUNT).
-const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 /// The part of an argument before its first NUL byte. Redis matches options with `strcasecmp` and parses
 /// cursors with `strtoul`, which stop there, so `NX\0junk` is NX to Redis and must be to us.
@@ -691,8 +688,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn object_refcount(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     match ctx.peek_key(&argv[2]).map(|e| &e.value) {
-        Some(crate::db::Value::Int(n)) if (0..SHARED_INTEGERS).contains(n) => reply.int(SHARED_REFCOUNT),
-        Some(_) => reply.int(1),
+        Some(value) => reply.int(value.refcount()),
         None => reply.null(),
     }
     Ok(())

@@ -289,9 +289,9 @@ fn incr_decr(ctx: &mut Ctx<'_>, reply: &mut Reply, incr: i64) -> CmdResult {
 
 /// The integer a string value holds, with the errors INCR gives for other values.
 fn stored_int(value: &Value) -> Result<i64, errors::CmdError> {
-    match value {
-        Value::Int(n) => Ok(*n),
-        other => other.with_str(num::parse_i64).ok_or(errors::WRONGTYPE)?.ok_or_else(|| errors::NOT_INTEGER.into()),
+    match value.as_int() {
+        Some(n) => Ok(n),
+        None => value.with_str(num::parse_i64).ok_or(errors::WRONGTYPE)?.ok_or_else(|| errors::NOT_INTEGER.into()),
     }
 }
 

@@ -260,7 +260,7 @@ impl Db {
     /// A deep copy of `key`'s value with its deadline (Unix ms, if any), without marking it accessed (COPY).
     pub fn copy_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         let entry = self.lookup(key, now_ms)?;
-        let (value, slot) = (entry.value.clone(), entry.expire_slot);
+        let (value, slot) = (entry.value.duplicate(), entry.expire_slot);
         Some((value, self.deadline(slot)))
     }
 

@@ -15,8 +15,12 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// A string holding a canonical integer (`OBJECT ENCODING int`).
+    /// A string holding a canonical integer (`OBJECT ENCODING int`). Below `SHARED_INTEGERS` it stands for
+    /// Redis's shared integer objects (OBJECT REFCOUNT answers theirs).
     Int(i64),
+    /// An integer string with an object of its own even below `SHARED_INTEGERS`: COPY's duplicate of a shared
+    /// integer, as Redis's dupStringObject makes (refcount 1). Everything else treats it as `Int`.
+    OwnInt(i64),
     /// A string created whole (`embstr` up to 44 bytes, else `raw`); inline up to 22 bytes.
     Str(SmallBytes),
     /// A string changed in place, with room to grow (`raw`). Boxed so `Value` stays three words.
@@ -98,17 +102,43 @@ impl Value {
 
     pub fn value_type(&self) -> ValueType {
         match self {
-            Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+            Value::Int(_) | Value::OwnInt(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
             Value::List(_) => ValueType::List,
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
         }
     }
 
+    /// The integer of an `int`-encoded string.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(n) | Value::OwnInt(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Redis's reference count for the value's object (OBJECT REFCOUNT, DEBUG OBJECT): shared integers have
+    /// OBJ_SHARED_REFCOUNT (INT_MAX), every other object one owner.
+    pub fn refcount(&self) -> i64 {
+        match self {
+            Value::Int(n) if (0..SHARED_INTEGERS).contains(n) => i64::from(i32::MAX),
+            _ => 1,
+        }
+    }
+
+    /// A deep copy for COPY, which duplicates objects as Redis's dupStringObject: a shared integer becomes an
+    /// integer object of its own.
+    pub fn duplicate(&self) -> Value {
+        match self {
+            Value::Int(n) => Value::OwnInt(*n),
+            other => other.clone(),
+        }
+    }
+
     /// The `OBJECT ENCODING` name.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::OwnInt(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_LEN_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
             Value::List(list) => list.encoding(),
@@ -121,7 +151,7 @@ impl Value {
     /// Returns `None` for non-string values.
     pub fn with_str<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         match self {
-            Value::Int(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
+            Value::Int(n) | Value::OwnInt(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s)),
             Value::Raw(v) => Some(f(v)),
             Value::List(_) | Value::Hash(_) | Value::Set(_) => None,

@@ -15,7 +15,6 @@ use std::time::Duration;
 use super::super::errors::{self, CmdResult};
 use super::super::{Ctx, args};
 use crate::db::Value;
-use crate::db::value::SHARED_INTEGERS;
 use crate::resp::reply::Reply;
 
 /// DEBUG HELP: Redis's lines for the subcommands we have.
@@ -70,10 +69,7 @@ fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let now_ms = ctx.now_ms;
     let value = ctx.db().get(&argv[2], now_ms).ok_or(errors::NO_SUCH_KEY)?;
-    let refcount = match value {
-        Value::Int(n) if (0..SHARED_INTEGERS).contains(n) => i32::MAX,
-        _ => 1,
-    };
+    let refcount = value.refcount();
     let line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
         value,
@@ -88,8 +84,8 @@ fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// Bytes the value takes in an RDB file, without LZF: Redis's `rdbSavedObjectLen` for strings.
 fn serialized_len(value: &Value) -> usize {
-    if let Value::Int(n) = value {
-        return integer_len(*n).unwrap_or_else(|| length_prefix_len(itoa::Buffer::new().format(*n).len()));
+    if let Some(n) = value.as_int() {
+        return integer_len(n).unwrap_or_else(|| length_prefix_len(itoa::Buffer::new().format(n).len()));
     }
     value
         .with_str(|s| {
