@@ -1,30 +1,38 @@
 //! Set values as a pure structure (Redis's t_set.c representation layer): no RESP, no I/O, no server state.
 //!
 //! Three representations, converted one way only, as Redis does:
-//! - intset (`OBJECT ENCODING intset`): sorted integers, 16, 32 or 64 bits wide, widened when a member needs
-//!   it (Redis's intset upgrade), used while every member is a canonical integer (`string2ll`) and there are at
-//!   most `set-max-intset-entries` of them. Up to 11 16-bit ones sit inline in the `Set` (`Inline`), which a
-//!   small set of small numbers pays for anyway; beyond that an exact-size boxed slice per width (`I16`, `I32`,
-//!   `I64`), rebuilt on each change as Redis reallocates its intset. Membership is a binary search.
-//! - `Packed` (reported as `hashtable`): members in one `Packed` buffer, while there are at most
+//! - intset (`OBJECT ENCODING intset`): sorted little-endian integers, 8, 16, 32 or 64 bits wide, widened when
+//!   a member needs it (Redis's intset upgrade; the 8-bit width is ours, as Redis's intset starts at 16), used
+//!   while every member is a canonical integer (`string2ll`) and there are at most `set-max-intset-entries` of
+//!   them. Membership is a binary search. The buffer ends with the width in bytes, as Redis's intset keeps its
+//!   `encoding` in its header, and is rebuilt at its exact size on each change as Redis reallocates its intset.
+//! - packed (reported as `hashtable`): members as `Compact` entries, while there are at most
 //!   `set-max-listpack-entries` members of at most `set-max-listpack-value` bytes. Redis 7.0, our oracle,
 //!   has no set listpack, so OBJECT ENCODING keeps saying `hashtable`; the representation is ours, for
-//!   memory: a small member costs its bytes plus two.
+//!   memory: a small member costs its bytes plus one.
 //! - `Table` (`hashtable`): a hashbrown table of `SmallBytes`, inline up to 22 bytes, so a short member
 //!   costs one 24-byte slot and a control byte, with no allocation of its own.
+//!
+//! Both small forms live in `Set::Small`, one exact-size `Compact` slot: the intset as the `Compact`'s opaque
+//! buffer (`Compact::from_opaque`), the packed form as its entries. So a `Set` is 16 bytes and sits unboxed in
+//! the keyspace's `Value`: a small set costs one allocation, as in Redis. Rust gives an enum of two 16-byte
+//! buffers plus the table's pointer no spare bit to tell three forms apart in 16 bytes, hence the marker in
+//! the buffer. An empty buffer is an empty intset, so a packed set emptied by a removal reads as an intset
+//! again; no key ever holds an empty set, so no reply can tell.
 //!
 //! API: `add`, `remove`, `contains`, `len`, `iter` (members as `Member`, integers unformatted), random
 //! access for SPOP/SRANDMEMBER (`random`, `pop_random`, `sample_distinct`), and `scan` for SSCAN.
 //! `Limits` carries the three thresholds, read from the config by the caller at each write.
 //!
-//! Invariants: an intset holds sorted distinct values that fit its width (which never narrows; `Inline` only
-//! when 16 bits wide); a `Packed` holds distinct members; nothing converts back to an intset or to `Packed`.
+//! Invariants: an intset holds sorted distinct values that fit its width (which never narrows while the set
+//! has members); packed entries are distinct members; a non-empty set never converts back to an intset or
+//! from a table to the packed form.
 
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::packed::Packed;
+use super::packed::{Compact, Entries};
 use crate::db::small::SmallBytes;
 use crate::util::num::parse_i64;
 use crate::util::rng::Rng;
@@ -43,7 +51,7 @@ impl Default for Limits {
     }
 }
 
-/// Longest decimal text of an i64 (`-9223372036854775808`): what an integer member costs in a `Packed`.
+/// Longest decimal text of an i64 (`-9223372036854775808`): what an integer member costs when packed.
 const INT_TEXT_LEN_MAX: usize = 20;
 
 /// Random bucket probes before a table falls back to walking it: a bound, not an expected cost, because the
@@ -83,95 +91,97 @@ impl Owned {
     }
 }
 
-/// Integers kept inside the `Set` itself, 16 bits wide: 11 of them fill the 24 bytes the enum takes anyway, so
-/// a small intset costs no allocation of its own.
-const INLINE_INTS_MAX: usize = 11;
-
-/// A read view of an intset's sorted integers, whatever their storage and width.
+/// A read view of an intset: `len()` sorted integers of `width` bytes each, little-endian.
 #[derive(Debug, Clone, Copy)]
-pub enum Ints<'a> {
-    I16(&'a [i16]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
+pub struct Ints<'a> {
+    bytes: &'a [u8],
+    /// 1, 2, 4 or 8.
+    width: usize,
 }
 
-impl Ints<'_> {
+impl<'a> Ints<'a> {
+    /// The view of an empty set, which is an intset until its first member says otherwise.
+    const EMPTY: Ints<'static> = Ints { bytes: &[], width: 1 };
+
+    /// The view of a small set's buffer: `None` when it holds packed strings.
+    fn of(small: &'a Compact) -> Option<Ints<'a>> {
+        if small.is_empty() {
+            return Some(Ints::EMPTY);
+        }
+        let (width, bytes) = small.opaque()?.split_last()?;
+        Some(Ints { bytes, width: usize::from(*width) })
+    }
+
     fn len(self) -> usize {
-        match self {
-            Ints::I16(v) => v.len(),
-            Ints::I32(v) => v.len(),
-            Ints::I64(v) => v.len(),
-        }
+        self.bytes.len() / self.width
     }
 
+    /// Entry `index`, sign-extended from its width.
     fn get(self, index: usize) -> i64 {
-        match self {
-            Ints::I16(v) => i64::from(v[index]),
-            Ints::I32(v) => i64::from(v[index]),
-            Ints::I64(v) => v[index],
-        }
+        let mut le = [0u8; 8];
+        le[..self.width].copy_from_slice(&self.bytes[index * self.width..(index + 1) * self.width]);
+        let unused_bits = 64 - 8 * self.width as u32;
+        (i64::from_le_bytes(le) << unused_bits) >> unused_bits
     }
 
-    /// Index of `n`, or where it would go. A value too wide for the array sorts before everything if negative
+    /// Index of `n`, or where it would go. A value too wide for the intset sorts before everything if negative
     /// and after everything if positive.
     fn search(self, n: i64) -> Result<usize, usize> {
-        let edge = if n < 0 { 0 } else { self.len() };
-        match self {
-            Ints::I16(v) => i16::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
-            Ints::I32(v) => i32::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
-            Ints::I64(v) => v.binary_search(&n),
+        if width_of(n) > self.width {
+            return Err(if n < 0 { 0 } else { self.len() });
         }
-    }
-
-    fn width_bits(self) -> u32 {
-        match self {
-            Ints::I16(_) => 16,
-            Ints::I32(_) => 32,
-            Ints::I64(_) => 64,
-        }
-    }
-}
-
-/// The narrowest intset width that holds `n`.
-fn width_bits_of(n: i64) -> u32 {
-    if i16::try_from(n).is_ok() {
-        16
-    } else if i32::try_from(n).is_ok() {
-        32
-    } else {
-        64
-    }
-}
-
-/// An intset of `width_bits` holding `values` (sorted, `len` of them): inline when small and 16 bits wide,
-/// else an exact-size array, as Redis reallocates its intset to the exact size on every change.
-fn ints_set(width_bits: u32, len: usize, values: impl Iterator<Item = i64>) -> Set {
-    match width_bits {
-        16 if len <= INLINE_INTS_MAX => {
-            let mut ints = [0; INLINE_INTS_MAX];
-            for (slot, n) in ints.iter_mut().zip(values) {
-                *slot = n as i16;
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.get(mid).cmp(&n) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
             }
-            Set::Inline { len: len as u8, ints }
         }
-        16 => Set::I16(values.map(|n| n as i16).collect()),
-        32 => Set::I32(values.map(|n| n as i32).collect()),
-        _ => Set::I64(values.collect()),
+        Err(low)
     }
 }
 
-/// `ints` with `n` (absent) inserted in order, widened if `n` needs more bits (Redis's intsetUpgradeAndAdd).
-fn ints_inserted(ints: Ints<'_>, n: i64) -> Set {
+/// The narrowest intset width, in bytes, that holds `n`.
+fn width_of(n: i64) -> usize {
+    if i8::try_from(n).is_ok() {
+        1
+    } else if i16::try_from(n).is_ok() {
+        2
+    } else if i32::try_from(n).is_ok() {
+        4
+    } else {
+        8
+    }
+}
+
+/// An intset buffer of `width` holding `values` (sorted, `len` of them), allocated at its exact size: the
+/// integers, the width byte, and the opaque marker `Compact::from_opaque` appends.
+fn ints_buffer(width: usize, len: usize, values: impl Iterator<Item = i64>) -> Compact {
+    if len == 0 {
+        return Compact::default();
+    }
+    let mut body = Vec::with_capacity(len * width + 2);
+    for n in values {
+        body.extend_from_slice(&n.to_le_bytes()[..width]);
+    }
+    body.push(width as u8);
+    Compact::from_opaque(body)
+}
+
+/// `ints` with `n` (absent) inserted in order, widened if `n` needs more bytes (Redis's intsetUpgradeAndAdd).
+fn ints_inserted(ints: Ints<'_>, n: i64) -> Compact {
     let index = ints.search(n).unwrap_or_else(|index| index);
-    let width_bits = ints.width_bits().max(width_bits_of(n));
+    let width = ints.width.max(width_of(n));
     let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
-    ints_set(width_bits, ints.len() + 1, values)
+    ints_buffer(width, ints.len() + 1, values)
 }
 
 /// `ints` without entry `index`, at the same width (Redis never narrows an intset).
-fn ints_removed(ints: Ints<'_>, index: usize) -> Set {
+fn ints_removed(ints: Ints<'_>, index: usize) -> Compact {
     let values = (0..ints.len()).filter(|&i| i != index).map(|i| ints.get(i));
-    ints_set(ints.width_bits(), ints.len() - 1, values)
+    ints_buffer(ints.width, ints.len() - 1, values)
 }
 
 /// The large representation: members in a hashbrown table, hashed as bytes.
@@ -232,25 +242,17 @@ impl Table {
     }
 }
 
-/// A set value: 24 bytes, so the `Box<Set>` a `Value` holds is small, and a small intset lives inside it.
+/// A set value: 16 bytes, held unboxed in a `Value`.
 #[derive(Debug, Clone)]
 pub enum Set {
-    /// An intset of at most `INLINE_INTS_MAX` 16-bit integers; `ints[..len]` sorted.
-    Inline {
-        len: u8,
-        ints: [i16; INLINE_INTS_MAX],
-    },
-    /// Intsets of each width, sorted, exact-size.
-    I16(Box<[i16]>),
-    I32(Box<[i32]>),
-    I64(Box<[i64]>),
-    Packed(Box<Packed>),
+    /// An intset (the buffer is opaque) or packed strings (its entries); see the module docs.
+    Small(Compact),
     Table(Box<Table>),
 }
 
 impl Default for Set {
     fn default() -> Set {
-        Set::Inline { len: 0, ints: [0; INLINE_INTS_MAX] }
+        Set::Small(Compact::default())
     }
 }
 
@@ -266,30 +268,26 @@ impl Set {
         Set::default()
     }
 
-    /// The `OBJECT ENCODING` name. `Packed` says `hashtable` because Redis 7.0 has no set listpack.
+    /// The `OBJECT ENCODING` name. The packed form says `hashtable` because Redis 7.0 has no set listpack.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Set::Packed(_) | Set::Table(_) => "hashtable",
-            _ => "intset",
+        match self.ints() {
+            Some(_) => "intset",
+            None => "hashtable",
         }
     }
 
     /// The integers, if this is an intset.
     fn ints(&self) -> Option<Ints<'_>> {
         match self {
-            Set::Inline { len, ints } => Some(Ints::I16(&ints[..usize::from(*len)])),
-            Set::I16(v) => Some(Ints::I16(v)),
-            Set::I32(v) => Some(Ints::I32(v)),
-            Set::I64(v) => Some(Ints::I64(v)),
-            Set::Packed(_) | Set::Table(_) => None,
+            Set::Small(small) => Ints::of(small),
+            Set::Table(_) => None,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Set::Packed(packed) => packed.len(),
+            Set::Small(small) => Ints::of(small).map_or_else(|| small.len(), Ints::len),
             Set::Table(table) => table.table.len(),
-            _ => self.ints().map_or(0, Ints::len),
         }
     }
 
@@ -299,9 +297,11 @@ impl Set {
 
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            Set::Packed(packed) => packed.find(member, 1).is_some(),
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => parse_i64(member).is_some_and(|n| ints.search(n).is_ok()),
+                None => small.find(member, 1).is_some(),
+            },
             Set::Table(table) => table.contains(member),
-            _ => parse_i64(member).is_some_and(|n| self.contains_member(Member::Int(n))),
         }
     }
 
@@ -309,8 +309,7 @@ impl Set {
     pub fn contains_member(&self, member: Member<'_>) -> bool {
         match (self.ints(), member) {
             (Some(ints), Member::Int(n)) => ints.search(n).is_ok(),
-            (Some(_), Member::Bytes(bytes)) => self.contains(bytes),
-            (None, member) => member.with_bytes(|bytes| self.contains(bytes)),
+            (_, member) => member.with_bytes(|bytes| self.contains(bytes)),
         }
     }
 
@@ -337,7 +336,7 @@ impl Set {
                 return false;
             }
             if ints.len() < limits.intset_entries {
-                *self = ints_inserted(ints, n);
+                *self = Set::Small(ints_inserted(ints, n));
                 return true;
             }
         }
@@ -353,19 +352,20 @@ impl Set {
                 && (INT_TEXT_LEN_MAX <= limits.packed_value || self.longest_int_fits(limits));
             self.convert(fits_packed);
         }
-        if let Set::Packed(packed) = self {
+        // Past the conversion above, a small buffer holds packed strings (none yet, if the set was empty).
+        if let Set::Small(packed) = self {
             if packed.find(member, 1).is_some() {
                 return false;
             }
             if packed.len() < limits.packed_entries && member.len() <= limits.packed_value {
-                packed.push_back(member);
+                packed.push_back(&[member]);
                 return true;
             }
             self.convert(false);
         }
         match self {
             Set::Table(table) => table.insert(member),
-            _ => unreachable!("converted to a table above"),
+            Set::Small(_) => unreachable!("converted to a table above"),
         }
     }
 
@@ -374,51 +374,56 @@ impl Set {
         self.iter().all(|m| m.with_bytes(|b| b.len() <= limits.packed_value))
     }
 
-    /// Moves every member to a `Packed` (if `packed`) or a `Table`.
+    /// Moves every member to the packed form (if `packed`) or a `Table`. The packed buffer is written with one
+    /// allocation, so the texts are gathered first.
     fn convert(&mut self, packed: bool) {
-        let mut next = if packed { Set::Packed(Box::default()) } else { Set::Table(Box::default()) };
-        if let Set::Table(table) = &mut next {
+        let next = if packed {
+            let texts: Vec<SmallBytes> = self.iter().map(|m| m.with_bytes(|b| SmallBytes::from(b))).collect();
+            let entries: Vec<&[u8]> = texts.iter().map(|text| &**text).collect();
+            let mut compact = Compact::default();
+            compact.push_back(&entries);
+            Set::Small(compact)
+        } else {
+            let mut table = Box::<Table>::default();
             let hasher = &table.hasher;
             table.table.reserve(self.len() + 1, |m| hasher.hash_one(&**m));
-        }
-        for member in self.iter() {
-            member.with_bytes(|b| match &mut next {
-                Set::Packed(p) => p.push_back(b),
-                Set::Table(t) => {
-                    t.insert(b);
-                }
-                _ => {}
-            });
-        }
+            for member in self.iter() {
+                member.with_bytes(|b| table.insert(b));
+            }
+            Set::Table(table)
+        };
         *self = next;
     }
 
     /// Removes `member`; returns whether it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            Set::Packed(packed) => match packed.find(member, 1) {
-                Some(pos) => {
-                    packed.remove(pos);
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => {
+                    let Some(Ok(index)) = parse_i64(member).map(|n| ints.search(n)) else { return false };
+                    *small = ints_removed(ints, index);
                     true
                 }
-                None => false,
+                None => match small.find(member, 1) {
+                    Some(pos) => {
+                        small.remove_run(pos, 1);
+                        true
+                    }
+                    None => false,
+                },
             },
             Set::Table(table) => table.remove(member),
-            _ => {
-                let Some(ints) = self.ints() else { return false };
-                let Some(Ok(index)) = parse_i64(member).map(|n| ints.search(n)) else { return false };
-                *self = ints_removed(ints, index);
-                true
-            }
         }
     }
 
     /// Every member; an intset's come in ascending order.
     pub fn iter(&self) -> Iter<'_> {
         match self {
-            Set::Packed(packed) => Iter::Packed(packed.iter()),
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => Iter::Ints { ints, index: 0 },
+                None => Iter::Packed(small.iter_positions()),
+            },
             Set::Table(table) => Iter::Table(table.table.iter()),
-            _ => Iter::Ints { ints: self.ints().expect("an intset"), index: 0 },
         }
     }
 
@@ -428,15 +433,11 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Packed(packed) => {
-                let pos = packed.position(rng.below(packed.len()))?;
-                Member::Bytes(packed.entry(pos).0)
-            }
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => Member::Int(ints.get(rng.below(ints.len()))),
+                None => Member::Bytes(small.entry(small.position(rng.below(small.len()))?).0),
+            },
             Set::Table(table) => Member::Bytes(table.table.get_bucket(table.random_bucket(rng))?),
-            _ => {
-                let ints = self.ints()?;
-                Member::Int(ints.get(rng.below(ints.len())))
-            }
         })
     }
 
@@ -446,24 +447,25 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Packed(packed) => {
-                let pos = packed.position(rng.below(packed.len()))?;
-                let member = SmallBytes::from(packed.entry(pos).0);
-                packed.remove(pos);
-                Owned::Bytes(member)
-            }
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => {
+                    let index = rng.below(ints.len());
+                    let n = ints.get(index);
+                    *small = ints_removed(ints, index);
+                    Owned::Int(n)
+                }
+                None => {
+                    let pos = small.position(rng.below(small.len()))?;
+                    let member = SmallBytes::from(small.entry(pos).0);
+                    small.remove_run(pos, 1);
+                    Owned::Bytes(member)
+                }
+            },
             Set::Table(table) => {
                 let index = table.random_bucket(rng);
                 let member = table.table.get_bucket_entry(index).ok()?.remove().0;
                 table.shrink_if_sparse();
                 Owned::Bytes(member)
-            }
-            _ => {
-                let ints = self.ints()?;
-                let index = rng.below(ints.len());
-                let n = ints.get(index);
-                *self = ints_removed(ints, index);
-                Owned::Int(n)
             }
         })
     }
@@ -526,7 +528,7 @@ impl Set {
 #[derive(Debug, Clone)]
 pub enum Iter<'a> {
     Ints { ints: Ints<'a>, index: usize },
-    Packed(super::packed::Iter<'a>),
+    Packed(Entries<'a>),
     Table(hashbrown::hash_table::Iter<'a, SmallBytes>),
 }
 
@@ -540,7 +542,7 @@ impl<'a> Iterator for Iter<'a> {
                 *index += 1;
                 Some(Member::Int(n))
             }
-            Iter::Packed(iter) => iter.next().map(Member::Bytes),
+            Iter::Packed(entries) => entries.next().map(|(_, m)| Member::Bytes(m)),
             Iter::Table(iter) => iter.next().map(|m| Member::Bytes(m)),
         }
     }
@@ -564,6 +566,20 @@ mod tests {
         set
     }
 
+    /// The representation, finer than `encoding()`, which says `hashtable` for both of the last two.
+    fn form(set: &Set) -> &'static str {
+        match set {
+            Set::Table(_) => "table",
+            _ if set.ints().is_some() => "intset",
+            Set::Small(_) => "packed",
+        }
+    }
+
+    /// An intset's width in bytes.
+    fn width(set: &Set) -> usize {
+        set.ints().expect("an intset").width
+    }
+
     fn set_of(items: &[&[u8]], limits: &Limits) -> Set {
         let mut set = Set::new();
         for item in items {
@@ -576,34 +592,44 @@ mod tests {
     fn intset_widens_and_stays_sorted() {
         let limits = Limits::default();
         let mut set = set_of(&[b"5", b"-3", b"100"], &limits);
-        assert!(matches!(set, Set::Inline { len: 3, .. }));
+        assert_eq!((form(&set), width(&set), set.len()), ("intset", 1, 3));
+        assert!(set.add(b"-300", &limits));
+        assert_eq!(width(&set), 2);
         assert!(set.add(b"70000", &limits));
-        assert!(matches!(set, Set::I32(_)));
+        assert_eq!(width(&set), 4);
         assert!(set.add(b"-9223372036854775808", &limits));
-        assert!(matches!(set, Set::I64(_)));
+        assert_eq!(width(&set), 8);
+        assert!(set.remove(b"-9223372036854775808"));
+        assert_eq!(width(&set), 8, "never narrows");
         assert!(!set.add(b"5", &limits));
-        assert_eq!(members(&set), [&b"-9223372036854775808"[..], b"-3", b"5", b"100", b"70000"]);
+        assert!(set.add(b"-9223372036854775808", &limits) && set.add(b"9223372036854775807", &limits));
+        let sorted = [&b"-9223372036854775808"[..], b"-300", b"-3", b"5", b"100", b"70000", b"9223372036854775807"];
+        assert_eq!(members(&set), sorted);
         assert!(set.contains(b"70000") && !set.contains(b"70001") && !set.contains(b"99999999999"));
         assert_eq!(set.encoding(), "intset");
     }
 
+    /// A `Set` fits the 16 bytes that keep `Value` at three words, and a small set is one exact-size buffer.
     #[test]
-    fn a_small_intset_lives_inside_the_set() {
-        assert_eq!(std::mem::size_of::<Set>(), 24);
+    fn a_small_set_is_one_exact_buffer_in_sixteen_bytes() {
+        assert!(std::mem::size_of::<Set>() <= 16);
+        assert_eq!(std::mem::size_of::<crate::db::value::Value>(), 24);
         let limits = Limits::default();
         let mut set = Set::new();
-        for n in 0..INLINE_INTS_MAX as i64 {
+        for n in (0..10).rev() {
             set.add(n.to_string().as_bytes(), &limits);
         }
-        assert!(matches!(set, Set::Inline { .. }));
-        set.add(b"-7", &limits);
-        assert!(matches!(&set, Set::I16(v) if v.len() == INLINE_INTS_MAX + 1));
-        set.remove(b"3");
-        assert!(matches!(set, Set::Inline { .. }), "back inline, still an intset");
+        // Ten one-byte integers, the width byte and the opaque marker.
+        let Set::Small(small) = &set else { panic!("small") };
+        assert_eq!(small.opaque().map(<[u8]>::len), Some(10 + 1));
+        assert_eq!(members(&set)[..3], [b"0".to_vec(), b"1".to_vec(), b"2".to_vec()]);
         let mut copied = Set::new();
         copied.add_member(Member::Bytes(b"5"), &limits);
         assert_eq!(copied.encoding(), "intset", "an integer's text from a packed set goes into an intset");
-        assert_eq!(members(&set)[..3], [b"-7".to_vec(), b"0".to_vec(), b"1".to_vec()]);
+        let mut packed = set_of(&[b"a", b"bc"], &limits);
+        assert_eq!(form(&packed), "packed");
+        assert!(packed.remove(b"a") && packed.contains(b"bc") && !packed.contains(b"a"));
+        assert_eq!(packed.len(), 1);
     }
 
     #[test]
@@ -611,7 +637,7 @@ mod tests {
         for odd in [&b"007"[..], b"+1", b" 1", b"-0", b"1.0", b"9223372036854775808"] {
             let mut set = set_of(&[b"1"], &Limits::default());
             assert!(set.add(odd, &Limits::default()));
-            assert!(matches!(set, Set::Packed(_)), "{odd:?}");
+            assert_eq!(form(&set), "packed", "{odd:?}");
             assert_eq!(set.encoding(), "hashtable");
             assert!(set.contains(b"1") && set.contains(odd));
         }
@@ -621,9 +647,9 @@ mod tests {
     fn thresholds_convert_one_way() {
         let limits = Limits { intset_entries: 4, packed_entries: 6, packed_value: 8 };
         let mut set = set_of(&[b"1", b"2", b"3", b"4"], &limits);
-        assert!(matches!(set, Set::Inline { len: 4, .. }));
+        assert_eq!((form(&set), set.len()), ("intset", 4));
         set.add(b"5", &limits);
-        assert!(matches!(set, Set::Packed(_)), "past the intset limit, into the packed form");
+        assert_eq!(form(&set), "packed", "past the intset limit, into the packed form");
         set.add(b"6", &limits);
         set.add(b"7", &limits);
         assert!(matches!(set, Set::Table(_)), "past the packed entry limit");

@@ -353,7 +353,6 @@ impl Gen {
         args
     }
 
-
     fn int(&mut self) -> String {
         if self.rng.chance(0.6) { self.rng.range(-20, 20).to_string() } else { self.rng.pick(INTS).to_string() }
     }
