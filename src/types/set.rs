@@ -1,11 +1,13 @@
 //! Set values as a pure structure (Redis's t_set.c representation layer): no RESP, no I/O, no server state.
 //!
 //! Three representations, converted one way only, as Redis does:
-//! - intset (`OBJECT ENCODING intset`): sorted little-endian integers, 8, 16, 32 or 64 bits wide, widened when
-//!   a member needs it (Redis's intset upgrade; the 8-bit width is ours, as Redis's intset starts at 16), used
-//!   while every member is a canonical integer (`string2ll`) and there are at most `set-max-intset-entries` of
-//!   them. Membership is a binary search. The buffer ends with the width in bytes, as Redis's intset keeps its
-//!   `encoding` in its header, and is rebuilt at its exact size on each change as Redis reallocates its intset.
+//! - intset (`OBJECT ENCODING intset`): sorted integers, used while every member is a canonical integer
+//!   (`string2ll`) and there are at most `set-max-intset-entries` of them; membership is a binary search.
+//!   Redis stores each at the width of the widest (16, 32 or 64 bits); we store the smallest as a base and each
+//!   member as its unsigned distance from it, 1, 2, 4 or 8 bytes wide as the largest distance needs (frame of
+//!   reference), so ten members near a billion take a byte each, not four. The buffer is the distances, the
+//!   base in as few bytes as hold it (none for 0), and a byte of both widths, as Redis's intset keeps its
+//!   `encoding` in its header; it is rebuilt at its exact size on each change, as Redis reallocates its intset.
 //! - packed (reported as `hashtable`): members as `Compact` entries, while there are at most
 //!   `set-max-listpack-entries` members of at most `set-max-listpack-value` bytes. Redis 7.0, our oracle,
 //!   has no set listpack, so OBJECT ENCODING keeps saying `hashtable`; the representation is ours, for
@@ -24,8 +26,8 @@
 //! access for SPOP/SRANDMEMBER (`random`, `pop_random`, `sample_distinct`), and `scan` for SSCAN.
 //! `Limits` carries the three thresholds, read from the config by the caller at each write.
 //!
-//! Invariants: an intset holds sorted distinct values that fit its width (which never narrows while the set
-//! has members); packed entries are distinct members; a non-empty set never converts back to an intset or
+//! Invariants: an intset holds sorted distinct values, its base is the first and its distance width the
+//! narrowest that holds the last; packed entries are distinct members; a non-empty set never converts back to an intset or
 //! from a table to the packed form.
 
 use std::hash::BuildHasher;
@@ -91,45 +93,43 @@ impl Owned {
     }
 }
 
-/// A read view of an intset: `len()` sorted integers of `width` bytes each, little-endian.
+/// A read view of an intset: `len()` sorted integers, each `base` plus an unsigned distance of `width` bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Ints<'a> {
-    bytes: &'a [u8],
+    /// The distances, little-endian.
+    distances: &'a [u8],
     /// 1, 2, 4 or 8.
     width: usize,
+    /// The first (smallest) member.
+    base: i64,
 }
 
 impl<'a> Ints<'a> {
     /// The view of an empty set, which is an intset until its first member says otherwise.
-    const EMPTY: Ints<'static> = Ints { bytes: &[], width: 1 };
+    const EMPTY: Ints<'static> = Ints { distances: &[], width: 1, base: 0 };
 
     /// The view of a small set's buffer: `None` when it holds packed strings.
     fn of(small: &'a Compact) -> Option<Ints<'a>> {
         if small.is_empty() {
             return Some(Ints::EMPTY);
         }
-        let (width, bytes) = small.opaque()?.split_last()?;
-        Some(Ints { bytes, width: usize::from(*width) })
+        let (&widths, rest) = small.opaque()?.split_last()?;
+        let (width, base_len) = (usize::from(widths & 0x0f), usize::from(widths >> 4));
+        let (distances, base) = rest.split_at(rest.len() - base_len);
+        Some(Ints { distances, width, base: read_signed(base) })
     }
 
     fn len(self) -> usize {
-        self.bytes.len() / self.width
+        self.distances.len() / self.width
     }
 
-    /// Entry `index`, sign-extended from its width.
     fn get(self, index: usize) -> i64 {
-        let mut le = [0u8; 8];
-        le[..self.width].copy_from_slice(&self.bytes[index * self.width..(index + 1) * self.width]);
-        let unused_bits = 64 - 8 * self.width as u32;
-        (i64::from_le_bytes(le) << unused_bits) >> unused_bits
+        let distance = read_unsigned(&self.distances[index * self.width..(index + 1) * self.width]);
+        self.base.wrapping_add(distance as i64)
     }
 
-    /// Index of `n`, or where it would go. A value too wide for the intset sorts before everything if negative
-    /// and after everything if positive.
+    /// Index of `n`, or where it would go.
     fn search(self, n: i64) -> Result<usize, usize> {
-        if width_of(n) > self.width {
-            return Err(if n < 0 { 0 } else { self.len() });
-        }
         let (mut low, mut high) = (0, self.len());
         while low < high {
             let mid = low + (high - low) / 2;
@@ -143,45 +143,68 @@ impl<'a> Ints<'a> {
     }
 }
 
-/// The narrowest intset width, in bytes, that holds `n`.
-fn width_of(n: i64) -> usize {
-    if i8::try_from(n).is_ok() {
+/// A little-endian unsigned integer of up to 8 bytes.
+fn read_unsigned(bytes: &[u8]) -> u64 {
+    let mut le = [0u8; 8];
+    le[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(le)
+}
+
+/// A little-endian signed integer of up to 8 bytes, sign-extended; no bytes read as 0.
+fn read_signed(bytes: &[u8]) -> i64 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    let unused_bits = 64 - 8 * bytes.len() as u32;
+    ((read_unsigned(bytes) as i64) << unused_bits) >> unused_bits
+}
+
+/// The fewest bytes `read_signed` needs to give back `n`.
+fn signed_len(n: i64) -> usize {
+    (0..8).find(|&len| read_signed(&n.to_le_bytes()[..len]) == n).unwrap_or(8)
+}
+
+/// The intset distance width, in bytes, that holds `span`.
+fn width_of(span: u64) -> usize {
+    if span <= u64::from(u8::MAX) {
         1
-    } else if i16::try_from(n).is_ok() {
+    } else if span <= u64::from(u16::MAX) {
         2
-    } else if i32::try_from(n).is_ok() {
+    } else if span <= u64::from(u32::MAX) {
         4
     } else {
         8
     }
 }
 
-/// An intset buffer of `width` holding `values` (sorted, `len` of them), allocated at its exact size: the
-/// integers, the width byte, and the opaque marker `Compact::from_opaque` appends.
-fn ints_buffer(width: usize, len: usize, values: impl Iterator<Item = i64>) -> Compact {
-    if len == 0 {
+/// An intset buffer holding `values` (sorted, `len` of them), allocated at its exact size: the distances from
+/// the first, the base, the widths byte, and the opaque marker `Compact::from_opaque` appends.
+fn ints_buffer(len: usize, values: impl Iterator<Item = i64> + Clone) -> Compact {
+    let (Some(base), Some(last)) = (values.clone().next(), values.clone().last()) else {
         return Compact::default();
-    }
-    let mut body = Vec::with_capacity(len * width + 2);
+    };
+    let width = width_of(last.wrapping_sub(base) as u64);
+    let base_len = signed_len(base);
+    let mut body = Vec::with_capacity(len * width + base_len + 2);
     for n in values {
-        body.extend_from_slice(&n.to_le_bytes()[..width]);
+        body.extend_from_slice(&(n.wrapping_sub(base) as u64).to_le_bytes()[..width]);
     }
-    body.push(width as u8);
+    body.extend_from_slice(&base.to_le_bytes()[..base_len]);
+    body.push(width as u8 | (base_len as u8) << 4);
     Compact::from_opaque(body)
 }
 
-/// `ints` with `n` (absent) inserted in order, widened if `n` needs more bytes (Redis's intsetUpgradeAndAdd).
+/// `ints` with `n` (absent) inserted in order.
 fn ints_inserted(ints: Ints<'_>, n: i64) -> Compact {
     let index = ints.search(n).unwrap_or_else(|index| index);
-    let width = ints.width.max(width_of(n));
-    let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
-    ints_buffer(width, ints.len() + 1, values)
+    let values = (0..index).map(move |i| ints.get(i)).chain([n]).chain((index..ints.len()).map(move |i| ints.get(i)));
+    ints_buffer(ints.len() + 1, values)
 }
 
-/// `ints` without entry `index`, at the same width (Redis never narrows an intset).
+/// `ints` without entry `index`.
 fn ints_removed(ints: Ints<'_>, index: usize) -> Compact {
-    let values = (0..ints.len()).filter(|&i| i != index).map(|i| ints.get(i));
-    ints_buffer(ints.width, ints.len() - 1, values)
+    let values = (0..ints.len()).filter(move |&i| i != index).map(move |i| ints.get(i));
+    ints_buffer(ints.len() - 1, values)
 }
 
 /// The large representation: members in a hashbrown table, hashed as bytes.
@@ -575,7 +598,7 @@ mod tests {
         }
     }
 
-    /// An intset's width in bytes.
+    /// An intset's distance width in bytes.
     fn width(set: &Set) -> usize {
         set.ints().expect("an intset").width
     }
@@ -600,7 +623,7 @@ mod tests {
         assert!(set.add(b"-9223372036854775808", &limits));
         assert_eq!(width(&set), 8);
         assert!(set.remove(b"-9223372036854775808"));
-        assert_eq!(width(&set), 8, "never narrows");
+        assert_eq!(width(&set), 4, "the widths follow the members");
         assert!(!set.add(b"5", &limits));
         assert!(set.add(b"-9223372036854775808", &limits) && set.add(b"9223372036854775807", &limits));
         let sorted = [&b"-9223372036854775808"[..], b"-300", b"-3", b"5", b"100", b"70000", b"9223372036854775807"];
@@ -619,9 +642,13 @@ mod tests {
         for n in (0..10).rev() {
             set.add(n.to_string().as_bytes(), &limits);
         }
-        // Ten one-byte integers, the width byte and the opaque marker.
+        // Ten one-byte distances, no base (it is 0), the widths byte and the opaque marker.
         let Set::Small(small) = &set else { panic!("small") };
         assert_eq!(small.opaque().map(<[u8]>::len), Some(10 + 1));
+        let near_a_billion: Vec<String> = (0..10).map(|n| (1_000_000_000 + n).to_string()).collect();
+        let billions = set_of(&near_a_billion.iter().map(String::as_bytes).collect::<Vec<_>>(), &limits);
+        let Set::Small(small) = &billions else { panic!("small") };
+        assert_eq!(small.opaque().map(<[u8]>::len), Some(10 + 4 + 1), "one byte each, plus a 4-byte base");
         assert_eq!(members(&set)[..3], [b"0".to_vec(), b"1".to_vec(), b"2".to_vec()]);
         let mut copied = Set::new();
         copied.add_member(Member::Bytes(b"5"), &limits);
