@@ -98,6 +98,8 @@ impl Owned {
 pub struct Ints<'a> {
     /// The distances, little-endian.
     distances: &'a [u8],
+    /// The rest of the buffer: the base and the widths byte, copied as they are when neither changes.
+    tail: &'a [u8],
     /// 1, 2, 4 or 8.
     width: usize,
     /// The first (smallest) member.
@@ -106,17 +108,18 @@ pub struct Ints<'a> {
 
 impl<'a> Ints<'a> {
     /// The view of an empty set, which is an intset until its first member says otherwise.
-    const EMPTY: Ints<'static> = Ints { distances: &[], width: 1, base: 0 };
+    const EMPTY: Ints<'static> = Ints { distances: &[], tail: &[], width: 1, base: 0 };
 
     /// The view of a small set's buffer: `None` when it holds packed strings.
     fn of(small: &'a Compact) -> Option<Ints<'a>> {
         if small.is_empty() {
             return Some(Ints::EMPTY);
         }
-        let (&widths, rest) = small.opaque()?.split_last()?;
+        let body = small.opaque()?;
+        let widths = *body.last()?;
         let (width, base_len) = (usize::from(widths & 0x0f), usize::from(widths >> 4));
-        let (distances, base) = rest.split_at(rest.len() - base_len);
-        Some(Ints { distances, width, base: read_signed(base) })
+        let (distances, tail) = body.split_at(body.len() - base_len - 1);
+        Some(Ints { distances, tail, width, base: read_signed(&tail[..base_len]) })
     }
 
     fn len(self) -> usize {
@@ -177,34 +180,63 @@ fn width_of(span: u64) -> usize {
     }
 }
 
-/// An intset buffer holding `values` (sorted, `len` of them), allocated at its exact size: the distances from
-/// the first, the base, the widths byte, and the opaque marker `Compact::from_opaque` appends.
-fn ints_buffer(len: usize, values: impl Iterator<Item = i64> + Clone) -> Compact {
-    let (Some(base), Some(last)) = (values.clone().next(), values.clone().last()) else {
-        return Compact::default();
-    };
-    let width = width_of(last.wrapping_sub(base) as u64);
-    let base_len = signed_len(base);
+/// An intset buffer holding `values` (sorted, `len` of them, from `first` to `last`), allocated at its exact
+/// size: the distances from `first`, the base, the widths byte, and the opaque marker `Compact::from_opaque`
+/// appends.
+fn ints_buffer(first: i64, last: i64, len: usize, values: impl Iterator<Item = i64>) -> Compact {
+    let width = width_of(last.wrapping_sub(first) as u64);
+    let base_len = signed_len(first);
     let mut body = Vec::with_capacity(len * width + base_len + 2);
     for n in values {
-        body.extend_from_slice(&(n.wrapping_sub(base) as u64).to_le_bytes()[..width]);
+        body.extend_from_slice(&(n.wrapping_sub(first) as u64).to_le_bytes()[..width]);
     }
-    body.extend_from_slice(&base.to_le_bytes()[..base_len]);
+    body.extend_from_slice(&first.to_le_bytes()[..base_len]);
     body.push(width as u8 | (base_len as u8) << 4);
+    Compact::from_opaque(body)
+}
+
+/// `ints` with its distance bytes from `at` to `at + removed_len` replaced by `inserted`'s, keeping its base and
+/// width: the common case of SADD and SPOP, a copy of the bytes rather than a decode and encode of each member.
+fn ints_spliced(ints: Ints<'_>, at: usize, removed_len: usize, inserted: Option<i64>) -> Compact {
+    let (before, after) = (&ints.distances[..at], &ints.distances[at + removed_len..]);
+    let inserted_len = if inserted.is_some() { ints.width } else { 0 };
+    let mut body = Vec::with_capacity(before.len() + inserted_len + after.len() + ints.tail.len() + 1);
+    body.extend_from_slice(before);
+    if let Some(n) = inserted {
+        body.extend_from_slice(&(n.wrapping_sub(ints.base) as u64).to_le_bytes()[..ints.width]);
+    }
+    body.extend_from_slice(after);
+    body.extend_from_slice(ints.tail);
     Compact::from_opaque(body)
 }
 
 /// `ints` with `n` (absent) inserted in order.
 fn ints_inserted(ints: Ints<'_>, n: i64) -> Compact {
     let index = ints.search(n).unwrap_or_else(|index| index);
-    let values = (0..index).map(move |i| ints.get(i)).chain([n]).chain((index..ints.len()).map(move |i| ints.get(i)));
-    ints_buffer(ints.len() + 1, values)
+    if ints.len() == 0 {
+        return ints_buffer(n, n, 1, [n].into_iter());
+    }
+    let (first, last) = (ints.get(0).min(n), ints.get(ints.len() - 1).max(n));
+    if first == ints.base && width_of(last.wrapping_sub(first) as u64) == ints.width {
+        return ints_spliced(ints, index * ints.width, 0, Some(n));
+    }
+    let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
+    ints_buffer(first, last, ints.len() + 1, values)
 }
 
 /// `ints` without entry `index`.
 fn ints_removed(ints: Ints<'_>, index: usize) -> Compact {
-    let values = (0..ints.len()).filter(move |&i| i != index).map(move |i| ints.get(i));
-    ints_buffer(ints.len() - 1, values)
+    let len = ints.len() - 1;
+    if len == 0 {
+        return Compact::default();
+    }
+    let first = ints.get(if index == 0 { 1 } else { 0 });
+    let last = ints.get(if index == len { len - 1 } else { len });
+    if first == ints.base && width_of(last.wrapping_sub(first) as u64) == ints.width {
+        return ints_spliced(ints, index * ints.width, ints.width, None);
+    }
+    let values = (0..ints.len()).filter(|&i| i != index).map(|i| ints.get(i));
+    ints_buffer(first, last, len, values)
 }
 
 /// The large representation: members in a hashbrown table, hashed as bytes.
@@ -797,6 +829,10 @@ mod tests {
                     assert!(ints.len() <= limits.intset_entries);
                     let all: Vec<i64> = (0..ints.len()).map(|i| ints.get(i)).collect();
                     assert!(all.windows(2).all(|w| w[0] < w[1]), "seed {seed}: intset sorted");
+                    if let (Some(&first), Some(&last)) = (all.first(), all.last()) {
+                        assert_eq!(ints.base, first, "seed {seed} step {step}: the base is the first member");
+                        assert_eq!(ints.width, width_of(last.wrapping_sub(first) as u64), "seed {seed}: narrowest");
+                    }
                 }
             }
             let listed: HashSet<Vec<u8>> = members(&set).into_iter().collect();
