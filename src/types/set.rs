@@ -27,8 +27,8 @@
 //! `Limits` carries the three thresholds, read from the config by the caller at each write.
 //!
 //! Invariants: an intset holds sorted distinct values, its base is the first and its distance width the
-//! narrowest that holds the last; packed entries are distinct members; a non-empty set never converts back to an intset or
-//! from a table to the packed form.
+//! narrowest that holds the last; packed entries are distinct members; a non-empty set never converts back to
+//! an intset or from a table to the packed form.
 
 use std::hash::BuildHasher;
 
