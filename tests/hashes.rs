@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, require_redis};
+use common::{TestServer, require_redis, used_memory};
 use redis::{Connection, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -123,13 +123,6 @@ fn hscan_returns_every_stable_field_while_the_hash_changes() {
     }
     let missing: Vec<i32> = (0..3000).filter(|i| !seen.contains(&format!("stable{i}"))).collect();
     assert!(missing.is_empty(), "HSCAN missed {} stable fields: {:?}", missing.len(), &missing[..missing.len().min(5)]);
-}
-
-fn used_memory(server: &TestServer) -> u64 {
-    let mut con = connect(server, false);
-    let info: String = run(&mut con, &["INFO", "memory"]);
-    let line = info.lines().find(|line| line.starts_with("used_memory:")).expect("used_memory in INFO");
-    line["used_memory:".len()..].trim().parse().expect("a number")
 }
 
 /// Fills 100k hashes of 10 small fields and returns the growth of used_memory.

@@ -1,9 +1,10 @@
 //! Set commands over real sockets: what the difftest cannot compare byte for byte (random members, multi-step
-//! SSCAN, encodings across CONFIG SET), and the exact order of intset replies checked against redis-server.
+//! SSCAN, encodings across CONFIG SET), the exact order of intset replies checked against redis-server, and the
+//! memory of 100k small sets against Redis's.
 
 mod common;
 
-use common::{RespConn, TestServer, require_redis, split_aggregate};
+use common::{RespConn, TestServer, pipeline, require_redis, split_aggregate, used_memory};
 use std::collections::HashSet;
 
 /// The bulk-string children of an aggregate reply, decoded.
@@ -227,5 +228,44 @@ fn keyspace_hits_count_like_redis() {
         ours.cmd(argv);
         theirs.cmd(argv);
         assert_eq!(hits_and_misses(&mut ours), hits_and_misses(&mut theirs), "after {argv:?}");
+    }
+}
+
+/// Fills a fresh server with 100k sets of the 10 members `member(0..10)` and returns the growth of used_memory.
+fn small_sets_memory(server: &TestServer, member: impl Fn(i64) -> String) -> u64 {
+    let before = used_memory(server);
+    let mut conn = server.conn();
+    for batch in 0..100 {
+        let requests: Vec<Vec<String>> = (0..1000)
+            .map(|i| {
+                let mut argv = vec!["SADD".to_string(), format!("set:{}", batch * 1000 + i)];
+                argv.extend((0..10).map(&member));
+                argv
+            })
+            .collect();
+        pipeline(&mut conn, &requests);
+    }
+    used_memory(server) - before
+}
+
+/// The text of member number n of a set.
+type MemberText = fn(i64) -> String;
+
+/// The memory target: 100k sets of 10 small members take no more memory than in Redis, as intsets
+/// (small integers, and 32-bit ones, which our frame-of-reference intset stores a byte each) and as packed
+/// short strings.
+#[test]
+fn small_sets_take_no_more_memory_than_redis() {
+    let kinds: [(&str, MemberText); 3] = [
+        ("small integers", |n| n.to_string()),
+        ("32-bit integers", |n| (1_000_000_000 + n).to_string()),
+        ("short strings", |n| format!("member{n}")),
+    ];
+    for (kind, member) in kinds {
+        let Some(redis) = require_redis() else { return };
+        let ours = TestServer::ferrokv(&[]);
+        let (ours_bytes, redis_bytes) = (small_sets_memory(&ours, member), small_sets_memory(&redis, member));
+        println!("100k sets x 10 {kind}: ferrokv {ours_bytes} bytes, redis {redis_bytes} bytes");
+        assert!(ours_bytes <= redis_bytes, "{kind}: ferrokv {ours_bytes} bytes vs redis {redis_bytes} bytes");
     }
 }

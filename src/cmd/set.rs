@@ -199,7 +199,7 @@ fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => {
             let mut set = Set::new();
             let added = argv[2..].iter().filter(|member| set.add(member, &limits)).count();
-            ctx.db().insert_new(&argv[1], Value::Set(Box::new(set)));
+            ctx.db().insert_new(&argv[1], Value::Set(set));
             added
         }
     };
@@ -286,7 +286,7 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => {
             let mut set = Set::new();
             set.add(member, &limits);
-            ctx.db().insert_new(destination, Value::Set(Box::new(set)));
+            ctx.db().insert_new(destination, Value::Set(set));
             true
         }
     };

@@ -28,7 +28,8 @@ pub enum Value {
     List(Box<List>),
     /// Unboxed: a small hash's listpack is the value's own pointer, so it costs one allocation, as in Redis.
     Hash(Hash),
-    Set(Box<Set>),
+    /// Unboxed for the same reason: a small set is one buffer, intset or packed.
+    Set(Set),
 }
 
 /// What `TYPE` reports and what WRONGTYPE checks compare.

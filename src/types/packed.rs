@@ -10,12 +10,17 @@
 //!   at both ends and walked both ways. One entry is `[len: LEB128][bytes][back: entry size, reversed
 //!   LEB128]`. The forward length lets a scan step to the next entry; the back length, read from its last byte
 //!   towards the front, lets a scan step to the previous one, so both ends of a list node are O(1).
-//! - `Compact`, the resting form of a small hash (and, later, set) stored directly in a `Value`: one
+//! - `Compact`, the resting form of a small hash or set stored directly in a `Value`: one
 //!   exact-size `Box<[u8]>` (16 bytes in the value, where a `Box<Packed>` cost a 32-byte allocation more),
 //!   entries `[len: LEB128][bytes]` without a back length (hashes and sets only ever scan forwards, so that
 //!   byte per entry would be waste), then the entry count as a reversed LEB128 trailer, read from the last
 //!   byte. An empty `Compact` allocates nothing. Every edit resizes the buffer to its exact new size: one
 //!   `realloc` per write, as Redis's listpack does, and none for a same-size replacement.
+//!
+//!   A `Compact` slot can instead hold an opaque buffer of its user's own small encoding (a set's intset), so
+//!   that a value with two small forms still fits one 16-byte slot: such a buffer ends with a 0 byte, which no
+//!   `Compact` ends with (a count of 1 to 127 is its own last byte, a larger one ends with a continuation bit,
+//!   and a count of 0 is the empty buffer). The entry methods must not be called on an opaque buffer.
 //!
 //! A position is the byte offset where an entry starts; `bytes_len()` is the position one past the last entry.
 
@@ -117,11 +122,6 @@ impl Packed {
         Entries { buf: &self.buf, pos: 0, back_len: true }
     }
 
-    /// Position of the first entry equal to `data`, looking only at every `step`-th entry.
-    pub fn find(&self, data: &[u8], step: usize) -> Option<usize> {
-        self.iter_positions().find_every(data, step)
-    }
-
     pub fn push_back(&mut self, data: &[u8]) {
         self.insert(self.buf.len(), data);
     }
@@ -203,7 +203,23 @@ impl Compact {
 
     /// The entry count and the position where the trailer starts.
     fn count_and_end(&self) -> (usize, usize) {
+        debug_assert!(self.opaque().is_none(), "entry access to an opaque buffer");
         if self.buf.is_empty() { (0, 0) } else { read_back_len(&self.buf) }
+    }
+
+    /// Takes `body`, a user's own encoding, as an opaque buffer (see the module docs). `body` should have one
+    /// byte of spare capacity for the 0 marker, so that boxing it exactly costs no reallocation.
+    pub fn from_opaque(mut body: Vec<u8>) -> Compact {
+        body.push(0);
+        Compact { buf: body.into_boxed_slice() }
+    }
+
+    /// The body of an opaque buffer (without its marker), or `None` for entries (or an empty buffer).
+    pub fn opaque(&self) -> Option<&[u8]> {
+        match self.buf.split_last() {
+            Some((0, body)) => Some(body),
+            _ => None,
+        }
     }
 
     /// The entry starting at `pos` and the position of the next one (`bytes_len()` after the last).
@@ -216,6 +232,12 @@ impl Compact {
     /// Entries front to back with their positions.
     pub fn iter_positions(&self) -> Entries<'_> {
         Entries { buf: &self.buf[..self.bytes_len()], pos: 0, back_len: false }
+    }
+
+    /// Position of entry number `index`, scanning from the front (there are no back lengths to scan from the
+    /// back), or `None` past the last entry.
+    pub fn position(&self, index: usize) -> Option<usize> {
+        self.iter_positions().nth(index).map(|(pos, _)| pos)
     }
 
     /// Position of the first entry equal to `data`, looking only at every `step`-th entry (2 for the fields
@@ -487,17 +509,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn find_with_a_step_skips_values() {
-        let mut packed = Packed::new();
-        for entry in [&b"f1"[..], b"v", b"v", b"f1"] {
-            packed.push_back(entry);
-        }
-        assert_eq!(packed.find(b"v", 2), Some(packed.position(2).unwrap()));
-        assert_eq!(packed.find(b"f1", 2), Some(0));
-        assert_eq!(packed.find(b"nope", 1), None);
-    }
-
     fn assert_compact_same(compact: &Compact, model: &[Vec<u8>]) {
         assert_eq!(compact.len(), model.len());
         assert_eq!(compact.is_empty(), model.is_empty());
@@ -509,10 +520,6 @@ mod tests {
         let entries_len: usize = model.iter().map(|e| varint_len(e.len()) + e.len()).sum();
         let trailer_len = if model.is_empty() { 0 } else { varint_len(model.len()) };
         assert_eq!(compact.buf.len(), entries_len + trailer_len);
-    }
-
-    fn compact_position(compact: &Compact, index: usize) -> Option<usize> {
-        compact.iter_positions().nth(index).map(|(pos, _)| pos)
     }
 
     #[test]
@@ -533,24 +540,24 @@ mod tests {
                 2 if !model.is_empty() => {
                     let index = rng.below(model.len());
                     let count = 1 + rng.below((model.len() - index).min(3));
-                    compact.remove_run(compact_position(&compact, index).unwrap(), count);
+                    compact.remove_run(compact.position(index).unwrap(), count);
                     model.drain(index..index + count);
                 }
                 3 if !model.is_empty() => {
                     let index = rng.below(model.len());
-                    let next = compact.replace(compact_position(&compact, index).unwrap(), &data);
-                    assert_eq!(next, compact_position(&compact, index + 1).unwrap_or(compact.bytes_len()));
+                    let next = compact.replace(compact.position(index).unwrap(), &data);
+                    assert_eq!(next, compact.position(index + 1).unwrap_or(compact.bytes_len()));
                     model[index] = data;
                 }
                 4 if !model.is_empty() => {
                     let index = 2 * rng.below(model.len().div_ceil(2));
                     assert_eq!(
                         compact.find(&model[index], 2),
-                        model.iter().step_by(2).position(|e| *e == model[index]).map(|i| compact_position(
-                            &compact,
-                            2 * i
-                        )
-                        .unwrap())
+                        model
+                            .iter()
+                            .step_by(2)
+                            .position(|e| *e == model[index])
+                            .map(|i| compact.position(2 * i).unwrap())
                     );
                 }
                 _ => {}
@@ -568,6 +575,20 @@ mod tests {
         compact.remove_run(0, 2);
         assert!(compact.is_empty());
         assert_eq!(compact.buf.len(), 0);
+    }
+
+    #[test]
+    fn an_opaque_buffer_is_told_apart_from_entries() {
+        assert_eq!(Compact::default().opaque(), None);
+        let opaque = Compact::from_opaque(vec![1, 2, 8]);
+        assert_eq!(opaque.opaque(), Some(&[1, 2, 8][..]));
+        assert!(!opaque.is_empty());
+        // Entries never end with 0, whatever their count (one byte below 128, a continuation bit above).
+        let mut compact = Compact::default();
+        for n in 0..300u32 {
+            compact.push_back(&[&n.to_le_bytes()[..1]]);
+            assert_eq!(compact.opaque(), None, "{} entries", n + 1);
+        }
     }
 
     #[test]

@@ -1,30 +1,40 @@
 //! Set values as a pure structure (Redis's t_set.c representation layer): no RESP, no I/O, no server state.
 //!
 //! Three representations, converted one way only, as Redis does:
-//! - intset (`OBJECT ENCODING intset`): sorted integers, 16, 32 or 64 bits wide, widened when a member needs
-//!   it (Redis's intset upgrade), used while every member is a canonical integer (`string2ll`) and there are at
-//!   most `set-max-intset-entries` of them. Up to 11 16-bit ones sit inline in the `Set` (`Inline`), which a
-//!   small set of small numbers pays for anyway; beyond that an exact-size boxed slice per width (`I16`, `I32`,
-//!   `I64`), rebuilt on each change as Redis reallocates its intset. Membership is a binary search.
-//! - `Packed` (reported as `hashtable`): members in one `Packed` buffer, while there are at most
+//! - intset (`OBJECT ENCODING intset`): sorted integers, used while every member is a canonical integer
+//!   (`string2ll`) and there are at most `set-max-intset-entries` of them; membership is a binary search.
+//!   Redis stores each at the width of the widest (16, 32 or 64 bits); we store the smallest as a base and each
+//!   member as its unsigned distance from it, 1, 2, 4 or 8 bytes wide as the largest distance needs (frame of
+//!   reference), so ten members near a billion take a byte each, not four. The buffer is the distances, the
+//!   base in as few bytes as hold it (none for 0), and a byte of both widths, as Redis's intset keeps its
+//!   `encoding` in its header; it is rebuilt at its exact size on each change, as Redis reallocates its intset.
+//! - packed (reported as `hashtable`): members as `Compact` entries, while there are at most
 //!   `set-max-listpack-entries` members of at most `set-max-listpack-value` bytes. Redis 7.0, our oracle,
 //!   has no set listpack, so OBJECT ENCODING keeps saying `hashtable`; the representation is ours, for
-//!   memory: a small member costs its bytes plus two.
+//!   memory: a small member costs its bytes plus one.
 //! - `Table` (`hashtable`): a hashbrown table of `SmallBytes`, inline up to 22 bytes, so a short member
 //!   costs one 24-byte slot and a control byte, with no allocation of its own.
+//!
+//! Both small forms live in `Set::Small`, one exact-size `Compact` slot: the intset as the `Compact`'s opaque
+//! buffer (`Compact::from_opaque`), the packed form as its entries. So a `Set` is 16 bytes and sits unboxed in
+//! the keyspace's `Value`: a small set costs one allocation, as in Redis. Rust gives an enum of two 16-byte
+//! buffers plus the table's pointer no spare bit to tell three forms apart in 16 bytes, hence the marker in
+//! the buffer. An empty buffer is an empty intset, so a packed set emptied by a removal reads as an intset
+//! again; no key ever holds an empty set, so no reply can tell.
 //!
 //! API: `add`, `remove`, `contains`, `len`, `iter` (members as `Member`, integers unformatted), random
 //! access for SPOP/SRANDMEMBER (`random`, `pop_random`, `sample_distinct`), and `scan` for SSCAN.
 //! `Limits` carries the three thresholds, read from the config by the caller at each write.
 //!
-//! Invariants: an intset holds sorted distinct values that fit its width (which never narrows; `Inline` only
-//! when 16 bits wide); a `Packed` holds distinct members; nothing converts back to an intset or to `Packed`.
+//! Invariants: an intset holds sorted distinct values, its base is the first and its distance width the
+//! narrowest that holds the last; packed entries are distinct members; a non-empty set never converts back to
+//! an intset or from a table to the packed form.
 
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::packed::Packed;
+use super::packed::{Compact, Entries};
 use crate::db::small::SmallBytes;
 use crate::util::num::parse_i64;
 use crate::util::rng::Rng;
@@ -43,7 +53,7 @@ impl Default for Limits {
     }
 }
 
-/// Longest decimal text of an i64 (`-9223372036854775808`): what an integer member costs in a `Packed`.
+/// Longest decimal text of an i64 (`-9223372036854775808`): what an integer member costs when packed.
 const INT_TEXT_LEN_MAX: usize = 20;
 
 /// Random bucket probes before a table falls back to walking it: a bound, not an expected cost, because the
@@ -83,95 +93,150 @@ impl Owned {
     }
 }
 
-/// Integers kept inside the `Set` itself, 16 bits wide: 11 of them fill the 24 bytes the enum takes anyway, so
-/// a small intset costs no allocation of its own.
-const INLINE_INTS_MAX: usize = 11;
-
-/// A read view of an intset's sorted integers, whatever their storage and width.
+/// A read view of an intset: `len()` sorted integers, each `base` plus an unsigned distance of `width` bytes.
 #[derive(Debug, Clone, Copy)]
-pub enum Ints<'a> {
-    I16(&'a [i16]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
+pub struct Ints<'a> {
+    /// The distances, little-endian.
+    distances: &'a [u8],
+    /// The rest of the buffer: the base and the widths byte, copied as they are when neither changes.
+    tail: &'a [u8],
+    /// 1, 2, 4 or 8.
+    width: usize,
+    /// The first (smallest) member.
+    base: i64,
 }
 
-impl Ints<'_> {
-    fn len(self) -> usize {
-        match self {
-            Ints::I16(v) => v.len(),
-            Ints::I32(v) => v.len(),
-            Ints::I64(v) => v.len(),
+impl<'a> Ints<'a> {
+    /// The view of an empty set, which is an intset until its first member says otherwise.
+    const EMPTY: Ints<'static> = Ints { distances: &[], tail: &[], width: 1, base: 0 };
+
+    /// The view of a small set's buffer: `None` when it holds packed strings.
+    fn of(small: &'a Compact) -> Option<Ints<'a>> {
+        if small.is_empty() {
+            return Some(Ints::EMPTY);
         }
+        let body = small.opaque()?;
+        let widths = *body.last()?;
+        let (width, base_len) = (usize::from(widths & 0x0f), usize::from(widths >> 4));
+        let (distances, tail) = body.split_at(body.len() - base_len - 1);
+        Some(Ints { distances, tail, width, base: read_signed(&tail[..base_len]) })
+    }
+
+    fn len(self) -> usize {
+        self.distances.len() / self.width
     }
 
     fn get(self, index: usize) -> i64 {
-        match self {
-            Ints::I16(v) => i64::from(v[index]),
-            Ints::I32(v) => i64::from(v[index]),
-            Ints::I64(v) => v[index],
-        }
+        let distance = read_unsigned(&self.distances[index * self.width..(index + 1) * self.width]);
+        self.base.wrapping_add(distance as i64)
     }
 
-    /// Index of `n`, or where it would go. A value too wide for the array sorts before everything if negative
-    /// and after everything if positive.
+    /// Index of `n`, or where it would go.
     fn search(self, n: i64) -> Result<usize, usize> {
-        let edge = if n < 0 { 0 } else { self.len() };
-        match self {
-            Ints::I16(v) => i16::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
-            Ints::I32(v) => i32::try_from(n).map_err(|_| edge).and_then(|n| v.binary_search(&n)),
-            Ints::I64(v) => v.binary_search(&n),
-        }
-    }
-
-    fn width_bits(self) -> u32 {
-        match self {
-            Ints::I16(_) => 16,
-            Ints::I32(_) => 32,
-            Ints::I64(_) => 64,
-        }
-    }
-}
-
-/// The narrowest intset width that holds `n`.
-fn width_bits_of(n: i64) -> u32 {
-    if i16::try_from(n).is_ok() {
-        16
-    } else if i32::try_from(n).is_ok() {
-        32
-    } else {
-        64
-    }
-}
-
-/// An intset of `width_bits` holding `values` (sorted, `len` of them): inline when small and 16 bits wide,
-/// else an exact-size array, as Redis reallocates its intset to the exact size on every change.
-fn ints_set(width_bits: u32, len: usize, values: impl Iterator<Item = i64>) -> Set {
-    match width_bits {
-        16 if len <= INLINE_INTS_MAX => {
-            let mut ints = [0; INLINE_INTS_MAX];
-            for (slot, n) in ints.iter_mut().zip(values) {
-                *slot = n as i16;
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.get(mid).cmp(&n) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
             }
-            Set::Inline { len: len as u8, ints }
         }
-        16 => Set::I16(values.map(|n| n as i16).collect()),
-        32 => Set::I32(values.map(|n| n as i32).collect()),
-        _ => Set::I64(values.collect()),
+        Err(low)
     }
 }
 
-/// `ints` with `n` (absent) inserted in order, widened if `n` needs more bits (Redis's intsetUpgradeAndAdd).
-fn ints_inserted(ints: Ints<'_>, n: i64) -> Set {
-    let index = ints.search(n).unwrap_or_else(|index| index);
-    let width_bits = ints.width_bits().max(width_bits_of(n));
-    let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
-    ints_set(width_bits, ints.len() + 1, values)
+/// A little-endian unsigned integer of up to 8 bytes.
+fn read_unsigned(bytes: &[u8]) -> u64 {
+    let mut le = [0u8; 8];
+    le[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(le)
 }
 
-/// `ints` without entry `index`, at the same width (Redis never narrows an intset).
-fn ints_removed(ints: Ints<'_>, index: usize) -> Set {
+/// A little-endian signed integer of up to 8 bytes, sign-extended; no bytes read as 0.
+fn read_signed(bytes: &[u8]) -> i64 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    let unused_bits = 64 - 8 * bytes.len() as u32;
+    ((read_unsigned(bytes) as i64) << unused_bits) >> unused_bits
+}
+
+/// The fewest bytes `read_signed` needs to give back `n`.
+fn signed_len(n: i64) -> usize {
+    (0..8).find(|&len| read_signed(&n.to_le_bytes()[..len]) == n).unwrap_or(8)
+}
+
+/// The intset distance width, in bytes, that holds `span`.
+fn width_of(span: u64) -> usize {
+    if span <= u64::from(u8::MAX) {
+        1
+    } else if span <= u64::from(u16::MAX) {
+        2
+    } else if span <= u64::from(u32::MAX) {
+        4
+    } else {
+        8
+    }
+}
+
+/// An intset buffer holding `values` (sorted, `len` of them, from `first` to `last`), allocated at its exact
+/// size: the distances from `first`, the base, the widths byte, and the opaque marker `Compact::from_opaque`
+/// appends.
+fn ints_buffer(first: i64, last: i64, len: usize, values: impl Iterator<Item = i64>) -> Compact {
+    let width = width_of(last.wrapping_sub(first) as u64);
+    let base_len = signed_len(first);
+    let mut body = Vec::with_capacity(len * width + base_len + 2);
+    for n in values {
+        body.extend_from_slice(&(n.wrapping_sub(first) as u64).to_le_bytes()[..width]);
+    }
+    body.extend_from_slice(&first.to_le_bytes()[..base_len]);
+    body.push(width as u8 | (base_len as u8) << 4);
+    Compact::from_opaque(body)
+}
+
+/// `ints` with its distance bytes from `at` to `at + removed_len` replaced by `inserted`'s, keeping its base and
+/// width: the common case of SADD and SPOP, a copy of the bytes rather than a decode and encode of each member.
+fn ints_spliced(ints: Ints<'_>, at: usize, removed_len: usize, inserted: Option<i64>) -> Compact {
+    let (before, after) = (&ints.distances[..at], &ints.distances[at + removed_len..]);
+    let inserted_len = if inserted.is_some() { ints.width } else { 0 };
+    let mut body = Vec::with_capacity(before.len() + inserted_len + after.len() + ints.tail.len() + 1);
+    body.extend_from_slice(before);
+    if let Some(n) = inserted {
+        body.extend_from_slice(&(n.wrapping_sub(ints.base) as u64).to_le_bytes()[..ints.width]);
+    }
+    body.extend_from_slice(after);
+    body.extend_from_slice(ints.tail);
+    Compact::from_opaque(body)
+}
+
+/// `ints` with `n` (absent) inserted in order.
+fn ints_inserted(ints: Ints<'_>, n: i64) -> Compact {
+    let index = ints.search(n).unwrap_or_else(|index| index);
+    if ints.len() == 0 {
+        return ints_buffer(n, n, 1, [n].into_iter());
+    }
+    let (first, last) = (ints.get(0).min(n), ints.get(ints.len() - 1).max(n));
+    if first == ints.base && width_of(last.wrapping_sub(first) as u64) == ints.width {
+        return ints_spliced(ints, index * ints.width, 0, Some(n));
+    }
+    let values = (0..index).map(|i| ints.get(i)).chain([n]).chain((index..ints.len()).map(|i| ints.get(i)));
+    ints_buffer(first, last, ints.len() + 1, values)
+}
+
+/// `ints` without entry `index`.
+fn ints_removed(ints: Ints<'_>, index: usize) -> Compact {
+    let len = ints.len() - 1;
+    if len == 0 {
+        return Compact::default();
+    }
+    let first = ints.get(if index == 0 { 1 } else { 0 });
+    let last = ints.get(if index == len { len - 1 } else { len });
+    if first == ints.base && width_of(last.wrapping_sub(first) as u64) == ints.width {
+        return ints_spliced(ints, index * ints.width, ints.width, None);
+    }
     let values = (0..ints.len()).filter(|&i| i != index).map(|i| ints.get(i));
-    ints_set(ints.width_bits(), ints.len() - 1, values)
+    ints_buffer(first, last, len, values)
 }
 
 /// The large representation: members in a hashbrown table, hashed as bytes.
@@ -232,25 +297,17 @@ impl Table {
     }
 }
 
-/// A set value: 24 bytes, so the `Box<Set>` a `Value` holds is small, and a small intset lives inside it.
+/// A set value: 16 bytes, held unboxed in a `Value`.
 #[derive(Debug, Clone)]
 pub enum Set {
-    /// An intset of at most `INLINE_INTS_MAX` 16-bit integers; `ints[..len]` sorted.
-    Inline {
-        len: u8,
-        ints: [i16; INLINE_INTS_MAX],
-    },
-    /// Intsets of each width, sorted, exact-size.
-    I16(Box<[i16]>),
-    I32(Box<[i32]>),
-    I64(Box<[i64]>),
-    Packed(Box<Packed>),
+    /// An intset (the buffer is opaque) or packed strings (its entries); see the module docs.
+    Small(Compact),
     Table(Box<Table>),
 }
 
 impl Default for Set {
     fn default() -> Set {
-        Set::Inline { len: 0, ints: [0; INLINE_INTS_MAX] }
+        Set::Small(Compact::default())
     }
 }
 
@@ -266,30 +323,26 @@ impl Set {
         Set::default()
     }
 
-    /// The `OBJECT ENCODING` name. `Packed` says `hashtable` because Redis 7.0 has no set listpack.
+    /// The `OBJECT ENCODING` name. The packed form says `hashtable` because Redis 7.0 has no set listpack.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Set::Packed(_) | Set::Table(_) => "hashtable",
-            _ => "intset",
+        match self.ints() {
+            Some(_) => "intset",
+            None => "hashtable",
         }
     }
 
     /// The integers, if this is an intset.
     fn ints(&self) -> Option<Ints<'_>> {
         match self {
-            Set::Inline { len, ints } => Some(Ints::I16(&ints[..usize::from(*len)])),
-            Set::I16(v) => Some(Ints::I16(v)),
-            Set::I32(v) => Some(Ints::I32(v)),
-            Set::I64(v) => Some(Ints::I64(v)),
-            Set::Packed(_) | Set::Table(_) => None,
+            Set::Small(small) => Ints::of(small),
+            Set::Table(_) => None,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Set::Packed(packed) => packed.len(),
+            Set::Small(small) => Ints::of(small).map_or_else(|| small.len(), Ints::len),
             Set::Table(table) => table.table.len(),
-            _ => self.ints().map_or(0, Ints::len),
         }
     }
 
@@ -299,9 +352,11 @@ impl Set {
 
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            Set::Packed(packed) => packed.find(member, 1).is_some(),
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => parse_i64(member).is_some_and(|n| ints.search(n).is_ok()),
+                None => small.find(member, 1).is_some(),
+            },
             Set::Table(table) => table.contains(member),
-            _ => parse_i64(member).is_some_and(|n| self.contains_member(Member::Int(n))),
         }
     }
 
@@ -309,8 +364,7 @@ impl Set {
     pub fn contains_member(&self, member: Member<'_>) -> bool {
         match (self.ints(), member) {
             (Some(ints), Member::Int(n)) => ints.search(n).is_ok(),
-            (Some(_), Member::Bytes(bytes)) => self.contains(bytes),
-            (None, member) => member.with_bytes(|bytes| self.contains(bytes)),
+            (_, member) => member.with_bytes(|bytes| self.contains(bytes)),
         }
     }
 
@@ -337,7 +391,7 @@ impl Set {
                 return false;
             }
             if ints.len() < limits.intset_entries {
-                *self = ints_inserted(ints, n);
+                *self = Set::Small(ints_inserted(ints, n));
                 return true;
             }
         }
@@ -353,19 +407,20 @@ impl Set {
                 && (INT_TEXT_LEN_MAX <= limits.packed_value || self.longest_int_fits(limits));
             self.convert(fits_packed);
         }
-        if let Set::Packed(packed) = self {
+        // Past the conversion above, a small buffer holds packed strings (none yet, if the set was empty).
+        if let Set::Small(packed) = self {
             if packed.find(member, 1).is_some() {
                 return false;
             }
             if packed.len() < limits.packed_entries && member.len() <= limits.packed_value {
-                packed.push_back(member);
+                packed.push_back(&[member]);
                 return true;
             }
             self.convert(false);
         }
         match self {
             Set::Table(table) => table.insert(member),
-            _ => unreachable!("converted to a table above"),
+            Set::Small(_) => unreachable!("converted to a table above"),
         }
     }
 
@@ -374,51 +429,56 @@ impl Set {
         self.iter().all(|m| m.with_bytes(|b| b.len() <= limits.packed_value))
     }
 
-    /// Moves every member to a `Packed` (if `packed`) or a `Table`.
+    /// Moves every member to the packed form (if `packed`) or a `Table`. The packed buffer is written with one
+    /// allocation, so the texts are gathered first.
     fn convert(&mut self, packed: bool) {
-        let mut next = if packed { Set::Packed(Box::default()) } else { Set::Table(Box::default()) };
-        if let Set::Table(table) = &mut next {
+        let next = if packed {
+            let texts: Vec<SmallBytes> = self.iter().map(|m| m.with_bytes(|b| SmallBytes::from(b))).collect();
+            let entries: Vec<&[u8]> = texts.iter().map(|text| &**text).collect();
+            let mut compact = Compact::default();
+            compact.push_back(&entries);
+            Set::Small(compact)
+        } else {
+            let mut table = Box::<Table>::default();
             let hasher = &table.hasher;
             table.table.reserve(self.len() + 1, |m| hasher.hash_one(&**m));
-        }
-        for member in self.iter() {
-            member.with_bytes(|b| match &mut next {
-                Set::Packed(p) => p.push_back(b),
-                Set::Table(t) => {
-                    t.insert(b);
-                }
-                _ => {}
-            });
-        }
+            for member in self.iter() {
+                member.with_bytes(|b| table.insert(b));
+            }
+            Set::Table(table)
+        };
         *self = next;
     }
 
     /// Removes `member`; returns whether it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            Set::Packed(packed) => match packed.find(member, 1) {
-                Some(pos) => {
-                    packed.remove(pos);
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => {
+                    let Some(Ok(index)) = parse_i64(member).map(|n| ints.search(n)) else { return false };
+                    *small = ints_removed(ints, index);
                     true
                 }
-                None => false,
+                None => match small.find(member, 1) {
+                    Some(pos) => {
+                        small.remove_run(pos, 1);
+                        true
+                    }
+                    None => false,
+                },
             },
             Set::Table(table) => table.remove(member),
-            _ => {
-                let Some(ints) = self.ints() else { return false };
-                let Some(Ok(index)) = parse_i64(member).map(|n| ints.search(n)) else { return false };
-                *self = ints_removed(ints, index);
-                true
-            }
         }
     }
 
     /// Every member; an intset's come in ascending order.
     pub fn iter(&self) -> Iter<'_> {
         match self {
-            Set::Packed(packed) => Iter::Packed(packed.iter()),
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => Iter::Ints { ints, index: 0 },
+                None => Iter::Packed(small.iter_positions()),
+            },
             Set::Table(table) => Iter::Table(table.table.iter()),
-            _ => Iter::Ints { ints: self.ints().expect("an intset"), index: 0 },
         }
     }
 
@@ -428,15 +488,11 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Packed(packed) => {
-                let pos = packed.position(rng.below(packed.len()))?;
-                Member::Bytes(packed.entry(pos).0)
-            }
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => Member::Int(ints.get(rng.below(ints.len()))),
+                None => Member::Bytes(small.entry(small.position(rng.below(small.len()))?).0),
+            },
             Set::Table(table) => Member::Bytes(table.table.get_bucket(table.random_bucket(rng))?),
-            _ => {
-                let ints = self.ints()?;
-                Member::Int(ints.get(rng.below(ints.len())))
-            }
         })
     }
 
@@ -446,24 +502,25 @@ impl Set {
             return None;
         }
         Some(match self {
-            Set::Packed(packed) => {
-                let pos = packed.position(rng.below(packed.len()))?;
-                let member = SmallBytes::from(packed.entry(pos).0);
-                packed.remove(pos);
-                Owned::Bytes(member)
-            }
+            Set::Small(small) => match Ints::of(small) {
+                Some(ints) => {
+                    let index = rng.below(ints.len());
+                    let n = ints.get(index);
+                    *small = ints_removed(ints, index);
+                    Owned::Int(n)
+                }
+                None => {
+                    let pos = small.position(rng.below(small.len()))?;
+                    let member = SmallBytes::from(small.entry(pos).0);
+                    small.remove_run(pos, 1);
+                    Owned::Bytes(member)
+                }
+            },
             Set::Table(table) => {
                 let index = table.random_bucket(rng);
                 let member = table.table.get_bucket_entry(index).ok()?.remove().0;
                 table.shrink_if_sparse();
                 Owned::Bytes(member)
-            }
-            _ => {
-                let ints = self.ints()?;
-                let index = rng.below(ints.len());
-                let n = ints.get(index);
-                *self = ints_removed(ints, index);
-                Owned::Int(n)
             }
         })
     }
@@ -526,7 +583,7 @@ impl Set {
 #[derive(Debug, Clone)]
 pub enum Iter<'a> {
     Ints { ints: Ints<'a>, index: usize },
-    Packed(super::packed::Iter<'a>),
+    Packed(Entries<'a>),
     Table(hashbrown::hash_table::Iter<'a, SmallBytes>),
 }
 
@@ -540,7 +597,7 @@ impl<'a> Iterator for Iter<'a> {
                 *index += 1;
                 Some(Member::Int(n))
             }
-            Iter::Packed(iter) => iter.next().map(Member::Bytes),
+            Iter::Packed(entries) => entries.next().map(|(_, m)| Member::Bytes(m)),
             Iter::Table(iter) => iter.next().map(|m| Member::Bytes(m)),
         }
     }
@@ -564,6 +621,20 @@ mod tests {
         set
     }
 
+    /// The representation, finer than `encoding()`, which says `hashtable` for both of the last two.
+    fn form(set: &Set) -> &'static str {
+        match set {
+            Set::Table(_) => "table",
+            _ if set.ints().is_some() => "intset",
+            Set::Small(_) => "packed",
+        }
+    }
+
+    /// An intset's distance width in bytes.
+    fn width(set: &Set) -> usize {
+        set.ints().expect("an intset").width
+    }
+
     fn set_of(items: &[&[u8]], limits: &Limits) -> Set {
         let mut set = Set::new();
         for item in items {
@@ -576,34 +647,48 @@ mod tests {
     fn intset_widens_and_stays_sorted() {
         let limits = Limits::default();
         let mut set = set_of(&[b"5", b"-3", b"100"], &limits);
-        assert!(matches!(set, Set::Inline { len: 3, .. }));
+        assert_eq!((form(&set), width(&set), set.len()), ("intset", 1, 3));
+        assert!(set.add(b"-300", &limits));
+        assert_eq!(width(&set), 2);
         assert!(set.add(b"70000", &limits));
-        assert!(matches!(set, Set::I32(_)));
+        assert_eq!(width(&set), 4);
         assert!(set.add(b"-9223372036854775808", &limits));
-        assert!(matches!(set, Set::I64(_)));
+        assert_eq!(width(&set), 8);
+        assert!(set.remove(b"-9223372036854775808"));
+        assert_eq!(width(&set), 4, "the widths follow the members");
         assert!(!set.add(b"5", &limits));
-        assert_eq!(members(&set), [&b"-9223372036854775808"[..], b"-3", b"5", b"100", b"70000"]);
+        assert!(set.add(b"-9223372036854775808", &limits) && set.add(b"9223372036854775807", &limits));
+        let sorted = [&b"-9223372036854775808"[..], b"-300", b"-3", b"5", b"100", b"70000", b"9223372036854775807"];
+        assert_eq!(members(&set), sorted);
         assert!(set.contains(b"70000") && !set.contains(b"70001") && !set.contains(b"99999999999"));
         assert_eq!(set.encoding(), "intset");
     }
 
+    /// A `Set` fits the 16 bytes that keep `Value` at three words, and a small set is one exact-size buffer.
     #[test]
-    fn a_small_intset_lives_inside_the_set() {
-        assert_eq!(std::mem::size_of::<Set>(), 24);
+    fn a_small_set_is_one_exact_buffer_in_sixteen_bytes() {
+        assert!(std::mem::size_of::<Set>() <= 16);
+        assert_eq!(std::mem::size_of::<crate::db::value::Value>(), 24);
         let limits = Limits::default();
         let mut set = Set::new();
-        for n in 0..INLINE_INTS_MAX as i64 {
+        for n in (0..10).rev() {
             set.add(n.to_string().as_bytes(), &limits);
         }
-        assert!(matches!(set, Set::Inline { .. }));
-        set.add(b"-7", &limits);
-        assert!(matches!(&set, Set::I16(v) if v.len() == INLINE_INTS_MAX + 1));
-        set.remove(b"3");
-        assert!(matches!(set, Set::Inline { .. }), "back inline, still an intset");
+        // Ten one-byte distances, no base (it is 0), the widths byte and the opaque marker.
+        let Set::Small(small) = &set else { panic!("small") };
+        assert_eq!(small.opaque().map(<[u8]>::len), Some(10 + 1));
+        let near_a_billion: Vec<String> = (0..10).map(|n| (1_000_000_000 + n).to_string()).collect();
+        let billions = set_of(&near_a_billion.iter().map(String::as_bytes).collect::<Vec<_>>(), &limits);
+        let Set::Small(small) = &billions else { panic!("small") };
+        assert_eq!(small.opaque().map(<[u8]>::len), Some(10 + 4 + 1), "one byte each, plus a 4-byte base");
+        assert_eq!(members(&set)[..3], [b"0".to_vec(), b"1".to_vec(), b"2".to_vec()]);
         let mut copied = Set::new();
         copied.add_member(Member::Bytes(b"5"), &limits);
         assert_eq!(copied.encoding(), "intset", "an integer's text from a packed set goes into an intset");
-        assert_eq!(members(&set)[..3], [b"-7".to_vec(), b"0".to_vec(), b"1".to_vec()]);
+        let mut packed = set_of(&[b"a", b"bc"], &limits);
+        assert_eq!(form(&packed), "packed");
+        assert!(packed.remove(b"a") && packed.contains(b"bc") && !packed.contains(b"a"));
+        assert_eq!(packed.len(), 1);
     }
 
     #[test]
@@ -611,7 +696,7 @@ mod tests {
         for odd in [&b"007"[..], b"+1", b" 1", b"-0", b"1.0", b"9223372036854775808"] {
             let mut set = set_of(&[b"1"], &Limits::default());
             assert!(set.add(odd, &Limits::default()));
-            assert!(matches!(set, Set::Packed(_)), "{odd:?}");
+            assert_eq!(form(&set), "packed", "{odd:?}");
             assert_eq!(set.encoding(), "hashtable");
             assert!(set.contains(b"1") && set.contains(odd));
         }
@@ -621,9 +706,9 @@ mod tests {
     fn thresholds_convert_one_way() {
         let limits = Limits { intset_entries: 4, packed_entries: 6, packed_value: 8 };
         let mut set = set_of(&[b"1", b"2", b"3", b"4"], &limits);
-        assert!(matches!(set, Set::Inline { len: 4, .. }));
+        assert_eq!((form(&set), set.len()), ("intset", 4));
         set.add(b"5", &limits);
-        assert!(matches!(set, Set::Packed(_)), "past the intset limit, into the packed form");
+        assert_eq!(form(&set), "packed", "past the intset limit, into the packed form");
         set.add(b"6", &limits);
         set.add(b"7", &limits);
         assert!(matches!(set, Set::Table(_)), "past the packed entry limit");
@@ -744,6 +829,10 @@ mod tests {
                     assert!(ints.len() <= limits.intset_entries);
                     let all: Vec<i64> = (0..ints.len()).map(|i| ints.get(i)).collect();
                     assert!(all.windows(2).all(|w| w[0] < w[1]), "seed {seed}: intset sorted");
+                    if let (Some(&first), Some(&last)) = (all.first(), all.last()) {
+                        assert_eq!(ints.base, first, "seed {seed} step {step}: the base is the first member");
+                        assert_eq!(ints.width, width_of(last.wrapping_sub(first) as u64), "seed {seed}: narrowest");
+                    }
                 }
             }
             let listed: HashSet<Vec<u8>> = members(&set).into_iter().collect();

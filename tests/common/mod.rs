@@ -279,6 +279,26 @@ fn ping_answers(port: u16) -> bool {
     attempt().unwrap_or(false)
 }
 
+/// The server's INFO `used_memory`: the heap bytes live now, as its allocator counts them (the figure memory
+/// targets compare, since both servers report it the same way).
+pub fn used_memory(server: &TestServer) -> u64 {
+    let reply = server.conn().cmd(&["INFO", "memory"]);
+    let info = String::from_utf8_lossy(&reply);
+    let line = info.lines().find(|line| line.starts_with("used_memory:")).expect("used_memory in INFO");
+    line["used_memory:".len()..].trim().parse().expect("a number")
+}
+
+/// Sends `requests` (each one argv) back to back and reads every reply, so bulk loads cost one round trip per
+/// batch rather than per command.
+pub fn pipeline(conn: &mut RespConn, requests: &[Vec<String>]) {
+    let bytes: Vec<u8> = requests.iter().flat_map(|argv| encode_command(argv)).collect();
+    conn.send_raw(&bytes);
+    for _ in requests {
+        let reply = conn.read_reply();
+        assert!(!reply.starts_with(b"-"), "error reply: {}", escape(&reply));
+    }
+}
+
 /// Encodes argv as one RESP multibulk request.
 pub fn encode_command<A: AsRef<[u8]>>(argv: &[A]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", argv.len()).into_bytes();

@@ -34,7 +34,7 @@ const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 /// The source sets of one command, out of the keyspace until `restore`.
 struct Sources<'k> {
     /// Each distinct existing key with its set.
-    taken: Vec<(&'k [u8], Box<Set>)>,
+    taken: Vec<(&'k [u8], Set)>,
     /// Per argument key: its index in `taken`, or `None` when the key does not exist.
     slots: Vec<Option<usize>>,
 }
@@ -63,7 +63,7 @@ impl<'k> Sources<'k> {
     }
 
     fn sets(&self) -> Vec<Option<&Set>> {
-        self.slots.iter().map(|slot| slot.map(|index| &*self.taken[index].1)).collect()
+        self.slots.iter().map(|slot| slot.map(|index| &self.taken[index].1)).collect()
     }
 
     fn restore(self, ctx: &mut Ctx<'_>) {
@@ -117,7 +117,7 @@ fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, result: Set) {
             ctx.key_changed(destination);
         }
     } else {
-        ctx.db().set(destination, Value::Set(Box::new(result)), false, now_ms);
+        ctx.db().set(destination, Value::Set(result), false, now_ms);
         ctx.key_changed(destination);
     }
     reply.int(len as i64);
