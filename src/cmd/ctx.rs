@@ -96,6 +96,16 @@ impl Ctx<'_> {
         Ok((typed, &mut state.rng))
     }
 
+    /// `write_typed` together with the server's random generator (SPOP).
+    pub fn write_typed_and_rng<T: Typed>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Rng), CmdError> {
+        let state = &mut *self.state;
+        let typed = match state.keyspace.dbs[self.db_index].get_mut(key, self.now_ms) {
+            None => None,
+            Some(value) => Some(T::of_mut(value).ok_or(CmdError::from(errors::WRONGTYPE))?),
+        };
+        Ok((typed, &mut state.rng))
+    }
+
     /// Records that `key` in the current database was modified. Every write goes through here, so what reacts to
     /// writes (WATCH, blocked clients, later keyspace events) hooks in one place and cannot drift apart.
     pub fn key_changed(&mut self, key: &[u8]) {

@@ -14,7 +14,7 @@
 mod algebra;
 mod random;
 
-use super::errors::{self, CmdError, CmdResult};
+use super::errors::{self, CmdResult};
 use super::keys::parse_cursor;
 use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
 use crate::db::Value;
@@ -150,25 +150,6 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
     }
 }
 
-/// The set at `key` for reading (counted as a keyspace hit or miss), `None` if absent, WRONGTYPE otherwise.
-fn read_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Set>, CmdError> {
-    match ctx.read_key(key) {
-        None => Ok(None),
-        Some(Value::Set(set)) => Ok(Some(set)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
-/// The set at `key` for writing, `None` if absent, WRONGTYPE otherwise.
-fn write_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>, CmdError> {
-    let now_ms = ctx.now_ms;
-    match ctx.db().get_mut(key, now_ms) {
-        None => Ok(None),
-        Some(Value::Set(set)) => Ok(Some(set)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
-
 /// Writes one member as a bulk string.
 fn reply_member(reply: &mut Reply, member: Member<'_>) {
     match member {
@@ -194,7 +175,7 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
 fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let limits = limits(ctx);
-    let added = match write_set(ctx, &argv[1])? {
+    let added = match ctx.write_typed::<Set>(&argv[1])? {
         Some(set) => argv[2..].iter().filter(|member| set.add(member, &limits)).count(),
         None => {
             let mut set = Set::new();
@@ -212,7 +193,7 @@ fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let removed = match write_set(ctx, &argv[1])? {
+    let removed = match ctx.write_typed::<Set>(&argv[1])? {
         Some(set) => argv[2..].iter().filter(|member| set.remove(member)).count(),
         None => 0,
     };
@@ -226,21 +207,21 @@ fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn scard(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let len = read_set(ctx, &argv[1])?.map_or(0, Set::len);
+    let len = ctx.read_typed::<Set>(&argv[1])?.map_or(0, Set::len);
     reply.int(len as i64);
     Ok(())
 }
 
 fn sismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let found = read_set(ctx, &argv[1])?.is_some_and(|set| set.contains(&argv[2]));
+    let found = ctx.read_typed::<Set>(&argv[1])?.is_some_and(|set| set.contains(&argv[2]));
     reply.int(i64::from(found));
     Ok(())
 }
 
 fn smismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let set = read_set(ctx, &argv[1])?;
+    let set = ctx.read_typed::<Set>(&argv[1])?;
     reply.array(argv.len() - 2);
     for member in &argv[2..] {
         reply.int(i64::from(set.is_some_and(|set| set.contains(member))));
@@ -250,7 +231,7 @@ fn smismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn smembers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    match read_set(ctx, &argv[1])? {
+    match ctx.read_typed::<Set>(&argv[1])? {
         Some(set) => reply_set(reply, set),
         None => reply.set(0),
     }
@@ -263,8 +244,8 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (source, destination, member) = (&argv[1], &argv[2], &argv[3]);
     let limits = limits(ctx);
-    let destination_exists = write_set(ctx, destination).map(|set| set.is_some());
-    let Some(source_set) = write_set(ctx, source)? else {
+    let destination_exists = ctx.write_typed::<Set>(destination).map(|set| set.is_some());
+    let Some(source_set) = ctx.write_typed::<Set>(source)? else {
         reply.int(0);
         return Ok(());
     };
@@ -281,7 +262,7 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     delete_if_empty(ctx, source);
     ctx.key_changed(source);
-    let added = match write_set(ctx, destination)? {
+    let added = match ctx.write_typed::<Set>(destination)? {
         Some(set) => set.add(member, &limits),
         None => {
             let mut set = Set::new();
@@ -303,7 +284,7 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let cursor = parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
-    let Some(set) = read_set(ctx, &argv[1])? else {
+    let Some(set) = ctx.read_typed::<Set>(&argv[1])? else {
         reply.array(2);
         reply.bulk(b"0");
         reply.array(0);

@@ -42,7 +42,7 @@ struct Sources<'k> {
 impl<'k> Sources<'k> {
     fn take(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Sources<'k>, CmdError> {
         for key in keys {
-            super::read_set(ctx, key)?;
+            ctx.read_typed::<Set>(key)?;
         }
         let now_ms = ctx.now_ms;
         let mut sources = Sources { taken: Vec::new(), slots: Vec::with_capacity(keys.len()) };

@@ -4,30 +4,17 @@
 //! at most the set's members, and a negative SRANDMEMBER count (repeats allowed) writes its members one by one,
 //! as Redis does. Randomness comes from the server's `Rng`; the difftest compares only the deterministic parts.
 
-use super::{delete_if_empty, read_set, reply_member, reply_set};
-use crate::cmd::errors::{self, CmdError, CmdResult};
+use super::{delete_if_empty, reply_member, reply_set};
+use crate::cmd::errors::{self, CmdResult};
 use crate::cmd::{Ctx, args};
-use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set::Set;
 use crate::util::num::parse_i64;
-use crate::util::rng::Rng;
 
 const SPOP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
 /// getRangeLongFromObjectOrReply's text for SRANDMEMBER's -LONG_MAX..LONG_MAX (LONG_MIN has no absolute value).
 const SRANDMEMBER_COUNT_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-/// The set at `key` (WRONGTYPE for another type) together with the server's `Rng`: two fields of the state
-/// borrowed at once. No keyspace hit is counted; readers count theirs with `read_set` first.
-fn set_and_rng<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c mut Set>, &'c mut Rng), CmdError> {
-    let state = &mut *ctx.state;
-    match state.keyspace.dbs[ctx.db_index].get_mut(key, ctx.now_ms) {
-        None => Ok((None, &mut state.rng)),
-        Some(Value::Set(set)) => Ok((Some(set), &mut state.rng)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
-    }
-}
 
 pub(super) fn spop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     match ctx.argv.len() {
@@ -39,7 +26,7 @@ pub(super) fn spop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn spop_one(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let (set, rng) = set_and_rng(ctx, &argv[1])?;
+    let (set, rng) = ctx.write_typed_and_rng::<Set>(&argv[1])?;
     let Some(popped) = set.and_then(|set| set.pop_random(rng)) else {
         reply.null();
         return Ok(());
@@ -55,7 +42,7 @@ fn spop_one(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let count = parse_i64(&argv[2]).and_then(|n| usize::try_from(n).ok()).ok_or(SPOP_COUNT_RANGE)?;
-    let (set, rng) = set_and_rng(ctx, &argv[1])?;
+    let (set, rng) = ctx.write_typed_and_rng::<Set>(&argv[1])?;
     let Some(set) = set.filter(|_| count > 0) else {
         reply.set(0);
         return Ok(());
@@ -79,8 +66,7 @@ pub(super) fn srandmember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     match argv.len() {
         2 => {
-            read_set(ctx, &argv[1])?;
-            let (set, rng) = set_and_rng(ctx, &argv[1])?;
+            let (set, rng) = ctx.read_typed_and_rng::<Set>(&argv[1])?;
             match set.and_then(|set| set.random(rng)) {
                 Some(member) => reply_member(reply, member),
                 None => reply.null(),
@@ -100,8 +86,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if count == i64::MIN {
         return Err(SRANDMEMBER_COUNT_RANGE.into());
     }
-    read_set(ctx, &argv[1])?;
-    let (set, rng) = set_and_rng(ctx, &argv[1])?;
+    let (set, rng) = ctx.read_typed_and_rng::<Set>(&argv[1])?;
     let Some(set) = set.filter(|_| count != 0) else {
         reply.array(0);
         return Ok(());
