@@ -53,19 +53,12 @@ impl Ctx<'_> {
 
     /// Looks up `key` for reading as a `T` (a list, hash or set): `None` if missing, WRONGTYPE if another type.
     pub fn read_typed<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&T>, CmdError> {
-        match self.read_key(key) {
-            None => Ok(None),
-            Some(value) => T::of(value).map(Some).ok_or_else(|| errors::WRONGTYPE.into()),
-        }
+        self.read_typed_and_rng(key).map(|(typed, _)| typed)
     }
 
     /// Looks up `key` for writing as a `T`: `None` if missing (nothing is created), WRONGTYPE if another type.
     pub fn write_typed<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&mut T>, CmdError> {
-        let now_ms = self.now_ms;
-        match self.db().get_mut(key, now_ms) {
-            None => Ok(None),
-            Some(value) => T::of_mut(value).map(Some).ok_or_else(|| errors::WRONGTYPE.into()),
-        }
+        self.write_typed_and_rng(key).map(|(typed, _)| typed)
     }
 
     /// Looks up `key` for reading without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS,
