@@ -23,8 +23,8 @@
 //! (Redis 7.2) and `http-*` (ours) are extra directives.
 
 mod load;
+mod syntax;
 mod table;
-mod value;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-pub use value::notify;
+pub use syntax::notify;
 
 use crate::util::glob::glob_match;
 use table::{Change, TABLE};

@@ -16,7 +16,6 @@
 
 #![deny(missing_debug_implementations, rust_2018_idioms)]
 
-pub mod blocking;
 pub mod clock;
 pub mod cmd;
 pub mod config;
@@ -27,9 +26,9 @@ pub mod log;
 pub mod net;
 pub mod resp;
 pub mod server;
+pub mod state;
 pub mod types;
 pub mod util;
-pub mod watch;
 
 pub use config::Config;
 pub use server::Server;

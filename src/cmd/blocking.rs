@@ -11,9 +11,9 @@
 use bytes::Bytes;
 use std::time::Instant;
 
-use crate::blocking::DbKey;
 use crate::db::ValueType;
-use crate::server::State;
+use crate::state::State;
+use crate::state::wait_queues::DbKey;
 
 /// Parks client `me` on `keys` of `db` (see `Ctx::block`). A client already parked (a re-run that found
 /// nothing after all) keeps its place and its deadline.
@@ -121,7 +121,7 @@ fn finish(state: &mut State, me: usize, error: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     fn entries(t: &TestServer) -> usize {
         t.server.state.blocking.entries()

@@ -14,7 +14,7 @@ use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
 use crate::net::client::Client;
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 use crate::util::rng::Rng;
 
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::{Ctx, Resolved, errors};
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 
 /// Runs one request from client `me`, writing its reply into `reply`.
 ///

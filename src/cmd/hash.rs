@@ -10,13 +10,13 @@
 //! then succeeds. HDEL, the only command that can empty a hash, deletes the key with its last field.
 //! Reads go through `ctx.read_key` so keyspace hits and misses count as in Redis's lookupKeyRead.
 
-mod random;
+mod hrandfield_hscan;
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
 use crate::db::Value;
 use crate::resp::reply::Reply;
-use crate::types::hash::{Hash, Limits};
+use crate::types::hash_object::{Hash, Limits};
 use crate::util::num::{self, HincrFloatError};
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
@@ -80,7 +80,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             "O(N) where N is the number of fields being set.",
         )
         .key_specs(SPEC_RW_UPDATE),
-    hash_cmd("hrandfield", -2, READONLY, random::hrandfield, "read hash slow")
+    hash_cmd("hrandfield", -2, READONLY, hrandfield_hscan::hrandfield, "read hash slow")
         .docs(
             "hash",
             "6.2.0",
@@ -89,7 +89,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         )
         .tips("nondeterministic_output")
         .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hscan", -3, READONLY, random::hscan, "read hash slow")
+    hash_cmd("hscan", -3, READONLY, hrandfield_hscan::hscan, "read hash slow")
         .docs(
             "hash",
             "2.8.0",

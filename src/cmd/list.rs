@@ -17,7 +17,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
 use crate::db::{Value, ValueType};
 use crate::resp::reply::Reply;
-use crate::types::list::{End, List};
+use crate::types::list_object::{End, List};
 
 const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";

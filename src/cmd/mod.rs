@@ -18,11 +18,11 @@ pub mod ctx;
 pub mod dispatch;
 pub mod errors;
 
+pub mod admin;
 pub mod conn;
 pub mod hash;
 pub mod keys;
 pub mod list;
-pub mod server;
 pub mod set;
 pub mod string;
 pub mod tx;
@@ -269,7 +269,7 @@ impl Table {
         for family in [
             conn::COMMANDS,
             keys::COMMANDS,
-            server::COMMANDS,
+            admin::COMMANDS,
             string::COMMANDS,
             list::COMMANDS,
             hash::COMMANDS,

@@ -12,14 +12,14 @@
 //! `ctx.read_key` (keyspace hits and misses, as lookupKeyRead); writes through `Db::get_mut`.
 
 mod algebra;
-mod random;
+mod spop_srandmember;
 
 use super::errors::{self, CmdResult};
 use super::keys::parse_cursor;
 use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
 use crate::db::Value;
 use crate::resp::reply::Reply;
-use crate::types::set::{Limits, Member, Set};
+use crate::types::set_object::{Limits, Member, Set};
 use crate::util::glob::glob_match;
 
 const SCAN_COMPLEXITY: &str = "O(1) for every call. O(N) for a complete iteration, including enough command calls for \
@@ -92,7 +92,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .acl("write set fast")
         .docs("set", "1.0.0", "Move a member from one set to another", "O(1)")
         .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1), KeySpec::range("RW insert", 2, 0, 1)]),
-    CommandSpec::new("spop", -2, WRITE | FAST, random::spop)
+    CommandSpec::new("spop", -2, WRITE | FAST, spop_srandmember::spop)
         .keys(1, 1, 1)
         .acl("write set fast")
         .docs(
@@ -103,7 +103,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         )
         .tips("nondeterministic_output")
         .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1)]),
-    CommandSpec::new("srandmember", -2, READONLY, random::srandmember)
+    CommandSpec::new("srandmember", -2, READONLY, spop_srandmember::srandmember)
         .keys(1, 1, 1)
         .acl("read set slow")
         .docs(

@@ -13,7 +13,7 @@ use super::flag::{ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE};
 use super::{CmdError, CmdResult, CommandSpec, Ctx, KeySpec, Resolved, errors};
 use crate::net::client::{Multi, WatchedKey};
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 
 const FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
 
@@ -227,7 +227,7 @@ pub fn touch_expired(state: &mut State) {
 
 #[cfg(test)]
 mod tests {
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     #[test]
     fn closing_watchers_releases_every_watch() {

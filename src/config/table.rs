@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::value::{
+use super::syntax::{
     keyspace_events_flags, keyspace_events_string, memory_to_u64, string_to_i64, strtoll_exact, yes_no,
 };
 use super::{Allow, Config, LogLevel};

@@ -29,14 +29,13 @@
 //! (a key never changes shard): Redis's guarantee without its reverse-binary cursor.
 
 pub mod expire;
-pub mod small;
 pub mod value;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
+use crate::types::small::SmallBytes;
 use crate::util::rng::Rng;
-use small::SmallBytes;
 pub use value::{Value, ValueType};
 
 /// Shards per database; a power of two.

@@ -5,8 +5,8 @@
 //! `raw` for long strings and any string modified in place (APPEND, SETRANGE), which keeps spare capacity so
 //! repeated appends are amortised O(1) as with Redis's sds.
 
-use super::small::SmallBytes;
-use crate::types::{hash::Hash, list::List, set::Set};
+use crate::types::small::SmallBytes;
+use crate::types::{hash_object::Hash, list_object::List, set_object::Set};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;

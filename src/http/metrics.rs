@@ -13,8 +13,8 @@ use super::Exchange;
 use super::response::PROMETHEUS_TEXT;
 use super::route::{Answered, Success};
 use crate::net::client::Protocol;
-use crate::server::State;
-use crate::server::stats::LatencyHistogram;
+use crate::state::State;
+use crate::state::stats::LatencyHistogram;
 use crate::util::alloc;
 
 pub fn render(ex: &mut Exchange<'_>, out: &mut Vec<u8>) -> Answered {
@@ -99,7 +99,7 @@ fn escape_label(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     #[test]
     fn renders_every_family() {

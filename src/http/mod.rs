@@ -20,13 +20,13 @@
 //! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
 //! request of a keep-alive connection to the next.
 
-mod command;
 pub mod json;
-mod keys;
 mod metrics;
 pub mod request;
 pub mod response;
+mod rest;
 mod route;
+mod upstash;
 pub mod url;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -35,7 +35,7 @@ use std::time::Instant;
 use crate::limits::{HTTP_HEAD_BYTES_MAX, REPLY_PAUSE_BYTES};
 use crate::net::client::{Client, Protocol, ReplyMode};
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 use request::{Head, HeadParse, Refusal};
 use response::Response;
 

@@ -7,7 +7,7 @@
 
 use super::request::{Head, Method};
 use super::url::Target;
-use super::{Exchange, command, keys, metrics, response};
+use super::{Exchange, metrics, response, rest, upstash};
 
 /// A handled request: the status and content type of the body the handler wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,21 +63,21 @@ pub fn handle(ex: &mut Exchange<'_>, head: &Head, body: &[u8], out: &mut Vec<u8>
     if target.path.starts_with(b"/_") {
         return match &segments[..] {
             [b"_metrics"] => only(head, Method::Get, ALLOW_GET, || metrics::render(ex, out)),
-            [b"_redis"] => only(head, Method::Post, ALLOW_POST, || command::single(ex, body, out)),
-            [b"_redis", b"pipeline"] => only(head, Method::Post, ALLOW_POST, || command::pipeline(ex, body, out)),
-            [b"_redis", b"multi-exec"] => only(head, Method::Post, ALLOW_POST, || command::multi_exec(ex, body, out)),
+            [b"_redis"] => only(head, Method::Post, ALLOW_POST, || upstash::single(ex, body, out)),
+            [b"_redis", b"pipeline"] => only(head, Method::Post, ALLOW_POST, || upstash::pipeline(ex, body, out)),
+            [b"_redis", b"multi-exec"] => only(head, Method::Post, ALLOW_POST, || upstash::multi_exec(ex, body, out)),
             _ => Err(HttpError::new(404, "no such route (paths starting with /_ are reserved)")),
         };
     }
     match (&segments[..], head.method) {
-        ([b""], Method::Get) => keys::list(ex, &target, out),
+        ([b""], Method::Get) => rest::list(ex, &target, out),
         ([key], method) => {
-            let key = keys::decode_key(key)?;
+            let key = rest::decode_key(key)?;
             match method {
-                Method::Get => keys::get(ex, &key, out),
-                Method::Post => keys::create(ex, &key, body, out),
-                Method::Put => keys::update(ex, &key, body, out),
-                Method::Delete => keys::delete(ex, &key, out),
+                Method::Get => rest::get(ex, &key, out),
+                Method::Post => rest::create(ex, &key, body, out),
+                Method::Put => rest::update(ex, &key, body, out),
+                Method::Delete => rest::delete(ex, &key, out),
                 Method::Other => Err(HttpError::method_not_allowed(ALLOW_KEY)),
             }
         }
@@ -85,8 +85,8 @@ pub fn handle(ex: &mut Exchange<'_>, head: &Head, body: &[u8], out: &mut Vec<u8>
             if method != Method::Post {
                 return Err(HttpError::method_not_allowed(ALLOW_POST));
             }
-            let key = keys::decode_key(key)?;
-            keys::count(ex, &key, *op == b"decr", body, out)
+            let key = rest::decode_key(key)?;
+            rest::count(ex, &key, *op == b"decr", body, out)
         }
         _ => Err(HttpError::new(404, "no such route")),
     }

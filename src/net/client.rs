@@ -7,9 +7,9 @@ use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use std::net::SocketAddr;
 
-use crate::blocking::Parked;
 use crate::resp::parse::RequestParser;
 use crate::resp::reply::Reply;
+use crate::state::wait_queues::Parked;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

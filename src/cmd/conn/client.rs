@@ -18,7 +18,7 @@ use super::super::errors::{self, CmdResult};
 use super::super::{CommandSpec, Ctx, args, flag::*};
 use crate::net::client::{Client, ReplyMode};
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 
 pub const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE, client_getname).acl("slow connection").docs(
@@ -209,7 +209,7 @@ pub(super) fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> CmdResult {
 }
 
 fn client_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    crate::cmd::server::reply_help(reply, "CLIENT", HELP);
+    crate::cmd::admin::reply_help(reply, "CLIENT", HELP);
     Ok(())
 }
 
@@ -454,7 +454,7 @@ fn flags(client: &Client) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     /// The fields of a CLIENT LIST line that do not depend on sockets, time or buffer sizes.
     fn stable_fields(line: &str) -> String {

@@ -51,7 +51,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             "Authenticate to the server",
             "O(N) where N is the number of passwords defined for the user",
         ),
-    CommandSpec::new("client", -2, 0, super::server::container)
+    CommandSpec::new("client", -2, 0, super::admin::container)
         .acl("slow")
         .docs("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
         .subcommands(client::SUBCOMMANDS),
@@ -198,7 +198,7 @@ pub(crate) fn password_matches(requirepass: Option<&[u8]>, password: &[u8]) -> b
 #[cfg(test)]
 mod tests {
     use super::password_matches;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
     use crate::config::Config;
 
     const HELLO_TAIL: &str = "$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n";

@@ -17,7 +17,7 @@ use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::cmd::{Ctx, KeySpec, args};
 use crate::db::Value;
 use crate::resp::reply::Reply;
-use crate::types::set::{Member, Set};
+use crate::types::set_object::{Member, Set};
 use crate::util::num::parse_i64;
 
 pub(super) const UNION_COMPLEXITY: &str = "O(N) where N is the total number of elements in all given sets.";

@@ -196,7 +196,7 @@ fn trim_c_space(s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
     use crate::config::Allow;
 
     #[test]

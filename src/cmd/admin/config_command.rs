@@ -98,7 +98,7 @@ fn config_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     #[test]
     fn config_replies() {

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 use crate::util::alloc;
 
 type Section = fn(&mut String, &State, i64);
@@ -368,7 +368,7 @@ fn keyspace(out: &mut String, state: &State, now_ms: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
     use bytes::Bytes;
 
     #[test]

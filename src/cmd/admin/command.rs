@@ -490,7 +490,7 @@ fn reply_docs(reply: &mut Reply, table: &Table, cmd: Resolved) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::server::testkit::TestServer;
+    use crate::cmd::admin::testkit::TestServer;
 
     #[test]
     fn command_replies() {

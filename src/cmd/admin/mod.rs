@@ -7,7 +7,7 @@
 
 mod cluster;
 mod command;
-mod config;
+mod config_command;
 mod debug;
 mod info;
 #[cfg(test)]
@@ -17,7 +17,7 @@ use super::errors::{self, CmdResult};
 use super::{CommandSpec, Ctx, args, flag::*};
 use crate::clock;
 use crate::resp::reply::Reply;
-use crate::server::Shutdown;
+use crate::state::Shutdown;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, LOADING | STALE | FAST, time).acl("fast").tips("nondeterministic_output").docs(
@@ -63,7 +63,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("config", -2, 0, container)
         .acl("slow")
         .docs("server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.")
-        .subcommands(config::SUBCOMMANDS),
+        .subcommands(config_command::SUBCOMMANDS),
     CommandSpec::new("command", -1, LOADING | STALE, command::command)
         .acl("slow connection")
         .tips("nondeterministic_output_order")

@@ -18,7 +18,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
 use super::packed::{Compact, Entries};
-use crate::db::small::SmallBytes;
+use crate::types::small::SmallBytes;
 
 /// Fewest pairs one HSCAN call on a hashtable returns, as a fraction of the hash: each call costs one pass
 /// over the table, so returning at least 1/64 of it bounds a full scan to about 64 passes whatever COUNT says

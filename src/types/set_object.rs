@@ -35,7 +35,7 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::packed::{Compact, Entries};
-use crate::db::small::SmallBytes;
+use crate::types::small::SmallBytes;
 use crate::util::num::parse_i64;
 use crate::util::rng::Rng;
 

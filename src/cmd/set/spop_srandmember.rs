@@ -8,7 +8,7 @@ use super::{delete_if_empty, reply_member, reply_set};
 use crate::cmd::errors::{self, CmdResult};
 use crate::cmd::{Ctx, args};
 use crate::resp::reply::Reply;
-use crate::types::set::Set;
+use crate::types::set_object::Set;
 use crate::util::num::parse_i64;
 
 const SPOP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
