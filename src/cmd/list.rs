@@ -9,7 +9,8 @@
 //! Blocking forms first try to serve exactly as their non-blocking form, from the first key (in argument
 //! order) that holds a list; a wrong-typed key met before that is a WRONGTYPE error. When nothing can be
 //! served they call `ctx.block` and write nothing: the blocking machinery either answers the timeout or runs
-//! the handler again from the start once a key is ready, so a handler must be correct when re-run.
+//! the handler again from the start once a key is ready, so a handler must be correct when re-run. A re-run
+//! serves from the ready key alone (`Ctx::keys_to_serve`), as Redis 7.0's serveClientsBlockedOnListKey does.
 
 use bytes::Bytes;
 
@@ -613,7 +614,7 @@ fn mpop_args(argv: &[Bytes], numkeys_at: usize) -> Result<Mpop<'_>, CmdError> {
 
 /// Serves an [B]LMPOP from the first key holding a list: `[key, [elements]]`. False when none does.
 fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<bool, CmdError> {
-    let Some((key, len)) = first_list(ctx, mpop.keys)? else {
+    let Some((key, len)) = first_list(ctx, ctx.keys_to_serve(mpop.keys))? else {
         return Ok(false);
     };
     let n = len.min(mpop.count);
@@ -656,7 +657,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
     let argv = ctx.argv;
     let deadline_ms = args::timeout(&argv[argv.len() - 1], ctx.now_ms)?;
     let keys = &argv[1..argv.len() - 1];
-    match first_list(ctx, keys)? {
+    match first_list(ctx, ctx.keys_to_serve(keys))? {
         Some((key, _)) => {
             reply.array(2);
             reply.bulk(key);

@@ -14,8 +14,8 @@
 
 pub mod args;
 pub mod blocking;
+pub mod call;
 pub mod ctx;
-pub mod dispatch;
 pub mod errors;
 
 pub mod admin;
@@ -27,6 +27,7 @@ pub mod set;
 pub mod string;
 pub mod tx;
 
+pub use call::{Outcome, call};
 pub use ctx::Ctx;
 pub use errors::{CmdError, CmdResult};
 
@@ -327,6 +328,12 @@ impl Table {
     fn sub_at(container: Resolved, index: usize) -> Resolved {
         Resolved { spec: &container.spec.subcommands[index], id: container.id + 1 + index }
     }
+}
+
+/// The command table, built once on first use and shared by everything that looks commands up.
+pub fn table() -> &'static Table {
+    static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
+    &TABLE
 }
 
 impl Default for Table {

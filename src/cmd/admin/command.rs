@@ -125,8 +125,8 @@ const ACL_CATEGORIES: [&str; 21] = [
 ];
 
 /// COMMAND without a subcommand: every top-level command's INFO entry.
-pub(super) fn command(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let table = &ctx.state.table;
+pub(super) fn command(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let table = crate::cmd::table();
     reply.array(table.top.len());
     for cmd in table.commands() {
         reply_info(reply, table, cmd);
@@ -134,8 +134,8 @@ pub(super) fn command(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-fn command_count(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.int(ctx.state.table.top.len() as i64);
+fn command_count(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.int(crate::cmd::table().top.len() as i64);
     Ok(())
 }
 
@@ -150,7 +150,7 @@ fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if names.is_empty() {
         return command(ctx, reply);
     }
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     reply.array(names.len());
     for name in names {
         match lookup_full(table, name) {
@@ -163,7 +163,7 @@ fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// COMMAND DOCS [name ...]: a map of the known names to their docs, or of every command.
 fn command_docs(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let found: Vec<Resolved> = if ctx.argv.len() == 2 {
         table.commands().collect()
     } else {
@@ -204,7 +204,7 @@ fn command_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         _ => return Err(errors::SYNTAX.into()),
     };
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let keep = |cmd: Resolved| match filter {
         ListFilter::All => true,
         ListFilter::Module => false,
@@ -235,7 +235,7 @@ fn command_getkeysandflags(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// COMMAND GETKEYS / GETKEYSANDFLAGS <command> [arg ...], with Redis's checks and errors in its order.
 fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult {
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let target = &ctx.argv[2..];
     let cmd = lookup_argv(table, target).ok_or("ERR Invalid command specified")?;
     let specs = key_specs(cmd.spec);
@@ -496,7 +496,7 @@ mod tests {
     fn command_replies() {
         let mut t = TestServer::new();
         let me = t.connect();
-        let count = t.server.state.table.top.len();
+        let count = crate::cmd::table().top.len();
         assert_eq!(t.run(me, "COMMAND COUNT"), format!(":{count}\r\n"));
         assert!(t.run(me, "COMMAND").starts_with(&format!("*{count}\r\n*10\r\n")));
         assert_eq!(

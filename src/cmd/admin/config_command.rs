@@ -116,7 +116,7 @@ mod tests {
         t.run(me, "SET k v");
         assert_eq!(t.run(me, "CONFIG RESETSTAT"), "+OK\r\n");
         // The reset itself is counted once it has run, as in Redis.
-        assert_eq!(t.server.state.stats.total_commands, 1);
+        assert_eq!(t.state.stats.total_commands, 1);
         assert!(!t.run(me, "INFO commandstats").contains("cmdstat_set:"));
         t.run(me, "HELLO 3");
         assert_eq!(t.run(me, "CONFIG GET databases"), "%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");

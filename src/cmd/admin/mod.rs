@@ -100,11 +100,14 @@ pub fn container(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
 }
 
 /// Whether the calling client counts as local for `enable-debug-command` and `enable-protected-configs`
-/// `local`: Redis's `islocalClient` accepts exactly 127.0.0.1 and ::1 (and Unix sockets, which we lack).
+/// `local`: Redis's `islocalClient` accepts exactly 127.0.0.1 and ::1, Unix sockets, and clients with no
+/// connection.
 fn caller_is_local(ctx: &mut Ctx<'_>) -> bool {
-    match ctx.client().addr.ip() {
-        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
-        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+    let Some(link) = &ctx.session().link else { return true };
+    match link.addr.parse::<std::net::SocketAddr>().map(|addr| addr.ip()) {
+        Ok(std::net::IpAddr::V4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Ok(std::net::IpAddr::V6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Err(_) => link.addr.starts_with('/'),
     }
 }
 
@@ -170,7 +173,7 @@ mod tests {
         let seconds: i64 = parts[2].parse().unwrap();
         assert!((seconds - clock::unix_ms() / 1000).abs() <= 1);
         assert!(parts[4].parse::<i64>().unwrap() < 1_000_000);
-        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.server.state.started_unix_ms / 1000));
+        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.state.started_unix_ms / 1000));
         let disabled = "-ERR This instance has cluster support disabled\r\n";
         assert_eq!(t.run(me, "READONLY"), disabled);
         assert_eq!(t.run(me, "READWRITE"), disabled);
@@ -187,9 +190,9 @@ mod tests {
         assert_eq!(t.run(me, "SHUTDOWN NOSAVE SAVE"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN ABORT NOW"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN later"), "-ERR syntax error\r\n");
-        assert_eq!(t.server.state.shutdown, None);
+        assert_eq!(t.state.shutdown, None);
         assert_eq!(t.run(me, "SHUTDOWN nosave FORCE"), "");
-        assert_eq!(t.server.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));
+        assert_eq!(t.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));
     }
 
     #[test]

@@ -4,21 +4,22 @@
 //! age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events
 //! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes.
 //!
-//! During its own command the caller's argv and reply are moved out of its `Client` (see `Ctx`), so its line
-//! is built from `ctx.argv` and the handler's `reply` instead.
+//! During its own command the caller's reply is moved out of its `Session` (see `Ctx`), so its line is built
+//! from `ctx.argv` and the handler's `reply` instead. Connection facts (addresses, fd, query buffer) come from
+//! the session's `Link`, which the event loop keeps current; a session without a connection prints Redis's
+//! values for a fake client (no address, fd -1).
 //!
 //! Every connection is a normal client until pub/sub and replication exist, so TYPE filters other than
 //! `normal` match nothing; they are still parsed and checked as Redis does.
 
 use bytes::Bytes;
 use std::fmt::Write as _;
-use std::os::fd::AsRawFd;
 
 use super::super::errors::{self, CmdResult};
 use super::super::{CommandSpec, Ctx, args, flag::*};
-use crate::net::client::{Client, ReplyMode};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::{ClientId, Link, ReplyMode, Session};
 
 pub const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE, client_getname).acl("slow connection").docs(
@@ -95,8 +96,8 @@ fn client_unblock(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         [reason] if args::is(reason, "error") => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
         _ => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
     };
-    let target = ctx.state.clients.iter().find(|(_, c)| u64::try_from(id) == Ok(c.id)).map(|(key, _)| key);
-    let unblocked = target.is_some_and(|key| crate::cmd::blocking::unblock(ctx.state, key, error));
+    let target = u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id));
+    let unblocked = target.is_some_and(|target| crate::cmd::blocking::unblock(ctx.state, target, error));
     reply.int(i64::from(unblocked));
     Ok(())
 }
@@ -173,18 +174,18 @@ impl ClientType {
     }
 
     /// The type of a connection: always normal until pub/sub and replication exist.
-    fn of(_client: &Client) -> ClientType {
+    fn of(_client: &Session) -> ClientType {
         ClientType::Normal
     }
 }
 
 fn client_id(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.int(ctx.client().id as i64);
+    reply.int(ctx.session().id as i64);
     Ok(())
 }
 
 fn client_getname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    match &ctx.client().name {
+    match &ctx.session().name {
         Some(name) => reply.bulk(name),
         None => reply.null(),
     }
@@ -204,7 +205,7 @@ pub(super) fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> CmdResult {
     if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         return Err("ERR Client names cannot contain spaces, newlines or special characters.".into());
     }
-    ctx.client().name = if name.is_empty() { None } else { Some(name.clone()) };
+    ctx.session().name = if name.is_empty() { None } else { Some(name.clone()) };
     Ok(())
 }
 
@@ -217,7 +218,7 @@ fn client_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// send nothing, and SKIP while OFF changes nothing, as in Redis.
 fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mode = &ctx.argv[2];
-    let client = ctx.client();
+    let client = ctx.session();
     if args::is(mode, "on") {
         client.reply_mode = ReplyMode::On;
         reply.ok();
@@ -242,7 +243,7 @@ fn client_no_evict(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     } else {
         return Err(errors::SYNTAX.into());
     };
-    ctx.client().no_evict = no_evict;
+    ctx.session().no_evict = no_evict;
     reply.ok();
     Ok(())
 }
@@ -258,15 +259,15 @@ fn client_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// the ids are given.
 fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let keys: Vec<usize> = if argv.len() == 2 {
+    let keys: Vec<ClientId> = if argv.len() == 2 {
         sorted_keys(ctx.state)
     } else if argv.len() == 4 && args::is(&argv[2], "type") {
         let wanted = ClientType::parse(&argv[3])?;
-        sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&ctx.state.clients[key]) == wanted).collect()
+        sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&ctx.state.sessions[key]) == wanted).collect()
     } else if argv.len() > 3 && args::is(&argv[2], "id") {
         let ids = argv[3..].iter().map(|arg| args::int(arg).map_err(|_| "ERR Invalid client ID".into()));
         let ids = ids.collect::<Result<Vec<i64>, errors::CmdError>>()?;
-        ids.into_iter().filter_map(|id| key_of(ctx.state, id)).collect()
+        ids.into_iter().filter_map(|id| u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id))).collect()
     } else {
         return Err(errors::SYNTAX.into());
     };
@@ -302,9 +303,10 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut killed = 0;
     let mut kill_me = false;
     for key in sorted_keys(ctx.state) {
-        let client = &ctx.state.clients[key];
-        let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, client.addr))
-            && filter.laddr.as_ref().is_none_or(|a| same_address(a, client.local_addr))
+        let client = &ctx.state.sessions[key];
+        let (addr, laddr) = client.link.as_ref().map_or(("", ""), |link| (link.addr.as_str(), link.laddr.as_str()));
+        let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, addr))
+            && filter.laddr.as_ref().is_none_or(|a| same_address(a, laddr))
             && filter.client_type.is_none_or(|t| ClientType::of(client) == t)
             && filter.id.is_none_or(|id| id == client.id)
             && !(key == ctx.me && filter.skip_me);
@@ -324,7 +326,7 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         (false, n) => reply.int(n),
     }
     // The caller goes only after its reply is written.
-    ctx.client().close_after_reply |= kill_me;
+    ctx.session().close_after_reply |= kill_me;
     Ok(())
 }
 
@@ -366,71 +368,74 @@ fn parse_kill_filter(options: &[Bytes]) -> Result<KillFilter, errors::CmdError> 
 }
 
 /// Whether an ADDR/LADDR argument names `addr` (`ip:port`, `[ip6]:port`), compared as C's `strcmp` would.
-fn same_address(arg: &[u8], addr: std::net::SocketAddr) -> bool {
-    errors::c_str(arg, usize::MAX) == addr.to_string().as_bytes()
+fn same_address(arg: &[u8], addr: &str) -> bool {
+    errors::c_str(arg, usize::MAX) == addr.as_bytes()
 }
 
-/// Slab keys of every client, in id (connection) order.
-fn sorted_keys(state: &State) -> Vec<usize> {
-    let mut keys: Vec<(u64, usize)> = state.clients.iter().map(|(key, c)| (c.id, key)).collect();
+/// Every session, in CLIENT ID (connection) order.
+fn sorted_keys(state: &State) -> Vec<ClientId> {
+    let mut keys: Vec<(u64, ClientId)> = state.sessions.iter().map(|(key, c)| (c.id, key)).collect();
     keys.sort_unstable();
     keys.into_iter().map(|(_, key)| key).collect()
 }
 
-fn key_of(state: &State, id: i64) -> Option<usize> {
-    state.clients.iter().find(|(_, c)| c.id as i64 == id).map(|(key, _)| key)
+/// The session with CLIENT ID `id`.
+fn session_of(state: &State, id: u64) -> Option<ClientId> {
+    state.sessions.iter().find(|(_, c)| c.id == id).map(|(key, _)| key)
 }
 
-/// The parts of the calling client that are moved out of its `Client` while its command runs.
+/// The calling session's command and its reply, which is moved out of its `Session` while the command runs.
 #[derive(Debug, Clone, Copy)]
 struct Caller<'a> {
     argv: &'a [Bytes],
     reply: &'a Reply,
 }
 
-/// Appends Redis 7.0's CLIENT LIST line for client `key`, newline included.
-fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<'_>>, now_ms: i64) {
-    let client = &state.clients[key];
+/// Appends Redis 7.0's CLIENT LIST line for session `key`, newline included.
+fn info_line(out: &mut String, state: &State, key: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
+    let client = &state.sessions[key];
+    let parked_argv = client.parked.as_ref().map_or(&[][..], |parked| parked.argv.as_slice());
     let (argv, reply) = match caller {
         Some(c) => (c.argv, c.reply),
-        None => (client.argv.as_slice(), &client.reply),
+        None => (parked_argv, &client.reply),
     };
+    let fake = Link { fd: -1, ..Link::default() };
+    let link = client.link.as_ref().unwrap_or(&fake);
     let argv_mem: usize = argv.iter().map(Bytes::len).sum();
-    let qbuf_free = client.query.capacity() - client.query.len();
-    let obl = reply.buf.len().saturating_sub(client.reply_sent);
-    let tot_mem = client.query.capacity() + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>();
+    let obl = reply.buf.len().saturating_sub(link.sent);
+    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let cmd = client.last_command.map_or("NULL", |id| state.table.names[id].as_str());
+    let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
          cmd={} user=default redir=-1 resp={}",
         client.id,
-        client.addr,
-        client.local_addr,
-        client.stream.as_raw_fd(),
+        link.addr,
+        link.laddr,
+        link.fd,
         name,
         (now_ms - client.created_ms).max(0) / 1000,
         (now_ms - client.last_interaction_ms).max(0) / 1000,
         flags(client),
         client.db,
         client.multi.as_ref().map_or(-1, |multi| multi.commands.len() as i64),
-        client.query.len(),
-        qbuf_free,
+        link.qbuf,
+        link.qbuf_free,
         argv_mem,
         reply.buf.capacity(),
         reply.buf.capacity(),
         obl,
         tot_mem,
-        if client.writable_registered { "rw" } else { "r" },
+        if link.write_waiting { "rw" } else { "r" },
         cmd,
         if reply.resp3 { 3 } else { 2 },
     );
 }
 
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
-fn flags(client: &Client) -> String {
+fn flags(client: &Session) -> String {
     let mut flags = String::new();
     let letters = [
         (client.multi.is_some(), 'x'),
@@ -475,7 +480,7 @@ mod tests {
             t.run(me, "CLIENT SETNAME é"),
             "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
         );
-        assert_eq!(t.run(other, "CLIENT ID"), format!(":{}\r\n", t.server.state.clients[other].id));
+        assert_eq!(t.run(other, "CLIENT ID"), format!(":{}\r\n", t.state.sessions[other].id));
         let list = t.run(me, "CLIENT LIST");
         let lines: Vec<&str> = list.split("\r\n").nth(1).unwrap().split('\n').filter(|l| !l.is_empty()).collect();
         assert_eq!(
@@ -488,7 +493,7 @@ mod tests {
         assert_eq!(t.run(me, "CLIENT LIST TYPE pubsub"), "$0\r\n\r\n");
         assert_eq!(t.run(me, "CLIENT LIST TYPE x"), "-ERR Unknown client type 'x'\r\n");
         assert_eq!(t.run(me, "CLIENT LIST ID 1 x"), "-ERR Invalid client ID\r\n");
-        let id = t.server.state.clients[other].id;
+        let id = t.state.sessions[other].id;
         assert_eq!(t.run(me, &format!("CLIENT LIST ID {id} {id}")).matches("cmd=client|id").count(), 2);
         assert_eq!(t.run(me, "NOSUCH"), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
         assert!(t.run(me, "CLIENT INFO").contains("cmd=client|info"));
@@ -499,15 +504,15 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         let other = t.connect();
-        let other_id = t.server.state.clients[other].id;
+        let other_id = t.state.sessions[other].id;
         assert_eq!(t.run(me, &format!("CLIENT KILL ID {other_id}")), ":1\r\n");
-        assert!(t.server.state.clients[other].close_asap);
+        assert!(t.state.sessions[other].close_asap);
         assert_eq!(t.run(me, "CLIENT KILL TYPE normal"), ":1\r\n");
-        assert!(!t.server.state.clients[me].close_after_reply);
+        assert!(!t.state.sessions[me].close_after_reply);
         assert_eq!(t.run(me, "CLIENT KILL 1.2.3.4:5"), "-ERR No such client\r\n");
-        let addr = t.server.state.clients[me].addr.to_string();
+        let addr = t.state.sessions[me].link.as_ref().map(|link| link.addr.clone()).unwrap();
         assert_eq!(t.run(me, &format!("CLIENT KILL {addr}")), "+OK\r\n");
-        assert!(t.server.state.clients[me].close_after_reply);
+        assert!(t.state.sessions[me].close_after_reply);
     }
 
     #[test]
@@ -515,10 +520,10 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
-        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::SkipNext);
+        assert_eq!(t.state.sessions[me].reply_mode, ReplyMode::SkipNext);
         assert_eq!(t.run(me, "CLIENT REPLY OFF"), "");
         assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
-        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::Off);
+        assert_eq!(t.state.sessions[me].reply_mode, ReplyMode::Off);
         assert_eq!(t.run(me, "CLIENT REPLY ON"), "+OK\r\n");
         assert_eq!(t.run(me, "CLIENT REPLY maybe"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "CLIENT NO-EVICT on"), "+OK\r\n");

@@ -73,7 +73,7 @@ fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.ok();
-    ctx.client().close_after_reply = true;
+    ctx.session().close_after_reply = true;
     Ok(())
 }
 
@@ -87,7 +87,7 @@ fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if index < 0 || index as usize >= ctx.state.keyspace.dbs.len() {
         return Err(errors::DB_INDEX_RANGE.into());
     }
-    ctx.client().db = index as usize;
+    ctx.session().db = index as usize;
     reply.ok();
     Ok(())
 }
@@ -120,7 +120,7 @@ fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             return Err([&b"ERR Syntax error in HELLO option '"[..], option, b"'"].concat().into());
         }
     }
-    if !ctx.client().authenticated {
+    if !ctx.session().authenticated {
         return Err(HELLO_NOAUTH.into());
     }
     if let Some(version) = protover {
@@ -132,7 +132,7 @@ fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// The HELLO map, in Redis's order.
 fn hello_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) {
-    let id = ctx.client().id as i64;
+    let id = ctx.session().id as i64;
     let proto = if reply.resp3 { 3 } else { 2 };
     reply.map(7);
     for (name, value) in [("server", "redis"), ("version", crate::config::REDIS_VERSION)] {
@@ -178,7 +178,7 @@ fn auth(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
     let ok = user == b"default" && password_matches(ctx.state.config.requirepass.as_deref(), password);
     if ok {
-        ctx.client().authenticated = true;
+        ctx.session().authenticated = true;
     }
     ok
 }
@@ -207,7 +207,7 @@ mod tests {
     fn hello_switches_protocol_for_its_own_reply() {
         let mut t = TestServer::new();
         let me = t.connect();
-        let id = t.server.state.clients[me].id;
+        let id = t.state.sessions[me].id;
         let head = "$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n";
         let map = |header: &str, proto: u8| format!("{header}{head}:{proto}\r\n$2\r\nid\r\n:{id}\r\n{HELLO_TAIL}");
         assert_eq!(t.run(me, "HELLO"), map("*14\r\n", 2));
@@ -228,7 +228,7 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         assert_eq!(t.run(me, "SELECT 15"), "+OK\r\n");
-        assert_eq!(t.server.state.clients[me].db, 15);
+        assert_eq!(t.state.sessions[me].db, 15);
         assert_eq!(t.run(me, "SELECT abc"), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(t.run(me, "SELECT "), "-ERR value is not an integer or out of range\r\n");
         let range = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
