@@ -9,50 +9,14 @@
 use bytes::Bytes;
 use std::time::Instant;
 
-use super::flag::{ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE};
-use super::{CmdError, CmdResult, CommandSpec, Ctx, KeySpec, Resolved, errors};
+use super::{CmdError, CmdResult, Ctx, Handlers, Resolved, errors};
 use crate::net::client::{Multi, WatchedKey};
 use crate::resp::reply::Reply;
 use crate::state::State;
 
-const FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
-
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("multi", 1, FLAGS, multi).acl("fast transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Mark the start of a transaction block",
-        "O(1)",
-    ),
-    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec).acl("slow transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Execute all commands issued after MULTI",
-        "Depends on commands in the transaction",
-    ),
-    CommandSpec::new("discard", 1, FLAGS, discard).acl("fast transaction").docs(
-        "transactions",
-        "2.0.0",
-        "Discard all commands issued after MULTI",
-        "O(N), when N is the number of queued commands",
-    ),
-    CommandSpec::new("watch", -2, FLAGS, watch)
-        .keys(1, -1, 1)
-        .key_specs(&[KeySpec::range("RO", 1, -1, 1)])
-        .acl("fast transaction")
-        .docs(
-            "transactions",
-            "2.2.0",
-            "Watch the given keys to determine execution of the MULTI/EXEC block",
-            "O(1) for every key.",
-        ),
-    CommandSpec::new("unwatch", 1, FLAGS, unwatch).acl("fast transaction").docs(
-        "transactions",
-        "2.2.0",
-        "Forget about all watched keys",
-        "O(1)",
-    ),
-];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] =
+    &[&[("multi", multi), ("exec", exec), ("discard", discard), ("watch", watch), ("unwatch", unwatch)]];
 
 /// Commands that run at once inside MULTI rather than being queued (Redis's processCommand list).
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
