@@ -219,6 +219,7 @@ fn command_getkeys_match_redis() {
         "set k v get",
         "set k v EX 10 GET",
         "set k v XX",
+        "set k v GET\0junk",
         "del a b c",
         "mset a 1 b 2",
         "msetnx a 1 b 2",

@@ -499,6 +499,12 @@ mod tests {
         assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*20\r\n$14\r\nclient|getname\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS set a b"), "*1\r\n$1\r\na\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS get a"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n");
+        // SET's key spec has variable flags: its own key function decides (Redis's setGetKeys).
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a b"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n");
+        let read_too = "*1\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+update\r\n";
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a b nx get"), read_too);
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a get"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n");
+        assert!(t.run(me, "COMMAND INFO del").contains("+RM\r\n+delete\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS nosuch a"), "-ERR Invalid command specified\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYS get a b"), "-ERR Invalid number of arguments specified for command\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYS client list"), "-ERR The command has no key arguments\r\n");
