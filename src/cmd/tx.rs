@@ -1,57 +1,21 @@
 //! Transactions: MULTI EXEC DISCARD WATCH UNWATCH (Redis's `multi.c`), and the WATCH side of `key_changed`.
 //!
-//! Between MULTI and EXEC the dispatcher queues each command instead of running it (`queue_if_in_multi`);
-//! one rejected while queuing (unknown, wrong arity) aborts the transaction. EXEC runs the queue through the
-//! dispatcher, so each queued command is checked, run and counted like any other, and replies with an array
+//! Between MULTI and EXEC `cmd::call` queues each command instead of running it (`queue_if_in_multi`);
+//! one rejected while queuing (unknown, wrong arity) aborts the transaction. EXEC runs the queue through
+//! `cmd::call::execute`, so each queued command is checked, run and counted like any other, and replies with an array
 //! of their replies. WATCH is optimistic locking: every modification of a watched key, by anyone (including
 //! expiry, FLUSHDB and SWAPDB), marks the watchers `dirty_cas` and their next EXEC answers a null array.
 
 use bytes::Bytes;
 
-use super::flag::{ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE};
-use super::{CmdError, CmdResult, CommandSpec, Ctx, KeySpec, Resolved, errors};
+use super::{CmdError, CmdResult, Ctx, Handlers, Resolved, errors};
 use crate::resp::reply::Reply;
 use crate::state::State;
 use crate::state::session::{ClientId, Multi, WatchedKey};
 
-const FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
-
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("multi", 1, FLAGS, multi).acl("fast transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Mark the start of a transaction block",
-        "O(1)",
-    ),
-    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec).acl("slow transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Execute all commands issued after MULTI",
-        "Depends on commands in the transaction",
-    ),
-    CommandSpec::new("discard", 1, FLAGS, discard).acl("fast transaction").docs(
-        "transactions",
-        "2.0.0",
-        "Discard all commands issued after MULTI",
-        "O(N), when N is the number of queued commands",
-    ),
-    CommandSpec::new("watch", -2, FLAGS, watch)
-        .keys(1, -1, 1)
-        .key_specs(&[KeySpec::range("RO", 1, -1, 1)])
-        .acl("fast transaction")
-        .docs(
-            "transactions",
-            "2.2.0",
-            "Watch the given keys to determine execution of the MULTI/EXEC block",
-            "O(1) for every key.",
-        ),
-    CommandSpec::new("unwatch", 1, FLAGS, unwatch).acl("fast transaction").docs(
-        "transactions",
-        "2.2.0",
-        "Forget about all watched keys",
-        "O(1)",
-    ),
-];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] =
+    &[&[("multi", multi), ("exec", exec), ("discard", discard), ("watch", watch), ("unwatch", unwatch)]];
 
 /// Commands that run at once inside MULTI rather than being queued (Redis's processCommand list).
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];

@@ -2,37 +2,16 @@
 //! in `crate::config`; this module only turns them into replies.
 
 use super::super::errors::{self, CmdResult};
-use super::super::{CommandSpec, Ctx, flag::*};
+use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 
-pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get).acl("admin slow dangerous").docs(
-        "server",
-        "2.0.0",
-        "Get the values of configuration parameters",
-        "O(N) when N is the number of configuration parameters provided",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, config_help).acl("slow").docs(
-        "server",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat)
-        .acl("admin slow dangerous")
-        .docs("server", "2.0.0", "Reset the stats returned by INFO", "O(1)"),
-    CommandSpec::new("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite)
-        .acl("admin slow dangerous")
-        .docs("server", "2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
-    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set)
-        .acl("admin slow dangerous")
-        .tips("request_policy:all_nodes response_policy:all_succeeded")
-        .docs(
-            "server",
-            "2.0.0",
-            "Set configuration parameters to the given values",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
+/// The CONFIG subcommands' handlers, bound to their entries in src/cmd/meta.
+pub(super) const HANDLERS: Handlers = &[
+    ("config|get", config_get),
+    ("config|help", config_help),
+    ("config|resetstat", config_resetstat),
+    ("config|rewrite", config_rewrite),
+    ("config|set", config_set),
 ];
 
 const HELP: &[&str] = &[

@@ -14,70 +14,28 @@ mod info;
 pub(crate) mod testkit;
 
 use super::errors::{self, CmdResult};
-use super::{CommandSpec, Ctx, args, flag::*};
+use super::{Ctx, Handlers, args};
 use crate::clock;
 use crate::resp::reply::Reply;
 use crate::state::Shutdown;
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("time", 1, LOADING | STALE | FAST, time).acl("fast").tips("nondeterministic_output").docs(
-        "server",
-        "2.6.0",
-        "Return the current server time",
-        "O(1)",
-    ),
-    CommandSpec::new("info", -1, LOADING | STALE, info::info)
-        .acl("slow dangerous")
-        .tips("nondeterministic_output request_policy:all_shards response_policy:special")
-        .docs("server", "1.0.0", "Get information and statistics about the server", "O(1)"),
-    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
-        .acl("admin fast dangerous")
-        .tips("nondeterministic_output")
-        .docs("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
-    CommandSpec::new("readonly", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
-        "cluster",
-        "3.0.0",
-        "Enables read queries for a connection to a cluster replica node",
-        "O(1)",
-    ),
-    CommandSpec::new("readwrite", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
-        "cluster",
-        "3.0.0",
-        "Disables read queries for a connection to a cluster replica node",
-        "O(1)",
-    ),
-    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
-        .acl("admin slow dangerous")
-        .docs(
-            "server",
-            "1.0.0",
-            "Synchronously save the dataset to disk and then shut down the server",
-            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        ),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug::debug).acl("admin slow dangerous").docs(
-        "server",
-        "1.0.0",
-        "A container for debugging commands",
-        "Depends on subcommand.",
-    ),
-    CommandSpec::new("config", -2, 0, container)
-        .acl("slow")
-        .docs("server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.")
-        .subcommands(config_command::SUBCOMMANDS),
-    CommandSpec::new("command", -1, LOADING | STALE, command::command)
-        .acl("slow connection")
-        .tips("nondeterministic_output_order")
-        .docs(
-            "server",
-            "2.8.13",
-            "Get array of Redis command details",
-            "O(N) where N is the total number of Redis commands",
-        )
-        .subcommands(command::SUBCOMMANDS),
-    CommandSpec::new("cluster", -2, 0, container)
-        .acl("slow")
-        .docs("cluster", "3.0.0", "A container for cluster commands", "Depends on subcommand.")
-        .subcommands(cluster::SUBCOMMANDS),
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[
+    &[
+        ("time", time),
+        ("info", info::info),
+        ("lastsave", lastsave),
+        ("readonly", cluster::cluster_disabled),
+        ("readwrite", cluster::cluster_disabled),
+        ("shutdown", shutdown),
+        ("debug", debug::debug),
+        ("config", container),
+        ("command", command::command),
+        ("cluster", container),
+    ],
+    command::HANDLERS,
+    config_command::HANDLERS,
+    cluster::HANDLERS,
 ];
 
 /// Writes a HELP reply as Redis's `addReplyHelp`: a header naming `command`, the given lines, and the HELP

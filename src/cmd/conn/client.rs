@@ -16,74 +16,23 @@ use bytes::Bytes;
 use std::fmt::Write as _;
 
 use super::super::errors::{self, CmdResult};
-use super::super::{CommandSpec, Ctx, args, flag::*};
+use super::super::{Ctx, Handlers, args};
 use crate::resp::reply::Reply;
 use crate::state::State;
 use crate::state::session::{ClientId, Link, ReplyMode, Session};
 
-pub const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE, client_getname).acl("slow connection").docs(
-        "connection",
-        "2.6.9",
-        "Get the current connection name",
-        "O(1)",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, client_help).acl("slow connection").docs(
-        "connection",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("id", 2, NOSCRIPT | LOADING | STALE, client_id).acl("slow connection").docs(
-        "connection",
-        "5.0.0",
-        "Returns the client ID for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("info", 2, NOSCRIPT | LOADING | STALE, client_info)
-        .acl("slow connection")
-        .tips("nondeterministic_output")
-        .docs("connection", "6.2.0", "Returns information about the current client connection.", "O(1)"),
-    CommandSpec::new("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill)
-        .acl("admin slow dangerous connection")
-        .docs(
-            "connection",
-            "2.4.0",
-            "Kill the connection of a client",
-            "O(N) where N is the number of client connections",
-        ),
-    CommandSpec::new("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list)
-        .acl("admin slow dangerous connection")
-        .tips("nondeterministic_output")
-        .docs(
-            "connection",
-            "2.4.0",
-            "Get the list of client connections",
-            "O(N) where N is the number of client connections",
-        ),
-    CommandSpec::new("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict)
-        .acl("admin slow dangerous connection")
-        .docs("connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)"),
-    CommandSpec::new("reply", 3, NOSCRIPT | LOADING | STALE, client_reply).acl("slow connection").docs(
-        "connection",
-        "3.2.0",
-        "Instruct the server whether to reply to commands",
-        "O(1)",
-    ),
-    CommandSpec::new("setname", 3, NOSCRIPT | LOADING | STALE, client_setname).acl("slow connection").docs(
-        "connection",
-        "2.6.9",
-        "Set the current connection name",
-        "O(1)",
-    ),
-    CommandSpec::new("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock)
-        .acl("admin slow dangerous connection")
-        .docs(
-            "connection",
-            "5.0.0",
-            "Unblock a client blocked in a blocking command from a different connection",
-            "O(log N) where N is the number of client connections",
-        ),
+/// The CLIENT subcommands' handlers, bound to their entries in src/cmd/meta.
+pub(super) const HANDLERS: Handlers = &[
+    ("client|getname", client_getname),
+    ("client|help", client_help),
+    ("client|id", client_id),
+    ("client|info", client_info),
+    ("client|kill", client_kill),
+    ("client|list", client_list),
+    ("client|no-evict", client_no_evict),
+    ("client|reply", client_reply),
+    ("client|setname", client_setname),
+    ("client|unblock", client_unblock),
 ];
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's block as if it timed out, or with an error.

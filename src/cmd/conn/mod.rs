@@ -10,7 +10,7 @@
 mod client;
 
 use super::errors::{self, CmdResult};
-use super::{CommandSpec, Ctx, args, flag::*};
+use super::{Ctx, Handlers, args};
 use crate::resp::reply::Reply;
 
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -20,41 +20,18 @@ const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already 
                             HELLO AUTH <user> <pass> option can be used to authenticate the client and select the \
                             RESP protocol version at the same time";
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("ping", -1, FAST, ping)
-        .acl("fast connection")
-        .tips("request_policy:all_shards response_policy:all_succeeded")
-        .docs("connection", "1.0.0", "Ping the server", "O(1)"),
-    CommandSpec::new("echo", 2, LOADING | STALE | FAST, echo).acl("fast connection").docs(
-        "connection",
-        "1.0.0",
-        "Echo the given string",
-        "O(1)",
-    ),
-    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit)
-        .acl("fast connection")
-        .docs("connection", "1.0.0", "Close the connection", "O(1)"),
-    CommandSpec::new("select", 2, LOADING | STALE | FAST, select).acl("fast connection").docs(
-        "connection",
-        "1.0.0",
-        "Change the selected database for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello)
-        .acl("fast connection")
-        .docs("connection", "6.0.0", "Handshake with Redis", "O(1)"),
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth)
-        .acl("fast connection")
-        .docs(
-            "connection",
-            "1.0.0",
-            "Authenticate to the server",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-    CommandSpec::new("client", -2, 0, super::admin::container)
-        .acl("slow")
-        .docs("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
-        .subcommands(client::SUBCOMMANDS),
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[
+    &[
+        ("ping", ping),
+        ("echo", echo),
+        ("quit", quit),
+        ("select", select),
+        ("hello", hello),
+        ("auth", auth),
+        ("client", super::admin::container),
+    ],
+    client::HANDLERS,
 ];
 
 fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
