@@ -1,6 +1,6 @@
 //! Server commands (Redis's server.c, config.c, debug.c, cluster.c): TIME LASTSAVE SHUTDOWN here; INFO in
 //! `info.rs`, CONFIG in `config.rs`, COMMAND in `command.rs`, DEBUG in `debug.rs`, CLUSTER / READONLY /
-//! READWRITE in `cluster.rs`.
+//! READWRITE in `cluster.rs`, MEMORY in `memory.rs`.
 //!
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
 //! `container` (the handler a container's own name never reaches, since dispatch resolves its subcommand).
@@ -10,6 +10,7 @@ mod command;
 mod config_command;
 mod debug;
 mod info;
+mod memory;
 #[cfg(test)]
 pub(crate) mod testkit;
 
@@ -74,6 +75,10 @@ pub const COMMANDS: &[CommandSpec] = &[
             "O(N) where N is the total number of Redis commands",
         )
         .subcommands(command::SUBCOMMANDS),
+    CommandSpec::new("memory", -2, 0, container)
+        .acl("slow")
+        .docs("server", "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.")
+        .subcommands(memory::SUBCOMMANDS),
     CommandSpec::new("cluster", -2, 0, container)
         .acl("slow")
         .docs("cluster", "3.0.0", "A container for cluster commands", "Depends on subcommand.")
