@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-pub use syntax::notify;
+pub use syntax::{memory_to_u64, notify};
 
 use crate::util::glob::glob_match;
 use table::{Change, TABLE};
