@@ -1,6 +1,6 @@
 //! Server commands (Redis's server.c, config.c, debug.c, cluster.c): TIME LASTSAVE SHUTDOWN here; INFO in
 //! `info.rs`, CONFIG in `config.rs`, COMMAND in `command.rs`, DEBUG in `debug.rs`, CLUSTER / READONLY /
-//! READWRITE in `cluster.rs`.
+//! READWRITE in `cluster.rs`, MEMORY in `memory.rs`.
 //!
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
 //! `container` (the handler a container's own name never reaches, since dispatch resolves its subcommand).
@@ -10,6 +10,7 @@ mod command;
 mod config_command;
 mod debug;
 mod info;
+mod memory;
 #[cfg(test)]
 pub(crate) mod testkit;
 
@@ -31,10 +32,12 @@ pub const HANDLERS: &[Handlers] = &[
         ("debug", debug::debug),
         ("config", container),
         ("command", command::command),
+        ("memory", container),
         ("cluster", container),
     ],
     command::HANDLERS,
     config_command::HANDLERS,
+    memory::HANDLERS,
     cluster::HANDLERS,
 ];
 
