@@ -26,6 +26,7 @@ mod load;
 mod special;
 mod syntax;
 mod table;
+mod unsupported;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -597,7 +598,9 @@ impl Config {
         let path = Path::new(&self.dir).join(&self.logfile);
         match std::fs::OpenOptions::new().append(true).create(true).open(path) {
             Ok(_) => Ok(()),
-            Err(e) => Err(load::fatal(None, &format!("Can't open the log file: {}", table::os_error_text(&e)))),
+            Err(e) => {
+                Err(load::fatal(None, &format!("Can't open the log file: {}", crate::util::strerror::strerror(&e))))
+            }
         }
     }
 }
