@@ -512,6 +512,7 @@ impl Config {
         }
         load::Loader::new(&mut config).load_text(&text)?;
         config.check_logfile()?;
+        config.check_cluster_replica()?;
         Ok(CliOutcome::Run(config))
     }
 
@@ -588,6 +589,14 @@ impl Config {
     fn blank() -> Self {
         let dir = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
         Config { dir, ..Config::zeroed() }
+    }
+
+    /// loadServerConfigFromString's sanity check after the last line: a cluster node takes no `replicaof`.
+    fn check_cluster_replica(&self) -> Result<(), String> {
+        if self.cluster_enabled && self.replicaof.is_some() {
+            return Err(load::fatal(None, "replicaof directive not allowed in cluster mode"));
+        }
+        Ok(())
     }
 
     /// Redis opens the log file once after loading, so a bad path fails at startup, not at the first line.
