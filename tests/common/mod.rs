@@ -182,32 +182,21 @@ impl TestServer {
         }
     }
 
-    fn start(
-        kind: ServerKind,
-        program: &str,
-        conf: Option<&std::path::Path>,
-        extra_args: &[&str],
-        http: bool,
-    ) -> TestServer {
+    fn start(kind: ServerKind, program: &str, conf: Option<&std::path::Path>, args: &[&str], http: bool) -> TestServer {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start(kind, program, conf, extra_args, http) {
+            match TestServer::try_start(Launch { kind, program, conf, extra_args: args, http }) {
                 Ok(server) => return server,
                 Err(failure) => failures.push(failure),
             }
         }
-        panic!("could not start {program} {extra_args:?}:\n{}", failures.join("\n---\n"));
+        panic!("could not start {program} {args:?}:\n{}", failures.join("\n---\n"));
     }
 
     /// One start attempt on a fresh port. Readiness needs both the ready line in *our* log and a PONG:
     /// the PONG alone could come from another test's server that won a race for the same port.
-    fn try_start(
-        kind: ServerKind,
-        program: &str,
-        conf: Option<&std::path::Path>,
-        extra_args: &[&str],
-        http: bool,
-    ) -> Result<TestServer, String> {
+    fn try_start(launch: Launch<'_>) -> Result<TestServer, String> {
+        let Launch { kind, program, conf, extra_args, http } = launch;
         let port = free_port();
         let http_port = if http { free_port() } else { 0 };
         let dir = temp_dir();
@@ -254,6 +243,18 @@ impl TestServer {
         }
         Err(format!("not ready after {STARTUP_TIMEOUT_MS} ms; log:\n{}", self.log()))
     }
+}
+
+/// What one start attempt runs.
+#[derive(Clone, Copy)]
+struct Launch<'a> {
+    kind: ServerKind,
+    program: &'a str,
+    /// A config file, passed first.
+    conf: Option<&'a std::path::Path>,
+    extra_args: &'a [&'a str],
+    /// Whether ferrokv gets an HTTP gateway port.
+    http: bool,
 }
 
 impl Drop for TestServer {
