@@ -26,6 +26,7 @@ mod load;
 mod special;
 mod syntax;
 mod table;
+mod unsupported;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -511,6 +512,7 @@ impl Config {
         }
         load::Loader::new(&mut config).load_text(&text)?;
         config.check_logfile()?;
+        config.check_cluster_replica()?;
         Ok(CliOutcome::Run(config))
     }
 
@@ -589,6 +591,14 @@ impl Config {
         Config { dir, ..Config::zeroed() }
     }
 
+    /// loadServerConfigFromString's sanity check after the last line: a cluster node takes no `replicaof`.
+    fn check_cluster_replica(&self) -> Result<(), String> {
+        if self.cluster_enabled && self.replicaof.is_some() {
+            return Err(load::fatal(None, "replicaof directive not allowed in cluster mode"));
+        }
+        Ok(())
+    }
+
     /// Redis opens the log file once after loading, so a bad path fails at startup, not at the first line.
     fn check_logfile(&self) -> Result<(), String> {
         if self.logfile.is_empty() {
@@ -597,7 +607,9 @@ impl Config {
         let path = Path::new(&self.dir).join(&self.logfile);
         match std::fs::OpenOptions::new().append(true).create(true).open(path) {
             Ok(_) => Ok(()),
-            Err(e) => Err(load::fatal(None, &format!("Can't open the log file: {}", table::os_error_text(&e)))),
+            Err(e) => {
+                Err(load::fatal(None, &format!("Can't open the log file: {}", crate::util::strerror::strerror(&e))))
+            }
         }
     }
 }

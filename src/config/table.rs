@@ -15,6 +15,7 @@ use super::syntax::{
     keyspace_events_flags, keyspace_events_string, memory_to_u64, string_to_i64, strtoll_octal_exact, yes_no,
 };
 use super::{Allow, Config, LogLevel};
+use crate::util::strerror::strerror;
 
 /// Who may change a directive while the server runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,22 +679,12 @@ fn check_file_name(v: &[u8], directive: &str, what: &str) -> Result<(), String> 
 /// keep it absolute (what CONFIG GET shows, from getcwd), leaving the chdir to the server.
 fn set_dir(c: &mut Config, v: &[u8]) -> Result<(), String> {
     if v.is_empty() {
-        return Err(os_error_text(&std::io::Error::from(std::io::ErrorKind::NotFound)));
+        return Err(strerror(&std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
-    let resolved = std::fs::canonicalize(Path::new(&c.dir).join(lossy(v))).map_err(|e| os_error_text(&e))?;
+    let resolved = std::fs::canonicalize(Path::new(&c.dir).join(lossy(v))).map_err(|e| strerror(&e))?;
     if !resolved.is_dir() {
         return Err("Not a directory".into());
     }
     c.dir = resolved.to_string_lossy().into_owned();
     Ok(())
-}
-
-/// strerror() wording for an I/O error: Rust's text without its " (os error N)" suffix.
-pub(super) fn os_error_text(e: &std::io::Error) -> String {
-    let text = match e.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None if e.kind() == std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
-        None => e.to_string(),
-    };
-    text.split(" (os error").next().unwrap_or_default().to_string()
 }

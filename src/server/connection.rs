@@ -63,7 +63,7 @@ impl Connection {
                 tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default(),
                 tcp.local_addr().map(|a| a.to_string()).unwrap_or_default(),
             ),
-            // Redis prints a Unix socket client as `addr=/path:0 laddr=/path:0`.
+            // Redis prints a Unix socket client as `addr=/path:0 laddr=/path:0`, the listening socket's path.
             Stream::Unix(unix) => {
                 let path = unix.local_addr().ok().and_then(|a| a.as_pathname().map(|p| p.display().to_string()));
                 let name = format!("{}:0", path.unwrap_or_default());
@@ -74,7 +74,9 @@ impl Connection {
             Stream::Tcp(tcp) => tcp.as_raw_fd(),
             Stream::Unix(unix) => unix.as_raw_fd(),
         };
-        Link { addr, laddr, fd, http: matches!(self.protocol, Protocol::Http(_)), ..Link::default() }
+        let http = matches!(self.protocol, Protocol::Http(_));
+        let unix = matches!(self.stream, Stream::Unix(_));
+        Link { addr, laddr, fd, http, unix, ..Link::default() }
     }
 
     /// Copies the query buffer's sizes into the session's `link`.

@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::db::expire::ExpireCycle;
+use crate::net::listen::{ListenError, Listener as ListenerName};
 pub use crate::state::Shutdown;
 use crate::state::State;
 use crate::state::session::ClientId;
@@ -109,14 +110,21 @@ impl Server {
         let poll = Poll::new()?;
         let mut listeners = Vec::new();
         let mut port = config.port;
+        let backlog = config.tcp_backlog;
         if config.port != 0 {
-            for socket in bind_all(&config.bind, config.port, "")? {
+            for socket in bind_all(&config.bind, config.port, backlog, ListenerName::Resp)? {
                 port = socket.local_addr()?.port();
                 listeners.push(Listener { kind: ListenerKind::Resp, socket: ListenSocket::Tcp(socket) });
             }
         }
+        if !config.unixsocket.is_empty() {
+            let path = std::path::Path::new(&config.unixsocket);
+            let socket = crate::net::listen::bind_unix(path, config.unixsocketperm, backlog)
+                .map_err(|e| io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}")))?;
+            listeners.push(Listener { kind: ListenerKind::Resp, socket: ListenSocket::Unix(socket) });
+        }
         if config.http_port != 0 {
-            for socket in bind_all(&config.bind, config.http_port, "HTTP gateway ")? {
+            for socket in bind_all(&config.bind, config.http_port, backlog, ListenerName::Http)? {
                 listeners.push(Listener { kind: ListenerKind::Http, socket: ListenSocket::Tcp(socket) });
             }
         }
@@ -247,8 +255,8 @@ impl Server {
 }
 
 /// Binds every `bind` address, as Redis does: `*` is every IPv4 address, `::*` every IPv6 address, and a
-/// leading `-` marks an address whose failure to bind is not fatal. `what` names the listener in errors.
-fn bind_all(addresses: &[String], port: u16, what: &str) -> io::Result<Vec<TcpListener>> {
+/// leading `-` marks an address whose failure to bind is not fatal. `which` names the listener in errors.
+fn bind_all(addresses: &[String], port: u16, backlog: u32, which: ListenerName) -> io::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     for address in addresses.iter().take(LISTENERS_MAX) {
         let (optional, name) = match address.strip_prefix('-') {
@@ -264,10 +272,10 @@ fn bind_all(addresses: &[String], port: u16, what: &str) -> io::Result<Vec<TcpLi
                 Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address {other}"))),
             },
         };
-        match TcpListener::bind(SocketAddr::new(ip, port)) {
+        match crate::net::listen::bind_tcp(SocketAddr::new(ip, port), backlog) {
             Ok(listener) => listeners.push(listener),
             Err(_) if optional => continue,
-            Err(e) => return Err(io::Error::new(e.kind(), format!("{what}{name}:{port}: {e}"))),
+            Err(e) => return Err(ListenError::wrap(which, name, port, e)),
         }
     }
     Ok(listeners)

@@ -46,6 +46,8 @@ pub struct Link {
     pub fd: i32,
     /// An HTTP gateway connection rather than RESP.
     pub http: bool,
+    /// Connected over the Unix socket (CLIENT LIST flag `U`).
+    pub unix: bool,
     /// Bytes received and not yet parsed, and the query buffer's free capacity (CLIENT LIST qbuf, qbuf-free).
     pub qbuf: usize,
     pub qbuf_free: usize,

@@ -392,6 +392,7 @@ fn flags(client: &Session) -> String {
         (client.dirty_cas, 'd'),
         (client.close_after_reply, 'c'),
         (client.close_asap, 'A'),
+        (client.link.as_ref().is_some_and(|link| link.unix), 'U'),
         (client.no_evict, 'e'),
     ];
     for (set, letter) in letters {
