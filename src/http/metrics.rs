@@ -4,7 +4,7 @@
 //! `commands_total{cmd}` and `command_failures_total{cmd}` (commands that were called, named as INFO's
 //! commandstats names them), `errors_total{code}`, `keys{db}` and `expiring_keys{db}` (databases holding keys),
 //! `expired_keys_total`, `used_memory_bytes`, `uptime_seconds`, and the histogram
-//! `command_duration_seconds` (the dispatcher's power-of-two buckets, cumulative as Prometheus wants them).
+//! `command_duration_seconds` (`cmd::call`'s power-of-two buckets, cumulative as Prometheus wants them).
 //! Rendering walks the clients once and the command table once: cheap enough for a scrape every few seconds.
 
 use std::fmt::Write;

@@ -1,5 +1,5 @@
 //! The HTTP/JSON gateway: HTTP/1.1 connections served by the same reactor, against the same keyspace, through
-//! the same dispatcher as RESP.
+//! the same `cmd::call` as RESP.
 //!
 //! An HTTP connection is one more client: a connection with `Protocol::Http(RequestReader)` and a session in
 //! `State`, accepted from the `http-port` listeners, read and written by the server's ordinary code; only its

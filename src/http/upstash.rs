@@ -72,7 +72,7 @@ pub fn multi_exec(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answ
     multi_exec_run(ex, &commands, out)
 }
 
-/// Runs `commands` between MULTI and EXEC through the dispatcher, so a command rejected while queuing aborts
+/// Runs `commands` between MULTI and EXEC through `cmd::call`, so a command rejected while queuing aborts
 /// the whole transaction (400 with Redis's EXECABORT text) and runtime errors are per command, as over RESP.
 /// The request runs to completion inside one event, so nothing interleaves with it either way.
 fn multi_exec_run(ex: &mut Exchange<'_>, commands: &[Vec<Bytes>], out: &mut Vec<u8>) -> Answered {

@@ -215,7 +215,7 @@ fn lookup_full(table: &Table, name: &[u8]) -> Option<Resolved> {
     }
 }
 
-/// Finds the command a full request would run, as dispatch does (Redis's `lookupCommand`).
+/// Finds the command a full request would run, as `call` does (Redis's `lookupCommand`).
 fn lookup_argv(table: &Table, argv: &[Bytes]) -> Option<Resolved> {
     let top = table.lookup(argv.first()?)?;
     match argv.get(1) {

@@ -3,7 +3,7 @@
 //! READWRITE in `cluster.rs`, MEMORY in `memory.rs`.
 //!
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
-//! `container` (the handler a container's own name never reaches, since dispatch resolves its subcommand).
+//! `container` (the handler a container's own name never reaches, since `call` resolves its subcommand).
 
 mod cluster;
 mod command;
