@@ -4,4 +4,5 @@ pub mod alloc;
 pub mod glob;
 pub mod num;
 pub mod rng;
+pub mod sha1;
 pub mod splitargs;

@@ -84,8 +84,13 @@ pub fn redis_server_available() -> bool {
 /// The reference redis-server, or `None` (after saying so) when it is not installed. Under `CI=true` a
 /// missing redis-server panics: CI must run the differential tests, not skip them.
 pub fn require_redis() -> Option<TestServer> {
+    require_redis_with(&[])
+}
+
+/// [`require_redis`] with extra redis-server arguments.
+pub fn require_redis_with(extra_args: &[&str]) -> Option<TestServer> {
     if redis_server_available() {
-        return Some(TestServer::redis(&[]));
+        return Some(TestServer::redis(extra_args));
     }
     if std::env::var("CI").is_ok_and(|value| value == "true") {
         panic!("redis-server is not installed but CI=true requires it: apt-get install -y redis-server");
