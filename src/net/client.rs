@@ -39,6 +39,9 @@ pub struct Client {
     pub local_addr: SocketAddr,
     /// Bytes received and not yet parsed.
     pub query: BytesMut,
+    /// While the requests of one read run, the bytes the query buffer held when they started: Redis trims its
+    /// query buffer only after running them all, so CLIENT LIST's `qbuf` counts the running request. 0 otherwise.
+    pub query_batch_len: usize,
     pub parser: RequestParser,
     /// The request being parsed or run; its arguments share `query`'s memory.
     pub argv: Vec<Bytes>,
@@ -103,6 +106,7 @@ impl Client {
             addr,
             local_addr,
             query: BytesMut::new(),
+            query_batch_len: 0,
             parser: RequestParser::default(),
             argv: Vec::new(),
             reply: Reply::default(),

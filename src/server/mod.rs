@@ -261,6 +261,7 @@ impl Server {
     /// Parses and runs every complete request in the client's query buffer.
     fn process_input(&mut self, key: usize, now_ms: i64) {
         let mut mark = Instant::now();
+        self.state.clients[key].query_batch_len = self.state.clients[key].query.len();
         loop {
             let client = &mut self.state.clients[key];
             if client.close_after_reply || client.close_asap || client.parked.is_some() {
@@ -289,6 +290,7 @@ impl Server {
                 }
             }
         }
+        self.state.clients[key].query_batch_len = 0;
         self.queue_write(key);
     }
 

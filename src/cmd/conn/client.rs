@@ -416,7 +416,7 @@ fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<
         flags(client),
         client.db,
         client.multi.as_ref().map_or(-1, |multi| multi.commands.len() as i64),
-        client.query.len(),
+        client.query.len().max(client.query_batch_len),
         qbuf_free,
         argv_mem,
         reply.buf.capacity(),
