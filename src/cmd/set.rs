@@ -140,14 +140,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         .key_specs(algebra::STORE_OVERWRITE_KEY_SPECS),
 ];
 
-/// The conversion thresholds as configured now.
+/// The conversion thresholds as configured now. Redis 7.0 has no `set-max-listpack-*` directives (7.2
+/// added them), so the packed encoding keeps its built-in limits.
 fn limits(ctx: &Ctx<'_>) -> Limits {
-    let config = &ctx.state.config;
-    Limits {
-        intset_entries: config.set_max_intset_entries,
-        packed_entries: config.set_max_listpack_entries,
-        packed_value: config.set_max_listpack_value,
-    }
+    Limits { intset_entries: ctx.state.config.set_max_intset_entries, ..Limits::default() }
 }
 
 /// Writes one member as a bulk string.

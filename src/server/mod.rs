@@ -25,6 +25,7 @@ use crate::db::Keyspace;
 use crate::db::expire::ExpireCycle;
 use crate::net::client::{Client, Protocol, ReplyMode};
 use crate::net::io::{self as netio, WriteOutcome};
+use crate::net::listen::{ListenError, Listener};
 use crate::resp::parse::ParseLimits;
 use crate::state::stats::Stats;
 use crate::state::wait_queues::Blocking;
@@ -92,14 +93,17 @@ impl Server {
     /// Binds the listener and sets up signal handling; logs nothing yet.
     pub fn bind(config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listeners = if config.port == 0 { Vec::new() } else { bind_all(&config.bind, config.port)? };
+        let backlog = config.tcp_backlog;
+        let mut listeners = if config.port == 0 { Vec::new() } else { bind_all(&config.bind, config.port, backlog)? };
         let mut port = config.port;
         for (index, listener) in listeners.iter_mut().enumerate() {
             port = listener.local_addr()?.port();
             poll.registry().register(listener, Token(LISTENER_FIRST - index), Interest::READABLE)?;
         }
-        let mut http_listeners =
-            if config.http_port == 0 { Vec::new() } else { bind_all(&config.bind, config.http_port)? };
+        let mut http_listeners = match config.http_port {
+            0 => Vec::new(),
+            port => bind_all(&config.bind, port, backlog).map_err(|e| ListenError::retag(e, Listener::Http))?,
+        };
         for (index, listener) in http_listeners.iter_mut().enumerate() {
             poll.registry().register(listener, Token(HTTP_LISTENER_FIRST - index), Interest::READABLE)?;
         }
@@ -428,7 +432,7 @@ impl Server {
 
 /// Binds every `bind` address, as Redis does: `*` is every IPv4 address, `::*` every IPv6 address, and a
 /// leading `-` marks an address whose failure to bind is not fatal.
-fn bind_all(addresses: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
+fn bind_all(addresses: &[String], port: u16, backlog: u32) -> io::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     for address in addresses.iter().take(LISTENERS_MAX) {
         let (optional, name) = match address.strip_prefix('-') {
@@ -444,10 +448,10 @@ fn bind_all(addresses: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
                 Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address {other}"))),
             },
         };
-        match TcpListener::bind(SocketAddr::new(ip, port)) {
+        match crate::net::listen::bind_tcp(SocketAddr::new(ip, port), backlog) {
             Ok(listener) => listeners.push(listener),
             Err(_) if optional => continue,
-            Err(e) => return Err(io::Error::new(e.kind(), format!("{name}:{port}: {e}"))),
+            Err(e) => return Err(ListenError::wrap(Listener::Resp, name, port, e)),
         }
     }
     Ok(listeners)

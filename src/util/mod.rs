@@ -6,3 +6,4 @@ pub mod num;
 pub mod rng;
 pub mod sha1;
 pub mod splitargs;
+pub mod strerror;

@@ -68,6 +68,8 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
     let local = super::caller_is_local(ctx);
     ctx.state.config.set_as(&pairs, local)?;
+    let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
+    ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
     Ok(())
 }
