@@ -4,7 +4,7 @@
 //! Covered: inline commands and their quoting rules, requests sent one byte at a time, large values, deep
 //! pipelining, every protocol error (exact reply, then the connection closes, after the replies to the
 //! commands that came before it in the same write), isolation of a misbehaving client, many concurrent
-//! clients, and clean shutdown on SIGTERM.
+//! clients, clean shutdown on SIGTERM, and CLIENT INFO's `qbuf` while a request runs.
 
 mod common;
 
@@ -213,4 +213,29 @@ fn sigterm_exits_cleanly_and_logs_it() {
     assert!(status.success(), "exit status {status}; log:\n{log}");
     assert!(log.contains("ready to exit"), "log does not say it is ready to exit:\n{log}");
     assert!(conn.is_closed(), "clients are disconnected");
+}
+
+/// The `qbuf=` field of a CLIENT LIST / CLIENT INFO line.
+fn qbuf_of(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let field = text.split(' ').find(|field| field.starts_with("qbuf=")).expect("a qbuf field");
+    field["qbuf=".len()..].to_string()
+}
+
+#[test]
+fn client_info_counts_the_running_requests_in_qbuf() {
+    // Redis trims its query buffer only after running every request of one read, so a client sees its own
+    // CLIENT INFO (26 bytes), and requests pipelined before it in the same write, in `qbuf`.
+    let server = TestServer::subject(&[]);
+    let mut conn = server.conn();
+    assert_eq!(qbuf_of(&conn.cmd(&["CLIENT", "INFO"])), "26");
+    let mut pipelined = encode_command(&["PING"]);
+    pipelined.extend(encode_command(&["CLIENT", "INFO"]));
+    conn.send_raw(&pipelined);
+    assert_eq!(conn.read_reply(), b"+PONG\r\n");
+    assert_eq!(qbuf_of(&conn.read_reply()), "40");
+    // Between requests a client's buffer is empty again, as another client's CLIENT LIST shows.
+    let id = String::from_utf8_lossy(&conn.cmd(&["CLIENT", "ID"]))[1..].trim().to_string();
+    let listed = server.conn().cmd(&["CLIENT", "LIST", "ID", &id]);
+    assert_eq!(qbuf_of(&listed), "0");
 }

@@ -121,14 +121,14 @@ impl Ctx<'_> {
     /// that exist, as Redis's touchAllWatchedKeysInDb does. It does not count `dirty`: each of those commands
     /// counts it its own way.
     pub fn db_flushing(&mut self, db_index: usize) {
-        super::tx::touch_db(self.state, db_index, db_index);
+        super::tx::touch_db(self.state, db_index, db_index, None, self.now_ms);
     }
 
     /// Called after SWAPDB exchanged databases `a` and `b`: invalidates WATCHes of keys present on either side
     /// and wakes clients blocked on keys that the swap made ready.
     pub fn dbs_swapped(&mut self, a: usize, b: usize) {
-        super::tx::touch_db(self.state, a, b);
-        super::tx::touch_db(self.state, b, a);
+        super::tx::touch_db(self.state, a, b, Some(a), self.now_ms);
+        super::tx::touch_db(self.state, b, a, Some(b), self.now_ms);
         self.state.blocking.signal_db(a);
         self.state.blocking.signal_db(b);
     }

@@ -142,21 +142,42 @@ pub fn touch(state: &mut State, db: usize, key: &[u8]) {
     }
 }
 
-/// Invalidates the watched keys of database `watched_db` that exist there or in `other_db` (Redis's
-/// touchAllWatchedKeysInDb): FLUSHDB before emptying, SWAPDB after exchanging.
-pub fn touch_db(state: &mut State, watched_db: usize, other_db: usize) {
+/// A database-wide change to watched database `watched_db` (Redis's touchAllWatchedKeysInDb): its former keys
+/// are now in database `old` and it holds the keys of `new`, or nothing when emptied. FLUSHDB passes
+/// (`db`, `db`, None) before emptying; SWAPDB passes (`a`, `b`, Some(`a`)) after exchanging, and the reverse.
+///
+/// A watched key present on neither side is untouched. Stale keys (TTL passed, not yet deleted) follow Redis:
+/// a key that was stale at WATCH and is now gone, or replaced by another stale key, is no change; a missing key
+/// replaced by a stale one is no change either, but from then on counts as watched-while-stale.
+pub fn touch_db(state: &mut State, watched_db: usize, old: usize, new: Option<usize>, now_ms: i64) {
     if !state.watches.any_in(watched_db) {
         return;
     }
     let dbs = &state.keyspace.dbs;
-    let hit: Vec<ClientId> = state
+    let touched: Vec<(Bytes, Vec<ClientId>)> = state
         .watches
         .in_db(watched_db)
-        .filter(|(key, _)| dbs[watched_db].holds(key) || dbs[other_db].holds(key))
-        .flat_map(|(_, watchers)| watchers.iter().copied())
+        .filter(|(key, _)| dbs[old].holds(key) || new.is_some_and(|new| dbs[new].holds(key)))
+        .map(|(key, watchers)| (key.clone(), watchers.to_vec()))
         .collect();
-    for client in hit {
-        state.sessions[client].dirty_cas = true;
+    for (key, watchers) in touched {
+        let existed = dbs[old].holds(&key);
+        let replaced = new.filter(|&new| dbs[new].holds(&key));
+        let replaced_stale = replaced.is_some_and(|new| dbs[new].holds_stale(&key, now_ms));
+        for client in watchers {
+            let client = &mut state.sessions[client];
+            let Some(wk) = client.watched.iter_mut().find(|wk| wk.db == watched_db && wk.key == key) else {
+                continue;
+            };
+            match (wk.expired, replaced.is_some(), replaced_stale) {
+                // Stale at WATCH and now gone: expiry would have deleted it anyway.
+                (true, false, _) => wk.expired = false,
+                // Stale at WATCH and replaced with another stale key: still logically absent.
+                (true, true, true) => {}
+                (false, _, true) if !existed => wk.expired = true,
+                _ => client.dirty_cas = true,
+            }
+        }
     }
 }
 
@@ -194,6 +215,41 @@ mod tests {
         let state = &t.state;
         assert!(state.watches.is_empty());
         assert!(state.keyspace.dbs[0].expired_log.is_none(), "no expiry log once nobody watches");
+    }
+
+    /// Runs `setup` (which may leave stale keys), sleeps past their TTLs, WATCHes `x` in db `watch_db`, runs
+    /// `change`, and gives the EXEC reply of a transaction holding one PING.
+    fn exec_after(setup: &[&str], watch_db: usize, change: &str) -> String {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let expire_at = crate::clock::unix_ms() + 30;
+        for command in setup {
+            t.run(me, &command.replace("{at}", &expire_at.to_string()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        t.run(me, &format!("SELECT {watch_db}"));
+        assert_eq!(t.run(me, "WATCH x"), "+OK\r\n");
+        t.run(me, change);
+        t.run(me, "MULTI");
+        t.run(me, "PING");
+        t.run(me, "EXEC")
+    }
+
+    #[test]
+    fn database_wide_changes_leave_stale_watched_keys_alone() {
+        let pong = "*1\r\n+PONG\r\n";
+        // Replies checked against Redis 7.0 (multi.tcl's stale-key tests and their live-key counterparts).
+        assert_eq!(exec_after(&["SET x foo PXAT {at}"], 0, "FLUSHDB"), pong);
+        assert_eq!(exec_after(&["SELECT 1", "SET x foo PXAT {at}"], 1, "SWAPDB 0 1"), pong);
+        assert_eq!(exec_after(&["SET x foo PXAT {at}"], 1, "SWAPDB 0 1"), pong);
+        let both_stale = ["SELECT 1", "SET x foo PXAT {at}", "SELECT 0", "SET x bar PXAT {at}"];
+        assert_eq!(exec_after(&both_stale, 1, "SWAPDB 0 1"), pong);
+        assert_eq!(exec_after(&["SET x foo"], 0, "FLUSHDB"), "*-1\r\n");
+        assert_eq!(exec_after(&["SET x foo"], 1, "SWAPDB 0 1"), "*-1\r\n");
+        assert_eq!(
+            exec_after(&["SELECT 1", "SET x foo PXAT {at}", "SELECT 0", "SET x bar"], 1, "SWAPDB 0 1"),
+            "*-1\r\n"
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! A cursor is a shard index. SCAN returns whole shards, so a key present for the whole iteration is returned
 //! (a key never changes shard): Redis's guarantee without its reverse-binary cursor.
 
+pub mod digest;
 pub mod expire;
 pub mod value;
 
@@ -64,6 +65,11 @@ impl Entry {
     /// value's (see `Value::heap_bytes` for `samples`).
     pub fn memory_usage(&self, samples: usize) -> usize {
         size_of::<Entry>() + self.key.heap_bytes() + self.value.heap_bytes(samples)
+    }
+
+    /// Whether the key has a TTL, passed or not.
+    pub fn has_expire(&self) -> bool {
+        self.expire_slot != NO_EXPIRE
     }
 
     /// Whole seconds since the last access at `now_ms` (OBJECT IDLETIME); 0 if the clock went back.
@@ -154,17 +160,22 @@ impl Db {
 
     /// Whether `key` is stored, live or stale, without expiring it (WATCH's "was it there" checks).
     pub fn holds(&self, key: &[u8]) -> bool {
-        self.find_stored(key).is_some()
+        self.find_raw(key).is_some()
     }
 
-    /// The entry of `key`, live or stale, without expiring or touching it (Redis's bare `dictFind`, which
-    /// MEMORY USAGE uses).
-    pub fn find_stored(&self, key: &[u8]) -> Option<&Entry> {
+    /// The entry of `key`, live or stale, neither expired nor marked accessed (Redis's bare `dictFind`, which
+    /// WATCH, DEBUG DIGEST-VALUE and MEMORY USAGE use because they must see logically expired keys too).
+    pub fn find_raw(&self, key: &[u8]) -> Option<&Entry> {
         if self.len == 0 {
             return None;
         }
         let hash = self.hash(key);
         self.shards[shard_of(hash)].find(hash, |e| *e.key == *key)
+    }
+
+    /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.shards.iter().flat_map(|shard| shard.iter())
     }
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.

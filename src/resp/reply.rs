@@ -117,6 +117,23 @@ impl Reply {
         }
     }
 
+    /// A big number given as its decimal digits: RESP3 `(`, RESP2 a bulk string (Redis's addReplyBigNum).
+    pub fn big_number(&mut self, digits: &[u8]) {
+        if !self.resp3 {
+            return self.bulk(digits);
+        }
+        self.buf.push(b'(');
+        self.buf.extend_from_slice(digits);
+        self.crlf();
+    }
+
+    /// RESP3 attributes of `len` pairs, which the caller writes next, followed by the real reply. RESP3 only:
+    /// RESP2 has no way to say it, so a caller writes attributes only for RESP3 clients, as Redis's do.
+    pub fn attribute(&mut self, len: usize) {
+        debug_assert!(self.resp3);
+        self.header(b'|', len as i64);
+    }
+
     /// A verbatim string with a three-letter format (`txt`, `mkd`): RESP3 `=`, RESP2 a plain bulk string.
     pub fn verbatim(&mut self, format: &str, text: &[u8]) {
         if !self.resp3 {

@@ -59,7 +59,12 @@ impl Server {
 
     /// Parses and runs RESP requests until the buffer holds no complete one, the session blocks or is closing,
     /// or its unsent replies pass `REPLY_PAUSE_BYTES` (resumed by `write_client` once they drain).
+    ///
+    /// The session's `Link` shows the query buffer as it was when the batch began while the batch runs (a
+    /// lone CLIENT INFO sees `qbuf=26`, as Redis's query buffer is trimmed only after the batch), and what is
+    /// left once it ends.
     fn process_resp(&mut self, id: ClientId) {
+        self.update_link(id);
         loop {
             let session = &mut self.state.sessions[id];
             if session.close_after_reply
@@ -76,9 +81,6 @@ impl Server {
             let Some(conn) = self.connections[id.index()].as_mut() else { return };
             match conn.parser.parse(&mut conn.query, &mut conn.argv, &limits) {
                 Ok(true) => {
-                    if let Some(link) = &mut self.state.sessions[id].link {
-                        conn.update_link(link);
-                    }
                     let outcome = call(&mut self.state, id, &conn.argv);
                     conn.argv.clear();
                     if outcome == Outcome::Close {
@@ -95,6 +97,14 @@ impl Server {
                     break;
                 }
             }
+        }
+        self.update_link(id);
+    }
+
+    /// Copies the connection's query buffer sizes into its session's `Link`.
+    fn update_link(&mut self, id: ClientId) {
+        if let (Some(conn), Some(link)) = (&self.connections[id.index()], &mut self.state.sessions[id].link) {
+            conn.update_link(link);
         }
     }
 

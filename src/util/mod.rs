@@ -4,5 +4,6 @@ pub mod alloc;
 pub mod glob;
 pub mod num;
 pub mod rng;
+pub mod sha1;
 pub mod splitargs;
 pub mod strerror;

@@ -5,8 +5,9 @@
 //!   stdout and stderr in a log file ([`TestServer::log`]) and kills it on drop.
 //!   [`TestServer::subject`] is the server under test: ferrokv, or a redis-server when the env var
 //!   `DIFFTEST_AGAINST_REDIS=1` is set, which is how the tests themselves are checked against the real thing.
-//! - [`require_redis`] starts the reference redis-server, or skips (prints and returns `None`) when it is not
-//!   installed; under `CI=true` a missing redis-server is a failure instead, so CI can never pass vacuously.
+//! - [`require_redis`] starts the reference redis-server, or skips (see [`skip`]) and returns `None` when it is
+//!   not installed. [`skip`] is the one way a test skips: it prints the reason where `cargo test` shows it and
+//!   records it in [`skip_log_path`]; under `CI=true` it fails instead, so CI can never pass vacuously.
 //! - [`RespConn`] is a blocking client over `std::net::TcpStream`. It sends requests as multibulk (or raw
 //!   bytes) and returns each reply as the exact bytes the server sent, so tests compare bytes, not a decoded
 //!   model that could hide differences. [`reply_len`] frames one RESP2/RESP3 reply without recursion.
@@ -92,11 +93,39 @@ pub fn require_redis_with(extra_args: &[&str]) -> Option<TestServer> {
     if redis_server_available() {
         return Some(TestServer::redis(extra_args));
     }
-    if std::env::var("CI").is_ok_and(|value| value == "true") {
-        panic!("redis-server is not installed but CI=true requires it: apt-get install -y redis-server");
-    }
-    eprintln!("skipping: redis-server not installed");
+    skip("redis-server is not installed (apt-get install -y redis-server)");
     None
+}
+
+/// True under `CI=true`, where nothing may skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true")
+}
+
+/// Where [`skip`] records skipped tests, one line each: cargo's per-target temp dir, which outlives the run, so
+/// `scripts/check.sh` and `.ci/run` can print the list after `cargo test` (and clear it before).
+pub fn skip_log_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt")
+}
+
+/// Skips the calling test for `reason` (a missing tool, an unreachable registry); the caller then returns.
+/// Under `CI=true` a skip is a failure instead (this panics), so CI can never pass vacuously.
+///
+/// The line goes to the process's stderr directly: cargo test captures `eprintln!` and shows it only for
+/// failing tests, so a skip printed that way would look like a pass. It is also appended to
+/// [`skip_log_path`] for the summary printed after the run.
+pub fn skip(reason: &str) {
+    let current = thread::current();
+    let test = current.name().unwrap_or("a test");
+    if in_ci() {
+        panic!("{test} cannot run: {reason}; CI=true does not allow skipping");
+    }
+    let line = format!("SKIPPED {test}: {reason}\n");
+    let _ = io::stderr().write_all(line.as_bytes());
+    let log = fs::OpenOptions::new().create(true).append(true).open(skip_log_path());
+    if let Ok(mut log) = log {
+        let _ = log.write_all(line.as_bytes());
+    }
 }
 
 impl TestServer {

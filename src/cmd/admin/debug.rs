@@ -15,24 +15,39 @@ use std::time::Duration;
 
 use super::super::errors::{self, CmdResult};
 use super::super::{Ctx, args};
-use crate::db::Value;
+use crate::db::{Value, digest};
 use crate::resp::reply::Reply;
 use crate::types::list_object;
 
 /// DEBUG HELP: Redis's lines for the subcommands we have.
 const HELP: &[&str] = &[
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
-    "QUICKLIST-PACKED-THRESHOLD <size>",
-    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
-    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
+
+/// DEBUG PROTOCOL's sample double: Redis's literal 3.141 (not π; clippy would suggest the constant).
+#[allow(clippy::approx_constant)]
+const PROTOCOL_DOUBLE: f64 = 3.141;
+/// DEBUG PROTOCOL's answer to a type it does not know.
+const PROTOCOL_TYPES_ERROR: &str = "ERR Wrong protocol type name. Please use one of the following: \
+                                    string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
 
 /// The LRU clock's width in bits (Redis's LRU_BITS): `lru:` shows wall-clock seconds modulo 2^24.
 const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
@@ -51,7 +66,10 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let sub = &argv[1];
     match argv.len() {
         2 if args::is(sub, "help") => super::reply_help(reply, "DEBUG", HELP),
+        2 if args::is(sub, "digest") => reply.simple(&digest::hex(&digest::dataset_digest(&ctx.state.keyspace.dbs))),
+        _ if args::is(sub, "digest-value") => debug_digest_value(ctx, reply),
         3 if args::is(sub, "object") => debug_object(ctx, reply)?,
+        3 if args::is(sub, "protocol") => debug_protocol(&argv[2], reply)?,
         3 if args::is(sub, "sleep") => {
             sleep_like_nanosleep(strtod_prefix(&argv[2]));
             reply.ok();
@@ -72,6 +90,71 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             let text = [&b"ERR unknown subcommand or wrong number of arguments for '"[..], sub, b"'. Try DEBUG HELP."];
             return Err(text.concat().into());
         }
+    }
+    Ok(())
+}
+
+/// DEBUG DIGEST-VALUE key...: one digest per key, of its value as stored (a logically expired key still has
+/// one, as in Redis, which looks the keys up without expiring them); all zeros for a missing key.
+fn debug_digest_value(ctx: &mut Ctx<'_>, reply: &mut Reply) {
+    let keys = &ctx.argv[2..];
+    reply.array(keys.len());
+    let db = ctx.db();
+    for key in keys {
+        let value_digest = db.find_raw(key).map(digest::value_digest).unwrap_or_default();
+        reply.simple(&digest::hex(&value_digest));
+    }
+}
+
+/// DEBUG PROTOCOL type: a sample reply of each RESP type, which client libraries and Redis's suite use to test
+/// their parsers.
+fn debug_protocol(name: &[u8], reply: &mut Reply) -> CmdResult {
+    match name.to_ascii_lowercase().as_slice() {
+        b"string" => reply.bulk(b"Hello World"),
+        b"integer" => reply.int(12345),
+        b"double" => reply.double(PROTOCOL_DOUBLE),
+        b"bignum" => reply.big_number(b"1234567999999999999999999999999999999"),
+        b"null" => reply.null(),
+        b"array" => {
+            reply.array(3);
+            (0..3).for_each(|n| reply.int(n));
+        }
+        b"set" => {
+            reply.set(3);
+            (0..3).for_each(|n| reply.int(n));
+        }
+        b"map" => {
+            reply.map(3);
+            for n in 0..3 {
+                reply.int(n);
+                reply.bool(n == 1);
+            }
+        }
+        b"attrib" => {
+            // Attributes are not a reply of their own, so a real reply follows them, and RESP2 gets only that.
+            if reply.resp3 {
+                reply.attribute(1);
+                reply.bulk(b"key-popularity");
+                reply.array(2);
+                reply.bulk(b"key:123");
+                reply.int(90);
+            }
+            reply.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !reply.resp3 {
+                return Err("ERR RESP2 is not supported by this command".into());
+            }
+            // A push is out of band, so a real reply follows it for clients that wait for one.
+            reply.push(2);
+            reply.bulk(b"server-cpu-usage");
+            reply.int(42);
+            reply.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => reply.bool(true),
+        b"false" => reply.bool(false),
+        b"verbatim" => reply.verbatim("txt", b"This is a verbatim\nstring"),
+        _ => return Err(PROTOCOL_TYPES_ERROR.into()),
     }
     Ok(())
 }
@@ -232,7 +315,14 @@ mod tests {
         let error = "-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.\r\n";
         assert_eq!(t.run(me, "DEBUG Sleep"), error);
         assert!(t.run(me, "DEBUG JMAP").contains("for 'JMAP'. Try DEBUG HELP."));
-        assert!(t.run(me, "DEBUG HELP").starts_with("*14\r\n+DEBUG <subcommand>"));
+        assert!(t.run(me, "DEBUG HELP").starts_with("*22\r\n+DEBUG <subcommand>"));
+        let zeros = "0".repeat(40);
+        assert_eq!(t.run(me, "DEBUG DIGEST-VALUE nosuch"), format!("*1\r\n+{zeros}\r\n"));
+        assert_eq!(t.run(me, "DEBUG DIGEST-VALUE"), "*0\r\n");
+        assert_ne!(t.run(me, "DEBUG DIGEST"), format!("+{zeros}\r\n"));
+        assert_eq!(t.run(me, "DEBUG PROTOCOL bignum"), "$37\r\n1234567999999999999999999999999999999\r\n");
+        assert_eq!(t.run(me, "DEBUG PROTOCOL push"), "-ERR RESP2 is not supported by this command\r\n");
+        assert!(t.run(me, "DEBUG PROTOCOL pi").starts_with("-ERR Wrong protocol type name."));
     }
 
     #[test]

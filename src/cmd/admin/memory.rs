@@ -34,7 +34,7 @@ fn memory_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn memory_usage(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let samples = memory_usage_samples(&argv[3..])?;
-    match ctx.db().find_stored(&argv[2]) {
+    match ctx.db().find_raw(&argv[2]) {
         Some(entry) => reply.int(entry.memory_usage(samples) as i64),
         None => reply.null(),
     }
