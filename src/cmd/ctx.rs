@@ -9,6 +9,7 @@
 use bytes::Bytes;
 
 use super::Resolved;
+use super::args::Args;
 use super::{CmdError, errors};
 use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
@@ -29,6 +30,19 @@ pub struct Ctx<'a> {
     /// The selected database of the calling client.
     pub db_index: usize,
     pub cmd: Resolved,
+}
+
+impl<'a> Ctx<'a> {
+    /// A cursor over the arguments after the command's name. It borrows argv, not `self`, so what it returns
+    /// stays usable while `ctx` is borrowed mutably.
+    pub fn args(&self) -> Args<'a> {
+        Args::new(self.argv, 1)
+    }
+
+    /// A cursor over the arguments after a subcommand's name (`CLIENT KILL <here>`).
+    pub fn sub_args(&self) -> Args<'a> {
+        Args::new(self.argv, 2)
+    }
 }
 
 impl Ctx<'_> {
