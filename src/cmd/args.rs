@@ -7,7 +7,8 @@
 //! - `next_int` (`string2ll`: `ERR value is not an integer or out of range`), `next_int_in` (Redis's
 //!   getRangeLongFromObjectOrReply without a message: a range error naming the bounds) and `next_int_in_or`
 //!   (with a message, used for both failures); `next_float` (`strtod` with Redis's checks:
-//!   `ERR value is not a valid float`); `next_timeout` (a blocking command's timeout).
+//!   `ERR value is not a valid float`); `next_timeout` (a blocking command's timeout); `next_cursor` (a SCAN
+//!   cursor, `strtoul`'s rules).
 //! - `next_keyword`, `next_option`, `eat`: an option name, compared as `strcasecmp` compares it (below).
 //! - `peek`, `rest` (every argument left, as a slice), `take` (the next `n`), `remaining`, and `finish`
 //!   (`ERR syntax error` if anything is left).
@@ -55,7 +56,7 @@ impl<'a> Args<'a> {
 
     /// The next argument as a strict 64-bit integer (Redis's `string2ll`).
     pub fn next_int(&mut self) -> Result<i64, CmdError> {
-        num::parse_i64(self.next_bytes()?).ok_or_else(|| errors::NOT_INTEGER.into())
+        int(self.next_bytes()?)
     }
 
     /// The next argument as an integer in `min..=max` (getRangeLongFromObjectOrReply without a message):
@@ -85,6 +86,11 @@ impl<'a> Args<'a> {
     /// (block forever). See [`timeout`].
     pub fn next_timeout(&mut self, now_ms: i64) -> Result<Option<i64>, CmdError> {
         timeout(self.next_bytes()?, now_ms)
+    }
+
+    /// The next argument as a SCAN cursor (`strtoul`'s rules, see [`scan_cursor`]): `ERR invalid cursor`.
+    pub fn next_cursor(&mut self) -> Result<u64, CmdError> {
+        scan_cursor(self.next_bytes()?).ok_or_else(|| errors::INVALID_CURSOR.into())
     }
 
     /// The next argument as an option keyword.
@@ -164,11 +170,6 @@ impl<'a> Keyword<'a> {
 
 // The helpers before the cursor, kept until every family reads its arguments through `Args`.
 
-/// A strict 64-bit integer argument (`ERR value is not an integer or out of range`).
-pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
-    num::parse_i64(arg).ok_or_else(|| errors::NOT_INTEGER.into())
-}
-
 /// An integer argument that must lie in `min..=max`, else `msg`.
 pub fn int_in(arg: &[u8], min: i64, max: i64, msg: &'static str) -> Result<i64, CmdError> {
     match num::parse_i64(arg) {
@@ -181,6 +182,36 @@ pub fn int_in(arg: &[u8], min: i64, max: i64, msg: &'static str) -> Result<i64, 
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &[u8], option: &str) -> bool {
     arg.eq_ignore_ascii_case(option.as_bytes())
+}
+
+/// An argument read as a strict 64-bit integer (Redis's `string2ll`: `ERR value is not an integer or out of
+/// range`), for the few handlers that must check other arguments before this one's value (EXPIRE's options
+/// come before its time, as in Redis).
+pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
+    num::parse_i64(arg).ok_or_else(|| errors::NOT_INTEGER.into())
+}
+
+/// A SCAN cursor read as Redis reads it with `strtoul` (parseScanCursorOrReply): an optional sign (a minus
+/// negates modulo 2^64), decimal digits, nothing after them up to the first NUL, no leading space, and no
+/// overflow. The empty string is cursor 0.
+fn scan_cursor(arg: &[u8]) -> Option<u64> {
+    let text = errors::c_str(arg, usize::MAX);
+    let (negative, digits) = match text.first() {
+        None => return Some(0),
+        Some(b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') => return None,
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        Some(_) => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut cursor: u64 = 0;
+    for &c in digits {
+        let digit = char::from(c).to_digit(10)?;
+        cursor = cursor.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(if negative { cursor.wrapping_neg() } else { cursor })
 }
 
 /// A blocking command's timeout in seconds, as Redis 7.0 reads it: a `long double`, times 1000, truncated to
@@ -271,6 +302,23 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(err(args.next_float()), errors::NOT_FLOAT);
         }
+    }
+
+    #[test]
+    fn cursors_follow_strtoul() {
+        assert_eq!(scan_cursor(b"0"), Some(0));
+        assert_eq!(scan_cursor(b""), Some(0));
+        assert_eq!(scan_cursor(b"+17"), Some(17));
+        assert_eq!(scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(scan_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(scan_cursor(b"5\0junk"), Some(5));
+        for bad in [&b" 1"[..], b"\x0b1", b"1 ", b"-", b"+", b"x", b"0x10", b"1.0"] {
+            assert_eq!(scan_cursor(bad), None, "{bad:?}");
+        }
+        let argv = argv(&[b"scan", b"x"]);
+        assert_eq!(err(Args::new(&argv, 1).next_cursor()), errors::INVALID_CURSOR);
     }
 
     #[test]

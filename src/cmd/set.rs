@@ -15,7 +15,6 @@ mod algebra;
 mod spop_srandmember;
 
 use super::errors::{self, CmdResult};
-use super::keys::parse_cursor;
 use super::{CommandSpec, Ctx, KeySpec, args, flag::*};
 use crate::db::Value;
 use crate::resp::reply::Reply;
@@ -283,7 +282,7 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// order (TYPE is SCAN's only).
 fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
+    let cursor = super::args::Args::new(argv, 2).next_cursor()?;
     let Some(set) = ctx.read_typed::<Set>(&argv[1])? else {
         reply.array(2);
         reply.bulk(b"0");

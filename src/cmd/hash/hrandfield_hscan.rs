@@ -11,8 +11,8 @@
 //! so a missing key answers the empty scan even with bad options. The stepping is `Hash::scan`'s.
 
 use super::{CmdError, CmdResult, Ctx, Hash};
+use crate::cmd::args;
 use crate::cmd::errors;
-use crate::cmd::{args, keys};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::rng::Rng;
@@ -119,7 +119,7 @@ fn hscan_options(options: &[bytes::Bytes]) -> Result<(Option<&[u8]>, usize), Cmd
 
 pub(super) fn hscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = keys::parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
+    let cursor = crate::cmd::args::Args::new(argv, 2).next_cursor()?;
     let Some(hash) = ctx.read_typed::<Hash>(&argv[1])? else {
         reply.array(2);
         reply.bulk(b"0");
