@@ -765,7 +765,10 @@ mod tests {
         assert_eq!(scan("count x"), Err(errors::NOT_INTEGER.into()));
         assert_eq!(scan("count"), Err(errors::SYNTAX.into()));
         assert_eq!(scan("bogus 1"), Err(errors::SYNTAX.into()));
-        assert_eq!(parse_words("type hash", |args| ScanOptions::parse(args, false).map(drop)), Err(errors::SYNTAX.into()));
+        assert_eq!(
+            parse_words("type hash", |args| ScanOptions::parse(args, false).map(drop)),
+            Err(errors::SYNTAX.into())
+        );
     }
 
     #[test]
