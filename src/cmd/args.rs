@@ -4,7 +4,8 @@
 //! subcommand's name) and reads left to right, as Redis's handlers walk `c->argv`:
 //!
 //! - `next_key`, `next_bytes`: the next argument as it is (a key, a value, a pattern).
-//! - `next_int` (`string2ll`: `ERR value is not an integer or out of range`), `next_int_in` (Redis's
+//! - `next_int` (`string2ll`: `ERR value is not an integer or out of range`; `next_int_or` with a message
+//!   of the command's own), `next_int_in` (Redis's
 //!   getRangeLongFromObjectOrReply without a message: a range error naming the bounds) and `next_int_in_or`
 //!   (with a message, used for both failures); `next_float` (`strtod` with Redis's checks:
 //!   `ERR value is not a valid float`); `next_timeout` (a blocking command's timeout); `next_cursor` (a SCAN
@@ -57,6 +58,12 @@ impl<'a> Args<'a> {
     /// The next argument as a strict 64-bit integer (Redis's `string2ll`).
     pub fn next_int(&mut self) -> Result<i64, CmdError> {
         int(self.next_bytes()?)
+    }
+
+    /// The next argument as a strict 64-bit integer, and `msg` when it is not one (getLongLongFromObjectOrReply
+    /// with a message).
+    pub fn next_int_or(&mut self, msg: &'static str) -> Result<i64, CmdError> {
+        self.next_int_in_or(i64::MIN, i64::MAX, msg)
     }
 
     /// The next argument as an integer in `min..=max` (getRangeLongFromObjectOrReply without a message):
@@ -291,6 +298,10 @@ mod tests {
         assert_eq!(args.next_int_in(-i64::MAX, i64::MAX), Ok(7));
         assert_eq!(err(args.next_int_in_or(0, i64::MAX, "ERR m")), "ERR m");
         assert_eq!(err(args.next_int_in_or(0, i64::MAX, "ERR m")), "ERR m");
+        let argv = test_argv("cmd -9223372036854775808 1.0");
+        let mut args = Args::new(&argv, 1);
+        assert_eq!(args.next_int_or("ERR m"), Ok(i64::MIN));
+        assert_eq!(err(args.next_int_or("ERR m")), "ERR m");
     }
 
     #[test]
