@@ -175,22 +175,6 @@ impl<'a> Keyword<'a> {
     }
 }
 
-// The helpers before the cursor, kept until every family reads its arguments through `Args`.
-
-/// An integer argument that must lie in `min..=max`, else `msg`.
-pub fn int_in(arg: &[u8], min: i64, max: i64, msg: &'static str) -> Result<i64, CmdError> {
-    match num::parse_i64(arg) {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        Some(_) => Err(msg.into()),
-        None => Err(errors::NOT_INTEGER.into()),
-    }
-}
-
-/// Case-insensitive comparison of an argument with an option name.
-pub fn is(arg: &[u8], option: &str) -> bool {
-    arg.eq_ignore_ascii_case(option.as_bytes())
-}
-
 /// An argument read as a strict 64-bit integer (Redis's `string2ll`: `ERR value is not an integer or out of
 /// range`), for the few handlers that must check other arguments before this one's value (EXPIRE's options
 /// come before its time, as in Redis).

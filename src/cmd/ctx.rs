@@ -3,8 +3,8 @@
 //! The calling client's argv and reply buffer are moved out of its `Client` for the call (and moved back
 //! after), so a handler can hold them while also reaching the rest of the server state, including other
 //! clients (CLIENT LIST, CLIENT KILL). The reply is passed beside the `Ctx`, not inside it, so a value borrowed
-//! through `ctx` can be written to it. `argv` is a shared slice: `let argv = ctx.argv;` keeps it usable while
-//! `ctx` is borrowed mutably. Handlers never see a socket or a poll token.
+//! through `ctx` can be written to it. `argv` is a shared slice, and `ctx.args()` a cursor over it that keeps
+//! what it returns usable while `ctx` is borrowed mutably. Handlers never see a socket or a poll token.
 
 use bytes::Bytes;
 
@@ -53,11 +53,6 @@ impl Ctx<'_> {
 
     pub fn client(&mut self) -> &mut Client {
         &mut self.state.clients[self.me]
-    }
-
-    /// Argument `i` (0 is the command name).
-    pub fn arg(&self, i: usize) -> &[u8] {
-        &self.argv[i]
     }
 
     /// Looks up `key` for reading, counting keyspace hits and misses as Redis does.

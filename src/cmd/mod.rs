@@ -8,8 +8,8 @@
 //! Redis 7 metadata that only COMMAND reports (tips, key specs) is data here too: `.tips(...)` and
 //! `.key_specs(&[KeySpec::range(...)])` copy `commands/<name>.json`.
 //!
-//! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read `ctx.argv`, use the keyspace
-//! through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
+//! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read their arguments with the
+//! `args::Args` cursor (`ctx.args()`), use the keyspace through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
 //! argument so a handler can hold a value borrowed from the keyspace while writing it out.
 
 pub mod args;
