@@ -19,12 +19,14 @@
 //! chdir()ed into here but kept as an absolute path, and the server should chdir there before opening
 //! files; CONFIG SET only updates this struct, so applying a new `port`, `bind` or `maxclients` (and
 //! reporting failure) is the server's job; within one load every `save` line after the first appends,
-//! even after an `include` (Redis forgets it is loading a file after an include); `set-max-listpack-*`
-//! (Redis 7.2) and `http-*` (ours) are extra directives.
+//! even after an `include` (Redis forgets it is loading a file after an include); `http-*` (ours) are
+//! extra directives.
 
 mod load;
+mod special;
 mod syntax;
 mod table;
+mod unsupported;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -32,7 +34,15 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-pub use syntax::notify;
+pub use syntax::{memory_to_u64, notify};
+
+/// Bits of `shutdown-on-sigint` / `shutdown-on-sigterm`, as Redis's SHUTDOWN_* flags.
+pub mod shutdown {
+    pub const SAVE: u8 = 1;
+    pub const NOSAVE: u8 = 2;
+    pub const NOW: u8 = 4;
+    pub const FORCE: u8 = 8;
+}
 
 use crate::util::glob::glob_match;
 use table::{Change, TABLE};
@@ -41,10 +51,11 @@ use table::{Change, TABLE};
 pub const REDIS_VERSION: &str = "7.0.15";
 
 /// Log verbosity, lowest first, as Redis's `loglevel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum LogLevel {
     Debug,
     Verbose,
+    #[default]
     Notice,
     Warning,
 }
@@ -60,8 +71,9 @@ impl LogLevel {
 }
 
 /// Redis's protected-action setting (`enable-protected-configs`, `enable-debug-command`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Allow {
+    #[default]
     No,
     Yes,
     /// Only for clients connected over loopback or a Unix socket.
@@ -79,82 +91,338 @@ impl Allow {
     }
 }
 
-/// Every setting the server reads. Defaults are Redis 7.0's unless noted.
+/// One client class's output buffer limits (`client-output-buffer-limit <class> <hard> <soft> <seconds>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputBufferLimit {
+    /// Disconnect at once above this many bytes; 0 = no limit.
+    pub hard_bytes: u64,
+    /// Disconnect when above this many bytes for `soft_seconds`; 0 = no limit.
+    pub soft_bytes: u64,
+    pub soft_seconds: u32,
+}
+
+/// The output buffer limits of the three client classes Redis configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputBufferLimits {
+    pub normal: OutputBufferLimit,
+    /// Redis's `slave` class (also spelled `replica`).
+    pub replica: OutputBufferLimit,
+    pub pubsub: OutputBufferLimit,
+}
+
+/// Declares [`Config`] and `Config::zeroed`, every field at its type's `Default`, so that the list of fields
+/// is written once.
+macro_rules! config_struct {
+    ($(#[$outer:meta])* pub struct Config { $($(#[$doc:meta])* pub $field:ident: $type:ty,)* }) => {
+        $(#[$outer])*
+        pub struct Config { $($(#[$doc])* pub $field: $type,)* }
+
+        impl Config {
+            fn zeroed() -> Self {
+                Config { $($field: Default::default(),)* }
+            }
+        }
+    };
+}
+
+config_struct! {
+/// Every setting the server reads. Defaults are Redis 7.0's unless noted. Fields are grouped as redis.conf
+/// groups its directives; a directive whose feature ferrokv lacks is still kept here, so that CONFIG GET
+/// reports it and the server can warn that it is not acted on (see `Config::not_acted_on`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    // Network.
     /// TCP port; 0 = do not listen on TCP.
     pub port: u16,
     /// Addresses to listen on. Redis's default is `* -::*`; ours is loopback only.
     pub bind: Vec<String>,
-    /// Number of logical databases, at least 1.
-    pub databases: usize,
-    /// Server cron frequency, already clamped to 1..=500 as Redis does.
-    pub hz: u32,
-    pub loglevel: LogLevel,
-    /// Log file path; empty = stdout.
-    pub logfile: String,
-    pub maxclients: usize,
+    /// Source address for outgoing connections (replication); empty = any.
+    pub bind_source_addr: String,
+    pub protected_mode: bool,
+    /// listen(2) backlog of the TCP listeners.
+    pub tcp_backlog: u32,
+    /// Unix socket path to listen on; empty = none.
+    pub unixsocket: String,
+    /// Permissions of the Unix socket file (octal in the config); 0 = leave umask's.
+    pub unixsocketperm: u32,
     /// Idle client timeout in seconds; 0 = never.
     pub timeout_s: u64,
     /// TCP keepalive interval in seconds; 0 = off.
     pub tcp_keepalive_s: u64,
-    /// Largest bulk string a client may send, in bytes.
-    pub proto_max_bulk_len: u64,
-    /// Largest query buffer per client, in bytes.
-    pub client_query_buffer_limit: u64,
-    /// Snapshot points as (seconds, changes); empty = no automatic snapshots.
-    pub save: Vec<(u64, u64)>,
-    pub appendonly: bool,
-    /// `always`, `everysec` or `no`.
-    pub appendfsync: String,
-    /// Working directory for RDB/AOF files, absolute.
-    pub dir: String,
-    /// RDB file name (never a path).
-    pub dbfilename: String,
-    /// Memory limit in bytes; 0 = none.
-    pub maxmemory: u64,
-    /// One of Redis's eviction policy names (`noeviction`, `allkeys-lru`, ...).
-    pub maxmemory_policy: String,
-    /// Password of the default user; `None` = no AUTH needed.
-    pub requirepass: Option<Vec<u8>>,
+    /// SO_MARK of the listening sockets; 0 = none.
+    pub socket_mark_id: u32,
+
+    // TLS (accepted; ferrokv has no TLS).
+    pub tls_port: u16,
+    pub tls_cert_file: String,
+    pub tls_key_file: String,
+    pub tls_key_file_pass: String,
+    pub tls_client_cert_file: String,
+    pub tls_client_key_file: String,
+    pub tls_client_key_file_pass: String,
+    pub tls_dh_params_file: String,
+    pub tls_ca_cert_file: String,
+    pub tls_ca_cert_dir: String,
+    /// `no`, `yes` or `optional`.
+    pub tls_auth_clients: String,
+    pub tls_replication: bool,
+    pub tls_cluster: bool,
+    pub tls_protocols: String,
+    pub tls_ciphers: String,
+    pub tls_ciphersuites: String,
+    pub tls_prefer_server_ciphers: bool,
+    pub tls_session_caching: bool,
+    pub tls_session_cache_size: u32,
+    pub tls_session_cache_timeout_s: u32,
+
+    // General.
+    /// Fork into the background at startup, as Redis's daemonize().
+    pub daemonize: bool,
+    /// `upstart`, `systemd`, `auto` or `no`.
+    pub supervised: String,
+    /// PID file path; empty = none (Redis then writes /var/run/redis.pid only when daemonized).
+    pub pidfile: String,
+    pub loglevel: LogLevel,
+    /// Log file path; empty = stdout.
+    pub logfile: String,
+    pub syslog_enabled: bool,
+    pub syslog_ident: String,
+    /// `user` or `local0` .. `local7`.
+    pub syslog_facility: String,
+    pub crash_log_enabled: bool,
+    pub crash_memcheck_enabled: bool,
+    /// Number of logical databases, at least 1.
+    pub databases: usize,
+    pub always_show_logo: bool,
+    pub set_proc_title: bool,
+    pub proc_title_template: String,
     /// Absolute path of the config file given on the command line, for INFO's `config_file`.
     pub config_file: Option<PathBuf>,
-    /// Accepted and reported; ferrokv does not fork into the background.
-    pub daemonize: bool,
-    pub protected_mode: bool,
-    /// PID file path; empty = none.
-    pub pidfile: String,
-    /// AOF base name (never a path).
-    pub appendfilename: String,
-    /// Positive: entries per list node; negative -1..-5: node size 4kb..64kb.
-    pub list_max_listpack_size: i64,
-    pub hash_max_listpack_entries: usize,
+
+    // Snapshotting.
+    /// Snapshot points as (seconds, changes); empty = no automatic snapshots.
+    pub save: Vec<(u64, u64)>,
+    pub stop_writes_on_bgsave_error: bool,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    /// `no`, `yes` or `clients`.
+    pub sanitize_dump_payload: String,
+    /// RDB file name (never a path).
+    pub dbfilename: String,
+    pub rdb_del_sync_files: bool,
+    /// Working directory for RDB/AOF files, absolute.
+    pub dir: String,
+    pub rdb_save_incremental_fsync: bool,
+    /// Hidden (tests): microseconds to sleep per key while saving.
+    pub rdb_key_save_delay_us: i32,
+    /// Hidden (tests): microseconds to sleep per key while loading.
+    pub key_load_delay_us: i32,
+    /// Hidden: bytes loaded between event-loop turns while loading.
+    pub loading_process_events_interval_bytes: u32,
+
+    // Replication.
+    /// The master to replicate from, as (host, port); `None` = this is a master.
+    pub replicaof: Option<(String, u16)>,
+    pub masterauth: String,
+    pub masteruser: String,
+    pub replica_serve_stale_data: bool,
+    pub replica_read_only: bool,
+    pub repl_diskless_sync: bool,
+    pub repl_diskless_sync_delay_s: u32,
+    pub repl_diskless_sync_max_replicas: u32,
+    /// `disabled`, `on-empty-db` or `swapdb`.
+    pub repl_diskless_load: String,
+    pub repl_ping_replica_period_s: u32,
+    pub repl_timeout_s: u32,
+    pub repl_disable_tcp_nodelay: bool,
     /// Bytes.
-    pub hash_max_listpack_value: usize,
-    pub set_max_intset_entries: usize,
-    pub set_max_listpack_entries: usize,
-    /// Bytes.
-    pub set_max_listpack_value: usize,
-    pub zset_max_listpack_entries: usize,
-    /// Bytes.
-    pub zset_max_listpack_value: usize,
-    /// Commands slower than this many microseconds are logged; -1 = never, 0 = all.
-    pub slowlog_log_slower_than_us: i64,
-    pub slowlog_max_len: usize,
-    /// Bits from [`notify`].
-    pub notify_keyspace_events: u32,
-    pub lazyfree_lazy_user_flush: bool,
+    pub repl_backlog_size: u64,
+    pub repl_backlog_ttl_s: u64,
+    pub replica_priority: u32,
+    pub replica_announced: bool,
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag_s: u32,
+    pub replica_announce_ip: String,
+    pub replica_announce_port: u16,
+    pub replica_ignore_maxmemory: bool,
+    pub replica_lazy_flush: bool,
+    pub replica_ignore_disk_write_errors: bool,
+    /// `ignore`, `panic` or `panic-on-replicas`.
+    pub propagation_error_behavior: String,
+
+    // Keys tracking.
+    pub tracking_table_max_keys: usize,
+
+    // Security.
+    /// Password of the default user; `None` = no AUTH needed.
+    pub requirepass: Option<Vec<u8>>,
+    pub acllog_max_len: usize,
+    pub aclfile: String,
+    /// `allchannels` or `resetchannels`.
+    pub acl_pubsub_default: String,
     /// Who may CONFIG SET protected directives (`dir`, `dbfilename`).
     pub enable_protected_configs: Allow,
     /// Who may run DEBUG.
     pub enable_debug_command: Allow,
-    /// Ours: the HTTP gateway's port; 0 = off.
+    /// Who may run MODULE.
+    pub enable_module_command: Allow,
+
+    // Clients and memory.
+    pub maxclients: usize,
+    /// Memory limit in bytes; 0 = none.
+    pub maxmemory: u64,
+    /// One of Redis's eviction policy names (`noeviction`, `allkeys-lru`, ...).
+    pub maxmemory_policy: String,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    /// Memory all clients together may use: bytes, or when negative that many percent of `maxmemory`;
+    /// 0 = no limit.
+    pub maxmemory_clients: i64,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    /// Worker threads for I/O, the main thread included; 1 = none.
+    pub io_threads: u32,
+    pub io_threads_do_reads: bool,
+    /// `no`, `yes`, `relative` (the same as `yes`) or `absolute`.
+    pub oom_score_adj: String,
+    /// oom_score_adj of the master, of replicas and of background children.
+    pub oom_score_adj_values: [i32; 3],
+    pub disable_thp: bool,
+    pub client_output_buffer_limit: OutputBufferLimits,
+    /// Largest query buffer per client, in bytes.
+    pub client_query_buffer_limit: u64,
+    /// Largest bulk string a client may send, in bytes.
+    pub proto_max_bulk_len: u64,
+
+    // Append only mode.
+    pub appendonly: bool,
+    /// AOF base name (never a path).
+    pub appendfilename: String,
+    /// Directory of the AOF files inside `dir` (never a path).
+    pub appenddirname: String,
+    /// `always`, `everysec` or `no`.
+    pub appendfsync: String,
+    pub no_appendfsync_on_rewrite: bool,
+    pub auto_aof_rewrite_percentage: u32,
+    /// Bytes.
+    pub auto_aof_rewrite_min_size: u64,
+    pub aof_load_truncated: bool,
+    pub aof_use_rdb_preamble: bool,
+    pub aof_timestamp_enabled: bool,
+    pub aof_rewrite_incremental_fsync: bool,
+    pub aof_disable_auto_gc: bool,
+
+    // Shutdown.
+    /// Seconds to wait for replicas before shutting down.
+    pub shutdown_timeout_s: u32,
+    /// What SIGINT does: bits of [`shutdown`]; 0 = Redis's default (save if save points are set).
+    pub shutdown_on_sigint: u8,
+    /// What SIGTERM does, as `shutdown_on_sigint`.
+    pub shutdown_on_sigterm: u8,
+
+    // Scripting and functions.
+    /// Milliseconds a script or function may run before others get BUSY (`lua-time-limit`).
+    pub busy_reply_threshold_ms: u64,
+
+    // Cluster.
+    pub cluster_enabled: bool,
+    pub cluster_config_file: String,
+    pub cluster_node_timeout_ms: u64,
+    pub cluster_port: u16,
+    pub cluster_replica_validity_factor: u32,
+    pub cluster_migration_barrier: u32,
+    pub cluster_allow_replica_migration: bool,
+    pub cluster_require_full_coverage: bool,
+    pub cluster_replica_no_failover: bool,
+    pub cluster_allow_reads_when_down: bool,
+    pub cluster_allow_pubsubshard_when_down: bool,
+    /// Bytes; 0 = no limit.
+    pub cluster_link_sendbuf_limit: u64,
+    pub cluster_announce_hostname: String,
+    /// `ip`, `hostname` or `unknown-endpoint`.
+    pub cluster_preferred_endpoint_type: String,
+    pub cluster_announce_ip: String,
+    pub cluster_announce_port: u16,
+    pub cluster_announce_tls_port: u16,
+    pub cluster_announce_bus_port: u16,
+
+    // Slow log, latency monitor and latency tracking.
+    /// Commands slower than this many microseconds are logged; -1 = never, 0 = all.
+    pub slowlog_log_slower_than_us: i64,
+    pub slowlog_max_len: usize,
+    /// Milliseconds; 0 = the latency monitor is off.
+    pub latency_monitor_threshold_ms: u64,
+    pub latency_tracking: bool,
+    /// Percentiles INFO latencystats reports.
+    pub latency_tracking_info_percentiles: Vec<f64>,
+
+    // Event notification.
+    /// Bits from [`notify`].
+    pub notify_keyspace_events: u32,
+
+    // Advanced: encodings.
+    pub hash_max_listpack_entries: usize,
+    /// Bytes.
+    pub hash_max_listpack_value: usize,
+    /// Positive: entries per list node; negative -1..-5: node size 4kb..64kb.
+    pub list_max_listpack_size: i64,
+    /// Uncompressed nodes at each end of a list; 0 = no compression.
+    pub list_compress_depth: u32,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    /// Bytes.
+    pub zset_max_listpack_value: usize,
+    /// Bytes.
+    pub hll_sparse_max_bytes: usize,
+    /// Bytes; 0 = no limit.
+    pub stream_node_max_bytes: usize,
+    /// 0 = no limit.
+    pub stream_node_max_entries: u64,
+
+    // Advanced: background work.
+    pub activerehashing: bool,
+    /// Server cron frequency, already clamped to 1..=500 as Redis does.
+    pub hz: u32,
+    pub dynamic_hz: bool,
+    pub active_expire_effort: u32,
+    pub lfu_log_factor: u32,
+    /// Minutes.
+    pub lfu_decay_time_min: u32,
+    pub jemalloc_bg_thread: bool,
+    /// Bytes.
+    pub active_defrag_ignore_bytes: u64,
+    /// Percent.
+    pub active_defrag_threshold_lower: u32,
+    /// Percent.
+    pub active_defrag_threshold_upper: u32,
+    /// Percent of CPU.
+    pub active_defrag_cycle_min: u32,
+    /// Percent of CPU.
+    pub active_defrag_cycle_max: u32,
+    pub active_defrag_max_scan_fields: u64,
+    pub server_cpulist: String,
+    pub bio_cpulist: String,
+    pub aof_rewrite_cpulist: String,
+    pub bgsave_cpulist: String,
+    /// Warnings Redis should not log at startup (`ARM64-COW-BUG`).
+    pub ignore_warnings: String,
+    /// Hidden: the software watchdog's period in milliseconds; 0 = off.
+    pub watchdog_period_ms: u32,
+    /// Hidden: exit() instead of abort() on a panic.
+    pub use_exit_on_panic: bool,
+
+    // Ours.
+    /// The HTTP gateway's port; 0 = off.
     pub http_port: u16,
-    /// Ours: largest HTTP request body, in bytes.
+    /// Largest HTTP request body, in bytes.
     pub http_max_body: u64,
-    /// Ours: seconds an HTTP connection may take to send one request, or stay idle between requests; 0 = no
+    /// Seconds an HTTP connection may take to send one request, or stay idle between requests; 0 = no
     /// limit.
     pub http_idle_timeout_s: u64,
+}
 }
 
 impl Default for Config {
@@ -244,12 +512,14 @@ impl Config {
         }
         load::Loader::new(&mut config).load_text(&text)?;
         config.check_logfile()?;
+        config.check_cluster_replica()?;
         Ok(CliOutcome::Run(config))
     }
 
     /// CONFIG GET: each (name, value) whose name matches one of `patterns` (glob, any case), in table
     /// order per pattern, each name once. A pattern without `*?[` is looked up directly and answered with
-    /// the caller's spelling (`CONFIG GET PORT` replies `PORT`), as Redis does.
+    /// the caller's spelling (`CONFIG GET PORT` replies `PORT`), as Redis does; only such a lookup finds a
+    /// hidden directive (`rdb-key-save-delay`).
     pub fn get(&self, patterns: &[&[u8]]) -> Vec<(Cow<'static, str>, String)> {
         let mut found: Vec<(Cow<'static, str>, String)> = Vec::new();
         let listed = |found: &[(Cow<'static, str>, String)], name: &[u8]| {
@@ -262,7 +532,7 @@ impl Config {
                 }
                 continue;
             }
-            for (name, d) in table::entries() {
+            for (name, d) in table::entries().filter(|(_, d)| !d.hidden) {
                 if !listed(&found, name.as_bytes()) && glob_match(pattern, name.as_bytes(), true) {
                     found.push((name.into(), table::render(self, d)));
                 }
@@ -317,49 +587,16 @@ impl Config {
     /// Every field at its zero value, except `dir`, which starts as the working directory; `Default`
     /// then fills in the table's defaults.
     fn blank() -> Self {
-        Config {
-            port: 0,
-            bind: Vec::new(),
-            databases: 0,
-            hz: 0,
-            loglevel: LogLevel::Notice,
-            logfile: String::new(),
-            maxclients: 0,
-            timeout_s: 0,
-            tcp_keepalive_s: 0,
-            proto_max_bulk_len: 0,
-            client_query_buffer_limit: 0,
-            save: Vec::new(),
-            appendonly: false,
-            appendfsync: String::new(),
-            dir: std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default(),
-            dbfilename: String::new(),
-            maxmemory: 0,
-            maxmemory_policy: String::new(),
-            requirepass: None,
-            config_file: None,
-            daemonize: false,
-            protected_mode: false,
-            pidfile: String::new(),
-            appendfilename: String::new(),
-            list_max_listpack_size: 0,
-            hash_max_listpack_entries: 0,
-            hash_max_listpack_value: 0,
-            set_max_intset_entries: 0,
-            set_max_listpack_entries: 0,
-            set_max_listpack_value: 0,
-            zset_max_listpack_entries: 0,
-            zset_max_listpack_value: 0,
-            slowlog_log_slower_than_us: 0,
-            slowlog_max_len: 0,
-            notify_keyspace_events: 0,
-            lazyfree_lazy_user_flush: false,
-            enable_protected_configs: Allow::No,
-            enable_debug_command: Allow::No,
-            http_port: 0,
-            http_max_body: 0,
-            http_idle_timeout_s: 0,
+        let dir = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+        Config { dir, ..Config::zeroed() }
+    }
+
+    /// loadServerConfigFromString's sanity check after the last line: a cluster node takes no `replicaof`.
+    fn check_cluster_replica(&self) -> Result<(), String> {
+        if self.cluster_enabled && self.replicaof.is_some() {
+            return Err(load::fatal(None, "replicaof directive not allowed in cluster mode"));
         }
+        Ok(())
     }
 
     /// Redis opens the log file once after loading, so a bad path fails at startup, not at the first line.
@@ -370,7 +607,9 @@ impl Config {
         let path = Path::new(&self.dir).join(&self.logfile);
         match std::fs::OpenOptions::new().append(true).create(true).open(path) {
             Ok(_) => Ok(()),
-            Err(e) => Err(load::fatal(None, &format!("Can't open the log file: {}", table::os_error_text(&e)))),
+            Err(e) => {
+                Err(load::fatal(None, &format!("Can't open the log file: {}", crate::util::strerror::strerror(&e))))
+            }
         }
     }
 }

@@ -1,18 +1,20 @@
 //! ferrokv: a Redis 7 compatible in-memory data server on one mio reactor.
 //!
 //! # Layout
-//! - `server`: the event loop (`Server::run`) and `State`, everything commands may touch.
-//! - `net`: a client's buffers and session state; socket reads and writes.
+//! - `server`: the event loop (`Server::run`): poll, listeners, one `Connection` per client.
+//! - `state`: `State`, everything commands may touch: keyspace, one `Session` per client, config, statistics,
+//!   wait queues, the WATCH index. No socket.
+//! - `net`: socket reads and writes, listening sockets; knows no client.
 //! - `resp`: the request parser and the reply writer (RESP2 and RESP3). Knows nothing of commands.
-//! - `cmd`: the command table, the dispatcher, and one module per command family.
+//! - `cmd`: the command table, `call` (the one way a command runs), and one module per command family.
 //! - `db`: the keyspace (`Keyspace`, `Db`), values, and active expiry.
 //! - `http`: the HTTP/JSON gateway, one more kind of client: requests become commands, replies become JSON.
 //! - `config`: redis-server's command line and config file, CONFIG GET/SET.
 //! - `log`, `clock`, `limits`, `util`: logging in Redis's format, time, caps, small pure helpers.
 //!
-//! A request goes: poll readiness → `Server::read_client` → `resp::parse` → `cmd::dispatch::process_command`
-//! → a handler in `cmd/<family>.rs` using `db` → `resp::reply` into the client's buffer → written in
-//! `before_sleep`. ARCHITECTURE.md has the whole map.
+//! A request goes: poll readiness → `Server::read_client` → `resp::parse` → `cmd::call` → a handler in
+//! `cmd/<family>.rs` using `db` → `resp::reply` into the session's output buffer → written in `before_sleep`.
+//! ARCHITECTURE.md has the whole map.
 
 #![deny(missing_debug_implementations, rust_2018_idioms)]
 

@@ -221,3 +221,49 @@ fn two_thousand_waiters_are_all_served() {
     assert_nothing_blocked(&mut pusher);
     assert_reply(pusher.cmd(&["DBSIZE"]), ":0\r\n");
 }
+
+#[test]
+fn keys_made_ready_are_served_in_the_order_they_became_ready() {
+    // Redis serves a waiter from the key that became ready first, not from the first of its own keys.
+    let server = TestServer::subject(&[]);
+    let mut pusher = server.conn();
+    let mut waiter = server.conn();
+    send(&mut waiter, &["BLPOP", "q", "d", "5"]);
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(pusher.cmd(&["RPUSH", "d", "d1"]), "+QUEUED\r\n");
+    assert_reply(pusher.cmd(&["RPUSH", "q", "q1"]), "+QUEUED\r\n");
+    assert_reply(pusher.cmd(&["EXEC"]), "*2\r\n:1\r\n:1\r\n");
+    assert_reply(waiter.read_reply(), "*2\r\n$1\r\nd\r\n$2\r\nd1\r\n");
+    assert_reply(pusher.cmd(&["LRANGE", "q", "0", "-1"]), "*1\r\n$2\r\nq1\r\n");
+    assert_nothing_blocked(&mut pusher);
+}
+
+#[test]
+fn client_reply_off_and_skip_mute_the_replies_of_blocked_commands() {
+    let server = TestServer::subject(&[]);
+    let mut pusher = server.conn();
+    // OFF: the pop happens when the key is pushed, and nothing is sent for it.
+    let mut muted = server.conn();
+    send(&mut muted, &["CLIENT", "REPLY", "OFF"]);
+    send(&mut muted, &["BLPOP", "off", "0"]);
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["RPUSH", "off", "a", "b"]), ":2\r\n");
+    send(&mut muted, &["CLIENT", "REPLY", "ON"]);
+    assert_reply(muted.read_reply(), "+OK\r\n");
+    assert_reply(pusher.cmd(&["LRANGE", "off", "0", "-1"]), "*1\r\n$1\r\nb\r\n");
+    // SKIP: the blocked command's timeout reply is skipped, the next command answers again.
+    send(&mut muted, &["CLIENT", "REPLY", "SKIP"]);
+    send(&mut muted, &["BLPOP", "skip", "0.05"]);
+    send(&mut muted, &["PING"]);
+    assert_reply(muted.read_reply(), "+PONG\r\n");
+    // SKIP over a block that is served: the value is taken, its reply is not sent.
+    send(&mut muted, &["CLIENT", "REPLY", "SKIP"]);
+    send(&mut muted, &["BLPOP", "served", "0"]);
+    wait_blocked(&mut pusher, 1);
+    assert_reply(pusher.cmd(&["RPUSH", "served", "x"]), ":1\r\n");
+    send(&mut muted, &["ECHO", "after"]);
+    assert_reply(muted.read_reply(), "$5\r\nafter\r\n");
+    assert_reply(pusher.cmd(&["EXISTS", "served"]), ":0\r\n");
+    assert_nothing_blocked(&mut pusher);
+}

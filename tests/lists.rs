@@ -1,10 +1,11 @@
 //! Lists through a real client library (the `redis` crate), over RESP2 and RESP3: pipelines of pushes, pops
 //! and reads; a long list with tiny nodes (so every command crosses node boundaries) checked against a
-//! model; and a blocked BLPOP/BLMPOP served by another connection's push.
+//! model; a blocked BLPOP/BLMPOP served by another connection's push; and plain nodes (DEBUG
+//! QUICKLIST-PACKED-THRESHOLD) compared with a real redis-server.
 
 mod common;
 
-use common::TestServer;
+use common::{RespConn, Rng, TestServer, escape, escape_argv, require_redis_with};
 use redis::{Connection, RedisResult};
 use std::collections::VecDeque;
 use std::thread;
@@ -182,4 +183,55 @@ fn lists_through_the_redis_crate_over_resp2() {
 #[test]
 fn lists_through_the_redis_crate_over_resp3() {
     all_scenarios(true);
+}
+
+/// Thresholds around the element sizes below, plus values DEBUG refuses.
+const PACKED_THRESHOLDS: &[&str] = &["1b", "5b", "10b", "100b", "0", "5x", "5000000000"];
+
+/// An element of 0 to 119 bytes, of two letters only, so LREM and LINSERT find their pivots.
+fn plain_nodes_element(rng: &mut Rng) -> String {
+    let len = *rng.pick(&[0, 1, 2, 4, 5, 6, 9, 10, 11, 50, 99, 100, 101, 119]);
+    let letter = *rng.pick(&["a", "b"]);
+    letter.repeat(len)
+}
+
+/// One command of the plain-nodes stream: list writes on two keys, a threshold or node-size change now and
+/// then, and LRANGE of the whole list, which shows any element a write put in the wrong place.
+fn plain_nodes_command(rng: &mut Rng) -> Vec<String> {
+    let key = rng.pick(&["l1", "l2"]).to_string();
+    let element = plain_nodes_element(rng);
+    let index = rng.range(-6, 6).to_string();
+    let words: Vec<&str> = match rng.below(12) {
+        0 => vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", *rng.pick(PACKED_THRESHOLDS)],
+        1 => vec!["CONFIG", "SET", "list-max-listpack-size", *rng.pick(&["1", "2", "3", "-1"])],
+        2 => vec!["LPUSH", &key, &element],
+        3 => vec!["RPUSH", &key, &element],
+        4 => vec!["LINSERT", &key, *rng.pick(&["BEFORE", "AFTER"]), "", &element],
+        5 => vec!["LSET", &key, &index, &element],
+        6 => vec!["LREM", &key, &index, &element],
+        7 => vec!["LTRIM", &key, &index, "-1"],
+        8 => vec![*rng.pick(&["LPOP", "RPOP"]), &key],
+        9 => vec!["LMOVE", "l1", "l2", *rng.pick(&["LEFT", "RIGHT"]), *rng.pick(&["LEFT", "RIGHT"])],
+        _ => vec!["LRANGE", &key, "0", "-1"],
+    };
+    let mut argv: Vec<String> = words.into_iter().map(String::from).collect();
+    if argv[0] == "LINSERT" {
+        argv[3] = plain_nodes_element(rng);
+    }
+    argv
+}
+
+/// Plain nodes against redis-server: the same seeded stream to both, every reply byte for byte equal.
+#[test]
+fn plain_nodes_match_redis() {
+    let args = ["--enable-debug-command", "yes"];
+    let Some(redis) = require_redis_with(&args) else { return };
+    let subject = TestServer::subject(&args);
+    let mut conns: [RespConn; 2] = [subject.conn(), redis.conn()];
+    let mut rng = Rng::new(3);
+    for step in 0..4000 {
+        let argv = plain_nodes_command(&mut rng);
+        let [ours, theirs] = [0, 1].map(|i| escape(&conns[i].cmd(&argv)));
+        assert_eq!(ours, theirs, "step {step}: {}", escape_argv(&argv));
+    }
 }

@@ -1,10 +1,10 @@
 //! `Ctx`: everything a command handler may touch, borrowed for one call.
 //!
-//! The calling client's argv and reply buffer are moved out of its `Client` for the call (and moved back
-//! after), so a handler can hold them while also reaching the rest of the server state, including other
-//! clients (CLIENT LIST, CLIENT KILL). The reply is passed beside the `Ctx`, not inside it, so a value borrowed
-//! through `ctx` can be written to it. `argv` is a shared slice, and `ctx.args()` a cursor over it that keeps
-//! what it returns usable while `ctx` is borrowed mutably. Handlers never see a socket or a poll token.
+//! The calling session's reply buffer is moved out of its `Session` for the call (and moved back after, by
+//! `cmd::call`), so a handler can hold it while also reaching the rest of the state, including other
+//! sessions (CLIENT LIST, CLIENT KILL). The reply is passed beside the `Ctx`, not inside it, so a value
+//! borrowed through `ctx` can be written to it. `argv` is a shared slice, and `ctx.args()` a cursor over
+//! it that keeps what it returns usable while `ctx` is borrowed mutably. Handlers never see a socket: `State` holds none.
 
 use bytes::Bytes;
 
@@ -13,23 +13,27 @@ use super::args::Args;
 use super::{CmdError, errors};
 use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
-use crate::net::client::Client;
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::{ClientId, Session};
+use crate::state::wait_queues::BlockTarget;
 use crate::util::rng::Rng;
 
 #[derive(Debug)]
 pub struct Ctx<'a> {
     pub state: &'a mut State,
-    /// Slab key of the calling client. Its `argv` and `reply` are empty during the call: use `ctx.argv` and
-    /// the handler's `reply` argument.
-    pub me: usize,
+    /// The calling session. Its `reply` is empty during the call: use the handler's `reply` argument.
+    pub me: ClientId,
     pub argv: &'a [Bytes],
     /// The time snapshot every expiry decision of this command uses.
     pub now_ms: i64,
     /// The selected database of the calling client.
     pub db_index: usize,
     pub cmd: Resolved,
+    /// Set by `block`: the command parked instead of replying.
+    pub blocked: bool,
+    /// When a parked command runs again because a key became ready: that key, the one to serve from.
+    pub ready_key: Option<&'a [u8]>,
 }
 
 impl<'a> Ctx<'a> {
@@ -51,8 +55,9 @@ impl Ctx<'_> {
         &mut self.state.keyspace.dbs[self.db_index]
     }
 
-    pub fn client(&mut self) -> &mut Client {
-        &mut self.state.clients[self.me]
+    /// The calling session.
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.state.sessions[self.me]
     }
 
     /// Looks up `key` for reading, counting keyspace hits and misses as Redis does.
@@ -144,8 +149,20 @@ impl Ctx<'_> {
     pub fn block(&mut self, keys: &[Bytes], kind: ValueType, deadline_ms: Option<i64>, reply: &mut Reply) {
         if self.state.in_exec {
             reply.null_array();
-        } else {
-            super::blocking::park(self.state, self.me, self.db_index, keys, kind, deadline_ms);
+            return;
+        }
+        self.blocked = true;
+        let target = BlockTarget { db: self.db_index, keys, kind, deadline_ms };
+        super::blocking::park(self.state, self.me, target, self.argv);
+    }
+
+    /// The keys a blocking command tries, in order: all of `keys`, or, when its parked command runs again
+    /// for a key that became ready, that key alone (Redis serves a waiter from the ready key, so with `BLPOP
+    /// q d` waiting, `RPUSH d x` then `RPUSH q y` in one transaction hands it `d x`).
+    pub fn keys_to_serve<'k>(&self, keys: &'k [Bytes]) -> &'k [Bytes] {
+        match self.ready_key.and_then(|ready| keys.iter().position(|key| **key == *ready)) {
+            Some(index) => std::slice::from_ref(&keys[index]),
+            None => keys,
         }
     }
 }

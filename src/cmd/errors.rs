@@ -1,7 +1,7 @@
 //! Command errors and the exact texts Redis sends for them.
 //!
 //! Clients and Redis's own tests match on these strings, so every shared text lives here once. A handler
-//! returns `Err(CmdError)` and the dispatcher writes it; the connection stays open (only protocol errors close).
+//! returns `Err(CmdError)` and `call` writes it; the connection stays open (only protocol errors close).
 
 use std::borrow::Cow;
 

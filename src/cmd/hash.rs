@@ -13,7 +13,7 @@
 mod hrandfield_hscan;
 
 use super::errors::{self, CmdError, CmdResult};
-use super::{CommandSpec, Ctx, KeySpec, flag::*};
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::hash_object::{Hash, Limits};
@@ -23,102 +23,25 @@ const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
 const INCR_NAN_OR_INFINITY: &str = "ERR value is NaN or Infinity";
 
-const SPEC_RO: &[KeySpec] = &[KeySpec::range("RO", 1, 0, 1)];
-const SPEC_RO_ACCESS: &[KeySpec] = &[KeySpec::range("RO access", 1, 0, 1)];
-const SPEC_RW_UPDATE: &[KeySpec] = &[KeySpec::range("RW update", 1, 0, 1)];
-const SPEC_RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::range("RW access update", 1, 0, 1)];
-const SPEC_RW_INSERT: &[KeySpec] = &[KeySpec::range("RW insert", 1, 0, 1)];
-const SPEC_RW_DELETE: &[KeySpec] = &[KeySpec::range("RW delete", 1, 0, 1)];
-
-const WALK_COMPLEXITY: &str = "O(N) where N is the size of the hash.";
-
-/// A hash command on one key at argument 1, as every hash command is.
-const fn hash_cmd(name: &'static str, arity: i32, flags: u32, run: super::Handler, acl: &'static str) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, run).keys(1, 1, 1).acl(acl)
-}
-
-pub const COMMANDS: &[CommandSpec] = &[
-    hash_cmd("hdel", -3, WRITE | FAST, hdel, "write hash fast")
-        .docs("hash", "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.")
-        .key_specs(SPEC_RW_DELETE),
-    hash_cmd("hexists", 3, READONLY | FAST, hexists, "read hash fast")
-        .docs("hash", "2.0.0", "Determine if a hash field exists", "O(1)")
-        .key_specs(SPEC_RO),
-    hash_cmd("hget", 3, READONLY | FAST, hget, "read hash fast")
-        .docs("hash", "2.0.0", "Get the value of a hash field", "O(1)")
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hgetall", 2, READONLY, hgetall, "read hash slow")
-        .docs("hash", "2.0.0", "Get all the fields and values in a hash", WALK_COMPLEXITY)
-        .tips("nondeterministic_output_order")
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hincrby", 4, WRITE | DENYOOM | FAST, hincrby, "write hash fast")
-        .docs("hash", "2.0.0", "Increment the integer value of a hash field by the given number", "O(1)")
-        .key_specs(SPEC_RW_ACCESS_UPDATE),
-    hash_cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, hincrbyfloat, "write hash fast")
-        .docs("hash", "2.6.0", "Increment the float value of a hash field by the given amount", "O(1)")
-        .key_specs(SPEC_RW_ACCESS_UPDATE),
-    hash_cmd("hkeys", 2, READONLY, hkeys, "read hash slow")
-        .docs("hash", "2.0.0", "Get all the fields in a hash", WALK_COMPLEXITY)
-        .tips("nondeterministic_output_order")
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hlen", 2, READONLY | FAST, hlen, "read hash fast")
-        .docs("hash", "2.0.0", "Get the number of fields in a hash", "O(1)")
-        .key_specs(SPEC_RO),
-    hash_cmd("hmget", -3, READONLY | FAST, hmget, "read hash fast")
-        .docs(
-            "hash",
-            "2.0.0",
-            "Get the values of all the given hash fields",
-            "O(N) where N is the number of fields being requested.",
-        )
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hmset", -4, WRITE | DENYOOM | FAST, hmset, "write hash fast")
-        .docs(
-            "hash",
-            "2.0.0",
-            "Set multiple hash fields to multiple values",
-            "O(N) where N is the number of fields being set.",
-        )
-        .key_specs(SPEC_RW_UPDATE),
-    hash_cmd("hrandfield", -2, READONLY, hrandfield_hscan::hrandfield, "read hash slow")
-        .docs(
-            "hash",
-            "6.2.0",
-            "Get one or multiple random fields from a hash",
-            "O(N) where N is the number of fields returned",
-        )
-        .tips("nondeterministic_output")
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hscan", -3, READONLY, hrandfield_hscan::hscan, "read hash slow")
-        .docs(
-            "hash",
-            "2.8.0",
-            "Incrementally iterate hash fields and associated values",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to \
-             return back to 0. N is the number of elements inside the collection..",
-        )
-        .tips("nondeterministic_output")
-        .key_specs(SPEC_RO_ACCESS),
-    hash_cmd("hset", -4, WRITE | DENYOOM | FAST, hset, "write hash fast")
-        .docs(
-            "hash",
-            "2.0.0",
-            "Set the string value of a hash field",
-            "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called \
-             with multiple field/value pairs.",
-        )
-        .key_specs(SPEC_RW_UPDATE),
-    hash_cmd("hsetnx", 4, WRITE | DENYOOM | FAST, hsetnx, "write hash fast")
-        .docs("hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)")
-        .key_specs(SPEC_RW_INSERT),
-    hash_cmd("hstrlen", 3, READONLY | FAST, hstrlen, "read hash fast")
-        .docs("hash", "3.2.0", "Get the length of the value of a hash field", "O(1)")
-        .key_specs(SPEC_RO),
-    hash_cmd("hvals", 2, READONLY, hvals, "read hash slow")
-        .docs("hash", "2.0.0", "Get all the values in a hash", WALK_COMPLEXITY)
-        .tips("nondeterministic_output_order")
-        .key_specs(SPEC_RO_ACCESS),
-];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[&[
+    ("hdel", hdel),
+    ("hexists", hexists),
+    ("hget", hget),
+    ("hgetall", hgetall),
+    ("hincrby", hincrby),
+    ("hincrbyfloat", hincrbyfloat),
+    ("hkeys", hkeys),
+    ("hlen", hlen),
+    ("hmget", hmget),
+    ("hmset", hmset),
+    ("hrandfield", hrandfield_hscan::hrandfield),
+    ("hscan", hrandfield_hscan::hscan),
+    ("hset", hset),
+    ("hsetnx", hsetnx),
+    ("hstrlen", hstrlen),
+    ("hvals", hvals),
+]];
 
 /// The hash at `key` for writing, created empty if missing (Redis's hashTypeLookupWriteOrCreate). Callers
 /// call it only once nothing can fail any more, so a created hash always receives a field.

@@ -19,206 +19,44 @@
 
 use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
-use super::{CommandSpec, Ctx, flag::*};
+use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("del", -2, WRITE, del).keys(1, -1, 1).acl("keyspace write slow").docs(
-        "generic",
-        "1.0.0",
-        "Delete a key",
-        "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a \
-         string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, \
-         sorted set or hash. Removing a single key that holds a string value is O(1).",
-    ),
-    CommandSpec::new("unlink", -2, WRITE | FAST, del).keys(1, -1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "4.0.0",
-        "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
-        "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in \
-         order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
-    ),
-    CommandSpec::new("exists", -2, READONLY | FAST, exists).keys(1, -1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "1.0.0",
-        "Determine if a key exists",
-        "O(N) where N is the number of keys to check.",
-    ),
-    CommandSpec::new("touch", -2, READONLY | FAST, touch).keys(1, -1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "3.2.1",
-        "Alters the last access time of a key(s). Returns the number of existing keys specified.",
-        "O(N) where N is the number of keys that will be touched.",
-    ),
-    CommandSpec::new("type", 2, READONLY | FAST, type_).keys(1, 1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "1.0.0",
-        "Determine the type stored at key",
-        "O(1)",
-    ),
-    CommandSpec::new("keys", 2, READONLY, keys).acl("keyspace read slow dangerous").docs(
-        "generic",
-        "1.0.0",
-        "Find all keys matching the given pattern",
-        "O(N) with N being the number of keys in the database, under the assumption that the key names in the \
-         database and the given pattern have limited length.",
-    ),
-    CommandSpec::new("scan", -2, READONLY, scan).acl("keyspace read slow").docs(
-        "generic",
-        "2.8.0",
-        "Incrementally iterate the keys space",
-        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to \
-         return back to 0. N is the number of elements inside the collection.",
-    ),
-    CommandSpec::new("randomkey", 1, READONLY, randomkey).acl("keyspace read slow").docs(
-        "generic",
-        "1.0.0",
-        "Return a random key from the keyspace",
-        "O(1)",
-    ),
-    CommandSpec::new("rename", 3, WRITE, rename).keys(1, 2, 1).acl("keyspace write slow").docs(
-        "generic",
-        "1.0.0",
-        "Rename a key",
-        "O(1)",
-    ),
-    CommandSpec::new("renamenx", 3, WRITE | FAST, renamenx).keys(1, 2, 1).acl("keyspace write fast").docs(
-        "generic",
-        "1.0.0",
-        "Rename a key, only if the new key does not exist",
-        "O(1)",
-    ),
-    CommandSpec::new("move", 3, WRITE | FAST, move_).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "1.0.0",
-        "Move a key to another database",
-        "O(1)",
-    ),
-    CommandSpec::new("copy", -3, WRITE | DENYOOM, copy).keys(1, 2, 1).acl("keyspace write slow").docs(
-        "generic",
-        "6.2.0",
-        "Copy a key",
-        "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-    ),
-    CommandSpec::new("expire", -3, WRITE | FAST, expire).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "1.0.0",
-        "Set a key's time to live in seconds",
-        "O(1)",
-    ),
-    CommandSpec::new("expireat", -3, WRITE | FAST, expireat).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "1.2.0",
-        "Set the expiration for a key as a UNIX timestamp",
-        "O(1)",
-    ),
-    CommandSpec::new("pexpire", -3, WRITE | FAST, pexpire).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "2.6.0",
-        "Set a key's time to live in milliseconds",
-        "O(1)",
-    ),
-    CommandSpec::new("pexpireat", -3, WRITE | FAST, pexpireat).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "2.6.0",
-        "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-        "O(1)",
-    ),
-    CommandSpec::new("ttl", 2, READONLY | FAST, ttl).keys(1, 1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "1.0.0",
-        "Get the time to live for a key in seconds",
-        "O(1)",
-    ),
-    CommandSpec::new("pttl", 2, READONLY | FAST, pttl).keys(1, 1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "2.6.0",
-        "Get the time to live for a key in milliseconds",
-        "O(1)",
-    ),
-    CommandSpec::new("expiretime", 2, READONLY | FAST, expiretime).keys(1, 1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "7.0.0",
-        "Get the expiration Unix timestamp for a key",
-        "O(1)",
-    ),
-    CommandSpec::new("pexpiretime", 2, READONLY | FAST, pexpiretime).keys(1, 1, 1).acl("keyspace read fast").docs(
-        "generic",
-        "7.0.0",
-        "Get the expiration Unix timestamp for a key in milliseconds",
-        "O(1)",
-    ),
-    CommandSpec::new("persist", 2, WRITE | FAST, persist).keys(1, 1, 1).acl("keyspace write fast").docs(
-        "generic",
-        "2.2.0",
-        "Remove the expiration from a key",
-        "O(1)",
-    ),
-    CommandSpec::new("object", -2, 0, object).acl("slow").subcommands(OBJECT_SUBCOMMANDS).docs(
-        "generic",
-        "2.2.3",
-        "A container for object introspection commands",
-        "Depends on subcommand.",
-    ),
-    CommandSpec::new("dbsize", 1, READONLY | FAST, dbsize).acl("keyspace read fast").docs(
-        "server",
-        "1.0.0",
-        "Return the number of keys in the selected database",
-        "O(1)",
-    ),
-    CommandSpec::new("flushdb", -1, WRITE, flushdb).acl("keyspace write slow dangerous").docs(
-        "server",
-        "1.0.0",
-        "Remove all keys from the current database",
-        "O(N) where N is the number of keys in the selected database",
-    ),
-    CommandSpec::new("flushall", -1, WRITE, flushall).acl("keyspace write slow dangerous").docs(
-        "server",
-        "1.0.0",
-        "Remove all keys from all databases",
-        "O(N) where N is the total number of keys in all databases",
-    ),
-    CommandSpec::new("swapdb", 3, WRITE | FAST, swapdb).acl("keyspace write fast dangerous").docs(
-        "server",
-        "4.0.0",
-        "Swaps two Redis databases",
-        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-    ),
-];
-
-const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("encoding", 3, READONLY, object_encoding).keys(2, 2, 1).acl("keyspace read slow").docs(
-        "generic",
-        "2.2.3",
-        "Inspect the internal encoding of a Redis object",
-        "O(1)",
-    ),
-    CommandSpec::new("freq", 3, READONLY, object_freq).keys(2, 2, 1).acl("keyspace read slow").docs(
-        "generic",
-        "4.0.0",
-        "Get the logarithmic access frequency counter of a Redis object",
-        "O(1)",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, object_help).acl("keyspace slow").docs(
-        "generic",
-        "6.2.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("idletime", 3, READONLY, object_idletime).keys(2, 2, 1).acl("keyspace read slow").docs(
-        "generic",
-        "2.2.3",
-        "Get the time since a Redis object was last accessed",
-        "O(1)",
-    ),
-    CommandSpec::new("refcount", 3, READONLY, object_refcount).keys(2, 2, 1).acl("keyspace read slow").docs(
-        "generic",
-        "2.2.3",
-        "Get the number of references to the value of the key",
-        "O(1)",
-    ),
-];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[&[
+    ("del", del),
+    ("unlink", del),
+    ("exists", exists),
+    ("touch", touch),
+    ("type", type_),
+    ("keys", keys),
+    ("scan", scan),
+    ("randomkey", randomkey),
+    ("rename", rename),
+    ("renamenx", renamenx),
+    ("move", move_),
+    ("copy", copy),
+    ("expire", expire),
+    ("expireat", expireat),
+    ("pexpire", pexpire),
+    ("pexpireat", pexpireat),
+    ("ttl", ttl),
+    ("pttl", pttl),
+    ("expiretime", expiretime),
+    ("pexpiretime", pexpiretime),
+    ("persist", persist),
+    ("object", object),
+    ("dbsize", dbsize),
+    ("flushdb", flushdb),
+    ("flushall", flushall),
+    ("swapdb", swapdb),
+    ("object|encoding", object_encoding),
+    ("object|freq", object_freq),
+    ("object|help", object_help),
+    ("object|idletime", object_idletime),
+    ("object|refcount", object_refcount),
+]];
 
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
                                 note that when switching between policies at runtime LRU and LFU data will take \

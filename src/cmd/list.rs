@@ -9,13 +9,14 @@
 //! Blocking forms first try to serve exactly as their non-blocking form, from the first key (in argument
 //! order) that holds a list; a wrong-typed key met before that is a WRONGTYPE error. When nothing can be
 //! served they call `ctx.block` and write nothing: the blocking machinery either answers the timeout or runs
-//! the handler again from the start once a key is ready, so a handler must be correct when re-run.
+//! the handler again from the start once a key is ready, so a handler must be correct when re-run. A re-run
+//! serves from the ready key alone (`Ctx::keys_to_serve`), as Redis 7.0's serveClientsBlockedOnListKey does.
 
 use bytes::Bytes;
 
 use super::args::{self, Args};
 use super::errors::{self, CmdError, CmdResult};
-use super::{CommandSpec, Ctx, KeySpec, flag::*};
+use super::{Ctx, Handlers};
 use crate::db::{Value, ValueType};
 use crate::resp::reply::Reply;
 use crate::types::list_object::{End, List};
@@ -29,174 +30,31 @@ const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 const NUMKEYS_RANGE: &str = "ERR numkeys should be greater than 0";
 const MPOP_COUNT_RANGE: &str = "ERR count should be greater than 0";
 
-const PUSH_COMPLEXITY: &str =
-    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
-const POP_COMPLEXITY: &str = "O(N) where N is the number of elements returned";
-const BPOP_COMPLEXITY: &str = "O(N) where N is the number of provided keys.";
-const MPOP_COMPLEXITY: &str = "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
-const LINDEX_COMPLEXITY: &str = "O(N) where N is the number of elements to traverse to get to the element at index. \
-    This makes asking for the first or the last element of the list O(1).";
-const LINSERT_COMPLEXITY: &str = "O(N) where N is the number of elements to traverse before seeing the value pivot. \
-    This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting \
-    somewhere on the right end (tail) is O(N).";
-const LPOS_COMPLEXITY: &str = "O(N) where N is the number of elements in the list, for the average case. When \
-    searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command \
-    may run in constant time.";
-const LRANGE_COMPLEXITY: &str = "O(S+N) where S is the distance of start offset from HEAD for small lists, from \
-    nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.";
-const LREM_COMPLEXITY: &str = "O(N+M) where N is the length of the list and M is the number of elements removed.";
-const LSET_COMPLEXITY: &str =
-    "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).";
-const LTRIM_COMPLEXITY: &str = "O(N) where N is the number of elements to be removed by the operation.";
-const MOVE_SUMMARY: &str = "Pop an element from a list, push it to another list and return it";
-const BMOVE_SUMMARY: &str =
-    "Pop an element from a list, push it to another list and return it; or block until one is available";
-
-/// Key specs as Redis 7.0's commands/*.json declare them.
-const SPEC_INSERT: &[KeySpec] = &[KeySpec::range("RW insert", 1, 0, 1)];
-const SPEC_POP: &[KeySpec] = &[KeySpec::range("RW access delete", 1, 0, 1)];
-const SPEC_MOVE: &[KeySpec] = &[KeySpec::range("RW access delete", 1, 0, 1), KeySpec::range("RW insert", 2, 0, 1)];
-const SPEC_BPOP: &[KeySpec] = &[KeySpec::range("RW access delete", 1, -2, 1)];
-const SPEC_LMPOP: &[KeySpec] = &[KeySpec::keynum("RW access delete", 1, 0, 1, 1)];
-const SPEC_BLMPOP: &[KeySpec] = &[KeySpec::keynum("RW access delete", 2, 0, 1, 1)];
-const SPEC_READ: &[KeySpec] = &[KeySpec::range("RO access", 1, 0, 1)];
-const SPEC_DELETE: &[KeySpec] = &[KeySpec::range("RW delete", 1, 0, 1)];
-
-const fn list_cmd(name: &'static str, arity: i32, flags: u32, run: super::Handler) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, run).keys(1, 1, 1).acl("list")
-}
-
-pub const COMMANDS: &[CommandSpec] =
-    &[
-        list_cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blmove).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
-            "list",
-            "6.2.0",
-            BMOVE_SUMMARY,
-            "O(1)",
-        ),
-        CommandSpec::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, blmpop)
-            .acl("list")
-            .key_specs(SPEC_BLMPOP)
-            .docs("list", "7.0.0", "Pop elements from a list, or block until one is available", MPOP_COMPLEXITY),
-        list_cmd("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blpop).keys(1, -2, 1).key_specs(SPEC_BPOP).docs(
-            "list",
-            "2.0.0",
-            "Remove and get the first element in a list, or block until one is available",
-            BPOP_COMPLEXITY,
-        ),
-        list_cmd("brpop", -3, WRITE | NOSCRIPT | BLOCKING, brpop).keys(1, -2, 1).key_specs(SPEC_BPOP).docs(
-            "list",
-            "2.0.0",
-            "Remove and get the last element in a list, or block until one is available",
-            BPOP_COMPLEXITY,
-        ),
-        list_cmd("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, brpoplpush)
-            .keys(1, 2, 1)
-            .key_specs(SPEC_MOVE)
-            .docs("list", "2.2.0", BMOVE_SUMMARY, "O(1)"),
-        list_cmd("lindex", 3, READONLY, lindex).key_specs(SPEC_READ).docs(
-            "list",
-            "1.0.0",
-            "Get an element from a list by its index",
-            LINDEX_COMPLEXITY,
-        ),
-        list_cmd("linsert", 5, WRITE | DENYOOM, linsert).key_specs(SPEC_INSERT).docs(
-            "list",
-            "2.2.0",
-            "Insert an element before or after another element in a list",
-            LINSERT_COMPLEXITY,
-        ),
-        list_cmd("llen", 2, READONLY | FAST, llen).key_specs(&[KeySpec::range("RO", 1, 0, 1)]).docs(
-            "list",
-            "1.0.0",
-            "Get the length of a list",
-            "O(1)",
-        ),
-        list_cmd("lmove", 5, WRITE | DENYOOM, lmove).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
-            "list",
-            "6.2.0",
-            MOVE_SUMMARY,
-            "O(1)",
-        ),
-        CommandSpec::new("lmpop", -4, WRITE | MOVABLE_KEYS, lmpop).acl("list").key_specs(SPEC_LMPOP).docs(
-            "list",
-            "7.0.0",
-            "Pop elements from a list",
-            MPOP_COMPLEXITY,
-        ),
-        list_cmd("lpop", -2, WRITE | FAST, lpop).key_specs(SPEC_POP).docs(
-            "list",
-            "1.0.0",
-            "Remove and get the first elements in a list",
-            POP_COMPLEXITY,
-        ),
-        list_cmd("lpos", -3, READONLY, lpos).key_specs(SPEC_READ).docs(
-            "list",
-            "6.0.6",
-            "Return the index of matching elements on a list",
-            LPOS_COMPLEXITY,
-        ),
-        list_cmd("lpush", -3, WRITE | DENYOOM | FAST, lpush).key_specs(SPEC_INSERT).docs(
-            "list",
-            "1.0.0",
-            "Prepend one or multiple elements to a list",
-            PUSH_COMPLEXITY,
-        ),
-        list_cmd("lpushx", -3, WRITE | DENYOOM | FAST, lpushx).key_specs(SPEC_INSERT).docs(
-            "list",
-            "2.2.0",
-            "Prepend an element to a list, only if the list exists",
-            PUSH_COMPLEXITY,
-        ),
-        list_cmd("lrange", 4, READONLY, lrange).key_specs(SPEC_READ).docs(
-            "list",
-            "1.0.0",
-            "Get a range of elements from a list",
-            LRANGE_COMPLEXITY,
-        ),
-        list_cmd("lrem", 4, WRITE, lrem).key_specs(SPEC_DELETE).docs(
-            "list",
-            "1.0.0",
-            "Remove elements from a list",
-            LREM_COMPLEXITY,
-        ),
-        list_cmd("lset", 4, WRITE | DENYOOM, lset).key_specs(&[KeySpec::range("RW update", 1, 0, 1)]).docs(
-            "list",
-            "1.0.0",
-            "Set the value of an element in a list by its index",
-            LSET_COMPLEXITY,
-        ),
-        list_cmd("ltrim", 4, WRITE, ltrim).key_specs(SPEC_DELETE).docs(
-            "list",
-            "1.0.0",
-            "Trim a list to the specified range",
-            LTRIM_COMPLEXITY,
-        ),
-        list_cmd("rpop", -2, WRITE | FAST, rpop).key_specs(SPEC_POP).docs(
-            "list",
-            "1.0.0",
-            "Remove and get the last elements in a list",
-            POP_COMPLEXITY,
-        ),
-        list_cmd("rpoplpush", 3, WRITE | DENYOOM, rpoplpush).keys(1, 2, 1).key_specs(SPEC_MOVE).docs(
-            "list",
-            "1.2.0",
-            "Remove the last element in a list, prepend it to another list and return it",
-            "O(1)",
-        ),
-        list_cmd("rpush", -3, WRITE | DENYOOM | FAST, rpush).key_specs(SPEC_INSERT).docs(
-            "list",
-            "1.0.0",
-            "Append one or multiple elements to a list",
-            PUSH_COMPLEXITY,
-        ),
-        list_cmd("rpushx", -3, WRITE | DENYOOM | FAST, rpushx).key_specs(SPEC_INSERT).docs(
-            "list",
-            "2.2.0",
-            "Append an element to a list, only if the list exists",
-            PUSH_COMPLEXITY,
-        ),
-    ];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[&[
+    ("blmove", blmove),
+    ("blmpop", blmpop),
+    ("blpop", blpop),
+    ("brpop", brpop),
+    ("brpoplpush", brpoplpush),
+    ("lindex", lindex),
+    ("linsert", linsert),
+    ("llen", llen),
+    ("lmove", lmove),
+    ("lmpop", lmpop),
+    ("lpop", lpop),
+    ("lpos", lpos),
+    ("lpush", lpush),
+    ("lpushx", lpushx),
+    ("lrange", lrange),
+    ("lrem", lrem),
+    ("lset", lset),
+    ("ltrim", ltrim),
+    ("rpop", rpop),
+    ("rpoplpush", rpoplpush),
+    ("rpush", rpush),
+    ("rpushx", rpushx),
+]];
 
 /// The list under `key` for a push, created (with the configured node size) when the key is missing. The
 /// caller has already checked the type of an existing value.
@@ -592,7 +450,7 @@ fn mpop_args(mut args: Args<'_>) -> Result<Mpop<'_>, CmdError> {
 
 /// Serves an [B]LMPOP from the first key holding a list: `[key, [elements]]`. False when none does.
 fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<bool, CmdError> {
-    let Some((key, len)) = first_list(ctx, mpop.keys)? else {
+    let Some((key, len)) = first_list(ctx, ctx.keys_to_serve(mpop.keys))? else {
         return Ok(false);
     };
     let n = len.min(mpop.count);
@@ -635,7 +493,7 @@ fn brpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
     let (timeout, keys) = ctx.args().rest().split_last().ok_or(errors::SYNTAX)?;
     let deadline_ms = args::timeout(timeout, ctx.now_ms)?;
-    match first_list(ctx, keys)? {
+    match first_list(ctx, ctx.keys_to_serve(keys))? {
         Some((key, _)) => {
             reply.array(2);
             reply.bulk(key);

@@ -1,12 +1,16 @@
 //! Commands: the table that describes them, and one module per family (Redis's `t_<type>.c`).
 //!
-//! The table is data, as Redis's `commands/*.json` are: name, arity (Redis's sign rule: negative means "at
-//! least", and the name counts), flags, key positions, ACL categories and docs. The dispatcher checks
-//! existence and arity from it before any handler runs, and COMMAND answers from it, so the two cannot
-//! disagree. Each family module exports `COMMANDS: &[CommandSpec]`; `Table::new` gathers them.
+//! The table is data, as Redis's `commands/*.json` are: `src/cmd/meta/<family>.json` holds each command's
+//! name, arity, flags, key range and key specs, ACL categories, tips and every field COMMAND DOCS prints, as
+//! Redis 7.0 reports them (`scripts/command-meta` writes the entries from a real redis-server). build.rs turns
+//! the JSON into `static` `CommandSpec`s (see `meta`); `Table::new` indexes them by name. The dispatcher checks
+//! existence and arity from the table before any handler runs, and COMMAND answers from it, so the two cannot
+//! disagree.
 //!
-//! Redis 7 metadata that only COMMAND reports (tips, key specs) is data here too: `.tips(...)` and
-//! `.key_specs(&[KeySpec::range(...)])` copy `commands/<name>.json`.
+//! Handlers stay in Rust: each family module exports `HANDLERS: &[Handlers]`, full command name to function
+//! (`("get", get)`, `("config|get", config_get)`). A data entry without a handler does not compile; a
+//! handler without a data entry fails a test below. Adding a command is: its entry (`scripts/command-meta
+//! src/cmd/meta/<family>.json <name>`), its handler in HANDLERS, a test.
 //!
 //! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read their arguments with the
 //! `args::Args` cursor (`ctx.args()`), use the keyspace through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
@@ -14,8 +18,8 @@
 
 pub mod args;
 pub mod blocking;
+pub mod call;
 pub mod ctx;
-pub mod dispatch;
 pub mod errors;
 
 pub mod admin;
@@ -23,225 +27,20 @@ pub mod conn;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod meta;
 pub mod set;
 pub mod string;
 pub mod tx;
 
+pub use call::{Outcome, call};
 pub use ctx::Ctx;
 pub use errors::{CmdError, CmdResult};
+pub use meta::{Arg, BeginSearch, CommandSpec, Docs, FindKeys, Handlers, KeySpec, flag};
 
 use crate::resp::reply::Reply;
 use hashbrown::HashMap;
 
 pub type Handler = fn(&mut Ctx<'_>, &mut Reply) -> CmdResult;
-
-/// Command flags, as COMMAND INFO names them.
-pub mod flag {
-    pub const WRITE: u32 = 1 << 0;
-    pub const READONLY: u32 = 1 << 1;
-    pub const DENYOOM: u32 = 1 << 2;
-    pub const ADMIN: u32 = 1 << 3;
-    pub const PUBSUB: u32 = 1 << 4;
-    pub const NOSCRIPT: u32 = 1 << 5;
-    pub const BLOCKING: u32 = 1 << 6;
-    pub const LOADING: u32 = 1 << 7;
-    pub const STALE: u32 = 1 << 8;
-    pub const SKIP_MONITOR: u32 = 1 << 9;
-    pub const SKIP_SLOWLOG: u32 = 1 << 10;
-    pub const ASKING: u32 = 1 << 11;
-    pub const FAST: u32 = 1 << 12;
-    pub const NO_AUTH: u32 = 1 << 13;
-    pub const MAY_REPLICATE: u32 = 1 << 14;
-    pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
-    pub const NO_ASYNC_LOADING: u32 = 1 << 16;
-    pub const NO_MULTI: u32 = 1 << 17;
-    pub const MOVABLE_KEYS: u32 = 1 << 18;
-    pub const ALLOW_BUSY: u32 = 1 << 19;
-
-    /// Names in Redis's order (COMMAND INFO lists set flags in this order).
-    pub const NAMES: [(u32, &str); 20] = [
-        (WRITE, "write"),
-        (READONLY, "readonly"),
-        (DENYOOM, "denyoom"),
-        (ADMIN, "admin"),
-        (PUBSUB, "pubsub"),
-        (NOSCRIPT, "noscript"),
-        (BLOCKING, "blocking"),
-        (LOADING, "loading"),
-        (STALE, "stale"),
-        (SKIP_MONITOR, "skip_monitor"),
-        (SKIP_SLOWLOG, "skip_slowlog"),
-        (ASKING, "asking"),
-        (FAST, "fast"),
-        (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
-        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-        (NO_ASYNC_LOADING, "no_async_loading"),
-        (NO_MULTI, "no_multi"),
-        (MOVABLE_KEYS, "movablekeys"),
-        (ALLOW_BUSY, "allow_busy"),
-    ];
-}
-
-/// One command (or subcommand) as data.
-#[derive(Debug)]
-pub struct CommandSpec {
-    /// Lowercase name; for a subcommand, the part after the container (`get` for CONFIG GET).
-    pub name: &'static str,
-    pub arity: i32,
-    pub flags: u32,
-    /// Key positions: first, last (negative counts from the end), step; 0,0,0 when there are no keys.
-    pub keys: (i32, i32, i32),
-    /// ACL categories without the `@` (`"read string fast"`).
-    pub acl: &'static str,
-    /// Docs for COMMAND DOCS: group, since, summary, complexity.
-    pub group: &'static str,
-    pub since: &'static str,
-    pub summary: &'static str,
-    pub complexity: &'static str,
-    /// Redis's command tips, space-separated (`"nondeterministic_output request_policy:all_shards"`).
-    pub tips: &'static str,
-    /// Redis 7 key specs (COMMAND INFO, COMMAND GETKEYS). Empty for a command with keys means COMMAND INFO
-    /// derives one range spec from `keys`.
-    pub key_specs: &'static [KeySpec],
-    pub run: Handler,
-    pub subcommands: &'static [CommandSpec],
-}
-
-/// Where a key spec starts looking for keys (Redis's `begin_search`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BeginSearch {
-    /// At this argument index.
-    Index(i32),
-    /// Just after `keyword`, searched from argument `startfrom` (negative: from the end, backwards).
-    Keyword { keyword: &'static str, startfrom: i32 },
-}
-
-/// How a key spec finds its keys from where the search began (Redis's `find_keys`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FindKeys {
-    /// Keys up to `lastkey` (relative to the start; negative counts from the end), every `keystep`. A `limit`
-    /// above 1 (with `lastkey` -1) keeps only the first 1/`limit` of the remaining arguments.
-    Range { lastkey: i32, keystep: i32, limit: i32 },
-    /// The argument at `keynumidx` (relative to the start) holds the number of keys, which begin at `firstkey`
-    /// (relative to the start), every `keystep`.
-    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
-}
-
-/// One Redis 7 key specification, as `commands/*.json` declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeySpec {
-    /// Flags as COMMAND INFO prints them, space-separated (`"RW access update"`).
-    pub flags: &'static str,
-    pub begin_search: BeginSearch,
-    pub find_keys: FindKeys,
-    /// Redis's free-text note; empty for none.
-    pub notes: &'static str,
-}
-
-impl KeySpec {
-    /// Keys from argument `index` to `lastkey` (relative), every `keystep`: the common shape.
-    pub const fn range(flags: &'static str, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
-        KeySpec {
-            flags,
-            begin_search: BeginSearch::Index(index),
-            find_keys: FindKeys::Range { lastkey, keystep, limit: 0 },
-            notes: "",
-        }
-    }
-
-    /// A key count at `index + keynumidx`, then the keys from `index + firstkey`, every `keystep`.
-    pub const fn keynum(flags: &'static str, index: i32, keynumidx: i32, firstkey: i32, keystep: i32) -> KeySpec {
-        KeySpec {
-            flags,
-            begin_search: BeginSearch::Index(index),
-            find_keys: FindKeys::Keynum { keynumidx, firstkey, keystep },
-            notes: "",
-        }
-    }
-
-    pub const fn begin(mut self, begin_search: BeginSearch) -> KeySpec {
-        self.begin_search = begin_search;
-        self
-    }
-
-    pub const fn find(mut self, find_keys: FindKeys) -> KeySpec {
-        self.find_keys = find_keys;
-        self
-    }
-
-    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
-        self.notes = notes;
-        self
-    }
-}
-
-impl CommandSpec {
-    /// A command with the given shape and no docs yet; fill the rest with the builder methods.
-    pub const fn new(name: &'static str, arity: i32, flags: u32, run: Handler) -> CommandSpec {
-        CommandSpec {
-            name,
-            arity,
-            flags,
-            keys: (0, 0, 0),
-            acl: "",
-            group: "generic",
-            since: "1.0.0",
-            summary: "",
-            complexity: "",
-            tips: "",
-            key_specs: &[],
-            run,
-            subcommands: &[],
-        }
-    }
-
-    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
-        self.keys = (first, last, step);
-        self
-    }
-
-    pub const fn acl(mut self, categories: &'static str) -> CommandSpec {
-        self.acl = categories;
-        self
-    }
-
-    pub const fn docs(
-        mut self,
-        group: &'static str,
-        since: &'static str,
-        summary: &'static str,
-        complexity: &'static str,
-    ) -> CommandSpec {
-        self.group = group;
-        self.since = since;
-        self.summary = summary;
-        self.complexity = complexity;
-        self
-    }
-
-    pub const fn tips(mut self, tips: &'static str) -> CommandSpec {
-        self.tips = tips;
-        self
-    }
-
-    pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> CommandSpec {
-        self.key_specs = specs;
-        self
-    }
-
-    pub const fn subcommands(mut self, subs: &'static [CommandSpec]) -> CommandSpec {
-        self.subcommands = subs;
-        self
-    }
-
-    /// Whether `argc` arguments (name included) satisfy the arity.
-    pub fn arity_ok(&self, argc: usize) -> bool {
-        let argc = argc as i64;
-        let arity = i64::from(self.arity);
-        if arity >= 0 { argc == arity } else { argc >= -arity }
-    }
-}
 
 /// A resolved command: its spec, its full name (`config|get`) and its index in the statistics arrays.
 #[derive(Debug, Clone, Copy)]
@@ -266,17 +65,8 @@ const NAME_LEN_MAX: usize = 32;
 impl Table {
     pub fn new() -> Table {
         let mut table = Table { by_name: HashMap::new(), names: Vec::new(), top: Vec::new() };
-        for family in [
-            conn::COMMANDS,
-            keys::COMMANDS,
-            admin::COMMANDS,
-            string::COMMANDS,
-            list::COMMANDS,
-            hash::COMMANDS,
-            set::COMMANDS,
-            tx::COMMANDS,
-        ] {
-            for spec in family {
+        for family in meta::FAMILIES {
+            for spec in *family {
                 table.add(spec);
             }
         }
@@ -329,8 +119,56 @@ impl Table {
     }
 }
 
+/// The command table, built once on first use and shared by everything that looks commands up.
+pub fn table() -> &'static Table {
+    static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
+    &TABLE
+}
+
 impl Default for Table {
     fn default() -> Table {
         Table::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every family's handler lists, as the generated table binds them.
+    const FAMILY_HANDLERS: [&[Handlers]; 8] = [
+        admin::HANDLERS,
+        conn::HANDLERS,
+        hash::HANDLERS,
+        keys::HANDLERS,
+        list::HANDLERS,
+        set::HANDLERS,
+        string::HANDLERS,
+        tx::HANDLERS,
+    ];
+
+    #[test]
+    fn every_handler_has_a_data_entry() {
+        let table = Table::new();
+        let families = FAMILY_HANDLERS.iter().flat_map(|lists| lists.iter());
+        for (name, _) in families.flat_map(|handlers| handlers.iter()) {
+            assert!(table.names.iter().any(|known| known == name), "handler {name} has no entry in src/cmd/meta");
+        }
+    }
+
+    #[test]
+    fn every_family_file_has_a_handler_list() {
+        assert_eq!(meta::FAMILIES.len(), FAMILY_HANDLERS.len(), "a src/cmd/meta file per family module");
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_finds_subcommands() {
+        let table = Table::new();
+        let config = table.lookup(b"CoNfIg").expect("config");
+        assert_eq!(table.names[config.id], "config");
+        let get = table.lookup_sub(config, b"GET").expect("config get");
+        assert_eq!((table.names[get.id].as_str(), get.spec.name), ("config|get", "get"));
+        assert!(table.lookup(b"nosuch").is_none() && table.lookup(&[b'a'; 40]).is_none());
+        assert!(table.lookup_sub(config, b"nosuch").is_none());
     }
 }

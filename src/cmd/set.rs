@@ -16,138 +16,37 @@ mod spop_srandmember;
 
 use super::errors::CmdResult;
 use super::keys::ScanOptions;
-use super::{CommandSpec, Ctx, KeySpec, flag::*};
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Limits, Member, Set};
 use crate::util::glob::glob_match;
 
-const SCAN_COMPLEXITY: &str = "O(1) for every call. O(N) for a complete iteration, including enough command calls for \
-    the cursor to return back to 0. N is the number of elements inside the collection..";
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[&[
+    ("sadd", sadd),
+    ("scard", scard),
+    ("sdiff", algebra::sdiff),
+    ("sdiffstore", algebra::sdiffstore),
+    ("sinter", algebra::sinter),
+    ("sintercard", algebra::sintercard),
+    ("sinterstore", algebra::sinterstore),
+    ("sismember", sismember),
+    ("smembers", smembers),
+    ("smismember", smismember),
+    ("smove", smove),
+    ("spop", spop_srandmember::spop),
+    ("srandmember", spop_srandmember::srandmember),
+    ("srem", srem),
+    ("sscan", sscan),
+    ("sunion", algebra::sunion),
+    ("sunionstore", algebra::sunionstore),
+]];
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, sadd)
-        .keys(1, 1, 1)
-        .acl("write set fast")
-        .docs(
-            "set",
-            "1.0.0",
-            "Add one or more members to a set",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple \
-             arguments.",
-        )
-        .key_specs(&[KeySpec::range("RW insert", 1, 0, 1)]),
-    CommandSpec::new("scard", 2, READONLY | FAST, scard)
-        .keys(1, 1, 1)
-        .acl("read set fast")
-        .docs("set", "1.0.0", "Get the number of members in a set", "O(1)")
-        .key_specs(&[KeySpec::range("RO", 1, 0, 1)]),
-    CommandSpec::new("sdiff", -2, READONLY, algebra::sdiff)
-        .keys(1, -1, 1)
-        .acl("read set slow")
-        .docs("set", "1.0.0", "Subtract multiple sets", algebra::UNION_COMPLEXITY)
-        .tips("nondeterministic_output_order"),
-    CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, algebra::sdiffstore)
-        .keys(1, -1, 1)
-        .acl("write set slow")
-        .docs("set", "1.0.0", "Subtract multiple sets and store the resulting set in a key", algebra::UNION_COMPLEXITY)
-        .key_specs(algebra::STORE_OVERWRITE_KEY_SPECS),
-    CommandSpec::new("sinter", -2, READONLY, algebra::sinter)
-        .keys(1, -1, 1)
-        .acl("read set slow")
-        .docs("set", "1.0.0", "Intersect multiple sets", algebra::INTER_COMPLEXITY)
-        .tips("nondeterministic_output_order"),
-    CommandSpec::new("sintercard", -3, READONLY | MOVABLE_KEYS, algebra::sintercard)
-        .acl("read set slow")
-        .docs(
-            "set",
-            "7.0.0",
-            "Intersect multiple sets and return the cardinality of the result",
-            algebra::INTER_COMPLEXITY,
-        )
-        .key_specs(&[KeySpec::keynum("RO access", 1, 0, 1, 1)]),
-    CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, algebra::sinterstore)
-        .keys(1, -1, 1)
-        .acl("write set slow")
-        .docs("set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", algebra::INTER_COMPLEXITY)
-        .key_specs(&[KeySpec::range("RW update", 1, 0, 1), KeySpec::range("RO access", 2, -1, 1)]),
-    CommandSpec::new("sismember", 3, READONLY | FAST, sismember)
-        .keys(1, 1, 1)
-        .acl("read set fast")
-        .docs("set", "1.0.0", "Determine if a given value is a member of a set", "O(1)")
-        .key_specs(&[KeySpec::range("RO", 1, 0, 1)]),
-    CommandSpec::new("smembers", 2, READONLY, smembers)
-        .keys(1, 1, 1)
-        .acl("read set slow")
-        .docs("set", "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.")
-        .tips("nondeterministic_output_order"),
-    CommandSpec::new("smismember", -3, READONLY | FAST, smismember).keys(1, 1, 1).acl("read set fast").docs(
-        "set",
-        "6.2.0",
-        "Returns the membership associated with the given elements for a set",
-        "O(N) where N is the number of elements being checked for membership",
-    ),
-    CommandSpec::new("smove", 4, WRITE | FAST, smove)
-        .keys(1, 2, 1)
-        .acl("write set fast")
-        .docs("set", "1.0.0", "Move a member from one set to another", "O(1)")
-        .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1), KeySpec::range("RW insert", 2, 0, 1)]),
-    CommandSpec::new("spop", -2, WRITE | FAST, spop_srandmember::spop)
-        .keys(1, 1, 1)
-        .acl("write set fast")
-        .docs(
-            "set",
-            "1.0.0",
-            "Remove and return one or multiple random members from a set",
-            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        )
-        .tips("nondeterministic_output")
-        .key_specs(&[KeySpec::range("RW access delete", 1, 0, 1)]),
-    CommandSpec::new("srandmember", -2, READONLY, spop_srandmember::srandmember)
-        .keys(1, 1, 1)
-        .acl("read set slow")
-        .docs(
-            "set",
-            "1.0.0",
-            "Get one or multiple random members from a set",
-            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        )
-        .tips("nondeterministic_output"),
-    CommandSpec::new("srem", -3, WRITE | FAST, srem)
-        .keys(1, 1, 1)
-        .acl("write set fast")
-        .docs(
-            "set",
-            "1.0.0",
-            "Remove one or more members from a set",
-            "O(N) where N is the number of members to be removed.",
-        )
-        .key_specs(&[KeySpec::range("RW delete", 1, 0, 1)]),
-    CommandSpec::new("sscan", -3, READONLY, sscan)
-        .keys(1, 1, 1)
-        .acl("read set slow")
-        .docs("set", "2.8.0", "Incrementally iterate Set elements", SCAN_COMPLEXITY)
-        .tips("nondeterministic_output"),
-    CommandSpec::new("sunion", -2, READONLY, algebra::sunion)
-        .keys(1, -1, 1)
-        .acl("read set slow")
-        .docs("set", "1.0.0", "Add multiple sets", algebra::UNION_COMPLEXITY)
-        .tips("nondeterministic_output_order"),
-    CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, algebra::sunionstore)
-        .keys(1, -1, 1)
-        .acl("write set slow")
-        .docs("set", "1.0.0", "Add multiple sets and store the resulting set in a key", algebra::UNION_COMPLEXITY)
-        .key_specs(algebra::STORE_OVERWRITE_KEY_SPECS),
-];
-
-/// The conversion thresholds as configured now.
+/// The conversion thresholds as configured now. Redis 7.0 has no `set-max-listpack-*` directives (7.2
+/// added them), so the packed encoding keeps its built-in limits.
 fn limits(ctx: &Ctx<'_>) -> Limits {
-    let config = &ctx.state.config;
-    Limits {
-        intset_entries: config.set_max_intset_entries,
-        packed_entries: config.set_max_listpack_entries,
-        packed_value: config.set_max_listpack_value,
-    }
+    Limits { intset_entries: ctx.state.config.set_max_intset_entries, ..Limits::default() }
 }
 
 /// Writes one member as a bulk string.

@@ -22,146 +22,36 @@ mod set_generic;
 use std::ops::Range;
 
 use super::errors::{self, CmdResult};
-use super::{CommandSpec, Ctx, flag::*};
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::util::num::{self, IncrFloatError};
 
-const GETRANGE_COMPLEXITY: &str = "O(N) where N is the length of the returned string. The complexity is ultimately \
-    determined by the returned length, but because creating a substring from an existing string is very cheap, it \
-    can be considered O(1) for small strings.";
-
-pub const COMMANDS: &[CommandSpec] =
-    &[
-        CommandSpec::new("append", 3, WRITE | DENYOOM | FAST, append).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "2.0.0",
-            "Append a value to a key",
-            "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present \
-         value is of any size, since the dynamic string library used by Redis will double the free space available \
-         on every reallocation.",
-        ),
-        CommandSpec::new("decr", 2, WRITE | DENYOOM | FAST, decr).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "1.0.0",
-            "Decrement the integer value of a key by one",
-            "O(1)",
-        ),
-        CommandSpec::new("decrby", 3, WRITE | DENYOOM | FAST, decrby).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "1.0.0",
-            "Decrement the integer value of a key by the given number",
-            "O(1)",
-        ),
-        CommandSpec::new("get", 2, READONLY | FAST, get).keys(1, 1, 1).acl("read string fast").docs(
-            "string",
-            "1.0.0",
-            "Get the value of a key",
-            "O(1)",
-        ),
-        CommandSpec::new("getdel", 2, WRITE | FAST, getdel).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "6.2.0",
-            "Get the value of a key and delete the key",
-            "O(1)",
-        ),
-        CommandSpec::new("getex", -2, WRITE | FAST, set_generic::getex).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "6.2.0",
-            "Get the value of a key and optionally set its expiration",
-            "O(1)",
-        ),
-        CommandSpec::new("getrange", 4, READONLY, getrange).keys(1, 1, 1).acl("read string slow").docs(
-            "string",
-            "2.4.0",
-            "Get a substring of the string stored at a key",
-            GETRANGE_COMPLEXITY,
-        ),
-        CommandSpec::new("getset", 3, WRITE | DENYOOM | FAST, set_generic::getset)
-            .keys(1, 1, 1)
-            .acl("write string fast")
-            .docs("string", "1.0.0", "Set the string value of a key and return its old value", "O(1)"),
-        CommandSpec::new("incr", 2, WRITE | DENYOOM | FAST, incr).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "1.0.0",
-            "Increment the integer value of a key by one",
-            "O(1)",
-        ),
-        CommandSpec::new("incrby", 3, WRITE | DENYOOM | FAST, incrby).keys(1, 1, 1).acl("write string fast").docs(
-            "string",
-            "1.0.0",
-            "Increment the integer value of a key by the given amount",
-            "O(1)",
-        ),
-        CommandSpec::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, incrbyfloat)
-            .keys(1, 1, 1)
-            .acl("write string fast")
-            .docs("string", "2.6.0", "Increment the float value of a key by the given amount", "O(1)"),
-        CommandSpec::new("lcs", -3, READONLY, lcs::lcs).keys(1, 2, 1).acl("read string slow").docs(
-            "string",
-            "7.0.0",
-            "Find longest common substring",
-            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        ),
-        CommandSpec::new("mget", -2, READONLY | FAST, mget).keys(1, -1, 1).acl("read string fast").docs(
-            "string",
-            "1.0.0",
-            "Get the values of all the given keys",
-            "O(N) where N is the number of keys to retrieve.",
-        ),
-        CommandSpec::new("mset", -3, WRITE | DENYOOM, mset).keys(1, -1, 2).acl("write string slow").docs(
-            "string",
-            "1.0.1",
-            "Set multiple keys to multiple values",
-            "O(N) where N is the number of keys to set.",
-        ),
-        CommandSpec::new("msetnx", -3, WRITE | DENYOOM, msetnx).keys(1, -1, 2).acl("write string slow").docs(
-            "string",
-            "1.0.1",
-            "Set multiple keys to multiple values, only if none of the keys exist",
-            "O(N) where N is the number of keys to set.",
-        ),
-        CommandSpec::new("psetex", 4, WRITE | DENYOOM, set_generic::psetex)
-            .keys(1, 1, 1)
-            .acl("write string slow")
-            .docs("string", "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),
-        CommandSpec::new("set", -3, WRITE | DENYOOM, set_generic::set).keys(1, 1, 1).acl("write string slow").docs(
-            "string",
-            "1.0.0",
-            "Set the string value of a key",
-            "O(1)",
-        ),
-        CommandSpec::new("setex", 4, WRITE | DENYOOM, set_generic::setex).keys(1, 1, 1).acl("write string slow").docs(
-            "string",
-            "2.0.0",
-            "Set the value and expiration of a key",
-            "O(1)",
-        ),
-        CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, set_generic::setnx)
-            .keys(1, 1, 1)
-            .acl("write string fast")
-            .docs("string", "1.0.0", "Set the value of a key, only if the key does not exist", "O(1)"),
-        CommandSpec::new("setrange", 4, WRITE | DENYOOM, setrange).keys(1, 1, 1).acl("write string slow").docs(
-            "string",
-            "2.2.0",
-            "Overwrite part of a string at key starting at the specified offset",
-            "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so \
-         the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value \
-         argument.",
-        ),
-        CommandSpec::new("strlen", 2, READONLY | FAST, strlen).keys(1, 1, 1).acl("read string fast").docs(
-            "string",
-            "2.2.0",
-            "Get the length of the value stored in a key",
-            "O(1)",
-        ),
-        CommandSpec::new("substr", 4, READONLY, getrange).keys(1, 1, 1).acl("read string slow").docs(
-            "string",
-            "1.0.0",
-            "Get a substring of the string stored at a key",
-            GETRANGE_COMPLEXITY,
-        ),
-    ];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[&[
+    ("append", append),
+    ("decr", decr),
+    ("decrby", decrby),
+    ("get", get),
+    ("getdel", getdel),
+    ("getex", set_generic::getex),
+    ("getrange", getrange),
+    ("getset", set_generic::getset),
+    ("incr", incr),
+    ("incrby", incrby),
+    ("incrbyfloat", incrbyfloat),
+    ("lcs", lcs::lcs),
+    ("mget", mget),
+    ("mset", mset),
+    ("msetnx", msetnx),
+    ("psetex", set_generic::psetex),
+    ("set", set_generic::set),
+    ("setex", set_generic::setex),
+    ("setnx", set_generic::setnx),
+    ("setrange", setrange),
+    ("strlen", strlen),
+    ("substr", getrange),
+]];
 
 /// DECRBY's own error for an increment of i64::MIN, whose negation does not exist.
 const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";

@@ -1,69 +1,32 @@
 //! Transactions: MULTI EXEC DISCARD WATCH UNWATCH (Redis's `multi.c`), and the WATCH side of `key_changed`.
 //!
-//! Between MULTI and EXEC the dispatcher queues each command instead of running it (`queue_if_in_multi`);
-//! one rejected while queuing (unknown, wrong arity) aborts the transaction. EXEC runs the queue through the
-//! dispatcher, so each queued command is checked, run and counted like any other, and replies with an array
+//! Between MULTI and EXEC `cmd::call` queues each command instead of running it (`queue_if_in_multi`);
+//! one rejected while queuing (unknown, wrong arity) aborts the transaction. EXEC runs the queue through
+//! `cmd::call::execute`, so each queued command is checked, run and counted like any other, and replies with an array
 //! of their replies. WATCH is optimistic locking: every modification of a watched key, by anyone (including
 //! expiry, FLUSHDB and SWAPDB), marks the watchers `dirty_cas` and their next EXEC answers a null array.
 
 use bytes::Bytes;
-use std::time::Instant;
 
-use super::flag::{ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE};
-use super::{CmdError, CmdResult, CommandSpec, Ctx, KeySpec, Resolved, errors};
-use crate::net::client::{Multi, WatchedKey};
+use super::{CmdError, CmdResult, Ctx, Handlers, Resolved, errors};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::{ClientId, Multi, WatchedKey};
 
-const FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
-
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("multi", 1, FLAGS, multi).acl("fast transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Mark the start of a transaction block",
-        "O(1)",
-    ),
-    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec).acl("slow transaction").docs(
-        "transactions",
-        "1.2.0",
-        "Execute all commands issued after MULTI",
-        "Depends on commands in the transaction",
-    ),
-    CommandSpec::new("discard", 1, FLAGS, discard).acl("fast transaction").docs(
-        "transactions",
-        "2.0.0",
-        "Discard all commands issued after MULTI",
-        "O(N), when N is the number of queued commands",
-    ),
-    CommandSpec::new("watch", -2, FLAGS, watch)
-        .keys(1, -1, 1)
-        .key_specs(&[KeySpec::range("RO", 1, -1, 1)])
-        .acl("fast transaction")
-        .docs(
-            "transactions",
-            "2.2.0",
-            "Watch the given keys to determine execution of the MULTI/EXEC block",
-            "O(1) for every key.",
-        ),
-    CommandSpec::new("unwatch", 1, FLAGS, unwatch).acl("fast transaction").docs(
-        "transactions",
-        "2.2.0",
-        "Forget about all watched keys",
-        "O(1)",
-    ),
-];
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] =
+    &[&[("multi", multi), ("exec", exec), ("discard", discard), ("watch", watch), ("unwatch", unwatch)]];
 
 /// Commands that run at once inside MULTI rather than being queued (Redis's processCommand list).
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
 /// In MULTI, queues `argv` and replies QUEUED; returns false (doing nothing) outside MULTI or for the commands
 /// that run at once.
-pub fn queue_if_in_multi(state: &mut State, me: usize, cmd: Resolved, argv: &[Bytes], reply: &mut Reply) -> bool {
-    if state.clients[me].multi.is_none() || NOT_QUEUED.contains(&state.table.names[cmd.id].as_str()) {
+pub fn queue_if_in_multi(state: &mut State, me: ClientId, cmd: Resolved, argv: &[Bytes], reply: &mut Reply) -> bool {
+    if state.sessions[me].multi.is_none() || NOT_QUEUED.contains(&crate::cmd::table().names[cmd.id].as_str()) {
         return false;
     }
-    if let Some(multi) = &mut state.clients[me].multi {
+    if let Some(multi) = &mut state.sessions[me].multi {
         multi.commands.push(argv.to_vec());
     }
     reply.simple("QUEUED");
@@ -73,15 +36,15 @@ pub fn queue_if_in_multi(state: &mut State, me: usize, cmd: Resolved, argv: &[By
 /// A command was rejected before running (unknown, arity, auth) with `err`: inside MULTI that dooms the
 /// transaction. A rejected EXEC, in MULTI or not, discards any transaction and names the reason, as Redis's
 /// rejectCommand and execCommandAbort do. Returns the error to send.
-pub fn reject_in_multi(state: &mut State, me: usize, argv: &[Bytes], err: CmdError) -> CmdError {
+pub fn reject_in_multi(state: &mut State, me: ClientId, argv: &[Bytes], err: CmdError) -> CmdError {
     if !argv[0].eq_ignore_ascii_case(b"exec") {
-        if let Some(multi) = &mut state.clients[me].multi {
+        if let Some(multi) = &mut state.sessions[me].multi {
             multi.aborted = true;
         }
         return err;
     }
-    state.clients[me].multi = None;
-    unwatch_all(state, me);
+    state.sessions[me].multi = None;
+    state.unwatch_all(me);
     let reason = err.0.strip_prefix(b"ERR ").unwrap_or(&err.0);
     let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
     text.extend_from_slice(reason);
@@ -89,7 +52,7 @@ pub fn reject_in_multi(state: &mut State, me: usize, argv: &[Bytes], err: CmdErr
 }
 
 fn multi(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let client = ctx.client();
+    let client = ctx.session();
     if client.multi.is_some() {
         return Err("ERR MULTI calls can not be nested".into());
     }
@@ -99,21 +62,21 @@ fn multi(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn discard(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    if ctx.client().multi.take().is_none() {
+    if ctx.session().multi.take().is_none() {
         return Err("ERR DISCARD without MULTI".into());
     }
-    unwatch_all(ctx.state, ctx.me);
+    ctx.state.unwatch_all(ctx.me);
     reply.ok();
     Ok(())
 }
 
 fn exec(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let Some(multi) = ctx.client().multi.take() else {
+    let Some(multi) = ctx.session().multi.take() else {
         return Err("ERR EXEC without MULTI".into());
     };
     let Multi { commands, aborted } = *multi;
-    let watch_failed = ctx.client().dirty_cas || watched_key_expired(ctx);
-    unwatch_all(ctx.state, ctx.me);
+    let watch_failed = ctx.session().dirty_cas || watched_key_expired(ctx);
+    ctx.state.unwatch_all(ctx.me);
     if aborted {
         return Err(errors::EXECABORT.into());
     }
@@ -123,9 +86,8 @@ fn exec(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     reply.array(commands.len());
     ctx.state.in_exec = true;
-    let mut mark = Instant::now();
     for argv in &commands {
-        mark = super::dispatch::process_command(ctx.state, ctx.me, argv, reply, ctx.now_ms, mark);
+        super::call::execute(ctx.state, ctx.me, argv, reply, None);
     }
     ctx.state.in_exec = false;
     Ok(())
@@ -134,12 +96,12 @@ fn exec(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// Redis's isWatchedKeyExpired: a watched key that was live at WATCH and whose TTL has passed since counts as
 /// changed, even if nothing has deleted it yet.
 fn watched_key_expired(ctx: &mut Ctx<'_>) -> bool {
-    let client = &ctx.state.clients[ctx.me];
+    let client = &ctx.state.sessions[ctx.me];
     client.watched.iter().any(|wk| !wk.expired && ctx.state.keyspace.dbs[wk.db].holds_stale(&wk.key, ctx.now_ms))
 }
 
 fn watch(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    if ctx.client().multi.is_some() {
+    if ctx.session().multi.is_some() {
         return Err("ERR WATCH inside MULTI is not allowed".into());
     }
     let (me, db, now_ms) = (ctx.me, ctx.db_index, ctx.now_ms);
@@ -150,29 +112,17 @@ fn watch(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         let store = &mut ctx.state.keyspace.dbs[db];
         let expired = store.holds_stale(key, now_ms);
         store.expired_log.get_or_insert_with(Vec::new);
-        ctx.state.clients[me].watched.push(WatchedKey { db, key: key.clone(), expired });
+        ctx.state.sessions[me].watched.push(WatchedKey { db, key: key.clone(), expired });
     }
     reply.ok();
     Ok(())
 }
 
 fn unwatch(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    unwatch_all(ctx.state, ctx.me);
-    ctx.client().dirty_cas = false;
+    ctx.state.unwatch_all(ctx.me);
+    ctx.session().dirty_cas = false;
     reply.ok();
     Ok(())
-}
-
-/// Forgets every key client `me` watches (EXEC, DISCARD, UNWATCH, disconnect) and clears its dirty flag.
-pub fn unwatch_all(state: &mut State, me: usize) {
-    let client = &mut state.clients[me];
-    client.dirty_cas = false;
-    for wk in std::mem::take(&mut client.watched) {
-        state.watches.remove(me, wk.db, &wk.key);
-        if !state.watches.any_in(wk.db) {
-            state.keyspace.dbs[wk.db].expired_log = None;
-        }
-    }
 }
 
 /// The WATCH side of `key_changed`: marks every client watching `key` of `db` dirty (Redis's touchWatchedKey).
@@ -183,7 +133,7 @@ pub fn touch(state: &mut State, db: usize, key: &[u8]) {
     }
     let present = state.keyspace.dbs[db].holds(key);
     for &client in state.watches.watchers(db, key) {
-        let client = &mut state.clients[client];
+        let client = &mut state.sessions[client];
         let watched = client.watched.iter_mut().find(|wk| wk.db == db && *wk.key == *key);
         match watched {
             Some(wk) if wk.expired && !present => wk.expired = false,
@@ -199,14 +149,14 @@ pub fn touch_db(state: &mut State, watched_db: usize, other_db: usize) {
         return;
     }
     let dbs = &state.keyspace.dbs;
-    let hit: Vec<usize> = state
+    let hit: Vec<ClientId> = state
         .watches
         .in_db(watched_db)
         .filter(|(key, _)| dbs[watched_db].holds(key) || dbs[other_db].holds(key))
         .flat_map(|(_, watchers)| watchers.iter().copied())
         .collect();
     for client in hit {
-        state.clients[client].dirty_cas = true;
+        state.sessions[client].dirty_cas = true;
     }
 }
 
@@ -235,13 +185,13 @@ mod tests {
         let (a, b) = (t.connect(), t.connect());
         assert_eq!(t.run(a, "WATCH k1 k2 k1"), "+OK\r\n");
         assert_eq!(t.run(b, "WATCH k2"), "+OK\r\n");
-        let state = &mut t.server.state;
+        let state = &mut t.state;
         assert_eq!(state.watches.len(), 2);
         assert!(state.keyspace.dbs[0].expired_log.is_some());
         state.close_asap(a);
         assert_eq!(state.watches.len(), 1);
         assert_eq!(t.run(b, "UNWATCH"), "+OK\r\n");
-        let state = &t.server.state;
+        let state = &t.state;
         assert!(state.watches.is_empty());
         assert!(state.keyspace.dbs[0].expired_log.is_none(), "no expiry log once nobody watches");
     }

@@ -117,7 +117,7 @@ pub(super) fn fatal(at: Option<(usize, &[u8])>, error: &str) -> String {
 
 /// The message redis-server logs when a config file cannot be read.
 pub(super) fn unreadable(path: &str, error: &std::io::Error) -> String {
-    format!("Fatal error, can't open config file '{path}': {}", table::os_error_text(error))
+    format!("Fatal error, can't open config file '{path}': {}", crate::util::strerror::strerror(error))
 }
 
 /// Why a line failed: either an error to report with that line, or a complete message from a nested file.

@@ -6,7 +6,8 @@
 //!   no spaces).
 //! - [`memory_to_u64`]: `memtoull`, digits plus an optional unit (`b`, `k`=1000, `kb`=1024, `m`, `mb`, `g`,
 //!   `gb`, any case), saturating and wrapping exactly as C does.
-//! - [`strtoll_exact`]: `strtoll(s, &end, 10)` with `*end == '\0'`, the loose syntax of `save`.
+//! - [`strtoll_exact`]: `strtoll(s, &end, 10)` with `*end == '\0'`, the loose syntax of `save`;
+//!   [`strtoll_octal_exact`] is the same in base 8 without saturation (`unixsocketperm`).
 //! - [`keyspace_events_flags`] / [`keyspace_events_string`]: notify.c's flag letters both ways.
 
 /// Bit values of notify-keyspace-events, as in Redis's server.h.
@@ -91,8 +92,20 @@ pub fn memory_to_u64(v: &[u8]) -> Option<u64> {
 /// sign and digits, saturating at the i64 limits. An empty string reads as 0 (strtoll consumes nothing
 /// and `end` already points at the terminator), which `save` relies on.
 pub fn strtoll_exact(v: &[u8]) -> Option<i64> {
+    strtoll_whole(v, 10).map(|(value, _)| value)
+}
+
+/// `strtoll(v, &end, 8)` with `errno == 0 && *end == '\0'`, as OCTAL_CONFIG reads `unixsocketperm`: like
+/// [`strtoll_exact`] in base 8, but a value beyond the i64 range is refused instead of saturated.
+pub fn strtoll_octal_exact(v: &[u8]) -> Option<i64> {
+    strtoll_whole(v, 8).filter(|&(_, overflowed)| !overflowed).map(|(value, _)| value)
+}
+
+/// strtoll over the whole of `v` in `radix` (at most 10): the saturated value and whether it saturated
+/// (ERANGE).
+fn strtoll_whole(v: &[u8], radix: u8) -> Option<(i64, bool)> {
     if v.is_empty() {
-        return Some(0);
+        return Some((0, false));
     }
     let start = v.iter().take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).count();
     let rest = &v[start..];
@@ -101,13 +114,14 @@ pub fn strtoll_exact(v: &[u8]) -> Option<i64> {
         Some(b'+') => (false, &rest[1..]),
         _ => (false, rest),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || !digits.iter().all(|d| d.is_ascii_digit() && d - b'0' < radix) {
         return None;
     }
-    let magnitude = digits.iter().fold(0i128, |acc, d| (acc * 10 + i128::from(d - b'0')).min(1 << 64));
+    let magnitude = digits.iter().fold(0i128, |acc, d| (acc * i128::from(radix) + i128::from(d - b'0')).min(1 << 64));
     let signed = if negative { -magnitude } else { magnitude };
+    let clamped = signed.clamp(i128::from(i64::MIN), i128::from(i64::MAX));
     // Clamped into i64's range first, so the cast cannot truncate.
-    Some(signed.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    Some((clamped as i64, clamped != signed))
 }
 
 /// notify.c's `keyspaceEventsStringToFlags`: `None` on a letter outside `Ag$lshzxeKEtmdn`.
@@ -229,6 +243,18 @@ mod tests {
         assert_eq!(strtoll_exact(b"-99999999999999999999"), Some(i64::MIN));
         for bad in ["5x", "5 ", " ", "-", "+", "1.0"] {
             assert_eq!(strtoll_exact(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strtoll_octal_exact_refuses_overflow_and_non_octal_digits() {
+        assert_eq!(strtoll_octal_exact(b"777"), Some(0o777));
+        assert_eq!(strtoll_octal_exact(b"0700"), Some(0o700));
+        assert_eq!(strtoll_octal_exact(b" -1"), Some(-1));
+        assert_eq!(strtoll_octal_exact(b""), Some(0));
+        assert_eq!(strtoll_octal_exact(b"777777777777777777777"), Some(i64::MAX));
+        for bad in ["8", "79", "1777777777777777777777", "7 ", "0x7"] {
+            assert_eq!(strtoll_octal_exact(bad.as_bytes()), None, "{bad:?}");
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::load::options_from_args;
-use super::table::{self, Kind, TABLE};
+use super::table::{self, Kind, TABLE, Unit};
 use super::*;
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -80,53 +80,24 @@ fn set_error(name: &str, why: &str) -> String {
 #[test]
 fn defaults_render_like_redis() {
     let config = Config::default();
-    let expected = [
-        ("port", "6379"),
-        ("bind", "127.0.0.1"),
-        ("databases", "16"),
-        ("hz", "10"),
-        ("loglevel", "notice"),
-        ("logfile", ""),
-        ("maxclients", "10000"),
-        ("timeout", "0"),
-        ("tcp-keepalive", "300"),
-        ("proto-max-bulk-len", "536870912"),
-        ("client-query-buffer-limit", "1073741824"),
-        ("save", "3600 1 300 100 60 10000"),
-        ("appendonly", "no"),
-        ("appendfsync", "everysec"),
-        ("dbfilename", "dump.rdb"),
-        ("maxmemory", "0"),
-        ("maxmemory-policy", "noeviction"),
-        ("requirepass", ""),
-        ("daemonize", "no"),
-        ("protected-mode", "yes"),
-        ("pidfile", ""),
-        ("appendfilename", "appendonly.aof"),
-        ("list-max-listpack-size", "-2"),
-        ("list-max-ziplist-size", "-2"),
-        ("hash-max-listpack-entries", "512"),
-        ("hash-max-ziplist-entries", "512"),
-        ("hash-max-listpack-value", "64"),
-        ("hash-max-ziplist-value", "64"),
-        ("set-max-intset-entries", "512"),
-        ("set-max-listpack-entries", "128"),
-        ("set-max-listpack-value", "64"),
-        ("zset-max-listpack-entries", "128"),
-        ("zset-max-ziplist-entries", "128"),
-        ("zset-max-listpack-value", "64"),
-        ("zset-max-ziplist-value", "64"),
-        ("slowlog-log-slower-than", "10000"),
-        ("slowlog-max-len", "128"),
-        ("notify-keyspace-events", ""),
-        ("lazyfree-lazy-user-flush", "no"),
-        ("enable-protected-configs", "no"),
-        ("enable-debug-command", "no"),
-        ("http-port", "7379"),
-        ("http-max-body", "16777216"),
-        ("http-idle-timeout", "30"),
-    ];
-    for (name, value) in expected {
+    // `CONFIG GET *` of redis-server 7.0.15 started with no arguments (`dir` left out: it is the cwd).
+    let redis: Vec<(&str, &str)> = include_str!("redis_7_0_15_defaults.tsv")
+        .lines()
+        .map(|line| line.split_once('\t').unwrap_or((line, "")))
+        .collect();
+    let ours: Vec<(String, String)> = config.get(&[b"*"]).into_iter().map(|(n, v)| (n.into_owned(), v)).collect();
+    for (name, value) in &redis {
+        // The one default we change on purpose: loopback only.
+        let value = if *name == "bind" { "127.0.0.1" } else { value };
+        assert_eq!(get(&config, name), value, "{name}");
+    }
+    let extra: Vec<&str> = ours
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| *name != "dir" && !redis.iter().any(|(n, _)| n == name))
+        .collect();
+    assert_eq!(extra, ["http-port", "http-max-body", "http-idle-timeout"]);
+    for (name, value) in [("http-port", "7379"), ("http-max-body", "16777216"), ("http-idle-timeout", "30")] {
         assert_eq!(get(&config, name), value, "{name}");
     }
     assert_eq!(get(&config, "dir"), std::env::current_dir().unwrap().to_string_lossy());
@@ -151,14 +122,20 @@ fn table_names_are_unique_lowercase_and_defaults_present() {
 fn every_integer_field_holds_its_bounds() {
     // Setting each bound and reading it back proves the field's type holds the table's range.
     for d in TABLE {
-        let Kind::Int { min, max, .. } = d.kind else {
+        let Kind::Int { min, max, unit, .. } = d.kind else {
             continue;
+        };
+        // Each bound written the way the directive reads it, which is also how CONFIG GET shows it.
+        let text = |v: i128| match unit {
+            Unit::Octal => format!("{v:o}"),
+            Unit::MemoryOrPercent if v < 0 => format!("{}%", -v),
+            _ => v.to_string(),
         };
         for bound in [min, max] {
             let mut config = Config::default();
-            table::apply(&mut config, d, &[bound.to_string().as_bytes()], false).unwrap();
+            table::apply(&mut config, d, &[text(bound).as_bytes()], false).unwrap();
             let expected = if d.name == "hz" { bound.clamp(1, 500) } else { bound };
-            assert_eq!(table::render(&config, d), expected.to_string(), "{}", d.name);
+            assert_eq!(table::render(&config, d), text(expected), "{}", d.name);
         }
     }
 }
@@ -514,8 +491,18 @@ fn config_get_matches_patterns_once_each() {
     };
     // An exact name is echoed in the caller's spelling; later duplicates (any case) are dropped.
     assert_eq!(names(&["PORT"]), ["PORT"]);
-    assert_eq!(names(&["port", "PORT", "p*"]), ["port", "proto-max-bulk-len", "protected-mode", "pidfile"]);
-    assert_eq!(names(&["bind", "BIND", "b*"]), ["bind"]);
+    assert_eq!(
+        names(&["port", "PORT", "p*"]),
+        [
+            "port",
+            "protected-mode",
+            "pidfile",
+            "proc-title-template",
+            "propagation-error-behavior",
+            "proto-max-bulk-len"
+        ]
+    );
+    assert_eq!(names(&["bind", "BIND", "bi*"]), ["bind", "bind-source-addr", "bio_cpulist"]);
     assert_eq!(names(&["hash-max-ziplist-entries"]), ["hash-max-ziplist-entries"]);
     assert_eq!(names(&["nosuch", ""]), Vec::<String>::new());
     assert_eq!(names(&[]), Vec::<String>::new());
@@ -527,12 +514,14 @@ fn config_get_matches_patterns_once_each() {
         "hash-max-listpack-entries",
         "hash-max-ziplist-entries",
         "set-max-intset-entries",
-        "set-max-listpack-entries",
         "zset-max-listpack-entries",
         "zset-max-ziplist-entries",
     ];
     assert_eq!(entries, expected);
-    assert_eq!(names(&["*"]).len(), table::entries().count());
+    assert_eq!(names(&["*"]).len(), table::entries().filter(|(_, d)| !d.hidden).count());
+    // Hidden directives answer only to their exact name.
+    assert_eq!(names(&["rdb-key-save-delay"]), ["rdb-key-save-delay"]);
+    assert_eq!(names(&["rdb-key-save-*"]), Vec::<String>::new());
     let found = config.get(&[b"save", b"appendonly", b"maxmemory", b"requirepass"]);
     let found: Vec<(&str, &str)> = found.iter().map(|(n, v)| (n.as_ref(), v.as_str())).collect();
     assert_eq!(
@@ -718,3 +707,126 @@ fn protected_configs_follow_enable_protected_configs() {
     assert_eq!(config.dbfilename, "y.rdb");
     assert_eq!(get(&config, "enable-protected-configs"), "local");
 }
+
+#[test]
+fn every_directive_of_debian_s_redis_conf_parses() {
+    let text = include_str!("../../tests/data/debian-redis.conf");
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 71);
+    for line in &lines {
+        let mut config = Config::default();
+        // `dir /var/lib/redis` need not exist here; every other line must load on its own.
+        if !line.starts_with("dir ") {
+            load::Loader::new(&mut config).load_text(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
+    }
+    let dir = TempDir::new();
+    let whole = text.replace("dir /var/lib/redis", &format!("dir {}", dir.path()));
+    let mut config = Config::default();
+    load::Loader::new(&mut config).load_text(whole.as_bytes()).unwrap();
+    assert_eq!(
+        (config.tcp_backlog, config.daemonize, config.pidfile.as_str()),
+        (511, true, "/run/redis/redis-server.pid")
+    );
+    assert_eq!(config.bind, ["127.0.0.1", "-::1"]);
+    assert_eq!(config.client_output_buffer_limit.replica.hard_bytes, 256 << 20);
+    assert_eq!(
+        get(&config, "client-output-buffer-limit"),
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    );
+    assert_eq!(get(&config, "proc-title-template"), "{title} {listen-addr} {server-mode}");
+}
+
+#[test]
+fn special_directives_parse_and_render_like_redis() {
+    // (CONFIG SET value, CONFIG GET afterwards), observed on redis-server 7.0.15.
+    let cases = [
+        ("maxmemory-clients", "10%", "10%"),
+        ("maxmemory-clients", "18446744073709551615", "1%"),
+        (
+            "client-output-buffer-limit",
+            "replica 1kb 2mb 4294967297",
+            "normal 0 0 0 slave 1024 2097152 1 pubsub 33554432 8388608 60",
+        ),
+        ("latency-tracking-info-percentiles", "50 99.99999999 1e1", "50 100 10"),
+        ("latency-tracking-info-percentiles", "", ""),
+        ("shutdown-on-sigint", "now force save", "save now force"),
+        ("shutdown-on-sigint", "default now", "now"),
+        ("oom-score-adj", "relative", "yes"),
+        ("oom-score-adj-values", "0 100 900", "0 100 900"),
+        ("proc-title-template", "x {port} {{ }", "x {port} {{ }"),
+        ("lua-time-limit", "100", "100"),
+    ];
+    let mut config = Config::default();
+    for (name, value, shown) in cases {
+        set(&mut config, &[(name, value)]).unwrap_or_else(|e| panic!("{name} {value}: {e}"));
+        assert_eq!(get(&config, name), shown, "{name} {value}");
+    }
+    assert_eq!(config.busy_reply_threshold_ms, 100);
+    let errors = [
+        ("maxmemory-clients", "101%", "percentage argument must be less or equal to 100"),
+        ("maxmemory-clients", "-5", "argument must be a memory or percent value"),
+        ("client-output-buffer-limit", "master 1 1 1", "Invalid client class specified in buffer limit configuration."),
+        ("client-output-buffer-limit", "normal 1 1", "Wrong number of arguments in buffer limit configuration."),
+        (
+            "client-output-buffer-limit",
+            "normal 0 0 -1",
+            "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+        ),
+        (
+            "latency-tracking-info-percentiles",
+            "101",
+            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+        ),
+        ("latency-tracking-info-percentiles", "abc", "Invalid latency-tracking-info-percentiles parameters"),
+        ("shutdown-on-sigint", "save nosave", "shutdown options SAVE and NOSAVE can't be used simultaneously"),
+        ("shutdown-on-sigint", "", "argument(s) must be one of the following: default, save, nosave, now, force"),
+        (
+            "oom-score-adj-values",
+            "0 200 3000",
+            "Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
+        ),
+        ("oom-score-adj-values", "0 200", "wrong number of arguments"),
+        ("proc-title-template", "{title}", "template format is invalid or contains unknown variables"),
+        ("proc-title-template", "{foo} x", "template format is invalid or contains unknown variables"),
+        ("cluster-announce-hostname", "a_b", "Hostnames may only contain alphanumeric characters, hyphens or dots"),
+        ("replicaof", "no one", "can't set immutable config"),
+        ("unixsocketperm", "700", "can't set immutable config"),
+    ];
+    for (name, value, why) in errors {
+        assert_eq!(set(&mut config, &[(name, value)]), Err(set_error(name, why)), "{name} {value}");
+    }
+}
+
+#[test]
+fn file_only_directives_parse_like_redis() {
+    let loaded = |text: &str| cli_with_stdin(&["-"], text);
+    let config = loaded("unixsocket /tmp/r.sock\nunixsocketperm 700\nslaveof 10.0.0.1 6380\n").unwrap();
+    assert_eq!((config.unixsocket.as_str(), config.unixsocketperm), ("/tmp/r.sock", 0o700));
+    assert_eq!(config.replicaof, Some(("10.0.0.1".to_string(), 6380)));
+    assert_eq!(get(&config, "unixsocketperm"), "700");
+    assert_eq!(get(&config, "replicaof"), "10.0.0.1 6380");
+    assert_eq!(
+        loaded("unixsocketperm 800\n").unwrap_err(),
+        fatal_at(1, "unixsocketperm 800", "argument couldn't be parsed as an octal number")
+    );
+    assert_eq!(
+        loaded("unixsocketperm 1000\n").unwrap_err(),
+        fatal_at(1, "unixsocketperm 1000", "argument must be between 0 and 777 inclusive")
+    );
+    assert_eq!(
+        loaded("replicaof host 70000\n").unwrap_err(),
+        fatal_at(1, "replicaof host 70000", "Invalid master port")
+    );
+    assert_eq!(loaded("replicaof host\n").unwrap_err(), fatal_at(1, "replicaof host", "wrong number of arguments"));
+    assert_eq!(loaded("activedefrag yes\n").unwrap_err().lines().last(), Some(ACTIVE_DEFRAG_LAST_WORDS));
+    assert_eq!(
+        loaded("cluster-enabled yes\nreplicaof h 1\n").unwrap_err(),
+        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nreplicaof directive not allowed in cluster mode"
+    );
+}
+
+/// The end of Redis's refusal of `activedefrag yes` (a build without its own jemalloc).
+const ACTIVE_DEFRAG_LAST_WORDS: &str = "Active defragmentation cannot be enabled: it requires a Redis server compiled \
+                                        with a modified Jemalloc like the one shipped by default with the Redis source \
+                                        distribution";

@@ -60,6 +60,12 @@ impl Entry {
         &self.key
     }
 
+    /// Bytes the entry takes, for MEMORY USAGE: its slot in the keyspace table, the key's heap bytes and the
+    /// value's (see `Value::heap_bytes` for `samples`).
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        size_of::<Entry>() + self.key.heap_bytes() + self.value.heap_bytes(samples)
+    }
+
     /// Whole seconds since the last access at `now_ms` (OBJECT IDLETIME); 0 if the clock went back.
     pub fn idle_s(&self, now_ms: i64) -> u32 {
         unix_s(now_ms).saturating_sub(self.access_s)
@@ -148,11 +154,17 @@ impl Db {
 
     /// Whether `key` is stored, live or stale, without expiring it (WATCH's "was it there" checks).
     pub fn holds(&self, key: &[u8]) -> bool {
+        self.find_stored(key).is_some()
+    }
+
+    /// The entry of `key`, live or stale, without expiring or touching it (Redis's bare `dictFind`, which
+    /// MEMORY USAGE uses).
+    pub fn find_stored(&self, key: &[u8]) -> Option<&Entry> {
         if self.len == 0 {
-            return false;
+            return None;
         }
         let hash = self.hash(key);
-        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some()
+        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key)
     }
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.

@@ -148,6 +148,19 @@ impl Value {
         }
     }
 
+    /// Heap bytes the value holds beyond its own slot (MEMORY USAGE): exact for strings and compact forms,
+    /// sampled from the first `samples` nodes or members for a list or a hashtable (see `types`).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            Value::Int(_) | Value::OwnInt(_) => 0,
+            Value::Str(s) => s.heap_bytes(),
+            Value::Raw(v) => size_of::<Vec<u8>>() + v.capacity(),
+            Value::List(list) => list.heap_bytes(samples),
+            Value::Hash(hash) => hash.heap_bytes(samples),
+            Value::Set(set) => set.heap_bytes(samples),
+        }
+    }
+
     /// Calls `f` with the string's bytes; integers are formatted on the stack, so no allocation happens.
     /// Returns `None` for non-string values.
     pub fn with_str<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {

@@ -1,6 +1,6 @@
 //! JSON for the gateway: one RESP reply turned into JSON text, and the small JSON helpers around it.
 //!
-//! API: [`reply_to_json`] converts the RESP2/RESP3 reply the dispatcher wrote (so HTTP sees exactly what RESP
+//! API: [`reply_to_json`] converts the RESP2/RESP3 reply `cmd::call` wrote (so HTTP sees exactly what RESP
 //! sees) and returns how many bytes it used; [`write_string`] writes bytes as a JSON string; [`write_stored`]
 //! writes a stored string value (embedded as-is when it is JSON text, else as a JSON string); [`compact`]
 //! strips insignificant whitespace from validated JSON text; [`base64`] is Upstash's response encoding.

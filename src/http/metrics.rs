@@ -4,7 +4,7 @@
 //! `commands_total{cmd}` and `command_failures_total{cmd}` (commands that were called, named as INFO's
 //! commandstats names them), `errors_total{code}`, `keys{db}` and `expiring_keys{db}` (databases holding keys),
 //! `expired_keys_total`, `used_memory_bytes`, `uptime_seconds`, and the histogram
-//! `command_duration_seconds` (the dispatcher's power-of-two buckets, cumulative as Prometheus wants them).
+//! `command_duration_seconds` (`cmd::call`'s power-of-two buckets, cumulative as Prometheus wants them).
 //! Rendering walks the clients once and the command table once: cheap enough for a scrape every few seconds.
 
 use std::fmt::Write;
@@ -12,7 +12,6 @@ use std::fmt::Write;
 use super::Exchange;
 use super::response::PROMETHEUS_TEXT;
 use super::route::{Answered, Success};
-use crate::net::client::Protocol;
 use crate::state::State;
 use crate::state::stats::LatencyHistogram;
 use crate::util::alloc;
@@ -30,9 +29,10 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 
 /// Everything `/_metrics` shows, in a fixed order.
 fn write_metrics(out: &mut String, state: &State) {
-    let http = state.clients.iter().filter(|(_, c)| matches!(c.protocol, Protocol::Http(_))).count();
+    let connected = state.sessions.iter().filter(|(_, c)| c.link.is_some()).count();
+    let http = state.sessions.iter().filter(|(_, c)| c.is_http()).count();
     family(out, "connected_clients", "gauge", "Client connections open now, by protocol.");
-    let _ = writeln!(out, "ferrokv_connected_clients{{protocol=\"resp\"}} {}", state.clients.len() - http);
+    let _ = writeln!(out, "ferrokv_connected_clients{{protocol=\"resp\"}} {}", connected - http);
     let _ = writeln!(out, "ferrokv_connected_clients{{protocol=\"http\"}} {http}");
     family(out, "connections_received_total", "counter", "Connections accepted since start.");
     let _ = writeln!(out, "ferrokv_connections_received_total {}", state.stats.total_connections_received);
@@ -61,7 +61,8 @@ fn write_metrics(out: &mut String, state: &State) {
 }
 
 fn write_command_counts(out: &mut String, state: &State) {
-    let called = || state.table.names.iter().zip(&state.stats.commands).filter(|(_, s)| s.calls + s.failed_calls > 0);
+    let called =
+        || crate::cmd::table().names.iter().zip(&state.stats.commands).filter(|(_, s)| s.calls + s.failed_calls > 0);
     family(out, "commands_total", "counter", "Commands processed, by command.");
     for (name, stat) in called() {
         let _ = writeln!(out, "ferrokv_commands_total{{cmd=\"{}\"}} {}", escape_label(name), stat.calls);
@@ -109,7 +110,7 @@ mod tests {
         t.run(me, "GET k");
         t.run(me, "INCR k");
         let mut text = String::new();
-        write_metrics(&mut text, &t.server.state);
+        write_metrics(&mut text, &t.state);
         for line in [
             "ferrokv_connected_clients{protocol=\"resp\"} 1",
             "ferrokv_connected_clients{protocol=\"http\"} 0",

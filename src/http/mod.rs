@@ -1,18 +1,19 @@
 //! The HTTP/JSON gateway: HTTP/1.1 connections served by the same reactor, against the same keyspace, through
-//! the same dispatcher as RESP.
+//! the same `cmd::call` as RESP.
 //!
-//! An HTTP connection is one more `Client` in the slab, with `Protocol::Http(Session)`; it is accepted from the
-//! `http-port` listeners, read and written by the server's ordinary code, and only its input is handed here.
-//! [`process_input`] takes complete requests off the query buffer (head through `request`, then a body of its
-//! Content-Length), routes each (`route`), and appends each response to the client's output buffer, in order,
-//! so keep-alive and pipelined requests need nothing more. A route runs Redis commands as argv vectors through
-//! `cmd::dispatch::process_command` ([`Exchange::call`]) and converts the RESP reply to JSON (`json`), so an
-//! HTTP answer is by construction what RESP would say. Several commands run back to back inside one request
+//! An HTTP connection is one more client: a connection with `Protocol::Http(RequestReader)` and a session in
+//! `State`, accepted from the `http-port` listeners, read and written by the server's ordinary code; only its
+//! input is handed here. [`process_input`] takes complete requests off the query buffer (head through
+//! `request`, then a body of its Content-Length), routes each (`route`), and appends each response to the
+//! session's output buffer, in order, so keep-alive and pipelined requests need nothing more. A route runs
+//! Redis commands as argv vectors through `cmd::call` ([`Exchange::call`]), as the session, and converts the
+//! RESP reply to JSON (`json`), so an HTTP answer is by construction what RESP would say. Several commands run back to back inside one request
 //! (EXISTS then SET for POST) are atomic, because nothing else runs on this thread in between.
 //!
 //! Modules: `request` (head parsing and limits), `response` (status line and headers), `url` (paths, query,
-//! percent-decoding), `route` (which handler, auth, 404/405), `keys` (the key routes), `command` (the
-//! Upstash-compatible command API), `json` (RESP → JSON), `metrics` (Prometheus text).
+//! percent-decoding), `route` (which handler, auth, 404/405), `rest` (the key routes), `upstash` (the
+//! Upstash-compatible command API), `json` (RESP → JSON), `metrics` (Prometheus text). The idle and
+//! slow-request timeouts are here too ([`close_overstaying`], run from the server's cron).
 //!
 //! Invariants: a refused request (malformed head, 413, 431) closes its connection after the answer, because the
 //! bytes after it cannot be trusted to start a request; a connection that takes longer than `http-idle-timeout`
@@ -30,18 +31,16 @@ mod upstash;
 pub mod url;
 
 use bytes::{Buf, Bytes, BytesMut};
-use std::time::Instant;
 
 use crate::limits::{HTTP_HEAD_BYTES_MAX, REPLY_PAUSE_BYTES};
-use crate::net::client::{Client, Protocol, ReplyMode};
-use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::{ClientId, ReplyMode, Session};
 use request::{Head, HeadParse, Refusal};
 use response::Response;
 
-/// One HTTP connection's parsing state, kept in its `Client`.
+/// One HTTP connection's request-parsing state, kept in its connection.
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct RequestReader {
     /// The head of the request whose body is still arriving.
     head: Option<Head>,
     /// Bytes at the front of the query buffer already searched for the end of a head.
@@ -53,7 +52,7 @@ pub struct Session {
     request_started_ms: Option<i64>,
 }
 
-impl Session {
+impl RequestReader {
     /// Body bytes still missing beyond the `buffered` ones, so the reader can reserve room for a big body once.
     pub fn bytes_wanted(&self, buffered: usize) -> usize {
         self.head.as_ref().map_or(0, |head| head.content_length.saturating_sub(buffered))
@@ -111,61 +110,59 @@ enum Next {
 /// Buffers reused by every request, owned by the server so a request allocates little.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// Where a command's RESP reply is written before it becomes JSON.
-    reply: Reply,
     /// The response body being built.
     body: Vec<u8>,
 }
 
-/// Runs every complete request in HTTP client `key`'s query buffer and appends the responses to its output.
-pub fn process_input(state: &mut State, key: usize, now_ms: i64, scratch: &mut Scratch) {
-    let mut mark = Instant::now();
+/// Runs every complete request in HTTP client `id`'s query buffer and appends the responses to its output.
+pub fn process_input(
+    state: &mut State,
+    id: ClientId,
+    reader: &mut RequestReader,
+    query: &mut BytesMut,
+    scratch: &mut Scratch,
+) {
     let max_body = state.config.http_max_body;
+    let now_ms = state.now_ms;
     loop {
-        let client = &mut state.clients[key];
-        if client.close_after_reply || client.close_asap || client.reply_pending() > REPLY_PAUSE_BYTES {
+        let session = &mut state.sessions[id];
+        if session.close_after_reply || session.close_asap || session.reply_pending() > REPLY_PAUSE_BYTES {
             // As for RESP: a client that does not read its responses stops being served until they drain.
             break;
         }
-        let Protocol::Http(session) = &mut client.protocol else { return };
-        match session.next_request(&mut client.query, max_body, now_ms) {
+        match reader.next_request(query, max_body, now_ms) {
             Next::Wait => break,
             Next::SendContinue => {
-                client.reply.buf.extend_from_slice(response::CONTINUE);
+                session.reply.buf.extend_from_slice(response::CONTINUE);
                 break;
             }
             Next::Refused(refusal) => {
-                refuse(client, refusal.status, refusal.message);
+                refuse(session, refusal.status, refusal.message);
                 break;
             }
             Next::Request(head, body) => {
-                start_request(client, state.config.requirepass.is_none());
-                let mut exchange = Exchange {
-                    state: &mut *state,
-                    me: key,
-                    now_ms,
-                    mark,
-                    reply: &mut scratch.reply,
-                    base64: head.base64,
-                };
+                start_request(session, state.config.requirepass.is_none());
+                let reply_start = session.reply.buf.len();
+                let mut exchange = Exchange { state: &mut *state, me: id, reply_start, base64: head.base64 };
                 scratch.body.clear();
                 let answered = route::handle(&mut exchange, &head, &body, &mut scratch.body);
-                mark = exchange.mark;
-                finish_request(&mut state.clients[key], &head, answered, &mut scratch.body);
+                let session = &mut state.sessions[id];
+                session.reply.buf.truncate(reply_start);
+                finish_request(session, &head, answered, &mut scratch.body);
             }
         }
     }
 }
 
-/// Resets what a command may have changed on the connection during the previous request.
-fn start_request(client: &mut Client, open: bool) {
-    client.db = 0;
-    client.reply_mode = ReplyMode::On;
-    client.authenticated = open;
+/// Resets what a command may have changed on the session during the previous request.
+fn start_request(session: &mut Session, open: bool) {
+    session.db = 0;
+    session.reply_mode = ReplyMode::On;
+    session.authenticated = open;
 }
 
 /// Appends the response for a handled request.
-fn finish_request(client: &mut Client, head: &Head, answered: route::Answered, body: &mut Vec<u8>) {
+fn finish_request(session: &mut Session, head: &Head, answered: route::Answered, body: &mut Vec<u8>) {
     let (status, content_type, extra_header) = match answered {
         Ok(success) => (success.status, success.content_type, None),
         Err(error) => {
@@ -174,19 +171,19 @@ fn finish_request(client: &mut Client, head: &Head, answered: route::Answered, b
         }
     };
     // QUIT or CLIENT KILL run over HTTP mark the connection; honour that after this response.
-    let close = !head.keep_alive || client.close_after_reply;
-    response::write(&mut client.reply.buf, &Response { status, content_type, body, extra_header, close });
+    let close = !head.keep_alive || session.close_after_reply;
+    response::write(&mut session.reply.buf, &Response { status, content_type, body, extra_header, close });
     if close {
-        client.close_after_reply = true;
+        session.close_after_reply = true;
     }
 }
 
 /// Answers with an error and closes after it: the connection's remaining bytes are not trusted.
-pub fn refuse(client: &mut Client, status: u16, message: &str) {
+pub fn refuse(session: &mut Session, status: u16, message: &str) {
     let body = response::error_body(message.as_bytes());
     let response = Response { status, content_type: response::JSON, body: &body, extra_header: None, close: true };
-    response::write(&mut client.reply.buf, &response);
-    client.close_after_reply = true;
+    response::write(&mut session.reply.buf, &response);
+    session.close_after_reply = true;
 }
 
 /// The response a client gets when `maxclients` is reached, written straight on the socket before it is
@@ -201,17 +198,41 @@ pub fn max_clients_response() -> Vec<u8> {
     out
 }
 
-/// Whether HTTP client `client` overstayed `timeout_ms` at `now_ms`: a request in progress for that long (a
+/// Closes the HTTP connections among `readers` that overstayed `http-idle-timeout`: one too slow to send its
+/// request gets a 408 first (the slowloris defence), an idle keep-alive connection is just closed. Returns
+/// the clients given a response to write.
+pub fn close_overstaying<'a>(
+    state: &mut State,
+    readers: impl Iterator<Item = (ClientId, &'a RequestReader)>,
+    now_ms: i64,
+) -> Vec<ClientId> {
+    let timeout_ms = state.config.http_idle_timeout_s.saturating_mul(1000) as i64;
+    let overstaying: Vec<(ClientId, Overstay)> = readers
+        .filter_map(|(id, reader)| overstayed(reader, &state.sessions[id], now_ms, timeout_ms).map(|how| (id, how)))
+        .collect();
+    let mut refused = Vec::new();
+    for (id, how) in overstaying {
+        match how {
+            Overstay::SlowRequest => {
+                refuse(&mut state.sessions[id], 408, "request not received within http-idle-timeout");
+                refused.push(id);
+            }
+            Overstay::Idle => state.close_asap(id),
+        }
+    }
+    refused
+}
+
+/// Whether an HTTP connection overstayed `timeout_ms` at `now_ms`: a request in progress for that long (a
 /// slow or stalled sender), or no request for that long on an idle keep-alive connection. A connection whose
 /// responses are still being written is not idle.
-pub fn overstayed(client: &Client, now_ms: i64, timeout_ms: i64) -> Option<Overstay> {
-    let Protocol::Http(session) = &client.protocol else { return None };
-    if timeout_ms <= 0 || client.close_after_reply || client.reply_pending() > 0 {
+fn overstayed(reader: &RequestReader, session: &Session, now_ms: i64, timeout_ms: i64) -> Option<Overstay> {
+    if timeout_ms <= 0 || session.close_after_reply || session.reply_pending() > 0 {
         return None;
     }
-    match session.request_started_ms {
+    match reader.request_started_ms {
         Some(started) if now_ms - started > timeout_ms => Some(Overstay::SlowRequest),
-        None if now_ms - client.last_interaction_ms > timeout_ms => Some(Overstay::Idle),
+        None if now_ms - session.last_interaction_ms > timeout_ms => Some(Overstay::Idle),
         _ => None,
     }
 }
@@ -225,28 +246,37 @@ pub enum Overstay {
     Idle,
 }
 
-/// The context one request's handler works in: the server state, as the connection `me`, at one time snapshot.
+/// The context one request's handler works in: the state, as session `me`.
 #[derive(Debug)]
 pub struct Exchange<'a> {
     state: &'a mut State,
-    me: usize,
-    now_ms: i64,
-    /// End of the previous command, for the dispatcher's timing (see `process_command`).
-    mark: Instant,
-    reply: &'a mut Reply,
+    me: ClientId,
+    /// Where this request's output begins in the session's buffer: each command's RESP reply is written
+    /// after it, read, and cut off again before the HTTP response is appended.
+    reply_start: usize,
     /// `Upstash-Encoding: base64` was asked for.
     base64: bool,
 }
 
 impl Exchange<'_> {
-    /// Runs one command as this connection and returns its RESP reply: RESP3 (`resp3`) when the JSON shape
+    /// Runs one command as this session and returns its RESP reply: RESP3 (`resp3`) when the JSON shape
     /// should follow the value's type (maps become objects), RESP2 for Upstash's contract.
     fn call(&mut self, argv: &[Bytes], resp3: bool) -> &[u8] {
-        self.reply.buf.clear();
-        self.reply.resp3 = resp3;
-        self.mark =
-            crate::cmd::dispatch::process_command(self.state, self.me, argv, self.reply, self.now_ms, self.mark);
-        &self.reply.buf
+        let reply = &mut self.state.sessions[self.me].reply;
+        reply.buf.truncate(self.reply_start);
+        reply.resp3 = resp3;
+        crate::cmd::call(self.state, self.me, argv);
+        self.last_reply()
+    }
+
+    /// The reply of the last command run.
+    fn last_reply(&self) -> &[u8] {
+        &self.state.sessions[self.me].reply.buf[self.reply_start..]
+    }
+
+    /// Adds to the last reply (an error in place of a reply that was never sent).
+    fn append_reply(&mut self, resp: &[u8]) {
+        self.state.sessions[self.me].reply.buf.extend_from_slice(resp);
     }
 }
 

@@ -144,7 +144,7 @@ pub fn create(ex: &mut Exchange<'_>, key: &[u8], body: &[u8], out: &mut Vec<u8>)
     let existed = integer_reply(ex.call(&argv(&[b"EXISTS", key]), true)) == Some(1);
     let set = set_argv(key, &write, &[]);
     expect_ok(ex.call(&set, true))?;
-    let expires_at_ms = write.ttl_s.map(|ttl| ex.now_ms + ttl as i64 * 1000);
+    let expires_at_ms = write.ttl_s.map(|ttl| ex.state.now_ms + ttl as i64 * 1000);
     written(out, if existed { "updated" } else { "created" }, key, expires_at_ms);
     OK_JSON
 }

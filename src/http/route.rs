@@ -103,7 +103,7 @@ fn authenticate(ex: &mut Exchange<'_>, head: &Head) -> Result<(), HttpError> {
     let Some(password) = ex.state.config.requirepass.as_deref() else { return Ok(()) };
     let presented = head.bearer.as_deref().unwrap_or_default();
     if head.bearer.is_some() && crate::cmd::conn::password_matches(Some(password), presented) {
-        ex.state.clients[ex.me].authenticated = true;
+        ex.state.sessions[ex.me].authenticated = true;
         return Ok(());
     }
     let message = if head.bearer.is_some() { "invalid password" } else { "authentication required" };

@@ -38,21 +38,21 @@ const CONNECTION_BOUND: &[&str] = &[
 pub fn single(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answered {
     let raw: Vec<Box<RawValue>> =
         serde_json::from_slice(body).map_err(bad_body("a JSON array of strings, like [\"GET\",\"key\"]"))?;
-    let argv = command_argv(ex, &raw)?;
+    let argv = command_argv(&raw)?;
     let reply = run(ex, &argv);
     if let Some(error) = error_text(reply) {
         return Err(HttpError::new(400, error));
     }
     out.extend_from_slice(b"{\"result\":");
     let base64 = ex.base64;
-    json::reply_to_json(&ex.reply.buf, out, json::Options { base64 }).map_err(HttpError::unconvertible)?;
+    json::reply_to_json(ex.last_reply(), out, json::Options { base64 }).map_err(HttpError::unconvertible)?;
     out.push(b'}');
     OK_JSON
 }
 
 /// `POST /_redis/pipeline`: each command in order, each answered on its own (an error does not stop the rest).
 pub fn pipeline(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answered {
-    let commands = commands_argv(ex, body)?;
+    let commands = commands_argv(body)?;
     out.push(b'[');
     for (i, argv) in commands.iter().enumerate() {
         if i > 0 {
@@ -68,11 +68,11 @@ pub fn pipeline(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answer
 /// `POST /_redis/multi-exec`: the commands as one transaction. Checked like a pipeline, then run by
 /// [`multi_exec_run`].
 pub fn multi_exec(ex: &mut Exchange<'_>, body: &[u8], out: &mut Vec<u8>) -> Answered {
-    let commands = commands_argv(ex, body)?;
+    let commands = commands_argv(body)?;
     multi_exec_run(ex, &commands, out)
 }
 
-/// Runs `commands` between MULTI and EXEC through the dispatcher, so a command rejected while queuing aborts
+/// Runs `commands` between MULTI and EXEC through `cmd::call`, so a command rejected while queuing aborts
 /// the whole transaction (400 with Redis's EXECABORT text) and runtime errors are per command, as over RESP.
 /// The request runs to completion inside one event, so nothing interleaves with it either way.
 fn multi_exec_run(ex: &mut Exchange<'_>, commands: &[Vec<Bytes>], out: &mut Vec<u8>) -> Answered {
@@ -114,7 +114,7 @@ fn line_len(resp: &[u8]) -> Option<usize> {
 
 /// Writes the reply in the scratch buffer as `{"result": ..}` or `{"error": ..}`.
 fn write_result(ex: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), HttpError> {
-    let reply = &ex.reply.buf;
+    let reply = ex.last_reply();
     if let Some(error) = error_text(reply) {
         out.extend_from_slice(&super::response::error_body(error));
         return Ok(());
@@ -129,9 +129,9 @@ fn write_result(ex: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), HttpErro
 /// every command has exactly one answer.
 fn run<'e>(ex: &'e mut Exchange<'_>, argv: &[Bytes]) -> &'e [u8] {
     if ex.call(argv, false).is_empty() {
-        ex.reply.buf.extend_from_slice(b"-ERR the command sent no reply\r\n");
+        ex.append_reply(b"-ERR the command sent no reply\r\n");
     }
-    &ex.reply.buf
+    ex.last_reply()
 }
 
 /// The 400 for a body that is not the JSON asked for.
@@ -140,17 +140,17 @@ fn bad_body(expected: &'static str) -> impl Fn(serde_json::Error) -> HttpError {
 }
 
 /// A pipeline body: an array of commands, each checked.
-fn commands_argv(ex: &Exchange<'_>, body: &[u8]) -> Result<Vec<Vec<Bytes>>, HttpError> {
+fn commands_argv(body: &[u8]) -> Result<Vec<Vec<Bytes>>, HttpError> {
     let raw: Vec<Vec<Box<RawValue>>> = serde_json::from_slice(body)
         .map_err(bad_body("a JSON array of commands, like [[\"SET\",\"k\",\"v\"],[\"GET\",\"k\"]]"))?;
     if raw.is_empty() || raw.len() > HTTP_PIPELINE_COMMANDS_MAX {
         return Err(HttpError::new(400, format!("send from 1 to {HTTP_PIPELINE_COMMANDS_MAX} commands")));
     }
-    raw.iter().map(|command| command_argv(ex, command)).collect()
+    raw.iter().map(|command| command_argv(command)).collect()
 }
 
 /// One command's argv, refused if HTTP cannot serve it.
-fn command_argv(ex: &Exchange<'_>, raw: &[Box<RawValue>]) -> Result<Vec<Bytes>, HttpError> {
+fn command_argv(raw: &[Box<RawValue>]) -> Result<Vec<Bytes>, HttpError> {
     let argv = raw.iter().map(|arg| argument(arg)).collect::<Result<Vec<Bytes>, HttpError>>()?;
     let Some(name) = argv.first() else { return Err(HttpError::new(400, "the command is empty")) };
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
@@ -158,7 +158,7 @@ fn command_argv(ex: &Exchange<'_>, raw: &[Box<RawValue>]) -> Result<Vec<Bytes>, 
         let message = format!("ERR {lower} is not supported over HTTP: each request is a connection of its own");
         return Err(HttpError::new(400, message));
     }
-    if ex.state.table.lookup(name).is_some_and(|cmd| cmd.spec.flags & flag::BLOCKING != 0) {
+    if crate::cmd::table().lookup(name).is_some_and(|cmd| cmd.spec.flags & flag::BLOCKING != 0) {
         return Err(HttpError::new(400, format!("ERR {lower} blocks, and blocking commands are refused over HTTP")));
     }
     Ok(argv)

@@ -1,4 +1,4 @@
-//! Connections: the per-client state and the socket reads and writes. Nothing here knows a command or a value.
+//! Socket reads and writes, pure I/O over any `Read`/`Write`: nothing here knows a client, a command or a value.
 
-pub mod client;
 pub mod io;
+pub mod listen;

@@ -9,11 +9,11 @@ use mio::Events;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{ListenerKind, SIGNALS, Server, Shutdown, http_listener_index, listener_index};
+use super::{SIGNALS, Server, Shutdown};
 use crate::clock;
 use crate::db::expire::SliceEnd;
-use crate::http::{self, Overstay};
 use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
+use crate::state::session::ClientId;
 
 impl Server {
     /// Serves until a shutdown is requested, then logs Redis's shutdown lines and returns.
@@ -35,12 +35,11 @@ impl Server {
                 let token = event.token();
                 if token == SIGNALS {
                     self.signals_ready();
-                } else if let Some(index) = listener_index(token) {
-                    self.accept_ready(ListenerKind::Resp, index);
-                } else if let Some(index) = http_listener_index(token) {
-                    self.accept_ready(ListenerKind::Http, index);
+                } else if let Some(index) = self.listener_index(token) {
+                    self.accept_ready(index);
                 } else {
-                    self.client_ready(token.0, event.is_readable() || event.is_read_closed(), event.is_writable());
+                    let readable = event.is_readable() || event.is_read_closed();
+                    self.client_ready(ClientId(token.0), readable, event.is_writable());
                 }
             }
             self.process_pending_reads();
@@ -81,9 +80,9 @@ impl Server {
 
     fn run_timers(&mut self) {
         if self.state.blocking.next_deadline().is_some() {
-            let now_ms = clock::unix_ms();
-            crate::cmd::blocking::expire_deadlines(&mut self.state, now_ms);
-            self.serve_unblocked(now_ms);
+            self.state.begin_batch();
+            crate::cmd::blocking::expire_deadlines(&mut self.state);
+            self.handle_unblocked();
         }
         let now = Instant::now();
         if now >= self.next_cron {
@@ -108,18 +107,16 @@ impl Server {
         if self.accept_retry {
             self.accept_retry = false;
             for index in 0..self.listeners.len() {
-                self.accept_ready(ListenerKind::Resp, index);
-            }
-            for index in 0..self.http_listeners.len() {
-                self.accept_ready(ListenerKind::Http, index);
+                self.accept_ready(index);
             }
         }
         let timeout_ms = self.state.config.timeout_s.saturating_mul(1000) as i64;
         if timeout_ms > 0 {
-            let idle: Vec<usize> = self
+            let idle: Vec<ClientId> = self
                 .state
-                .clients
+                .sessions
                 .iter()
+                .filter(|(_, c)| c.link.is_some())
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
                 .map(|(key, _)| key)
                 .collect();
@@ -131,27 +128,17 @@ impl Server {
         self.close_overstaying_http_clients(now_ms);
     }
 
-    /// Closes HTTP connections past `http-idle-timeout`: one too slow to send its request gets a 408 first
-    /// (the slowloris defence), an idle keep-alive connection is just closed.
+    /// Closes HTTP connections past `http-idle-timeout` (see `http::close_overstaying`).
     fn close_overstaying_http_clients(&mut self, now_ms: i64) {
-        if self.http_listeners.is_empty() {
-            return;
-        }
-        let timeout_ms = self.state.config.http_idle_timeout_s.saturating_mul(1000) as i64;
-        let overstaying: Vec<(usize, Overstay)> = self
-            .state
-            .clients
-            .iter()
-            .filter_map(|(key, client)| http::overstayed(client, now_ms, timeout_ms).map(|how| (key, how)))
-            .collect();
-        for (key, how) in overstaying {
-            match how {
-                Overstay::SlowRequest => {
-                    http::refuse(&mut self.state.clients[key], 408, "request not received within http-idle-timeout");
-                    self.queue_write(key);
-                }
-                Overstay::Idle => self.state.close_asap(key),
+        let readers = self.connections.iter().enumerate().filter_map(|(index, conn)| match conn {
+            Some(super::Connection { protocol: super::Protocol::Http(reader), .. }) => {
+                Some((ClientId(index), &**reader))
             }
+            _ => None,
+        });
+        let refused = crate::http::close_overstaying(&mut self.state, readers, now_ms);
+        for id in refused {
+            self.queue_write(id);
         }
     }
 
@@ -177,7 +164,7 @@ impl Server {
     /// Logs Redis's shutdown lines; persistence will save here once it exists.
     fn finish_shutdown(&mut self) {
         crate::log!(Warning, "User requested shutdown...");
-        for key in self.state.clients.iter().map(|(k, _)| k).collect::<Vec<_>>() {
+        for key in self.state.sessions.iter().map(|(k, _)| k).collect::<Vec<_>>() {
             self.write_client(key);
         }
         crate::log!(Warning, "Redis is now ready to exit, bye bye...");

@@ -1,17 +1,24 @@
-//! What commands may touch: the keyspace, the sessions, config, statistics, the wait queues and the watch index.
+//! `State`: everything commands may read or change, with no socket in it. The keyspace, the sessions,
+//! config, statistics, the blocked clients' wait queues and the WATCH index live here; the event loop
+//! (`server`) owns the poll and the connections and hands `&mut State` to `cmd::call`.
+//!
+//! # Invariants
+//! - A session leaves `sessions` only in the event loop's `before_sleep` (`free_closed`), so an id named by
+//!   an event of the current batch still belongs to the client the event was for.
+//! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
+//!   key exactly while the key is in its `watched`.
 
+pub mod session;
 pub mod stats;
 pub mod wait_queues;
 pub mod watch_index;
 
-use slab::Slab;
 use std::time::Instant;
 
-use crate::cmd::Table;
 use crate::config::Config;
 use crate::db::Keyspace;
-use crate::net::client::Client;
 use crate::util::rng::Rng;
+use session::{ClientId, Session, Sessions};
 use stats::Stats;
 use wait_queues::Blocking;
 use watch_index::Watches;
@@ -30,10 +37,9 @@ pub enum Shutdown {
 #[derive(Debug)]
 pub struct State {
     pub keyspace: Keyspace,
-    pub clients: Slab<Client>,
+    pub sessions: Sessions,
     pub config: Config,
     pub stats: Stats,
-    pub table: Table,
     pub rng: Rng,
     /// Changes since start (Redis's `dirty`; will drive `save` points).
     pub dirty: u64,
@@ -47,31 +53,102 @@ pub struct State {
     pub started_unix_ms: i64,
     /// The TCP port actually bound (differs from config when it asked for 0).
     pub port: u16,
-    /// Clients marked `close_asap`, freed in `before_sleep`.
-    pub closing: Vec<usize>,
+    /// Sessions marked `close_asap`, freed in `before_sleep`.
+    pub closing: Vec<ClientId>,
     /// Blocked clients' wait queues, deadlines and ready keys.
     pub blocking: Blocking,
     /// Which clients WATCH which keys.
     pub watches: Watches,
-    /// Clients that stopped being blocked (served, timed out, CLIENT UNBLOCK): the event loop queues their
-    /// replies and resumes their input.
-    pub unblocked: Vec<usize>,
+    /// Sessions whose block ended (served, timed out, CLIENT UNBLOCK): the event loop writes their replies and
+    /// resumes their input.
+    pub unblocked: Vec<ClientId>,
+    /// The time commands run under: the wall clock read once per batch of requests (every expiry decision of
+    /// a command uses it), and the end of the previous command, from which the next one is timed (one clock
+    /// read per command, not two). Set by `begin_batch`.
+    pub now_ms: i64,
+    pub last_call_end: Instant,
+    /// How deep `cmd::call` is nested (EXEC's commands, served waiters): keys made ready are served, and
+    /// expired keys passed to WATCH, only when the outermost call ends.
+    pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
 }
 
 impl State {
-    /// Marks client `key` to be closed at the next `before_sleep`, without writing more.
-    pub fn close_asap(&mut self, key: usize) {
-        if let Some(client) = self.clients.get_mut(key)
-            && !client.close_asap
+    pub fn new(config: Config, command_count: usize, port: u16) -> State {
+        let mut rng = Rng::from_entropy();
+        let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
+        let now = Instant::now();
+        State {
+            keyspace: Keyspace::new(config.databases),
+            sessions: Sessions::default(),
+            config,
+            stats: Stats { commands: vec![Default::default(); command_count], ..Stats::default() },
+            rng,
+            dirty: 0,
+            next_client_id: 1,
+            shutdown: None,
+            active_expire_enabled: true,
+            run_id,
+            started_at: now,
+            started_unix_ms: crate::clock::unix_ms(),
+            port,
+            closing: Vec::new(),
+            blocking: Blocking::default(),
+            watches: Watches::default(),
+            unblocked: Vec::new(),
+            now_ms: crate::clock::unix_ms(),
+            last_call_end: now,
+            call_depth: 0,
+            in_exec: false,
+        }
+    }
+
+    /// Takes a new time snapshot for the requests about to run (see `now_ms`).
+    pub fn begin_batch(&mut self) {
+        self.now_ms = crate::clock::unix_ms();
+        self.last_call_end = Instant::now();
+    }
+
+    /// Adds a session (with a new CLIENT ID), authenticated unless a password is configured.
+    pub fn add_session(&mut self, link: Option<session::Link>) -> ClientId {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let authenticated = self.config.requirepass.is_none();
+        self.sessions.insert(Session::new(id, link, crate::clock::unix_ms(), authenticated))
+    }
+
+    /// Marks session `id` to be closed at the next `before_sleep`, without writing more.
+    pub fn close_asap(&mut self, id: ClientId) {
+        if let Some(session) = self.sessions.get_mut(id)
+            && !session.close_asap
         {
-            client.close_asap = true;
-            self.closing.push(key);
-            // A client on its way out must not be served a value (it would be lost), stay in a wait queue, or
-            // keep watching keys.
-            crate::cmd::blocking::unpark(self, key);
-            crate::cmd::tx::unwatch_all(self, key);
+            session.close_asap = true;
+            self.closing.push(id);
+            // A session on its way out must not be served a value (it would be lost), stay in a wait queue,
+            // or keep watching keys.
+            self.unpark(id);
+            self.unwatch_all(id);
+        }
+    }
+
+    /// Takes session `id` out of every wait queue and the timeout index; false if it was not blocked.
+    pub fn unpark(&mut self, id: ClientId) -> bool {
+        let Some(session) = self.sessions.get_mut(id) else { return false };
+        let Some(parked) = session.parked.take() else { return false };
+        self.blocking.unpark(id, session.id, parked);
+        true
+    }
+
+    /// Forgets every key session `id` watches (EXEC, DISCARD, UNWATCH, disconnect) and clears its dirty flag.
+    pub fn unwatch_all(&mut self, id: ClientId) {
+        let session = &mut self.sessions[id];
+        session.dirty_cas = false;
+        for wk in std::mem::take(&mut session.watched) {
+            self.watches.remove(id, wk.db, &wk.key);
+            if !self.watches.any_in(wk.db) {
+                self.keyspace.dbs[wk.db].expired_log = None;
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use hashbrown::{HashMap, HashSet};
 use slab::Slab;
 use std::collections::BTreeSet;
 
+use super::session::ClientId;
 use crate::db::ValueType;
 
 /// One database's key.
@@ -31,12 +32,24 @@ pub struct Parked {
     pub deadline_ms: Option<i64>,
     /// This client's node in each key's queue, in the command's key order.
     nodes: Vec<usize>,
+    /// The command to run again when a key becomes ready.
+    pub argv: Vec<Bytes>,
+}
+
+/// What a blocked command waits for: a value of type `kind` at one of `keys` of database `db`, until
+/// `deadline_ms` (unix ms; `None` waits forever).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockTarget<'a> {
+    pub db: usize,
+    pub keys: &'a [Bytes],
+    pub kind: ValueType,
+    pub deadline_ms: Option<i64>,
 }
 
 #[derive(Debug)]
 struct Node {
     /// Slab key of the blocked client.
-    client: usize,
+    client: ClientId,
     queue: DbKey,
     prev: Option<usize>,
     next: Option<usize>,
@@ -57,23 +70,16 @@ pub struct Blocking {
     queues_len: usize,
     nodes: Slab<Node>,
     /// (deadline unix ms, client id, client slab key): ids make entries unique and order ties by arrival.
-    deadlines: BTreeSet<(i64, u64, usize)>,
+    deadlines: BTreeSet<(i64, u64, ClientId)>,
     ready: Vec<DbKey>,
     ready_set: HashSet<DbKey>,
     blocked_clients: usize,
 }
 
 impl Blocking {
-    /// Parks client `client` (slab key; `id` its CLIENT ID) at the tail of each key's queue.
-    pub fn park(
-        &mut self,
-        client: usize,
-        id: u64,
-        db: usize,
-        keys: &[Bytes],
-        kind: ValueType,
-        deadline_ms: Option<i64>,
-    ) -> Parked {
+    /// Parks client `client` (`id` its CLIENT ID) at the tail of each key's queue, to run `argv` again.
+    pub fn park(&mut self, client: ClientId, id: u64, target: BlockTarget<'_>, argv: Vec<Bytes>) -> Parked {
+        let BlockTarget { db, keys, kind, deadline_ms } = target;
         let mut nodes = Vec::with_capacity(keys.len());
         for key in keys {
             let queue_key = (db, key.clone());
@@ -87,11 +93,11 @@ impl Blocking {
             self.deadlines.insert((at, id, client));
         }
         self.blocked_clients += 1;
-        Parked { db, kind, deadline_ms, nodes }
+        Parked { db, kind, deadline_ms, nodes, argv }
     }
 
     /// Removes every trace of a parked client: its nodes and its deadline.
-    pub fn unpark(&mut self, client: usize, id: u64, parked: Parked) {
+    pub fn unpark(&mut self, client: ClientId, id: u64, parked: Parked) {
         for node in parked.nodes {
             self.unlink(node);
         }
@@ -134,21 +140,21 @@ impl Blocking {
         !self.ready.is_empty()
     }
 
-    /// The longest-waiting client on `key`: (its node, its slab key).
-    pub fn first_waiter(&self, key: &DbKey) -> Option<(usize, usize)> {
+    /// The longest-waiting client on `key`: (its node, its id).
+    pub fn first_waiter(&self, key: &DbKey) -> Option<(usize, ClientId)> {
         let node = self.queue(key)?.head;
         Some((node, self.nodes[node].client))
     }
 
     /// The waiter after `node` in its queue. `node` must still be linked.
-    pub fn next_waiter(&self, node: usize) -> Option<(usize, usize)> {
+    pub fn next_waiter(&self, node: usize) -> Option<(usize, ClientId)> {
         let next = self.nodes[node].next?;
         Some((next, self.nodes[next].client))
     }
 
     /// The clients waiting on `key`, front (longest waiting) first.
     #[cfg(test)]
-    pub fn waiters(&self, key: &DbKey) -> Vec<usize> {
+    pub fn waiters(&self, key: &DbKey) -> Vec<ClientId> {
         let mut clients = Vec::new();
         let mut next = self.queue(key).map(|queue| queue.head);
         while let Some(node) = next {
@@ -166,7 +172,7 @@ impl Blocking {
     /// Clients whose deadline has passed at `now_ms`, earliest first; they stay parked until unparked. Passed
     /// means strictly before, as in Redis: `now_ms` is a whole millisecond, so a deadline of `at` fires only once
     /// the clock reads `at + 1`, never a fraction of a millisecond early.
-    pub fn expired(&self, now_ms: i64) -> Vec<usize> {
+    pub fn expired(&self, now_ms: i64) -> Vec<ClientId> {
         self.deadlines.iter().take_while(|&&(at, _, _)| at < now_ms).map(|&(_, _, client)| client).collect()
     }
 
@@ -198,7 +204,7 @@ impl Blocking {
         self.queues[*db].get_mut(key).expect("a node's queue exists")
     }
 
-    fn push_node(&mut self, client: usize, queue_key: DbKey) -> usize {
+    fn push_node(&mut self, client: ClientId, queue_key: DbKey) -> usize {
         let tail = self.queue(&queue_key).map(|queue| queue.tail);
         let node = self.nodes.insert(Node { client, queue: queue_key.clone(), prev: tail, next: None });
         match tail {
@@ -242,8 +248,16 @@ impl Blocking {
 mod tests {
     use super::*;
 
+    fn target(keys: &[Bytes], deadline_ms: Option<i64>) -> BlockTarget<'_> {
+        BlockTarget { db: 0, keys, kind: ValueType::List, deadline_ms }
+    }
+
     fn keys(names: &[&str]) -> Vec<Bytes> {
         names.iter().map(|name| Bytes::copy_from_slice(name.as_bytes())).collect()
+    }
+
+    fn ids(indexes: &[usize]) -> Vec<ClientId> {
+        indexes.iter().map(|&index| ClientId(index)).collect()
     }
 
     fn key(name: &str) -> DbKey {
@@ -253,20 +267,20 @@ mod tests {
     #[test]
     fn queues_are_fifo_and_unparking_leaves_nothing_behind() {
         let mut blocking = Blocking::default();
-        let a = blocking.park(1, 101, 0, &keys(&["x", "y"]), ValueType::List, Some(500));
-        let b = blocking.park(2, 102, 0, &keys(&["y"]), ValueType::List, None);
-        let c = blocking.park(3, 103, 0, &keys(&["y", "x", "y"]), ValueType::List, Some(100));
-        assert_eq!(blocking.waiters(&key("x")), [1, 3]);
-        assert_eq!(blocking.waiters(&key("y")), [1, 2, 3]);
+        let a = blocking.park(ClientId(1), 101, target(&keys(&["x", "y"]), Some(500)), Vec::new());
+        let b = blocking.park(ClientId(2), 102, target(&keys(&["y"]), None), Vec::new());
+        let c = blocking.park(ClientId(3), 103, target(&keys(&["y", "x", "y"]), Some(100)), Vec::new());
+        assert_eq!(blocking.waiters(&key("x")), ids(&[1, 3]));
+        assert_eq!(blocking.waiters(&key("y")), ids(&[1, 2, 3]));
         assert_eq!(blocking.next_deadline(), Some(100));
-        assert_eq!(blocking.expired(500), [3]);
-        assert_eq!(blocking.expired(501), [3, 1]);
-        blocking.unpark(2, 102, b);
-        assert_eq!(blocking.waiters(&key("y")), [1, 3]);
-        blocking.unpark(1, 101, a);
-        assert_eq!(blocking.waiters(&key("x")), [3]);
+        assert_eq!(blocking.expired(500), ids(&[3]));
+        assert_eq!(blocking.expired(501), ids(&[3, 1]));
+        blocking.unpark(ClientId(2), 102, b);
+        assert_eq!(blocking.waiters(&key("y")), ids(&[1, 3]));
+        blocking.unpark(ClientId(1), 101, a);
+        assert_eq!(blocking.waiters(&key("x")), ids(&[3]));
         assert_eq!(blocking.blocked_clients(), 1);
-        blocking.unpark(3, 103, c);
+        blocking.unpark(ClientId(3), 103, c);
         assert_eq!(blocking.entries(), 0);
         assert_eq!(blocking.blocked_clients(), 0);
     }
@@ -276,14 +290,14 @@ mod tests {
         let mut blocking = Blocking::default();
         blocking.signal(0, b"x");
         assert!(!blocking.has_ready());
-        let parked = blocking.park(1, 1, 0, &keys(&["x"]), ValueType::List, None);
+        let parked = blocking.park(ClientId(1), 1, target(&keys(&["x"]), None), Vec::new());
         blocking.signal(0, b"x");
         blocking.signal(0, b"x");
         blocking.signal(1, b"x");
         assert_eq!(blocking.take_ready(), [key("x")]);
         blocking.signal(0, b"x");
         assert!(blocking.has_ready());
-        blocking.unpark(1, 1, parked);
+        blocking.unpark(ClientId(1), 1, parked);
         assert_eq!(blocking.entries(), 0);
     }
 
@@ -297,17 +311,20 @@ mod tests {
             if parked.is_empty() || rng.below(2) == 0 {
                 let chosen: Vec<&str> = (0..1 + rng.below(3)).map(|_| names[rng.below(names.len())]).collect();
                 let deadline = (rng.below(2) == 0).then_some(rng.below(1000) as i64);
-                parked.push((step, blocking.park(step, step as u64, 0, &keys(&chosen), ValueType::List, deadline)));
+                parked.push((
+                    step,
+                    blocking.park(ClientId(step), step as u64, target(&keys(&chosen), deadline), Vec::new()),
+                ));
             } else {
                 let (client, entry) = parked.swap_remove(rng.below(parked.len()));
-                blocking.unpark(client, client as u64, entry);
+                blocking.unpark(ClientId(client), client as u64, entry);
             }
             let in_queues: usize = names.iter().map(|name| blocking.waiters(&key(name)).len()).sum();
             let expected: usize = parked.iter().map(|(_, p)| p.nodes.len()).sum();
             assert_eq!(in_queues, expected);
         }
         for (client, entry) in parked {
-            blocking.unpark(client, client as u64, entry);
+            blocking.unpark(ClientId(client), client as u64, entry);
         }
         assert_eq!(blocking.entries(), 0);
     }

@@ -10,17 +10,19 @@
 use bytes::Bytes;
 use hashbrown::HashMap;
 
+use super::session::ClientId;
+
 #[derive(Debug, Default)]
 pub struct Watches {
-    /// Per database (grown on demand): key → watching clients' slab keys.
-    by_db: Vec<HashMap<Bytes, Vec<usize>>>,
+    /// Per database (grown on demand): key → watching clients.
+    by_db: Vec<HashMap<Bytes, Vec<ClientId>>>,
     /// Watched (db, key) pairs across all databases, so writes check one integer when nobody watches.
     len: usize,
 }
 
 impl Watches {
     /// Adds `client` as a watcher of `key`; false if it already watched it.
-    pub fn add(&mut self, client: usize, db: usize, key: &Bytes) -> bool {
+    pub fn add(&mut self, client: ClientId, db: usize, key: &Bytes) -> bool {
         if self.by_db.len() <= db {
             self.by_db.resize_with(db + 1, HashMap::new);
         }
@@ -36,7 +38,7 @@ impl Watches {
     }
 
     /// Removes `client` as a watcher of `key`.
-    pub fn remove(&mut self, client: usize, db: usize, key: &[u8]) {
+    pub fn remove(&mut self, client: ClientId, db: usize, key: &[u8]) {
         let Some(keys) = self.by_db.get_mut(db) else { return };
         let Some(watchers) = keys.get_mut(key) else { return };
         watchers.retain(|&c| c != client);
@@ -47,7 +49,7 @@ impl Watches {
     }
 
     /// The clients watching `key` of `db`.
-    pub fn watchers(&self, db: usize, key: &[u8]) -> &[usize] {
+    pub fn watchers(&self, db: usize, key: &[u8]) -> &[ClientId] {
         if self.len == 0 {
             return &[];
         }
@@ -55,7 +57,7 @@ impl Watches {
     }
 
     /// Every watched key of `db` with its watchers.
-    pub fn in_db(&self, db: usize) -> impl Iterator<Item = (&Bytes, &[usize])> {
+    pub fn in_db(&self, db: usize) -> impl Iterator<Item = (&Bytes, &[ClientId])> {
         self.by_db.get(db).into_iter().flatten().map(|(key, watchers)| (key, watchers.as_slice()))
     }
 
@@ -82,17 +84,17 @@ mod tests {
     fn add_and_remove_leave_no_empty_entries() {
         let mut watches = Watches::default();
         let key = Bytes::from_static(b"k");
-        assert!(watches.add(1, 0, &key));
-        assert!(!watches.add(1, 0, &key));
-        assert!(watches.add(2, 0, &key));
-        assert!(watches.add(2, 3, &key));
-        assert_eq!(watches.watchers(0, b"k"), [1, 2]);
-        assert_eq!(watches.watchers(1, b"k"), [] as [usize; 0]);
-        watches.remove(1, 0, b"k");
-        watches.remove(2, 0, b"k");
+        assert!(watches.add(ClientId(1), 0, &key));
+        assert!(!watches.add(ClientId(1), 0, &key));
+        assert!(watches.add(ClientId(2), 0, &key));
+        assert!(watches.add(ClientId(2), 3, &key));
+        assert_eq!(watches.watchers(0, b"k"), [ClientId(1), ClientId(2)]);
+        assert_eq!(watches.watchers(1, b"k"), [] as [ClientId; 0]);
+        watches.remove(ClientId(1), 0, b"k");
+        watches.remove(ClientId(2), 0, b"k");
         assert!(!watches.any_in(0));
         assert_eq!(watches.len(), 1);
-        watches.remove(2, 3, b"k");
+        watches.remove(ClientId(2), 3, b"k");
         assert!(watches.is_empty());
     }
 }

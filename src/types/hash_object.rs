@@ -192,6 +192,20 @@ impl Hash {
         }
     }
 
+    /// Heap bytes held, for MEMORY USAGE: a listpack exactly; a hashtable's box and slots exactly and its
+    /// strings estimated from the first `samples` pairs, as Redis's objectComputeSize samples its dict.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            Hash::Listpack(packed) => packed.heap_bytes(),
+            Hash::Table(table) => {
+                let strings = table.pairs.iter().map(|(field, value)| field.heap_bytes() + value.heap_bytes());
+                size_of::<Table>()
+                    + table.pairs.allocation_size()
+                    + super::sampled_estimate(strings, table.len(), samples)
+            }
+        }
+    }
+
     /// Every (field, value) pair: insertion order for a listpack, hash order for a hashtable.
     pub fn iter(&self) -> Iter<'_> {
         match self {

@@ -13,10 +13,19 @@
 //!
 //! Invariants (checked by `check_invariants` in tests): no node is empty; `len` is the sum of the node
 //! lengths; every node with two or more entries fits the node limit. A single entry may exceed it (a big
-//! element gets a node of its own, as Redis's "plain" nodes). Nodes are merged when a removal in the
-//! middle leaves neighbours that fit together, so deletions cannot leave a trail of tiny nodes.
+//! element gets a node of its own). Nodes are merged when a removal in the middle leaves neighbours that fit
+//! together, so deletions cannot leave a trail of tiny nodes.
+//!
+//! Plain nodes: an element of at least the packed threshold (`set_packed_threshold`, Redis's
+//! `packed_threshold`: 1 GB unless DEBUG QUICKLIST-PACKED-THRESHOLD changes it) is always alone in its node,
+//! and nothing is pushed, inserted or merged into such a node, as Redis 7.0 keeps it in a PLAIN container.
+//! Redis marks the container when the node is made; we tell a plain node by its one entry being at least the
+//! threshold, so after the threshold changes a node's kind follows the new value (node layout only: no reply
+//! differs). Like Redis's, the threshold is one setting for every list; it is kept per thread, which for the
+//! one reactor thread is the same, and keeps parallel unit tests apart.
 
 use super::packed::Packed;
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 /// Byte caps of a node for `list-max-listpack-size` -1 to -5.
@@ -28,6 +37,43 @@ const NODE_ENTRIES_MAX: i64 = 1 << 15;
 /// Bytes of framing assumed per new entry when deciding whether it fits a node: exact for entries up to
 /// 16 KB, and a node that ends up a few bytes over is split anyway.
 const FRAMING_ESTIMATE: usize = 4;
+
+/// Redis's default packed threshold: elements of 1 GB or more get plain nodes.
+const PACKED_THRESHOLD_DEFAULT: usize = 1 << 30;
+/// The largest threshold DEBUG may set: a little under 4 GB, as `quicklistisSetPackedThreshold` allows.
+const PACKED_THRESHOLD_MAX: u64 = (1 << 32) - (1 << 20);
+
+thread_local! {
+    /// Elements at least this long get a plain node (see the module docs).
+    static PACKED_THRESHOLD: Cell<usize> = const { Cell::new(PACKED_THRESHOLD_DEFAULT) };
+}
+
+/// Sets the packed threshold for every list (DEBUG QUICKLIST-PACKED-THRESHOLD), 0 restoring the default;
+/// false, changing nothing, above `PACKED_THRESHOLD_MAX` (Redis's `quicklistisSetPackedThreshold`).
+pub fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > PACKED_THRESHOLD_MAX {
+        return false;
+    }
+    PACKED_THRESHOLD.set(if bytes == 0 { PACKED_THRESHOLD_DEFAULT } else { bytes as usize });
+    true
+}
+
+/// Whether an element of `data_len` bytes gets a plain node (Redis's `isLargeElement`).
+fn is_large(data_len: usize) -> bool {
+    data_len >= PACKED_THRESHOLD.get()
+}
+
+/// Whether `node` is a plain node: its one entry is large.
+fn is_plain(node: &Packed) -> bool {
+    node.len() == 1 && is_large(node.entry(0).0.len())
+}
+
+/// A node holding `data` alone.
+fn node_of(data: &[u8]) -> Packed {
+    let mut node = Packed::new();
+    node.push_back(data);
+    node
+}
 
 /// Which end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +153,14 @@ impl List {
         self.len == 0
     }
 
+    /// Heap bytes held, for MEMORY USAGE, counting the `Box` a `Value` keeps the list in: the list and its node
+    /// array exactly, the nodes' buffers estimated from the first `samples` nodes, as Redis's
+    /// objectComputeSize samples quicklist nodes.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let buffers = super::sampled_estimate(self.nodes.iter().map(Packed::capacity), self.nodes.len(), samples);
+        size_of::<List>() + self.nodes.capacity() * size_of::<Packed>() + buffers
+    }
+
     /// Elements front to back (reversible for tail-first scans).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
         self.nodes.iter().flat_map(Packed::iter)
@@ -137,18 +191,14 @@ impl List {
             End::Back => self.nodes.back_mut(),
         };
         match node {
-            Some(node) if limit.has_room(node, data.len()) => match end {
+            Some(node) if accepts(limit, node, data.len()) => match end {
                 End::Front => node.push_front(data),
                 End::Back => node.push_back(data),
             },
-            _ => {
-                let mut node = Packed::new();
-                node.push_back(data);
-                match end {
-                    End::Front => self.nodes.push_front(node),
-                    End::Back => self.nodes.push_back(node),
-                }
-            }
+            _ => match end {
+                End::Front => self.nodes.push_front(node_of(data)),
+                End::Back => self.nodes.push_back(node_of(data)),
+            },
         }
         self.len += 1;
     }
@@ -182,6 +232,13 @@ impl List {
         let Some((node, offset)) = self.locate(index) else {
             return false;
         };
+        // A plain element in or out: the element goes and the new one is inserted, so each lands in a node of
+        // the right kind (Redis's quicklistReplaceEntry inserts beside and deletes the old one likewise).
+        if is_large(data.len()) || is_plain(&self.nodes[node]) {
+            self.remove_at(node, offset);
+            self.insert(index, data);
+            return true;
+        }
         let packed = &mut self.nodes[node];
         let Some(pos) = packed.position(offset) else {
             return false;
@@ -203,8 +260,13 @@ impl List {
             return self.push(End::Back, data);
         };
         // At a node boundary the previous node may have room, which saves a split.
-        if offset == 0 && self.limit.has_room(&self.nodes[node - 1], data.len()) {
+        if offset == 0 && accepts(self.limit, &self.nodes[node - 1], data.len()) {
             self.nodes[node - 1].push_back(data);
+        } else if is_large(data.len()) || is_plain(&self.nodes[node]) {
+            // A plain element, or any element before a plain node, gets a node of its own, between the two
+            // halves of the node it lands in.
+            self.split_off(node, offset);
+            self.nodes.insert(if offset == 0 { node } else { node + 1 }, node_of(data));
         } else {
             let packed = &mut self.nodes[node];
             let pos = packed.position(offset).unwrap_or(packed.bytes_len());
@@ -294,27 +356,46 @@ impl List {
         None
     }
 
+    /// Removes the element at `offset` of node `node`, and the node if that empties it.
+    fn remove_at(&mut self, node: usize, offset: usize) {
+        let packed = &mut self.nodes[node];
+        if let Some(pos) = packed.position(offset) {
+            packed.remove(pos);
+            self.len -= 1;
+        }
+        if packed.is_empty() {
+            self.nodes.remove(node);
+        }
+    }
+
     /// Splits node `node` into as many nodes as it takes for each to fit the limit.
     fn split_to_fit(&mut self, mut node: usize) {
         while !self.limit.fits_node(&self.nodes[node]) {
-            let packed = &mut self.nodes[node];
             // The longest prefix that fits (at least one entry): the prefix of k entries ends where entry k
             // starts.
-            let (keep, keep_end) = packed
+            let keep = self.nodes[node]
                 .iter_positions()
                 .enumerate()
                 .skip(1)
                 .take_while(|&(count, (pos, _))| self.limit.fits(count, pos))
                 .last()
-                .map_or_else(|| (1, packed.entry(0).1), |(count, (pos, _))| (count, pos));
-            let mut tail = Packed::new();
-            for entry in packed.iter().skip(keep) {
-                tail.push_back(entry);
-            }
-            packed.remove_run(keep_end, packed.len() - keep);
+                .map_or(1, |(count, _)| count);
+            self.split_off(node, keep);
             node += 1;
-            self.nodes.insert(node, tail);
         }
+    }
+
+    /// Moves the entries of node `node` after its first `keep` into a new node just after it; nothing when
+    /// `keep` is 0 or the whole node.
+    fn split_off(&mut self, node: usize, keep: usize) {
+        let packed = &mut self.nodes[node];
+        let Some(keep_end) = packed.position(keep).filter(|_| keep > 0) else { return };
+        let mut tail = Packed::new();
+        for entry in packed.iter().skip(keep) {
+            tail.push_back(entry);
+        }
+        packed.remove_run(keep_end, packed.len() - keep);
+        self.nodes.insert(node + 1, tail);
     }
 
     /// Merges every run of adjacent nodes that fit together, after removals in the middle.
@@ -322,7 +403,7 @@ impl List {
         let mut node = 0;
         while node + 1 < self.nodes.len() {
             let (a, b) = (&self.nodes[node], &self.nodes[node + 1]);
-            if self.limit.fits(a.len() + b.len(), a.bytes_len() + b.bytes_len()) {
+            if !is_plain(a) && !is_plain(b) && self.limit.fits(a.len() + b.len(), a.bytes_len() + b.bytes_len()) {
                 let next = self.nodes.remove(node + 1).unwrap_or_default();
                 let packed = &mut self.nodes[node];
                 for entry in next.iter() {
@@ -341,8 +422,15 @@ impl List {
         for node in &self.nodes {
             assert!(!node.is_empty(), "empty node");
             assert!(self.limit.fits_node(node), "node of {} entries, {} bytes", node.len(), node.bytes_len());
+            assert!(node.len() == 1 || node.iter().all(|entry| !is_large(entry.len())), "a plain element shares");
         }
     }
+}
+
+/// Whether `node` can take one more entry of `data_len` bytes: within the limit, and neither a plain element
+/// nor into a plain node.
+fn accepts(limit: NodeLimit, node: &Packed, data_len: usize) -> bool {
+    !is_large(data_len) && !is_plain(node) && limit.has_room(node, data_len)
 }
 
 /// Removes up to `limit` entries equal to `data` from one node, the first ones or (from the back) the last
@@ -551,6 +639,68 @@ mod tests {
     #[test]
     fn matches_a_deque_with_byte_limited_nodes() {
         for (seed, fill) in [(11, -1), (12, -2)] {
+            model_run(seed, fill, 3000);
+        }
+    }
+
+    /// Sets the packed threshold for one test and restores the default when dropped, so a test run on a
+    /// reused thread (`--test-threads=1`) starts from the default.
+    struct Threshold;
+
+    impl Threshold {
+        fn set(bytes: u64) -> Threshold {
+            assert!(set_packed_threshold(bytes));
+            Threshold
+        }
+    }
+
+    impl Drop for Threshold {
+        fn drop(&mut self) {
+            set_packed_threshold(0);
+        }
+    }
+
+    fn node_lens(list: &List) -> Vec<usize> {
+        list.nodes.iter().map(Packed::len).collect()
+    }
+
+    #[test]
+    fn the_threshold_is_bounded_as_redis_and_zero_restores_it() {
+        let _default = Threshold::set(0);
+        assert!(!set_packed_threshold((1 << 32) - (1 << 20) + 1));
+        assert_eq!(PACKED_THRESHOLD.get(), PACKED_THRESHOLD_DEFAULT);
+        assert!(set_packed_threshold(5));
+        assert!(is_large(5) && !is_large(4));
+        assert!(set_packed_threshold(0));
+        assert_eq!(PACKED_THRESHOLD.get(), 1 << 30);
+    }
+
+    #[test]
+    fn large_elements_get_plain_nodes_that_take_nothing_else() {
+        let _threshold = Threshold::set(5);
+        let mut list = list_of(-2, &["a", "b", "large", "c", "d"]);
+        assert_eq!(node_lens(&list), [2, 1, 2]);
+        // Pushing next to a plain node starts a new node; inserting a large element splits a packed one.
+        list.push(End::Front, b"first");
+        list.insert(4, b"z");
+        list.insert(1, b"LARGE");
+        assert_eq!(items(&list), ["first", "LARGE", "a", "b", "large", "z", "c", "d"]);
+        assert_eq!(node_lens(&list), [1, 1, 2, 1, 3]);
+        // LSET in and out of plain nodes.
+        assert!(list.set(3, b"bigger"));
+        assert!(list.set(4, b"s"));
+        assert_eq!(items(&list), ["first", "LARGE", "a", "bigger", "s", "z", "c", "d"]);
+        assert_eq!(node_lens(&list), [1, 1, 1, 1, 4]);
+        // Removals never merge a plain node into its neighbours.
+        list.remove_matching(b"bigger", 0, End::Front);
+        assert_eq!(node_lens(&list), [1, 1, 5]);
+        list.check_invariants();
+    }
+
+    #[test]
+    fn matches_a_deque_with_plain_nodes() {
+        let _threshold = Threshold::set(200);
+        for (seed, fill) in [(21, 3), (22, -1), (23, 1)] {
             model_run(seed, fill, 3000);
         }
     }

@@ -214,6 +214,11 @@ impl Compact {
         Compact { buf: body.into_boxed_slice() }
     }
 
+    /// Heap bytes held: the buffer is exact-size, so its length (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The body of an opaque buffer (without its marker), or `None` for entries (or an empty buffer).
     pub fn opaque(&self) -> Option<&[u8]> {
         match self.buf.split_last() {

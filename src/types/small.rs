@@ -29,6 +29,16 @@ impl From<&[u8]> for SmallBytes {
     }
 }
 
+impl SmallBytes {
+    /// Heap bytes this holds beyond its own 24 (MEMORY USAGE): none when inline.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            SmallBytes::Inline { .. } => 0,
+            SmallBytes::Heap(bytes) => bytes.len(),
+        }
+    }
+}
+
 impl Deref for SmallBytes {
     type Target = [u8];
 
@@ -58,6 +68,7 @@ mod tests {
             let small = SmallBytes::from(&bytes[..]);
             assert_eq!(&*small, &bytes[..]);
             assert_eq!(matches!(small, SmallBytes::Inline { .. }), len <= INLINE_LEN_MAX);
+            assert_eq!(small.heap_bytes(), if len <= INLINE_LEN_MAX { 0 } else { len });
         }
     }
 }

@@ -5,3 +5,4 @@ pub mod glob;
 pub mod num;
 pub mod rng;
 pub mod splitargs;
+pub mod strerror;

@@ -84,8 +84,13 @@ pub fn redis_server_available() -> bool {
 /// The reference redis-server, or `None` (after saying so) when it is not installed. Under `CI=true` a
 /// missing redis-server panics: CI must run the differential tests, not skip them.
 pub fn require_redis() -> Option<TestServer> {
+    require_redis_with(&[])
+}
+
+/// [`require_redis`] with extra command-line arguments for the redis-server.
+pub fn require_redis_with(extra_args: &[&str]) -> Option<TestServer> {
     if redis_server_available() {
-        return Some(TestServer::redis(&[]));
+        return Some(TestServer::redis(extra_args));
     }
     if std::env::var("CI").is_ok_and(|value| value == "true") {
         panic!("redis-server is not installed but CI=true requires it: apt-get install -y redis-server");
@@ -107,20 +112,29 @@ impl TestServer {
     }
 
     fn ferrokv_binary(extra_args: &[&str], http: bool) -> TestServer {
-        // option_env keeps the tests compiling before the `ferrokv` bin target exists.
-        let Some(binary) = option_env!("CARGO_BIN_EXE_ferrokv") else {
-            panic!(
-                "the ferrokv binary target does not exist yet; \
-                 set DIFFTEST_AGAINST_REDIS=1 to run these tests against redis-server"
-            );
-        };
-        TestServer::start(ServerKind::Ferrokv, binary, extra_args, http)
+        TestServer::start(ServerKind::Ferrokv, ferrokv_program(), None, extra_args, http)
     }
 
     /// Starts a redis-server with no persistence, its working directory in a temp dir.
     pub fn redis(extra_args: &[&str]) -> TestServer {
         assert!(redis_server_available(), "redis-server is not installed");
-        TestServer::start(ServerKind::Redis, "redis-server", extra_args, false)
+        TestServer::start(ServerKind::Redis, "redis-server", None, extra_args, false)
+    }
+
+    /// Starts `kind` with `conf` as its config file (the first argument, as redis-server wants it), then
+    /// only the overrides a test needs (a free `port`, `dir` in the temp dir, `daemonize no`, and for ferrokv
+    /// no HTTP gateway), then `extra_args`.
+    pub fn with_config_file(kind: ServerKind, conf: &std::path::Path, extra_args: &[&str]) -> TestServer {
+        let program = match kind {
+            ServerKind::Ferrokv => ferrokv_program(),
+            ServerKind::Redis => "redis-server",
+        };
+        TestServer::start(kind, program, Some(conf), extra_args, false)
+    }
+
+    /// The temp dir the server runs in.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// The server under test: ferrokv, or redis-server under `DIFFTEST_AGAINST_REDIS=1`.
@@ -173,35 +187,37 @@ impl TestServer {
         }
     }
 
-    fn start(kind: ServerKind, program: &str, extra_args: &[&str], http: bool) -> TestServer {
+    fn start(kind: ServerKind, program: &str, conf: Option<&std::path::Path>, args: &[&str], http: bool) -> TestServer {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start(kind, program, extra_args, http) {
+            match TestServer::try_start(Launch { kind, program, conf, extra_args: args, http }) {
                 Ok(server) => return server,
                 Err(failure) => failures.push(failure),
             }
         }
-        panic!("could not start {program} {extra_args:?}:\n{}", failures.join("\n---\n"));
+        panic!("could not start {program} {args:?}:\n{}", failures.join("\n---\n"));
     }
 
     /// One start attempt on a fresh port. Readiness needs both the ready line in *our* log and a PONG:
     /// the PONG alone could come from another test's server that won a race for the same port.
-    fn try_start(kind: ServerKind, program: &str, extra_args: &[&str], http: bool) -> Result<TestServer, String> {
+    fn try_start(launch: Launch<'_>) -> Result<TestServer, String> {
+        let Launch { kind, program, conf, extra_args, http } = launch;
         let port = free_port();
         let http_port = if http { free_port() } else { 0 };
         let dir = temp_dir();
         let log_path = dir.join("server.log");
         let log = File::create(&log_path).map_err(|err| format!("create log: {err}"))?;
         let log_err = log.try_clone().map_err(|err| format!("clone log: {err}"))?;
-        let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
-            .into_iter()
-            .chain(["--save", "", "--appendonly", "no"])
-            .map(String::from)
-            .collect();
-        if kind == ServerKind::Redis {
+        let mut args: Vec<String> = conf.map(|path| path.display().to_string()).into_iter().collect();
+        args.extend(["--port".to_string(), port.to_string()]);
+        if conf.is_none() {
+            args.extend(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"].map(String::from));
+        }
+        if kind == ServerKind::Redis || conf.is_some() {
             args.extend(["--daemonize", "no", "--dir"].map(String::from));
             args.push(dir.display().to_string());
-        } else {
+        }
+        if kind == ServerKind::Ferrokv {
             // Before the extra arguments, so a test may still choose its own.
             args.extend(["--http-port".to_string(), http_port.to_string()]);
         }
@@ -234,6 +250,18 @@ impl TestServer {
     }
 }
 
+/// What one start attempt runs.
+#[derive(Clone, Copy)]
+struct Launch<'a> {
+    kind: ServerKind,
+    program: &'a str,
+    /// A config file, passed first.
+    conf: Option<&'a std::path::Path>,
+    extra_args: &'a [&'a str],
+    /// Whether ferrokv gets an HTTP gateway port.
+    http: bool,
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         // Both fail harmlessly when the process already exited (after `terminate`).
@@ -241,6 +269,18 @@ impl Drop for TestServer {
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The ferrokv binary cargo built for this test run.
+fn ferrokv_program() -> &'static str {
+    // option_env keeps the tests compiling before the `ferrokv` bin target exists.
+    let Some(binary) = option_env!("CARGO_BIN_EXE_ferrokv") else {
+        panic!(
+            "the ferrokv binary target does not exist yet; \
+             set DIFFTEST_AGAINST_REDIS=1 to run these tests against redis-server"
+        );
+    };
+    binary
 }
 
 /// A loopback port that was free a moment ago and that no other server of this process was given.

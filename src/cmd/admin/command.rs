@@ -1,82 +1,37 @@
 //! COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | GETKEYSANDFLAGS | HELP], answered from the command table.
 //!
+//! Everything reported is data from src/cmd/meta (see `cmd::meta`), as Redis 7.0 reports it; this module only
+//! lays it out as Redis's `addReplyCommandInfo` and `addReplyCommandDocs` do.
+//!
 //! COMMAND INFO entries have Redis 7.0's ten elements: name, arity, flags, first key, last key, step, ACL
 //! categories, tips, key specs, subcommands. Flags, categories, tips and key specs are sets in RESP3, as in
-//! Redis; an empty subcommand list is an empty set, a non-empty one an array. ACL categories are the declared
-//! ones plus those Redis implies from the flags (`setImplicitACLCategories`), in Redis's category order.
+//! Redis; an empty subcommand list is an empty set, a non-empty one an array.
 //!
-//! COMMAND DOCS gives summary, since, group, complexity (when known) and nested subcommands; the argument
-//! trees and history Redis also sends are not in our table. redis-cli's interactive mode reads this reply
-//! and asserts on its shape: every entry is a map keyed by bulk strings, with string values for summary,
-//! since and group (it reads them uninitialised otherwise) and `container|sub` keys for subcommands.
+//! COMMAND DOCS gives summary, since, group, then complexity, doc_flags, deprecated_since, replaced_by,
+//! history, arguments and subcommands when the command has them. redis-cli's interactive mode reads this reply
+//! for its hints and asserts on its shape: every entry is a map keyed by bulk strings, with `container|sub`
+//! keys for subcommands.
 //!
-//! A command with key positions but no `key_specs` gets one derived range spec, flagged `RO access` when
-//! read-only and `RW access update` otherwise. GETKEYS applies the key specs generically, as Redis's
-//! `getKeysUsingKeySpecs`; Redis's per-command key functions (used for SET's variable flags, for example) are
-//! not reproduced.
-
-use std::borrow::Cow;
+//! GETKEYS applies the key specs as Redis's `getKeysUsingKeySpecs`. A spec flagged `variable_flags` (SET's)
+//! makes Redis use the command's own key function for the flags instead; `variable_key_flags` is SET's.
 
 use bytes::Bytes;
 
 use super::super::args::Keyword;
 use super::super::errors::{self, CmdResult};
-use super::super::{BeginSearch, CommandSpec, Ctx, FindKeys, KeySpec, Resolved, Table, flag, flag::*};
+use super::super::{Arg, BeginSearch, Ctx, FindKeys, Handlers, KeySpec, Resolved, Table, flag};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
-pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("count", 2, LOADING | STALE, command_count).acl("slow connection").docs(
-        "server",
-        "2.8.13",
-        "Get total number of Redis commands",
-        "O(1)",
-    ),
-    CommandSpec::new("docs", -2, LOADING | STALE, command_docs)
-        .acl("slow connection")
-        .tips("nondeterministic_output_order")
-        .docs(
-            "server",
-            "7.0.0",
-            "Get array of specific Redis command documentation",
-            "O(N) where N is the number of commands to look up",
-        ),
-    CommandSpec::new("getkeys", -4, LOADING | STALE, command_getkeys).acl("slow connection").docs(
-        "server",
-        "2.8.13",
-        "Extract keys given a full Redis command",
-        "O(N) where N is the number of arguments to the command",
-    ),
-    CommandSpec::new("getkeysandflags", -4, LOADING | STALE, command_getkeysandflags).acl("slow connection").docs(
-        "server",
-        "7.0.0",
-        "Extract keys and access flags given a full Redis command",
-        "O(N) where N is the number of arguments to the command",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, command_help).acl("slow connection").docs(
-        "server",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("info", -2, LOADING | STALE, command_info)
-        .acl("slow connection")
-        .tips("nondeterministic_output_order")
-        .docs(
-            "server",
-            "2.8.13",
-            "Get array of specific Redis command details, or all when no argument is given.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    CommandSpec::new("list", -2, LOADING | STALE, command_list)
-        .acl("slow connection")
-        .tips("nondeterministic_output_order")
-        .docs(
-            "server",
-            "7.0.0",
-            "Get an array of Redis command names",
-            "O(N) where N is the total number of Redis commands",
-        ),
+/// The COMMAND subcommands' handlers, bound to their entries in src/cmd/meta.
+pub(super) const HANDLERS: Handlers = &[
+    ("command|count", command_count),
+    ("command|docs", command_docs),
+    ("command|getkeys", command_getkeys),
+    ("command|getkeysandflags", command_getkeysandflags),
+    ("command|help", command_help),
+    ("command|info", command_info),
+    ("command|list", command_list),
 ];
 
 const HELP: &[&str] = &[
@@ -100,34 +55,9 @@ const HELP: &[&str] = &[
     "    Return the keys and the access flags from a full Redis command.",
 ];
 
-/// Redis's ACL categories in its own order (`ACLCommandCategories`), which COMMAND INFO follows.
-const ACL_CATEGORIES: [&str; 21] = [
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
 /// COMMAND without a subcommand: every top-level command's INFO entry.
-pub(super) fn command(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let table = &ctx.state.table;
+pub(super) fn command(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let table = crate::cmd::table();
     reply.array(table.top.len());
     for cmd in table.commands() {
         reply_info(reply, table, cmd);
@@ -135,8 +65,8 @@ pub(super) fn command(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-fn command_count(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.int(ctx.state.table.top.len() as i64);
+fn command_count(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.int(crate::cmd::table().top.len() as i64);
     Ok(())
 }
 
@@ -151,7 +81,7 @@ fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if names.is_empty() {
         return command(ctx, reply);
     }
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     reply.array(names.len());
     for name in names {
         match lookup_full(table, name) {
@@ -165,7 +95,7 @@ fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// COMMAND DOCS [name ...]: a map of the known names to their docs, or of every command.
 fn command_docs(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let names = ctx.sub_args().rest();
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let found: Vec<Resolved> = if names.is_empty() {
         table.commands().collect()
     } else {
@@ -208,11 +138,11 @@ fn command_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         Some(_) => return Err(errors::SYNTAX.into()),
     };
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let keep = |cmd: Resolved| match filter {
         ListFilter::All => true,
         ListFilter::Module => false,
-        ListFilter::AclCategory(wanted) => acl_categories(cmd.spec).iter().any(|category| wanted.is(category)),
+        ListFilter::AclCategory(wanted) => cmd.spec.acl_categories.iter().any(|category| wanted.is(category)),
         ListFilter::Pattern(pattern) => glob_match(pattern, table.names[cmd.id].as_bytes(), true),
     };
     let start = reply.begin_array();
@@ -237,18 +167,18 @@ fn command_getkeysandflags(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// COMMAND GETKEYS / GETKEYSANDFLAGS <command> [arg ...], with Redis's checks and errors in its order.
 fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult {
-    let table = &ctx.state.table;
+    let table = crate::cmd::table();
     let target = ctx.sub_args().rest();
     let cmd = lookup_argv(table, target).ok_or("ERR Invalid command specified")?;
-    let specs = key_specs(cmd.spec);
+    let specs = cmd.spec.key_specs;
     if specs.is_empty() {
         return Err("ERR The command has no key arguments".into());
     }
     if !cmd.spec.arity_ok(target.len()) {
         return Err("ERR Invalid number of arguments specified for command".into());
     }
-    let keys = keys_from_specs(&specs, target).unwrap_or_default();
-    if keys.is_empty() && cmd.spec.flags & NO_MANDATORY_KEYS == 0 {
+    let keys = keys_from_specs(specs, target).unwrap_or_default();
+    if keys.is_empty() && cmd.spec.flags & flag::NO_MANDATORY_KEYS == 0 {
         return Err("ERR Invalid arguments specified for command".into());
     }
     reply.array(keys.len());
@@ -256,12 +186,23 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
         if with_flags {
             reply.array(2);
             reply.bulk(&target[position]);
-            reply_words(reply, spec.flags);
+            reply_status_set(reply, variable_key_flags(cmd, target).unwrap_or(spec.flags));
         } else {
             reply.bulk(&target[position]);
         }
     }
     Ok(())
+}
+
+/// The key flags a command's own key function reports where its spec says `variable_flags`. Only SET has
+/// such a spec (Redis's `setGetKeys`): its key is read as well as written when a GET argument follows the
+/// value. Arguments compare as C strings, as Redis's do, so `GET\0junk` counts.
+fn variable_key_flags(cmd: Resolved, argv: &[Bytes]) -> Option<&'static [&'static str]> {
+    if !cmd.spec.key_specs.iter().any(|spec| spec.flags.contains(&"variable_flags")) || cmd.spec.name != "set" {
+        return None;
+    }
+    let get = argv.iter().skip(3).any(|arg| Keyword::of(arg).is("get"));
+    Some(if get { &["RW", "access", "update"] } else { &["OW", "update"] })
 }
 
 /// Finds a command by full name: `get`, or `config|get` for a subcommand, ignoring case.
@@ -275,44 +216,13 @@ fn lookup_full(table: &Table, name: &[u8]) -> Option<Resolved> {
     }
 }
 
-/// Finds the command a full request would run, as dispatch does (Redis's `lookupCommand`).
+/// Finds the command a full request would run, as `call` does (Redis's `lookupCommand`).
 fn lookup_argv(table: &Table, argv: &[Bytes]) -> Option<Resolved> {
     let top = table.lookup(argv.first()?)?;
     match argv.get(1) {
         Some(sub) if !top.spec.subcommands.is_empty() => table.lookup_sub(top, sub),
         _ => Some(top),
     }
-}
-
-/// Declared ACL categories plus the ones Redis implies from the flags, in Redis's category order.
-fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let declared: Vec<&str> = spec.acl.split_whitespace().collect();
-    let has = |category: &str| declared.contains(&category);
-    let implied = |category: &str| match category {
-        "write" => spec.flags & WRITE != 0,
-        "read" => spec.flags & READONLY != 0 && !has("scripting"),
-        "admin" | "dangerous" => spec.flags & ADMIN != 0,
-        "pubsub" => spec.flags & PUBSUB != 0,
-        "fast" => spec.flags & FAST != 0,
-        "blocking" => spec.flags & BLOCKING != 0,
-        _ => false,
-    };
-    let fast = has("fast") || implied("fast");
-    ACL_CATEGORIES
-        .into_iter()
-        .filter(|&category| has(category) || implied(category) || (category == "slow" && !fast))
-        .collect()
-}
-
-/// The command's key specs, or the one range spec its legacy key positions describe.
-fn key_specs(spec: &CommandSpec) -> Cow<'static, [KeySpec]> {
-    let (first, last, step) = spec.keys;
-    if !spec.key_specs.is_empty() || first == 0 {
-        return Cow::Borrowed(spec.key_specs);
-    }
-    let flags = if spec.flags & READONLY != 0 { "RO access" } else { "RW access update" };
-    let lastkey = if last < 0 { last } else { last - first };
-    Cow::Owned(vec![KeySpec::range(flags, first, lastkey, step)])
 }
 
 /// Key positions in `argv` (command name at 0) per Redis's `getKeysUsingKeySpecs`, each with its spec.
@@ -375,19 +285,15 @@ fn reply_info(reply: &mut Reply, table: &Table, cmd: Resolved) {
     reply.int(i64::from(spec.arity));
     let flags: Vec<&str> = flag::NAMES.iter().filter(|(bit, _)| spec.flags & bit != 0).map(|(_, name)| *name).collect();
     reply_status_set(reply, &flags);
-    for position in [spec.keys.0, spec.keys.1, spec.keys.2] {
+    let (first, last, step) = spec.key_range;
+    for position in [first, last, step] {
         reply.int(i64::from(position));
     }
-    let categories: Vec<String> = acl_categories(spec).into_iter().map(|c| format!("@{c}")).collect();
+    let categories: Vec<String> = spec.acl_categories.iter().map(|c| format!("@{c}")).collect();
     reply_status_set(reply, &categories);
-    let tips: Vec<&str> = spec.tips.split_whitespace().collect();
-    reply.set(tips.len());
-    for tip in tips {
-        reply.bulk(tip.as_bytes());
-    }
-    let specs = key_specs(spec);
-    reply.set(specs.len());
-    for key_spec in specs.iter() {
+    reply_bulk_set(reply, spec.tips);
+    reply.set(spec.key_specs.len());
+    for key_spec in spec.key_specs {
         reply_key_spec(reply, key_spec);
     }
     if spec.subcommands.is_empty() {
@@ -402,13 +308,13 @@ fn reply_info(reply: &mut Reply, table: &Table, cmd: Resolved) {
 
 /// A key spec as a map: notes (if any), flags, begin_search, find_keys.
 fn reply_key_spec(reply: &mut Reply, spec: &KeySpec) {
-    reply.map(3 + usize::from(!spec.notes.is_empty()));
-    if !spec.notes.is_empty() {
+    reply.map(3 + usize::from(spec.notes.is_some()));
+    if let Some(notes) = spec.notes {
         reply.bulk(b"notes");
-        reply.bulk(spec.notes.as_bytes());
+        reply.bulk(notes.as_bytes());
     }
     reply.bulk(b"flags");
-    reply_words(reply, spec.flags);
+    reply_status_set(reply, spec.flags);
     reply.bulk(b"begin_search");
     match spec.begin_search {
         BeginSearch::Index(index) => reply_typed_spec(reply, "index", &[("index", Spec::Int(index))]),
@@ -453,11 +359,6 @@ fn reply_typed_spec(reply: &mut Reply, kind: &str, fields: &[(&str, Spec)]) {
     }
 }
 
-/// Space-separated words (key spec flags) as a set of status replies.
-fn reply_words(reply: &mut Reply, words: &str) {
-    reply_status_set(reply, &words.split_whitespace().collect::<Vec<_>>());
-}
-
 /// A set of status replies: how Redis sends flags and categories.
 fn reply_status_set(reply: &mut Reply, items: &[impl AsRef<str>]) {
     reply.set(items.len());
@@ -466,28 +367,110 @@ fn reply_status_set(reply: &mut Reply, items: &[impl AsRef<str>]) {
     }
 }
 
-/// One COMMAND DOCS entry: summary, since, group, complexity (when known), subcommands (for a container).
-fn reply_docs(reply: &mut Reply, table: &Table, cmd: Resolved) {
-    let spec = cmd.spec;
-    let has_complexity = !spec.complexity.is_empty();
-    let has_subcommands = !spec.subcommands.is_empty();
-    reply.map(3 + usize::from(has_complexity) + usize::from(has_subcommands));
-    for (name, value) in [("summary", spec.summary), ("since", spec.since), ("group", spec.group)] {
-        reply.bulk(name.as_bytes());
-        reply.bulk(value.as_bytes());
+/// A set of bulk strings: how Redis sends tips.
+fn reply_bulk_set(reply: &mut Reply, items: &[&str]) {
+    reply.set(items.len());
+    for item in items {
+        reply.bulk(item.as_bytes());
     }
-    if has_complexity {
-        reply.bulk(b"complexity");
-        reply.bulk(spec.complexity.as_bytes());
+}
+
+/// One COMMAND DOCS entry: summary, since, group, then each optional field the command has, in Redis's order.
+fn reply_docs(reply: &mut Reply, table: &Table, cmd: Resolved) {
+    let docs = cmd.spec.docs;
+    let optional = [
+        ("complexity", docs.complexity),
+        ("deprecated_since", docs.deprecated_since),
+        ("replaced_by", docs.replaced_by),
+    ];
+    let has_subcommands = !cmd.spec.subcommands.is_empty();
+    let fields = 3
+        + optional.iter().filter(|(_, value)| value.is_some()).count()
+        + usize::from(!docs.doc_flags.is_empty())
+        + usize::from(!docs.history.is_empty())
+        + usize::from(!docs.arguments.is_empty())
+        + usize::from(has_subcommands);
+    reply.map(fields);
+    reply_bulk_field(reply, "summary", docs.summary);
+    reply_bulk_field(reply, "since", docs.since);
+    reply_bulk_field(reply, "group", docs.group);
+    if let Some(complexity) = docs.complexity {
+        reply_bulk_field(reply, "complexity", complexity);
+    }
+    if !docs.doc_flags.is_empty() {
+        reply.bulk(b"doc_flags");
+        reply_status_set(reply, docs.doc_flags);
+    }
+    for (name, value) in &optional[1..] {
+        if let Some(value) = value {
+            reply_bulk_field(reply, name, value);
+        }
+    }
+    if !docs.history.is_empty() {
+        reply.bulk(b"history");
+        reply.set(docs.history.len());
+        for (version, change) in docs.history {
+            reply.array(2);
+            reply.bulk(version.as_bytes());
+            reply.bulk(change.as_bytes());
+        }
+    }
+    if !docs.arguments.is_empty() {
+        reply.bulk(b"arguments");
+        reply_arguments(reply, docs.arguments);
     }
     if has_subcommands {
         reply.bulk(b"subcommands");
-        reply.map(spec.subcommands.len());
+        reply.map(cmd.spec.subcommands.len());
         for sub in Table::subcommands(cmd) {
             reply.bulk(table.names[sub.id].as_bytes());
             reply_docs(reply, table, sub);
         }
     }
+}
+
+/// Arguments as Redis's `addReplyCommandArgList`: a map per argument, its fields in Redis's order.
+fn reply_arguments(reply: &mut Reply, arguments: &[Arg]) {
+    reply.array(arguments.len());
+    for arg in arguments {
+        let optional = [
+            ("token", arg.token),
+            ("summary", arg.summary),
+            ("since", arg.since),
+            ("deprecated_since", arg.deprecated_since),
+        ];
+        let fields = 2
+            + usize::from(arg.key_spec_index.is_some())
+            + optional.iter().filter(|(_, value)| value.is_some()).count()
+            + usize::from(!arg.flags.is_empty())
+            + usize::from(arg.has_arguments());
+        reply.map(fields);
+        reply_bulk_field(reply, "name", arg.name);
+        reply_bulk_field(reply, "type", arg.kind);
+        if let Some(index) = arg.key_spec_index {
+            reply.bulk(b"key_spec_index");
+            reply.int(i64::from(index));
+        }
+        for (name, value) in optional {
+            if let Some(value) = value {
+                reply_bulk_field(reply, name, value);
+            }
+        }
+        if !arg.flags.is_empty() {
+            reply.bulk(b"flags");
+            reply_status_set(reply, arg.flags);
+        }
+        if arg.has_arguments() {
+            reply.bulk(b"arguments");
+            reply_arguments(reply, arg.arguments);
+        }
+    }
+}
+
+/// A map field whose value is a bulk string.
+fn reply_bulk_field(reply: &mut Reply, name: &str, value: &str) {
+    reply.bulk(name.as_bytes());
+    reply.bulk(value.as_bytes());
 }
 
 #[cfg(test)]
@@ -499,7 +482,7 @@ mod tests {
     fn command_replies() {
         let mut t = TestServer::new();
         let me = t.connect();
-        let count = t.server.state.table.top.len();
+        let count = crate::cmd::table().top.len();
         assert_eq!(t.run(me, "COMMAND COUNT"), format!(":{count}\r\n"));
         assert!(t.run(me, "COMMAND").starts_with(&format!("*{count}\r\n*10\r\n")));
         assert_eq!(
@@ -518,6 +501,12 @@ mod tests {
         assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*20\r\n$14\r\nclient|getname\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS set a b"), "*1\r\n$1\r\na\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS get a"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n");
+        // SET's key spec has variable flags: its own key function decides (Redis's setGetKeys).
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a b"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n");
+        let read_too = "*1\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+update\r\n";
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a b nx get"), read_too);
+        assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS set a get"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+OW\r\n+update\r\n");
+        assert!(t.run(me, "COMMAND INFO del").contains("+RM\r\n+delete\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS nosuch a"), "-ERR Invalid command specified\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYS get a b"), "-ERR Invalid number of arguments specified for command\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYS client list"), "-ERR The command has no key arguments\r\n");
@@ -543,58 +532,36 @@ mod tests {
         keys_from_specs(specs, &words(argv)).map(|found| found.into_iter().map(|(p, _)| p).collect())
     }
 
+    const fn range(index: i32, lastkey: i32, keystep: i32) -> KeySpec {
+        let find_keys = FindKeys::Range { lastkey, keystep, limit: 0 };
+        KeySpec { notes: None, flags: &[], begin_search: BeginSearch::Index(index), find_keys }
+    }
+
     #[test]
     fn range_specs() {
-        let get = [KeySpec::range("RO access", 1, 0, 1)];
-        assert_eq!(keys(&get, "get a"), Some(vec![1]));
-        let mset = [KeySpec::range("OW update", 1, -1, 2)];
-        assert_eq!(keys(&mset, "mset a 1 b 2"), Some(vec![1, 3]));
-        let blpop = [KeySpec::range("RW access delete", 1, -2, 1)];
+        assert_eq!(keys(&[range(1, 0, 1)], "get a"), Some(vec![1]));
+        assert_eq!(keys(&[range(1, -1, 2)], "mset a 1 b 2"), Some(vec![1, 3]));
+        let blpop = [range(1, -2, 1)];
         assert_eq!(keys(&blpop, "blpop a b 0"), Some(vec![1, 2]));
         assert_eq!(keys(&blpop, "blpop 0"), None);
         // XREAD's STREAMS keys: the first half of what follows the keyword.
-        let xread = [KeySpec::range("RO access", 0, -1, 1)
-            .begin(BeginSearch::Keyword { keyword: "STREAMS", startfrom: 1 })
-            .find(FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 })];
+        let xread = [KeySpec {
+            begin_search: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 1 },
+            find_keys: FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 },
+            ..range(0, 0, 0)
+        }];
         assert_eq!(keys(&xread, "xread count 1 streams a b 0 0"), Some(vec![4, 5]));
         assert_eq!(keys(&xread, "xread count 1"), Some(vec![]));
     }
 
     #[test]
     fn keynum_specs() {
-        let eval = [KeySpec::keynum("RW access update", 2, 0, 1, 1)];
+        let eval =
+            [KeySpec { find_keys: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 }, ..range(2, 0, 0) }];
         assert_eq!(keys(&eval, "eval s 2 a b c"), Some(vec![3, 4]));
         assert_eq!(keys(&eval, "eval s 0"), None);
         assert_eq!(keys(&eval, "eval s 5 a b c"), None);
         assert_eq!(keys(&eval, "eval s x a"), None);
         assert_eq!(keys(&eval, "eval s -1 a"), None);
-    }
-
-    #[test]
-    fn implicit_acl_categories() {
-        fn nop(_: &mut Ctx<'_>, _: &mut Reply) -> CmdResult {
-            Ok(())
-        }
-        let get = CommandSpec::new("get", 2, READONLY | FAST, nop).acl("string");
-        assert_eq!(acl_categories(&get), ["read", "string", "fast"]);
-        let kill = CommandSpec::new("kill", -3, ADMIN | NOSCRIPT, nop).acl("connection");
-        assert_eq!(acl_categories(&kill), ["admin", "slow", "dangerous", "connection"]);
-        let declared = CommandSpec::new("kill", -3, ADMIN, nop).acl("admin slow dangerous connection");
-        assert_eq!(acl_categories(&declared), ["admin", "slow", "dangerous", "connection"]);
-        let eval = CommandSpec::new("fcall_ro", -3, READONLY, nop).acl("slow scripting");
-        assert_eq!(acl_categories(&eval), ["slow", "scripting"]);
-    }
-
-    #[test]
-    fn derived_key_spec_from_positions() {
-        fn nop(_: &mut Ctx<'_>, _: &mut Reply) -> CmdResult {
-            Ok(())
-        }
-        let mset = CommandSpec::new("mset", -3, WRITE, nop).keys(1, -1, 2);
-        assert_eq!(&*key_specs(&mset), &[KeySpec::range("RW access update", 1, -1, 2)]);
-        let lcs = CommandSpec::new("lcs", -3, READONLY, nop).keys(1, 2, 1);
-        assert_eq!(&*key_specs(&lcs), &[KeySpec::range("RO access", 1, 1, 1)]);
-        let ping = CommandSpec::new("ping", -1, FAST, nop);
-        assert!(key_specs(&ping).is_empty());
     }
 }

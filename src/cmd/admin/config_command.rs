@@ -2,37 +2,16 @@
 //! in `crate::config`; this module only turns them into replies.
 
 use super::super::errors::{self, CmdResult};
-use super::super::{CommandSpec, Ctx, flag::*};
+use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 
-pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, config_get).acl("admin slow dangerous").docs(
-        "server",
-        "2.0.0",
-        "Get the values of configuration parameters",
-        "O(N) when N is the number of configuration parameters provided",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, config_help).acl("slow").docs(
-        "server",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_resetstat)
-        .acl("admin slow dangerous")
-        .docs("server", "2.0.0", "Reset the stats returned by INFO", "O(1)"),
-    CommandSpec::new("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, config_rewrite)
-        .acl("admin slow dangerous")
-        .docs("server", "2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
-    CommandSpec::new("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, config_set)
-        .acl("admin slow dangerous")
-        .tips("request_policy:all_nodes response_policy:all_succeeded")
-        .docs(
-            "server",
-            "2.0.0",
-            "Set configuration parameters to the given values",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
+/// The CONFIG subcommands' handlers, bound to their entries in src/cmd/meta.
+pub(super) const HANDLERS: Handlers = &[
+    ("config|get", config_get),
+    ("config|help", config_help),
+    ("config|resetstat", config_resetstat),
+    ("config|rewrite", config_rewrite),
+    ("config|set", config_set),
 ];
 
 const HELP: &[&str] = &[
@@ -68,6 +47,8 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = pairs.chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
     let local = super::caller_is_local(ctx);
     ctx.state.config.set_as(&pairs, local)?;
+    let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
+    ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
     Ok(())
 }
@@ -116,7 +97,7 @@ mod tests {
         t.run(me, "SET k v");
         assert_eq!(t.run(me, "CONFIG RESETSTAT"), "+OK\r\n");
         // The reset itself is counted once it has run, as in Redis.
-        assert_eq!(t.server.state.stats.total_commands, 1);
+        assert_eq!(t.state.stats.total_commands, 1);
         assert!(!t.run(me, "INFO commandstats").contains("cmdstat_set:"));
         t.run(me, "HELLO 3");
         assert_eq!(t.run(me, "CONFIG GET databases"), "%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");

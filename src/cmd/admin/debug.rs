@@ -1,4 +1,5 @@
-//! DEBUG: the subcommands tests and tools rely on, OBJECT, SLEEP and SET-ACTIVE-EXPIRE, plus HELP. Any other
+//! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP and
+//! SET-ACTIVE-EXPIRE, plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
 //! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
@@ -16,11 +17,15 @@ use super::super::Ctx;
 use super::super::errors::{self, CmdResult};
 use crate::db::Value;
 use crate::resp::reply::Reply;
+use crate::types::list_object;
 
 /// DEBUG HELP: Redis's lines for the subcommands we have.
 const HELP: &[&str] = &[
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -50,6 +55,13 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         1 if sub.is("object") => debug_object(ctx, reply, args.next_key()?)?,
         1 if sub.is("sleep") => {
             sleep_like_nanosleep(strtod_prefix(args.next_bytes()?));
+            reply.ok();
+        }
+        1 if sub.is("quicklist-packed-threshold") => {
+            let set = crate::config::memory_to_u64(args.next_bytes()?).is_some_and(list_object::set_packed_threshold);
+            if !set {
+                return Err("ERR argument must be a memory value bigger than 1 and smaller than 4gb".into());
+            }
             reply.ok();
         }
         1 if sub.is("set-active-expire") => {
@@ -200,23 +212,53 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         assert_eq!(t.run(me, "DEBUG SLEEP 0"), format!("-{NOT_ALLOWED}\r\n"));
-        t.server.state.config.enable_debug_command = Allow::Local;
+        t.state.config.enable_debug_command = Allow::Local;
         assert_eq!(t.run(me, "DEBUG SLEEP 0"), "+OK\r\n");
-        t.server.state.config.enable_debug_command = Allow::Yes;
+        t.state.config.enable_debug_command = Allow::Yes;
         t.run(me, "SET n 123");
         let object = t.run(me, "DEBUG OBJECT n");
         assert!(object.starts_with("+Value at:0x"), "{object}");
         assert!(object.contains(" refcount:2147483647 encoding:int serializedlength:2 lru:"), "{object}");
         assert_eq!(t.run(me, "DEBUG OBJECT nosuch"), "-ERR no such key\r\n");
         assert_eq!(t.run(me, "DEBUG SET-ACTIVE-EXPIRE 0"), "+OK\r\n");
-        assert!(!t.server.state.active_expire_enabled);
+        assert!(!t.state.active_expire_enabled);
         assert_eq!(t.run(me, "DEBUG set-active-expire 2"), "+OK\r\n");
-        assert!(t.server.state.active_expire_enabled);
+        assert!(t.state.active_expire_enabled);
         assert_eq!(t.run(me, "DEBUG SLEEP 0"), "+OK\r\n");
         let error = "-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.\r\n";
         assert_eq!(t.run(me, "DEBUG Sleep"), error);
         assert!(t.run(me, "DEBUG JMAP").contains("for 'JMAP'. Try DEBUG HELP."));
-        assert!(t.run(me, "DEBUG HELP").starts_with("*11\r\n+DEBUG <subcommand>"));
+        assert!(t.run(me, "DEBUG HELP").starts_with("*14\r\n+DEBUG <subcommand>"));
+    }
+
+    #[test]
+    fn quicklist_packed_threshold_takes_memory_values_below_4gb() {
+        let mut t = TestServer::with_config(crate::config::Config {
+            enable_debug_command: Allow::Yes,
+            port: 0,
+            ..Default::default()
+        });
+        let me = t.connect();
+        let refused = "-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n";
+        assert_eq!(t.run(me, "DEBUG QUICKLIST-PACKED-THRESHOLD 5x"), refused);
+        assert_eq!(t.run(me, "DEBUG QUICKLIST-PACKED-THRESHOLD 5000000000"), refused);
+        assert_eq!(t.run(me, "DEBUG quicklist-packed-threshold 1b"), "+OK\r\n");
+        // Every element is now large: each gets a node of its own, and the list still reads back the same.
+        t.run(me, "RPUSH l a bb ccc");
+        t.run(me, "LINSERT l BEFORE bb x");
+        t.run(me, "LSET l 0 y");
+        assert_eq!(t.run(me, "LRANGE l 0 -1"), "*4\r\n$1\r\ny\r\n$1\r\nx\r\n$2\r\nbb\r\n$3\r\nccc\r\n");
+        // A node per element costs more than packed nodes: the setting acts on the structure.
+        let usage = |t: &mut TestServer, key: &str| t.run(me, &format!("MEMORY USAGE {key} SAMPLES 0"));
+        for i in 0..100 {
+            t.run(me, &format!("RPUSH plain {i}"));
+        }
+        assert_eq!(t.run(me, "DEBUG QUICKLIST-PACKED-THRESHOLD 0"), "+OK\r\n");
+        for i in 0..100 {
+            t.run(me, &format!("RPUSH packed {i}"));
+        }
+        let bytes = |reply: String| reply.trim_start_matches(':').trim_end().parse::<usize>().unwrap();
+        assert!(bytes(usage(&mut t, "plain")) > 2 * bytes(usage(&mut t, "packed")));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::Session;
 use crate::util::alloc;
 
 type Section = fn(&mut String, &State, i64);
@@ -129,9 +130,10 @@ fn executable() -> &'static str {
 }
 
 fn clients(out: &mut String, state: &State, _now_ms: i64) {
-    let max_input = state.clients.iter().map(|(_, c)| c.query.len()).max().unwrap_or(0);
-    let max_output = state.clients.iter().map(|(_, c)| c.reply_pending()).max().unwrap_or(0);
-    field(out, "connected_clients", state.clients.len());
+    let links = || state.sessions.iter().filter_map(|(_, c)| c.link.as_ref());
+    let max_input = links().map(|link| link.qbuf).max().unwrap_or(0);
+    let max_output = state.sessions.iter().map(|(_, c)| c.reply_pending()).max().unwrap_or(0);
+    field(out, "connected_clients", links().count());
     field(out, "cluster_connections", 0);
     field(out, "maxclients", state.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
@@ -145,7 +147,8 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     let used = alloc::used_memory() as u64;
     let peak = (alloc::peak_memory() as u64).max(used);
     let rss = rss_bytes().unwrap_or(used);
-    let clients: u64 = state.clients.iter().map(|(_, c)| (c.query.capacity() + c.reply.buf.capacity()) as u64).sum();
+    let query = |c: &Session| c.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
+    let clients: u64 = state.sessions.iter().map(|(_, c)| (query(c) + c.reply.buf.capacity()) as u64).sum();
     let dataset = used.saturating_sub(clients);
     let maxmemory: u64 = config_value(state, "maxmemory").parse().unwrap_or(0);
     let total_system = total_system_memory().unwrap_or(0);
@@ -332,7 +335,7 @@ fn proc_cpu_ticks(path: &str) -> Option<[u64; 4]> {
 fn modules(_out: &mut String, _state: &State, _now_ms: i64) {}
 
 fn commandstats(out: &mut String, state: &State, _now_ms: i64) {
-    for (name, stat) in state.table.names.iter().zip(&state.stats.commands) {
+    for (name, stat) in crate::cmd::table().names.iter().zip(&state.stats.commands) {
         if stat.calls == 0 && stat.failed_calls == 0 {
             continue;
         }

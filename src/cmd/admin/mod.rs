@@ -1,83 +1,44 @@
 //! Server commands (Redis's server.c, config.c, debug.c, cluster.c): TIME LASTSAVE SHUTDOWN here; INFO in
 //! `info.rs`, CONFIG in `config.rs`, COMMAND in `command.rs`, DEBUG in `debug.rs`, CLUSTER / READONLY /
-//! READWRITE in `cluster.rs`.
+//! READWRITE in `cluster.rs`, MEMORY in `memory.rs`.
 //!
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
-//! `container` (the handler a container's own name never reaches, since dispatch resolves its subcommand).
+//! `container` (the handler a container's own name never reaches, since `call` resolves its subcommand).
 
 mod cluster;
 mod command;
 mod config_command;
 mod debug;
 mod info;
+mod memory;
 #[cfg(test)]
 pub(crate) mod testkit;
 
 use super::errors::{self, CmdResult};
-use super::{CommandSpec, Ctx, flag::*};
+use super::{Ctx, Handlers};
 use crate::clock;
 use crate::resp::reply::Reply;
 use crate::state::Shutdown;
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("time", 1, LOADING | STALE | FAST, time).acl("fast").tips("nondeterministic_output").docs(
-        "server",
-        "2.6.0",
-        "Return the current server time",
-        "O(1)",
-    ),
-    CommandSpec::new("info", -1, LOADING | STALE, info::info)
-        .acl("slow dangerous")
-        .tips("nondeterministic_output request_policy:all_shards response_policy:special")
-        .docs("server", "1.0.0", "Get information and statistics about the server", "O(1)"),
-    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, lastsave)
-        .acl("admin fast dangerous")
-        .tips("nondeterministic_output")
-        .docs("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
-    CommandSpec::new("readonly", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
-        "cluster",
-        "3.0.0",
-        "Enables read queries for a connection to a cluster replica node",
-        "O(1)",
-    ),
-    CommandSpec::new("readwrite", 1, LOADING | STALE | FAST, cluster::cluster_disabled).acl("fast connection").docs(
-        "cluster",
-        "3.0.0",
-        "Disables read queries for a connection to a cluster replica node",
-        "O(1)",
-    ),
-    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, shutdown)
-        .acl("admin slow dangerous")
-        .docs(
-            "server",
-            "1.0.0",
-            "Synchronously save the dataset to disk and then shut down the server",
-            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        ),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug::debug).acl("admin slow dangerous").docs(
-        "server",
-        "1.0.0",
-        "A container for debugging commands",
-        "Depends on subcommand.",
-    ),
-    CommandSpec::new("config", -2, 0, container)
-        .acl("slow")
-        .docs("server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.")
-        .subcommands(config_command::SUBCOMMANDS),
-    CommandSpec::new("command", -1, LOADING | STALE, command::command)
-        .acl("slow connection")
-        .tips("nondeterministic_output_order")
-        .docs(
-            "server",
-            "2.8.13",
-            "Get array of Redis command details",
-            "O(N) where N is the total number of Redis commands",
-        )
-        .subcommands(command::SUBCOMMANDS),
-    CommandSpec::new("cluster", -2, 0, container)
-        .acl("slow")
-        .docs("cluster", "3.0.0", "A container for cluster commands", "Depends on subcommand.")
-        .subcommands(cluster::SUBCOMMANDS),
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[
+    &[
+        ("time", time),
+        ("info", info::info),
+        ("lastsave", lastsave),
+        ("readonly", cluster::cluster_disabled),
+        ("readwrite", cluster::cluster_disabled),
+        ("shutdown", shutdown),
+        ("debug", debug::debug),
+        ("config", container),
+        ("command", command::command),
+        ("memory", container),
+        ("cluster", container),
+    ],
+    command::HANDLERS,
+    config_command::HANDLERS,
+    memory::HANDLERS,
+    cluster::HANDLERS,
 ];
 
 /// Writes a HELP reply as Redis's `addReplyHelp`: a header naming `command`, the given lines, and the HELP
@@ -100,11 +61,14 @@ pub fn container(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
 }
 
 /// Whether the calling client counts as local for `enable-debug-command` and `enable-protected-configs`
-/// `local`: Redis's `islocalClient` accepts exactly 127.0.0.1 and ::1 (and Unix sockets, which we lack).
+/// `local`: Redis's `islocalClient` accepts exactly 127.0.0.1 and ::1, Unix sockets, and clients with no
+/// connection.
 fn caller_is_local(ctx: &mut Ctx<'_>) -> bool {
-    match ctx.client().addr.ip() {
-        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
-        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+    let Some(link) = &ctx.session().link else { return true };
+    match link.addr.parse::<std::net::SocketAddr>().map(|addr| addr.ip()) {
+        Ok(std::net::IpAddr::V4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Ok(std::net::IpAddr::V6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Err(_) => link.addr.starts_with('/'),
     }
 }
 
@@ -171,7 +135,7 @@ mod tests {
         let seconds: i64 = parts[2].parse().unwrap();
         assert!((seconds - clock::unix_ms() / 1000).abs() <= 1);
         assert!(parts[4].parse::<i64>().unwrap() < 1_000_000);
-        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.server.state.started_unix_ms / 1000));
+        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.state.started_unix_ms / 1000));
         let disabled = "-ERR This instance has cluster support disabled\r\n";
         assert_eq!(t.run(me, "READONLY"), disabled);
         assert_eq!(t.run(me, "READWRITE"), disabled);
@@ -189,9 +153,9 @@ mod tests {
         assert_eq!(t.run(me, "SHUTDOWN ABORT NOW"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN later"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN ABORT\0x"), "-ERR No shutdown in progress.\r\n");
-        assert_eq!(t.server.state.shutdown, None);
+        assert_eq!(t.state.shutdown, None);
         assert_eq!(t.run(me, "SHUTDOWN nosave FORCE"), "");
-        assert_eq!(t.server.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));
+        assert_eq!(t.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));
     }
 
     #[test]

@@ -4,86 +4,36 @@
 //! age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events
 //! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes.
 //!
-//! During its own command the caller's argv and reply are moved out of its `Client` (see `Ctx`), so its line
-//! is built from `ctx.argv` and the handler's `reply` instead.
+//! During its own command the caller's reply is moved out of its `Session` (see `Ctx`), so its line is built
+//! from `ctx.argv` and the handler's `reply` instead. Connection facts (addresses, fd, query buffer) come from
+//! the session's `Link`, which the event loop keeps current; a session without a connection prints Redis's
+//! values for a fake client (no address, fd -1).
 //!
 //! Every connection is a normal client until pub/sub and replication exist, so TYPE filters other than
 //! `normal` match nothing; they are still parsed and checked as Redis does.
 
 use bytes::Bytes;
 use std::fmt::Write as _;
-use std::os::fd::AsRawFd;
 
 use super::super::args::{self, Args, Keyword};
 use super::super::errors::{self, CmdResult};
-use super::super::{CommandSpec, Ctx, flag::*};
-use crate::net::client::{Client, ReplyMode};
+use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::session::{ClientId, Link, ReplyMode, Session};
 
-pub const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE, client_getname).acl("slow connection").docs(
-        "connection",
-        "2.6.9",
-        "Get the current connection name",
-        "O(1)",
-    ),
-    CommandSpec::new("help", 2, LOADING | STALE, client_help).acl("slow connection").docs(
-        "connection",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("id", 2, NOSCRIPT | LOADING | STALE, client_id).acl("slow connection").docs(
-        "connection",
-        "5.0.0",
-        "Returns the client ID for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("info", 2, NOSCRIPT | LOADING | STALE, client_info)
-        .acl("slow connection")
-        .tips("nondeterministic_output")
-        .docs("connection", "6.2.0", "Returns information about the current client connection.", "O(1)"),
-    CommandSpec::new("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill)
-        .acl("admin slow dangerous connection")
-        .docs(
-            "connection",
-            "2.4.0",
-            "Kill the connection of a client",
-            "O(N) where N is the number of client connections",
-        ),
-    CommandSpec::new("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list)
-        .acl("admin slow dangerous connection")
-        .tips("nondeterministic_output")
-        .docs(
-            "connection",
-            "2.4.0",
-            "Get the list of client connections",
-            "O(N) where N is the number of client connections",
-        ),
-    CommandSpec::new("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict)
-        .acl("admin slow dangerous connection")
-        .docs("connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)"),
-    CommandSpec::new("reply", 3, NOSCRIPT | LOADING | STALE, client_reply).acl("slow connection").docs(
-        "connection",
-        "3.2.0",
-        "Instruct the server whether to reply to commands",
-        "O(1)",
-    ),
-    CommandSpec::new("setname", 3, NOSCRIPT | LOADING | STALE, client_setname).acl("slow connection").docs(
-        "connection",
-        "2.6.9",
-        "Set the current connection name",
-        "O(1)",
-    ),
-    CommandSpec::new("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock)
-        .acl("admin slow dangerous connection")
-        .docs(
-            "connection",
-            "5.0.0",
-            "Unblock a client blocked in a blocking command from a different connection",
-            "O(log N) where N is the number of client connections",
-        ),
+/// The CLIENT subcommands' handlers, bound to their entries in src/cmd/meta.
+pub(super) const HANDLERS: Handlers = &[
+    ("client|getname", client_getname),
+    ("client|help", client_help),
+    ("client|id", client_id),
+    ("client|info", client_info),
+    ("client|kill", client_kill),
+    ("client|list", client_list),
+    ("client|no-evict", client_no_evict),
+    ("client|reply", client_reply),
+    ("client|setname", client_setname),
+    ("client|unblock", client_unblock),
 ];
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's block as if it timed out, or with an error. As in
@@ -101,8 +51,8 @@ fn client_unblock(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
     };
     let id = args::int(id)?;
-    let target = ctx.state.clients.iter().find(|(_, c)| u64::try_from(id) == Ok(c.id)).map(|(key, _)| key);
-    let unblocked = target.is_some_and(|key| crate::cmd::blocking::unblock(ctx.state, key, error));
+    let target = u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id));
+    let unblocked = target.is_some_and(|target| crate::cmd::blocking::unblock(ctx.state, target, error));
     reply.int(i64::from(unblocked));
     Ok(())
 }
@@ -179,18 +129,18 @@ impl ClientType {
     }
 
     /// The type of a connection: always normal until pub/sub and replication exist.
-    fn of(_client: &Client) -> ClientType {
+    fn of(_client: &Session) -> ClientType {
         ClientType::Normal
     }
 }
 
 fn client_id(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.int(ctx.client().id as i64);
+    reply.int(ctx.session().id as i64);
     Ok(())
 }
 
 fn client_getname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    match &ctx.client().name {
+    match &ctx.session().name {
         Some(name) => reply.bulk(name),
         None => reply.null(),
     }
@@ -209,7 +159,7 @@ pub(super) fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> CmdResult {
     if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         return Err("ERR Client names cannot contain spaces, newlines or special characters.".into());
     }
-    ctx.client().name = if name.is_empty() { None } else { Some(name.clone()) };
+    ctx.session().name = if name.is_empty() { None } else { Some(name.clone()) };
     Ok(())
 }
 
@@ -222,7 +172,7 @@ fn client_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// send nothing, and SKIP while OFF changes nothing, as in Redis.
 fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mode = ctx.sub_args().next_keyword()?;
-    let client = ctx.client();
+    let client = ctx.session();
     if mode.is("on") {
         client.reply_mode = ReplyMode::On;
         reply.ok();
@@ -240,7 +190,7 @@ fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn client_no_evict(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let no_evict = ctx.sub_args().next_keyword()?.pick(&[("on", true), ("off", false)]).ok_or(errors::SYNTAX)?;
-    ctx.client().no_evict = no_evict;
+    ctx.session().no_evict = no_evict;
     reply.ok();
     Ok(())
 }
@@ -258,17 +208,18 @@ fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let mut args = ctx.sub_args();
     let filter = args.next_option();
-    let keys: Vec<usize> = match filter {
+    let keys: Vec<ClientId> = match filter {
         None => sorted_keys(ctx.state),
         Some(filter) if filter.is("type") && args.remaining() == 1 => {
             let wanted = ClientType::parse(args.next_keyword()?)?;
-            let clients = &ctx.state.clients;
-            sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&clients[key]) == wanted).collect()
+            let sessions = &ctx.state.sessions;
+            sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&sessions[key]) == wanted).collect()
         }
         Some(filter) if filter.is("id") && args.remaining() > 0 => {
             let mut keys = Vec::with_capacity(args.remaining());
             while args.remaining() > 0 {
-                keys.extend(key_of(ctx.state, args.next_int_or("ERR Invalid client ID")?));
+                let id = args.next_int_or("ERR Invalid client ID")?;
+                keys.extend(u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id)));
             }
             keys
         }
@@ -306,9 +257,10 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut killed = 0;
     let mut kill_me = false;
     for key in sorted_keys(ctx.state) {
-        let client = &ctx.state.clients[key];
-        let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, client.addr))
-            && filter.laddr.as_ref().is_none_or(|a| same_address(a, client.local_addr))
+        let client = &ctx.state.sessions[key];
+        let (addr, laddr) = client.link.as_ref().map_or(("", ""), |link| (link.addr.as_str(), link.laddr.as_str()));
+        let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, addr))
+            && filter.laddr.as_ref().is_none_or(|a| same_address(a, laddr))
             && filter.client_type.is_none_or(|t| ClientType::of(client) == t)
             && filter.id.is_none_or(|id| id == client.id)
             && !(key == ctx.me && filter.skip_me);
@@ -328,7 +280,7 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         (false, n) => reply.int(n),
     }
     // The caller goes only after its reply is written.
-    ctx.client().close_after_reply |= kill_me;
+    ctx.session().close_after_reply |= kill_me;
     Ok(())
 }
 
@@ -364,71 +316,74 @@ fn parse_kill_filter(mut args: Args<'_>) -> Result<KillFilter, errors::CmdError>
 }
 
 /// Whether an ADDR/LADDR argument names `addr` (`ip:port`, `[ip6]:port`), compared as C's `strcmp` would.
-fn same_address(arg: &[u8], addr: std::net::SocketAddr) -> bool {
-    errors::c_str(arg, usize::MAX) == addr.to_string().as_bytes()
+fn same_address(arg: &[u8], addr: &str) -> bool {
+    errors::c_str(arg, usize::MAX) == addr.as_bytes()
 }
 
-/// Slab keys of every client, in id (connection) order.
-fn sorted_keys(state: &State) -> Vec<usize> {
-    let mut keys: Vec<(u64, usize)> = state.clients.iter().map(|(key, c)| (c.id, key)).collect();
+/// Every session, in CLIENT ID (connection) order.
+fn sorted_keys(state: &State) -> Vec<ClientId> {
+    let mut keys: Vec<(u64, ClientId)> = state.sessions.iter().map(|(key, c)| (c.id, key)).collect();
     keys.sort_unstable();
     keys.into_iter().map(|(_, key)| key).collect()
 }
 
-fn key_of(state: &State, id: i64) -> Option<usize> {
-    state.clients.iter().find(|(_, c)| c.id as i64 == id).map(|(key, _)| key)
+/// The session with CLIENT ID `id`.
+fn session_of(state: &State, id: u64) -> Option<ClientId> {
+    state.sessions.iter().find(|(_, c)| c.id == id).map(|(key, _)| key)
 }
 
-/// The parts of the calling client that are moved out of its `Client` while its command runs.
+/// The calling session's command and its reply, which is moved out of its `Session` while the command runs.
 #[derive(Debug, Clone, Copy)]
 struct Caller<'a> {
     argv: &'a [Bytes],
     reply: &'a Reply,
 }
 
-/// Appends Redis 7.0's CLIENT LIST line for client `key`, newline included.
-fn info_line(out: &mut String, state: &State, key: usize, caller: Option<Caller<'_>>, now_ms: i64) {
-    let client = &state.clients[key];
+/// Appends Redis 7.0's CLIENT LIST line for session `key`, newline included.
+fn info_line(out: &mut String, state: &State, key: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
+    let client = &state.sessions[key];
+    let parked_argv = client.parked.as_ref().map_or(&[][..], |parked| parked.argv.as_slice());
     let (argv, reply) = match caller {
         Some(c) => (c.argv, c.reply),
-        None => (client.argv.as_slice(), &client.reply),
+        None => (parked_argv, &client.reply),
     };
+    let fake = Link { fd: -1, ..Link::default() };
+    let link = client.link.as_ref().unwrap_or(&fake);
     let argv_mem: usize = argv.iter().map(Bytes::len).sum();
-    let qbuf_free = client.query.capacity() - client.query.len();
-    let obl = reply.buf.len().saturating_sub(client.reply_sent);
-    let tot_mem = client.query.capacity() + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>();
+    let obl = reply.buf.len().saturating_sub(link.sent);
+    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let cmd = client.last_command.map_or("NULL", |id| state.table.names[id].as_str());
+    let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
          cmd={} user=default redir=-1 resp={}",
         client.id,
-        client.addr,
-        client.local_addr,
-        client.stream.as_raw_fd(),
+        link.addr,
+        link.laddr,
+        link.fd,
         name,
         (now_ms - client.created_ms).max(0) / 1000,
         (now_ms - client.last_interaction_ms).max(0) / 1000,
         flags(client),
         client.db,
         client.multi.as_ref().map_or(-1, |multi| multi.commands.len() as i64),
-        client.query.len(),
-        qbuf_free,
+        link.qbuf,
+        link.qbuf_free,
         argv_mem,
         reply.buf.capacity(),
         reply.buf.capacity(),
         obl,
         tot_mem,
-        if client.writable_registered { "rw" } else { "r" },
+        if link.write_waiting { "rw" } else { "r" },
         cmd,
         if reply.resp3 { 3 } else { 2 },
     );
 }
 
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
-fn flags(client: &Client) -> String {
+fn flags(client: &Session) -> String {
     let mut flags = String::new();
     let letters = [
         (client.multi.is_some(), 'x'),
@@ -436,6 +391,7 @@ fn flags(client: &Client) -> String {
         (client.dirty_cas, 'd'),
         (client.close_after_reply, 'c'),
         (client.close_asap, 'A'),
+        (client.link.as_ref().is_some_and(|link| link.unix), 'U'),
         (client.no_evict, 'e'),
     ];
     for (set, letter) in letters {
@@ -473,7 +429,7 @@ mod tests {
             t.run(me, "CLIENT SETNAME é"),
             "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
         );
-        assert_eq!(t.run(other, "CLIENT ID"), format!(":{}\r\n", t.server.state.clients[other].id));
+        assert_eq!(t.run(other, "CLIENT ID"), format!(":{}\r\n", t.state.sessions[other].id));
         let list = t.run(me, "CLIENT LIST");
         let lines: Vec<&str> = list.split("\r\n").nth(1).unwrap().split('\n').filter(|l| !l.is_empty()).collect();
         assert_eq!(
@@ -486,7 +442,7 @@ mod tests {
         assert_eq!(t.run(me, "CLIENT LIST TYPE pubsub"), "$0\r\n\r\n");
         assert_eq!(t.run(me, "CLIENT LIST TYPE x"), "-ERR Unknown client type 'x'\r\n");
         assert_eq!(t.run(me, "CLIENT LIST ID 1 x"), "-ERR Invalid client ID\r\n");
-        let id = t.server.state.clients[other].id;
+        let id = t.state.sessions[other].id;
         assert_eq!(t.run(me, &format!("CLIENT LIST ID {id} {id}")).matches("cmd=client|id").count(), 2);
         assert_eq!(t.run(me, "NOSUCH"), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
         assert!(t.run(me, "CLIENT INFO").contains("cmd=client|info"));
@@ -497,15 +453,15 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         let other = t.connect();
-        let other_id = t.server.state.clients[other].id;
+        let other_id = t.state.sessions[other].id;
         assert_eq!(t.run(me, &format!("CLIENT KILL ID {other_id}")), ":1\r\n");
-        assert!(t.server.state.clients[other].close_asap);
+        assert!(t.state.sessions[other].close_asap);
         assert_eq!(t.run(me, "CLIENT KILL TYPE normal"), ":1\r\n");
-        assert!(!t.server.state.clients[me].close_after_reply);
+        assert!(!t.state.sessions[me].close_after_reply);
         assert_eq!(t.run(me, "CLIENT KILL 1.2.3.4:5"), "-ERR No such client\r\n");
-        let addr = t.server.state.clients[me].addr.to_string();
+        let addr = t.state.sessions[me].link.as_ref().map(|link| link.addr.clone()).unwrap();
         assert_eq!(t.run(me, &format!("CLIENT KILL {addr}")), "+OK\r\n");
-        assert!(t.server.state.clients[me].close_after_reply);
+        assert!(t.state.sessions[me].close_after_reply);
     }
 
     #[test]
@@ -513,10 +469,10 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
-        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::SkipNext);
+        assert_eq!(t.state.sessions[me].reply_mode, ReplyMode::SkipNext);
         assert_eq!(t.run(me, "CLIENT REPLY OFF"), "");
         assert_eq!(t.run(me, "CLIENT REPLY SKIP"), "");
-        assert_eq!(t.server.state.clients[me].reply_mode, ReplyMode::Off);
+        assert_eq!(t.state.sessions[me].reply_mode, ReplyMode::Off);
         assert_eq!(t.run(me, "CLIENT REPLY ON"), "+OK\r\n");
         assert_eq!(t.run(me, "CLIENT REPLY maybe"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "CLIENT NO-EVICT on"), "+OK\r\n");

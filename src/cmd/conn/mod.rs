@@ -10,7 +10,7 @@
 mod client;
 
 use super::errors::{self, CmdResult};
-use super::{CommandSpec, Ctx, flag::*};
+use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -20,41 +20,18 @@ const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already 
                             HELLO AUTH <user> <pass> option can be used to authenticate the client and select the \
                             RESP protocol version at the same time";
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("ping", -1, FAST, ping)
-        .acl("fast connection")
-        .tips("request_policy:all_shards response_policy:all_succeeded")
-        .docs("connection", "1.0.0", "Ping the server", "O(1)"),
-    CommandSpec::new("echo", 2, LOADING | STALE | FAST, echo).acl("fast connection").docs(
-        "connection",
-        "1.0.0",
-        "Echo the given string",
-        "O(1)",
-    ),
-    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, quit)
-        .acl("fast connection")
-        .docs("connection", "1.0.0", "Close the connection", "O(1)"),
-    CommandSpec::new("select", 2, LOADING | STALE | FAST, select).acl("fast connection").docs(
-        "connection",
-        "1.0.0",
-        "Change the selected database for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello)
-        .acl("fast connection")
-        .docs("connection", "6.0.0", "Handshake with Redis", "O(1)"),
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth)
-        .acl("fast connection")
-        .docs(
-            "connection",
-            "1.0.0",
-            "Authenticate to the server",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-    CommandSpec::new("client", -2, 0, super::admin::container)
-        .acl("slow")
-        .docs("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
-        .subcommands(client::SUBCOMMANDS),
+/// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
+pub const HANDLERS: &[Handlers] = &[
+    &[
+        ("ping", ping),
+        ("echo", echo),
+        ("quit", quit),
+        ("select", select),
+        ("hello", hello),
+        ("auth", auth),
+        ("client", super::admin::container),
+    ],
+    client::HANDLERS,
 ];
 
 fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -74,7 +51,7 @@ fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.ok();
-    ctx.client().close_after_reply = true;
+    ctx.session().close_after_reply = true;
     Ok(())
 }
 
@@ -85,7 +62,7 @@ fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if index < 0 || index as usize >= ctx.state.keyspace.dbs.len() {
         return Err(errors::DB_INDEX_RANGE.into());
     }
-    ctx.client().db = index as usize;
+    ctx.session().db = index as usize;
     reply.ok();
     Ok(())
 }
@@ -115,7 +92,7 @@ fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             return Err([&b"ERR Syntax error in HELLO option '"[..], option.as_bytes(), b"'"].concat().into());
         }
     }
-    if !ctx.client().authenticated {
+    if !ctx.session().authenticated {
         return Err(HELLO_NOAUTH.into());
     }
     if let Some(version) = protover {
@@ -127,7 +104,7 @@ fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// The HELLO map, in Redis's order.
 fn hello_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) {
-    let id = ctx.client().id as i64;
+    let id = ctx.session().id as i64;
     let proto = if reply.resp3 { 3 } else { 2 };
     reply.map(7);
     for (name, value) in [("server", "redis"), ("version", crate::config::REDIS_VERSION)] {
@@ -173,7 +150,7 @@ fn auth(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
     let ok = user == b"default" && password_matches(ctx.state.config.requirepass.as_deref(), password);
     if ok {
-        ctx.client().authenticated = true;
+        ctx.session().authenticated = true;
     }
     ok
 }
@@ -202,7 +179,7 @@ mod tests {
     fn hello_switches_protocol_for_its_own_reply() {
         let mut t = TestServer::new();
         let me = t.connect();
-        let id = t.server.state.clients[me].id;
+        let id = t.state.sessions[me].id;
         let head = "$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n";
         let map = |header: &str, proto: u8| format!("{header}{head}:{proto}\r\n$2\r\nid\r\n:{id}\r\n{HELLO_TAIL}");
         assert_eq!(t.run(me, "HELLO"), map("*14\r\n", 2));
@@ -226,7 +203,7 @@ mod tests {
         let mut t = TestServer::new();
         let me = t.connect();
         assert_eq!(t.run(me, "SELECT 15"), "+OK\r\n");
-        assert_eq!(t.server.state.clients[me].db, 15);
+        assert_eq!(t.state.sessions[me].db, 15);
         assert_eq!(t.run(me, "SELECT abc"), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(t.run(me, "SELECT "), "-ERR value is not an integer or out of range\r\n");
         let range = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";

@@ -13,18 +13,11 @@
 use bytes::Bytes;
 
 use super::{limits, reply_member, reply_set};
+use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdError, CmdResult};
-use crate::cmd::{Ctx, KeySpec};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Member, Set};
-
-pub(super) const UNION_COMPLEXITY: &str = "O(N) where N is the total number of elements in all given sets.";
-pub(super) const INTER_COMPLEXITY: &str =
-    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";
-/// SUNIONSTORE and SDIFFSTORE overwrite their destination without reading it.
-pub(super) const STORE_OVERWRITE_KEY_SPECS: &[KeySpec] =
-    &[KeySpec::range("OW update", 1, 0, 1), KeySpec::range("RO access", 2, -1, 1)];
 
 const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";

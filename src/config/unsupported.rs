@@ -1,0 +1,141 @@
+//! Directives ferrokv accepts (so a real redis.conf loads) but whose feature it does not have yet. A
+//! setting that asks for such a feature must not pass silently: the server logs each one as a WARNING at
+//! startup and when CONFIG SET turns it on, naming what is not acted on.
+//!
+//! Adding a feature means deleting its line here (and the README's entry).
+
+use super::{Config, table};
+
+/// One directive whose current value asks for something ferrokv does not do.
+struct Unsupported {
+    directive: &'static str,
+    /// Whether the current value asks for the missing feature.
+    active: fn(&Config) -> bool,
+    /// What is not done, as a sentence.
+    consequence: &'static str,
+}
+
+const fn unsupported(directive: &'static str, active: fn(&Config) -> bool, consequence: &'static str) -> Unsupported {
+    Unsupported { directive, active, consequence }
+}
+
+/// Every such directive, in table order.
+const UNSUPPORTED: &[Unsupported] = &[
+    unsupported(
+        "protected-mode",
+        protected_mode_matters,
+        "protected mode is not enforced: clients from other hosts are served without a password",
+    ),
+    unsupported("tls-port", |c| c.tls_port != 0, "ferrokv has no TLS"),
+    unsupported("supervised", |c| c.supervised != "no", "ferrokv does not notify upstart or systemd"),
+    unsupported("syslog-enabled", |c| c.syslog_enabled, "nothing is sent to syslog"),
+    unsupported("save", |c| !c.save.is_empty(), "ferrokv has no RDB snapshots yet: the dataset is never saved to disk"),
+    unsupported("replicaof", |c| c.replicaof.is_some(), "ferrokv has no replication yet: this server stays a master"),
+    unsupported(
+        "min-replicas-to-write",
+        |c| c.min_replicas_to_write > 0,
+        "ferrokv has no replication yet: writes are accepted without replicas",
+    ),
+    unsupported("aclfile", |c| !c.aclfile.is_empty(), "ferrokv has no ACL users yet: the file is not read"),
+    unsupported(
+        "maxmemory",
+        |c| c.maxmemory > 0,
+        "ferrokv has no memory limit or eviction yet: the dataset may grow beyond it",
+    ),
+    unsupported("maxmemory-clients", |c| c.maxmemory_clients != 0, "client memory is not limited"),
+    unsupported("io-threads", |c| c.io_threads > 1, "ferrokv serves every client from one thread"),
+    unsupported("oom-score-adj", |c| c.oom_score_adj != "no", "the process's oom_score_adj is not changed"),
+    unsupported(
+        "client-output-buffer-limit",
+        |c| c.client_output_buffer_limit.normal != Default::default(),
+        "output buffer limits of normal clients are not enforced",
+    ),
+    unsupported("appendonly", |c| c.appendonly, "ferrokv has no append only file yet: writes are not logged to disk"),
+    unsupported(
+        "cluster-enabled",
+        |c| c.cluster_enabled,
+        "ferrokv has no cluster mode yet: this server runs standalone",
+    ),
+    unsupported(
+        "latency-monitor-threshold",
+        |c| c.latency_monitor_threshold_ms > 0,
+        "ferrokv has no latency monitor yet",
+    ),
+    unsupported(
+        "notify-keyspace-events",
+        |c| c.notify_keyspace_events != 0,
+        "ferrokv has no pub/sub yet: no keyspace event is published",
+    ),
+];
+
+/// Redis refuses clients from other hosts when protected mode is on, no password is set and the server
+/// listens beyond loopback.
+fn protected_mode_matters(c: &Config) -> bool {
+    let loopback = |address: &String| {
+        let address = address.trim_start_matches('-');
+        address == "localhost" || address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    };
+    c.protected_mode && c.requirepass.is_none() && c.port != 0 && !c.bind.iter().all(loopback)
+}
+
+impl Config {
+    /// A WARNING line for each directive whose value asks for a feature ferrokv lacks.
+    pub fn not_acted_on(&self) -> Vec<String> {
+        UNSUPPORTED.iter().filter(|u| (u.active)(self)).map(|u| self.warning(u)).collect()
+    }
+
+    /// [`Config::not_acted_on`] for the directives `names` (any case, aliases too) only: what CONFIG SET
+    /// of them logs.
+    pub fn not_acted_on_among(&self, names: &[&[u8]]) -> Vec<String> {
+        let named =
+            |u: &&Unsupported| names.iter().any(|n| table::lookup(n).is_some_and(|(_, d)| d.name == u.directive));
+        UNSUPPORTED.iter().filter(named).filter(|u| (u.active)(self)).map(|u| self.warning(u)).collect()
+    }
+
+    fn warning(&self, u: &Unsupported) -> String {
+        let value = self.get(&[u.directive.as_bytes()]).pop().map(|(_, v)| v).unwrap_or_default();
+        format!("WARNING: '{} {value}' is accepted but not acted on: {}.", u.directive, u.consequence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_warn_only_about_save() {
+        let config = Config::default();
+        assert_eq!(
+            config.not_acted_on(),
+            ["WARNING: 'save 3600 1 300 100 60 10000' is accepted but not acted on: ferrokv has no RDB snapshots \
+              yet: the dataset is never saved to disk."]
+        );
+    }
+
+    #[test]
+    fn each_missing_feature_is_named() {
+        let mut config = Config::default();
+        let pairs: &[(&[u8], &[u8])] =
+            &[(b"save", b""), (b"appendonly", b"yes"), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no")];
+        config.set(pairs).unwrap();
+        let warnings = config.not_acted_on();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("WARNING: 'maxmemory 1048576' is accepted but not acted on: "));
+        assert!(warnings[1].starts_with("WARNING: 'appendonly yes' is accepted but not acted on: "));
+        let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
+        assert_eq!(config.not_acted_on_among(&[b"APPENDONLY"]), warnings[1..]);
+    }
+
+    #[test]
+    fn protected_mode_warns_only_beyond_loopback_without_password() {
+        let mut config = Config { save: Vec::new(), ..Config::default() };
+        assert!(config.not_acted_on().is_empty());
+        config.bind = vec!["127.0.0.1".into(), "-::1".into()];
+        assert!(config.not_acted_on().is_empty());
+        config.bind = vec!["*".into()];
+        assert_eq!(config.not_acted_on().len(), 1);
+        config.requirepass = Some(b"pw".to_vec());
+        assert!(config.not_acted_on().is_empty());
+    }
+}

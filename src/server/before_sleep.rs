@@ -1,0 +1,28 @@
+//! What runs between event batches, in the order Redis's beforeSleep has it: first the clients whose block
+//! ended get their replies and their waiting input resumes (handleClientsBlockedOnKeys has already served
+//! keys at the end of each command, in `cmd::call`), then every pending reply is written
+//! (handleClientsWithPendingWrites), and last the clients marked for closing are freed, so no event of the
+//! batch just handled can name a freed slot.
+
+use super::Server;
+
+impl Server {
+    pub(super) fn before_sleep(&mut self) {
+        self.handle_unblocked();
+        self.flush_pending_writes();
+        self.free_closed();
+    }
+
+    /// Writes every queued client's replies.
+    fn flush_pending_writes(&mut self) {
+        let mut ids = std::mem::take(&mut self.pending_writes);
+        for &id in &ids {
+            if let Some(conn) = self.connections.get_mut(id.index()).and_then(Option::as_mut) {
+                conn.write_queued = false;
+                self.write_client(id);
+            }
+        }
+        ids.clear();
+        self.pending_writes = ids;
+    }
+}

@@ -1,0 +1,63 @@
+//! Writing replies: a connection is queued once, written in `before_sleep`, and only a short write registers
+//! WRITABLE interest, dropped again once the output drains.
+
+use mio::{Interest, Token};
+
+use crate::net::io::{self as netio, WriteOutcome};
+use crate::state::session::ClientId;
+
+use super::Server;
+
+impl Server {
+    /// Queues the client for a write in `before_sleep` if it has pending replies.
+    pub(super) fn queue_write(&mut self, id: ClientId) {
+        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let session = &self.state.sessions[id];
+        if !conn.write_queued && (session.reply_pending() > 0 || session.close_after_reply) {
+            conn.write_queued = true;
+            self.pending_writes.push(id);
+        }
+    }
+
+    /// Writes pending replies; registers WRITABLE only when the socket is full, and drops it once drained.
+    pub(super) fn write_client(&mut self, id: ClientId) {
+        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let session = &mut self.state.sessions[id];
+        let Some(link) = session.link.as_mut() else { return };
+        if session.close_asap {
+            return;
+        }
+        let before = link.sent;
+        let outcome = netio::write_from(&mut conn.stream, &session.reply.buf, &mut link.sent);
+        self.state.stats.net_output_bytes += (link.sent - before) as u64;
+        match outcome {
+            WriteOutcome::Failed => self.state.close_asap(id),
+            WriteOutcome::Blocked => {
+                if !conn.writable_registered {
+                    conn.writable_registered = true;
+                    link.write_waiting = true;
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
+                }
+            }
+            WriteOutcome::Done => {
+                session.reply.buf.clear();
+                link.sent = 0;
+                if session.reply.buf.capacity() > crate::limits::REPLY_SHRINK_BYTES {
+                    session.reply.buf.shrink_to(crate::limits::REPLY_SHRINK_BYTES);
+                }
+                if conn.writable_registered {
+                    conn.writable_registered = false;
+                    link.write_waiting = false;
+                    let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), Interest::READABLE);
+                }
+                if session.close_after_reply {
+                    self.state.close_asap(id);
+                } else if !conn.query.is_empty() {
+                    // Input may have been paused behind a large reply backlog.
+                    self.pending_reads.push(id);
+                }
+            }
+        }
+    }
+}
