@@ -3,12 +3,13 @@
 //! The calling session's reply buffer is moved out of its `Session` for the call (and moved back after, by
 //! `cmd::call`), so a handler can hold it while also reaching the rest of the state, including other
 //! sessions (CLIENT LIST, CLIENT KILL). The reply is passed beside the `Ctx`, not inside it, so a value
-//! borrowed through `ctx` can be written to it. `argv` is a shared slice: `let argv = ctx.argv;` keeps it
-//! usable while `ctx` is borrowed mutably. Handlers never see a socket: `State` holds none.
+//! borrowed through `ctx` can be written to it. `argv` is a shared slice, and `ctx.args()` a cursor over
+//! it that keeps what it returns usable while `ctx` is borrowed mutably. Handlers never see a socket: `State` holds none.
 
 use bytes::Bytes;
 
 use super::Resolved;
+use super::args::Args;
 use super::{CmdError, errors};
 use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
@@ -35,6 +36,19 @@ pub struct Ctx<'a> {
     pub ready_key: Option<&'a [u8]>,
 }
 
+impl<'a> Ctx<'a> {
+    /// A cursor over the arguments after the command's name. It borrows argv, not `self`, so what it returns
+    /// stays usable while `ctx` is borrowed mutably.
+    pub fn args(&self) -> Args<'a> {
+        Args::new(self.argv, 1)
+    }
+
+    /// A cursor over the arguments after a subcommand's name (`CLIENT KILL <here>`).
+    pub fn sub_args(&self) -> Args<'a> {
+        Args::new(self.argv, 2)
+    }
+}
+
 impl Ctx<'_> {
     /// The calling client's selected database.
     pub fn db(&mut self) -> &mut Db {
@@ -44,11 +58,6 @@ impl Ctx<'_> {
     /// The calling session.
     pub fn session(&mut self) -> &mut Session {
         &mut self.state.sessions[self.me]
-    }
-
-    /// Argument `i` (0 is the command name).
-    pub fn arg(&self, i: usize) -> &[u8] {
-        &self.argv[i]
     }
 
     /// Looks up `key` for reading, counting keyspace hits and misses as Redis does.

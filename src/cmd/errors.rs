@@ -94,6 +94,17 @@ pub fn unknown_subcommand(command: &[u8], sub: &[u8]) -> CmdError {
     msg.into()
 }
 
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.` (Redis's
+/// addReplySubcommandSyntaxError, for containers that check their subcommands' arguments themselves).
+pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
+    let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+    msg.extend_from_slice(c_str(sub, 128));
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(&command.to_ascii_uppercase());
+    msg.extend_from_slice(b" HELP.");
+    msg.into()
+}
+
 /// What C's `%.*s` prints of `arg`: at most `max` bytes, and nothing from the first NUL on.
 pub fn c_str(arg: &[u8], max: usize) -> &[u8] {
     let arg = &arg[..arg.len().min(max)];

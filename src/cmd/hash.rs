@@ -13,7 +13,7 @@
 mod hrandfield_hscan;
 
 use super::errors::{self, CmdError, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::hash_object::{Hash, Limits};
@@ -91,23 +91,22 @@ fn hmset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// Sets every field/value pair of HSET/HMSET; returns how many fields are new.
 fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
-    let argv = ctx.argv;
-    // HSET key f v [f v ...]: the name and the key make the argument count even.
-    if !argv.len().is_multiple_of(2) {
+    let mut args = ctx.args();
+    let (key, pairs) = (args.next_key()?, args.rest());
+    if !pairs.len().is_multiple_of(2) {
         return Err(errors::wrong_arity(ctx.cmd.spec.name));
     }
-    let key = &argv[1];
     check_hash(ctx, key)?;
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
-    let added = argv[2..].chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
+    let added = pairs.chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
     ctx.key_changed(key);
     Ok(added)
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, field, value) = (&argv[1], &argv[2], &argv[3]);
+    let mut args = ctx.args();
+    let (key, field, value) = (args.next_key()?, args.next_bytes()?, args.next_bytes()?);
     if ctx.write_typed::<Hash>(key)?.is_some_and(|hash| hash.contains(field)) {
         reply.int(0);
         return Ok(());
@@ -118,13 +117,13 @@ fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn hdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
+    let mut args = ctx.args();
+    let (key, fields) = (args.next_key()?, args.rest());
     let Some(hash) = ctx.write_typed::<Hash>(key)? else {
         reply.int(0);
         return Ok(());
     };
-    let deleted = argv[2..].iter().filter(|field| hash.remove(field)).count();
+    let deleted = fields.iter().filter(|field| hash.remove(field)).count();
     let emptied = hash.is_empty();
     if emptied {
         let now_ms = ctx.now_ms;
@@ -139,9 +138,8 @@ fn hdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// HINCRBY: the increment is checked first, then the key's type, then the field's value.
 fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, field) = (&argv[1], &argv[2]);
-    let incr = args::int(&argv[3])?;
+    let mut args = ctx.args();
+    let (key, field, incr) = (args.next_key()?, args.next_bytes()?, args.next_int()?);
     let current = match ctx.write_typed::<Hash>(key)?.and_then(|hash| hash.get(field)) {
         None => 0,
         Some(value) => num::parse_i64(value).ok_or(HASH_NOT_INTEGER)?,
@@ -155,8 +153,8 @@ fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// HINCRBYFLOAT: long-double arithmetic and formatting through `num::hincr_by_float`, whose errors come in
 /// Redis's order (the increment before the field's value); the key's type is checked between the two.
 fn hincrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, field, incr) = (&argv[1], &argv[2], &argv[3]);
+    let mut args = ctx.args();
+    let (key, field, incr) = (args.next_key()?, args.next_bytes()?, args.next_bytes()?);
     let sum = match ctx.write_typed::<Hash>(key) {
         Err(wrongtype) => {
             // The increment's own errors win over WRONGTYPE.
@@ -190,8 +188,9 @@ fn field_reply(
     missing: impl FnOnce(&mut Reply),
     found: impl FnOnce(&mut Reply, &[u8]),
 ) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.read_typed::<Hash>(&argv[1])?.and_then(|hash| hash.get(&argv[2])) {
+    let mut args = ctx.args();
+    let (key, field) = (args.next_key()?, args.next_bytes()?);
+    match ctx.read_typed::<Hash>(key)?.and_then(|hash| hash.get(field)) {
         Some(value) => found(reply, value),
         None => missing(reply),
     }
@@ -211,18 +210,19 @@ fn hstrlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn hlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let len = ctx.read_typed::<Hash>(&argv[1])?.map_or(0, Hash::len);
+    let key = ctx.args().next_key()?;
+    let len = ctx.read_typed::<Hash>(key)?.map_or(0, Hash::len);
     reply.int(len as i64);
     Ok(())
 }
 
 /// HMGET: a missing key answers nulls, but a key of another type is WRONGTYPE (unlike MGET).
 fn hmget(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let hash = ctx.read_typed::<Hash>(&argv[1])?;
-    reply.array(argv.len() - 2);
-    for field in &argv[2..] {
+    let mut args = ctx.args();
+    let (key, fields) = (args.next_key()?, args.rest());
+    let hash = ctx.read_typed::<Hash>(key)?;
+    reply.array(fields.len());
+    for field in fields {
         match hash.and_then(|hash| hash.get(field)) {
             Some(value) => reply.bulk(value),
             None => reply.null(),
@@ -232,8 +232,8 @@ fn hmget(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn hgetall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let hash = ctx.read_typed::<Hash>(&argv[1])?;
+    let key = ctx.args().next_key()?;
+    let hash = ctx.read_typed::<Hash>(key)?;
     reply.map(hash.map_or(0, Hash::len));
     for (field, value) in hash.iter().flat_map(|hash| hash.iter()) {
         reply.bulk(field);
@@ -252,8 +252,8 @@ fn hvals(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// HKEYS and HVALS: an array of the fields (or the `values`) of every pair, in the hash's order.
 fn walk_one_side(ctx: &mut Ctx<'_>, reply: &mut Reply, values: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let hash = ctx.read_typed::<Hash>(&argv[1])?;
+    let key = ctx.args().next_key()?;
+    let hash = ctx.read_typed::<Hash>(key)?;
     reply.array(hash.map_or(0, Hash::len));
     for (field, value) in hash.iter().flat_map(|hash| hash.iter()) {
         reply.bulk(if values { value } else { field });

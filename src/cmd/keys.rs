@@ -17,10 +17,9 @@
 //! excepted: see `Value::OwnInt`) and a per-key idle time. There is no maxmemory policy yet, so OBJECT FREQ always gets Redis's
 //! "not LFU" error and IDLETIME never gets the "LFU selected" one.
 
-use bytes::Bytes;
-
+use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
@@ -59,37 +58,23 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("object|refcount", object_refcount),
 ]];
 
-/// Redis's getIntFromObjectOrReply text for an integer outside the C `int` range (MOVE, COPY ... DB).
-const INT_OUT_OF_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
                                 note that when switching between policies at runtime LRU and LFU data will take \
                                 some time to adjust.";
 
-/// The part of an argument before its first NUL byte. Redis matches options with `strcasecmp` and parses
-/// cursors with `strtoul`, which stop there, so `NX\0junk` is NX to Redis and must be to us.
-fn c_str(arg: &[u8]) -> &[u8] {
-    arg.iter().position(|&c| c == 0).map_or(arg, |nul| &arg[..nul])
-}
-
-/// Whether `arg` names `option`, compared as Redis's `strcasecmp` compares it.
-fn is_option(arg: &[u8], option: &str) -> bool {
-    args::is(c_str(arg), option)
-}
-
-/// A database index argument as MOVE and COPY read it: a C `int` (getIntFromObjectOrReply), then an existing
-/// database (selectDb).
-fn db_index_arg(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
-    let index = i32::try_from(args::int(arg)?).map_err(|_| INT_OUT_OF_RANGE)?;
+/// The next argument as a database index, as MOVE and COPY read it: a C `int` (getIntFromObjectOrReply), then
+/// an existing database (selectDb).
+fn next_db_index(ctx: &Ctx<'_>, args: &mut Args<'_>) -> Result<usize, CmdError> {
+    let index = args.next_int_in(i32::MIN.into(), i32::MAX.into())?;
     usize::try_from(index).ok().filter(|&i| i < ctx.state.keyspace.dbs.len()).ok_or(errors::DB_INDEX_RANGE.into())
 }
 
 /// DEL and UNLINK. UNLINK frees in the background in Redis; a string is one allocation, so freeing it here costs
 /// no more than handing it off would.
 fn del(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
     let now_ms = ctx.now_ms;
     let mut deleted = 0;
-    for key in &argv[1..] {
+    for key in ctx.args().rest() {
         if ctx.db().remove(key, now_ms).is_some() {
             ctx.key_changed(key);
             deleted += 1;
@@ -101,27 +86,25 @@ fn del(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// EXISTS counts a key once per mention, so `EXISTS k k` is 2.
 fn exists(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let found = argv[1..].iter().filter(|key| ctx.peek_key(key).is_some()).count();
+    let found = ctx.args().rest().iter().filter(|key| ctx.peek_key(key).is_some()).count();
     reply.int(found as i64);
     Ok(())
 }
 
 fn touch(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let found = argv[1..].iter().filter(|key| ctx.read_key(key).is_some()).count();
+    let found = ctx.args().rest().iter().filter(|key| ctx.read_key(key).is_some()).count();
     reply.int(found as i64);
     Ok(())
 }
 
 fn type_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    reply.simple(ctx.peek_key(&argv[1]).map_or("none", |e| e.value.value_type().name()));
+    let key = ctx.args().next_key()?;
+    reply.simple(ctx.peek_key(key).map_or("none", |e| e.value.value_type().name()));
     Ok(())
 }
 
 fn keys(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let pattern = &ctx.argv[1];
+    let pattern = ctx.args().next_bytes()?;
     let all = &pattern[..] == b"*";
     let now_ms = ctx.now_ms;
     let start = reply.begin_array();
@@ -136,60 +119,42 @@ fn keys(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// SCAN's options after the cursor.
+/// The options after a SCAN, SSCAN or HSCAN cursor.
 #[derive(Debug)]
-struct ScanOptions<'a> {
-    count: usize,
+pub(crate) struct ScanOptions<'a> {
+    pub count: usize,
     /// `None` when absent or `*`, which matches everything.
-    pattern: Option<&'a [u8]>,
-    type_name: Option<&'a [u8]>,
+    pub pattern: Option<&'a [u8]>,
+    /// SCAN's TYPE, compared as Redis compares it (`strcasecmp` with the type's name).
+    pub type_name: Option<Keyword<'a>>,
 }
 
-/// Parses `[MATCH pattern] [COUNT count] [TYPE type]` in any order, each possibly repeated (the last wins), as
-/// Redis's scanGenericCommand does: an option without its value, or an unknown one, is a syntax error.
-fn scan_options(options: &[Bytes]) -> Result<ScanOptions<'_>, CmdError> {
-    let mut parsed = ScanOptions { count: 10, pattern: None, type_name: None };
-    for pair in options.chunks(2) {
-        let [name, value] = pair else { return Err(errors::SYNTAX.into()) };
-        if is_option(name, "count") {
-            parsed.count = usize::try_from(args::int(value)?).ok().filter(|&n| n >= 1).ok_or(errors::SYNTAX)?;
-        } else if is_option(name, "match") {
-            parsed.pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else if is_option(name, "type") {
-            parsed.type_name = Some(c_str(value));
-        } else {
-            return Err(errors::SYNTAX.into());
+impl<'a> ScanOptions<'a> {
+    /// Parses the rest of `args` as `[MATCH pattern] [COUNT count]`, plus `[TYPE type]` when `with_type` (SCAN
+    /// itself), in any order, each possibly repeated (the last wins), as Redis's scanGenericCommand does: an
+    /// option without its value, or an unknown one, is a syntax error.
+    pub(crate) fn parse(mut args: Args<'a>, with_type: bool) -> Result<ScanOptions<'a>, CmdError> {
+        let mut parsed = ScanOptions { count: 10, pattern: None, type_name: None };
+        while let Some(option) = args.next_option() {
+            if option.is("count") {
+                parsed.count = usize::try_from(args.next_int()?).ok().filter(|&n| n >= 1).ok_or(errors::SYNTAX)?;
+            } else if option.is("match") {
+                let pattern = args.next_bytes()?;
+                parsed.pattern = (&pattern[..] != b"*").then_some(&pattern[..]);
+            } else if option.is("type") && with_type {
+                parsed.type_name = Some(args.next_keyword()?);
+            } else {
+                return Err(errors::SYNTAX.into());
+            }
         }
+        Ok(parsed)
     }
-    Ok(parsed)
-}
-
-/// A SCAN cursor read as Redis reads it with `strtoul`: an optional sign (a minus negates modulo 2^64), decimal
-/// digits, nothing after them, no leading space, and no overflow. The empty string is cursor 0.
-pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let text = c_str(arg);
-    let (negative, digits) = match text.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') => return None,
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        Some(_) => (false, text),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut cursor: u64 = 0;
-    for &c in digits {
-        let digit = char::from(c).to_digit(10)?;
-        cursor = cursor.checked_mul(10)?.checked_add(u64::from(digit))?;
-    }
-    Some(if negative { cursor.wrapping_neg() } else { cursor })
 }
 
 fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[1]).ok_or(errors::INVALID_CURSOR)?;
-    let options = scan_options(&argv[2..])?;
+    let mut args = ctx.args();
+    let cursor = args.next_cursor()?;
+    let options = ScanOptions::parse(args, true)?;
     let now_ms = ctx.now_ms;
     let state = &mut *ctx.state;
     let stats = &mut state.stats;
@@ -204,7 +169,7 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         if let Some(wanted) = options.type_name {
             // Redis looks each candidate up to learn its type, which counts as a keyspace hit.
             stats.keyspace_hits += 1;
-            if !args::is(wanted, entry.value.value_type().name()) {
+            if !wanted.is(entry.value.value_type().name()) {
                 return;
             }
         }
@@ -239,8 +204,8 @@ fn renamenx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// RENAME and RENAMENX (`nx`). The value keeps its TTL under the new name. Renaming a key to itself changes
 /// nothing but still needs the key to exist.
 fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let (src, dst) = (&argv[1], &argv[2]);
+    let mut args = ctx.args();
+    let (src, dst) = (args.next_key()?, args.next_key()?);
     let now_ms = ctx.now_ms;
     let db = ctx.db();
     if db.get_entry(src, now_ms).is_none() {
@@ -273,9 +238,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
 
 /// MOVE key db: moves the key with its TTL unless the target database already has it.
 fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
-    let target = db_index_arg(ctx, &argv[2])?;
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    let target = next_db_index(ctx, &mut args)?;
     if target == ctx.db_index {
         return Err(errors::SAME_OBJECT.into());
     }
@@ -296,21 +261,18 @@ fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// COPY source destination [DB index] [REPLACE]: options are checked in order, so the first bad one decides
 /// the error, as in Redis.
 fn copy(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (src, dst) = (&argv[1], &argv[2]);
+    let mut args = ctx.args();
+    let (src, dst) = (args.next_key()?, args.next_key()?);
     let mut replace = false;
     let mut target = ctx.db_index;
-    let mut i = 3;
-    while i < argv.len() {
-        if is_option(&argv[i], "replace") {
+    while let Some(option) = args.next_option() {
+        if option.is("replace") {
             replace = true;
-        } else if is_option(&argv[i], "db") && i + 1 < argv.len() {
-            target = db_index_arg(ctx, &argv[i + 1])?;
-            i += 1;
+        } else if option.is("db") && args.remaining() > 0 {
+            target = next_db_index(ctx, &mut args)?;
         } else {
             return Err(errors::SYNTAX.into());
         }
-        i += 1;
     }
     if target == ctx.db_index && src == dst {
         return Err(errors::SAME_OBJECT.into());
@@ -319,14 +281,12 @@ fn copy(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         reply.int(0);
         return Ok(());
     }
-    copy_to(ctx, target, replace, reply);
+    copy_to(ctx, (src, dst), target, replace, reply);
     Ok(())
 }
 
 /// The part of COPY after the source was found: replace or keep the destination, then write the duplicate.
-fn copy_to(ctx: &mut Ctx<'_>, target: usize, replace: bool, reply: &mut Reply) {
-    let argv = ctx.argv;
-    let (src, dst) = (&argv[1], &argv[2]);
+fn copy_to(ctx: &mut Ctx<'_>, (src, dst): (&[u8], &[u8]), target: usize, replace: bool, reply: &mut Reply) {
     let now_ms = ctx.now_ms;
     let dbs = &mut ctx.state.keyspace.dbs;
     if dbs[target].get_entry(dst, now_ms).is_some() {
@@ -369,22 +329,22 @@ struct ExpireFlags {
 }
 
 impl ExpireFlags {
-    /// Parses the options after the time, as Redis's parseExtendedExpireArgumentsOrReply does.
-    fn parse(options: &[Bytes]) -> Result<ExpireFlags, CmdError> {
+    /// Parses the rest of `args`, the options after the time, as Redis's parseExtendedExpireArgumentsOrReply
+    /// does.
+    fn parse(mut args: Args<'_>) -> Result<ExpireFlags, CmdError> {
         let mut flags = ExpireFlags::default();
-        for option in options {
-            let name = c_str(option);
-            let flag = if args::is(name, "nx") {
+        while let Some(option) = args.next_option() {
+            let flag = if option.is("nx") {
                 &mut flags.nx
-            } else if args::is(name, "xx") {
+            } else if option.is("xx") {
                 &mut flags.xx
-            } else if args::is(name, "gt") {
+            } else if option.is("gt") {
                 &mut flags.gt
-            } else if args::is(name, "lt") {
+            } else if option.is("lt") {
                 &mut flags.lt
             } else {
                 let mut msg = b"ERR Unsupported option ".to_vec();
-                msg.extend_from_slice(name);
+                msg.extend_from_slice(option.as_bytes());
                 return Err(msg.into());
             };
             *flag = true;
@@ -415,10 +375,11 @@ impl ExpireFlags {
 /// The EXPIRE family: the time argument plus `base_ms` (now for relative forms, 0 for absolute ones), in seconds
 /// or milliseconds. A deadline already past deletes the key and still replies 1, as Redis does.
 fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
-    let flags = ExpireFlags::parse(&argv[3..])?;
-    let when = args::int(&argv[2])?;
+    let mut args = ctx.args();
+    let (key, when) = (args.next_key()?, args.next_bytes()?);
+    // The options are checked before the time, as in Redis.
+    let flags = ExpireFlags::parse(args)?;
+    let when = args::int(when)?;
     let invalid = || errors::invalid_expire(ctx.cmd.spec.name);
     let when_ms = if seconds { when.checked_mul(1000).ok_or_else(invalid)? } else { when };
     let at_ms = when_ms.checked_add(base_ms).ok_or_else(invalid)?;
@@ -458,13 +419,13 @@ fn pexpiretime(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a missing key, -1 for no TTL, else the time left (or the
 /// deadline when `absolute`), in ms or in seconds rounded to nearest as Redis rounds: (ms + 500) / 1000.
 fn ttl_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, millis: bool, absolute: bool) -> CmdResult {
-    let argv = ctx.argv;
+    let key = ctx.args().next_key()?;
     let now_ms = ctx.now_ms;
-    if ctx.peek_key(&argv[1]).is_none() {
+    if ctx.peek_key(key).is_none() {
         reply.int(-2);
         return Ok(());
     }
-    let Some(at_ms) = ctx.db().expire_at(&argv[1], now_ms).flatten() else {
+    let Some(at_ms) = ctx.db().expire_at(key, now_ms).flatten() else {
         reply.int(-1);
         return Ok(());
     };
@@ -476,11 +437,11 @@ fn ttl_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, millis: bool, absolute: boo
 }
 
 fn persist(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let key = ctx.args().next_key()?;
     let now_ms = ctx.now_ms;
-    let removed = ctx.db().persist(&argv[1], now_ms);
+    let removed = ctx.db().persist(key, now_ms);
     if removed {
-        ctx.key_changed(&argv[1]);
+        ctx.key_changed(key);
     }
     reply.int(i64::from(removed));
     Ok(())
@@ -493,8 +454,8 @@ fn object(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.peek_key(&argv[2]) {
+    let key = ctx.sub_args().next_key()?;
+    match ctx.peek_key(key) {
         Some(entry) => reply.bulk(entry.value.encoding().as_bytes()),
         None => reply.null(),
     }
@@ -503,8 +464,8 @@ fn object_encoding(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// OBJECT FREQ needs an LFU maxmemory policy, and we have none yet, so an existing key gets Redis's error.
 fn object_freq(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.peek_key(&argv[2]) {
+    let key = ctx.sub_args().next_key()?;
+    match ctx.peek_key(key) {
         Some(_) => return Err(LFU_NOT_SELECTED.into()),
         None => reply.null(),
     }
@@ -512,9 +473,9 @@ fn object_freq(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn object_idletime(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let key = ctx.sub_args().next_key()?;
     let now_ms = ctx.now_ms;
-    match ctx.peek_key(&argv[2]) {
+    match ctx.peek_key(key) {
         Some(entry) => reply.int(i64::from(entry.idle_s(now_ms))),
         None => reply.null(),
     }
@@ -524,8 +485,8 @@ fn object_idletime(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// Redis shares one object for each integer below 10000 and reports it with an `INT_MAX` count; every other
 /// value has one owner.
 fn object_refcount(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.peek_key(&argv[2]).map(|e| &e.value) {
+    let key = ctx.sub_args().next_key()?;
+    match ctx.peek_key(key).map(|e| &e.value) {
         Some(value) => reply.int(value.refcount()),
         None => reply.null(),
     }
@@ -563,19 +524,19 @@ fn dbsize(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB's and FLUSHALL's optional ASYNC|SYNC; without it they flush synchronously (Redis's default
-/// `lazyfree-lazy-user-flush no`). Returns whether to free lazily.
-fn flush_lazy(argv: &[Bytes]) -> Result<bool, CmdError> {
-    match argv {
-        [_] => Ok(false),
-        [_, mode] if is_option(mode, "sync") => Ok(false),
-        [_, mode] if is_option(mode, "async") => Ok(true),
-        _ => Err(errors::SYNTAX.into()),
-    }
+/// FLUSHDB's and FLUSHALL's optional ASYNC|SYNC, the rest of `args`; without it they flush synchronously
+/// (Redis's default `lazyfree-lazy-user-flush no`). Returns whether to free lazily.
+fn flush_lazy(mut args: Args<'_>) -> Result<bool, CmdError> {
+    let lazy = match args.next_option() {
+        None => false,
+        Some(mode) => mode.pick(&[("sync", false), ("async", true)]).ok_or(errors::SYNTAX)?,
+    };
+    args.finish()?;
+    Ok(lazy)
 }
 
 fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let lazy = flush_lazy(ctx.argv)?;
+    let lazy = flush_lazy(ctx.args())?;
     ctx.db_flushing(ctx.db_index);
     let removed = ctx.db().flush(lazy);
     // Redis counts one change per key removed.
@@ -585,7 +546,7 @@ fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let lazy = flush_lazy(ctx.argv)?;
+    let lazy = flush_lazy(ctx.args())?;
     for index in 0..ctx.state.keyspace.dbs.len() {
         ctx.db_flushing(index);
         let removed = ctx.state.keyspace.dbs[index].flush(lazy);
@@ -597,18 +558,15 @@ fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// A SWAPDB index: a C `int`, else `msg` (Redis's getIntFromObjectOrReply with a message).
-fn swapdb_index(arg: &[u8], msg: &'static str) -> Result<i32, CmdError> {
-    args::int(arg).ok().and_then(|n| i32::try_from(n).ok()).ok_or(msg.into())
-}
-
-/// SWAPDB a b: clients keep their database numbers and see the other data.
+/// SWAPDB a b: clients keep their database numbers and see the other data. Each index is a C `int`, else its
+/// own message (Redis's getIntFromObjectOrReply with a message).
 fn swapdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let first = swapdb_index(&argv[1], "ERR invalid first DB index")?;
-    let second = swapdb_index(&argv[2], "ERR invalid second DB index")?;
+    let mut args = ctx.args();
+    let (min, max) = (i32::MIN.into(), i32::MAX.into());
+    let first = args.next_int_in_or(min, max, "ERR invalid first DB index")?;
+    let second = args.next_int_in_or(min, max, "ERR invalid second DB index")?;
     let dbs = ctx.state.keyspace.dbs.len();
-    let in_range = |i: i32| usize::try_from(i).ok().filter(|&i| i < dbs);
+    let in_range = |i: i64| usize::try_from(i).ok().filter(|&i| i < dbs);
     let (Some(first), Some(second)) = (in_range(first), in_range(second)) else {
         return Err(errors::DB_INDEX_RANGE.into());
     };
@@ -624,75 +582,70 @@ fn swapdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::admin::testkit::TestServer;
+    use crate::cmd::args::test_argv;
 
-    fn argv(items: &[&[u8]]) -> Vec<Bytes> {
-        items.iter().map(|s| Bytes::copy_from_slice(s)).collect()
-    }
-
-    #[test]
-    fn cursor_follows_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+17"), Some(17));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b"5\0junk"), Some(5));
-        for bad in [&b" 1"[..], b"\x0b1", b"1 ", b"-", b"+", b"x", b"0x10", b"1.0"] {
-            assert_eq!(parse_cursor(bad), None, "{bad:?}");
-        }
+    /// Runs `parse` over a cursor on `words` (space-separated, `\0` for a NUL byte).
+    fn parse_words<T>(words: &str, parse: impl FnOnce(Args<'_>) -> Result<T, CmdError>) -> Result<T, String> {
+        parse(Args::new(&test_argv(words), 0)).map_err(|e| e.text())
     }
 
     #[test]
     fn scan_options_parse_like_redis() {
-        let opts = argv(&[b"MATCH", b"a*", b"count", b"5", b"TYPE", b"string\0x"]);
-        let parsed = scan_options(&opts).unwrap();
-        assert_eq!((parsed.count, parsed.pattern, parsed.type_name), (5, Some(&b"a*"[..]), Some(&b"string"[..])));
-        assert_eq!(scan_options(&argv(&[b"match", b"*"])).unwrap().pattern, None);
-        let err = |items: &[&[u8]]| scan_options(&argv(items)).unwrap_err().text();
-        assert_eq!(err(&[b"count", b"0"]), errors::SYNTAX);
-        assert_eq!(err(&[b"count", b"x"]), errors::NOT_INTEGER);
-        assert_eq!(err(&[b"count"]), errors::SYNTAX);
-        assert_eq!(err(&[b"bogus", b"1"]), errors::SYNTAX);
+        let argv = test_argv(r"MATCH a* count 5 TYPE string\0x");
+        let parsed = ScanOptions::parse(Args::new(&argv, 0), true).unwrap();
+        assert_eq!((parsed.count, parsed.pattern), (5, Some(&b"a*"[..])));
+        assert_eq!(parsed.type_name.map(Keyword::as_bytes), Some(&b"string"[..]));
+        let scan = |words| parse_words(words, |args| ScanOptions::parse(args, true).map(|o| o.pattern.is_none()));
+        assert_eq!(scan("match *"), Ok(true));
+        assert_eq!(scan(r"Count\0x 3 MATCH\0 x"), Ok(false));
+        assert_eq!(scan("count 0"), Err(errors::SYNTAX.into()));
+        assert_eq!(scan("count x"), Err(errors::NOT_INTEGER.into()));
+        assert_eq!(scan("count"), Err(errors::SYNTAX.into()));
+        assert_eq!(scan("bogus 1"), Err(errors::SYNTAX.into()));
+        assert_eq!(
+            parse_words("type hash", |args| ScanOptions::parse(args, false).map(drop)),
+            Err(errors::SYNTAX.into())
+        );
     }
 
     #[test]
     fn expire_flags_errors_and_rules() {
-        let parse = |items: &[&[u8]]| ExpireFlags::parse(&argv(items));
-        assert_eq!(
-            parse(&[b"nx", b"xx"]).unwrap_err().text(),
-            "ERR NX and XX, GT or LT options at the same time are not compatible"
-        );
-        assert_eq!(
-            parse(&[b"xx", b"gt", b"lt"]).unwrap_err().text(),
-            "ERR GT and LT options at the same time are not compatible"
-        );
-        assert_eq!(parse(&[b"gt", b"foo\0bar"]).unwrap_err().text(), "ERR Unsupported option foo");
-        let gt = parse(&[b"GT"]).unwrap();
+        let parse = |words| parse_words(words, ExpireFlags::parse);
+        assert_eq!(parse("nx xx").unwrap_err(), "ERR NX and XX, GT or LT options at the same time are not compatible");
+        assert_eq!(parse("xx gt lt").unwrap_err(), "ERR GT and LT options at the same time are not compatible");
+        assert_eq!(parse(r"gt foo\0bar").unwrap_err(), "ERR Unsupported option foo");
+        let gt = parse("GT").unwrap();
         assert!(!gt.allow(10, None) && !gt.allow(10, Some(10)) && gt.allow(11, Some(10)));
-        let lt = parse(&[b"lt\0"]).unwrap();
+        let lt = parse(r"lt\0").unwrap();
         assert!(lt.allow(10, None) && !lt.allow(10, Some(10)) && lt.allow(9, Some(10)));
-        let nx = parse(&[b"nx"]).unwrap();
+        let nx = parse("nx").unwrap();
         assert!(nx.allow(1, None) && !nx.allow(1, Some(5)));
-        let xx = parse(&[b"xx"]).unwrap();
+        let xx = parse("xx").unwrap();
         assert!(!xx.allow(1, None) && xx.allow(1, Some(5)));
     }
 
     #[test]
     fn flush_modes() {
-        assert_eq!(flush_lazy(&argv(&[b"flushall"])), Ok(false));
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"ASYNC"])), Ok(true));
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"sync"])), Ok(false));
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"now"])).unwrap_err().text(), errors::SYNTAX);
-        assert_eq!(flush_lazy(&argv(&[b"flushall", b"async", b"x"])).unwrap_err().text(), errors::SYNTAX);
+        let flush = |words| parse_words(words, flush_lazy);
+        assert_eq!(flush(""), Ok(false));
+        assert_eq!(flush("ASYNC"), Ok(true));
+        assert_eq!(flush(r"sync\0junk"), Ok(false));
+        assert_eq!(flush("now"), Err(errors::SYNTAX.into()));
+        assert_eq!(flush("async x"), Err(errors::SYNTAX.into()));
     }
 
     #[test]
-    fn swapdb_index_messages() {
-        assert_eq!(swapdb_index(b"3", "m"), Ok(3));
-        assert_eq!(swapdb_index(b"-3", "m"), Ok(-3));
-        assert_eq!(swapdb_index(b"2147483648", "m").unwrap_err().text(), "m");
-        assert_eq!(swapdb_index(b"x", "m").unwrap_err().text(), "m");
+    fn database_index_messages() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "SWAPDB 0 2147483648"), "-ERR invalid second DB index\r\n");
+        assert_eq!(t.run(me, "SWAPDB x 0"), "-ERR invalid first DB index\r\n");
+        assert_eq!(t.run(me, "SWAPDB -3 0"), "-ERR DB index is out of range\r\n");
+        let range = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
+        assert_eq!(t.run(me, "MOVE k 2147483648"), range);
+        assert_eq!(t.run(me, "COPY a b DB -2147483649"), range);
+        assert_eq!(t.run(me, "COPY a b DB"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "COPY a b DB 16"), "-ERR DB index is out of range\r\n");
     }
 }

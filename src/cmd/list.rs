@@ -14,8 +14,9 @@
 
 use bytes::Bytes;
 
+use super::args::{self, Args};
 use super::errors::{self, CmdError, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::db::{Value, ValueType};
 use crate::resp::reply::Reply;
 use crate::types::list_object::{End, List};
@@ -70,15 +71,9 @@ fn list_for_push<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut List {
     }
 }
 
-/// LEFT or RIGHT, any case.
-fn end_arg(arg: &[u8]) -> Result<End, CmdError> {
-    if args::is(arg, "left") {
-        Ok(End::Front)
-    } else if args::is(arg, "right") {
-        Ok(End::Back)
-    } else {
-        Err(errors::SYNTAX.into())
-    }
+/// The next argument as LEFT or RIGHT, any case (Redis's getListPositionFromObjectOrReply).
+fn next_end(args: &mut Args<'_>) -> Result<End, CmdError> {
+    args.next_keyword()?.pick(&[("left", End::Front), ("right", End::Back)]).ok_or_else(|| errors::SYNTAX.into())
 }
 
 /// Resolves a possibly negative index against `len`.
@@ -105,14 +100,14 @@ fn rpushx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// LPUSH RPUSH LPUSHX RPUSHX: the X forms answer 0 for a missing key instead of creating it.
 fn push_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End, create: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
+    let mut args = ctx.args();
+    let (key, elements) = (args.next_key()?, args.rest());
     if ctx.write_typed::<List>(key)?.is_none() && !create {
         reply.int(0);
         return Ok(());
     }
     let list = list_for_push(ctx, key);
-    for element in &argv[2..] {
+    for element in elements {
         list.push(end, element);
     }
     reply.int(list.len() as i64);
@@ -131,15 +126,15 @@ fn rpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// LPOP/RPOP key [count]: without a count one bulk string (null when missing); with one an array (the null
 /// array when missing, empty for a count of 0). The count is parsed before the key is looked up.
 fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
-    let argv = ctx.argv;
-    if argv.len() > 3 {
+    let mut args = ctx.args();
+    if args.remaining() > 2 {
         return Err(errors::wrong_arity(ctx.cmd.spec.name));
     }
-    let count = match argv.get(2) {
-        None => None,
-        Some(arg) => Some(args::int_in(arg, 0, i64::MAX, POP_COUNT_RANGE).map_err(|_| POP_COUNT_RANGE)?),
+    let key = args.next_key()?;
+    let count = match args.remaining() {
+        0 => None,
+        _ => Some(args.next_int_in_or(0, i64::MAX, POP_COUNT_RANGE)?),
     };
-    let key = &argv[1];
     let Some(list) = ctx.write_typed::<List>(key)? else {
         if count.is_some() {
             reply.null_array()
@@ -197,20 +192,20 @@ fn first_list<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<(&'k By
 }
 
 fn llen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let len = ctx.read_typed::<List>(&argv[1])?.map_or(0, List::len);
+    let key = ctx.args().next_key()?;
+    let len = ctx.read_typed::<List>(key)?.map_or(0, List::len);
     reply.int(len as i64);
     Ok(())
 }
 
 /// LINDEX: the key's type is checked before the index is parsed, as in Redis.
 fn lindex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
+    let mut args = ctx.args();
+    let Some(list) = ctx.read_typed::<List>(args.next_key()?)? else {
         reply.null();
         return Ok(());
     };
-    let index = args::int(&argv[2])?;
+    let index = args.next_int()?;
     match resolve_index(index, list.len()).and_then(|index| list.get(index)) {
         Some(element) => reply.bulk(element),
         None => reply.null(),
@@ -231,9 +226,9 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 fn lrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
-    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
+    let mut args = ctx.args();
+    let (key, start, end) = (args.next_key()?, args.next_int()?, args.next_int()?);
+    let Some(list) = ctx.read_typed::<List>(key)? else {
         reply.array(0);
         return Ok(());
     };
@@ -249,9 +244,8 @@ fn lrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
-    let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
+    let mut args = ctx.args();
+    let (key, start, end) = (args.next_key()?, args.next_int()?, args.next_int()?);
     if let Some(list) = ctx.write_typed::<List>(key)? {
         let len = list.len();
         match clamp_range(start, end, len) {
@@ -267,9 +261,8 @@ fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// LREM key count element: count > 0 removes from the head, < 0 from the tail, 0 removes every match.
 fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, element) = (&argv[1], &argv[3]);
-    let count = args::int(&argv[2])?;
+    let mut args = ctx.args();
+    let (key, count, element) = (args.next_key()?, args.next_int()?, args.next_bytes()?);
     let removed = match ctx.write_typed::<List>(key)? {
         None => 0,
         Some(list) => {
@@ -288,12 +281,12 @@ fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// LSET: the key is looked up (ERR no such key, WRONGTYPE) before the index is parsed, as in Redis.
 fn lset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
+    let mut args = ctx.args();
+    let key = args.next_key()?;
     let list = ctx.write_typed::<List>(key)?.ok_or(errors::NO_SUCH_KEY)?;
-    let index = args::int(&argv[2])?;
+    let index = args.next_int()?;
     let index = resolve_index(index, list.len()).ok_or(INDEX_OUT_OF_RANGE)?;
-    list.set(index, &argv[3]);
+    list.set(index, args.next_bytes()?);
     ctx.key_changed(key);
     reply.ok();
     Ok(())
@@ -301,15 +294,10 @@ fn lset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without the key.
 fn linsert(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, pivot, element) = (&argv[1], &argv[3], &argv[4]);
-    let after = if args::is(&argv[2], "after") {
-        true
-    } else if args::is(&argv[2], "before") {
-        false
-    } else {
-        return Err(errors::SYNTAX.into());
-    };
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    let after = args.next_keyword()?.pick(&[("after", true), ("before", false)]).ok_or(errors::SYNTAX)?;
+    let (pivot, element) = (args.next_bytes()?, args.next_bytes()?);
     let Some(list) = ctx.write_typed::<List>(key)? else {
         reply.int(0);
         return Ok(());
@@ -331,42 +319,36 @@ struct LposOptions {
     maxlen: i64,
 }
 
-fn lpos_options(argv: &[Bytes]) -> Result<LposOptions, CmdError> {
+/// Parses the rest of `args` as LPOS's options. COUNT and MAXLEN are getPositiveLongFromObjectOrReply's: their
+/// message for anything but a non-negative integer, a non-number included.
+fn lpos_options(mut args: Args<'_>) -> Result<LposOptions, CmdError> {
     let mut options = LposOptions { rank: 1, count: None, maxlen: 0 };
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = i + 1 < argv.len();
-        let option = &argv[i];
-        if args::is(option, "rank") && has_value {
-            options.rank = args::int(&argv[i + 1])?;
+    while let Some(option) = args.next_option() {
+        let has_value = args.remaining() > 0;
+        if option.is("rank") && has_value {
+            options.rank = args.next_int()?;
             if options.rank == 0 {
                 return Err(RANK_ZERO.into());
             }
-        } else if args::is(option, "count") && has_value {
-            options.count = Some(non_negative(&argv[i + 1], COUNT_NEGATIVE)?);
-        } else if args::is(option, "maxlen") && has_value {
-            options.maxlen = non_negative(&argv[i + 1], MAXLEN_NEGATIVE)?;
+        } else if option.is("count") && has_value {
+            options.count = Some(args.next_int_in_or(0, i64::MAX, COUNT_NEGATIVE)?);
+        } else if option.is("maxlen") && has_value {
+            options.maxlen = args.next_int_in_or(0, i64::MAX, MAXLEN_NEGATIVE)?;
         } else {
             return Err(errors::SYNTAX.into());
         }
-        i += 2;
     }
     Ok(options)
-}
-
-/// A non-negative integer argument; `msg` for anything else, a non-number included (Redis's
-/// getPositiveLongFromObjectOrReply).
-fn non_negative(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
-    args::int_in(arg, 0, i64::MAX, msg).map_err(|_| msg.into())
 }
 
 /// LPOS key element [RANK r] [COUNT n] [MAXLEN m]. A negative rank scans from the tail. Redis 7.0 negates
 /// the rank in a C `long` and compares with wrapping arithmetic; this does the same, so RANK
 /// -9223372036854775808 behaves as it does there (every match qualifies, and COUNT never stops the scan).
 fn lpos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let LposOptions { rank, count, maxlen } = lpos_options(argv)?;
-    let Some(list) = ctx.read_typed::<List>(&argv[1])? else {
+    let mut args = ctx.args();
+    let (key, wanted) = (args.next_key()?, args.next_bytes()?);
+    let LposOptions { rank, count, maxlen } = lpos_options(args)?;
+    let Some(list) = ctx.read_typed::<List>(key)? else {
         if count.is_some() {
             reply.array(0)
         } else {
@@ -383,7 +365,7 @@ fn lpos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut found = Vec::new();
     let mut matches: i64 = 0;
     for (scanned, element) in elements.take(scan_len).enumerate() {
-        if element != argv[2] {
+        if element != wanted {
             continue;
         }
         matches += 1;
@@ -409,21 +391,22 @@ fn lpos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn lmove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (from, to) = (end_arg(&argv[3])?, end_arg(&argv[4])?);
-    move_generic(ctx, reply, from, to)
+    let mut args = ctx.args();
+    let keys = (args.next_key()?, args.next_key()?);
+    let (from, to) = (next_end(&mut args)?, next_end(&mut args)?);
+    move_generic(ctx, reply, keys, from, to)
 }
 
 fn rpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    move_generic(ctx, reply, End::Back, End::Front)
+    let mut args = ctx.args();
+    let keys = (args.next_key()?, args.next_key()?);
+    move_generic(ctx, reply, keys, End::Back, End::Front)
 }
 
-/// LMOVE's core on argv[1] (source) and argv[2] (destination): null when the source is missing (the
-/// destination is not even looked at), WRONGTYPE for either key of another type. The same key for both
-/// rotates the list.
-fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End) -> CmdResult {
-    let argv = ctx.argv;
-    let (source, destination) = (&argv[1], &argv[2]);
+/// LMOVE's core: null when the source is missing (the destination is not even looked at), WRONGTYPE for
+/// either key of another type. The same key for both rotates the list.
+fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, keys: (&Bytes, &Bytes), from: End, to: End) -> CmdResult {
+    let (source, destination) = keys;
     if ctx.write_typed::<List>(source)?.is_none() {
         reply.null();
         return Ok(());
@@ -448,25 +431,21 @@ struct Mpop<'a> {
     count: usize,
 }
 
-/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at `argv[numkeys_at]`, with Redis's errors.
-fn mpop_args(argv: &[Bytes], numkeys_at: usize) -> Result<Mpop<'_>, CmdError> {
-    let numkeys = args::int_in(&argv[numkeys_at], 1, i64::MAX, NUMKEYS_RANGE).map_err(|_| NUMKEYS_RANGE)?;
-    let keys_at = numkeys_at + 1;
-    let end_at = usize::try_from(numkeys).ok().and_then(|n| keys_at.checked_add(n)).filter(|&at| at < argv.len());
-    let end_at = end_at.ok_or(errors::SYNTAX)?;
-    let end = end_arg(&argv[end_at])?;
+/// Parses the rest of `args` as `numkeys key... LEFT|RIGHT [COUNT n]`, with Redis's errors (a numkeys beyond
+/// the arguments is a syntax error).
+fn mpop_args(mut args: Args<'_>) -> Result<Mpop<'_>, CmdError> {
+    let numkeys = args.next_int_in_or(1, i64::MAX, NUMKEYS_RANGE)?;
+    let keys = usize::try_from(numkeys).ok().and_then(|n| args.take(n)).ok_or(errors::SYNTAX)?;
+    let end = next_end(&mut args)?;
     let mut count = None;
-    let mut i = end_at + 1;
-    while i < argv.len() {
-        if count.is_none() && args::is(&argv[i], "count") && i + 1 < argv.len() {
-            let n = args::int_in(&argv[i + 1], 1, i64::MAX, MPOP_COUNT_RANGE).map_err(|_| MPOP_COUNT_RANGE)?;
-            count = Some(n as usize);
-            i += 2;
+    while let Some(option) = args.next_option() {
+        if count.is_none() && option.is("count") && args.remaining() > 0 {
+            count = Some(args.next_int_in_or(1, i64::MAX, MPOP_COUNT_RANGE)? as usize);
         } else {
             return Err(errors::SYNTAX.into());
         }
     }
-    Ok(Mpop { keys: &argv[keys_at..end_at], end, count: count.unwrap_or(1) })
+    Ok(Mpop { keys, end, count: count.unwrap_or(1) })
 }
 
 /// Serves an [B]LMPOP from the first key holding a list: `[key, [elements]]`. False when none does.
@@ -483,7 +462,7 @@ fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<b
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let mpop = mpop_args(ctx.argv, 1)?;
+    let mpop = mpop_args(ctx.args())?;
     if !mpop_serve(ctx, reply, &mpop)? {
         reply.null_array();
     }
@@ -492,9 +471,10 @@ fn lmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT n]: the timeout is parsed after the rest, as in Redis.
 fn blmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let mpop = mpop_args(argv, 2)?;
-    let deadline_ms = args::timeout(&argv[1], ctx.now_ms)?;
+    let mut args = ctx.args();
+    let timeout = args.next_bytes()?;
+    let mpop = mpop_args(args)?;
+    let deadline_ms = args::timeout(timeout, ctx.now_ms)?;
     if !mpop_serve(ctx, reply, &mpop)? {
         ctx.block(mpop.keys, ValueType::List, deadline_ms, reply);
     }
@@ -511,9 +491,8 @@ fn brpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// BLPOP/BRPOP key... timeout: `[key, element]` from the first key holding a list, or block.
 fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
-    let argv = ctx.argv;
-    let deadline_ms = args::timeout(&argv[argv.len() - 1], ctx.now_ms)?;
-    let keys = &argv[1..argv.len() - 1];
+    let (timeout, keys) = ctx.args().rest().split_last().ok_or(errors::SYNTAX)?;
+    let deadline_ms = args::timeout(timeout, ctx.now_ms)?;
     match first_list(ctx, ctx.keys_to_serve(keys))? {
         Some((key, _)) => {
             reply.array(2);
@@ -527,33 +506,40 @@ fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
 fn blmove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (from, to) = (end_arg(&argv[3])?, end_arg(&argv[4])?);
-    let deadline_ms = args::timeout(&argv[5], ctx.now_ms)?;
-    bmove_generic(ctx, reply, from, to, deadline_ms)
+    let mut args = ctx.args();
+    let keys = (args.next_key()?, args.next_key()?);
+    let (from, to) = (next_end(&mut args)?, next_end(&mut args)?);
+    let deadline_ms = args.next_timeout(ctx.now_ms)?;
+    bmove_generic(ctx, reply, keys, (from, to), deadline_ms)
 }
 
 /// BRPOPLPUSH source destination timeout.
 fn brpoplpush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let deadline_ms = args::timeout(&argv[3], ctx.now_ms)?;
-    bmove_generic(ctx, reply, End::Back, End::Front, deadline_ms)
+    let mut args = ctx.args();
+    let keys = (args.next_key()?, args.next_key()?);
+    let deadline_ms = args.next_timeout(ctx.now_ms)?;
+    bmove_generic(ctx, reply, keys, (End::Back, End::Front), deadline_ms)
 }
 
 /// Moves as LMOVE when the source holds a list; blocks on the source when it is missing. Inside EXEC,
 /// where nothing may block, Redis answers these two with a null bulk string (its timeout reply, and the
 /// other blocking commands' answer there, is the null array).
-fn bmove_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, from: End, to: End, deadline_ms: Option<i64>) -> CmdResult {
-    let argv = ctx.argv;
-    if ctx.write_typed::<List>(&argv[1])?.is_none() {
+fn bmove_generic(
+    ctx: &mut Ctx<'_>,
+    reply: &mut Reply,
+    (source, destination): (&Bytes, &Bytes),
+    (from, to): (End, End),
+    deadline_ms: Option<i64>,
+) -> CmdResult {
+    if ctx.write_typed::<List>(source)?.is_none() {
         if ctx.state.in_exec {
             reply.null();
         } else {
-            ctx.block(&argv[1..2], ValueType::List, deadline_ms, reply);
+            ctx.block(std::slice::from_ref(source), ValueType::List, deadline_ms, reply);
         }
         return Ok(());
     }
-    move_generic(ctx, reply, from, to)
+    move_generic(ctx, reply, (source, destination), from, to)
 }
 
 #[cfg(test)]
@@ -583,11 +569,10 @@ mod tests {
 
     #[test]
     fn mpop_arguments_parse_with_redis_errors() {
-        let argv = |words: &[&str]| words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect::<Vec<_>>();
-        let ok = argv(&["lmpop", "2", "a", "b", "right", "count", "3"]);
-        let parsed = mpop_args(&ok, 1).unwrap_or_else(|e| panic!("{}", e.text()));
-        assert_eq!((parsed.keys.len(), parsed.end, parsed.count), (2, End::Back, 3));
-        let err = |words: &[&str]| mpop_args(&argv(words), 1).err().map(|e| e.text());
+        let ok = args::test_argv(r"lmpop 2 a b right\0x CoUnt\0 3");
+        let parsed = mpop_args(Args::new(&ok, 1)).unwrap_or_else(|e| panic!("{}", e.text()));
+        assert_eq!((parsed.keys, parsed.end, parsed.count), (&ok[2..4], End::Back, 3));
+        let err = |words: &[&str]| mpop_args(Args::new(&args::test_argv(&words.join(" ")), 1)).err().map(|e| e.text());
         assert_eq!(err(&["lmpop", "0", "a", "left"]).as_deref(), Some(NUMKEYS_RANGE));
         assert_eq!(err(&["lmpop", "3", "a", "left"]).as_deref(), Some(errors::SYNTAX));
         assert_eq!(err(&["lmpop", "9223372036854775807", "a", "left"]).as_deref(), Some(errors::SYNTAX));

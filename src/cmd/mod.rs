@@ -12,8 +12,8 @@
 //! handler without a data entry fails a test below. Adding a command is: its entry (`scripts/command-meta
 //! src/cmd/meta/<family>.json <name>`), its handler in HANDLERS, a test.
 //!
-//! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read `ctx.argv`, use the keyspace
-//! through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
+//! Handlers have the type `fn(&mut Ctx, &mut Reply) -> CmdResult`: they read their arguments with the
+//! `args::Args` cursor (`ctx.args()`), use the keyspace through `ctx`, write their reply into `reply`, and return `Err` for an error reply. The reply is a separate
 //! argument so a handler can hold a value borrowed from the keyspace while writing it out.
 
 pub mod args;

@@ -14,9 +14,9 @@
 mod algebra;
 mod spop_srandmember;
 
-use super::errors::{self, CmdResult};
-use super::keys::parse_cursor;
-use super::{Ctx, Handlers, args};
+use super::errors::CmdResult;
+use super::keys::ScanOptions;
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Limits, Member, Set};
@@ -72,65 +72,69 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
 }
 
 fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let mut args = ctx.args();
+    let (key, members) = (args.next_key()?, args.rest());
     let limits = limits(ctx);
-    let added = match ctx.write_typed::<Set>(&argv[1])? {
-        Some(set) => argv[2..].iter().filter(|member| set.add(member, &limits)).count(),
+    let added = match ctx.write_typed::<Set>(key)? {
+        Some(set) => members.iter().filter(|member| set.add(member, &limits)).count(),
         None => {
             let mut set = Set::new();
-            let added = argv[2..].iter().filter(|member| set.add(member, &limits)).count();
-            ctx.db().insert_new(&argv[1], Value::Set(set));
+            let added = members.iter().filter(|member| set.add(member, &limits)).count();
+            ctx.db().insert_new(key, Value::Set(set));
             added
         }
     };
     if added > 0 {
-        ctx.key_changed(&argv[1]);
+        ctx.key_changed(key);
     }
     reply.int(added as i64);
     Ok(())
 }
 
 fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let removed = match ctx.write_typed::<Set>(&argv[1])? {
-        Some(set) => argv[2..].iter().filter(|member| set.remove(member)).count(),
+    let mut args = ctx.args();
+    let (key, members) = (args.next_key()?, args.rest());
+    let removed = match ctx.write_typed::<Set>(key)? {
+        Some(set) => members.iter().filter(|member| set.remove(member)).count(),
         None => 0,
     };
     if removed > 0 {
-        delete_if_empty(ctx, &argv[1]);
-        ctx.key_changed(&argv[1]);
+        delete_if_empty(ctx, key);
+        ctx.key_changed(key);
     }
     reply.int(removed as i64);
     Ok(())
 }
 
 fn scard(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let len = ctx.read_typed::<Set>(&argv[1])?.map_or(0, Set::len);
+    let key = ctx.args().next_key()?;
+    let len = ctx.read_typed::<Set>(key)?.map_or(0, Set::len);
     reply.int(len as i64);
     Ok(())
 }
 
 fn sismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let found = ctx.read_typed::<Set>(&argv[1])?.is_some_and(|set| set.contains(&argv[2]));
+    let mut args = ctx.args();
+    let (key, member) = (args.next_key()?, args.next_bytes()?);
+    let found = ctx.read_typed::<Set>(key)?.is_some_and(|set| set.contains(member));
     reply.int(i64::from(found));
     Ok(())
 }
 
 fn smismember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let set = ctx.read_typed::<Set>(&argv[1])?;
-    reply.array(argv.len() - 2);
-    for member in &argv[2..] {
+    let mut args = ctx.args();
+    let (key, members) = (args.next_key()?, args.rest());
+    let set = ctx.read_typed::<Set>(key)?;
+    reply.array(members.len());
+    for member in members {
         reply.int(i64::from(set.is_some_and(|set| set.contains(member))));
     }
     Ok(())
 }
 
 fn smembers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.read_typed::<Set>(&argv[1])? {
+    let key = ctx.args().next_key()?;
+    match ctx.read_typed::<Set>(key)? {
         Some(set) => reply_set(reply, set),
         None => reply.set(0),
     }
@@ -140,8 +144,8 @@ fn smembers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// SMOVE checks in Redis's order: a missing source answers 0 before the destination's type is looked at;
 /// then both types; then source == destination answers membership without a change.
 fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (source, destination, member) = (&argv[1], &argv[2], &argv[3]);
+    let mut args = ctx.args();
+    let (source, destination, member) = (args.next_key()?, args.next_key()?, args.next_bytes()?);
     let limits = limits(ctx);
     let destination_exists = ctx.write_typed::<Set>(destination).map(|set| set.is_some());
     let Some(source_set) = ctx.write_typed::<Set>(source)? else {
@@ -181,25 +185,15 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// (a missing key answers an empty scan without looking at the options), then its type, then the options in
 /// order (TYPE is SCAN's only).
 fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
-    let Some(set) = ctx.read_typed::<Set>(&argv[1])? else {
+    let mut args = ctx.args();
+    let (key, cursor) = (args.next_key()?, args.next_cursor()?);
+    let Some(set) = ctx.read_typed::<Set>(key)? else {
         reply.array(2);
         reply.bulk(b"0");
         reply.array(0);
         return Ok(());
     };
-    let mut count = 10;
-    let mut pattern = None;
-    for option in argv[3..].chunks(2) {
-        match option {
-            [name, value] if args::is(name, "count") => {
-                count = usize::try_from(args::int(value)?).ok().filter(|&n| n >= 1).ok_or(errors::SYNTAX)?;
-            }
-            [name, value] if args::is(name, "match") => pattern = (&value[..] != b"*").then_some(&value[..]),
-            _ => return Err(errors::SYNTAX.into()),
-        }
-    }
+    let ScanOptions { pattern, count, .. } = ScanOptions::parse(args, false)?;
     // Members go to a scratch reply first: the cursor, which comes before them, is known only after the scan.
     let mut members = Reply::new(reply.resp3);
     let mut found = 0;

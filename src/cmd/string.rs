@@ -22,7 +22,7 @@ mod set_generic;
 use std::ops::Range;
 
 use super::errors::{self, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::util::num::{self, IncrFloatError};
@@ -73,25 +73,25 @@ fn get_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> Result<bool,
 }
 
 fn get(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    get_generic(ctx, reply, &argv[1]).map(drop)
+    let key = ctx.args().next_key()?;
+    get_generic(ctx, reply, key).map(drop)
 }
 
 fn getdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let key = ctx.args().next_key()?;
     let now_ms = ctx.now_ms;
-    if get_generic(ctx, reply, &argv[1])? {
-        ctx.db().remove(&argv[1], now_ms);
-        ctx.key_changed(&argv[1]);
+    if get_generic(ctx, reply, key)? {
+        ctx.db().remove(key, now_ms);
+        ctx.key_changed(key);
     }
     Ok(())
 }
 
 /// MGET answers null for missing keys and for keys of other types alike: it never fails on a key.
 fn mget(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    reply.array(argv.len() - 1);
-    for key in &argv[1..] {
+    let keys = ctx.args().rest();
+    reply.array(keys.len());
+    for key in keys {
         let written = ctx.read_key(key).and_then(|value| value.with_str(|s| reply.bulk(s)));
         if written.is_none() {
             reply.null();
@@ -116,15 +116,15 @@ fn msetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// Stores every key/value pair of MSET/MSETNX, dropping their TTLs; with `nx`, stores nothing if any key exists.
 /// Returns whether the pairs were stored. A later pair wins over an earlier one with the same key.
 fn mset_generic(ctx: &mut Ctx<'_>, nx: bool) -> Result<bool, errors::CmdError> {
-    let argv = ctx.argv;
-    if argv.len().is_multiple_of(2) {
+    let pairs = ctx.args().rest();
+    if !pairs.len().is_multiple_of(2) {
         return Err(errors::wrong_arity(ctx.cmd.spec.name));
     }
     let now_ms = ctx.now_ms;
-    if nx && argv[1..].chunks_exact(2).any(|pair| ctx.db().contains(&pair[0], now_ms)) {
+    if nx && pairs.chunks_exact(2).any(|pair| ctx.db().contains(&pair[0], now_ms)) {
         return Ok(false);
     }
-    for pair in argv[1..].chunks_exact(2) {
+    for pair in pairs.chunks_exact(2) {
         ctx.db().set(&pair[0], Value::from_arg(&pair[1]), false, now_ms);
         ctx.key_changed(&pair[0]);
     }
@@ -132,28 +132,30 @@ fn mset_generic(ctx: &mut Ctx<'_>, nx: bool) -> Result<bool, errors::CmdError> {
 }
 
 fn incr(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    incr_decr(ctx, reply, 1)
+    let key = ctx.args().next_key()?;
+    incr_decr(ctx, reply, key, 1)
 }
 
 fn decr(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    incr_decr(ctx, reply, -1)
+    let key = ctx.args().next_key()?;
+    incr_decr(ctx, reply, key, -1)
 }
 
 fn incrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let incr = args::int(ctx.arg(2))?;
-    incr_decr(ctx, reply, incr)
+    let mut args = ctx.args();
+    let (key, incr) = (args.next_key()?, args.next_int()?);
+    incr_decr(ctx, reply, key, incr)
 }
 
 fn decrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let decr = args::int(ctx.arg(2))?;
+    let mut args = ctx.args();
+    let (key, decr) = (args.next_key()?, args.next_int()?);
     let incr = decr.checked_neg().ok_or(DECREMENT_OVERFLOW)?;
-    incr_decr(ctx, reply, incr)
+    incr_decr(ctx, reply, key, incr)
 }
 
-/// Adds `incr` to the integer at key 1 (0 if missing), keeping its TTL (Redis's incrDecrCommand).
-fn incr_decr(ctx: &mut Ctx<'_>, reply: &mut Reply, incr: i64) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
+/// Adds `incr` to the integer at `key` (0 if missing), keeping its TTL (Redis's incrDecrCommand).
+fn incr_decr(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], incr: i64) -> CmdResult {
     let now_ms = ctx.now_ms;
     let db = ctx.db();
     let result = match db.get_mut(key, now_ms) {
@@ -183,8 +185,8 @@ fn stored_int(value: &Value) -> Result<i64, errors::CmdError> {
 /// INCRBYFLOAT: the sum is computed and formatted by `num::incr_by_float` (long double precision, as Redis) and
 /// stored as a plain string, keeping the key's TTL.
 fn incrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, incr) = (&argv[1], &argv[2]);
+    let mut args = ctx.args();
+    let (key, incr) = (args.next_key()?, args.next_bytes()?);
     let now_ms = ctx.now_ms;
     let db = ctx.db();
     let sum = match db.get(key, now_ms) {
@@ -212,8 +214,8 @@ fn check_string_len(len: usize, extra: usize, len_max: u64) -> CmdResult {
 
 /// APPEND: a missing key is created from the argument as SET would; an existing string becomes raw and grows.
 fn append(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, tail) = (&argv[1], &argv[2]);
+    let mut args = ctx.args();
+    let (key, tail) = (args.next_key()?, args.next_bytes()?);
     let now_ms = ctx.now_ms;
     let len_max = ctx.state.config.proto_max_bulk_len;
     let db = ctx.db();
@@ -238,9 +240,10 @@ fn append(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// SETRANGE: writing nothing changes nothing (and creates no key); otherwise the string is zero-padded up to
 /// `offset` as needed. A key it creates is raw from the start, as in Redis.
 fn setrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let (key, patch) = (&argv[1], &argv[3]);
-    let offset = usize::try_from(args::int(&argv[2])?).map_err(|_| OFFSET_OUT_OF_RANGE)?;
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    let offset = usize::try_from(args.next_int()?).map_err(|_| OFFSET_OUT_OF_RANGE)?;
+    let patch = args.next_bytes()?;
     let now_ms = ctx.now_ms;
     let len_max = ctx.state.config.proto_max_bulk_len;
     let db = ctx.db();
@@ -275,10 +278,9 @@ fn setrange_apply(bytes: &mut Vec<u8>, offset: usize, patch: &[u8]) {
 
 /// GETRANGE and SUBSTR: a missing key reads as the empty string.
 fn getrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let start = args::int(&argv[2])?;
-    let end = args::int(&argv[3])?;
-    let Some(value) = ctx.read_key(&argv[1]) else {
+    let mut args = ctx.args();
+    let (key, start, end) = (args.next_key()?, args.next_int()?, args.next_int()?);
+    let Some(value) = ctx.read_key(key) else {
         reply.bulk(b"");
         return Ok(());
     };
@@ -308,8 +310,8 @@ fn getrange_bounds(len: usize, start: i64, end: i64) -> Option<Range<usize>> {
 }
 
 fn strlen(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let len = match ctx.read_key(&argv[1]) {
+    let key = ctx.args().next_key()?;
+    let len = match ctx.read_key(key) {
         None => 0,
         Some(value) => value.str_len().ok_or(errors::WRONGTYPE)?,
     };

@@ -105,7 +105,7 @@ fn watch(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         return Err("ERR WATCH inside MULTI is not allowed".into());
     }
     let (me, db, now_ms) = (ctx.me, ctx.db_index, ctx.now_ms);
-    for key in &ctx.argv[1..] {
+    for key in ctx.args().rest() {
         if !ctx.state.watches.add(me, db, key) {
             continue;
         }

@@ -202,7 +202,7 @@ fn gen_copy(g: &mut Gen) -> Argv {
 }
 
 fn gen_object(g: &mut Gen) -> Argv {
-    let subcommand = g.pick_word(&["ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "NOPE"]);
+    let subcommand = g.pick_name(&["ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "NOPE"]);
     let argv = cmd("OBJECT").arg(&subcommand);
     if subcommand.eq_ignore_ascii_case(b"HELP") { argv } else { argv.arg(g.key()) }
 }
@@ -481,8 +481,27 @@ impl Gen {
         self.word(word)
     }
 
+    /// One of `names` (a command or subcommand name), in random case but never with a NUL: Redis finds names
+    /// in a dict hashed over the full length with a per-process random seed and then compares them with
+    /// `strcasecmp`, so `OBJECT FREQ\0junk` is FREQ only when the two hashes happen to share a bucket.
+    fn pick_name(&mut self, names: &[&str]) -> Vec<u8> {
+        let name = *self.rng.pick(names);
+        self.case_variant(name)
+    }
+
     /// A keyword as written, in lower case, or in mixed case: Redis matches keywords case-insensitively.
+    /// Sometimes it carries a NUL byte and junk after it: Redis compares option keywords with `strcasecmp`,
+    /// which stops at the NUL, so `SET k v NX\0junk` is `SET k v NX`. Not for names: see [`Gen::pick_name`].
     fn word(&mut self, word: &str) -> Vec<u8> {
+        let mut word = self.case_variant(word);
+        if self.rng.chance(0.05) {
+            word.extend_from_slice(self.rng.pick(&["\0", "\0junk", "\0\0"]).as_bytes());
+        }
+        word
+    }
+
+    /// A name as written, in lower case, or in mixed case.
+    fn case_variant(&mut self, word: &str) -> Vec<u8> {
         match self.rng.below(10) {
             0..=5 => word.as_bytes().to_vec(),
             6..=7 => word.to_ascii_lowercase().into_bytes(),
@@ -501,7 +520,7 @@ impl Gen {
             _ => {}
         }
         if let Ok(name) = std::str::from_utf8(&argv[0]) {
-            argv[0] = self.word(name);
+            argv[0] = self.case_variant(name);
         }
         argv
     }

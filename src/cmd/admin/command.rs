@@ -17,8 +17,9 @@
 
 use bytes::Bytes;
 
+use super::super::args::Keyword;
 use super::super::errors::{self, CmdResult};
-use super::super::{Arg, BeginSearch, Ctx, FindKeys, Handlers, KeySpec, Resolved, Table, args, flag};
+use super::super::{Arg, BeginSearch, Ctx, FindKeys, Handlers, KeySpec, Resolved, Table, flag};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
@@ -76,7 +77,7 @@ fn command_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// COMMAND INFO [name ...]: one entry per name (null for an unknown one), or every command.
 fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let names = &ctx.argv[2..];
+    let names = ctx.sub_args().rest();
     if names.is_empty() {
         return command(ctx, reply);
     }
@@ -93,11 +94,12 @@ fn command_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// COMMAND DOCS [name ...]: a map of the known names to their docs, or of every command.
 fn command_docs(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let names = ctx.sub_args().rest();
     let table = crate::cmd::table();
-    let found: Vec<Resolved> = if ctx.argv.len() == 2 {
+    let found: Vec<Resolved> = if names.is_empty() {
         table.commands().collect()
     } else {
-        ctx.argv[2..].iter().filter_map(|name| lookup_full(table, name)).collect()
+        names.iter().filter_map(|name| lookup_full(table, name)).collect()
     };
     reply.map(found.len());
     for cmd in found {
@@ -112,35 +114,35 @@ enum ListFilter<'a> {
     All,
     /// No command comes from a module, so this keeps nothing.
     Module,
-    AclCategory(&'a [u8]),
+    /// A category name as Redis's ACLGetCommandCategoryFlagByName compares it (strcasecmp).
+    AclCategory(Keyword<'a>),
     Pattern(&'a [u8]),
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: full names, subcommands included.
 fn command_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let filter = match &argv[2..] {
-        [] => ListFilter::All,
-        [filterby, kind, value] if args::is(filterby, "filterby") => {
-            if args::is(kind, "module") {
+    let mut args = ctx.sub_args();
+    let filter = match args.next_option() {
+        None => ListFilter::All,
+        Some(filterby) if filterby.is("filterby") && args.remaining() == 2 => {
+            let kind = args.next_keyword()?;
+            if kind.is("module") {
                 ListFilter::Module
-            } else if args::is(kind, "aclcat") {
-                ListFilter::AclCategory(value)
-            } else if args::is(kind, "pattern") {
-                ListFilter::Pattern(value)
+            } else if kind.is("aclcat") {
+                ListFilter::AclCategory(args.next_keyword()?)
+            } else if kind.is("pattern") {
+                ListFilter::Pattern(args.next_bytes()?)
             } else {
                 return Err(errors::SYNTAX.into());
             }
         }
-        _ => return Err(errors::SYNTAX.into()),
+        Some(_) => return Err(errors::SYNTAX.into()),
     };
     let table = crate::cmd::table();
     let keep = |cmd: Resolved| match filter {
         ListFilter::All => true,
         ListFilter::Module => false,
-        ListFilter::AclCategory(wanted) => {
-            cmd.spec.acl_categories.iter().any(|c| c.as_bytes().eq_ignore_ascii_case(wanted))
-        }
+        ListFilter::AclCategory(wanted) => cmd.spec.acl_categories.iter().any(|category| wanted.is(category)),
         ListFilter::Pattern(pattern) => glob_match(pattern, table.names[cmd.id].as_bytes(), true),
     };
     let start = reply.begin_array();
@@ -166,7 +168,7 @@ fn command_getkeysandflags(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// COMMAND GETKEYS / GETKEYSANDFLAGS <command> [arg ...], with Redis's checks and errors in its order.
 fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult {
     let table = crate::cmd::table();
-    let target = &ctx.argv[2..];
+    let target = ctx.sub_args().rest();
     let cmd = lookup_argv(table, target).ok_or("ERR Invalid command specified")?;
     let specs = cmd.spec.key_specs;
     if specs.is_empty() {
@@ -195,12 +197,11 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
 /// The key flags a command's own key function reports where its spec says `variable_flags`. Only SET has
 /// such a spec (Redis's `setGetKeys`): its key is read as well as written when a GET argument follows the
 /// value. Arguments compare as C strings, as Redis's do, so `GET\0junk` counts.
-fn variable_key_flags<'a>(cmd: Resolved, argv: &'a [Bytes]) -> Option<&'static [&'static str]> {
+fn variable_key_flags(cmd: Resolved, argv: &[Bytes]) -> Option<&'static [&'static str]> {
     if !cmd.spec.key_specs.iter().any(|spec| spec.flags.contains(&"variable_flags")) || cmd.spec.name != "set" {
         return None;
     }
-    let c_string = |arg: &'a Bytes| arg.split(|&byte| byte == 0).next().unwrap_or_default();
-    let get = argv.iter().skip(3).any(|arg| args::is(c_string(arg), "get"));
+    let get = argv.iter().skip(3).any(|arg| Keyword::of(arg).is("get"));
     Some(if get { &["RW", "access", "update"] } else { &["OW", "update"] })
 }
 
@@ -264,7 +265,8 @@ fn begin_search(begin: BeginSearch, argv: &[Bytes]) -> Option<i64> {
         BeginSearch::Index(index) => Some(i64::from(index)),
         BeginSearch::Keyword { keyword, startfrom } => {
             let argc = argv.len() as i64;
-            let found = |i: &i64| args::is(&argv[*i as usize], keyword);
+            // Redis compares the keyword with strcasecmp.
+            let found = |i: &i64| Keyword::of(&argv[*i as usize]).is(keyword);
             let position = if startfrom > 0 {
                 (i64::from(startfrom)..argc - 1).find(found)
             } else {

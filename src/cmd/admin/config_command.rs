@@ -27,7 +27,7 @@ const HELP: &[&str] = &[
 
 /// CONFIG GET pattern [pattern ...]: a map of name → value (a flat array in RESP2).
 fn config_get(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let patterns: Vec<&[u8]> = ctx.argv[2..].iter().map(|p| p.as_ref()).collect();
+    let patterns: Vec<&[u8]> = ctx.sub_args().rest().iter().map(|p| p.as_ref()).collect();
     let found = ctx.state.config.get(&patterns);
     reply.map(found.len());
     for (name, value) in &found {
@@ -40,11 +40,11 @@ fn config_get(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// CONFIG SET name value [name value ...]: all or nothing, with the config module's error text. Protected
 /// directives follow `enable-protected-configs`, for which a loopback client is local.
 fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    if !argv.len().is_multiple_of(2) {
+    let pairs = ctx.sub_args().rest();
+    if !pairs.len().is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
-    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
+    let pairs: Vec<(&[u8], &[u8])> = pairs.chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
     let local = super::caller_is_local(ctx);
     ctx.state.config.set_as(&pairs, local)?;
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();

@@ -11,10 +11,11 @@
 //! `DEBUG OBJECT`'s `serializedlength` is the RDB length without LZF compression (Redis compresses strings
 //! over 20 bytes when that saves space, so it reports less for compressible long strings).
 
+use bytes::Bytes;
 use std::time::Duration;
 
+use super::super::Ctx;
 use super::super::errors::{self, CmdResult};
-use super::super::{Ctx, args};
 use crate::db::{Value, digest};
 use crate::resp::reply::Reply;
 use crate::types::list_object;
@@ -58,46 +59,42 @@ const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-co
                            configuration file, and then restart the server.";
 
 pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
     let local = super::caller_is_local(ctx);
     if !ctx.state.config.enable_debug_command.allows(local) {
         return Err(NOT_ALLOWED.into());
     }
-    let sub = &argv[1];
-    match argv.len() {
-        2 if args::is(sub, "help") => super::reply_help(reply, "DEBUG", HELP),
-        2 if args::is(sub, "digest") => reply.simple(&digest::hex(&digest::dataset_digest(&ctx.state.keyspace.dbs))),
-        _ if args::is(sub, "digest-value") => debug_digest_value(ctx, reply),
-        3 if args::is(sub, "object") => debug_object(ctx, reply)?,
-        3 if args::is(sub, "protocol") => debug_protocol(&argv[2], reply)?,
-        3 if args::is(sub, "sleep") => {
-            sleep_like_nanosleep(strtod_prefix(&argv[2]));
+    // DEBUG is one command in Redis, which matches its subcommands with strcasecmp: they end at a NUL.
+    let mut args = ctx.args();
+    let sub = args.next_keyword()?;
+    match args.remaining() {
+        0 if sub.is("help") => super::reply_help(reply, "DEBUG", HELP),
+        0 if sub.is("digest") => reply.simple(&digest::hex(&digest::dataset_digest(&ctx.state.keyspace.dbs))),
+        _ if sub.is("digest-value") => debug_digest_value(ctx, reply, args.rest()),
+        1 if sub.is("object") => debug_object(ctx, reply, args.next_key()?)?,
+        1 if sub.is("protocol") => debug_protocol(args.next_keyword()?.as_bytes(), reply)?,
+        1 if sub.is("sleep") => {
+            sleep_like_nanosleep(strtod_prefix(args.next_bytes()?));
             reply.ok();
         }
-        3 if args::is(sub, "quicklist-packed-threshold") => {
-            let set = crate::config::memory_to_u64(&argv[2]).is_some_and(list_object::set_packed_threshold);
+        1 if sub.is("quicklist-packed-threshold") => {
+            let set = crate::config::memory_to_u64(args.next_bytes()?).is_some_and(list_object::set_packed_threshold);
             if !set {
                 return Err("ERR argument must be a memory value bigger than 1 and smaller than 4gb".into());
             }
             reply.ok();
         }
-        3 if args::is(sub, "set-active-expire") => {
-            ctx.state.active_expire_enabled = atoi(&argv[2]) != 0;
+        1 if sub.is("set-active-expire") => {
+            ctx.state.active_expire_enabled = atoi(args.next_bytes()?) != 0;
             reply.ok();
         }
-        _ => {
-            let sub = errors::c_str(sub, 128);
-            let text = [&b"ERR unknown subcommand or wrong number of arguments for '"[..], sub, b"'. Try DEBUG HELP."];
-            return Err(text.concat().into());
-        }
+        _ => return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1])),
     }
     Ok(())
 }
 
 /// DEBUG DIGEST-VALUE key...: one digest per key, of its value as stored (a logically expired key still has
 /// one, as in Redis, which looks the keys up without expiring them); all zeros for a missing key.
-fn debug_digest_value(ctx: &mut Ctx<'_>, reply: &mut Reply) {
-    let keys = &ctx.argv[2..];
+fn debug_digest_value(ctx: &mut Ctx<'_>, reply: &mut Reply, keys: &[Bytes]) {
     reply.array(keys.len());
     let db = ctx.db();
     for key in keys {
@@ -160,10 +157,9 @@ fn debug_protocol(name: &[u8], reply: &mut Reply) -> CmdResult {
 }
 
 /// DEBUG OBJECT key: Redis's one status line about the value.
-fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
     let now_ms = ctx.now_ms;
-    let value = ctx.db().get(&argv[2], now_ms).ok_or(errors::NO_SUCH_KEY)?;
+    let value = ctx.db().get(key, now_ms).ok_or(errors::NO_SUCH_KEY)?;
     let refcount = value.refcount();
     let line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",

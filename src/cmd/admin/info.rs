@@ -12,6 +12,7 @@
 use std::fmt::{Display, Write as _};
 use std::sync::OnceLock;
 
+use super::super::args::Keyword;
 use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
@@ -41,7 +42,7 @@ const SECTIONS: [(&str, bool, Section); 12] = [
 const AVG_TTL_SAMPLES: usize = 1024;
 
 pub(super) fn info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let selected = select_sections(&ctx.argv[1..]);
+    let selected = select_sections(ctx.args().rest());
     let mut text = String::with_capacity(4096);
     for ((name, _, write), _) in SECTIONS.into_iter().zip(selected).filter(|(_, on)| *on) {
         if !text.is_empty() {
@@ -58,21 +59,24 @@ pub(super) fn info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Which sections (by index in `SECTIONS`) the arguments select.
+/// Which sections (by index in `SECTIONS`) the arguments select. Redis compares each name as a C string
+/// without case (strcasecmp, or `sdsnew` then lowercase), so a name ends at its first NUL.
 fn select_sections(names: &[bytes::Bytes]) -> [bool; SECTIONS.len()] {
     let mut selected = [false; SECTIONS.len()];
     if names.is_empty() {
         return SECTIONS.map(|(_, default, _)| default);
     }
-    for name in names {
-        let name = name.to_ascii_lowercase();
+    for name in names.iter().map(|name| Keyword::of(name)) {
         for (on, (section, default, _)) in selected.iter_mut().zip(&SECTIONS) {
-            *on |= match name.as_slice() {
-                b"all" | b"everything" => true,
-                b"default" => *default,
+            *on |= if name.is("all") || name.is("everything") {
+                true
+            } else if name.is("default") {
+                *default
+            } else if name.is("module_list") {
                 // `module_list` is the name Redis 7.0 gives the modules section in its defaults.
-                b"module_list" => *section == "modules",
-                other => other == section.as_bytes(),
+                *section == "modules"
+            } else {
+                name.is(section)
             };
         }
     }
@@ -446,6 +450,9 @@ mod tests {
         assert_eq!(selected(&["keyspace", "Server"]), ["server", "keyspace"]);
         assert_eq!(selected(&["commandstats"]), ["commandstats"]);
         assert_eq!(selected(&["module_list"]), ["modules"]);
+        // Names end at a NUL, as the C strings Redis compares: checked against redis-server 7.0.15.
+        assert_eq!(selected(&["server\0x"]), ["server"]);
+        assert_eq!(selected(&["Default\0x"]), default);
         assert!(selected(&["nosuch"]).is_empty());
     }
 

@@ -9,8 +9,9 @@
 //!
 //! MEMORY DOCTOR, STATS, MALLOC-STATS and PURGE do not exist yet; HELP lists what does, as DEBUG HELP does.
 
+use super::super::args::Args;
 use super::super::errors::{self, CmdResult};
-use super::super::{Ctx, Handlers, args};
+use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 
 /// MEMORY's subcommands by full name, bound to their entries in src/cmd/meta/admin.json.
@@ -32,30 +33,29 @@ fn memory_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// MEMORY USAGE key [SAMPLES count]: the options are checked before the key is looked up, as in Redis.
 fn memory_usage(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let samples = memory_usage_samples(&argv[3..])?;
-    match ctx.db().find_raw(&argv[2]) {
+    let mut args = ctx.sub_args();
+    let key = args.next_key()?;
+    let samples = memory_usage_samples(args)?;
+    match ctx.db().find_raw(key) {
         Some(entry) => reply.int(entry.memory_usage(samples) as i64),
         None => reply.null(),
     }
     Ok(())
 }
 
-/// The SAMPLES options (the last one wins; 0 means every item), or Redis's error for a bad one.
-fn memory_usage_samples(options: &[bytes::Bytes]) -> Result<usize, errors::CmdError> {
+/// The rest of `args` as SAMPLES options (the last one wins; 0 means every item), or Redis's error for a bad
+/// one.
+fn memory_usage_samples(mut args: Args<'_>) -> Result<usize, errors::CmdError> {
     let mut samples = SAMPLES_DEFAULT;
-    let mut rest = options;
-    while let [option, tail @ ..] = rest {
-        let [count, tail @ ..] = tail else { return Err(errors::SYNTAX.into()) };
-        if !args::is(option, "samples") {
+    while let Some(option) = args.next_option() {
+        if !option.is("samples") || args.remaining() == 0 {
             return Err(errors::SYNTAX.into());
         }
-        samples = match args::int(count)? {
+        samples = match args.next_int()? {
             ..0 => return Err(errors::SYNTAX.into()),
             0 => usize::MAX,
             n => n as usize,
         };
-        rest = tail;
     }
     Ok(samples)
 }

@@ -15,7 +15,7 @@ mod memory;
 pub(crate) mod testkit;
 
 use super::errors::{self, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::clock;
 use crate::resp::reply::Reply;
 use crate::state::Shutdown;
@@ -92,16 +92,17 @@ fn lastsave(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// connection closes when the server exits.
 fn shutdown(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
     let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
-    for arg in &ctx.argv[1..] {
-        let flag = if args::is(arg, "nosave") {
+    let mut args = ctx.args();
+    while let Some(option) = args.next_option() {
+        let flag = if option.is("nosave") {
             &mut nosave
-        } else if args::is(arg, "save") {
+        } else if option.is("save") {
             &mut save
-        } else if args::is(arg, "now") {
+        } else if option.is("now") {
             &mut now
-        } else if args::is(arg, "force") {
+        } else if option.is("force") {
             &mut force
-        } else if args::is(arg, "abort") {
+        } else if option.is("abort") {
             &mut abort
         } else {
             return Err(errors::SYNTAX.into());
@@ -151,6 +152,7 @@ mod tests {
         assert_eq!(t.run(me, "SHUTDOWN NOSAVE SAVE"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN ABORT NOW"), "-ERR syntax error\r\n");
         assert_eq!(t.run(me, "SHUTDOWN later"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "SHUTDOWN ABORT\0x"), "-ERR No shutdown in progress.\r\n");
         assert_eq!(t.state.shutdown, None);
         assert_eq!(t.run(me, "SHUTDOWN nosave FORCE"), "");
         assert_eq!(t.state.shutdown, Some(Shutdown::Command { save: Some(false), force: true }));

@@ -15,8 +15,9 @@
 use bytes::Bytes;
 use std::fmt::Write as _;
 
+use super::super::args::{self, Args, Keyword};
 use super::super::errors::{self, CmdResult};
-use super::super::{Ctx, Handlers, args};
+use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::state::State;
 use crate::state::session::{ClientId, Link, ReplyMode, Session};
@@ -35,16 +36,21 @@ pub(super) const HANDLERS: Handlers = &[
     ("client|unblock", client_unblock),
 ];
 
-/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's block as if it timed out, or with an error.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's block as if it timed out, or with an error. As in
+/// Redis, the reason is checked before the id, and more arguments are the subcommand syntax error.
 fn client_unblock(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let id = args::int(&argv[2])?;
-    let error = match &argv[3..] {
-        [] => None,
-        [reason] if args::is(reason, "timeout") => None,
-        [reason] if args::is(reason, "error") => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
-        _ => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    let mut args = ctx.sub_args();
+    if args.remaining() > 2 {
+        return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1]));
+    }
+    let id = args.next_bytes()?;
+    let error = match args.next_option() {
+        None => None,
+        Some(reason) if reason.is("timeout") => None,
+        Some(reason) if reason.is("error") => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
     };
+    let id = args::int(id)?;
     let target = u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id));
     let unblocked = target.is_some_and(|target| crate::cmd::blocking::unblock(ctx.state, target, error));
     reply.int(i64::from(unblocked));
@@ -110,16 +116,16 @@ enum ClientType {
 }
 
 impl ClientType {
-    fn parse(name: &[u8]) -> Result<ClientType, errors::CmdError> {
-        Ok(match name.to_ascii_lowercase().as_slice() {
-            b"normal" => ClientType::Normal,
-            b"slave" | b"replica" => ClientType::Replica,
-            b"pubsub" => ClientType::Pubsub,
-            b"master" => ClientType::Master,
-            _ => {
-                return Err([&b"ERR Unknown client type '"[..], errors::c_str(name, usize::MAX), b"'"].concat().into());
-            }
-        })
+    /// The type a TYPE argument names (`strcasecmp`, so the name ends at a NUL).
+    fn parse(name: Keyword<'_>) -> Result<ClientType, errors::CmdError> {
+        let names = [
+            ("normal", ClientType::Normal),
+            ("slave", ClientType::Replica),
+            ("replica", ClientType::Replica),
+            ("pubsub", ClientType::Pubsub),
+            ("master", ClientType::Master),
+        ];
+        name.pick(&names).ok_or_else(|| [&b"ERR Unknown client type '"[..], name.as_bytes(), b"'"].concat().into())
     }
 
     /// The type of a connection: always normal until pub/sub and replication exist.
@@ -142,8 +148,7 @@ fn client_getname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn client_setname(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    set_name(ctx, &argv[2])?;
+    set_name(ctx, ctx.sub_args().next_bytes()?)?;
     reply.ok();
     Ok(())
 }
@@ -166,14 +171,14 @@ fn client_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// CLIENT REPLY ON|OFF|SKIP. The server drops the replies (see `Server::execute`); OFF and SKIP themselves
 /// send nothing, and SKIP while OFF changes nothing, as in Redis.
 fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let mode = &ctx.argv[2];
+    let mode = ctx.sub_args().next_keyword()?;
     let client = ctx.session();
-    if args::is(mode, "on") {
+    if mode.is("on") {
         client.reply_mode = ReplyMode::On;
         reply.ok();
-    } else if args::is(mode, "off") {
+    } else if mode.is("off") {
         client.reply_mode = ReplyMode::Off;
-    } else if args::is(mode, "skip") {
+    } else if mode.is("skip") {
         if client.reply_mode != ReplyMode::Off {
             client.reply_mode = ReplyMode::SkipNext;
         }
@@ -184,14 +189,7 @@ fn client_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn client_no_evict(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let value = &ctx.argv[2];
-    let no_evict = if args::is(value, "on") {
-        true
-    } else if args::is(value, "off") {
-        false
-    } else {
-        return Err(errors::SYNTAX.into());
-    };
+    let no_evict = ctx.sub_args().next_keyword()?.pick(&[("on", true), ("off", false)]).ok_or(errors::SYNTAX)?;
     ctx.session().no_evict = no_evict;
     reply.ok();
     Ok(())
@@ -208,17 +206,24 @@ fn client_info(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// the ids are given.
 fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
-    let keys: Vec<ClientId> = if argv.len() == 2 {
-        sorted_keys(ctx.state)
-    } else if argv.len() == 4 && args::is(&argv[2], "type") {
-        let wanted = ClientType::parse(&argv[3])?;
-        sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&ctx.state.sessions[key]) == wanted).collect()
-    } else if argv.len() > 3 && args::is(&argv[2], "id") {
-        let ids = argv[3..].iter().map(|arg| args::int(arg).map_err(|_| "ERR Invalid client ID".into()));
-        let ids = ids.collect::<Result<Vec<i64>, errors::CmdError>>()?;
-        ids.into_iter().filter_map(|id| u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id))).collect()
-    } else {
-        return Err(errors::SYNTAX.into());
+    let mut args = ctx.sub_args();
+    let filter = args.next_option();
+    let keys: Vec<ClientId> = match filter {
+        None => sorted_keys(ctx.state),
+        Some(filter) if filter.is("type") && args.remaining() == 1 => {
+            let wanted = ClientType::parse(args.next_keyword()?)?;
+            let sessions = &ctx.state.sessions;
+            sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&sessions[key]) == wanted).collect()
+        }
+        Some(filter) if filter.is("id") && args.remaining() > 0 => {
+            let mut keys = Vec::with_capacity(args.remaining());
+            while args.remaining() > 0 {
+                let id = args.next_int_or("ERR Invalid client ID")?;
+                keys.extend(u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id)));
+            }
+            keys
+        }
+        Some(_) => return Err(errors::SYNTAX.into()),
     };
     let mut text = String::new();
     for key in keys {
@@ -242,12 +247,12 @@ struct KillFilter {
 /// CLIENT KILL ip:port, or CLIENT KILL <option> <value> [...]. The old form may kill the caller and answers
 /// OK or "No such client"; the option form skips the caller unless SKIPME no, and answers the count.
 fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let old_form = argv.len() == 3;
+    let mut args = ctx.sub_args();
+    let old_form = args.remaining() == 1;
     let filter = if old_form {
-        KillFilter { addr: Some(argv[2].clone()), ..KillFilter::default() }
+        KillFilter { addr: Some(args.next_bytes()?.clone()), ..KillFilter::default() }
     } else {
-        parse_kill_filter(&argv[2..])?
+        parse_kill_filter(args)?
     };
     let mut killed = 0;
     let mut kill_me = false;
@@ -279,36 +284,30 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Parses CLIENT KILL's option/value pairs with Redis's checks and error texts.
-fn parse_kill_filter(options: &[Bytes]) -> Result<KillFilter, errors::CmdError> {
+/// Parses the rest of `args` as CLIENT KILL's option/value pairs, with Redis's checks and error texts.
+fn parse_kill_filter(mut args: Args<'_>) -> Result<KillFilter, errors::CmdError> {
     let mut filter = KillFilter { skip_me: true, ..KillFilter::default() };
-    let mut pairs = options.chunks(2);
-    for pair in &mut pairs {
-        let [option, value] = pair else {
+    while let Some(option) = args.next_option() {
+        if args.remaining() == 0 {
             return Err(errors::SYNTAX.into());
-        };
-        if args::is(option, "id") {
-            let id = args::int(value).ok().filter(|&id| id > 0).ok_or("ERR client-id should be greater than 0")?;
+        }
+        if option.is("id") {
+            let id = args.next_int_in_or(1, i64::MAX, "ERR client-id should be greater than 0")?;
             filter.id = Some(id as u64);
-        } else if args::is(option, "type") {
-            filter.client_type = Some(ClientType::parse(value)?);
-        } else if args::is(option, "addr") {
-            filter.addr = Some(value.clone());
-        } else if args::is(option, "laddr") {
-            filter.laddr = Some(value.clone());
-        } else if args::is(option, "user") {
+        } else if option.is("type") {
+            filter.client_type = Some(ClientType::parse(args.next_keyword()?)?);
+        } else if option.is("addr") {
+            filter.addr = Some(args.next_bytes()?.clone());
+        } else if option.is("laddr") {
+            filter.laddr = Some(args.next_bytes()?.clone());
+        } else if option.is("user") {
             // `default` is the only user, and every connection is authenticated as it.
-            if value.as_ref() != b"default" {
-                return Err([&b"ERR No such user '"[..], errors::c_str(value, usize::MAX), b"'"].concat().into());
+            let user = args.next_bytes()?;
+            if user.as_ref() != b"default" {
+                return Err([&b"ERR No such user '"[..], Keyword::of(user).as_bytes(), b"'"].concat().into());
             }
-        } else if args::is(option, "skipme") {
-            filter.skip_me = if args::is(value, "yes") {
-                true
-            } else if args::is(value, "no") {
-                false
-            } else {
-                return Err(errors::SYNTAX.into());
-            };
+        } else if option.is("skipme") {
+            filter.skip_me = args.next_keyword()?.pick(&[("yes", true), ("no", false)]).ok_or(errors::SYNTAX)?;
         } else {
             return Err(errors::SYNTAX.into());
         }
@@ -479,24 +478,37 @@ mod tests {
         assert_eq!(t.run(me, "CLIENT NO-EVICT on"), "+OK\r\n");
         assert!(t.run(me, "CLIENT INFO").contains(" flags=e "));
         assert_eq!(t.run(me, "CLIENT NO-EVICT maybe"), "-ERR syntax error\r\n");
+        assert_eq!(t.run(me, "CLIENT NO-EVICT off\0x"), "+OK\r\n");
+        assert_eq!(t.run(me, "CLIENT REPLY On\0"), "+OK\r\n");
+        // Checked as Redis checks them: the reason before the id, the argument count before both.
+        let reason = "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n";
+        assert_eq!(t.run(me, "CLIENT UNBLOCK x foo"), reason);
+        assert_eq!(t.run(me, "CLIENT UNBLOCK x timeout"), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(t.run(me, "CLIENT UNBLOCK 1 ERROR\0x"), ":0\r\n");
+        let count = "-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.\r\n";
+        assert_eq!(t.run(me, "CLIENT UNBLOCK 1 timeout x"), count);
         assert_eq!(t.run(me, "CLIENT SETINFO lib-name x"), "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n");
         assert!(t.run(me, "CLIENT HELP").starts_with("*48\r\n+CLIENT <subcommand>"));
     }
 
-    fn words(list: &[&str]) -> Vec<Bytes> {
-        list.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    fn kill_filter(words: &str) -> Result<KillFilter, errors::CmdError> {
+        parse_kill_filter(Args::new(&args::test_argv(words), 0))
     }
 
     #[test]
     fn kill_filters_parse_like_redis() {
-        let f = parse_kill_filter(&words(&["ID", "7", "type", "NORMAL", "SkipMe", "no"])).unwrap();
+        let f = kill_filter("ID 7 type NORMAL SkipMe no").unwrap();
         assert_eq!((f.id, f.client_type, f.skip_me), (Some(7), Some(ClientType::Normal), false));
-        assert!(parse_kill_filter(&words(&["addr", "1.2.3.4:5"])).unwrap().skip_me);
-        let err = |list: &[&str]| parse_kill_filter(&words(list)).unwrap_err().text();
+        assert!(kill_filter("addr 1.2.3.4:5").unwrap().skip_me);
+        // Option names and values compared with strcasecmp end at a NUL, as in Redis.
+        let f = kill_filter(r"SKIPME\0 yes\0 ID\0 9 type\0x normal\0x").unwrap();
+        assert_eq!((f.id, f.client_type, f.skip_me), (Some(9), Some(ClientType::Normal), true));
+        let err = |list: &[&str]| kill_filter(&list.join(" ")).unwrap_err().text();
         assert_eq!(err(&["id", "0"]), "ERR client-id should be greater than 0");
         assert_eq!(err(&["id", "x"]), "ERR client-id should be greater than 0");
         assert_eq!(err(&["type", "foo"]), "ERR Unknown client type 'foo'");
         assert_eq!(err(&["user", "bob"]), "ERR No such user 'bob'");
+        assert_eq!(err(&["user", r"default\0x"]), "ERR No such user 'default'");
         assert_eq!(err(&["skipme", "maybe"]), "ERR syntax error");
         assert_eq!(err(&["maxage", "5"]), "ERR syntax error");
         assert_eq!(err(&["id", "1", "type"]), "ERR syntax error");
@@ -504,9 +516,11 @@ mod tests {
 
     #[test]
     fn client_types_by_name() {
-        assert_eq!(ClientType::parse(b"Slave").unwrap(), ClientType::Replica);
-        assert_eq!(ClientType::parse(b"replica").unwrap(), ClientType::Replica);
-        assert_eq!(ClientType::parse(b"PUBSUB").unwrap(), ClientType::Pubsub);
-        assert_eq!(ClientType::parse(b"master").unwrap(), ClientType::Master);
+        let parse = |name: &[u8]| ClientType::parse(Keyword::of(name));
+        assert_eq!(parse(b"Slave").unwrap(), ClientType::Replica);
+        assert_eq!(parse(b"replica\0x").unwrap(), ClientType::Replica);
+        assert_eq!(parse(b"PUBSUB").unwrap(), ClientType::Pubsub);
+        assert_eq!(parse(b"master").unwrap(), ClientType::Master);
+        assert_eq!(parse(b"norm\0al").unwrap_err().text(), "ERR Unknown client type 'norm'");
     }
 }

@@ -10,7 +10,7 @@
 mod client;
 
 use super::errors::{self, CmdResult};
-use super::{Ctx, Handlers, args};
+use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -35,16 +35,17 @@ pub const HANDLERS: &[Handlers] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    match ctx.argv.len() {
-        1 => reply.simple("PONG"),
-        2 => reply.bulk(&ctx.argv[1]),
+    let mut args = ctx.args();
+    match args.remaining() {
+        0 => reply.simple("PONG"),
+        1 => reply.bulk(args.next_bytes()?),
         _ => return Err(errors::wrong_arity("ping")),
     }
     Ok(())
 }
 
 fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.bulk(&ctx.argv[1]);
+    reply.bulk(ctx.args().next_bytes()?);
     Ok(())
 }
 
@@ -57,10 +58,7 @@ fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// SELECT index. Redis reads the index as a C int (`getIntFromObjectOrReply`), so a valid integer outside
 /// the int range gets that function's own error (with its "must between" wording) before the range check.
 fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let index = args::int(ctx.arg(1))?;
-    if i32::try_from(index).is_err() {
-        return Err("ERR value is out of range, value must between -2147483648 and 2147483647".into());
-    }
+    let index = ctx.args().next_int_in(i32::MIN.into(), i32::MAX.into())?;
     if index < 0 || index as usize >= ctx.state.keyspace.dbs.len() {
         return Err(errors::DB_INDEX_RANGE.into());
     }
@@ -72,29 +70,26 @@ fn select(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 /// HELLO [protover [AUTH user pass] [SETNAME name]]. Options apply one by one in argument order, as in
 /// Redis: `HELLO 3 SETNAME a BAD` names the connection `a` and then fails on `BAD`.
 fn hello(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let mut args = ctx.args();
     let mut protover = None;
-    if let Some(arg) = argv.get(1) {
-        let version = args::int(arg).map_err(|_| "ERR Protocol version is not an integer or out of range")?;
+    if args.remaining() > 0 {
+        let not_integer = "ERR Protocol version is not an integer or out of range";
+        let version = args.next_int_or(not_integer)?;
         if !(2..=3).contains(&version) {
             return Err("NOPROTO unsupported protocol version".into());
         }
         protover = Some(version);
     }
-    let mut j = 2;
-    while j < argv.len() {
-        let more = argv.len() - 1 - j;
-        if args::is(&argv[j], "auth") && more >= 2 {
-            if !authenticate(ctx, &argv[j + 1], &argv[j + 2]) {
+    while let Some(option) = args.next_option() {
+        let more = args.remaining();
+        if option.is("auth") && more >= 2 {
+            if !authenticate(ctx, args.next_bytes()?, args.next_bytes()?) {
                 return Err(WRONGPASS.into());
             }
-            j += 3;
-        } else if args::is(&argv[j], "setname") && more >= 1 {
-            client::set_name(ctx, &argv[j + 1])?;
-            j += 2;
+        } else if option.is("setname") && more >= 1 {
+            client::set_name(ctx, args.next_bytes()?)?;
         } else {
-            let option = errors::c_str(&argv[j], usize::MAX);
-            return Err([&b"ERR Syntax error in HELLO option '"[..], option, b"'"].concat().into());
+            return Err([&b"ERR Syntax error in HELLO option '"[..], option.as_bytes(), b"'"].concat().into());
         }
     }
     if !ctx.session().authenticated {
@@ -130,18 +125,18 @@ fn hello_reply(ctx: &mut Ctx<'_>, reply: &mut Reply) {
 
 /// AUTH [user] password.
 fn auth(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    if argv.len() > 3 {
+    let mut args = ctx.args();
+    if args.remaining() > 2 {
         return Err(errors::SYNTAX.into());
     }
-    let (user, password): (&[u8], &[u8]) = if argv.len() == 2 {
+    let (user, password): (&[u8], &[u8]) = if args.remaining() == 1 {
         // Redis keeps the pre-ACL error for the password-only form when no password is set.
         if ctx.state.config.requirepass.is_none() {
             return Err(AUTH_WITHOUT_PASSWORD.into());
         }
-        (b"default", &argv[1])
+        (b"default", args.next_bytes()?)
     } else {
-        (&argv[1], &argv[2])
+        (args.next_bytes()?, args.next_bytes()?)
     };
     if !authenticate(ctx, user, password) {
         return Err(WRONGPASS.into());
@@ -198,6 +193,9 @@ mod tests {
         assert_eq!(t.run(me, "HELLO 3 SETNAME conn BAD"), "-ERR Syntax error in HELLO option 'BAD'\r\n");
         assert_eq!(t.run(me, "CLIENT GETNAME"), "$4\r\nconn\r\n");
         assert!(t.run(me, "HELLO 3 SETNAME a\nb").starts_with("-ERR Client names cannot contain spaces"));
+        // Option names end at a NUL byte, as for Redis's strcasecmp; the error quotes the C string.
+        assert!(t.run(me, "HELLO 3 SetName\0x named").starts_with("%7\r\n"));
+        assert_eq!(t.run(me, "HELLO 3 AUTH\0x"), "-ERR Syntax error in HELLO option 'AUTH'\r\n");
     }
 
     #[test]

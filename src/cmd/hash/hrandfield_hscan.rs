@@ -10,36 +10,30 @@
 //! HSCAN parses its cursor before it looks the key up, and its options after (Redis's scanGenericCommand),
 //! so a missing key answers the empty scan even with bad options. The stepping is `Hash::scan`'s.
 
-use super::{CmdError, CmdResult, Ctx, Hash};
-use crate::cmd::errors;
-use crate::cmd::{args, keys};
+use super::{CmdResult, Ctx, Hash};
+use crate::cmd::keys::ScanOptions;
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::rng::Rng;
 
-/// getRangeLongFromObjectOrReply's text for a count of LONG_MIN, which has no positive counterpart.
-const COUNT_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// WITHVALUES doubles the reply length, so Redis refuses counts whose double overflows, of either sign.
 const WITHVALUES_RANGE: &str = "ERR value is out of range";
 
+/// HRANDFIELD key [count [WITHVALUES]]. The count must have a positive counterpart (not LONG_MIN), as in
+/// Redis's getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX).
 pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    if argv.len() == 2 {
-        return hrandfield_one(ctx, reply);
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    if args.remaining() == 0 {
+        return hrandfield_one(ctx, reply, key);
     }
-    let count = match args::int(&argv[2])? {
-        i64::MIN => return Err(COUNT_RANGE.into()),
-        count => count,
-    };
-    let withvalues = match &argv[3..] {
-        [] => false,
-        [option] if args::is(option, "withvalues") => true,
-        _ => return Err(errors::SYNTAX.into()),
-    };
+    let count = args.next_int_in(-i64::MAX, i64::MAX)?;
+    let withvalues = args.eat("withvalues");
+    args.finish()?;
     if withvalues && count.unsigned_abs() > (i64::MAX / 2) as u64 {
         return Err(WITHVALUES_RANGE.into());
     }
-    match ctx.read_typed_and_rng::<Hash>(&argv[1])? {
+    match ctx.read_typed_and_rng::<Hash>(key)? {
         (Some(hash), rng) if count != 0 => hrandfield_count(hash, count, withvalues, rng, reply),
         _ => reply.array(0),
     }
@@ -47,9 +41,8 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 /// HRANDFIELD without a count: one random field, or null.
-fn hrandfield_one(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    match ctx.read_typed_and_rng::<Hash>(&argv[1])? {
+fn hrandfield_one(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
+    match ctx.read_typed_and_rng::<Hash>(key)? {
         (None, _) => reply.null(),
         (Some(hash), rng) => {
             let (field, _) = hash.iter().nth(rng.below(hash.len())).expect("index below the length");
@@ -101,32 +94,17 @@ fn hrandfield_pair(reply: &mut Reply, withvalues: bool, field: &[u8], value: &[u
     reply.bulk(value);
 }
 
-/// HSCAN's options: `[MATCH pattern] [COUNT count]`, in any order, the last of each winning.
-fn hscan_options(options: &[bytes::Bytes]) -> Result<(Option<&[u8]>, usize), CmdError> {
-    let (mut pattern, mut count) = (None, 10);
-    for pair in options.chunks(2) {
-        let [name, value] = pair else { return Err(errors::SYNTAX.into()) };
-        if args::is(name, "count") {
-            count = usize::try_from(args::int(value)?).ok().filter(|&n| n >= 1).ok_or(errors::SYNTAX)?;
-        } else if args::is(name, "match") {
-            pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-    }
-    Ok((pattern, count))
-}
-
+/// HSCAN key cursor [MATCH pattern] [COUNT count].
 pub(super) fn hscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let cursor = keys::parse_cursor(&argv[2]).ok_or(errors::INVALID_CURSOR)?;
-    let Some(hash) = ctx.read_typed::<Hash>(&argv[1])? else {
+    let mut args = ctx.args();
+    let (key, cursor) = (args.next_key()?, args.next_cursor()?);
+    let Some(hash) = ctx.read_typed::<Hash>(key)? else {
         reply.array(2);
         reply.bulk(b"0");
         reply.array(0);
         return Ok(());
     };
-    let (pattern, count) = hscan_options(&argv[3..])?;
+    let ScanOptions { pattern, count, .. } = ScanOptions::parse(args, false)?;
     // The pairs go to a scratch reply first, because the next cursor, which comes before them, is known only
     // after the scan.
     let mut pairs = Reply::new(reply.resp3);

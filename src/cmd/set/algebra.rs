@@ -13,12 +13,11 @@
 use bytes::Bytes;
 
 use super::{limits, reply_member, reply_set};
+use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdError, CmdResult};
-use crate::cmd::{Ctx, args};
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Member, Set};
-use crate::util::num::parse_i64;
 
 const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
@@ -99,10 +98,9 @@ fn union_or_diff(ctx: &Ctx<'_>, sets: &[Option<&Set>], diff: bool) -> Set {
     result
 }
 
-/// Stores `result` under argv\[1\], replacing whatever was there (and its TTL), or deletes argv\[1\] when the
-/// result is empty; replies with the result's size.
-fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, result: Set) {
-    let destination = &ctx.argv[1];
+/// Stores `result` under `destination`, replacing whatever was there (and its TTL), or deletes `destination`
+/// when the result is empty; replies with the result's size.
+fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], result: Set) {
     let now_ms = ctx.now_ms;
     let len = result.len();
     if result.is_empty() {
@@ -117,8 +115,8 @@ fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, result: Set) {
 }
 
 pub(super) fn sinter(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let sources = Sources::take(ctx, &argv[1..])?;
+    let keys = ctx.args().rest();
+    let sources = Sources::take(ctx, keys)?;
     // The intersection's size is known only at the end: the members go to a scratch reply first.
     let mut members = Reply::new(reply.resp3);
     let mut found = 0;
@@ -134,41 +132,35 @@ pub(super) fn sinter(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 pub(super) fn sinterstore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let mut args = ctx.args();
+    let (destination, keys) = (args.next_key()?, args.rest());
     let limits = limits(ctx);
-    let sources = Sources::take(ctx, &argv[2..])?;
+    let sources = Sources::take(ctx, keys)?;
     let mut result = Set::new();
     inter_each(&sources.sets(), |member| {
         result.add_member(member, &limits);
         true
     });
     sources.restore(ctx);
-    store(ctx, reply, result);
+    store(ctx, reply, destination, result);
     Ok(())
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]: validated in Redis's order (numkeys, its bound, then the
 /// options), and the count stops at the limit (0: none).
 pub(super) fn sintercard(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let numkeys = parse_i64(&argv[1]).filter(|&n| n > 0).ok_or(NUMKEYS_NOT_POSITIVE)?;
-    let keys_end = usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(2))
-        .filter(|&end| end <= argv.len())
-        .ok_or(NUMKEYS_TOO_MANY)?;
+    let mut args = ctx.args();
+    let numkeys = args.next_int_in_or(1, i64::MAX, NUMKEYS_NOT_POSITIVE)?;
+    let keys = usize::try_from(numkeys).ok().and_then(|n| args.take(n)).ok_or(NUMKEYS_TOO_MANY)?;
     let mut limit = 0;
-    let mut options = argv[keys_end..].iter();
-    while let Some(option) = options.next() {
-        match options.len() {
-            1.. if args::is(option, "limit") => {
-                let value = options.next().map(|value| parse_i64(value));
-                limit = value.flatten().filter(|&n| n >= 0).ok_or(LIMIT_NEGATIVE)?;
-            }
-            _ => return Err(errors::SYNTAX.into()),
+    while let Some(option) = args.next_option() {
+        if option.is("limit") && args.remaining() > 0 {
+            limit = args.next_int_in_or(0, i64::MAX, LIMIT_NEGATIVE)?;
+        } else {
+            return Err(errors::SYNTAX.into());
         }
     }
-    let sources = Sources::take(ctx, &argv[2..keys_end])?;
+    let sources = Sources::take(ctx, keys)?;
     let mut count = 0;
     inter_each(&sources.sets(), |_| {
         count += 1;
@@ -196,8 +188,8 @@ pub(super) fn sdiffstore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn union_or_diff_reply(ctx: &mut Ctx<'_>, reply: &mut Reply, diff: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let sources = Sources::take(ctx, &argv[1..])?;
+    let keys = ctx.args().rest();
+    let sources = Sources::take(ctx, keys)?;
     let result = union_or_diff(ctx, &sources.sets(), diff);
     sources.restore(ctx);
     reply_set(reply, &result);
@@ -205,10 +197,11 @@ fn union_or_diff_reply(ctx: &mut Ctx<'_>, reply: &mut Reply, diff: bool) -> CmdR
 }
 
 fn union_or_diff_store(ctx: &mut Ctx<'_>, reply: &mut Reply, diff: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let sources = Sources::take(ctx, &argv[2..])?;
+    let mut args = ctx.args();
+    let (destination, keys) = (args.next_key()?, args.rest());
+    let sources = Sources::take(ctx, keys)?;
     let result = union_or_diff(ctx, &sources.sets(), diff);
     sources.restore(ctx);
-    store(ctx, reply, result);
+    store(ctx, reply, destination, result);
     Ok(())
 }

@@ -13,10 +13,9 @@
 //!
 //! The type check comes first, with LCS's own error text rather than WRONGTYPE (as Redis), then the options.
 
-use bytes::Bytes;
-
+use crate::cmd::Ctx;
+use crate::cmd::args::Args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
-use crate::cmd::{Ctx, args};
 use crate::limits::LCS_TABLE_BYTES_MAX;
 use crate::resp::reply::Reply;
 
@@ -36,24 +35,21 @@ struct LcsOptions {
 }
 
 impl LcsOptions {
-    fn parse(options: &[Bytes]) -> Result<LcsOptions, CmdError> {
+    /// Parses the rest of `args`.
+    fn parse(mut args: Args<'_>) -> Result<LcsOptions, CmdError> {
         let mut parsed = LcsOptions::default();
-        let mut i = 0;
-        while i < options.len() {
-            let option = &options[i];
-            if args::is(option, "idx") {
+        while let Some(option) = args.next_option() {
+            if option.is("idx") {
                 parsed.idx = true;
-            } else if args::is(option, "len") {
+            } else if option.is("len") {
                 parsed.len = true;
-            } else if args::is(option, "withmatchlen") {
+            } else if option.is("withmatchlen") {
                 parsed.with_match_len = true;
-            } else if args::is(option, "minmatchlen") && i + 1 < options.len() {
-                parsed.min_match_len = args::int(&options[i + 1])?.max(0);
-                i += 1;
+            } else if option.is("minmatchlen") && args.remaining() > 0 {
+                parsed.min_match_len = args.next_int()?.max(0);
             } else {
                 return Err(errors::SYNTAX.into());
             }
-            i += 1;
         }
         if parsed.len && parsed.idx {
             return Err(LEN_AND_IDX.into());
@@ -63,19 +59,20 @@ impl LcsOptions {
 }
 
 pub(super) fn lcs(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
+    let mut args = ctx.args();
+    let (a_key, b_key) = (args.next_key()?, args.next_key()?);
     let now_ms = ctx.now_ms;
     // Both keys are looked up (and counted as reads) before either type is checked, as in Redis.
-    let a_len = operand_len(ctx, &argv[1]);
-    let b_len = operand_len(ctx, &argv[2]);
+    let a_len = operand_len(ctx, a_key);
+    let b_len = operand_len(ctx, b_key);
     let (Some(a_len), Some(b_len)) = (a_len, b_len) else {
         return Err(NOT_STRINGS.into());
     };
-    let options = LcsOptions::parse(&argv[3..])?;
+    let options = LcsOptions::parse(args)?;
     check_table_size(a_len, b_len, ctx.state.config.proto_max_bulk_len)?;
     // Both strings must be readable at once; copying `a` costs less than the table, which is larger.
-    let a = ctx.db().get(&argv[1], now_ms).and_then(|value| value.with_str(<[u8]>::to_vec)).unwrap_or_default();
-    match ctx.db().get(&argv[2], now_ms) {
+    let a = ctx.db().get(a_key, now_ms).and_then(|value| value.with_str(<[u8]>::to_vec)).unwrap_or_default();
+    match ctx.db().get(b_key, now_ms) {
         None => lcs_reply(reply, &a, b"", options),
         Some(value) => value.with_str(|b| lcs_reply(reply, &a, b, options)).ok_or(NOT_STRINGS)?,
     }
@@ -306,15 +303,13 @@ mod tests {
 
     #[test]
     fn options() {
-        let parse = |s: &str| {
-            let options: Vec<Bytes> = s.split_whitespace().map(|w| Bytes::from(w.to_owned())).collect();
-            LcsOptions::parse(&options)
-        };
+        let parse = |s: &str| LcsOptions::parse(Args::new(&crate::cmd::args::test_argv(s), 0));
         assert_eq!(
             parse("IDX minmatchlen -5 withmatchlen"),
             Ok(LcsOptions { idx: true, with_match_len: true, ..Default::default() })
         );
         assert_eq!(parse("len len").map(|o| o.len), Ok(true));
+        assert_eq!(parse("LEN\\0x MinMatchLen\\0 2").map(|o| (o.len, o.min_match_len)), Ok((true, 2)));
         assert_eq!(parse("minmatchlen 4").map(|o| o.min_match_len), Ok(4));
         assert_eq!(parse("minmatchlen"), Err(errors::SYNTAX.into()));
         assert_eq!(parse("minmatchlen x"), Err(errors::NOT_INTEGER.into()));

@@ -11,13 +11,13 @@
 //! past as given (the key then expires on its next access: DBSIZE still counts it, as in Redis 7.0), while
 //! GETEX deletes the key at once when an EXAT/PXAT deadline has passed, as Redis does.
 
-use bytes::Bytes;
-
 use super::get_generic;
+use crate::cmd::Ctx;
+use crate::cmd::args::Args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
-use crate::cmd::{Ctx, args};
 use crate::db::Value;
 use crate::resp::reply::Reply;
+use crate::util::num;
 
 // Redis's OBJ_* option flags.
 const NX: u16 = 1 << 0;
@@ -89,25 +89,20 @@ impl Replies {
     }
 }
 
-/// Parses the options after SET's value or GETEX's key; any unknown, misplaced or conflicting option, or an
-/// expire option without its argument, is `ERR syntax error`.
-fn parse_options(options: &[Bytes], family: Family) -> Result<Options<'_>, CmdError> {
+/// Parses the rest of `args` as the options after SET's value or GETEX's key; any unknown, misplaced or
+/// conflicting option, or an expire option without its argument, is `ERR syntax error`.
+fn parse_options<'a>(mut args: Args<'a>, family: Family) -> Result<Options<'a>, CmdError> {
     let mut parsed = Options::default();
-    let mut i = 0;
-    while i < options.len() {
-        let has_argument = i + 1 < options.len();
-        let flag = OPTION_NAMES
-            .iter()
-            .find(|(name, _)| args::is(&options[i], name))
-            .map(|&(_, flag)| flag)
+    while let Some(option) = args.next_option() {
+        let has_argument = args.remaining() > 0;
+        let flag = option
+            .pick(&OPTION_NAMES)
             .filter(|&flag| option_allowed(parsed.flags, flag, family, has_argument))
             .ok_or(errors::SYNTAX)?;
         parsed.flags |= flag;
         if flag & EXPIRES != 0 {
-            parsed.expire = Some(&options[i + 1]);
-            i += 1;
+            parsed.expire = Some(args.next_bytes()?);
         }
-        i += 1;
     }
     Ok(parsed)
 }
@@ -129,7 +124,7 @@ fn option_allowed(flags: u16, flag: u16, family: Family, has_argument: bool) -> 
 /// must be positive, and neither the conversion to ms nor adding `now_ms` may overflow; otherwise the error is
 /// `ERR invalid expire time in '<command>' command`.
 fn expire_at_ms(arg: &[u8], flags: u16, now_ms: i64, command: &str) -> Result<i64, CmdError> {
-    let n = args::int(arg)?;
+    let n = num::parse_i64(arg).ok_or(errors::NOT_INTEGER)?;
     let in_seconds = flags & (EX | EXAT) != 0;
     if n <= 0 || (in_seconds && n > i64::MAX / 1000) {
         return Err(errors::invalid_expire(command));
@@ -178,41 +173,44 @@ fn set_generic(
 
 /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL]
 pub(super) fn set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let options = parse_options(&argv[3..], Family::Set)?;
-    set_generic(ctx, reply, options, &argv[1], &argv[2], Replies::OkOrNull)
+    let mut args = ctx.args();
+    let (key, value) = (args.next_key()?, args.next_bytes()?);
+    let options = parse_options(args, Family::Set)?;
+    set_generic(ctx, reply, options, key, value, Replies::OkOrNull)
+}
+
+/// SETNX key value, SETEX key seconds value, PSETEX key ms value and GETSET key value: SET with the options
+/// `flags` (and the expire argument for `EX | PX`).
+fn set_with(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: u16, replies: Replies) -> CmdResult {
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    let expire = if flags & EXPIRES != 0 { Some(&args.next_bytes()?[..]) } else { None };
+    let value = args.next_bytes()?;
+    set_generic(ctx, reply, Options { flags, expire }, key, value, replies)
 }
 
 pub(super) fn setnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let options = Options { flags: NX, expire: None };
-    set_generic(ctx, reply, options, &argv[1], &argv[2], Replies::OneOrZero)
+    set_with(ctx, reply, NX, Replies::OneOrZero)
 }
 
 pub(super) fn setex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let options = Options { flags: EX, expire: Some(&argv[2]) };
-    set_generic(ctx, reply, options, &argv[1], &argv[3], Replies::OkOrNull)
+    set_with(ctx, reply, EX, Replies::OkOrNull)
 }
 
 pub(super) fn psetex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let options = Options { flags: PX, expire: Some(&argv[2]) };
-    set_generic(ctx, reply, options, &argv[1], &argv[3], Replies::OkOrNull)
+    set_with(ctx, reply, PX, Replies::OkOrNull)
 }
 
 /// GETSET is `SET key value GET`: it replies the old value and drops the TTL.
 pub(super) fn getset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let options = Options { flags: GET, expire: None };
-    set_generic(ctx, reply, options, &argv[1], &argv[2], Replies::OkOrNull)
+    set_with(ctx, reply, GET, Replies::OkOrNull)
 }
 
 /// GETEX key [EX s | PX ms | EXAT unix-s | PXAT unix-ms | PERSIST]: GET that may change the TTL.
 pub(super) fn getex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let argv = ctx.argv;
-    let key = &argv[1];
-    let options = parse_options(&argv[2..], Family::GetEx)?;
+    let mut args = ctx.args();
+    let key = args.next_key()?;
+    let options = parse_options(args, Family::GetEx)?;
     let (now_ms, command) = (ctx.now_ms, ctx.cmd.spec.name);
     let deadline_ms = options.expire.map(|arg| expire_at_ms(arg, options.flags, now_ms, command));
     let Some(value) = ctx.read_key(key) else {
@@ -241,8 +239,7 @@ mod tests {
     use super::*;
 
     fn parse(options: &str, family: Family) -> Result<u16, CmdError> {
-        let options: Vec<Bytes> = options.split_whitespace().map(|s| Bytes::from(s.to_owned())).collect();
-        parse_options(&options, family).map(|parsed| parsed.flags)
+        parse_options(Args::new(&crate::cmd::args::test_argv(options), 0), family).map(|parsed| parsed.flags)
     }
 
     #[test]
@@ -254,7 +251,11 @@ mod tests {
         assert_eq!(parse("xx get get", Family::Set), Ok(XX | GET));
         assert_eq!(parse("ex 10 ex 10", Family::Set), Ok(EX));
         assert_eq!(parse("KeepTTL xx", Family::Set), Ok(KEEPTTL | XX));
+        // Option names end at a NUL byte, as C strings do for Redis's strcasecmp.
+        assert_eq!(parse("NX\\0junk GET\\0 ex\\0x 10", Family::Set), Ok(NX | GET | EX));
         for bad in [
+            "NXjunk",
+            "N\\0X",
             "xx nx",
             "nx xx",
             "ex 10 px 100",
