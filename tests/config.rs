@@ -411,3 +411,49 @@ fn unixsocket_serves_resp_clients_with_redis_s_client_list_line() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CONFIG SET port, bind and http-port rebind the listeners, as Redis's apply functions do, and a port that
+/// cannot be bound fails the whole CONFIG SET with Redis's text and rolls every parameter back.
+#[test]
+fn config_set_port_bind_and_http_port_rebind_the_listeners() {
+    let Some(redis) = require_redis() else { return };
+    let ours = TestServer::ferrokv_with_http(&[]);
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    for server in [&redis, &ours] {
+        let mut conn = server.conn();
+        let refused = conn.cmd(&["CONFIG", "SET", "maxmemory", "10000001", "port", &busy_port]);
+        let want = "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. \
+                    Check server logs.\r\n";
+        assert_eq!(escape(&refused), escape(want.as_bytes()), "{}", server.name());
+        assert_eq!(config_map(&mut conn, "maxmemory")["maxmemory"], "0", "{} rolls back", server.name());
+        let bad_bind = conn.cmd(&["CONFIG", "SET", "bind", "999.999.999.999"]);
+        let want = "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified \
+                    addresses.\r\n";
+        assert_eq!(escape(&bad_bind), escape(want.as_bytes()), "{}", server.name());
+        assert_reply(RespConn::connect(server.port).cmd(&["PING"]), "+PONG\r\n");
+        // The same port again, and the same bind with an optional address, change nothing.
+        assert_reply(conn.cmd(&["CONFIG", "SET", "port", &server.port.to_string()]), "+OK\r\n");
+        assert_reply(conn.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -::1"]), "+OK\r\n");
+        assert_reply(RespConn::connect(server.port).cmd(&["PING"]), "+PONG\r\n");
+    }
+    // A new port: served there at once, no longer on the old one, and existing connections stay.
+    let mut conn = ours.conn();
+    let moved = unused_port();
+    assert_reply(conn.cmd(&["CONFIG", "SET", "port", &moved.to_string()]), "+OK\r\n");
+    assert_reply(RespConn::connect(moved).cmd(&["PING"]), "+PONG\r\n");
+    assert!(RespConn::try_connect(ours.port).is_err(), "the old port still listens");
+    assert_reply(conn.cmd(&["ECHO", "still here"]), "$10\r\nstill here\r\n");
+    let info = String::from_utf8(conn.cmd(&["INFO", "server"])).unwrap();
+    assert!(info.contains(&format!("\r\ntcp_port:{moved}\r\n")), "{info}");
+    // The HTTP gateway moves the same way.
+    let http = unused_port();
+    assert_reply(conn.cmd(&["CONFIG", "SET", "http-port", &http.to_string()]), "+OK\r\n");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", http)).unwrap();
+    stream.write_all(b"GET /_health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", ours.http_port)).is_err(), "the old http-port listens");
+    drop(busy);
+}

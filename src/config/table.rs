@@ -552,7 +552,7 @@ pub(super) static TABLE: &[Directive] = &[
     directive("use-exit-on-panic", Mutable, "no", flag!(use_exit_on_panic)).hidden(),
     // Ours: the HTTP gateway's port (0 = off), its request body cap, and how long an HTTP connection may take to
     // send a request or sit idle between requests (0 = forever).
-    directive("http-port", Immutable, "7379", int!(http_port, 0, 65535)),
+    directive("http-port", Mutable, "7379", int!(http_port, 0, 65535)),
     directive("http-max-body", Mutable, "16mb", bytes!(http_max_body, 1, LONG_MAX)),
     directive("http-idle-timeout", Mutable, "30", int!(http_idle_timeout_s, 0, INT_MAX)),
 ];

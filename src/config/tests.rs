@@ -648,7 +648,6 @@ fn config_set_errors_are_redis_texts() {
         (&[("pidfile", "x")], set_error("pidfile", "can't set immutable config")),
         (&[("logfile", "x")], set_error("logfile", "can't set immutable config")),
         (&[("daemonize", "no")], set_error("daemonize", "can't set immutable config")),
-        (&[("http-port", "1")], set_error("http-port", "can't set immutable config")),
         (&[("hz", "5"), ("hz", "6")], set_error("hz", "duplicate parameter")),
         (&[("hz", "5"), ("HZ", "6")], set_error("HZ", "duplicate parameter")),
         (

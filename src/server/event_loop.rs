@@ -35,7 +35,7 @@ impl Server {
                 let token = event.token();
                 if token == SIGNALS {
                     self.signals_ready();
-                } else if let Some(index) = self.listener_index(token) {
+                } else if let Some(index) = self.listeners().index_of(token) {
                     self.accept_ready(index);
                 } else {
                     let readable = event.is_readable() || event.is_read_closed();
@@ -106,7 +106,7 @@ impl Server {
         crate::util::alloc::peak_memory();
         if self.accept_retry {
             self.accept_retry = false;
-            for index in 0..self.listeners.len() {
+            for index in 0..self.listeners().len() {
                 self.accept_ready(index);
             }
         }

@@ -19,66 +19,28 @@ mod before_sleep;
 pub mod connection;
 mod event_loop;
 mod input;
+mod listeners;
 mod output;
 
-use mio::net::{TcpListener, UnixListener};
 use mio::{Interest, Poll, Token};
 use std::io;
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::db::expire::ExpireCycle;
-use crate::net::listen::{ListenError, Listener as ListenerName};
+use crate::net::listen::Listener as ListenerKind;
 pub use crate::state::Shutdown;
 use crate::state::State;
 use crate::state::session::ClientId;
 pub(crate) use connection::{Connection, Protocol, Stream};
+use listeners::Listeners;
 
 /// The signal pipe's token, above every client's; listeners count down from just below it.
 pub const SIGNALS: Token = Token(usize::MAX);
-const LISTENER_FIRST: usize = usize::MAX - 1;
-/// Most addresses `bind` may name.
-pub const LISTENERS_MAX: usize = 16;
-/// Every listener: `bind` addresses for RESP and for HTTP, and the Unix socket.
-const ALL_LISTENERS_MAX: usize = 2 * LISTENERS_MAX + 1;
-
-/// Which kind of client a listener accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenerKind {
-    Resp,
-    Http,
-}
-
-/// One listening socket.
-#[derive(Debug)]
-struct Listener {
-    kind: ListenerKind,
-    socket: ListenSocket,
-}
-
-#[derive(Debug)]
-enum ListenSocket {
-    Tcp(TcpListener),
-    Unix(UnixListener),
-}
-
-impl ListenSocket {
-    fn accept(&self) -> io::Result<Stream> {
-        match self {
-            ListenSocket::Tcp(listener) => listener.accept().map(|(stream, _)| {
-                let _ = stream.set_nodelay(true);
-                Stream::Tcp(stream)
-            }),
-            ListenSocket::Unix(listener) => listener.accept().map(|(stream, _)| Stream::Unix(stream)),
-        }
-    }
-}
 
 /// The event loop's own state around `State`.
 pub struct Server {
     pub(crate) poll: Poll,
-    listeners: Vec<Listener>,
     signals: signal_hook_mio::v1_0::Signals,
     pub state: State,
     /// Connections by `ClientId` index; `None` for free slots and for sessions without a connection.
@@ -108,42 +70,15 @@ impl Server {
     /// Binds the listeners and sets up signal handling; logs nothing yet.
     pub fn bind(config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listeners = Vec::new();
-        let mut port = config.port;
-        let backlog = config.tcp_backlog;
-        if config.port != 0 {
-            for socket in bind_all(&config.bind, config.port, backlog, ListenerName::Resp)? {
-                port = socket.local_addr()?.port();
-                listeners.push(Listener { kind: ListenerKind::Resp, socket: ListenSocket::Tcp(socket) });
-            }
-        }
-        if !config.unixsocket.is_empty() {
-            let path = std::path::Path::new(&config.unixsocket);
-            let socket = crate::net::listen::bind_unix(path, config.unixsocketperm, backlog)
-                .map_err(|e| io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}")))?;
-            listeners.push(Listener { kind: ListenerKind::Resp, socket: ListenSocket::Unix(socket) });
-        }
-        if config.http_port != 0 {
-            for socket in bind_all(&config.bind, config.http_port, backlog, ListenerName::Http)? {
-                listeners.push(Listener { kind: ListenerKind::Http, socket: ListenSocket::Tcp(socket) });
-            }
-        }
-        for (index, listener) in listeners.iter_mut().enumerate() {
-            let token = Token(LISTENER_FIRST - index);
-            match &mut listener.socket {
-                ListenSocket::Tcp(socket) => poll.registry().register(socket, token, Interest::READABLE)?,
-                ListenSocket::Unix(socket) => poll.registry().register(socket, token, Interest::READABLE)?,
-            }
-        }
+        let listeners = Listeners::bind(poll.registry().try_clone()?, &config)?;
         let mut signals =
             signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let now = Instant::now();
         Ok(Server {
             poll,
-            listeners,
             signals,
-            state: State::new(config, crate::cmd::table().names.len(), port),
+            state: State::new(config, crate::cmd::table().names.len(), Box::new(listeners)),
             connections: Vec::new(),
             http_scratch: crate::http::Scratch::default(),
             pending_writes: Vec::new(),
@@ -162,26 +97,21 @@ impl Server {
     }
 
     /// The HTTP gateway's port, when it listens.
-    pub fn http_port(&self) -> Option<u16> {
-        self.listeners.iter().find(|l| l.kind == ListenerKind::Http).and_then(|listener| match &listener.socket {
-            ListenSocket::Tcp(socket) => socket.local_addr().ok().map(|addr| addr.port()),
-            ListenSocket::Unix(_) => None,
-        })
+    pub fn http_port(&mut self) -> Option<u16> {
+        self.listeners().bound_port(ListenerKind::Http)
     }
 
-    /// The listener a token names, if it is a listener token.
-    fn listener_index(&self, token: Token) -> Option<usize> {
-        let index = LISTENER_FIRST.checked_sub(token.0)?;
-        (index < self.listeners.len().min(ALL_LISTENERS_MAX)).then_some(index)
+    /// The listeners, which `State` holds for CONFIG SET (see `state::Listening`).
+    fn listeners(&mut self) -> &mut Listeners {
+        self.state.listening.as_any_mut().downcast_mut().expect("a bound server's listeners are `Listeners`")
     }
 
     /// Accepts every waiting connection on listener `index`. Errors such as EMFILE are logged and retried
     /// later, never fatal.
     fn accept_ready(&mut self, index: usize) {
         loop {
-            let listener = &self.listeners[index];
-            let kind = listener.kind;
-            let mut stream = match listener.socket.accept() {
+            let (kind, accepted) = self.listeners().accept(index);
+            let mut stream = match accepted {
                 Ok(stream) => stream,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -252,33 +182,6 @@ impl Server {
             }
         }
     }
-}
-
-/// Binds every `bind` address, as Redis does: `*` is every IPv4 address, `::*` every IPv6 address, and a
-/// leading `-` marks an address whose failure to bind is not fatal. `which` names the listener in errors.
-fn bind_all(addresses: &[String], port: u16, backlog: u32, which: ListenerName) -> io::Result<Vec<TcpListener>> {
-    let mut listeners = Vec::new();
-    for address in addresses.iter().take(LISTENERS_MAX) {
-        let (optional, name) = match address.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, address.as_str()),
-        };
-        let ip: std::net::IpAddr = match name {
-            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
-            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
-            other => match other.parse() {
-                Ok(ip) => ip,
-                Err(_) if optional => continue,
-                Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address {other}"))),
-            },
-        };
-        match crate::net::listen::bind_tcp(SocketAddr::new(ip, port), backlog) {
-            Ok(listener) => listeners.push(listener),
-            Err(_) if optional => continue,
-            Err(e) => return Err(ListenError::wrap(which, name, port, e)),
-        }
-    }
-    Ok(listeners)
 }
 
 /// Redis's `anetKeepAlive`: probe an idle peer after `interval_s`, then every third of it, three times, so a

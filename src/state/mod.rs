@@ -13,6 +13,7 @@ pub mod stats;
 pub mod wait_queues;
 pub mod watch_index;
 
+use std::any::Any;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -31,6 +32,42 @@ pub enum Shutdown {
     /// The SHUTDOWN command. `save`: `Some(false)` for NOSAVE, `Some(true)` for SAVE (even without save
     /// points), `None` to follow the save points. `force`: exit even if that save fails.
     Command { save: Option<bool>, force: bool },
+}
+
+/// The server's listening sockets as commands may change them (CONFIG SET port, bind, http-port): the event
+/// loop implements it (`server::listeners`), so `state` and `cmd` hold no socket type.
+pub trait Listening: std::fmt::Debug {
+    /// Makes the TCP listeners match `config`'s port, bind addresses and http-port. On error nothing changed.
+    fn rebind(&mut self, config: &Config) -> Result<(), RebindError>;
+    /// The RESP port actually bound (it differs from the config when that asked for 0).
+    fn port(&self) -> u16;
+    /// For the event loop, which owns the implementation, to reach it again.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// Why CONFIG SET could not apply a listener directive: the directive to blame and Redis's reason text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebindError {
+    pub directive: &'static str,
+    pub reason: &'static str,
+}
+
+/// `Listening` for a `State` with no event loop (the handler tests): there is nothing to rebind.
+#[derive(Debug)]
+pub struct NoListeners;
+
+impl Listening for NoListeners {
+    fn rebind(&mut self, _config: &Config) -> Result<(), RebindError> {
+        Ok(())
+    }
+
+    fn port(&self) -> u16 {
+        0
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }
 
 /// Everything commands may read or change.
@@ -53,6 +90,8 @@ pub struct State {
     pub started_unix_ms: i64,
     /// The TCP port actually bound (differs from config when it asked for 0).
     pub port: u16,
+    /// The listening sockets, for CONFIG SET to rebind.
+    pub listening: Box<dyn Listening>,
     /// Sessions marked `close_asap`, freed in `before_sleep`.
     pub closing: Vec<ClientId>,
     /// Blocked clients' wait queues, deadlines and ready keys.
@@ -75,7 +114,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Config, command_count: usize, port: u16) -> State {
+    pub fn new(config: Config, command_count: usize, listening: Box<dyn Listening>) -> State {
         let mut rng = Rng::from_entropy();
         let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
         let now = Instant::now();
@@ -92,7 +131,8 @@ impl State {
             run_id,
             started_at: now,
             started_unix_ms: crate::clock::unix_ms(),
-            port,
+            port: listening.port(),
+            listening,
             closing: Vec::new(),
             blocking: Blocking::default(),
             watches: Watches::default(),

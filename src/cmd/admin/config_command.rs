@@ -46,11 +46,34 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let pairs: Vec<(&[u8], &[u8])> = pairs.chunks_exact(2).map(|p| (p[0].as_ref(), p[1].as_ref())).collect();
     let local = super::caller_is_local(ctx);
+    let before = ctx.state.config.clone();
     ctx.state.config.set_as(&pairs, local)?;
+    rebind_if_changed(ctx, before)?;
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
     ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
     Ok(())
+}
+
+/// Applies a change of `port`, `bind` or `http-port` to the listeners, as Redis's apply functions do; if they
+/// cannot be bound the whole CONFIG SET is rolled back to `before` and fails with Redis's text.
+fn rebind_if_changed(ctx: &mut Ctx<'_>, before: crate::config::Config) -> CmdResult {
+    let config = &ctx.state.config;
+    if config.port == before.port && config.bind == before.bind && config.http_port == before.http_port {
+        return Ok(());
+    }
+    let state = &mut *ctx.state;
+    match state.listening.rebind(&state.config) {
+        Ok(()) => {
+            state.port = state.listening.port();
+            Ok(())
+        }
+        Err(failed) => {
+            state.config = before;
+            let (directive, reason) = (failed.directive, failed.reason);
+            Err(format!("ERR CONFIG SET failed (possibly related to argument '{directive}') - {reason}").into())
+        }
+    }
 }
 
 /// CONFIG RESETSTAT: zeroes the counters INFO reports, as Redis's `resetServerStats` and command statistics.

@@ -6,8 +6,8 @@ use bytes::Bytes;
 
 use crate::cmd::call::call;
 use crate::config::Config;
-use crate::state::State;
 use crate::state::session::{ClientId, Link};
+use crate::state::{NoListeners, State};
 
 #[derive(Debug)]
 pub(crate) struct TestServer {
@@ -20,7 +20,7 @@ impl TestServer {
     }
 
     pub fn with_config(config: Config) -> TestServer {
-        TestServer { state: State::new(config, crate::cmd::table().names.len(), 0) }
+        TestServer { state: State::new(config, crate::cmd::table().names.len(), Box::new(NoListeners)) }
     }
 
     /// Adds a session without a connection, authenticated unless a password is configured. It gets the
