@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestServer;
-use common::http::{HttpConn, HttpResponse, request_bytes};
+use common::http_client::{HttpConn, HttpResponse, request_bytes};
 use serde_json::{Value, json};
 use std::thread;
 use std::time::{Duration, Instant};

@@ -182,11 +182,17 @@ fn check_arity(cmd: Resolved, argc: usize) -> Result<Resolved, errors::CmdError>
     if cmd.spec.arity_ok(argc) { Ok(cmd) } else { Err(errors::wrong_arity(&table().names[cmd.id])) }
 }
 
-/// Moves the error replies the command produced into INFO's error statistics.
+/// Moves the error replies the command produced into INFO's error statistics. Inlined, so the usual case
+/// (no error) costs one test and no call.
+#[inline]
 fn record_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
-    if reply.errors.is_empty() {
-        return;
+    if !reply.errors.is_empty() {
+        count_errors(state, reply, cmd_id);
     }
+}
+
+#[cold]
+fn count_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
     if let Some(id) = cmd_id {
         state.stats.commands[id].failed_calls += 1;
     }

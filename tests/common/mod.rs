@@ -11,14 +11,14 @@
 //! - [`RespConn`] is a blocking client over `std::net::TcpStream`. It sends requests as multibulk (or raw
 //!   bytes) and returns each reply as the exact bytes the server sent, so tests compare bytes, not a decoded
 //!   model that could hide differences. [`reply_len`] frames one RESP2/RESP3 reply without recursion.
-//! - [`http::HttpConn`] is a blocking HTTP/1.1 client for the gateway tests.
+//! - [`http_client::HttpConn`] is a blocking HTTP/1.1 client for the gateway tests.
 //! - [`Rng`] is a tiny seeded xorshift generator for reproducible random tests.
 //!
 //! Invariants: every wait is bounded (server start, each read), every server and temp dir is cleaned up on
 //! drop, and ports handed out in one test process are never handed out twice.
 #![allow(dead_code)] // Each test crate compiles this module on its own and uses a different part of it.
 
-pub mod http;
+pub mod http_client;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};

@@ -25,10 +25,10 @@
 mod common;
 
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
-mod hashes;
-mod lists;
-mod sets;
-mod tx;
+mod hash_templates;
+mod list_templates;
+mod set_templates;
+mod tx_templates;
 
 use common::{RespConn, Rng, TestServer, escape, escape_argv, require_redis};
 use std::collections::VecDeque;
@@ -739,12 +739,17 @@ impl Plan {
 
 /// The family files' templates, then this file's.
 fn all_templates() -> impl Iterator<Item = &'static Template> {
-    [hashes::TEMPLATES, lists::TEMPLATES, sets::TEMPLATES, tx::TEMPLATES, TEMPLATES].into_iter().flatten()
+    [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES, TEMPLATES]
+        .into_iter()
+        .flatten()
 }
 
 /// [`DEFAULT_COMMANDS`] plus every family template: a family's commands join the default run as it lands.
 fn default_names() -> Vec<String> {
-    let family = [hashes::TEMPLATES, lists::TEMPLATES, sets::TEMPLATES, tx::TEMPLATES].into_iter().flatten();
+    let family =
+        [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES]
+            .into_iter()
+            .flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }
 
