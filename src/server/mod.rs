@@ -1,13 +1,14 @@
 //! The event loop's side: one thread owns the poll, the listeners, every connection and, through `State`,
 //! the whole keyspace.
 //!
-//! `Server` holds what only the event loop touches (the `mio::Poll`, listeners, signal handles, the
-//! connections, the queues of clients waiting for a read or a write). `State` holds what commands may touch;
-//! a command runs through `cmd::call` with `&mut State` and a `ClientId`, never a socket.
+//! `Server` holds what only the event loop touches (the `mio::Poll`, signal handles, the connections, the
+//! queues of clients waiting for a read or a write). `State` holds what commands may touch, the listeners
+//! among them behind the `state::Listening` trait (so CONFIG SET can rebind them); a command runs through
+//! `cmd::call` with `&mut State` and a `ClientId`, never a socket.
 //!
-//! Files: `mod.rs` listeners and accept; `connection.rs` a connection's socket and buffers; `input.rs`
-//! reading and running requests; `output.rs` writing replies; `before_sleep.rs` the work between event
-//! batches, in Redis's order; `event_loop.rs` the loop, timers and shutdown.
+//! Files: `mod.rs` accepting; `listeners.rs` the listening sockets; `connection.rs` a connection's socket and
+//! buffers; `input.rs` reading and running requests; `output.rs` writing replies; `before_sleep.rs` the work
+//! between event batches, in Redis's order; `event_loop.rs` the loop, timers and shutdown.
 //!
 //! # Invariants
 //! - A client leaves `State::sessions` and `connections` only in `before_sleep`, so an id named by an event of
