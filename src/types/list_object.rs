@@ -167,9 +167,12 @@ impl List {
     }
 
     /// `count` elements from index `start`, front to back, borrowed from the nodes (LRANGE).
-    pub fn range(&self, start: usize, count: usize) -> impl Iterator<Item = &[u8]> {
+    pub fn range(&self, start: usize, count: usize) -> Range<'_> {
         let (node, offset) = self.locate(start).unwrap_or((self.nodes.len(), 0));
-        self.nodes.range(node..).flat_map(Packed::iter).skip(offset).take(count)
+        let mut rest = self.nodes.range(node..);
+        let packed = rest.next();
+        let pos = packed.and_then(|packed| packed.position(offset)).unwrap_or(0);
+        Range { packed, rest, pos, left: count }
     }
 
     /// The element at `index`.
@@ -456,6 +459,41 @@ fn remove_in_node(node: &mut Packed, data: &[u8], limit: usize, from: End) -> us
     }
     *node = kept;
     removed
+}
+
+/// Elements of a list range, front to back (`List::range`). It walks the nodes and their entry positions
+/// itself rather than chaining `flat_map`, `skip` and `take`: LRANGE's loop is this `next`, and the adapter
+/// chain cost a tenth more instructions per element once the compiler stopped inlining it.
+#[derive(Debug, Clone)]
+pub struct Range<'a> {
+    /// The node being read, and the ones after it.
+    packed: Option<&'a Packed>,
+    rest: std::collections::vec_deque::Iter<'a, Packed>,
+    /// Position of the next entry in `packed`.
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for Range<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        loop {
+            let packed = self.packed?;
+            if self.pos < packed.bytes_len() {
+                let (data, next) = packed.entry(self.pos);
+                self.pos = next;
+                self.left -= 1;
+                return Some(data);
+            }
+            self.packed = self.rest.next();
+            self.pos = 0;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,7 @@ impl Packed {
     /// The entry starting at `pos` and the position of the next one.
     ///
     /// Panics if `pos` is not an entry start: positions only come from this type's own methods.
+    #[inline]
     pub fn entry(&self, pos: usize) -> (&[u8], usize) {
         entry_at(&self.buf, pos, true)
     }
@@ -350,6 +351,7 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         if self.front >= self.back {
             return None;
@@ -361,6 +363,7 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl DoubleEndedIterator for Iter<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         if self.front >= self.back {
             return None;
@@ -373,6 +376,7 @@ impl DoubleEndedIterator for Iter<'_> {
 
 /// The entry starting at `pos` in `buf` and the position of the next one; `back_len` says whether entries end
 /// with a back length (`Packed`) or not (`Compact`).
+#[inline]
 fn entry_at(buf: &[u8], pos: usize, back_len: bool) -> (&[u8], usize) {
     let (len, header) = read_varint(&buf[pos..]);
     let start = pos + header;
