@@ -66,6 +66,7 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.notify_keyspace_events != 0,
         "ferrokv has no pub/sub yet: no keyspace event is published",
     ),
+    unsupported("list-compress-depth", |c| c.list_compress_depth > 0, "list nodes are not compressed"),
 ];
 
 /// Redis refuses clients from other hosts when protected mode is on, no password is set and the server
