@@ -267,3 +267,26 @@ fn client_reply_off_and_skip_mute_the_replies_of_blocked_commands() {
     assert_reply(pusher.cmd(&["EXISTS", "served"]), ":0\r\n");
     assert_nothing_blocked(&mut pusher);
 }
+
+#[test]
+fn the_idle_timeout_closes_idle_clients_but_not_blocked_ones() {
+    // Redis's clientsCronHandleTimeout skips blocked clients: their block has its own timeout.
+    let server = TestServer::subject(&["--timeout", "1"]);
+    let mut idle = server.conn();
+    assert_reply(idle.cmd(&["PING"]), "+PONG\r\n");
+    let mut waiter = server.conn();
+    send(&mut waiter, &["BLPOP", "q", "0"]);
+    let mut pusher = server.conn();
+    wait_blocked(&mut pusher, 1);
+    let started = Instant::now();
+    while !idle.is_closed() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the idle client was never closed");
+        // The pusher stays active, so only the idle client and the waiter pass the timeout.
+        assert_reply(pusher.cmd(&["PING"]), "+PONG\r\n");
+    }
+    // The waiter has now been idle for longer than the timeout; it is still served.
+    thread::sleep(Duration::from_millis(800));
+    assert_reply(pusher.cmd(&["RPUSH", "q", "x"]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    assert_nothing_blocked(&mut pusher);
+}

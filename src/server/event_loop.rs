@@ -116,13 +116,14 @@ impl Server {
                 .state
                 .sessions
                 .iter()
-                .filter(|(_, c)| c.link.is_some())
+                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout.
+                .filter(|(_, c)| c.link.is_some() && c.parked.is_none())
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
-                .map(|(key, _)| key)
+                .map(|(id, _)| id)
                 .collect();
-            for key in idle {
+            for id in idle {
                 crate::log!(Verbose, "Closing idle client");
-                self.state.close_asap(key);
+                self.state.close_asap(id);
             }
         }
         self.close_overstaying_http_clients(now_ms);
@@ -164,8 +165,8 @@ impl Server {
     /// Logs Redis's shutdown lines; persistence will save here once it exists.
     fn finish_shutdown(&mut self) {
         crate::log!(Warning, "User requested shutdown...");
-        for key in self.state.sessions.iter().map(|(k, _)| k).collect::<Vec<_>>() {
-            self.write_client(key);
+        for id in self.state.sessions.ids() {
+            self.write_client(id);
         }
         crate::log!(Warning, "Redis is now ready to exit, bye bye...");
     }

@@ -208,27 +208,27 @@ fn client_list(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let mut args = ctx.sub_args();
     let filter = args.next_option();
-    let keys: Vec<ClientId> = match filter {
-        None => sorted_keys(ctx.state),
+    let ids: Vec<ClientId> = match filter {
+        None => sorted_ids(ctx.state),
         Some(filter) if filter.is("type") && args.remaining() == 1 => {
             let wanted = ClientType::parse(args.next_keyword()?)?;
             let sessions = &ctx.state.sessions;
-            sorted_keys(ctx.state).into_iter().filter(|&key| ClientType::of(&sessions[key]) == wanted).collect()
+            sorted_ids(ctx.state).into_iter().filter(|&id| ClientType::of(&sessions[id]) == wanted).collect()
         }
         Some(filter) if filter.is("id") && args.remaining() > 0 => {
-            let mut keys = Vec::with_capacity(args.remaining());
+            let mut ids = Vec::with_capacity(args.remaining());
             while args.remaining() > 0 {
                 let id = args.next_int_or("ERR Invalid client ID")?;
-                keys.extend(u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id)));
+                ids.extend(u64::try_from(id).ok().and_then(|id| session_of(ctx.state, id)));
             }
-            keys
+            ids
         }
         Some(_) => return Err(errors::SYNTAX.into()),
     };
     let mut text = String::new();
-    for key in keys {
-        let caller = (key == ctx.me).then_some(Caller { argv, reply: &*reply });
-        info_line(&mut text, ctx.state, key, caller, ctx.now_ms);
+    for id in ids {
+        let caller = (id == ctx.me).then_some(Caller { argv, reply: &*reply });
+        info_line(&mut text, ctx.state, id, caller, ctx.now_ms);
     }
     reply.verbatim("txt", text.as_bytes());
     Ok(())
@@ -256,22 +256,22 @@ fn client_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     };
     let mut killed = 0;
     let mut kill_me = false;
-    for key in sorted_keys(ctx.state) {
-        let client = &ctx.state.sessions[key];
+    for id in sorted_ids(ctx.state) {
+        let client = &ctx.state.sessions[id];
         let (addr, laddr) = client.link.as_ref().map_or(("", ""), |link| (link.addr.as_str(), link.laddr.as_str()));
         let matches = filter.addr.as_ref().is_none_or(|a| same_address(a, addr))
             && filter.laddr.as_ref().is_none_or(|a| same_address(a, laddr))
             && filter.client_type.is_none_or(|t| ClientType::of(client) == t)
             && filter.id.is_none_or(|id| id == client.id)
-            && !(key == ctx.me && filter.skip_me);
+            && !(id == ctx.me && filter.skip_me);
         if !matches {
             continue;
         }
         killed += 1;
-        if key == ctx.me {
+        if id == ctx.me {
             kill_me = true;
         } else {
-            ctx.state.close_asap(key);
+            ctx.state.close_asap(id);
         }
     }
     match (old_form, killed) {
@@ -321,15 +321,15 @@ fn same_address(arg: &[u8], addr: &str) -> bool {
 }
 
 /// Every session, in CLIENT ID (connection) order.
-fn sorted_keys(state: &State) -> Vec<ClientId> {
-    let mut keys: Vec<(u64, ClientId)> = state.sessions.iter().map(|(key, c)| (c.id, key)).collect();
-    keys.sort_unstable();
-    keys.into_iter().map(|(_, key)| key).collect()
+fn sorted_ids(state: &State) -> Vec<ClientId> {
+    let mut ids: Vec<(u64, ClientId)> = state.sessions.iter().map(|(id, c)| (c.id, id)).collect();
+    ids.sort_unstable();
+    ids.into_iter().map(|(_, id)| id).collect()
 }
 
 /// The session with CLIENT ID `id`.
 fn session_of(state: &State, id: u64) -> Option<ClientId> {
-    state.sessions.iter().find(|(_, c)| c.id == id).map(|(key, _)| key)
+    state.sessions.iter().find(|(_, c)| c.id == id).map(|(found, _)| found)
 }
 
 /// The calling session's command and its reply, which is moved out of its `Session` while the command runs.
@@ -339,9 +339,9 @@ struct Caller<'a> {
     reply: &'a Reply,
 }
 
-/// Appends Redis 7.0's CLIENT LIST line for session `key`, newline included.
-fn info_line(out: &mut String, state: &State, key: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
-    let client = &state.sessions[key];
+/// Appends Redis 7.0's CLIENT LIST line for session `id`, newline included.
+fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
+    let client = &state.sessions[id];
     let parked_argv = client.parked.as_ref().map_or(&[][..], |parked| parked.argv.as_slice());
     let (argv, reply) = match caller {
         Some(c) => (c.argv, c.reply),
