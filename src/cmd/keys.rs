@@ -151,6 +151,16 @@ impl<'a> ScanOptions<'a> {
     }
 }
 
+/// Writes a SCAN-family reply: the next cursor, then the `found` items already encoded in `items` (the
+/// items are gathered in a scratch reply first, because the cursor, which comes before them, is known only
+/// after the scan).
+pub(crate) fn reply_scan(reply: &mut Reply, next: impl itoa::Integer, found: usize, items: &[u8]) {
+    reply.array(2);
+    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
+    reply.array(found);
+    reply.buf.extend_from_slice(items);
+}
+
 fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
     let cursor = args.next_cursor()?;
@@ -158,8 +168,6 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let now_ms = ctx.now_ms;
     let state = &mut *ctx.state;
     let stats = &mut state.stats;
-    // The keys go to a scratch reply first, because the next cursor, which comes before them, is known only
-    // after the scan.
     let mut keys = Reply::new(reply.resp3);
     let mut found = 0;
     let next = state.keyspace.dbs[ctx.db_index].scan(cursor, options.count, now_ms, |entry| {
@@ -176,10 +184,7 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         keys.bulk(entry.key());
         found += 1;
     });
-    reply.array(2);
-    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
-    reply.array(found);
-    reply.buf.extend_from_slice(&keys.buf);
+    reply_scan(reply, next, found, &keys.buf);
     Ok(())
 }
 

@@ -15,7 +15,7 @@ mod algebra;
 mod spop_srandmember;
 
 use super::errors::CmdResult;
-use super::keys::ScanOptions;
+use super::keys::{self, ScanOptions};
 use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
@@ -188,13 +188,10 @@ fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
     let (key, cursor) = (args.next_key()?, args.next_cursor()?);
     let Some(set) = ctx.read_typed::<Set>(key)? else {
-        reply.array(2);
-        reply.bulk(b"0");
-        reply.array(0);
+        keys::reply_scan(reply, 0, 0, &[]);
         return Ok(());
     };
     let ScanOptions { pattern, count, .. } = ScanOptions::parse(args, false)?;
-    // Members go to a scratch reply first: the cursor, which comes before them, is known only after the scan.
     let mut members = Reply::new(reply.resp3);
     let mut found = 0;
     let next = set.scan(cursor, count, |member| {
@@ -203,9 +200,6 @@ fn sscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             found += 1;
         }
     });
-    reply.array(2);
-    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
-    reply.array(found);
-    reply.buf.extend_from_slice(&members.buf);
+    keys::reply_scan(reply, next, found, &members.buf);
     Ok(())
 }

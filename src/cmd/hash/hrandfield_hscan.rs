@@ -11,7 +11,7 @@
 //! so a missing key answers the empty scan even with bad options. The stepping is `Hash::scan`'s.
 
 use super::{CmdResult, Ctx, Hash};
-use crate::cmd::keys::ScanOptions;
+use crate::cmd::keys::{self, ScanOptions};
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::rng::Rng;
@@ -99,14 +99,10 @@ pub(super) fn hscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
     let (key, cursor) = (args.next_key()?, args.next_cursor()?);
     let Some(hash) = ctx.read_typed::<Hash>(key)? else {
-        reply.array(2);
-        reply.bulk(b"0");
-        reply.array(0);
+        keys::reply_scan(reply, 0, 0, &[]);
         return Ok(());
     };
     let ScanOptions { pattern, count, .. } = ScanOptions::parse(args, false)?;
-    // The pairs go to a scratch reply first, because the next cursor, which comes before them, is known only
-    // after the scan.
     let mut pairs = Reply::new(reply.resp3);
     let mut found = 0;
     let next = hash.scan(cursor, count, |field, value| {
@@ -116,9 +112,6 @@ pub(super) fn hscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             found += 2;
         }
     });
-    reply.array(2);
-    reply.bulk(itoa::Buffer::new().format(next).as_bytes());
-    reply.array(found);
-    reply.buf.extend_from_slice(&pairs.buf);
+    keys::reply_scan(reply, next, found, &pairs.buf);
     Ok(())
 }
