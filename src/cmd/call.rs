@@ -40,14 +40,8 @@ pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
 /// waiter from the key that became ready, not from the first of its keys that holds a value).
 pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
     state.call_depth += 1;
-    let session = &mut state.sessions[id];
-    let mut reply = std::mem::take(&mut session.reply);
-    let mark = reply.len();
-    let muted = begin_reply_mode(&mut session.reply_mode);
-    let outcome = execute(state, id, argv, &mut reply, ready_key);
-    let session = &mut state.sessions[id];
-    end_reply_mode(&mut session.reply_mode, &mut reply, mark, muted, outcome == Outcome::Blocked);
-    session.reply = reply;
+    let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
+    let session = &state.sessions[id];
     let outcome = if outcome == Outcome::Replied && (session.close_after_reply || session.close_asap) {
         Outcome::Close
     } else {
@@ -64,19 +58,30 @@ pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], read
 /// Writes the reply that ends parked session `id`'s block (timeout, CLIENT UNBLOCK), under its reply mode,
 /// and counts the command, which Redis counts once it replies.
 pub(crate) fn answer_parked(state: &mut State, id: ClientId, write: impl FnOnce(&mut Reply)) {
+    with_output(state, id, |state, reply| {
+        write(reply);
+        let cmd_id = state.sessions[id].last_command;
+        if let Some(cmd_id) = cmd_id {
+            state.stats.commands[cmd_id].calls += 1;
+        }
+        record_errors(state, reply, cmd_id);
+        Outcome::Replied
+    });
+}
+
+/// Runs `f` with session `id`'s output buffer moved out of the session (so `f` can hold it beside `&mut
+/// State`), and drops what `f` wrote if CLIENT REPLY mutes it.
+#[inline]
+fn with_output(state: &mut State, id: ClientId, f: impl FnOnce(&mut State, &mut Reply) -> Outcome) -> Outcome {
     let session = &mut state.sessions[id];
     let mut reply = std::mem::take(&mut session.reply);
     let mark = reply.len();
     let muted = begin_reply_mode(&mut session.reply_mode);
-    write(&mut reply);
-    let cmd_id = session.last_command;
-    if let Some(cmd_id) = cmd_id {
-        state.stats.commands[cmd_id].calls += 1;
-    }
-    record_errors(state, &mut reply, cmd_id);
+    let outcome = f(state, &mut reply);
     let session = &mut state.sessions[id];
-    end_reply_mode(&mut session.reply_mode, &mut reply, mark, muted, false);
+    end_reply_mode(&mut session.reply_mode, &mut reply, mark, muted, outcome == Outcome::Blocked);
     session.reply = reply;
+    outcome
 }
 
 /// Whether this command's reply is dropped: OFF, or the one command after SKIP (which stays `Skipping` while

@@ -36,8 +36,6 @@ pub struct Connection {
     pub parser: RequestParser,
     /// The request being parsed or run; its arguments share `query`'s memory.
     pub argv: Vec<Bytes>,
-    /// Whether WRITABLE interest is registered (only while a write is incomplete).
-    pub writable_registered: bool,
     /// Whether the connection is queued in the server's pending writes.
     pub write_queued: bool,
     pub protocol: Protocol,
@@ -50,7 +48,6 @@ impl Connection {
             query: BytesMut::new(),
             parser: RequestParser::default(),
             argv: Vec::new(),
-            writable_registered: false,
             write_queued: false,
             protocol,
         }

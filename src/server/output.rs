@@ -33,8 +33,7 @@ impl Server {
         match outcome {
             WriteOutcome::Failed => self.state.close_asap(id),
             WriteOutcome::Blocked => {
-                if !conn.writable_registered {
-                    conn.writable_registered = true;
+                if !link.write_waiting {
                     link.write_waiting = true;
                     let interest = Interest::READABLE | Interest::WRITABLE;
                     let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
@@ -46,8 +45,7 @@ impl Server {
                 if session.reply.buf.capacity() > crate::limits::REPLY_SHRINK_BYTES {
                     session.reply.buf.shrink_to(crate::limits::REPLY_SHRINK_BYTES);
                 }
-                if conn.writable_registered {
-                    conn.writable_registered = false;
+                if link.write_waiting {
                     link.write_waiting = false;
                     let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), Interest::READABLE);
                 }

@@ -53,7 +53,8 @@ pub struct Link {
     pub qbuf_free: usize,
     /// Bytes at the front of the output buffer already written.
     pub sent: usize,
-    /// The socket is full and the connection waits for WRITABLE (CLIENT LIST `events=rw`).
+    /// The socket is full and WRITABLE interest is registered until the output drains (CLIENT LIST
+    /// `events=rw`); the event loop's one record of that registration.
     pub write_waiting: bool,
 }
 
