@@ -23,8 +23,10 @@ pub mod ctx;
 pub mod errors;
 
 pub mod admin;
+pub mod bitmap;
 pub mod conn;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod meta;
@@ -193,10 +195,12 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 8] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
         admin::HANDLERS,
+        bitmap::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
+        hyperloglog::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,
         set::HANDLERS,

@@ -1,7 +1,9 @@
 //! Pure data structures behind the collection values (Redis's quicklist/listpack/intset/dict users): no RESP,
 //! no I/O, no server state, so they are unit- and model-tested on their own.
 
+pub mod bitstring;
 pub mod hash_object;
+pub mod hyperloglog;
 pub mod list_object;
 pub mod packed;
 pub mod set_object;
