@@ -214,22 +214,24 @@ fn push_zeros(seq: &mut Vec<u8>, len: usize) {
     }
 }
 
-/// Walks a sparse code, calling `f(first_register, value, run)` for each VAL run, and returns how many
-/// registers the code covers. A VAL run past the last register stops the walk (Redis's overflow check).
-fn sparse_walk(code: &[u8], mut f: impl FnMut(usize, u8, usize)) -> usize {
+/// Walks a sparse code, calling `f(first_register, value, run)` for each VAL run. The code must cover
+/// exactly the 16384 registers: an opcode that would pass the last one is `Corrupt` before anything is
+/// written for it (Debian's 7.0.15 carries the fix for CVE-2025-32023, which refuses any overflowing
+/// opcode, where 7.0.15 itself stopped only at an overflowing VAL).
+fn sparse_walk(code: &[u8], mut f: impl FnMut(usize, u8, usize)) -> Result<(), Corrupt> {
     let (mut at, mut index) = (0, 0);
     while at < code.len() {
         let op = Op::at(code, at);
+        if index + op.span() > REGISTERS {
+            return Err(Corrupt);
+        }
         if let Op::Val(value, run) = op {
-            if index + run > REGISTERS {
-                break;
-            }
             f(index, value, run);
         }
         index += op.span();
         at += op.len();
     }
-    index
+    if index == REGISTERS { Ok(()) } else { Err(Corrupt) }
 }
 
 /// Raises one register of a sparse HLL in place (hllSparseSet): finds the opcode covering it, rewrites it
@@ -278,8 +280,12 @@ fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8, sparse_max: usize) -> 
     if seq.len() > op.len() && hll.len() + seq.len() - op.len() > sparse_max {
         return promote(hll, index, count);
     }
+    // An XZERO cut off by the end of the string took its second byte from the terminator in Redis, whose
+    // length arithmetic then counts that byte as replaced: the new sequence's last byte falls off the end.
+    let new_len = hll.len() + seq.len() - op.len();
     let op_end = (at + op.len()).min(hll.len());
     hll.splice(at..op_end, seq);
+    hll.truncate(new_len);
     sparse_merge_vals(hll, prev.unwrap_or(HEADER_LEN));
     invalidate_cache(hll);
     Ok(true)
@@ -323,12 +329,9 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<bool, Corrupt> {
     dense[..HEADER_LEN].copy_from_slice(&hll[..HEADER_LEN]);
     dense[ENCODING_AT] = ENCODING_DENSE;
     let registers = &mut dense[HEADER_LEN..];
-    let covered = sparse_walk(&hll[HEADER_LEN..], |first, value, run| {
+    sparse_walk(&hll[HEADER_LEN..], |first, value, run| {
         (first..first + run).for_each(|index| dense_put(registers, index, value));
-    });
-    if covered != REGISTERS {
-        return Err(Corrupt);
-    }
+    })?;
     *hll = dense;
     Ok(true)
 }
@@ -343,10 +346,9 @@ pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> 
         });
         return Ok(());
     }
-    let covered = sparse_walk(&hll[HEADER_LEN..], |first, value, run| {
+    sparse_walk(&hll[HEADER_LEN..], |first, value, run| {
         max[first..first + run].iter_mut().for_each(|slot| *slot = (*slot).max(value));
-    });
-    if covered == REGISTERS { Ok(()) } else { Err(Corrupt) }
+    })
 }
 
 /// The estimate of one HLL (hllCount), or `Corrupt` for a sparse code that does not cover every register.

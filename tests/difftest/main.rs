@@ -25,7 +25,9 @@
 mod common;
 
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
+mod bitmap_templates;
 mod hash_templates;
+mod hll_templates;
 mod list_templates;
 mod set_templates;
 mod tx_templates;
@@ -739,17 +741,31 @@ impl Plan {
 
 /// The family files' templates, then this file's.
 fn all_templates() -> impl Iterator<Item = &'static Template> {
-    [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES, TEMPLATES]
-        .into_iter()
-        .flatten()
+    [
+        bitmap_templates::TEMPLATES,
+        hash_templates::TEMPLATES,
+        hll_templates::TEMPLATES,
+        list_templates::TEMPLATES,
+        set_templates::TEMPLATES,
+        tx_templates::TEMPLATES,
+        TEMPLATES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// [`DEFAULT_COMMANDS`] plus every family template: a family's commands join the default run as it lands.
 fn default_names() -> Vec<String> {
-    let family =
-        [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES]
-            .into_iter()
-            .flatten();
+    let family = [
+        bitmap_templates::TEMPLATES,
+        hash_templates::TEMPLATES,
+        hll_templates::TEMPLATES,
+        list_templates::TEMPLATES,
+        set_templates::TEMPLATES,
+        tx_templates::TEMPLATES,
+    ]
+    .into_iter()
+    .flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }
 

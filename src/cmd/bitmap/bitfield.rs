@@ -63,24 +63,27 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> Cm
     if read_only {
         return Err(RO_ONLY_GET.into());
     }
-    let (bytes, _) = writable_bits(ctx, key, (highest_bit >> 3) as usize + 1)?;
+    let (bytes, grew) = writable_bits(ctx, key, (highest_bit >> 3) as usize + 1)?;
     reply.array(ops.len());
     let mut changes = 0;
     for op in &ops {
         match op.action {
             Action::Get => reply.int(read_field(bytes, op)),
-            Action::Set(_) | Action::IncrBy(_) => {
-                changes += 1;
-                match write_field(bytes, op) {
-                    Some(reported) => reply.int(reported),
-                    None => reply.null(),
+            Action::Set(_) | Action::IncrBy(_) => match write_field(bytes, op) {
+                Some((reported, changed)) => {
+                    // A write counts when it changed the field or the command created or grew the string.
+                    changes += u64::from(changed || grew);
+                    reply.int(reported);
                 }
-            }
+                None => reply.null(),
+            },
         }
     }
-    ctx.key_changed(key);
-    // Redis counts one change per write, where key_changed counted one.
-    ctx.state.dirty += changes - 1;
+    if changes > 0 {
+        ctx.key_changed(key);
+        // Redis counts one change per counted write, where key_changed counted one.
+        ctx.state.dirty += changes - 1;
+    }
     Ok(())
 }
 
@@ -153,14 +156,14 @@ fn read_field(bytes: &[u8], op: &FieldOp) -> i64 {
     }
 }
 
-/// Runs a SET or INCRBY on `bytes` (which covers the field): what it replies, or `None` when OVERFLOW FAIL
-/// refused the write. SET replies the old value, INCRBY the new one.
-fn write_field(bytes: &mut [u8], op: &FieldOp) -> Option<i64> {
+/// Runs a SET or INCRBY on `bytes` (which covers the field): what it replies and whether the field changed,
+/// or `None` when OVERFLOW FAIL refused the write. SET replies the old value, INCRBY the new one.
+fn write_field(bytes: &mut [u8], op: &FieldOp) -> Option<(i64, bool)> {
     let old = read_field(bytes, op);
     let (operand, incr) = match op.action {
         Action::Set(value) => (value, 0),
         Action::IncrBy(incr) => (old, incr),
-        Action::Get => return Some(old),
+        Action::Get => return Some((old, false)),
     };
     let sum = if op.signed {
         bitstring::signed_add(operand, incr, op.bits, op.overflow)
@@ -173,7 +176,8 @@ fn write_field(bytes: &mut [u8], op: &FieldOp) -> Option<i64> {
         Err(limited) => limited,
     };
     bitstring::set_field(bytes, op.offset, op.bits, new as u64);
-    Some(if matches!(op.action, Action::Set(_)) { old } else { new })
+    let reported = if matches!(op.action, Action::Set(_)) { old } else { new };
+    Some((reported, new != old))
 }
 
 #[cfg(test)]
