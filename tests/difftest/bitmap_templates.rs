@@ -125,6 +125,6 @@ impl Gen {
     }
 
     fn bit_value(&mut self) -> &'static str {
-        *self.rng.pick(&["0", "1", "1", "0", "2", "-1", "x", ""])
+        self.rng.pick(&["0", "1", "1", "0", "2", "-1", "x", ""])
     }
 }
