@@ -124,7 +124,7 @@ impl Gen {
         }
     }
 
-    fn bit_value(&mut self) -> &'static str {
-        self.rng.pick(&["0", "1", "1", "0", "2", "-1", "x", ""])
+    fn bit_value(&mut self) -> String {
+        self.rng.pick(&["0", "1", "1", "0", "2", "-1", "x", ""]).to_string()
     }
 }
