@@ -739,33 +739,24 @@ impl Plan {
     }
 }
 
+/// The family files' templates.
+const FAMILY_TEMPLATES: &[&[Template]] = &[
+    bitmap_templates::TEMPLATES,
+    hash_templates::TEMPLATES,
+    hll_templates::TEMPLATES,
+    list_templates::TEMPLATES,
+    set_templates::TEMPLATES,
+    tx_templates::TEMPLATES,
+];
+
 /// The family files' templates, then this file's.
 fn all_templates() -> impl Iterator<Item = &'static Template> {
-    [
-        bitmap_templates::TEMPLATES,
-        hash_templates::TEMPLATES,
-        hll_templates::TEMPLATES,
-        list_templates::TEMPLATES,
-        set_templates::TEMPLATES,
-        tx_templates::TEMPLATES,
-        TEMPLATES,
-    ]
-    .into_iter()
-    .flatten()
+    FAMILY_TEMPLATES.iter().copied().chain([TEMPLATES]).flatten()
 }
 
 /// [`DEFAULT_COMMANDS`] plus every family template: a family's commands join the default run as it lands.
 fn default_names() -> Vec<String> {
-    let family = [
-        bitmap_templates::TEMPLATES,
-        hash_templates::TEMPLATES,
-        hll_templates::TEMPLATES,
-        list_templates::TEMPLATES,
-        set_templates::TEMPLATES,
-        tx_templates::TEMPLATES,
-    ]
-    .into_iter()
-    .flatten();
+    let family = FAMILY_TEMPLATES.iter().copied().flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }
 
