@@ -557,11 +557,25 @@ mod tests {
         short.truncate(HEADER_LEN + 1);
         assert_eq!(count(&short), Err(Corrupt));
         assert_eq!(add(&mut short, b"x", 3000).is_ok(), add(&mut short, b"x", 3000).is_ok());
-        let mut garbage = new_sparse();
-        garbage.truncate(HEADER_LEN);
-        garbage.extend_from_slice(&[0xff; 40]);
-        for i in 0..100u32 {
-            let _ = add(&mut garbage, &i.to_ne_bytes(), 3000);
+    }
+
+    /// Random codes of every length: every reader answers, none panics, and an HLL that counts is whole.
+    #[test]
+    fn random_codes_never_panic() {
+        let mut rng = Rng::new(3);
+        for round in 0..2000 {
+            let mut hll = new_sparse();
+            hll.truncate(HEADER_LEN);
+            let len = rng.below(if round % 10 == 0 { 3000 } else { 12 });
+            hll.extend((0..len).map(|_| rng.next_u64() as u8));
+            let mut max = [0u8; REGISTERS];
+            let merged = merge_into(&mut max, &hll);
+            assert_eq!(merged.is_ok(), count(&hll).is_ok());
+            for i in 0..20u32 {
+                let _ = add(&mut hll, &i.to_ne_bytes(), 3000);
+            }
+            let _ = to_dense(&mut hll);
+            let _ = decode(&hll);
         }
     }
 }

@@ -52,13 +52,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> Cm
     let highest_bit =
         ops.iter().filter(|op| op.action != Action::Get).map(|op| op.offset + u64::from(op.bits) - 1).max();
     let Some(highest_bit) = highest_bit else {
-        // Only reads: the key may be missing, but if present it must be a string.
-        let value = ctx.read_key(key);
-        let reads = value.map(|value| value.with_str(|s| write_reads(reply, &ops, s))).unwrap_or_else(|| {
-            write_reads(reply, &ops, b"");
-            Some(())
-        });
-        return reads.ok_or_else(|| errors::WRONGTYPE.into());
+        return bitfield_reads(ctx, reply, key, &ops);
     };
     if read_only {
         return Err(RO_ONLY_GET.into());
@@ -140,7 +134,16 @@ fn field_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
     }
 }
 
-/// Replies to a read-only BITFIELD: one integer per GET over `s` (empty for a missing key).
+/// Runs a BITFIELD without writes: the key may be missing (all fields read 0) but not of another type.
+fn bitfield_reads(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], ops: &[FieldOp]) -> CmdResult {
+    match ctx.read_key(key) {
+        None => write_reads(reply, ops, b""),
+        Some(value) => value.with_str(|s| write_reads(reply, ops, s)).ok_or(errors::WRONGTYPE)?,
+    }
+    Ok(())
+}
+
+/// Replies one integer per GET over `s`.
 fn write_reads(reply: &mut Reply, ops: &[FieldOp], s: &[u8]) {
     reply.array(ops.len());
     for op in ops {
