@@ -435,19 +435,22 @@ pub fn dense_registers(hll: &[u8]) -> impl Iterator<Item = u8> + '_ {
 
 /// A sparse HLL's code as PFDEBUG DECODE prints it: `z:<len>`, `Z:<len>`, `v:<value>,<len>`.
 pub fn decode(hll: &[u8]) -> String {
+    use std::fmt::Write;
     let code = &hll[HEADER_LEN..];
-    let mut words = Vec::new();
+    let mut text = String::new();
     let mut at = 0;
     while at < code.len() {
         let op = Op::at(code, at);
-        words.push(match op {
-            Op::Zero(n) => format!("z:{n}"),
-            Op::XZero(n) => format!("Z:{n}"),
-            Op::Val(value, n) => format!("v:{value},{n}"),
-        });
+        let separator = if at == 0 { "" } else { " " };
+        // Writing to a String cannot fail.
+        let _ = match op {
+            Op::Zero(n) => write!(text, "{separator}z:{n}"),
+            Op::XZero(n) => write!(text, "{separator}Z:{n}"),
+            Op::Val(value, n) => write!(text, "{separator}v:{value},{n}"),
+        };
         at += op.len();
     }
-    words.join(" ")
+    text
 }
 
 /// PFSELFTEST (pfselftestCommand): register access on a dense array, then 10 million elements added to a
