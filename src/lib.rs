@@ -18,6 +18,7 @@
 
 #![deny(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod aof;
 pub mod clock;
 pub mod cmd;
 pub mod config;

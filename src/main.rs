@@ -72,6 +72,7 @@ fn main() {
         ferrokv::log!(Notice, "HTTP gateway listening on port {}.", http_port);
     }
     ferrokv::log!(Warning, "Server initialized");
+    server.start_aof();
     ferrokv::log!(Notice, "Ready to accept connections");
     let outcome = server.run();
     if !pidfile.is_empty() {

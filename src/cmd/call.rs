@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use super::{Ctx, Resolved, errors, table};
 use crate::resp::reply::Reply;
-use crate::state::State;
 use crate::state::session::{ClientId, ReplyMode};
+use crate::state::{State, propagation};
 
 /// What happened to a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,9 @@ pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
 pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
     state.call_depth += 1;
     let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
+    // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
+    // later is a unit of its own, as in Redis).
+    state.propagation.end_unit();
     let session = &state.sessions[id];
     let outcome = if outcome == Outcome::Replied && (session.close_after_reply || session.close_asap) {
         Outcome::Close
@@ -125,19 +128,34 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    if state.aof.write_error.is_some() && denied_by_disk_error(cmd) {
+        let err = state.aof.misconf().unwrap_or_default();
+        return refuse(state, id, argv, reply, err.into(), Some(cmd.id));
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }
     let db_index = state.sessions[id].db;
     let now_ms = state.now_ms;
+    let dirty_before = state.dirty;
+    state.propagation.begin_command();
     let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    if state.propagation.enabled {
+        propagation::end_command(state, db_index, argv, state.dirty != dirty_before, cmd.spec.name == "exec");
+    }
     super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);
     if blocked { Outcome::Blocked } else { Outcome::Replied }
+}
+
+/// While the AOF cannot be written, Redis refuses writes (and PING) with -MISCONF; reads keep working.
+#[cold]
+fn denied_by_disk_error(cmd: Resolved) -> bool {
+    cmd.spec.flags & super::flag::WRITE != 0 || cmd.spec.name == "ping"
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.

@@ -21,6 +21,7 @@ use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::util::glob::glob_match;
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
@@ -395,14 +396,31 @@ fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: b
         reply.int(0);
         return Ok(());
     }
-    if at_ms <= now_ms {
+    let deleted = at_ms <= now_ms;
+    if deleted {
         db.remove(key, now_ms);
     } else {
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
+    propagate_expire(ctx, deleted, at_ms, base_ms != 0 || seconds);
     reply.int(1);
     Ok(())
+}
+
+/// What the EXPIRE family propagates, as Redis's expireGenericCommand: a deadline already past as the
+/// deletion it caused, any other as PEXPIREAT with the absolute ms (PEXPIREAT itself as given), the options kept.
+fn propagate_expire(ctx: &mut Ctx<'_>, deleted: bool, at_ms: i64, rewrite_time: bool) {
+    let argv = ctx.argv;
+    if deleted {
+        let verb = propagation::deletion(ctx.state.config.lazyfree_lazy_expire);
+        ctx.propagate_as(|| [propagation::arg(verb), argv[1].clone()]);
+    } else if rewrite_time {
+        ctx.propagate_as(|| {
+            let head = [propagation::arg(b"PEXPIREAT"), argv[1].clone(), propagation::int(at_ms)];
+            head.into_iter().chain(argv[3..].iter().cloned())
+        });
+    }
 }
 
 fn ttl(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {

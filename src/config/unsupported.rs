@@ -50,7 +50,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.client_output_buffer_limit.normal != Default::default(),
         "output buffer limits of normal clients are not enforced",
     ),
-    unsupported("appendonly", |c| c.appendonly, "ferrokv has no append only file yet: writes are not logged to disk"),
     unsupported(
         "cluster-enabled",
         |c| c.cluster_enabled,
@@ -117,15 +116,15 @@ mod tests {
     fn each_missing_feature_is_named() {
         let mut config = Config::default();
         let pairs: &[(&[u8], &[u8])] =
-            &[(b"save", b""), (b"appendonly", b"yes"), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no")];
+            &[(b"save", b""), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no"), (b"maxmemory-clients", b"1mb")];
         config.set(pairs).unwrap();
         let warnings = config.not_acted_on();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("WARNING: 'maxmemory 1048576' is accepted but not acted on: "));
-        assert!(warnings[1].starts_with("WARNING: 'appendonly yes' is accepted but not acted on: "));
+        assert!(warnings[1].starts_with("WARNING: 'maxmemory-clients 1048576' is accepted but not acted on: "));
         let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
         assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
-        assert_eq!(config.not_acted_on_among(&[b"APPENDONLY"]), warnings[1..]);
+        assert_eq!(config.not_acted_on_among(&[b"MAXMEMORY-CLIENTS"]), warnings[1..]);
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct Db {
     /// While some client WATCHes a key here, the keys that expiry deletes are recorded, because deletion by
     /// expiry invalidates a WATCH like any other change (`cmd::tx` drains this).
     pub expired_log: Option<Vec<Box<[u8]>>>,
+    /// While writes are propagated (`State::propagation`), the keys expiry deleted, which the stream records
+    /// as DEL; always empty otherwise.
+    pub expired_to_propagate: Vec<Box<[u8]>>,
+    pub propagate_expired: bool,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -173,6 +177,11 @@ impl Db {
         self.shards[shard_of(hash)].find(hash, |e| *e.key == *key)
     }
 
+    /// The deadline (unix ms) of a stored entry, if it has one (an AOF rewrite writes it as PEXPIREAT).
+    pub fn deadline_of(&self, entry: &Entry) -> Option<i64> {
+        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+    }
+
     /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.shards.iter().flat_map(|shard| shard.iter())
@@ -206,12 +215,20 @@ impl Db {
         if stale {
             self.remove_hashed(hash, key);
             self.expired_count += 1;
-            if let Some(log) = &mut self.expired_log {
-                log.push(key.into());
-            }
+            self.log_expired(key);
             return None;
         }
         self.shards[shard].find_mut(hash, |e| *e.key == *key)
+    }
+
+    /// Records a key expiry deleted for those who react to deletions: WATCH and the propagated stream.
+    fn log_expired(&mut self, key: &[u8]) {
+        if let Some(log) = &mut self.expired_log {
+            log.push(key.into());
+        }
+        if self.propagate_expired {
+            self.expired_to_propagate.push(key.into());
+        }
     }
 
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Value> {
@@ -442,9 +459,7 @@ impl Db {
             self.len -= 1;
             self.drop_expire_slot(entry.expire_slot);
             self.expired_count += 1;
-            if let Some(log) = &mut self.expired_log {
-                log.push(entry.key.as_ref().into());
-            }
+            self.log_expired(&entry.key);
             deleted += 1;
         }
         (sampled, deleted)

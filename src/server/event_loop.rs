@@ -157,6 +157,7 @@ impl Server {
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
         crate::cmd::tx::touch_expired(state);
+        crate::state::propagation::propagate_active_expiry(state);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }
@@ -165,6 +166,7 @@ impl Server {
     /// Logs Redis's shutdown lines; persistence will save here once it exists.
     fn finish_shutdown(&mut self) {
         crate::log!(Warning, "User requested shutdown...");
+        self.close_aof();
         for id in self.state.sessions.ids() {
             self.write_client(id);
         }

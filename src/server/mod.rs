@@ -16,6 +16,7 @@
 //! - A connection is in `pending_writes` at most once (`Connection::write_queued`).
 //! - `connections[i]` is `Some` exactly when session `i` has a connection (its `link` is set).
 
+mod append_only;
 mod before_sleep;
 pub mod connection;
 mod event_loop;
@@ -59,6 +60,8 @@ pub struct Server {
     read_scratch: Box<[u8]>,
     next_cron: Instant,
     next_expire_slice: Option<Instant>,
+    /// The append only file, while `appendonly yes`.
+    aof: Option<crate::aof::Aof>,
 }
 
 impl std::fmt::Debug for Server {
@@ -89,6 +92,7 @@ impl Server {
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
+            aof: None,
         })
     }
 

@@ -8,6 +8,8 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod aof_status;
+pub mod propagation;
 pub mod session;
 pub mod stats;
 pub mod wait_queues;
@@ -111,6 +113,10 @@ pub struct State {
     pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
+    /// The propagated command stream (what the AOF records).
+    pub propagation: propagation::Propagation,
+    /// The AOF as INFO, -MISCONF and BGREWRITEAOF see it.
+    pub aof: aof_status::AofStatus,
 }
 
 impl State {
@@ -141,6 +147,21 @@ impl State {
             last_call_end: now,
             call_depth: 0,
             in_exec: false,
+            propagation: propagation::Propagation::default(),
+            aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
+        }
+    }
+
+    /// Turns the propagated stream on or off (the AOF was enabled or disabled); off drops what was pending.
+    pub fn set_propagating(&mut self, on: bool) {
+        self.propagation.enabled = on;
+        for db in &mut self.keyspace.dbs {
+            db.propagate_expired = on;
+            db.expired_to_propagate.clear();
+        }
+        if !on {
+            self.propagation.discard_unit();
+            self.propagation.stream.clear();
         }
     }
 

@@ -1,5 +1,5 @@
-//! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP and
-//! SET-ACTIVE-EXPIRE, plus HELP. Any other
+//! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP,
+//! SET-ACTIVE-EXPIRE and LOADAOF, plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
 //! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
@@ -26,6 +26,8 @@ const HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "PROTOCOL <type>",
@@ -83,6 +85,7 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             }
             reply.ok();
         }
+        0 if sub.is("loadaof") => debug_loadaof(ctx, reply),
         1 if sub.is("set-active-expire") => {
             ctx.state.active_expire_enabled = atoi(args.next_bytes()?) != 0;
             reply.ok();
@@ -90,6 +93,20 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         _ => return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1])),
     }
     Ok(())
+}
+
+/// DEBUG LOADAOF: the AOF's pending writes go to disk, the dataset is emptied and the files replayed. A
+/// failure exits the process, as in Redis: a half-loaded dataset must not be served as if whole.
+fn debug_loadaof(ctx: &mut Ctx<'_>, reply: &mut Reply) {
+    let Some(reload) = ctx.state.aof.reload else {
+        reply.error("ERR AOF is not enabled");
+        return;
+    };
+    if let Err(line) = reload(ctx.state) {
+        crate::log!(Warning, "{line}");
+        std::process::exit(1);
+    }
+    reply.ok();
 }
 
 /// DEBUG DIGEST-VALUE key...: one digest per key, of its value as stored (a logically expired key still has
@@ -311,7 +328,8 @@ mod tests {
         let error = "-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.\r\n";
         assert_eq!(t.run(me, "DEBUG Sleep"), error);
         assert!(t.run(me, "DEBUG JMAP").contains("for 'JMAP'. Try DEBUG HELP."));
-        assert!(t.run(me, "DEBUG HELP").starts_with("*22\r\n+DEBUG <subcommand>"));
+        assert!(t.run(me, "DEBUG HELP").starts_with("*24\r\n+DEBUG <subcommand>"));
+        assert_eq!(t.run(me, "DEBUG LOADAOF"), "-ERR AOF is not enabled\r\n");
         let zeros = "0".repeat(40);
         assert_eq!(t.run(me, "DEBUG DIGEST-VALUE nosuch"), format!("*1\r\n+{zeros}\r\n"));
         assert_eq!(t.run(me, "DEBUG DIGEST-VALUE"), "*0\r\n");

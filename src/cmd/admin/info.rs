@@ -242,12 +242,31 @@ fn persistence(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "rdb_last_save_time", state.started_unix_ms / 1000);
     out.push_str(
         "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n\
-         aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n\
-         aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n\
-         module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+         rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n",
     );
+    aof_fields(out, &state.aof);
+}
+
+/// INFO persistence's `aof_*` lines, in Redis's order; the sizes only while the AOF is on, as Redis.
+fn aof_fields(out: &mut String, aof: &crate::state::aof_status::AofStatus) {
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    field(out, "aof_enabled", u8::from(aof.enabled));
+    out.push_str("aof_rewrite_in_progress:0\r\n");
+    field(out, "aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));
+    field(out, "aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
+    out.push_str("aof_current_rewrite_time_sec:-1\r\n");
+    field(out, "aof_last_bgrewrite_status", status(aof.last_rewrite_ok));
+    field(out, "aof_rewrites", aof.rewrites);
+    field(out, "aof_rewrites_consecutive_failures", u8::from(!aof.last_rewrite_ok));
+    field(out, "aof_last_write_status", status(aof.write_error.is_none()));
+    out.push_str("aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    if aof.enabled {
+        field(out, "aof_current_size", aof.current_size);
+        field(out, "aof_base_size", aof.base_size);
+        out.push_str("aof_pending_rewrite:0\r\naof_buffer_length:0\r\n");
+        field(out, "aof_pending_bio_fsync", u8::from(aof.fsync_in_progress));
+        field(out, "aof_delayed_fsync", aof.delayed_fsyncs);
+    }
 }
 
 fn stats(out: &mut String, state: &State, _now_ms: i64) {

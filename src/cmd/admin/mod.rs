@@ -5,6 +5,7 @@
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
 //! `container` (the handler a container's own name never reaches, since `call` resolves its subcommand).
 
+mod bgrewriteaof;
 mod cluster;
 mod command;
 mod config_command;
@@ -26,6 +27,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("time", time),
         ("info", info::info),
         ("lastsave", lastsave),
+        ("bgrewriteaof", bgrewriteaof::bgrewriteaof),
         ("readonly", cluster::cluster_disabled),
         ("readwrite", cluster::cluster_disabled),
         ("shutdown", shutdown),

@@ -1,0 +1,375 @@
+//! The append only file in Redis 7.0's multi-part layout: `appenddirname` holds a manifest, one base file
+//! (the dataset when the log started or was last rewritten, as commands: the RDB preamble waits for the RDB
+//! encoder) and the incr files that follow it, to which the propagated stream (`state::propagation`) is
+//! appended.
+//!
+//! The event loop owns the `Aof`. In `before_sleep`, before any reply is written, `flush` writes the stream
+//! gathered during the loop iteration for all clients at once, then per `appendfsync`: `always` fsyncs right
+//! there (group commit: one fsync per iteration, and no reply to a write leaves before it), `everysec` hands
+//! an fsync to the helper thread when the last one is a second old and done, `no` leaves it to the OS. A
+//! failed write is retried next iteration and turns writes away with -MISCONF meanwhile (under `always`
+//! the server exits, as Redis does, since an acknowledged write could otherwise be lost).
+//!
+//! A rewrite (BGREWRITEAOF, auto rewrite, CONFIG SET appendonly yes) writes a new base from the dataset and
+//! opens a new incr file, then switches the manifest by an atomic rename and deletes the old files. It runs
+//! in the loop, blocking it for the time of the write (the forked child comes with the fork module).
+
+pub mod load;
+pub mod manifest;
+pub mod rewrite;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use crate::state::State;
+use crate::util::strerror::strerror;
+use manifest::{AofFile, Kind, Manifest};
+
+/// How long `everysec` lets data sit unsynced at most.
+const EVERYSEC: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Aof {
+    dir: PathBuf,
+    appendfilename: String,
+    manifest: Manifest,
+    incr: File,
+    fsyncer: Fsyncer,
+    last_fsync: Instant,
+    /// Bytes written since the last fsync, to tell whether `everysec` has work.
+    unsynced: bool,
+}
+
+/// The everysec helper thread: fsyncs the files sent to it, one at a time, and reports the last error.
+#[derive(Debug)]
+struct Fsyncer {
+    queue: mpsc::Sender<File>,
+    busy: Arc<AtomicBool>,
+    /// errno of the last failed fsync, 0 when the last one succeeded.
+    errno: Arc<AtomicI32>,
+}
+
+impl Fsyncer {
+    fn start() -> io::Result<Fsyncer> {
+        let (queue, jobs) = mpsc::channel::<File>();
+        let busy = Arc::new(AtomicBool::new(false));
+        let errno = Arc::new(AtomicI32::new(0));
+        let (thread_busy, thread_errno) = (busy.clone(), errno.clone());
+        std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
+            for file in jobs {
+                let code = file.sync_data().err().map_or(0, |e| e.raw_os_error().unwrap_or(libc::EIO));
+                thread_errno.store(code, Ordering::Release);
+                thread_busy.store(false, Ordering::Release);
+            }
+        })?;
+        Ok(Fsyncer { queue, busy, errno })
+    }
+}
+
+impl Aof {
+    /// Opens the AOF at startup: loads it if the manifest exists, else creates an empty base, an incr file and
+    /// the manifest. `Err` is the line to log before exiting.
+    pub fn open_at_startup(state: &mut State) -> Result<Aof, String> {
+        let dir = PathBuf::from(&state.config.appenddirname);
+        let appendfilename = state.config.appendfilename.clone();
+        let manifest_path = dir.join(manifest::manifest_name(&appendfilename));
+        let manifest = match fs::read(&manifest_path) {
+            Ok(text) => Some(Manifest::parse(&text)?),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("Can't open the AOF manifest file: {}", strerror(&e))),
+        };
+        match manifest {
+            Some(manifest) => {
+                load::load(state, &dir, &manifest)?;
+                let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
+                if aof.manifest.incrs.is_empty() {
+                    aof.rewrite(state)?;
+                }
+                aof.enable(state);
+                Ok(aof)
+            }
+            None => Aof::create(state, dir, appendfilename),
+        }
+    }
+
+    /// Starts the AOF on a running server (CONFIG SET appendonly yes): the dataset becomes the new base.
+    pub fn start(state: &mut State) -> Result<Aof, String> {
+        let dir = PathBuf::from(&state.config.appenddirname);
+        let appendfilename = state.config.appendfilename.clone();
+        let manifest_path = dir.join(manifest::manifest_name(&appendfilename));
+        let old = fs::read(&manifest_path).ok().and_then(|text| Manifest::parse(&text).ok());
+        match old {
+            Some(manifest) => {
+                let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
+                aof.rewrite(state)?;
+                aof.enable(state);
+                Ok(aof)
+            }
+            None => Aof::create(state, dir, appendfilename),
+        }
+    }
+
+    fn create(state: &mut State, dir: PathBuf, appendfilename: String) -> Result<Aof, String> {
+        fs::create_dir_all(&dir)
+            .map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), strerror(&e)))?;
+        let (manifest, incr) = new_generation(&dir, &appendfilename, &Manifest::default(), state)?;
+        crate::log!(
+            Notice,
+            "Creating AOF base file {} on server start",
+            manifest.base.as_ref().map_or("", |b| &b.name)
+        );
+        let mut aof = Aof {
+            dir,
+            appendfilename,
+            manifest,
+            incr,
+            fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
+            last_fsync: Instant::now(),
+            unsynced: false,
+        };
+        aof.enable(state);
+        Ok(aof)
+    }
+
+    fn with_manifest(dir: PathBuf, appendfilename: String, manifest: Manifest) -> Result<Aof, String> {
+        let last = manifest.incrs.last().map_or_else(|| manifest::incr_name(&appendfilename, 0), |f| f.name.clone());
+        let incr = open_incr(&dir.join(&last))?;
+        Ok(Aof {
+            dir,
+            appendfilename,
+            manifest,
+            incr,
+            fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
+            last_fsync: Instant::now(),
+            unsynced: false,
+        })
+    }
+
+    fn enable(&mut self, state: &mut State) {
+        state.set_propagating(true);
+        state.propagation.stream_db = None;
+        state.aof.enabled = true;
+        state.aof.reload = Some(reload);
+        self.update_sizes(state);
+    }
+
+    /// Stops the AOF (CONFIG SET appendonly no): what is gathered is written and synced first.
+    pub fn stop(mut self, state: &mut State) {
+        self.flush(state, true);
+        state.set_propagating(false);
+        state.aof.enabled = false;
+        state.aof.write_error = None;
+    }
+
+    /// Writes the stream gathered this iteration and fsyncs per `appendfsync` (see the module header). With
+    /// `force`, fsyncs whatever the policy (shutdown, CONFIG SET appendonly no).
+    pub fn flush(&mut self, state: &mut State, force: bool) {
+        self.check_background_fsync(state);
+        if !state.propagation.stream.is_empty()
+            && let Err(e) = self.write_stream(state)
+        {
+            self.write_failed(state, &e);
+            return;
+        }
+        if !self.unsynced {
+            return;
+        }
+        let policy = state.config.appendfsync.as_str();
+        if force || policy == "always" {
+            match self.incr.sync_data() {
+                Ok(()) => self.synced(),
+                Err(e) if !force => {
+                    crate::log!(
+                        Warning,
+                        "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...",
+                        strerror(&e)
+                    );
+                    std::process::exit(1);
+                }
+                Err(e) => self.write_failed(state, &e),
+            }
+        } else if policy == "everysec" && self.last_fsync.elapsed() >= EVERYSEC {
+            self.fsync_in_background(state);
+        }
+    }
+
+    fn write_stream(&mut self, state: &mut State) -> io::Result<()> {
+        let before = self.incr.metadata()?.len();
+        if let Err(e) = self.incr.write_all(&state.propagation.stream) {
+            // Cut a partial write off, so the file never ends in half a command that a retry would follow.
+            let _ = self.incr.set_len(before);
+            return Err(e);
+        }
+        state.aof.current_size += state.propagation.stream.len() as u64;
+        state.propagation.stream.clear();
+        self.unsynced = true;
+        if state.aof.write_error.take().is_some() {
+            crate::log!(Warning, "AOF write error looks solved, Redis can write again.");
+        }
+        Ok(())
+    }
+
+    fn write_failed(&mut self, state: &mut State, e: &io::Error) {
+        if state.config.appendfsync == "always" {
+            crate::log!(
+                Warning,
+                "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({})",
+                strerror(e)
+            );
+            std::process::exit(1);
+        }
+        if state.aof.write_error.is_none() {
+            crate::log!(Warning, "Error writing to the AOF file: {}", strerror(e));
+        }
+        state.aof.write_error = Some(strerror(e));
+    }
+
+    fn synced(&mut self) {
+        self.last_fsync = Instant::now();
+        self.unsynced = false;
+    }
+
+    fn fsync_in_background(&mut self, state: &mut State) {
+        if self.fsyncer.busy.load(Ordering::Acquire) {
+            state.aof.delayed_fsyncs += 1;
+            return;
+        }
+        let Ok(file) = self.incr.try_clone() else { return };
+        self.fsyncer.busy.store(true, Ordering::Release);
+        if self.fsyncer.queue.send(file).is_ok() {
+            state.aof.fsync_in_progress = true;
+            self.synced();
+        }
+    }
+
+    /// Takes the helper thread's result: a failed fsync refuses writes as a failed write does.
+    fn check_background_fsync(&mut self, state: &mut State) {
+        if !state.aof.fsync_in_progress || self.fsyncer.busy.load(Ordering::Acquire) {
+            return;
+        }
+        state.aof.fsync_in_progress = false;
+        match self.fsyncer.errno.load(Ordering::Acquire) {
+            0 => {
+                if state.aof.write_error.take().is_some() {
+                    crate::log!(Warning, "AOF write error looks solved, Redis can write again.");
+                }
+            }
+            code => self.write_failed(state, &io::Error::from_raw_os_error(code)),
+        }
+    }
+
+    /// Writes the dataset as a new base, opens a new incr file, and switches the manifest to them (the old
+    /// files are deleted once the new manifest is in place).
+    pub fn rewrite(&mut self, state: &mut State) -> Result<(), String> {
+        let started = Instant::now();
+        self.flush(state, true);
+        let (manifest, incr) = match new_generation(&self.dir, &self.appendfilename, &self.manifest, state) {
+            Ok(generation) => generation,
+            Err(e) => {
+                state.aof.last_rewrite_ok = false;
+                return Err(e);
+            }
+        };
+        let old = std::mem::replace(&mut self.manifest, manifest);
+        self.incr = incr;
+        self.unsynced = false;
+        for file in old.base.iter().chain(&old.history).chain(&old.incrs) {
+            let _ = fs::remove_file(self.dir.join(&file.name));
+        }
+        state.aof.rewrites += 1;
+        state.aof.last_rewrite_ok = true;
+        state.aof.last_rewrite_time_sec = started.elapsed().as_secs() as i64;
+        self.update_sizes(state);
+        crate::log!(Notice, "Background AOF rewrite finished successfully");
+        Ok(())
+    }
+
+    fn update_sizes(&self, state: &mut State) {
+        let size = |f: &AofFile| fs::metadata(self.dir.join(&f.name)).map_or(0, |m| m.len());
+        state.aof.base_size = self.manifest.base.as_ref().map_or(0, size);
+        state.aof.current_size = state.aof.base_size + self.manifest.incrs.iter().map(size).sum::<u64>();
+    }
+
+    /// Whether the log has grown enough past its base for `auto-aof-rewrite-percentage`/`-min-size`.
+    pub fn wants_auto_rewrite(state: &State) -> bool {
+        let (percentage, min_size) = (state.config.auto_aof_rewrite_percentage, state.config.auto_aof_rewrite_min_size);
+        let (base, current) = (state.aof.base_size.max(1), state.aof.current_size);
+        percentage > 0 && current > min_size && (current - base.min(current)) * 100 / base >= u64::from(percentage)
+    }
+}
+
+/// Writes the dataset as the base after `old`'s, opens the incr file after `old`'s, and persists the manifest
+/// naming just those two; the stream starts over with a SELECT.
+fn new_generation(
+    dir: &Path,
+    appendfilename: &str,
+    old: &Manifest,
+    state: &mut State,
+) -> Result<(Manifest, File), String> {
+    let (base_seq, incr_seq) = (old.next_base_seq(), old.next_incr_seq());
+    let base = AofFile { name: manifest::base_name(appendfilename, base_seq, false), seq: base_seq, kind: Kind::Base };
+    let incr = AofFile { name: manifest::incr_name(appendfilename, incr_seq), seq: incr_seq, kind: Kind::Incr };
+    write_base(dir, state, &base.name)?;
+    let file = open_incr(&dir.join(&incr.name))?;
+    let manifest = Manifest { base: Some(base), history: Vec::new(), incrs: vec![incr] };
+    persist_manifest(dir, appendfilename, &manifest)?;
+    state.propagation.stream_db = None;
+    Ok((manifest, file))
+}
+
+fn write_base(dir: &Path, state: &State, name: &str) -> Result<(), String> {
+    let result = File::create(dir.join(name)).and_then(|file| {
+        let mut out = io::BufWriter::new(file);
+        rewrite::write_dataset(&state.keyspace.dbs, state.now_ms, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    });
+    result.map_err(|e| format!("Error writing the AOF base file {name}: {}", strerror(&e)))
+}
+
+/// Writes the manifest to a temp file, fsyncs it, renames it over the old one and fsyncs the directory, so a
+/// crash leaves either manifest whole.
+fn persist_manifest(dir: &Path, appendfilename: &str, manifest: &Manifest) -> Result<(), String> {
+    let name = manifest::manifest_name(appendfilename);
+    let temp = dir.join(format!("temp-{name}"));
+    let result = File::create(&temp)
+        .and_then(|mut f| {
+            f.write_all(manifest.render().as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, dir.join(&name)))
+        .and_then(|()| File::open(dir)?.sync_all());
+    result.map_err(|e| format!("Error writing the AOF manifest file {name}: {}", strerror(&e)))
+}
+
+fn open_incr(path: &Path) -> Result<File, String> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("Can't open the append-only file {}: {}", path.display(), strerror(&e)))
+}
+
+/// DEBUG LOADAOF: writes out what is gathered, empties the dataset and replays the files on disk.
+fn reload(state: &mut State) -> Result<(), String> {
+    let dir = PathBuf::from(&state.config.appenddirname);
+    let text = fs::read(dir.join(manifest::manifest_name(&state.config.appendfilename)))
+        .map_err(|e| format!("Can't open the AOF manifest file: {}", strerror(&e)))?;
+    let manifest = Manifest::parse(&text)?;
+    if let Some(last) = manifest.incrs.last() {
+        let mut file = open_incr(&dir.join(&last.name))?;
+        file.write_all(&state.propagation.stream).and_then(|()| file.sync_data()).map_err(|e| strerror(&e))?;
+        state.aof.current_size += state.propagation.stream.len() as u64;
+        state.propagation.stream.clear();
+    }
+    for db in &mut state.keyspace.dbs {
+        db.flush(false);
+    }
+    load::load(state, &dir, &manifest)?;
+    state.dirty = 0;
+    crate::log!(Warning, "Append Only File loaded by DEBUG LOADAOF");
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! The event loop's side of the AOF: opening (and loading) it at startup, and in each `before_sleep`,
+//! before replies are written, following CONFIG SET appendonly, running a rewrite BGREWRITEAOF or the
+//! auto-rewrite thresholds asked for, and writing the iteration's stream (`aof::Aof::flush`).
+
+use super::Server;
+use crate::aof::Aof;
+
+impl Server {
+    /// Opens the AOF when `appendonly yes`, loading it if it exists (it wins over any RDB file, as in Redis).
+    /// A file that cannot be loaded is fatal, as in Redis: the line is logged and the process exits.
+    pub fn start_aof(&mut self) {
+        if !self.state.config.appendonly {
+            return;
+        }
+        match Aof::open_at_startup(&mut self.state) {
+            Ok(aof) => self.aof = Some(aof),
+            Err(line) => {
+                crate::log!(Warning, "{line}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// The AOF step of `before_sleep` (Redis's flushAppendOnlyFile there, and its cron's rewrite checks).
+    pub(super) fn persist(&mut self) {
+        let state = &mut self.state;
+        match (state.config.appendonly, self.aof.take()) {
+            (true, None) => match Aof::start(state) {
+                Ok(aof) => {
+                    crate::log!(Notice, "AOF enabled: the dataset was written as the new base");
+                    self.aof = Some(aof);
+                }
+                Err(line) => {
+                    crate::log!(Warning, "{line}");
+                    state.config.appendonly = false;
+                }
+            },
+            (false, Some(aof)) => {
+                aof.stop(state);
+                crate::log!(Notice, "AOF disabled");
+            }
+            (false, None) => {}
+            (true, Some(mut aof)) => {
+                let rewrite = std::mem::take(&mut state.aof.rewrite_scheduled) || Aof::wants_auto_rewrite(state);
+                if rewrite && let Err(line) = aof.rewrite(state) {
+                    crate::log!(Warning, "{line}");
+                }
+                aof.flush(state, false);
+                self.aof = Some(aof);
+            }
+        }
+    }
+
+    /// At shutdown: the last writes are written and synced whatever the policy, as Redis does.
+    pub(super) fn close_aof(&mut self) {
+        if let Some(aof) = self.aof.take() {
+            aof.stop(&mut self.state);
+        }
+    }
+}
