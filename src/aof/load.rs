@@ -84,6 +84,7 @@ pub fn load(state: &mut State, dir: &Path, manifest: &Manifest) -> Result<(), St
     let started = Instant::now();
     let propagating = state.propagation.enabled;
     state.set_propagating(false);
+    state.keyspace.dbs.iter_mut().for_each(|db| db.loading = true);
     let id = state.add_session(None);
     state.sessions[id].authenticated = true;
     let files: Vec<_> = manifest.files_to_load().cloned().collect();
@@ -104,6 +105,7 @@ pub fn load(state: &mut State, dir: &Path, manifest: &Manifest) -> Result<(), St
         );
     }
     state.sessions.remove(id);
+    state.keyspace.dbs.iter_mut().for_each(|db| db.loading = false);
     state.set_propagating(propagating);
     result?;
     crate::log!(Notice, "DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64());

@@ -396,7 +396,8 @@ fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: b
         reply.int(0);
         return Ok(());
     }
-    let deleted = at_ms <= now_ms;
+    // While the AOF loads, a deadline already past is set, not a deletion (Redis's checkAlreadyExpired).
+    let deleted = at_ms <= now_ms && !db.loading;
     if deleted {
         db.remove(key, now_ms);
     } else {

@@ -107,6 +107,9 @@ pub struct Db {
     /// as DEL; always empty otherwise.
     pub expired_to_propagate: Vec<Box<[u8]>>,
     pub propagate_expired: bool,
+    /// While the AOF is replayed, nothing is stale: the commands saw those keys live, so they must too
+    /// (Redis's keyIsExpired answers no while loading).
+    pub loading: bool,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -150,7 +153,7 @@ impl Db {
     }
 
     fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
-        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms
+        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms && !self.loading
     }
 
     /// Whether `key` is stored but its TTL has passed at `now_ms` (Redis's keyIsExpired); deletes nothing.
@@ -373,7 +376,13 @@ impl Db {
     /// a large database is freed on a short-lived helper thread, as Redis's lazyfree does, so dropping millions
     /// of keys does not stall the loop; the thread owns the old tables alone, so nothing is shared.
     pub fn flush(&mut self, lazy: bool) -> usize {
-        let fresh = Db { expired_count: self.expired_count, clock_ms: self.clock_ms, ..Db::default() };
+        let fresh = Db {
+            expired_count: self.expired_count,
+            clock_ms: self.clock_ms,
+            propagate_expired: self.propagate_expired,
+            loading: self.loading,
+            ..Db::default()
+        };
         let old = std::mem::replace(self, fresh);
         let removed = old.len;
         if lazy && removed >= LAZYFREE_KEYS_MIN {

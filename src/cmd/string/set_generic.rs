@@ -167,7 +167,7 @@ fn set_generic(
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
-    propagate_set(ctx, options, deadline_ms);
+    propagate_set(ctx, options, deadline_ms, (key, value));
     if !get {
         replies.stored(reply);
     }
@@ -176,17 +176,12 @@ fn set_generic(
 
 /// What a SET that stored its value propagates, as Redis's setGenericCommand: a relative expiry as `SET key
 /// value PXAT <unix-ms>` (the same deadline on replay), else the argv without GET, which a replay does not need.
-fn propagate_set(ctx: &mut Ctx<'_>, options: Options<'_>, deadline_ms: Option<i64>) {
+fn propagate_set(ctx: &mut Ctx<'_>, options: Options<'_>, deadline_ms: Option<i64>, (key, value): (&[u8], &[u8])) {
     let argv = ctx.argv;
     match deadline_ms {
         Some(at_ms) if !options.has(PXAT) => ctx.propagate_as(|| {
-            [
-                propagation::arg(b"SET"),
-                argv[1].clone(),
-                argv[2].clone(),
-                propagation::arg(b"PXAT"),
-                propagation::int(at_ms),
-            ]
+            let (key, value) = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
+            [propagation::arg(b"SET"), key, value, propagation::arg(b"PXAT"), propagation::int(at_ms)]
         }),
         _ if options.has(GET) && ctx.cmd.spec.name == "set" => {
             // Redis skips every argument from the fourth on that reads `get` as a C string (ending at a NUL).
