@@ -8,6 +8,7 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod persistence;
 pub mod session;
 pub mod stats;
 pub mod wait_queues;
@@ -78,7 +79,7 @@ pub struct State {
     pub config: Config,
     pub stats: Stats,
     pub rng: Rng,
-    /// Changes since start (Redis's `dirty`; will drive `save` points).
+    /// Changes since the last successful save (Redis's `dirty`, which drives the `save` points).
     pub dirty: u64,
     pub next_client_id: u64,
     pub shutdown: Option<Shutdown>,
@@ -111,6 +112,8 @@ pub struct State {
     pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
+    /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
+    pub persistence: persistence::Persistence,
 }
 
 impl State {
@@ -141,6 +144,7 @@ impl State {
             last_call_end: now,
             call_depth: 0,
             in_exec: false,
+            persistence: persistence::Persistence::new(crate::clock::unix_ms()),
         }
     }
 
