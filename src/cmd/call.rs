@@ -125,6 +125,9 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    if denied_by_disk_error(state, id, &cmd) {
+        return refuse(state, id, argv, reply, errors::MISCONF.into(), Some(cmd.id));
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }
@@ -138,6 +141,21 @@ pub(crate) fn execute(
     super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);
     if blocked { Outcome::Blocked } else { Outcome::Replied }
+}
+
+/// Redis's writeCommandsDeniedByDiskError as processCommand applies it: with `stop-writes-on-bgsave-error`,
+/// save points and a failed last BGSAVE, writes (and PING, and an EXEC holding a write) are refused.
+fn denied_by_disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> bool {
+    let config = &state.config;
+    if !config.stop_writes_on_bgsave_error || config.save.is_empty() || state.persistence.last_bgsave_ok {
+        return false;
+    }
+    let writes = |flags: u32| flags & super::flag::WRITE != 0;
+    let queued_write = || {
+        let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
+        queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
+    };
+    writes(cmd.spec.flags) || cmd.spec.name == "ping" || (cmd.spec.name == "exec" && queued_write())
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.
