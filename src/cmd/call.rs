@@ -128,9 +128,8 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
-    if state.aof.write_error.is_some() && denied_by_disk_error(cmd) {
-        let err = state.aof.misconf().unwrap_or_default();
-        return refuse(state, id, argv, reply, err.into(), Some(cmd.id));
+    if let Some(err) = disk_error(state, id, &cmd) {
+        return refuse(state, id, argv, reply, err, Some(cmd.id));
     }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
@@ -152,10 +151,27 @@ pub(crate) fn execute(
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }
 
-/// While the AOF cannot be written, Redis refuses writes (and PING) with -MISCONF; reads keep working.
-#[cold]
-fn denied_by_disk_error(cmd: Resolved) -> bool {
-    cmd.spec.flags & super::flag::WRITE != 0 || cmd.spec.name == "ping"
+/// Redis's writeCommandsDeniedByDiskError as processCommand applies it: with `stop-writes-on-bgsave-error`,
+/// save points and a failed last BGSAVE, or after a failed AOF write or fsync, writes (and PING, and an EXEC
+/// holding a write) are refused with -MISCONF; reads keep working.
+fn disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> Option<errors::CmdError> {
+    let config = &state.config;
+    let rdb_failed = config.stop_writes_on_bgsave_error && !config.save.is_empty() && !state.persistence.last_bgsave_ok;
+    if !rdb_failed && state.aof.write_error.is_none() {
+        return None;
+    }
+    let writes = |flags: u32| flags & super::flag::WRITE != 0;
+    let queued_write = || {
+        let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
+        queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
+    };
+    if !(writes(cmd.spec.flags) || cmd.spec.name == "ping" || (cmd.spec.name == "exec" && queued_write())) {
+        return None;
+    }
+    Some(match state.aof.misconf() {
+        Some(aof) if !rdb_failed => aof.into(),
+        _ => errors::MISCONF.into(),
+    })
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.

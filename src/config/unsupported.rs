@@ -29,7 +29,6 @@ const UNSUPPORTED: &[Unsupported] = &[
     unsupported("tls-port", |c| c.tls_port != 0, "ferrokv has no TLS"),
     unsupported("supervised", |c| c.supervised != "no", "ferrokv does not notify upstart or systemd"),
     unsupported("syslog-enabled", |c| c.syslog_enabled, "nothing is sent to syslog"),
-    unsupported("save", |c| !c.save.is_empty(), "ferrokv has no RDB snapshots yet: the dataset is never saved to disk"),
     unsupported("replicaof", |c| c.replicaof.is_some(), "ferrokv has no replication yet: this server stays a master"),
     unsupported(
         "min-replicas-to-write",
@@ -103,13 +102,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_warn_only_about_save() {
-        let config = Config::default();
-        assert_eq!(
-            config.not_acted_on(),
-            ["WARNING: 'save 3600 1 300 100 60 10000' is accepted but not acted on: ferrokv has no RDB snapshots \
-              yet: the dataset is never saved to disk."]
-        );
+    fn defaults_warn_about_nothing() {
+        assert_eq!(Config::default().not_acted_on(), Vec::<String>::new());
     }
 
     #[test]

@@ -190,6 +190,26 @@ impl Db {
         self.shards.iter().flat_map(|shard| shard.iter())
     }
 
+    /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
+    pub fn entry_expire_ms(&self, entry: &Entry) -> Option<i64> {
+        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+    }
+
+    /// Makes `key` look idle for `idle_s` seconds at `now_ms` (RESTORE IDLETIME); false if it is not stored.
+    pub fn set_idle(&mut self, key: &[u8], idle_s: u64, now_ms: i64) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        let hash = self.hash(key);
+        match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
+            Some(entry) => {
+                entry.access_s = unix_s(now_ms).saturating_sub(u32::try_from(idle_s).unwrap_or(u32::MAX));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
     pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let entry = self.lookup(key, now_ms)?;

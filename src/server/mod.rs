@@ -39,6 +39,8 @@ use listeners::Listeners;
 
 /// The signal pipe's token, above every client's; listeners count down from just below it.
 pub const SIGNALS: Token = Token(usize::MAX);
+/// The fork child's report pipe (`crate::child`): far from the client ids below and the listeners above.
+pub const CHILD: Token = Token(usize::MAX / 2);
 
 /// The event loop's own state around `State`.
 pub struct Server {

@@ -9,6 +9,7 @@
 //!   key exactly while the key is in its `watched`.
 
 pub mod aof_status;
+pub mod persistence;
 pub mod propagation;
 pub mod session;
 pub mod stats;
@@ -80,7 +81,7 @@ pub struct State {
     pub config: Config,
     pub stats: Stats,
     pub rng: Rng,
-    /// Changes since start (Redis's `dirty`; will drive `save` points).
+    /// Changes since the last successful save (Redis's `dirty`, which drives the `save` points).
     pub dirty: u64,
     pub next_client_id: u64,
     pub shutdown: Option<Shutdown>,
@@ -117,6 +118,8 @@ pub struct State {
     pub propagation: propagation::Propagation,
     /// The AOF as INFO, -MISCONF and BGREWRITEAOF see it.
     pub aof: aof_status::AofStatus,
+    /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
+    pub persistence: persistence::Persistence,
 }
 
 impl State {
@@ -149,6 +152,7 @@ impl State {
             in_exec: false,
             propagation: propagation::Propagation::default(),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
+            persistence: persistence::Persistence::new(crate::clock::unix_ms()),
         }
     }
 
