@@ -285,7 +285,8 @@ fn garbage_is_refused_without_a_panic() {
 #[test]
 fn config_set_appendonly_and_bgrewriteaof() {
     let dir = SharedDir::new("runtime");
-    let server = TestServer::ferrokv(&["--dir", dir.path(), "--enable-debug-command", "yes"]);
+    let preamble_off = ["--dir", dir.path(), "--enable-debug-command", "yes", "--aof-use-rdb-preamble", "no"];
+    let server = TestServer::ferrokv(&preamble_off);
     let mut conn = server.conn();
     conn.cmd(&["SET", "before", "1"]);
     conn.cmd(&["SADD", "s", "a", "b"]);
@@ -296,9 +297,11 @@ fn config_set_appendonly_and_bgrewriteaof() {
     assert!(base.contains("before") && base.contains("SADD"), "{base:?}");
     assert_eq!(text(conn.cmd(&["BGREWRITEAOF"])), "+Background append only file rewriting started\r\n");
     conn.cmd(&["SET", "later", "3"]);
+    wait_rewrite(&mut conn, 1);
     let manifest = fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
     assert_eq!(manifest, "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
     assert!(!dir.incr(1).exists());
+    assert_eq!(commands_of(&dir.incr(2)), ["SELECT 0", "SET later 3"]);
     let digest = text(conn.cmd(&["DEBUG", "DIGEST"]));
     assert_eq!(text(conn.cmd(&["DEBUG", "LOADAOF"])), "+OK\r\n");
     assert_eq!(text(conn.cmd(&["DEBUG", "DIGEST"])), digest);
@@ -311,6 +314,20 @@ fn config_set_appendonly_and_bgrewriteaof() {
         text(conn.cmd(&["MGET", "before", "after", "later", "unlogged"])),
         "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$-1\r\n"
     );
+}
+
+/// Waits until INFO reports `rewrites` finished rewrites and none running.
+fn wait_rewrite(conn: &mut common::RespConn, rewrites: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = text(conn.cmd(&["INFO", "persistence"]));
+        if info.contains(&format!("aof_rewrites:{rewrites}\r\n")) && info.contains("aof_rewrite_in_progress:0") {
+            assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "no rewrite: {info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// A seeded random workload over every type, expiries and transactions included.
@@ -381,18 +398,19 @@ fn expire_stale(conn: &mut common::RespConn) -> Vec<String> {
 #[test]
 fn appendonlydir_moves_between_redis_and_ferrokv() {
     let Some(_probe) = require_redis() else { return };
-    let preamble_off = ["--aof-use-rdb-preamble", "no"];
-    for (writer, reader) in [
+    let pairs = [
         (common::ServerKind::Ferrokv, common::ServerKind::Redis),
         (common::ServerKind::Redis, common::ServerKind::Ferrokv),
-    ] {
-        let dir = SharedDir::new(&format!("interop-{writer:?}"));
-        let server = start(writer, &dir, &preamble_off);
+    ];
+    for ((writer, reader), preamble) in pairs.iter().flat_map(|&pair| [(pair, "no"), (pair, "yes")]) {
+        let preamble_arg = ["--aof-use-rdb-preamble", preamble];
+        let dir = SharedDir::new(&format!("interop-{writer:?}-{preamble}"));
+        let server = start(writer, &dir, &preamble_arg);
         let mut conn = server.conn();
         random_workload(&mut conn, 11, 1500);
         conn.cmd(&["BGREWRITEAOF"]);
-        std::thread::sleep(Duration::from_millis(300));
         random_workload(&mut conn, 12, 500);
+        wait_rewrite(&mut conn, 1);
         conn.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
         let values = expire_stale(&mut conn);
         let digest = text(conn.cmd(&["DEBUG", "DIGEST"]));
@@ -402,11 +420,11 @@ fn appendonlydir_moves_between_redis_and_ferrokv() {
             Ok(check) => assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout)),
             Err(_) => common::skip("redis-check-aof is not installed"),
         }
-        let server = start(reader, &dir, &preamble_off);
+        let server = start(reader, &dir, &preamble_arg);
         let mut conn = server.conn();
         conn.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-        assert_eq!(expire_stale(&mut conn), values, "{writer:?} -> {reader:?}");
-        assert_eq!(text(conn.cmd(&["DEBUG", "DIGEST"])), digest, "{writer:?} -> {reader:?}");
+        assert_eq!(expire_stale(&mut conn), values, "{writer:?} -> {reader:?}, preamble {preamble}");
+        assert_eq!(text(conn.cmd(&["DEBUG", "DIGEST"])), digest, "{writer:?} -> {reader:?}, preamble {preamble}");
     }
 }
 

@@ -127,10 +127,13 @@ fn load_file(
         }
     };
     if data.starts_with(b"REDIS") {
-        return Err(format!(
-            "The AOF file {name} starts with an RDB preamble, which this build cannot load yet \
-             (set aof-use-rdb-preamble no in the server that wrote it)"
-        ));
+        // A base with an RDB preamble (`aof-use-rdb-preamble yes`): the snapshot is the dataset so far.
+        crate::log!(Notice, "Reading RDB base file on AOF loading...");
+        crate::persist::load_bytes(state, &data, crate::persist::LoadMode::Replace)
+            .map_err(|e| format!("Bad file format reading the append only file {name}: {e}"))?;
+        // The snapshot's databases replaced ours, flags included: the rest of the log still loads.
+        state.keyspace.dbs.iter_mut().for_each(|db| db.loading = true);
+        return Ok(());
     }
     let mut pos = 0;
     // Where the file can be cut: after the last command outside a MULTI.

@@ -25,6 +25,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use crate::db::Db;
+use crate::rdb::snapshot::SaveOptions;
 use crate::state::State;
 use crate::util::strerror::strerror;
 use manifest::{AofFile, Kind, Manifest};
@@ -87,7 +89,7 @@ impl Aof {
                 load::load(state, &dir, &manifest)?;
                 let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
                 if aof.manifest.incrs.is_empty() {
-                    aof.rewrite(state)?;
+                    aof.rewrite_now(state)?;
                 }
                 aof.enable(state);
                 Ok(aof)
@@ -105,7 +107,7 @@ impl Aof {
         match old {
             Some(manifest) => {
                 let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
-                aof.rewrite(state)?;
+                aof.rewrite_now(state)?;
                 aof.enable(state);
                 Ok(aof)
             }
@@ -159,6 +161,11 @@ impl Aof {
 
     /// Stops the AOF (CONFIG SET appendonly no): what is gathered is written and synced first.
     pub fn stop(mut self, state: &mut State) {
+        if let Some(child) = state.persistence.child.take_if(|c| c.kind == crate::child::ChildKind::Aof) {
+            crate::log!(Notice, "Killing running AOF rewrite child: {}", child.pid);
+            child.kill();
+            let _ = fs::remove_file(self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id())));
+        }
         self.flush(state, true);
         state.set_propagating(false);
         state.aof.enabled = false;
@@ -262,9 +269,107 @@ impl Aof {
         }
     }
 
+    /// Starts BGREWRITEAOF (Redis's rewriteAppendOnlyFileBackground): what is gathered is written, a new incr
+    /// file is opened and added to the manifest at once, so the writes from now on go there, and a forked
+    /// child writes the dataset as it is at the fork to a temp file. `background_rewrite_done` makes that the
+    /// new base. False when a child (a BGSAVE) runs already: the rewrite stays scheduled.
+    pub fn start_background_rewrite(&mut self, state: &mut State) -> bool {
+        if state.persistence.child.is_some() {
+            return false;
+        }
+        self.flush(state, true);
+        let seq = self.manifest.next_incr_seq();
+        let incr = AofFile { name: manifest::incr_name(&self.appendfilename, seq), seq, kind: Kind::Incr };
+        let opened = open_incr(&self.dir.join(&incr.name)).and_then(|file| {
+            self.manifest.incrs.push(incr);
+            persist_manifest(&self.dir, &self.appendfilename, &self.manifest).inspect_err(|_| {
+                self.manifest.incrs.pop();
+            })?;
+            Ok(file)
+        });
+        match opened {
+            Ok(file) => {
+                self.incr = file;
+                self.unsynced = false;
+                state.propagation.stream_db = None;
+            }
+            Err(line) => {
+                crate::log!(Warning, "{line}");
+                state.aof.last_rewrite_ok = false;
+                return true;
+            }
+        }
+        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        let preamble = state.config.aof_use_rdb_preamble.then(|| crate::persist::save_options(&state.config, true));
+        let (dbs, now_ms) = (&state.keyspace.dbs, state.now_ms);
+        let forked = crate::child::Child::fork(crate::child::ChildKind::Aof, || {
+            write_base_file(dbs, now_ms, &temp, preamble.as_ref()).map_err(|e| strerror(&e))
+        });
+        match forked {
+            Ok(child) => {
+                crate::log!(Notice, "Background append only file rewriting started by pid {}", child.pid);
+                state.persistence.forks += 1;
+                state.persistence.child = Some(child);
+            }
+            Err(e) => {
+                crate::log!(Warning, "Can't rewrite append only file in background: fork: {}", strerror(&e));
+                state.aof.last_rewrite_ok = false;
+            }
+        }
+        true
+    }
+
+    /// The parent's side of a rewrite child's end (Redis's backgroundRewriteDoneHandler): the temp file
+    /// becomes the new base, the old base and the incr files before the one opened at the fork become
+    /// history, the manifest is persisted, and the history files are deleted.
+    pub fn background_rewrite_done(&mut self, state: &mut State, done: &crate::child::Done) {
+        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        state.aof.last_rewrite_time_sec = done.duration.as_secs() as i64;
+        state.aof.last_cow_bytes = done.cow_bytes;
+        let switched =
+            if done.ok { self.switch_base(state, &temp) } else { Err(done.error.clone().unwrap_or_default()) };
+        match switched {
+            Ok(()) => {
+                state.aof.rewrites += 1;
+                state.aof.last_rewrite_ok = true;
+                crate::log!(Notice, "Background AOF rewrite finished successfully");
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                state.aof.last_rewrite_ok = false;
+                crate::log!(Warning, "Background AOF rewrite failed: {e}");
+            }
+        }
+        self.update_sizes(state);
+    }
+
+    fn switch_base(&mut self, state: &State, temp: &Path) -> Result<(), String> {
+        let seq = self.manifest.next_base_seq();
+        let base = AofFile { name: base_name_for(state, &self.appendfilename, seq), seq, kind: Kind::Base };
+        fs::rename(temp, self.dir.join(&base.name)).map_err(|e| strerror(&e))?;
+        let current = self.manifest.incrs.pop().expect("the rewrite opened an incr file");
+        let old = std::mem::replace(
+            &mut self.manifest,
+            Manifest { base: Some(base), history: Vec::new(), incrs: vec![current] },
+        );
+        self.manifest.history = old
+            .base
+            .into_iter()
+            .chain(old.history)
+            .chain(old.incrs)
+            .map(|f| AofFile { kind: Kind::History, ..f })
+            .collect();
+        persist_manifest(&self.dir, &self.appendfilename, &self.manifest)?;
+        for file in std::mem::take(&mut self.manifest.history) {
+            let _ = fs::remove_file(self.dir.join(&file.name));
+        }
+        persist_manifest(&self.dir, &self.appendfilename, &self.manifest)
+    }
+
     /// Writes the dataset as a new base, opens a new incr file, and switches the manifest to them (the old
-    /// files are deleted once the new manifest is in place).
-    pub fn rewrite(&mut self, state: &mut State) -> Result<(), String> {
+    /// files are deleted once the new manifest is in place). In the loop: CONFIG SET appendonly yes and a
+    /// manifest without incr file use it.
+    pub fn rewrite_now(&mut self, state: &mut State) -> Result<(), String> {
         let started = Instant::now();
         self.flush(state, true);
         let (manifest, incr) = match new_generation(&self.dir, &self.appendfilename, &self.manifest, state) {
@@ -311,7 +416,7 @@ fn new_generation(
     state: &mut State,
 ) -> Result<(Manifest, File), String> {
     let (base_seq, incr_seq) = (old.next_base_seq(), old.next_incr_seq());
-    let base = AofFile { name: manifest::base_name(appendfilename, base_seq, false), seq: base_seq, kind: Kind::Base };
+    let base = AofFile { name: base_name_for(state, appendfilename, base_seq), seq: base_seq, kind: Kind::Base };
     let incr = AofFile { name: manifest::incr_name(appendfilename, incr_seq), seq: incr_seq, kind: Kind::Incr };
     write_base(dir, state, &base.name)?;
     let file = open_incr(&dir.join(&incr.name))?;
@@ -322,12 +427,28 @@ fn new_generation(
 }
 
 fn write_base(dir: &Path, state: &State, name: &str) -> Result<(), String> {
-    let result = File::create(dir.join(name)).and_then(|file| {
-        let mut out = io::BufWriter::new(file);
-        rewrite::write_dataset(&state.keyspace.dbs, state.now_ms, &mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()
-    });
-    result.map_err(|e| format!("Error writing the AOF base file {name}: {}", strerror(&e)))
+    let preamble = state.config.aof_use_rdb_preamble.then(|| crate::persist::save_options(&state.config, true));
+    write_base_file(&state.keyspace.dbs, state.now_ms, &dir.join(name), preamble.as_ref())
+        .map_err(|e| format!("Error writing the AOF base file {name}: {}", strerror(&e)))
+}
+
+/// Writes the dataset to `path` and fsyncs it: an RDB snapshot with `preamble`, else commands.
+fn write_base_file(dbs: &[Db], now_ms: i64, path: &Path, preamble: Option<&SaveOptions>) -> io::Result<()> {
+    let out = io::BufWriter::new(File::create(path)?);
+    let out = match preamble {
+        Some(options) => crate::rdb::snapshot::write(out, dbs, options)?.0,
+        None => {
+            let mut out = out;
+            rewrite::write_dataset(dbs, now_ms, &mut out)?;
+            out
+        }
+    };
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+/// The base file name a rewrite writes under the current config.
+fn base_name_for(state: &State, appendfilename: &str, seq: u64) -> String {
+    manifest::base_name(appendfilename, seq, state.config.aof_use_rdb_preamble)
 }
 
 /// Writes the manifest to a temp file, fsyncs it, renames it over the old one and fsyncs the directory, so a

@@ -4,6 +4,7 @@
 
 use super::Server;
 use crate::aof::Aof;
+use crate::child::{ChildKind, Done};
 
 impl Server {
     /// Opens the AOF when `appendonly yes`, loading it if it exists (it wins over any RDB file, as in Redis).
@@ -41,13 +42,22 @@ impl Server {
             }
             (false, None) => {}
             (true, Some(mut aof)) => {
-                let rewrite = std::mem::take(&mut state.aof.rewrite_scheduled) || Aof::wants_auto_rewrite(state);
-                if rewrite && let Err(line) = aof.rewrite(state) {
-                    crate::log!(Warning, "{line}");
+                let rewriting = state.persistence.child.as_ref().is_some_and(|c| c.kind == ChildKind::Aof);
+                let wanted = state.aof.rewrite_scheduled || (!rewriting && Aof::wants_auto_rewrite(state));
+                if wanted && aof.start_background_rewrite(state) {
+                    state.aof.rewrite_scheduled = false;
                 }
                 aof.flush(state, false);
                 self.aof = Some(aof);
             }
+        }
+    }
+
+    /// A rewrite child ended: its file becomes the base (or the failure is recorded).
+    pub(super) fn aof_child_done(&mut self, done: &Done) {
+        match self.aof.as_mut() {
+            Some(aof) => aof.background_rewrite_done(&mut self.state, done),
+            None => crate::log!(Warning, "Background AOF rewrite ended after the AOF was turned off"),
         }
     }
 

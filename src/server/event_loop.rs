@@ -111,7 +111,7 @@ impl Server {
         }
         match done.kind {
             crate::child::ChildKind::Rdb => crate::persist::bgsave_done(&mut self.state, &done),
-            crate::child::ChildKind::Aof => crate::log!(Warning, "An AOF child ended, but AOF rewriting is not here"),
+            crate::child::ChildKind::Aof => self.aof_child_done(&done),
         }
     }
 

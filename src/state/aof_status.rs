@@ -27,6 +27,8 @@ pub struct AofStatus {
     /// Fsyncs postponed because one was still running (INFO `aof_delayed_fsync`).
     pub delayed_fsyncs: u64,
     pub reload: Option<Reload>,
+    /// The last rewrite child's copy-on-write bytes (`aof_last_cow_size`).
+    pub last_cow_bytes: u64,
 }
 
 impl AofStatus {

@@ -250,22 +250,24 @@ fn persistence(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "rdb_last_cow_size", p.last_cow_bytes);
     field(out, "rdb_last_load_keys_expired", p.last_load_expired);
     field(out, "rdb_last_load_keys_loaded", p.last_load_keys);
-    aof_fields(out, &state.aof);
+    let rewriting = state.persistence.child.as_ref().filter(|c| c.kind == crate::child::ChildKind::Aof);
+    aof_fields(out, &state.aof, rewriting.map(|c| c.started.elapsed().as_secs() as i64));
 }
 
 /// INFO persistence's `aof_*` lines, in Redis's order; the sizes only while the AOF is on, as Redis.
-fn aof_fields(out: &mut String, aof: &crate::state::aof_status::AofStatus) {
+fn aof_fields(out: &mut String, aof: &crate::state::aof_status::AofStatus, rewriting_s: Option<i64>) {
     let status = |ok: bool| if ok { "ok" } else { "err" };
     field(out, "aof_enabled", u8::from(aof.enabled));
-    out.push_str("aof_rewrite_in_progress:0\r\n");
+    field(out, "aof_rewrite_in_progress", u8::from(rewriting_s.is_some()));
     field(out, "aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));
     field(out, "aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
-    out.push_str("aof_current_rewrite_time_sec:-1\r\n");
+    field(out, "aof_current_rewrite_time_sec", rewriting_s.unwrap_or(-1));
     field(out, "aof_last_bgrewrite_status", status(aof.last_rewrite_ok));
     field(out, "aof_rewrites", aof.rewrites);
     field(out, "aof_rewrites_consecutive_failures", u8::from(!aof.last_rewrite_ok));
     field(out, "aof_last_write_status", status(aof.write_error.is_none()));
-    out.push_str("aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    field(out, "aof_last_cow_size", aof.last_cow_bytes);
+    out.push_str("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
     if aof.enabled {
         field(out, "aof_current_size", aof.current_size);
         field(out, "aof_base_size", aof.base_size);
