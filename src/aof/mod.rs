@@ -85,12 +85,19 @@ impl Aof {
             Err(e) => return Err(format!("Can't open the AOF manifest file: {}", strerror(&e))),
         };
         match manifest {
-            Some(manifest) => {
+            Some(mut manifest) => {
                 load::load(state, &dir, &manifest)?;
-                let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
-                if aof.manifest.incrs.is_empty() {
-                    aof.rewrite_now(state)?;
+                if manifest.incrs.is_empty() {
+                    // A base alone (a rewrite while the AOF was off): the writes from now on need an incr file.
+                    let seq = manifest.next_incr_seq();
+                    manifest.incrs.push(AofFile {
+                        name: manifest::incr_name(&appendfilename, seq),
+                        seq,
+                        kind: Kind::Incr,
+                    });
+                    persist_manifest(&dir, &appendfilename, &manifest)?;
                 }
+                let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
                 aof.enable(state);
                 Ok(aof)
             }
@@ -106,13 +113,38 @@ impl Aof {
         let old = fs::read(&manifest_path).ok().and_then(|text| Manifest::parse(&text).ok());
         match old {
             Some(manifest) => {
+                let (manifest, incr) = new_generation(&dir, &appendfilename, &manifest, state)?;
+                delete_superseded(&dir, &manifest, &appendfilename);
                 let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
-                aof.rewrite_now(state)?;
+                aof.incr = incr;
                 aof.enable(state);
                 Ok(aof)
             }
             None => Aof::create(state, dir, appendfilename),
         }
+    }
+
+    /// BGREWRITEAOF while the AOF is off: Redis still writes the dataset as a new base of `appenddirname`
+    /// (which DEBUG LOADAOF then loads); here in the loop, with a manifest naming the base alone.
+    pub fn rewrite_while_off(state: &mut State) -> Result<(), String> {
+        let dir = PathBuf::from(&state.config.appenddirname);
+        let appendfilename = state.config.appendfilename.clone();
+        fs::create_dir_all(&dir)
+            .map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), strerror(&e)))?;
+        let old = fs::read(dir.join(manifest::manifest_name(&appendfilename)))
+            .ok()
+            .and_then(|text| Manifest::parse(&text).ok())
+            .unwrap_or_default();
+        let seq = old.next_base_seq();
+        let base = AofFile { name: base_name_for(state, &appendfilename, seq), seq, kind: Kind::Base };
+        write_base(&dir, state, &base.name)?;
+        let manifest = Manifest { base: Some(base), history: Vec::new(), incrs: Vec::new() };
+        persist_manifest(&dir, &appendfilename, &manifest)?;
+        delete_superseded(&dir, &manifest, &appendfilename);
+        state.aof.rewrites += 1;
+        state.aof.last_rewrite_ok = true;
+        crate::log!(Notice, "Background AOF rewrite finished successfully");
+        Ok(())
     }
 
     fn create(state: &mut State, dir: PathBuf, appendfilename: String) -> Result<Aof, String> {
@@ -137,9 +169,10 @@ impl Aof {
         Ok(aof)
     }
 
+    /// The AOF of an existing manifest, appending to its last incr file (there is one).
     fn with_manifest(dir: PathBuf, appendfilename: String, manifest: Manifest) -> Result<Aof, String> {
-        let last = manifest.incrs.last().map_or_else(|| manifest::incr_name(&appendfilename, 0), |f| f.name.clone());
-        let incr = open_incr(&dir.join(&last))?;
+        let last = manifest.incrs.last().ok_or_else(|| "The AOF manifest names no incr file".to_string())?;
+        let incr = open_incr(&dir.join(&last.name))?;
         Ok(Aof {
             dir,
             appendfilename,
@@ -366,33 +399,6 @@ impl Aof {
         persist_manifest(&self.dir, &self.appendfilename, &self.manifest)
     }
 
-    /// Writes the dataset as a new base, opens a new incr file, and switches the manifest to them (the old
-    /// files are deleted once the new manifest is in place). In the loop: CONFIG SET appendonly yes and a
-    /// manifest without incr file use it.
-    pub fn rewrite_now(&mut self, state: &mut State) -> Result<(), String> {
-        let started = Instant::now();
-        self.flush(state, true);
-        let (manifest, incr) = match new_generation(&self.dir, &self.appendfilename, &self.manifest, state) {
-            Ok(generation) => generation,
-            Err(e) => {
-                state.aof.last_rewrite_ok = false;
-                return Err(e);
-            }
-        };
-        let old = std::mem::replace(&mut self.manifest, manifest);
-        self.incr = incr;
-        self.unsynced = false;
-        for file in old.base.iter().chain(&old.history).chain(&old.incrs) {
-            let _ = fs::remove_file(self.dir.join(&file.name));
-        }
-        state.aof.rewrites += 1;
-        state.aof.last_rewrite_ok = true;
-        state.aof.last_rewrite_time_sec = started.elapsed().as_secs() as i64;
-        self.update_sizes(state);
-        crate::log!(Notice, "Background AOF rewrite finished successfully");
-        Ok(())
-    }
-
     fn update_sizes(&self, state: &mut State) {
         let size = |f: &AofFile| fs::metadata(self.dir.join(&f.name)).map_or(0, |m| m.len());
         state.aof.base_size = self.manifest.base.as_ref().map_or(0, size);
@@ -466,6 +472,22 @@ fn persist_manifest(dir: &Path, appendfilename: &str, manifest: &Manifest) -> Re
     result.map_err(|e| format!("Error writing the AOF manifest file {name}: {}", strerror(&e)))
 }
 
+/// Deletes the files of `dir` that belong to the AOF named `appendfilename` but not to `manifest` (what an
+/// earlier manifest named), so a switch leaves no stale base or incr file behind.
+fn delete_superseded(dir: &Path, manifest: &Manifest, appendfilename: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let prefix = format!("{appendfilename}.");
+    let kept: Vec<&str> = manifest.files_to_load().map(|f| f.name.as_str()).collect();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = name.starts_with(&prefix) && (name.contains(".base.") || name.contains(".incr."));
+        if ours && !kept.contains(&name) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn open_incr(path: &Path) -> Result<File, String> {
     OpenOptions::new()
         .create(true)
@@ -475,7 +497,7 @@ fn open_incr(path: &Path) -> Result<File, String> {
 }
 
 /// DEBUG LOADAOF: writes out what is gathered, empties the dataset and replays the files on disk.
-fn reload(state: &mut State) -> Result<(), String> {
+pub fn reload(state: &mut State) -> Result<(), String> {
     let dir = PathBuf::from(&state.config.appenddirname);
     let text = fs::read(dir.join(manifest::manifest_name(&state.config.appendfilename)))
         .map_err(|e| format!("Can't open the AOF manifest file: {}", strerror(&e)))?;

@@ -143,8 +143,9 @@ pub(crate) fn execute(
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    // A command that lowered `dirty` (SAVE, DEBUG LOADAOF resetting it) changed nothing to replay, as in Redis.
     if state.propagation.enabled {
-        propagation::end_command(state, db_index, argv, state.dirty != dirty_before, cmd.spec.name == "exec");
+        propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");
     }
     super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);

@@ -10,6 +10,8 @@ impl Server {
     /// Opens the AOF when `appendonly yes`, loading it if it exists (it wins over any RDB file, as in Redis).
     /// A file that cannot be loaded is fatal, as in Redis: the line is logged and the process exits.
     pub fn start_aof(&mut self) {
+        // DEBUG LOADAOF loads what the manifest names even while the AOF is off (after a BGREWRITEAOF).
+        self.state.aof.reload = Some(crate::aof::reload);
         if !self.state.config.appendonly {
             return;
         }
@@ -40,7 +42,15 @@ impl Server {
                 aof.stop(state);
                 crate::log!(Notice, "AOF disabled");
             }
-            (false, None) => {}
+            (false, None) => {
+                if state.aof.rewrite_scheduled && state.persistence.child.is_none() {
+                    state.aof.rewrite_scheduled = false;
+                    if let Err(line) = Aof::rewrite_while_off(state) {
+                        state.aof.last_rewrite_ok = false;
+                        crate::log!(Warning, "{line}");
+                    }
+                }
+            }
             (true, Some(mut aof)) => {
                 let rewriting = state.persistence.child.as_ref().is_some_and(|c| c.kind == ChildKind::Aof);
                 let wanted = state.aof.rewrite_scheduled || (!rewriting && Aof::wants_auto_rewrite(state));
