@@ -50,6 +50,12 @@ const UNSUPPORTED: &[Unsupported] = &[
         "output buffer limits of normal clients are not enforced",
     ),
     unsupported(
+        "no-appendfsync-on-rewrite",
+        |c| c.no_appendfsync_on_rewrite,
+        "the AOF is fsynced during rewrites as at any other time",
+    ),
+    unsupported("aof-timestamp-enabled", |c| c.aof_timestamp_enabled, "no timestamp annotations are written to the AOF"),
+    unsupported(
         "cluster-enabled",
         |c| c.cluster_enabled,
         "ferrokv has no cluster mode yet: this server runs standalone",
