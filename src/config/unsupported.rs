@@ -54,7 +54,11 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.no_appendfsync_on_rewrite,
         "the AOF is fsynced during rewrites as at any other time",
     ),
-    unsupported("aof-timestamp-enabled", |c| c.aof_timestamp_enabled, "no timestamp annotations are written to the AOF"),
+    unsupported(
+        "aof-timestamp-enabled",
+        |c| c.aof_timestamp_enabled,
+        "no timestamp annotations are written to the AOF",
+    ),
     unsupported(
         "cluster-enabled",
         |c| c.cluster_enabled,
