@@ -576,6 +576,12 @@ fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         let removed = ctx.state.keyspace.dbs[index].flush(lazy);
         ctx.state.dirty += removed as u64;
     }
+    // As Redis's flushAllDataAndResetRDB: a snapshot in progress is of data that is gone, and with save
+    // points the empty dataset is saved at once (which resets the change count before the flush's own one).
+    crate::persist::kill_rdb_child(ctx.state);
+    if !ctx.state.config.save.is_empty() {
+        let _ = crate::persist::save(ctx.state);
+    }
     // Redis counts one change per key removed plus one for the flush itself.
     ctx.state.dirty += 1;
     reply.ok();

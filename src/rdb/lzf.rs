@@ -9,68 +9,121 @@
 
 /// Longest back reference: 2 + 7 + 255.
 const MATCH_LEN_MAX: usize = 264;
-/// Farthest back reference: 13 offset bits.
+/// Back references reach at most this far (13 offset bits).
 const OFFSET_MAX: usize = 1 << 13;
 /// Longest literal run one control byte announces.
 const LITERAL_RUN_MAX: usize = 32;
-const HASH_BITS: u32 = 14;
+/// liblzf's HLOG as Redis builds it: a 64 K-slot table.
+const HASH_BITS: u32 = 16;
+const NO_POSITION: usize = usize::MAX;
 
-/// Compresses `input`; `None` if the output would exceed `out_max` bytes (Redis asks for at least 4 bytes
-/// saved, so it passes `len - 4`), or if `input` is shorter than 4 bytes.
+/// liblzf's IDX for its VERY_FAST mode: `h` holds the last bytes read, shifted in one per position.
+fn slot(h: u32) -> usize {
+    ((h >> (24 - HASH_BITS)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_BITS) - 1)) as usize
+}
+
+/// Compresses `input` into at most `out_max` bytes, or `None` if it does not fit (Redis passes `len - 4`,
+/// asking for at least 4 bytes saved). The same decisions as Redis's lzf_compress (liblzf 3.6 with HLOG 16
+/// and VERY_FAST), so the bytes are Redis's and a DUMP payload is byte-identical: the same hash of the
+/// last bytes, the same match rules (a reference never at offset 0 of the input), the same greedy extension, the same two positions rehashed after a match, and the same
+/// output bounds checks.
 pub fn compress(input: &[u8], out_max: usize) -> Option<Vec<u8>> {
-    if input.len() < 4 {
+    let len = input.len();
+    if len < 2 || out_max == 0 {
         return None;
     }
-    let mut out = Vec::with_capacity(out_max.min(input.len()) + 1);
-    let mut table = vec![usize::MAX; 1 << HASH_BITS];
-    let mut literal_start = 0;
-    let mut ip = 0;
-    while ip + 2 < input.len() {
-        let slot = hash3(&input[ip..ip + 3]);
-        let candidate = std::mem::replace(&mut table[slot], ip);
-        let matched = candidate != usize::MAX
-            && ip - candidate <= OFFSET_MAX
+    let mut out = vec![0u8; out_max + 1];
+    let mut table = vec![NO_POSITION; 1 << HASH_BITS];
+    // `op` is where the next byte goes; the byte before a literal run is its control byte.
+    let (mut op, mut lit) = (1usize, 0usize);
+    let mut ip = 0usize;
+    let mut h = u32::from(input[0]) << 8 | u32::from(input[1]);
+    while ip + 2 < len {
+        h = h << 8 | u32::from(input[ip + 2]);
+        let candidate = std::mem::replace(&mut table[slot(h)], ip);
+        let matched = candidate != NO_POSITION
+            && ip - candidate - 1 < OFFSET_MAX
+            && candidate > 0
             && input[candidate..candidate + 3] == input[ip..ip + 3];
         if !matched {
-            ip += 1;
+            if op >= out_max {
+                return None;
+            }
+            out[op] = input[ip];
+            (op, lit, ip) = (op + 1, lit + 1, ip + 1);
+            if lit == LITERAL_RUN_MAX {
+                out[op - lit - 1] = (lit - 1) as u8;
+                (lit, op) = (0, op + 1);
+            }
             continue;
         }
-        let limit = (input.len() - ip).min(MATCH_LEN_MAX);
-        let len = (3..limit).take_while(|&k| input[candidate + k] == input[ip + k]).last().map_or(3, |k| k + 1);
-        flush_literals(&mut out, &input[literal_start..ip]);
-        push_reference(&mut out, len, ip - candidate - 1);
-        if out.len() > out_max {
+        let offset = ip - candidate - 1;
+        out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+        op -= usize::from(lit == 0);
+        if op + 4 >= out_max {
             return None;
         }
-        ip += len;
-        literal_start = ip;
+        let matched_len = match_len(input, candidate, ip, (len - ip - 2).min(MATCH_LEN_MAX));
+        let code = matched_len - 2;
+        ip += 1;
+        if code < 7 {
+            out[op] = ((offset >> 8) + (code << 5)) as u8;
+            op += 1;
+        } else {
+            out[op] = ((offset >> 8) + (7 << 5)) as u8;
+            out[op + 1] = (code - 7) as u8;
+            op += 2;
+        }
+        out[op] = offset as u8;
+        (op, lit) = (op + 2, 0);
+        ip += code + 1;
+        if ip + 2 >= len {
+            break;
+        }
+        // VERY_FAST: hash the last two positions of the match, so the next one can start right after it.
+        ip -= 2;
+        h = u32::from(input[ip]) << 8 | u32::from(input[ip + 1]);
+        for _ in 0..2 {
+            h = h << 8 | u32::from(input[ip + 2]);
+            table[slot(h)] = ip;
+            ip += 1;
+        }
     }
-    flush_literals(&mut out, &input[literal_start..]);
-    (out.len() <= out_max).then_some(out)
+    if op + 3 > out_max {
+        return None;
+    }
+    while ip < len {
+        out[op] = input[ip];
+        (op, lit, ip) = (op + 1, lit + 1, ip + 1);
+        if lit == LITERAL_RUN_MAX {
+            out[op - lit - 1] = (lit - 1) as u8;
+            (lit, op) = (0, op + 1);
+        }
+    }
+    out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+    op -= usize::from(lit == 0);
+    out.truncate(op);
+    Some(out)
 }
 
-fn hash3(bytes: &[u8]) -> usize {
-    let v = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
-}
-
-fn flush_literals(out: &mut Vec<u8>, literals: &[u8]) {
-    for run in literals.chunks(LITERAL_RUN_MAX) {
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
+/// How many bytes from `ip` repeat those from `candidate` (3 are known to), extended as liblzf does: 16
+/// unchecked-against-`max` steps first when `max` > 16, then up to `max`.
+fn match_len(input: &[u8], candidate: usize, ip: usize, max: usize) -> usize {
+    let mut n = 2;
+    if max > 16 {
+        for _ in 0..16 {
+            n += 1;
+            if input[candidate + n] != input[ip + n] {
+                return n;
+            }
+        }
     }
-}
-
-fn push_reference(out: &mut Vec<u8>, len: usize, offset: usize) {
-    let len_code = len - 2;
-    let high = (offset >> 8) as u8;
-    if len_code < 7 {
-        out.push(((len_code as u8) << 5) | high);
-    } else {
-        out.push((7 << 5) | high);
-        out.push((len_code - 7) as u8);
+    loop {
+        n += 1;
+        if !(n < max && input[candidate + n] == input[ip + n]) {
+            return n;
+        }
     }
-    out.push(offset as u8);
 }
 
 /// Decompresses `input` into exactly `len` bytes; `None` if the data is malformed (a reference before the
@@ -135,7 +188,7 @@ mod tests {
 
     #[test]
     fn refuses_what_does_not_fit() {
-        assert_eq!(compress(b"abc", 100), None);
+        assert_eq!(compress(b"abc", 100), Some(vec![2, b'a', b'b', b'c']));
         assert_eq!(compress(b"abcdefgh", 4), None);
         let packed = compress(&[b'x'; 100], 96).unwrap();
         assert!(packed.len() < 10);
