@@ -337,6 +337,28 @@ fn bgrewriteaof_while_off_writes_a_base_debug_loadaof_reads() {
     assert!(manifest.ends_with("file appendonly.aof.1.incr.aof seq 1 type i\n"), "{manifest}");
 }
 
+#[test]
+fn a_failing_write_refuses_writes_with_misconf_and_reads_go_on() {
+    // The incr file the next rewrite opens is made /dev/full, where every write fails with ENOSPC.
+    let dir = SharedDir::new("full");
+    let server = start(common::ServerKind::Ferrokv, &dir, &["--appendfsync", "everysec"]);
+    let mut conn = server.conn();
+    conn.cmd(&["SET", "k", "v"]);
+    std::os::unix::fs::symlink("/dev/full", dir.incr(2)).unwrap();
+    conn.cmd(&["BGREWRITEAOF"]);
+    wait_rewrite(&mut conn, 1);
+    conn.cmd(&["SET", "lost", "1"]);
+    let misconf = "-MISCONF Errors writing to the AOF file: No space left on device\r\n";
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while text(conn.cmd(&["SET", "k2", "v2"])) != misconf {
+        assert!(Instant::now() < deadline, "writes were never refused");
+    }
+    assert_eq!(text(conn.cmd(&["GET", "k"])), "$1\r\nv\r\n");
+    assert_eq!(text(conn.cmd(&["PING"])), misconf);
+    assert!(text(conn.cmd(&["INFO", "persistence"])).contains("aof_last_write_status:err"));
+    assert!(server.log().contains("Error writing to the AOF file: No space left on device"));
+}
+
 /// Waits until INFO reports `rewrites` finished rewrites and none running.
 fn wait_rewrite(conn: &mut common::RespConn, rewrites: u32) {
     let deadline = Instant::now() + Duration::from_secs(10);
