@@ -221,6 +221,40 @@ mod tests {
         }
     }
 
+    /// Bounded mutation fuzzing: a valid stream with random bytes changed, inserted or cut parses to
+    /// commands, a torn tail or a refusal, always moving forward and never panicking.
+    #[test]
+    fn mutated_streams_never_panic() {
+        let mut valid = Vec::new();
+        for i in 0..20 {
+            let argv = [Bytes::from("SET"), Bytes::from(format!("key{i}")), Bytes::from("x".repeat(i * 7))];
+            crate::state::propagation::encode_command(&mut valid, &argv);
+        }
+        let mut rng = crate::util::rng::Rng::new(42);
+        for _ in 0..2000 {
+            let mut data = valid.clone();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(data.len());
+                match rng.below(3) {
+                    0 => data[at] = rng.next_u64() as u8,
+                    1 => data.insert(at, b"*$\r\n0123456789"[rng.below(14)]),
+                    _ => data.truncate(at),
+                }
+            }
+            let data = Bytes::from(data);
+            let mut pos = 0;
+            while pos < data.len() {
+                match parse_command(&data, pos) {
+                    Parsed::Command(argv, next) => {
+                        assert!(next > pos && next <= data.len() && !argv.is_empty());
+                        pos = next;
+                    }
+                    Parsed::Truncated | Parsed::Bad => break,
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_huge_count_allocates_nothing_and_is_torn() {
         assert_eq!(parse("*2000000000\r\n$1\r\na\r\n"), Parsed::Truncated);

@@ -154,6 +154,22 @@ mod tests {
     }
 
     #[test]
+    fn mutated_manifests_never_panic() {
+        let valid = b"file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n";
+        let mut rng = crate::util::rng::Rng::new(7);
+        for _ in 0..2000 {
+            let mut text = valid.to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(text.len());
+                text[at] = b"\n \"#bi0123456789x"[rng.below(17)];
+            }
+            if let Ok(manifest) = Manifest::parse(&text) {
+                assert!(manifest.base.is_some() || !manifest.incrs.is_empty());
+            }
+        }
+    }
+
+    #[test]
     fn keys_in_any_order_and_comments() {
         let text = "# comment\ntype i seq 3 file a.3.incr.aof\nfile a.4.incr.aof seq 4 type i\n";
         let manifest = Manifest::parse(text.as_bytes()).unwrap();
