@@ -196,6 +196,8 @@ fn randomkey(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Some(key) => reply.bulk(&key),
         None => reply.null(),
     }
+    // The stale keys it met and deleted go out as DELs of their own, not in one MULTI (as Redis 7.0.15).
+    propagation::propagate_expired_apart(ctx.state);
     Ok(())
 }
 

@@ -161,6 +161,12 @@ pub fn end_command(state: &mut super::State, db: usize, argv: &[Bytes], changed:
 /// After an active expiry slice: each deleted key is a unit of its own, as Redis's activeExpireCycle
 /// propagates them.
 pub fn propagate_active_expiry(state: &mut super::State) {
+    propagate_expired_apart(state);
+}
+
+/// The keys expiry deleted so far, each as a unit of its own: active expiry, and RANDOMKEY's search, which
+/// Redis 7.0.15 does not wrap in MULTI/EXEC either.
+pub fn propagate_expired_apart(state: &mut super::State) {
     if state.propagation.enabled {
         drain_expired(state, true);
     }
