@@ -113,10 +113,9 @@ impl Aof {
         let old = fs::read(&manifest_path).ok().and_then(|text| Manifest::parse(&text).ok());
         match old {
             Some(manifest) => {
-                let (manifest, incr) = new_generation(&dir, &appendfilename, &manifest, state)?;
+                let manifest = new_generation(&dir, &appendfilename, &manifest, state)?;
                 delete_superseded(&dir, &manifest, &appendfilename);
                 let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
-                aof.incr = incr;
                 aof.enable(state);
                 Ok(aof)
             }
@@ -129,8 +128,7 @@ impl Aof {
     pub fn rewrite_while_off(state: &mut State) -> Result<(), String> {
         let dir = PathBuf::from(&state.config.appenddirname);
         let appendfilename = state.config.appendfilename.clone();
-        fs::create_dir_all(&dir)
-            .map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), strerror(&e)))?;
+        create_dir(&dir)?;
         let old = fs::read(dir.join(manifest::manifest_name(&appendfilename)))
             .ok()
             .and_then(|text| Manifest::parse(&text).ok())
@@ -148,23 +146,11 @@ impl Aof {
     }
 
     fn create(state: &mut State, dir: PathBuf, appendfilename: String) -> Result<Aof, String> {
-        fs::create_dir_all(&dir)
-            .map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), strerror(&e)))?;
-        let (manifest, incr) = new_generation(&dir, &appendfilename, &Manifest::default(), state)?;
-        crate::log!(
-            Notice,
-            "Creating AOF base file {} on server start",
-            manifest.base.as_ref().map_or("", |b| &b.name)
-        );
-        let mut aof = Aof {
-            dir,
-            appendfilename,
-            manifest,
-            incr,
-            fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
-            last_fsync: Instant::now(),
-            unsynced: false,
-        };
+        create_dir(&dir)?;
+        let manifest = new_generation(&dir, &appendfilename, &Manifest::default(), state)?;
+        let base = manifest.base.as_ref().map_or("", |b| &b.name);
+        crate::log!(Notice, "Creating AOF base file {base} on server start");
+        let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
         aof.enable(state);
         Ok(aof)
     }
@@ -413,23 +399,23 @@ impl Aof {
     }
 }
 
-/// Writes the dataset as the base after `old`'s, opens the incr file after `old`'s, and persists the manifest
-/// naming just those two; the stream starts over with a SELECT.
-fn new_generation(
-    dir: &Path,
-    appendfilename: &str,
-    old: &Manifest,
-    state: &mut State,
-) -> Result<(Manifest, File), String> {
+/// Writes the dataset as the base after `old`'s, creates the incr file after `old`'s, and persists the
+/// manifest naming just those two; the stream starts over with a SELECT.
+fn new_generation(dir: &Path, appendfilename: &str, old: &Manifest, state: &mut State) -> Result<Manifest, String> {
     let (base_seq, incr_seq) = (old.next_base_seq(), old.next_incr_seq());
     let base = AofFile { name: base_name_for(state, appendfilename, base_seq), seq: base_seq, kind: Kind::Base };
     let incr = AofFile { name: manifest::incr_name(appendfilename, incr_seq), seq: incr_seq, kind: Kind::Incr };
     write_base(dir, state, &base.name)?;
-    let file = open_incr(&dir.join(&incr.name))?;
+    open_incr(&dir.join(&incr.name))?;
     let manifest = Manifest { base: Some(base), history: Vec::new(), incrs: vec![incr] };
     persist_manifest(dir, appendfilename, &manifest)?;
     state.propagation.stream_db = None;
-    Ok((manifest, file))
+    Ok(manifest)
+}
+
+fn create_dir(dir: &Path) -> Result<(), String> {
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), strerror(&e)))
 }
 
 fn write_base(dir: &Path, state: &State, name: &str) -> Result<(), String> {
