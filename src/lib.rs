@@ -10,6 +10,9 @@
 //! - `db`: the keyspace (`Keyspace`, `Db`), values, and active expiry.
 //! - `http`: the HTTP/JSON gateway, one more kind of client: requests become commands, replies become JSON.
 //! - `config`: redis-server's command line and config file, CONFIG GET/SET.
+//! - `rdb`: Redis's RDB format (version 10): encode and decode of values and whole snapshots, LZF, CRC-64.
+//! - `persist`: snapshots on disk: SAVE, BGSAVE, save points, the startup load, DEBUG RELOAD.
+//! - `child`: forked children (BGSAVE; BGREWRITEAOF later) and how the parent learns they ended.
 //! - `log`, `clock`, `limits`, `util`: logging in Redis's format, time, caps, small pure helpers.
 //!
 //! A request goes: poll readiness → `Server::read_client` → `resp::parse` → `cmd::call` → a handler in
@@ -18,6 +21,8 @@
 
 #![deny(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod aof;
+pub mod child;
 pub mod clock;
 pub mod cmd;
 pub mod config;
@@ -26,6 +31,8 @@ pub mod http;
 pub mod limits;
 pub mod log;
 pub mod net;
+pub mod persist;
+pub mod rdb;
 pub mod resp;
 pub mod server;
 pub mod state;

@@ -72,6 +72,11 @@ fn main() {
         ferrokv::log!(Notice, "HTTP gateway listening on port {}.", http_port);
     }
     ferrokv::log!(Warning, "Server initialized");
+    // As Redis's loadDataFromDisk: with appendonly the AOF is the dataset, else the RDB.
+    server.start_aof();
+    if !server.state.config.appendonly && !ferrokv::persist::load_at_startup(&mut server.state) {
+        std::process::exit(1);
+    }
     ferrokv::log!(Notice, "Ready to accept connections");
     let outcome = server.run();
     if !pidfile.is_empty() {

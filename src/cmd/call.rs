@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use super::{Ctx, Resolved, errors, table};
 use crate::resp::reply::Reply;
-use crate::state::State;
 use crate::state::session::{ClientId, ReplyMode};
+use crate::state::{State, propagation};
 
 /// What happened to a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,9 @@ pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
 pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
     state.call_depth += 1;
     let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
+    // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
+    // later is a unit of its own, as in Redis).
+    state.propagation.end_unit();
     let session = &state.sessions[id];
     let outcome = if outcome == Outcome::Replied && (session.close_after_reply || session.close_asap) {
         Outcome::Close
@@ -125,19 +128,51 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    if let Some(err) = disk_error(state, id, &cmd) {
+        return refuse(state, id, argv, reply, err, Some(cmd.id));
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }
     let db_index = state.sessions[id].db;
     let now_ms = state.now_ms;
+    let dirty_before = state.dirty;
+    state.propagation.begin_command();
     let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    // A command that lowered `dirty` (SAVE, DEBUG LOADAOF resetting it) changed nothing to replay, as in Redis.
+    if state.propagation.enabled {
+        propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");
+    }
     super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);
     if blocked { Outcome::Blocked } else { Outcome::Replied }
+}
+
+/// Redis's writeCommandsDeniedByDiskError as processCommand applies it: with `stop-writes-on-bgsave-error`,
+/// save points and a failed last BGSAVE, or after a failed AOF write or fsync, writes (and PING, and an EXEC
+/// holding a write) are refused with -MISCONF; reads keep working.
+fn disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> Option<errors::CmdError> {
+    let config = &state.config;
+    let rdb_failed = config.stop_writes_on_bgsave_error && !config.save.is_empty() && !state.persistence.last_bgsave_ok;
+    if !rdb_failed && state.aof.write_error.is_none() {
+        return None;
+    }
+    let writes = |flags: u32| flags & super::flag::WRITE != 0;
+    let queued_write = || {
+        let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
+        queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
+    };
+    if !(writes(cmd.spec.flags) || cmd.spec.name == "ping" || (cmd.spec.name == "exec" && queued_write())) {
+        return None;
+    }
+    Some(match state.aof.misconf() {
+        Some(aof) if !rdb_failed => aof.into(),
+        _ => errors::MISCONF.into(),
+    })
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.

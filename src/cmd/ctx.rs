@@ -156,6 +156,41 @@ impl Ctx<'_> {
         super::blocking::park(self.state, self.me, target, self.argv);
     }
 
+    /// Whether writes are propagated (the AOF is on): a command builds its replacement argv only then.
+    pub fn propagating(&self) -> bool {
+        self.state.propagation.enabled
+    }
+
+    /// Propagates `make()` instead of this command's argv, if the command changes the dataset (Redis's
+    /// rewriteClientCommandVector): SET EX as SET PXAT, INCRBYFLOAT as SET KEEPTTL, ... See
+    /// `state::propagation`.
+    pub fn propagate_as<I: IntoIterator<Item = Bytes>>(&mut self, make: impl FnOnce() -> I) {
+        if self.propagating() {
+            self.state.propagation.replace(make());
+        }
+    }
+
+    /// Propagates `make()` in this command's execution unit, after what was propagated before it (Redis's
+    /// alsoPropagate); with `prevent_propagation`, a command propagates as several others (SPOP as SREMs).
+    pub fn also_propagate<I: IntoIterator<Item = Bytes>>(&mut self, make: impl FnOnce() -> I) {
+        if self.propagating() {
+            crate::state::propagation::push_expired(self.state);
+            self.state.propagation.push(self.db_index, make());
+        }
+    }
+
+    /// This command's argv is not propagated even though it changed the dataset.
+    pub fn prevent_propagation(&mut self) {
+        self.state.propagation.prevent();
+    }
+
+    /// Ends the execution unit so far: what was propagated is encoded now (SPOP with a count does this every
+    /// 1024 members, as Redis does, so one unit never holds a huge MULTI).
+    pub fn propagate_pending(&mut self) {
+        crate::state::propagation::push_expired(self.state);
+        self.state.propagation.end_unit();
+    }
+
     /// The keys a blocking command tries, in order: all of `keys`, or, when its parked command runs again
     /// for a key that became ready, that key alone (Redis serves a waiter from the ready key, so with `BLPOP
     /// q d` waiting, `RPUSH d x` then `RPUSH q y` in one transaction hands it `d x`).

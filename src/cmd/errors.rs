@@ -38,6 +38,12 @@ impl From<Vec<u8>> for CmdError {
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const SYNTAX: &str = "ERR syntax error";
+/// Writes refused after a failed BGSAVE (`stop-writes-on-bgsave-error`), Redis's shared.bgsaveerr.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist \
+                           to disk. Commands that may modify the data set are disabled, because this instance is \
+                           configured to report errors during writes if RDB snapshotting fails \
+                           (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the \
+                           RDB error.";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";

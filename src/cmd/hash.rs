@@ -18,6 +18,7 @@ use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::hash_object::{Hash, Limits};
 use crate::util::num::{self, HincrFloatError};
+use bytes::Bytes;
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
@@ -167,6 +168,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     hash_set_one(ctx, key, field, &sum);
+    // Replayed as the result, as Redis's hincrbyfloatCommand propagates it.
+    let (key, field) = (ctx.argv[1].clone(), ctx.argv[2].clone());
+    ctx.propagate_as(|| [crate::state::propagation::arg(b"HSET"), key, field, Bytes::copy_from_slice(&sum)]);
     reply.bulk(&sum);
     Ok(())
 }

@@ -21,6 +21,7 @@ use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::util::glob::glob_match;
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
@@ -195,6 +196,8 @@ fn randomkey(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Some(key) => reply.bulk(&key),
         None => reply.null(),
     }
+    // The stale keys it met and deleted go out as DELs of their own, not in one MULTI (as Redis 7.0.15).
+    propagation::propagate_expired_apart(ctx.state);
     Ok(())
 }
 
@@ -395,14 +398,32 @@ fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: b
         reply.int(0);
         return Ok(());
     }
-    if at_ms <= now_ms {
+    // While the AOF loads, a deadline already past is set, not a deletion (Redis's checkAlreadyExpired).
+    let deleted = at_ms <= now_ms && !db.loading;
+    if deleted {
         db.remove(key, now_ms);
     } else {
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
+    propagate_expire(ctx, deleted, at_ms, base_ms != 0 || seconds);
     reply.int(1);
     Ok(())
+}
+
+/// What the EXPIRE family propagates, as Redis's expireGenericCommand: a deadline already past as the
+/// deletion it caused, any other as PEXPIREAT with the absolute ms (PEXPIREAT itself as given), the options kept.
+fn propagate_expire(ctx: &mut Ctx<'_>, deleted: bool, at_ms: i64, rewrite_time: bool) {
+    let argv = ctx.argv;
+    if deleted {
+        let verb = propagation::deletion(ctx.state.config.lazyfree_lazy_expire);
+        ctx.propagate_as(|| [propagation::arg(verb), argv[1].clone()]);
+    } else if rewrite_time {
+        ctx.propagate_as(|| {
+            let head = [propagation::arg(b"PEXPIREAT"), argv[1].clone(), propagation::int(at_ms)];
+            head.into_iter().chain(argv[3..].iter().cloned())
+        });
+    }
 }
 
 fn ttl(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -556,6 +577,12 @@ fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         ctx.db_flushing(index);
         let removed = ctx.state.keyspace.dbs[index].flush(lazy);
         ctx.state.dirty += removed as u64;
+    }
+    // As Redis's flushAllDataAndResetRDB: a snapshot in progress is of data that is gone, and with save
+    // points the empty dataset is saved at once (which resets the change count before the flush's own one).
+    crate::persist::kill_rdb_child(ctx.state);
+    if !ctx.state.config.save.is_empty() {
+        let _ = crate::persist::save(ctx.state);
     }
     // Redis counts one change per key removed plus one for the flush itself.
     ctx.state.dirty += 1;

@@ -19,6 +19,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
 use crate::db::{Value, ValueType};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::types::list_object::{End, List};
 
 const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
@@ -458,7 +459,18 @@ fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<b
     reply.bulk(key);
     reply.array(n);
     pop_into(ctx, reply, key, mpop.end, n);
+    let key = key.clone();
+    ctx.propagate_as(|| [propagation::arg(pop_name(mpop.end)), key, propagation::int(n as i64)]);
     Ok(true)
+}
+
+/// The non-blocking pop a served pop is replayed as (Redis propagates BLPOP as LPOP, [B]LMPOP as LPOP/RPOP
+/// with the count popped), so a replay never blocks.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Front => b"LPOP",
+        End::Back => b"RPOP",
+    }
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -498,6 +510,8 @@ fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
             reply.array(2);
             reply.bulk(key);
             pop_into(ctx, reply, key, end, 1);
+            let key = key.clone();
+            ctx.propagate_as(|| [propagation::arg(pop_name(end)), key]);
         }
         None => ctx.block(keys, ValueType::List, deadline_ms, reply),
     }
@@ -539,7 +553,15 @@ fn bmove_generic(
         }
         return Ok(());
     }
-    move_generic(ctx, reply, (source, destination), from, to)
+    move_generic(ctx, reply, (source, destination), from, to)?;
+    // Replayed as the non-blocking move: BLMOVE as LMOVE with its own end arguments, BRPOPLPUSH as RPOPLPUSH.
+    let argv = ctx.argv;
+    if ctx.cmd.spec.name == "blmove" {
+        ctx.propagate_as(|| std::iter::once(propagation::arg(b"LMOVE")).chain(argv[1..5].iter().cloned()));
+    } else {
+        ctx.propagate_as(|| [propagation::arg(b"RPOPLPUSH"), argv[1].clone(), argv[2].clone()]);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

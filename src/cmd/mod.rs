@@ -30,6 +30,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod persist;
 pub mod set;
 pub mod string;
 pub mod tx;
@@ -195,7 +196,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
@@ -203,6 +204,7 @@ mod tests {
         hyperloglog::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,
+        persist::HANDLERS,
         set::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,

@@ -25,7 +25,9 @@ use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
 use crate::db::Value;
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::util::num::{self, IncrFloatError};
+use bytes::Bytes;
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
 pub const HANDLERS: &[Handlers] = &[&[
@@ -83,6 +85,8 @@ fn getdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if get_generic(ctx, reply, key)? {
         ctx.db().remove(key, now_ms);
         ctx.key_changed(key);
+        let key = ctx.argv[1].clone();
+        ctx.propagate_as(|| [propagation::arg(b"DEL"), key]);
     }
     Ok(())
 }
@@ -199,6 +203,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     })?;
     db.set(key, Value::from_bytes(&sum), true, now_ms);
     ctx.key_changed(key);
+    // Replayed as the result, since a float sum may round differently elsewhere (Redis's incrbyfloatCommand).
+    let key = ctx.argv[1].clone();
+    ctx.propagate_as(|| [propagation::arg(b"SET"), key, Bytes::copy_from_slice(&sum), propagation::arg(b"KEEPTTL")]);
     reply.bulk(&sum);
     Ok(())
 }

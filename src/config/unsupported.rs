@@ -29,7 +29,6 @@ const UNSUPPORTED: &[Unsupported] = &[
     unsupported("tls-port", |c| c.tls_port != 0, "ferrokv has no TLS"),
     unsupported("supervised", |c| c.supervised != "no", "ferrokv does not notify upstart or systemd"),
     unsupported("syslog-enabled", |c| c.syslog_enabled, "nothing is sent to syslog"),
-    unsupported("save", |c| !c.save.is_empty(), "ferrokv has no RDB snapshots yet: the dataset is never saved to disk"),
     unsupported("replicaof", |c| c.replicaof.is_some(), "ferrokv has no replication yet: this server stays a master"),
     unsupported(
         "min-replicas-to-write",
@@ -50,7 +49,16 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.client_output_buffer_limit.normal != Default::default(),
         "output buffer limits of normal clients are not enforced",
     ),
-    unsupported("appendonly", |c| c.appendonly, "ferrokv has no append only file yet: writes are not logged to disk"),
+    unsupported(
+        "no-appendfsync-on-rewrite",
+        |c| c.no_appendfsync_on_rewrite,
+        "the AOF is fsynced during rewrites as at any other time",
+    ),
+    unsupported(
+        "aof-timestamp-enabled",
+        |c| c.aof_timestamp_enabled,
+        "no timestamp annotations are written to the AOF",
+    ),
     unsupported(
         "cluster-enabled",
         |c| c.cluster_enabled,
@@ -104,28 +112,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_warn_only_about_save() {
-        let config = Config::default();
-        assert_eq!(
-            config.not_acted_on(),
-            ["WARNING: 'save 3600 1 300 100 60 10000' is accepted but not acted on: ferrokv has no RDB snapshots \
-              yet: the dataset is never saved to disk."]
-        );
+    fn defaults_warn_about_nothing() {
+        assert_eq!(Config::default().not_acted_on(), Vec::<String>::new());
     }
 
     #[test]
     fn each_missing_feature_is_named() {
         let mut config = Config::default();
         let pairs: &[(&[u8], &[u8])] =
-            &[(b"save", b""), (b"appendonly", b"yes"), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no")];
+            &[(b"save", b""), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no"), (b"maxmemory-clients", b"1mb")];
         config.set(pairs).unwrap();
         let warnings = config.not_acted_on();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("WARNING: 'maxmemory 1048576' is accepted but not acted on: "));
-        assert!(warnings[1].starts_with("WARNING: 'appendonly yes' is accepted but not acted on: "));
+        assert!(warnings[1].starts_with("WARNING: 'maxmemory-clients 1048576' is accepted but not acted on: "));
         let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
         assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
-        assert_eq!(config.not_acted_on_among(&[b"APPENDONLY"]), warnings[1..]);
+        assert_eq!(config.not_acted_on_among(&[b"MAXMEMORY-CLIENTS"]), warnings[1..]);
     }
 
     #[test]

@@ -103,6 +103,13 @@ pub struct Db {
     /// While some client WATCHes a key here, the keys that expiry deletes are recorded, because deletion by
     /// expiry invalidates a WATCH like any other change (`cmd::tx` drains this).
     pub expired_log: Option<Vec<Box<[u8]>>>,
+    /// While writes are propagated (`State::propagation`), the keys expiry deleted, which the stream records
+    /// as DEL; always empty otherwise.
+    pub expired_to_propagate: Vec<Box<[u8]>>,
+    pub propagate_expired: bool,
+    /// While the AOF is replayed, nothing is stale: the commands saw those keys live, so they must too
+    /// (Redis's keyIsExpired answers no while loading).
+    pub loading: bool,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -146,7 +153,7 @@ impl Db {
     }
 
     fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
-        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms
+        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms && !self.loading
     }
 
     /// Whether `key` is stored but its TTL has passed at `now_ms` (Redis's keyIsExpired); deletes nothing.
@@ -173,9 +180,34 @@ impl Db {
         self.shards[shard_of(hash)].find(hash, |e| *e.key == *key)
     }
 
+    /// The deadline (unix ms) of a stored entry, if it has one (an AOF rewrite writes it as PEXPIREAT).
+    pub fn deadline_of(&self, entry: &Entry) -> Option<i64> {
+        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+    }
+
     /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.shards.iter().flat_map(|shard| shard.iter())
+    }
+
+    /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
+    pub fn entry_expire_ms(&self, entry: &Entry) -> Option<i64> {
+        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+    }
+
+    /// Makes `key` look idle for `idle_s` seconds at `now_ms` (RESTORE IDLETIME); false if it is not stored.
+    pub fn set_idle(&mut self, key: &[u8], idle_s: u64, now_ms: i64) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        let hash = self.hash(key);
+        match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
+            Some(entry) => {
+                entry.access_s = unix_s(now_ms).saturating_sub(u32::try_from(idle_s).unwrap_or(u32::MAX));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
@@ -206,12 +238,20 @@ impl Db {
         if stale {
             self.remove_hashed(hash, key);
             self.expired_count += 1;
-            if let Some(log) = &mut self.expired_log {
-                log.push(key.into());
-            }
+            self.log_expired(key);
             return None;
         }
         self.shards[shard].find_mut(hash, |e| *e.key == *key)
+    }
+
+    /// Records a key expiry deleted for those who react to deletions: WATCH and the propagated stream.
+    fn log_expired(&mut self, key: &[u8]) {
+        if let Some(log) = &mut self.expired_log {
+            log.push(key.into());
+        }
+        if self.propagate_expired {
+            self.expired_to_propagate.push(key.into());
+        }
     }
 
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Value> {
@@ -356,7 +396,13 @@ impl Db {
     /// a large database is freed on a short-lived helper thread, as Redis's lazyfree does, so dropping millions
     /// of keys does not stall the loop; the thread owns the old tables alone, so nothing is shared.
     pub fn flush(&mut self, lazy: bool) -> usize {
-        let fresh = Db { expired_count: self.expired_count, clock_ms: self.clock_ms, ..Db::default() };
+        let fresh = Db {
+            expired_count: self.expired_count,
+            clock_ms: self.clock_ms,
+            propagate_expired: self.propagate_expired,
+            loading: self.loading,
+            ..Db::default()
+        };
         let old = std::mem::replace(self, fresh);
         let removed = old.len;
         if lazy && removed >= LAZYFREE_KEYS_MIN {
@@ -442,9 +488,7 @@ impl Db {
             self.len -= 1;
             self.drop_expire_slot(entry.expire_slot);
             self.expired_count += 1;
-            if let Some(log) = &mut self.expired_log {
-                log.push(entry.key.as_ref().into());
-            }
+            self.log_expired(&entry.key);
             deleted += 1;
         }
         (sampled, deleted)

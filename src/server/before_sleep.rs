@@ -1,6 +1,7 @@
 //! What runs between event batches, in the order Redis's beforeSleep has it: first the clients whose block
 //! ended get their replies and their waiting input resumes (handleClientsBlockedOnKeys has already served
-//! keys at the end of each command, in `cmd::call`), then every pending reply is written
+//! keys at the end of each command, in `cmd::call`), then the AOF is written (flushAppendOnlyFile), then every
+//! pending reply is written
 //! (handleClientsWithPendingWrites), and last the clients marked for closing are freed, so no event of the
 //! batch just handled can name a freed slot.
 
@@ -9,6 +10,8 @@ use super::Server;
 impl Server {
     pub(super) fn before_sleep(&mut self) {
         self.handle_unblocked();
+        // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
+        self.persist();
         self.flush_pending_writes();
         self.free_closed();
     }

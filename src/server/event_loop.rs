@@ -9,7 +9,7 @@ use mio::Events;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{SIGNALS, Server, Shutdown};
+use super::{CHILD, SIGNALS, Server, Shutdown};
 use crate::clock;
 use crate::db::expire::SliceEnd;
 use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
@@ -21,8 +21,9 @@ impl Server {
         let mut events = Events::with_capacity(EVENTS_PER_POLL_MAX);
         loop {
             self.before_sleep();
-            if self.state.shutdown.is_some() {
-                break;
+            self.register_child();
+            if self.state.shutdown.is_some() && self.finish_shutdown() {
+                return Ok(());
             }
             let timeout = self.poll_timeout();
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
@@ -35,6 +36,8 @@ impl Server {
                 let token = event.token();
                 if token == SIGNALS {
                     self.signals_ready();
+                } else if token == CHILD {
+                    self.child_ready();
                 } else if let Some(index) = self.listeners().index_of(token) {
                     self.accept_ready(index);
                 } else {
@@ -45,8 +48,6 @@ impl Server {
             self.process_pending_reads();
             self.run_timers();
         }
-        self.finish_shutdown();
-        Ok(())
     }
 
     /// Zero when clients wait to be read again, else the time to the next timer.
@@ -78,6 +79,42 @@ impl Server {
         }
     }
 
+    /// Registers a child forked since the last poll, so its report wakes the loop.
+    pub(super) fn register_child(&mut self) {
+        if let Some(child) = self.state.persistence.child.as_mut().filter(|c| !c.registered) {
+            child.registered = true;
+            if let Err(e) = self.poll.registry().register(child.pipe_mut(), CHILD, mio::Interest::READABLE) {
+                crate::log!(Warning, "Registering the child's pipe: {}", e);
+            }
+        }
+    }
+
+    /// The child's pipe is readable: read its report; once it has exited, act on how it ended.
+    fn child_ready(&mut self) {
+        let done = self.state.persistence.child.as_mut().and_then(crate::child::Child::read_report);
+        if let Some(done) = done {
+            self.child_finished(done);
+        }
+    }
+
+    /// Redis's checkChildrenDone: the cron's check for a child whose exit the pipe did not report.
+    fn reap_child(&mut self) {
+        let done = self.state.persistence.child.as_mut().and_then(crate::child::Child::try_reap);
+        if let Some(done) = done {
+            self.child_finished(done);
+        }
+    }
+
+    fn child_finished(&mut self, done: crate::child::Done) {
+        if let Some(mut child) = self.state.persistence.child.take() {
+            let _ = self.poll.registry().deregister(child.pipe_mut());
+        }
+        match done.kind {
+            crate::child::ChildKind::Rdb => crate::persist::bgsave_done(&mut self.state, &done),
+            crate::child::ChildKind::Aof => self.aof_child_done(&done),
+        }
+    }
+
     fn run_timers(&mut self) {
         if self.state.blocking.next_deadline().is_some() {
             self.state.begin_batch();
@@ -100,6 +137,8 @@ impl Server {
 
     /// Redis's serverCron, minus what later issues add: idle-client timeouts, statistics, accept retries.
     fn cron(&mut self) {
+        self.reap_child();
+        crate::persist::cron(&mut self.state);
         let now_ms = clock::unix_ms();
         let stats = &mut self.state.stats;
         stats.ops_samples.sample(now_ms, stats.total_commands);
@@ -157,17 +196,41 @@ impl Server {
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
         crate::cmd::tx::touch_expired(state);
+        crate::state::propagation::propagate_active_expiry(state);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }
     }
 
-    /// Logs Redis's shutdown lines; persistence will save here once it exists.
-    fn finish_shutdown(&mut self) {
-        crate::log!(Warning, "User requested shutdown...");
+    /// Redis's prepareForShutdown and finishShutdown: kill a BGSAVE child, save if asked or if save points
+    /// exist, then the last replies and the exit lines. A failed save cancels the shutdown unless FORCE
+    /// (false: the loop goes on).
+    /// The SHUTDOWN command has done its part already (its save, so it could answer a failure).
+    fn finish_shutdown(&mut self) -> bool {
+        let (save, force) = match self.state.shutdown {
+            Some(Shutdown::Command { save, force }) => (save, force),
+            _ => {
+                crate::log!(Warning, "User requested shutdown...");
+                (None, false)
+            }
+        };
+        if self.state.persistence.rdb_child_running() {
+            crate::log!(Warning, "There is a child saving an .rdb. Killing it!");
+            crate::persist::kill_rdb_child(&mut self.state);
+        }
+        if save.unwrap_or(!self.state.config.save.is_empty()) {
+            crate::log!(Notice, "Saving the final RDB snapshot before exiting.");
+            if crate::persist::save(&mut self.state).is_err() && !force {
+                crate::log!(Warning, "Error trying to save the DB, can't exit.");
+                self.state.shutdown = None;
+                return false;
+            }
+        }
+        self.close_aof();
         for id in self.state.sessions.ids() {
             self.write_client(id);
         }
         crate::log!(Warning, "Redis is now ready to exit, bye bye...");
+        true
     }
 }

@@ -16,6 +16,7 @@
 //! - A connection is in `pending_writes` at most once (`Connection::write_queued`).
 //! - `connections[i]` is `Some` exactly when session `i` has a connection (its `link` is set).
 
+mod append_only;
 mod before_sleep;
 pub mod connection;
 mod event_loop;
@@ -38,6 +39,8 @@ use listeners::Listeners;
 
 /// The signal pipe's token, above every client's; listeners count down from just below it.
 pub const SIGNALS: Token = Token(usize::MAX);
+/// The fork child's report pipe (`crate::child`): far from the client ids below and the listeners above.
+pub const CHILD: Token = Token(usize::MAX / 2);
 
 /// The event loop's own state around `State`.
 pub struct Server {
@@ -59,6 +62,8 @@ pub struct Server {
     read_scratch: Box<[u8]>,
     next_cron: Instant,
     next_expire_slice: Option<Instant>,
+    /// The append only file, while `appendonly yes`.
+    aof: Option<crate::aof::Aof>,
 }
 
 impl std::fmt::Debug for Server {
@@ -89,6 +94,7 @@ impl Server {
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
+            aof: None,
         })
     }
 

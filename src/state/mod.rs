@@ -8,6 +8,9 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod aof_status;
+pub mod persistence;
+pub mod propagation;
 pub mod session;
 pub mod stats;
 pub mod wait_queues;
@@ -78,7 +81,7 @@ pub struct State {
     pub config: Config,
     pub stats: Stats,
     pub rng: Rng,
-    /// Changes since start (Redis's `dirty`; will drive `save` points).
+    /// Changes since the last successful save (Redis's `dirty`, which drives the `save` points).
     pub dirty: u64,
     pub next_client_id: u64,
     pub shutdown: Option<Shutdown>,
@@ -111,6 +114,12 @@ pub struct State {
     pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
+    /// The propagated command stream (what the AOF records).
+    pub propagation: propagation::Propagation,
+    /// The AOF as INFO, -MISCONF and BGREWRITEAOF see it.
+    pub aof: aof_status::AofStatus,
+    /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
+    pub persistence: persistence::Persistence,
 }
 
 impl State {
@@ -141,6 +150,22 @@ impl State {
             last_call_end: now,
             call_depth: 0,
             in_exec: false,
+            propagation: propagation::Propagation::default(),
+            aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
+            persistence: persistence::Persistence::new(crate::clock::unix_ms()),
+        }
+    }
+
+    /// Turns the propagated stream on or off (the AOF was enabled or disabled); off drops what was pending.
+    pub fn set_propagating(&mut self, on: bool) {
+        self.propagation.enabled = on;
+        for db in &mut self.keyspace.dbs {
+            db.propagate_expired = on;
+            db.expired_to_propagate.clear();
+        }
+        if !on {
+            self.propagation.discard_unit();
+            self.propagation.stream.clear();
         }
     }
 

@@ -166,6 +166,16 @@ impl List {
         self.nodes.iter().flat_map(Packed::iter)
     }
 
+    /// How many nodes the list has (an RDB quicklist's node count).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Each node, front to back: whether it is a plain node, and its elements (RDB saving keeps the nodes).
+    pub fn nodes(&self) -> impl Iterator<Item = (bool, super::packed::Iter<'_>)> {
+        self.nodes.iter().map(|node| (is_plain(node), node.iter()))
+    }
+
     /// `count` elements from index `start`, front to back, borrowed from the nodes (LRANGE).
     pub fn range(&self, start: usize, count: usize) -> Range<'_> {
         let (node, offset) = self.locate(start).unwrap_or((self.nodes.len(), 0));

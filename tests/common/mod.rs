@@ -216,6 +216,18 @@ impl TestServer {
         }
     }
 
+    /// Waits (bounded) for a process that was told to stop (SHUTDOWN) to exit; its status and final log.
+    pub fn wait_exit(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for server") {
+                return (status, self.log());
+            }
+            assert!(Instant::now() < deadline, "server still running; log:\n{}", self.log());
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn start(kind: ServerKind, program: &str, conf: Option<&std::path::Path>, args: &[&str], http: bool) -> TestServer {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS_MAX {

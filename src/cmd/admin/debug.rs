@@ -1,5 +1,5 @@
-//! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP and
-//! SET-ACTIVE-EXPIRE, plus HELP. Any other
+//! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP,
+//! SET-ACTIVE-EXPIRE and LOADAOF, plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
 //! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
@@ -8,8 +8,8 @@
 //!
 //! Redis parses DEBUG's numbers loosely (`strtod` and `atoi`: a bad number reads as 0, trailing garbage is
 //! ignored), and so do we, because test suites send e.g. `DEBUG SLEEP 0` or `1` and expect no error.
-//! `DEBUG OBJECT`'s `serializedlength` is the RDB length without LZF compression (Redis compresses strings
-//! over 20 bytes when that saves space, so it reports less for compressible long strings).
+//! `DEBUG OBJECT`'s `serializedlength` is the RDB length of the value without LZF compression.
+//! RELOAD saves, empties and loads the dataset for real through `crate::persist`.
 
 use bytes::Bytes;
 use std::time::Duration;
@@ -26,12 +26,27 @@ const HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -83,12 +98,64 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             }
             reply.ok();
         }
+        0 if sub.is("loadaof") => debug_loadaof(ctx, reply),
+        _ if sub.is("reload") => debug_reload(ctx, reply, args.rest())?,
         1 if sub.is("set-active-expire") => {
             ctx.state.active_expire_enabled = atoi(args.next_bytes()?) != 0;
             reply.ok();
         }
         _ => return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1])),
     }
+    Ok(())
+}
+
+/// DEBUG LOADAOF: the AOF's pending writes go to disk, the dataset is emptied and the files replayed. A
+/// failure exits the process, as in Redis: a half-loaded dataset must not be served as if whole.
+fn debug_loadaof(ctx: &mut Ctx<'_>, reply: &mut Reply) {
+    let Some(reload) = ctx.state.aof.reload else {
+        reply.error("ERR AOF is not enabled");
+        return;
+    };
+    if let Err(line) = reload(ctx.state) {
+        crate::log!(Warning, "{line}");
+        std::process::exit(1);
+    }
+    reply.ok();
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the snapshot (unless NOSAVE), empty the dataset (unless
+/// NOFLUSH or MERGE) and load the file back; MERGE lets loaded keys replace existing ones.
+fn debug_reload(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: &[Bytes]) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for flag in flags {
+        let flag = super::super::args::Keyword::of(flag);
+        if flag.is("merge") {
+            merge = true;
+        } else if flag.is("noflush") {
+            flush = false;
+        } else if flag.is("nosave") {
+            save = false;
+        } else {
+            return Err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE flags".into());
+        }
+    }
+    if save && crate::persist::save(ctx.state).is_err() {
+        return Err("ERR".into());
+    }
+    let mode = match (flush && !merge, merge) {
+        (true, _) => crate::persist::LoadMode::Replace,
+        (false, true) => crate::persist::LoadMode::Merge,
+        (false, false) => crate::persist::LoadMode::Add,
+    };
+    let loaded = std::fs::read(crate::persist::rdb_path(&ctx.state.config))
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| crate::persist::load_bytes(ctx.state, &bytes, mode));
+    if let Err(e) = loaded {
+        crate::log!(Warning, "{}", e);
+        return Err("ERR Error trying to load the RDB dump, check server logs.".into());
+    }
+    crate::log!(Notice, "DB reloaded by DEBUG RELOAD");
+    reply.ok();
     Ok(())
 }
 
@@ -173,45 +240,12 @@ fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
     Ok(())
 }
 
-/// Bytes the value takes in an RDB file, without LZF: Redis's `rdbSavedObjectLen` for strings.
+/// Bytes the value's body takes in an RDB file, without LZF (Redis's `rdbSavedObjectLen` as DEBUG OBJECT
+/// reports it).
 fn serialized_len(value: &Value) -> usize {
-    if let Some(n) = value.as_int() {
-        return integer_len(n).unwrap_or_else(|| length_prefix_len(itoa::Buffer::new().format(n).len()));
-    }
-    value
-        .with_str(|s| {
-            // Short strings that read back as the same integer are stored as integers (rdbTryIntegerEncoding).
-            let as_int = (s.len() <= 11)
-                .then(|| crate::util::num::parse_i64(s))
-                .flatten()
-                .filter(|n| itoa::Buffer::new().format(*n).as_bytes() == s);
-            as_int.and_then(integer_len).unwrap_or_else(|| length_prefix_len(s.len()))
-        })
-        .unwrap_or(0)
-}
-
-/// Size of RDB's compact integer encoding (type byte + 1, 2 or 4 bytes), if the value fits one.
-fn integer_len(n: i64) -> Option<usize> {
-    if i8::try_from(n).is_ok() {
-        Some(2)
-    } else if i16::try_from(n).is_ok() {
-        Some(3)
-    } else if i32::try_from(n).is_ok() {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// A raw RDB string of `len` bytes: its length prefix (1, 2, 5 or 9 bytes) plus the bytes.
-fn length_prefix_len(len: usize) -> usize {
-    let prefix = match len {
-        0..64 => 1,
-        64..16384 => 2,
-        _ if len <= u32::MAX as usize => 5,
-        _ => 9,
-    };
-    prefix + len
+    let mut out = Vec::new();
+    crate::rdb::encode::value(&mut out, value, crate::rdb::Options { compress: false });
+    out.len()
 }
 
 /// Sleeps as Redis's `nanosleep` of `seconds` truncated to microseconds: nothing for zero, negative, NaN,
@@ -311,7 +345,7 @@ mod tests {
         let error = "-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.\r\n";
         assert_eq!(t.run(me, "DEBUG Sleep"), error);
         assert!(t.run(me, "DEBUG JMAP").contains("for 'JMAP'. Try DEBUG HELP."));
-        assert!(t.run(me, "DEBUG HELP").starts_with("*22\r\n+DEBUG <subcommand>"));
+        assert!(t.run(me, "DEBUG HELP").starts_with("*37\r\n+DEBUG <subcommand>"));
         let zeros = "0".repeat(40);
         assert_eq!(t.run(me, "DEBUG DIGEST-VALUE nosuch"), format!("*1\r\n+{zeros}\r\n"));
         assert_eq!(t.run(me, "DEBUG DIGEST-VALUE"), "*0\r\n");
@@ -389,5 +423,6 @@ mod tests {
         assert_eq!(serialized_len(&Value::from_bytes(b"12")), 2);
         assert_eq!(serialized_len(&Value::from_arg(b"007")), 4);
         assert_eq!(serialized_len(&Value::from_arg(&[b'x'; 100])), 102);
+        assert_eq!(serialized_len(&Value::from_arg(&b"ab".repeat(50))), 102);
     }
 }

@@ -233,21 +233,48 @@ fn bytes_to_human(n: u64) -> String {
 }
 
 fn persistence(out: &mut String, state: &State, _now_ms: i64) {
+    let p = &state.persistence;
     out.push_str(
         "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\n\
          current_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n",
     );
     field(out, "rdb_changes_since_last_save", state.dirty);
-    out.push_str("rdb_bgsave_in_progress:0\r\n");
-    field(out, "rdb_last_save_time", state.started_unix_ms / 1000);
-    out.push_str(
-        "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n\
-         aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n\
-         aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n\
-         module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-    );
+    field(out, "rdb_bgsave_in_progress", u8::from(p.rdb_child_running()));
+    field(out, "rdb_last_save_time", p.last_save_s);
+    field(out, "rdb_last_bgsave_status", if p.last_bgsave_ok { "ok" } else { "err" });
+    field(out, "rdb_last_bgsave_time_sec", p.last_bgsave_time_s);
+    let current =
+        p.child.as_ref().filter(|_| p.rdb_child_running()).map_or(-1, |c| c.started.elapsed().as_secs() as i64);
+    field(out, "rdb_current_bgsave_time_sec", current);
+    field(out, "rdb_saves", p.saves);
+    field(out, "rdb_last_cow_size", p.last_cow_bytes);
+    field(out, "rdb_last_load_keys_expired", p.last_load_expired);
+    field(out, "rdb_last_load_keys_loaded", p.last_load_keys);
+    let rewriting = state.persistence.child.as_ref().filter(|c| c.kind == crate::child::ChildKind::Aof);
+    aof_fields(out, &state.aof, rewriting.map(|c| c.started.elapsed().as_secs() as i64));
+}
+
+/// INFO persistence's `aof_*` lines, in Redis's order; the sizes only while the AOF is on, as Redis.
+fn aof_fields(out: &mut String, aof: &crate::state::aof_status::AofStatus, rewriting_s: Option<i64>) {
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    field(out, "aof_enabled", u8::from(aof.enabled));
+    field(out, "aof_rewrite_in_progress", u8::from(rewriting_s.is_some()));
+    field(out, "aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));
+    field(out, "aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
+    field(out, "aof_current_rewrite_time_sec", rewriting_s.unwrap_or(-1));
+    field(out, "aof_last_bgrewrite_status", status(aof.last_rewrite_ok));
+    field(out, "aof_rewrites", aof.rewrites);
+    field(out, "aof_rewrites_consecutive_failures", u8::from(!aof.last_rewrite_ok));
+    field(out, "aof_last_write_status", status(aof.write_error.is_none()));
+    field(out, "aof_last_cow_size", aof.last_cow_bytes);
+    out.push_str("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    if aof.enabled {
+        field(out, "aof_current_size", aof.current_size);
+        field(out, "aof_base_size", aof.base_size);
+        out.push_str("aof_pending_rewrite:0\r\naof_buffer_length:0\r\n");
+        field(out, "aof_pending_bio_fsync", u8::from(aof.fsync_in_progress));
+        field(out, "aof_delayed_fsync", aof.delayed_fsyncs);
+    }
 }
 
 fn stats(out: &mut String, state: &State, _now_ms: i64) {
@@ -272,9 +299,11 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     );
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
+    out.push_str("pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n");
+    field(out, "latest_fork_usec", state.persistence.latest_fork_us);
+    field(out, "total_forks", state.persistence.forks);
     out.push_str(
-        "pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
-         migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
+        "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\n\
          tracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n",

@@ -5,6 +5,7 @@
 //! Also the two helpers every container command shares: `reply_help` (Redis's `addReplyHelp` layout) and
 //! `container` (the handler a container's own name never reaches, since `call` resolves its subcommand).
 
+mod bgrewriteaof;
 mod cluster;
 mod command;
 mod config_command;
@@ -26,6 +27,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("time", time),
         ("info", info::info),
         ("lastsave", lastsave),
+        ("bgrewriteaof", bgrewriteaof::bgrewriteaof),
         ("readonly", cluster::cluster_disabled),
         ("readwrite", cluster::cluster_disabled),
         ("shutdown", shutdown),
@@ -81,9 +83,9 @@ fn time(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// LASTSAVE: like Redis at startup, the data set counts as saved when the server started, until saves exist.
+/// LASTSAVE: the Unix time of the last successful save (the start, until one happens).
 fn lastsave(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    reply.int(ctx.state.started_unix_ms / 1000);
+    reply.int(ctx.state.persistence.last_save_s);
     Ok(())
 }
 
@@ -116,7 +118,20 @@ fn shutdown(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
         return Err("ERR No shutdown in progress.".into());
     }
     let save = if nosave { Some(false) } else { save.then_some(true) };
-    ctx.state.shutdown = Some(Shutdown::Command { save, force });
+    // As Redis's prepareForShutdown, the save happens now, so a failure can be answered.
+    crate::log!(Warning, "User requested shutdown...");
+    if ctx.state.persistence.rdb_child_running() {
+        crate::log!(Warning, "There is a child saving an .rdb. Killing it!");
+        crate::persist::kill_rdb_child(ctx.state);
+    }
+    if save.unwrap_or(!ctx.state.config.save.is_empty()) {
+        crate::log!(Notice, "Saving the final RDB snapshot before exiting.");
+        if crate::persist::save(ctx.state).is_err() && !force {
+            crate::log!(Warning, "Error trying to save the DB, can't exit.");
+            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+        }
+    }
+    ctx.state.shutdown = Some(Shutdown::Command { save: Some(false), force });
     Ok(())
 }
 
@@ -135,7 +150,7 @@ mod tests {
         let seconds: i64 = parts[2].parse().unwrap();
         assert!((seconds - clock::unix_ms() / 1000).abs() <= 1);
         assert!(parts[4].parse::<i64>().unwrap() < 1_000_000);
-        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.state.started_unix_ms / 1000));
+        assert_eq!(t.run(me, "LASTSAVE"), format!(":{}\r\n", t.state.persistence.last_save_s));
         let disabled = "-ERR This instance has cluster support disabled\r\n";
         assert_eq!(t.run(me, "READONLY"), disabled);
         assert_eq!(t.run(me, "READWRITE"), disabled);

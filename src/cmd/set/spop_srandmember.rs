@@ -8,7 +8,9 @@ use super::{delete_if_empty, reply_member, reply_set};
 use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdResult};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::types::set_object::Set;
+use bytes::Bytes;
 
 /// getPositiveLongFromObjectOrReply's text without a message of its own, for anything but a count >= 0.
 const SPOP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
@@ -36,30 +38,60 @@ fn spop_one(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
     reply_member(reply, popped.as_member());
     delete_if_empty(ctx, key);
     ctx.key_changed(key);
+    // Replayed as the removal of the member drawn (Redis's spopCommand: SREM even when the set emptied).
+    let key = ctx.argv[1].clone();
+    ctx.propagate_as(|| [propagation::arg(b"SREM"), key, popped.as_member().with_bytes(Bytes::copy_from_slice)]);
     Ok(())
 }
+
+/// SREMs of a partial SPOP with a count go out in units of this many, as Redis's spopWithCountCommand flushes
+/// them (each unit a MULTI/EXEC), so a huge pop never builds one huge transaction.
+const SPOP_PROPAGATE_BATCH: usize = 1024;
 
 /// SPOP key count: the count is checked before the key; a count of 0 changes nothing, and a count covering
 /// the whole set returns all of it and deletes the key.
 fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) -> CmdResult {
+    let propagating = ctx.propagating();
     let (set, rng) = ctx.write_typed_and_rng::<Set>(key)?;
     let Some(set) = set.filter(|_| count > 0) else {
         reply.set(0);
         return Ok(());
     };
+    let mut drawn = Vec::new();
     if count >= set.len() {
         reply_set(reply, set);
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
+        let key = ctx.argv[1].clone();
+        ctx.propagate_as(|| [propagation::arg(b"DEL"), key]);
     } else {
         reply.set(count);
         for _ in 0..count {
             let popped = set.pop_random(rng).expect("count is below the set's size");
             reply_member(reply, popped.as_member());
+            if propagating {
+                drawn.push(popped.as_member().with_bytes(Bytes::copy_from_slice));
+            }
         }
     }
     ctx.key_changed(key);
+    propagate_drawn(ctx, drawn);
     Ok(())
+}
+
+/// A partial SPOP with a count propagates one SREM per member drawn, as Redis does, not the SPOP itself.
+fn propagate_drawn(ctx: &mut Ctx<'_>, drawn: Vec<Bytes>) {
+    if drawn.is_empty() {
+        return;
+    }
+    let key = ctx.argv[1].clone();
+    for (index, member) in drawn.into_iter().enumerate() {
+        ctx.also_propagate(|| [propagation::arg(b"SREM"), key.clone(), member]);
+        if (index + 1) % SPOP_PROPAGATE_BATCH == 0 {
+            ctx.propagate_pending();
+        }
+    }
+    ctx.prevent_propagation();
 }
 
 /// SRANDMEMBER key [count]; more arguments are a syntax error before the count is read, as in Redis. The

@@ -17,7 +17,9 @@ use crate::cmd::args::Args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::db::Value;
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::util::num;
+use bytes::Bytes;
 
 // Redis's OBJ_* option flags.
 const NX: u16 = 1 << 0;
@@ -165,10 +167,31 @@ fn set_generic(
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
+    propagate_set(ctx, options, deadline_ms, (key, value));
     if !get {
         replies.stored(reply);
     }
     Ok(())
+}
+
+/// What a SET that stored its value propagates, as Redis's setGenericCommand: a relative expiry as `SET key
+/// value PXAT <unix-ms>` (the same deadline on replay), else the argv without GET, which a replay does not need.
+fn propagate_set(ctx: &mut Ctx<'_>, options: Options<'_>, deadline_ms: Option<i64>, (key, value): (&[u8], &[u8])) {
+    let argv = ctx.argv;
+    match deadline_ms {
+        Some(at_ms) if !options.has(PXAT) => ctx.propagate_as(|| {
+            let (key, value) = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
+            [propagation::arg(b"SET"), key, value, propagation::arg(b"PXAT"), propagation::int(at_ms)]
+        }),
+        _ if options.has(GET) && ctx.cmd.spec.name == "set" => {
+            // Redis skips every argument from the fourth on that reads `get` as a C string (ending at a NUL).
+            let is_get = |arg: &Bytes| arg.split(|&b| b == 0).next().is_some_and(|a| a.eq_ignore_ascii_case(b"get"));
+            ctx.propagate_as(|| {
+                argv.iter().enumerate().filter(|(i, arg)| *i < 3 || !is_get(arg)).map(|(_, arg)| arg.clone())
+            });
+        }
+        _ => {}
+    }
 }
 
 /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL]
@@ -203,7 +226,10 @@ pub(super) fn psetex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// GETSET is `SET key value GET`: it replies the old value and drops the TTL.
 pub(super) fn getset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    set_with(ctx, reply, GET, Replies::OkOrNull)
+    set_with(ctx, reply, GET, Replies::OkOrNull)?;
+    let argv = ctx.argv;
+    ctx.propagate_as(|| [propagation::arg(b"SET"), argv[1].clone(), argv[2].clone()]);
+    Ok(())
 }
 
 /// GETEX key [EX s | PX ms | EXAT unix-s | PXAT unix-ms | PERSIST]: GET that may change the TTL.
@@ -223,13 +249,22 @@ pub(super) fn getex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let deadline_ms = deadline_ms.transpose()?;
     value.with_str(|s| reply.bulk(s));
     let db = ctx.db();
+    let deleted = deadline_ms.is_some_and(|at_ms| options.has(EXAT | PXAT) && at_ms <= now_ms);
     let changed = match deadline_ms {
-        Some(at_ms) if options.has(EXAT | PXAT) && at_ms <= now_ms => db.remove(key, now_ms).is_some(),
+        Some(_) if deleted => db.remove(key, now_ms).is_some(),
         Some(at_ms) => db.set_expire(key, at_ms, now_ms),
         None => options.has(PERSIST) && db.persist(key, now_ms),
     };
     if changed {
         ctx.key_changed(key);
+        // Redis's getexCommand: the new deadline as PEXPIREAT, a past one as the deletion it caused.
+        let key = ctx.argv[1].clone();
+        let lazy = ctx.state.config.lazyfree_lazy_expire;
+        ctx.propagate_as(|| match deadline_ms {
+            Some(_) if deleted => [propagation::arg(propagation::deletion(lazy)), key].to_vec(),
+            Some(at_ms) => [propagation::arg(b"PEXPIREAT"), key, propagation::int(at_ms)].to_vec(),
+            None => [propagation::arg(b"PERSIST"), key].to_vec(),
+        });
     }
     Ok(())
 }

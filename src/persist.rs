@@ -1,0 +1,293 @@
+//! Snapshots on disk, as Redis's rdb.c drives them: SAVE (in the loop), BGSAVE (in a fork child), `save`
+//! points checked from the cron, the load at startup, DEBUG RELOAD and the save at shutdown.
+//!
+//! A file is always written to `temp-<pid>.rdb` in `dir`, fsynced, then renamed over `dir/dbfilename`, so a
+//! crash leaves the old file or the new one, never half of one. A load reads the whole file and swaps the
+//! databases in only if every byte checked out.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::child::{Child, ChildKind, Done};
+use crate::config::Config;
+use crate::db::Db;
+use crate::rdb::snapshot::{self, LoadOptions, SaveOptions};
+use crate::rdb::{Limits, Options};
+use crate::state::State;
+use crate::types::{hash_object, set_object};
+
+/// After a failed BGSAVE, save points wait this long before trying again (CONFIG_BGSAVE_RETRY_DELAY).
+const BGSAVE_RETRY_DELAY_MS: i64 = 5000;
+
+/// `dir/dbfilename`.
+pub fn rdb_path(config: &Config) -> PathBuf {
+    Path::new(&config.dir).join(&config.dbfilename)
+}
+
+/// The encoding thresholds loaded collections follow.
+pub fn load_limits(config: &Config) -> Limits {
+    Limits {
+        hash: hash_object::Limits {
+            entries_max: config.hash_max_listpack_entries,
+            value_max: config.hash_max_listpack_value,
+        },
+        set: set_object::Limits { intset_entries: config.set_max_intset_entries, ..set_object::Limits::default() },
+        list_fill: config.list_max_listpack_size,
+    }
+}
+
+/// How files are written under the current config.
+pub fn save_options(config: &Config, aof_base: bool) -> SaveOptions {
+    SaveOptions {
+        encode: Options { compress: config.rdbcompression },
+        checksum: config.rdbchecksum,
+        aof_base,
+        now_s: crate::clock::unix_ms() / 1000,
+        used_mem: crate::util::alloc::used_memory() as u64,
+    }
+}
+
+/// Writes `dbs` to `temp-<pid>.rdb` beside `path`, fsyncs and renames it over `path` (Redis's rdbSave).
+pub fn write_file(dbs: &[Db], path: &Path, opts: &SaveOptions) -> io::Result<()> {
+    let tmp = temp_path(path, std::process::id());
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let (mut file, _) = snapshot::write(file, dbs, opts)?;
+        file.flush()?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            // The rename is durable only once the directory is.
+            File::open(dir).and_then(|d| d.sync_all()).ok();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The temp file a save by process `pid` writes.
+fn temp_path(path: &Path, pid: u32) -> PathBuf {
+    path.with_file_name(format!("temp-{pid}.rdb"))
+}
+
+/// SAVE, and the saves of SHUTDOWN and DEBUG RELOAD: writes the file in the loop.
+pub fn save(state: &mut State) -> Result<(), String> {
+    let opts = save_options(&state.config, false);
+    let path = rdb_path(&state.config);
+    match write_file(&state.keyspace.dbs, &path, &opts) {
+        Ok(()) => {
+            crate::log!(Notice, "DB saved on disk");
+            saved(state, state.dirty, true);
+            Ok(())
+        }
+        Err(e) => {
+            crate::log!(Warning, "Failed saving the DB: {}", e);
+            state.persistence.last_bgsave_ok = false;
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Records a successful save that covered the first `dirty_covered` changes.
+fn saved(state: &mut State, dirty_covered: u64, ok: bool) {
+    let p = &mut state.persistence;
+    p.last_bgsave_ok = ok;
+    if ok {
+        state.dirty = state.dirty.saturating_sub(dirty_covered);
+        p.last_save_s = crate::clock::unix_ms() / 1000;
+        p.saves += 1;
+    }
+}
+
+/// Why BGSAVE could not start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BgsaveRefusal {
+    /// A BGSAVE child runs already.
+    InProgress,
+    /// Another kind of child runs.
+    OtherChild,
+    /// fork failed.
+    Fork(String),
+}
+
+/// Starts a BGSAVE child (Redis's rdbSaveBackground).
+pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
+    match &state.persistence.child {
+        Some(child) if child.kind == ChildKind::Rdb => return Err(BgsaveRefusal::InProgress),
+        Some(_) => return Err(BgsaveRefusal::OtherChild),
+        None => {}
+    }
+    let opts = save_options(&state.config, false);
+    let path = rdb_path(&state.config);
+    let started = Instant::now();
+    state.persistence.last_bgsave_try_ms = crate::clock::unix_ms();
+    let dbs = &state.keyspace.dbs;
+    let forked = Child::fork(ChildKind::Rdb, || {
+        write_file(dbs, &path, &opts).map_err(|e| e.to_string())?;
+        crate::log::log_as('C', crate::log::Level::Notice, format_args!("DB saved on disk"));
+        Ok(())
+    });
+    match forked {
+        Ok(child) => {
+            let p = &mut state.persistence;
+            p.latest_fork_us = started.elapsed().as_micros() as u64;
+            p.forks += 1;
+            p.dirty_at_fork = state.dirty;
+            p.bgsave_scheduled = false;
+            crate::log!(Notice, "Background saving started by pid {}", child.pid);
+            p.child = Some(child);
+            Ok(())
+        }
+        Err(e) => {
+            state.persistence.last_bgsave_ok = false;
+            crate::log!(Warning, "Can't save in background: fork: {}", e);
+            Err(BgsaveRefusal::Fork(e.to_string()))
+        }
+    }
+}
+
+/// The parent's side of a BGSAVE child's end (Redis's backgroundSaveDoneHandler).
+pub fn bgsave_done(state: &mut State, done: &Done) {
+    let p = &mut state.persistence;
+    p.last_bgsave_time_s = done.duration.as_secs() as i64;
+    p.last_cow_bytes = done.cow_bytes;
+    if done.ok {
+        crate::log!(Notice, "Background saving terminated with success");
+        let covered = p.dirty_at_fork;
+        saved(state, covered, true);
+        return;
+    }
+    match done.signal {
+        Some(signal) => {
+            crate::log!(Warning, "Background saving terminated by signal {}", signal);
+            // SIGUSR1 is ours (a kill on purpose): not an error, as Redis counts it.
+            if signal != libc::SIGUSR1 {
+                p.last_bgsave_ok = false;
+            }
+        }
+        None => {
+            crate::log!(Warning, "Background saving error: {}", done.error.as_deref().unwrap_or("unknown"));
+            p.last_bgsave_ok = false;
+        }
+    }
+}
+
+/// Kills a running BGSAVE child and removes its temp file (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
+pub fn kill_rdb_child(state: &mut State) {
+    if !state.persistence.rdb_child_running() {
+        return;
+    }
+    let Some(child) = state.persistence.child.take() else { return };
+    let pid = child.pid as u32;
+    let done = child.kill();
+    let _ = std::fs::remove_file(temp_path(&rdb_path(&state.config), pid));
+    bgsave_done(state, &done);
+}
+
+/// The cron's part (serverCron): a scheduled BGSAVE once no child runs, else a `save` point that is due.
+pub fn cron(state: &mut State) {
+    if state.persistence.child.is_some() {
+        return;
+    }
+    let now_ms = crate::clock::unix_ms();
+    let p = &state.persistence;
+    let retry_ok = p.last_bgsave_ok || now_ms - p.last_bgsave_try_ms > BGSAVE_RETRY_DELAY_MS;
+    if p.bgsave_scheduled && retry_ok {
+        let _ = bgsave(state);
+        return;
+    }
+    let since_s = now_ms / 1000 - p.last_save_s;
+    let due = state
+        .config
+        .save
+        .iter()
+        .find(|&&(seconds, changes)| state.dirty >= changes && since_s >= seconds as i64 && retry_ok);
+    if let Some(&(seconds, _)) = due {
+        crate::log!(Notice, "{} changes in {} seconds. Saving...", state.dirty, seconds);
+        let _ = bgsave(state);
+    }
+}
+
+/// Loads `dir/dbfilename` at startup, logging as Redis does. A missing file is an empty dataset; a bad one
+/// returns false with the log line already written (the caller exits, as Redis does).
+pub fn load_at_startup(state: &mut State) -> bool {
+    let path = rdb_path(&state.config);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return true,
+        Err(e) => {
+            crate::log!(Warning, "Fatal error loading the DB: {}. Exiting.", e);
+            return false;
+        }
+    };
+    let started = Instant::now();
+    match load_bytes(state, &bytes, LoadMode::Replace) {
+        Ok(()) => {
+            crate::log!(Notice, "DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
+            true
+        }
+        Err(e) => {
+            crate::log!(Warning, "Fatal error loading the DB: {}. Exiting.", e);
+            false
+        }
+    }
+}
+
+/// How a load meets the keys already there (DEBUG RELOAD's flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// The file becomes the dataset (startup, DEBUG RELOAD).
+    Replace,
+    /// Keys are added; one that exists already fails the load before anything changed (NOFLUSH).
+    Add,
+    /// Keys are added, replacing those that exist (MERGE).
+    Merge,
+}
+
+/// Loads a whole file's bytes and, only if it is sound, applies it to the databases as `mode` says.
+pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(), String> {
+    let opts = LoadOptions {
+        limits: load_limits(&state.config),
+        databases: state.config.databases,
+        now_ms: crate::clock::unix_ms(),
+    };
+    let loaded = snapshot::load(bytes, &opts).map_err(|e| format!("RDB file is corrupt or truncated: {e}"))?;
+    if let Some(version) = loaded.aux_field(b"redis-ver") {
+        crate::log!(Notice, "Loading RDB produced by version {}", String::from_utf8_lossy(version));
+    }
+    if let Some(ctime) = loaded.aux_field(b"ctime").and_then(crate::util::num::parse_i64) {
+        crate::log!(Notice, "RDB age {} seconds", crate::clock::unix_ms() / 1000 - ctime);
+    }
+    if let Some(mem) = loaded.aux_field(b"used-mem").and_then(crate::util::num::parse_i64) {
+        crate::log!(Notice, "RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
+    }
+    crate::log!(Notice, "Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired_skipped);
+    state.persistence.last_load_keys = loaded.keys;
+    state.persistence.last_load_expired = loaded.expired_skipped;
+    if mode == LoadMode::Add {
+        let now_ms = crate::clock::unix_ms();
+        for (db, fresh) in state.keyspace.dbs.iter_mut().zip(&loaded.dbs) {
+            if let Some(entry) = fresh.entries().find(|e| db.contains(e.key(), now_ms)) {
+                return Err(format!("RDB has duplicated key '{}'", String::from_utf8_lossy(entry.key())));
+            }
+        }
+    }
+    for (db, fresh) in state.keyspace.dbs.iter_mut().zip(loaded.dbs) {
+        if mode == LoadMode::Replace {
+            let expired_count = db.expired_count;
+            *db = fresh;
+            db.expired_count = expired_count;
+            continue;
+        }
+        for entry in fresh.entries() {
+            db.remove(entry.key(), crate::clock::unix_ms());
+            db.insert_expiring(entry.key(), entry.value.clone(), fresh.entry_expire_ms(entry));
+        }
+    }
+    Ok(())
+}

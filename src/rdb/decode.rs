@@ -1,0 +1,294 @@
+//! Reading RDB encodings back into values: every form Redis 7.0's rdbLoadObject accepts for the types
+//! ferrokv has (strings in every encoding, lists as linked lists, ziplists, quicklists v1 and v2, hashes as
+//! tables, zipmaps, ziplists and listpacks, sets as tables, intsets and listpacks).
+//!
+//! `value` is the one place an RDB type byte maps to a value: a later type adds its arm there.
+//!
+//! Every read goes through `Reader`, which checks each length against the bytes left before it slices, so a
+//! length field never sizes an allocation by itself (LZF's output size is also bounded by what its input can
+//! produce), and a corrupt input ends in an `Error` naming the offset and the problem, never a panic.
+
+use std::borrow::Cow;
+
+use super::{Element, intset, listpack, lzf, types, ziplist};
+use crate::db::Value;
+use crate::types::hash_object::{self, Hash};
+use crate::types::list_object::{End, List};
+use crate::types::set_object::{self, Set};
+
+/// A problem in the input: where (a byte offset in the file or payload) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub offset: usize,
+    pub what: String,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at offset {}", self.what, self.offset)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The most an LZF input of n bytes can expand to: a 2-byte back reference yields at most 264 bytes.
+const LZF_EXPANSION_MAX: u64 = 133;
+
+/// A cursor over an RDB byte slice.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf, pos: 0 }
+    }
+
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// An error at the current offset.
+    pub fn error<T>(&self, what: impl Into<String>) -> Result<T> {
+        Err(Error { offset: self.pos, what: what.into() })
+    }
+
+    pub fn byte(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// The next `n` bytes, if there are that many.
+    pub fn take(&mut self, n: u64) -> Result<&'a [u8]> {
+        if n > self.remaining() as u64 {
+            return self.error(format!("unexpected end of data (wanted {} bytes, {} left)", n, self.remaining()));
+        }
+        let slice = &self.buf[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(slice)
+    }
+
+    pub fn u32_le(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub fn u64_le(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().unwrap_or_default()))
+    }
+
+    /// rdbLoadLenByRef: a length, or (with `true`) the special string encoding it announces.
+    fn len_or_encoding(&mut self) -> Result<(u64, bool)> {
+        let first = self.byte()?;
+        Ok(match first >> 6 {
+            0 => (u64::from(first & 0x3F), false),
+            1 => (u64::from(first & 0x3F) << 8 | u64::from(self.byte()?), false),
+            2 if first == 0x80 => {
+                let b = self.take(4)?;
+                (u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])), false)
+            }
+            2 if first == 0x81 => (u64::from_be_bytes(self.take(8)?.try_into().unwrap_or_default()), false),
+            2 => return self.error(format!("unknown length encoding {first:#04x}")),
+            _ => (u64::from(first & 0x3F), true),
+        })
+    }
+
+    /// A plain length (a count, a db number).
+    pub fn length(&mut self) -> Result<u64> {
+        match self.len_or_encoding()? {
+            (n, false) => Ok(n),
+            _ => self.error("string encoding where a length was expected"),
+        }
+    }
+
+    /// rdbGenericLoadStringObject: raw, integer-encoded or LZF-compressed.
+    pub fn string(&mut self) -> Result<Cow<'a, [u8]>> {
+        let (n, encoded) = self.len_or_encoding()?;
+        if !encoded {
+            return Ok(Cow::Borrowed(self.take(n)?));
+        }
+        let int = |bytes: &[u8]| -> i64 {
+            let mut le = [0u8; 8];
+            le[..bytes.len()].copy_from_slice(bytes);
+            let shift = 64 - 8 * bytes.len() as u32;
+            (i64::from_le_bytes(le) << shift) >> shift
+        };
+        let n = match n {
+            0 => int(self.take(1)?),
+            1 => int(self.take(2)?),
+            2 => int(self.take(4)?),
+            3 => return self.lzf_string().map(Cow::Owned),
+            _ => return self.error(format!("unknown string encoding {n}")),
+        };
+        Ok(Cow::Owned(itoa::Buffer::new().format(n).as_bytes().to_vec()))
+    }
+
+    fn lzf_string(&mut self) -> Result<Vec<u8>> {
+        let start = self.pos;
+        let compressed_len = self.length()?;
+        let len = self.length()?;
+        if len > compressed_len.saturating_mul(LZF_EXPANSION_MAX) {
+            return self.error(format!("LZF string of {compressed_len} bytes cannot hold {len}"));
+        }
+        let data = self.take(compressed_len)?;
+        lzf::decompress(data, len as usize)
+            .ok_or_else(|| Error { offset: start, what: "invalid LZF compressed string".into() })
+    }
+}
+
+/// The thresholds a loaded collection's encoding follows, from the config (as Redis converts on load).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub hash: hash_object::Limits,
+    pub set: set_object::Limits,
+    /// `list-max-listpack-size`.
+    pub list_fill: i64,
+}
+
+/// Reads the body of a value of RDB type `type_byte`; `None` for an empty collection, which Redis skips.
+pub fn value(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Option<Value>> {
+    let value = match type_byte {
+        types::STRING => Value::from_arg(&r.string()?),
+        types::LIST => linked_list(r, limits)?,
+        types::LIST_ZIPLIST => {
+            let mut list = List::new(limits.list_fill);
+            blob(r, |blob| ziplist::entries(blob, |e| push(&mut list, e)))?;
+            Value::List(Box::new(list))
+        }
+        types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => quicklist(r, type_byte, limits)?,
+        types::SET => set_table(r, limits)?,
+        types::SET_INTSET => {
+            let mut set = Set::new();
+            blob(r, |blob| intset::members(blob, |n| add(&mut set, Element::Int(n), &limits.set)))?;
+            Value::Set(set)
+        }
+        types::SET_LISTPACK => {
+            let mut set = Set::new();
+            blob(r, |blob| listpack::entries(blob, |e| add(&mut set, e, &limits.set)))?;
+            Value::Set(set)
+        }
+        types::HASH => hash_table(r, limits)?,
+        types::HASH_ZIPMAP => {
+            let mut hash = Hash::new();
+            blob(r, |blob| ziplist::zipmap_pairs(blob, |f, v| set_field(&mut hash, f, v, limits)))?;
+            Value::Hash(hash)
+        }
+        types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(r, type_byte, limits)?,
+        other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
+    };
+    Ok(if is_empty(&value) { None } else { Some(value) })
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::List(list) => list.is_empty(),
+        Value::Hash(hash) => hash.is_empty(),
+        Value::Set(set) => set.is_empty(),
+        _ => false,
+    }
+}
+
+/// Reads a string holding a packed blob and walks it with `walk`; a problem inside the blob is reported at
+/// the blob's offset.
+fn blob(r: &mut Reader<'_>, walk: impl FnOnce(&[u8]) -> std::result::Result<usize, String>) -> Result<usize> {
+    let offset = r.offset();
+    let data = r.string()?;
+    walk(&data).map_err(|what| Error { offset, what })
+}
+
+fn push(list: &mut List, element: Element<'_>) -> std::result::Result<(), String> {
+    element.with_bytes(|b| list.push(End::Back, b));
+    Ok(())
+}
+
+fn add(set: &mut Set, member: Element<'_>, limits: &set_object::Limits) -> std::result::Result<(), String> {
+    let added = match member {
+        Element::Int(n) => set.add(itoa::Buffer::new().format(n).as_bytes(), limits),
+        Element::Bytes(b) => set.add(b, limits),
+    };
+    if added { Ok(()) } else { Err("duplicate set members detected".into()) }
+}
+
+fn set_field(hash: &mut Hash, field: &[u8], value: &[u8], limits: &Limits) -> std::result::Result<(), String> {
+    if hash.set(field, value, limits.hash) { Ok(()) } else { Err("duplicate hash fields detected".into()) }
+}
+
+fn linked_list(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
+    let mut list = List::new(limits.list_fill);
+    for _ in 0..r.length()? {
+        list.push(End::Back, &r.string()?);
+    }
+    Ok(Value::List(Box::new(list)))
+}
+
+/// Quicklist v1 (nodes are ziplists) or v2 (each node a listpack or a plain element).
+fn quicklist(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+    let mut list = List::new(limits.list_fill);
+    for _ in 0..r.length()? {
+        let container = if type_byte == types::LIST_QUICKLIST_2 { r.length()? } else { 2 };
+        let walked = match container {
+            1 => {
+                list.push(End::Back, &r.string()?);
+                1
+            }
+            2 if type_byte == types::LIST_QUICKLIST_2 => {
+                blob(r, |blob| listpack::entries(blob, |e| push(&mut list, e)))?
+            }
+            2 => blob(r, |blob| ziplist::entries(blob, |e| push(&mut list, e)))?,
+            other => return r.error(format!("unknown quicklist container {other}")),
+        };
+        if walked == 0 {
+            return r.error("empty quicklist node");
+        }
+    }
+    Ok(Value::List(Box::new(list)))
+}
+
+fn set_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
+    let mut set = Set::new();
+    for _ in 0..r.length()? {
+        let offset = r.offset();
+        let member = r.string()?;
+        add(&mut set, Element::Bytes(&member), &limits.set).map_err(|what| Error { offset, what })?;
+    }
+    Ok(Value::Set(set))
+}
+
+fn hash_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
+    let mut hash = Hash::new();
+    for _ in 0..r.length()? {
+        let offset = r.offset();
+        let field = r.string()?;
+        let value = r.string()?;
+        set_field(&mut hash, &field, &value, limits).map_err(|what| Error { offset, what })?;
+    }
+    Ok(Value::Hash(hash))
+}
+
+/// A hash as a ziplist or listpack of alternating fields and values.
+fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+    let mut hash = Hash::new();
+    let mut field: Option<Vec<u8>> = None;
+    let mut pair = |e: Element<'_>| -> std::result::Result<(), String> {
+        match field.take() {
+            None => field = Some(e.with_bytes(<[u8]>::to_vec)),
+            Some(f) => e.with_bytes(|v| set_field(&mut hash, &f, v, limits))?,
+        }
+        Ok(())
+    };
+    let count = if type_byte == types::HASH_LISTPACK {
+        blob(r, |blob| listpack::entries(blob, &mut pair))?
+    } else {
+        blob(r, |blob| ziplist::entries(blob, &mut pair))?
+    };
+    if count % 2 == 1 {
+        return r.error("hash blob with an odd number of entries");
+    }
+    Ok(Value::Hash(hash))
+}

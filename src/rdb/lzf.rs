@@ -1,0 +1,205 @@
+//! LZF, the compression Redis's RDB uses for strings and listpack blobs (Redis's bundled liblzf): the same
+//! byte format, so either side decompresses the other's output. The compressor is a small greedy one
+//! (a hash table of 3-byte prefixes, as liblzf's); its output need not equal liblzf's byte for byte, only
+//! decode to the same input.
+//!
+//! Format: a control byte `c`. `c < 32`: `c + 1` literal bytes follow. Otherwise a back reference: length
+//! `c >> 5` (7 means "add the next byte"), plus 2; offset `((c & 31) << 8) + next byte + 1` back from the end
+//! of the output so far.
+
+/// Longest back reference: 2 + 7 + 255.
+const MATCH_LEN_MAX: usize = 264;
+/// Back references reach at most this far (13 offset bits).
+const OFFSET_MAX: usize = 1 << 13;
+/// Longest literal run one control byte announces.
+const LITERAL_RUN_MAX: usize = 32;
+/// liblzf's HLOG as Redis builds it: a 64 K-slot table.
+const HASH_BITS: u32 = 16;
+const NO_POSITION: usize = usize::MAX;
+
+/// liblzf's IDX for its VERY_FAST mode: `h` holds the last bytes read, shifted in one per position.
+fn slot(h: u32) -> usize {
+    ((h >> (24 - HASH_BITS)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_BITS) - 1)) as usize
+}
+
+/// Compresses `input` into at most `out_max` bytes, or `None` if it does not fit (Redis passes `len - 4`,
+/// asking for at least 4 bytes saved). The same decisions as Redis's lzf_compress (liblzf 3.6 with HLOG 16
+/// and VERY_FAST), so the bytes are Redis's and a DUMP payload is byte-identical: the same hash of the
+/// last bytes, the same match rules (a reference never at offset 0 of the input), the same greedy extension, the same two positions rehashed after a match, and the same
+/// output bounds checks.
+pub fn compress(input: &[u8], out_max: usize) -> Option<Vec<u8>> {
+    let len = input.len();
+    if len < 2 || out_max == 0 {
+        return None;
+    }
+    let mut out = vec![0u8; out_max + 1];
+    let mut table = vec![NO_POSITION; 1 << HASH_BITS];
+    // `op` is where the next byte goes; the byte before a literal run is its control byte.
+    let (mut op, mut lit) = (1usize, 0usize);
+    let mut ip = 0usize;
+    let mut h = u32::from(input[0]) << 8 | u32::from(input[1]);
+    while ip + 2 < len {
+        h = h << 8 | u32::from(input[ip + 2]);
+        let candidate = std::mem::replace(&mut table[slot(h)], ip);
+        let matched = candidate != NO_POSITION
+            && ip - candidate - 1 < OFFSET_MAX
+            && candidate > 0
+            && input[candidate..candidate + 3] == input[ip..ip + 3];
+        if !matched {
+            if op >= out_max {
+                return None;
+            }
+            out[op] = input[ip];
+            (op, lit, ip) = (op + 1, lit + 1, ip + 1);
+            if lit == LITERAL_RUN_MAX {
+                out[op - lit - 1] = (lit - 1) as u8;
+                (lit, op) = (0, op + 1);
+            }
+            continue;
+        }
+        let offset = ip - candidate - 1;
+        out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+        op -= usize::from(lit == 0);
+        if op + 4 >= out_max {
+            return None;
+        }
+        let matched_len = match_len(input, candidate, ip, (len - ip - 2).min(MATCH_LEN_MAX));
+        let code = matched_len - 2;
+        ip += 1;
+        if code < 7 {
+            out[op] = ((offset >> 8) + (code << 5)) as u8;
+            op += 1;
+        } else {
+            out[op] = ((offset >> 8) + (7 << 5)) as u8;
+            out[op + 1] = (code - 7) as u8;
+            op += 2;
+        }
+        out[op] = offset as u8;
+        (op, lit) = (op + 2, 0);
+        ip += code + 1;
+        if ip + 2 >= len {
+            break;
+        }
+        // VERY_FAST: hash the last two positions of the match, so the next one can start right after it.
+        ip -= 2;
+        h = u32::from(input[ip]) << 8 | u32::from(input[ip + 1]);
+        for _ in 0..2 {
+            h = h << 8 | u32::from(input[ip + 2]);
+            table[slot(h)] = ip;
+            ip += 1;
+        }
+    }
+    if op + 3 > out_max {
+        return None;
+    }
+    while ip < len {
+        out[op] = input[ip];
+        (op, lit, ip) = (op + 1, lit + 1, ip + 1);
+        if lit == LITERAL_RUN_MAX {
+            out[op - lit - 1] = (lit - 1) as u8;
+            (lit, op) = (0, op + 1);
+        }
+    }
+    out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+    op -= usize::from(lit == 0);
+    out.truncate(op);
+    Some(out)
+}
+
+/// How many bytes from `ip` repeat those from `candidate` (3 are known to), extended as liblzf does: 16
+/// unchecked-against-`max` steps first when `max` > 16, then up to `max`.
+fn match_len(input: &[u8], candidate: usize, ip: usize, max: usize) -> usize {
+    let mut n = 2;
+    if max > 16 {
+        for _ in 0..16 {
+            n += 1;
+            if input[candidate + n] != input[ip + n] {
+                return n;
+            }
+        }
+    }
+    loop {
+        n += 1;
+        if !(n < max && input[candidate + n] == input[ip + n]) {
+            return n;
+        }
+    }
+}
+
+/// Decompresses `input` into exactly `len` bytes; `None` if the data is malformed (a reference before the
+/// start, a run past either end) or does not produce exactly `len` bytes.
+pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(len);
+    let mut ip = 0;
+    while ip < input.len() {
+        let ctrl = usize::from(input[ip]);
+        ip += 1;
+        if ctrl < LITERAL_RUN_MAX {
+            let run = input.get(ip..ip + ctrl + 1)?;
+            if out.len() + run.len() > len {
+                return None;
+            }
+            out.extend_from_slice(run);
+            ip += ctrl + 1;
+            continue;
+        }
+        let mut ref_len = ctrl >> 5;
+        if ref_len == 7 {
+            ref_len += usize::from(*input.get(ip)?);
+            ip += 1;
+        }
+        ref_len += 2;
+        let offset = ((ctrl & 31) << 8) + usize::from(*input.get(ip)?) + 1;
+        ip += 1;
+        if offset > out.len() || out.len() + ref_len > len {
+            return None;
+        }
+        // Byte by byte: a reference may overlap the bytes it produces (a run).
+        let start = out.len() - offset;
+        for k in 0..ref_len {
+            out.push(out[start + k]);
+        }
+    }
+    (out.len() == len).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::rng::Rng;
+
+    fn round_trip(input: &[u8]) {
+        let packed = compress(input, input.len() + input.len() / 16 + 64).expect("compressible within bound");
+        assert_eq!(decompress(&packed, input.len()).as_deref(), Some(input));
+    }
+
+    #[test]
+    fn round_trips() {
+        round_trip(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        round_trip(&b"hello world, ".repeat(1000));
+        let mut rng = Rng::new(7);
+        for len in [4, 5, 31, 32, 33, 100, 5000, 70_000] {
+            let text: Vec<u8> = (0..len).map(|_| b"abcd"[rng.below(4)]).collect();
+            round_trip(&text);
+            let noise: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+            round_trip(&noise);
+        }
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        assert_eq!(compress(b"abc", 100), Some(vec![2, b'a', b'b', b'c']));
+        assert_eq!(compress(b"abcdefgh", 4), None);
+        let packed = compress(&[b'x'; 100], 96).unwrap();
+        assert!(packed.len() < 10);
+        assert_eq!(decompress(&packed, 99), None);
+        assert_eq!(decompress(&packed, 101), None);
+    }
+
+    #[test]
+    fn malformed_input_is_refused() {
+        assert_eq!(decompress(&[0x20, 0x00], 3), None, "reference before the start");
+        assert_eq!(decompress(&[0x05, b'a'], 6), None, "literal past the input");
+        assert_eq!(decompress(&[0xe0], 9), None, "missing length byte");
+    }
+}

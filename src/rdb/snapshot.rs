@@ -1,0 +1,203 @@
+//! Whole RDB files, as Redis 7.0's rdbSaveRio / rdbLoadRio: "REDIS0010", aux fields, then per non-empty
+//! database SELECTDB, RESIZEDB and its keys (each with its expiry first), EOF, and the CRC-64 of all that
+//! (zero when `rdbchecksum no`, which loaders take as "not computed").
+//!
+//! `write` streams to any `Write` (a file in a fork child, a buffer for DEBUG RELOAD); `load` reads a whole
+//! file's bytes into fresh databases and returns them only if every byte checked out, so the caller swaps
+//! them in or keeps what it had: a keyspace is never half loaded.
+
+use std::io::{self, Write};
+
+use super::crc64::{self, CrcWriter};
+use super::decode::{self, Error, Reader};
+use super::{RDB_VERSION, encode, opcodes};
+use crate::db::Db;
+
+/// What the header's aux fields say and how strings are written.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveOptions {
+    pub encode: encode::Options,
+    /// `rdbchecksum`: compute the trailer (else it is zero).
+    pub checksum: bool,
+    /// The `aof-base` aux field: this file is an AOF's base.
+    pub aof_base: bool,
+    /// The `ctime` aux field, Unix seconds.
+    pub now_s: i64,
+    /// The `used-mem` aux field.
+    pub used_mem: u64,
+}
+
+/// Writes a whole RDB file of `dbs` to `out`; returns the writer and the bytes written.
+pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W, u64)> {
+    let mut w = CrcWriter::new(io::BufWriter::with_capacity(1 << 16, out));
+    w.write_all(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
+    let mut buf = Vec::with_capacity(256);
+    aux(&mut buf, b"redis-ver", crate::config::REDIS_VERSION.as_bytes(), opts);
+    aux(&mut buf, b"redis-bits", b"64", opts);
+    aux(&mut buf, b"ctime", opts.now_s.to_string().as_bytes(), opts);
+    aux(&mut buf, b"used-mem", opts.used_mem.to_string().as_bytes(), opts);
+    aux(&mut buf, b"aof-base", if opts.aof_base { b"1" } else { b"0" }, opts);
+    w.write_all(&buf)?;
+    for (index, db) in dbs.iter().enumerate().filter(|(_, db)| !db.is_empty()) {
+        buf.clear();
+        buf.push(opcodes::SELECTDB);
+        encode::len(&mut buf, index as u64);
+        buf.push(opcodes::RESIZEDB);
+        encode::len(&mut buf, db.len() as u64);
+        encode::len(&mut buf, db.expires_len() as u64);
+        w.write_all(&buf)?;
+        for entry in db.entries() {
+            buf.clear();
+            if let Some(at_ms) = db.entry_expire_ms(entry) {
+                buf.push(opcodes::EXPIRETIME_MS);
+                buf.extend_from_slice(&at_ms.to_le_bytes());
+            }
+            buf.push(encode::type_byte(&entry.value));
+            encode::string(&mut buf, entry.key(), opts.encode);
+            encode::value(&mut buf, &entry.value, opts.encode);
+            w.write_all(&buf)?;
+        }
+    }
+    w.write_all(&[opcodes::EOF])?;
+    let crc = if opts.checksum { w.checksum() } else { 0 };
+    w.write_all(&crc.to_le_bytes())?;
+    let written = w.written;
+    let out = w.into_inner().into_inner().map_err(|e| e.into_error())?;
+    Ok((out, written))
+}
+
+fn aux(buf: &mut Vec<u8>, key: &[u8], value: &[u8], opts: &SaveOptions) {
+    buf.push(opcodes::AUX);
+    encode::string(buf, key, opts.encode);
+    encode::string(buf, value, opts.encode);
+}
+
+/// A loaded file.
+#[derive(Debug)]
+pub struct Loaded {
+    pub dbs: Vec<Db>,
+    pub keys: u64,
+    /// Keys skipped because their TTL had passed.
+    pub expired_skipped: u64,
+    /// Aux fields in file order, for the loader's log lines.
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    pub version: u16,
+}
+
+impl Loaded {
+    /// An aux field's value.
+    pub fn aux_field(&self, key: &[u8]) -> Option<&[u8]> {
+        self.aux.iter().find(|(k, _)| k == key).map(|(_, v)| &v[..])
+    }
+}
+
+/// What a load needs from the server.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub limits: decode::Limits,
+    pub databases: usize,
+    /// Keys whose deadline is at or before this are skipped, as a master's load drops them.
+    pub now_ms: i64,
+}
+
+/// Loads a whole RDB file; every problem is an `Error` naming its offset.
+pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
+    let mut r = Reader::new(bytes);
+    let version = header(&mut r)?;
+    let mut loaded = Loaded {
+        dbs: (0..opts.databases).map(|_| Db::default()).collect(),
+        keys: 0,
+        expired_skipped: 0,
+        aux: Vec::new(),
+        version,
+    };
+    let mut db = 0usize;
+    let mut expire_at_ms: Option<i64> = None;
+    loop {
+        let opcode = r.byte()?;
+        match opcode {
+            opcodes::EOF => break,
+            opcodes::SELECTDB => {
+                let index = r.length()?;
+                if index >= opts.databases as u64 {
+                    return r.error(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} \
+                         databases. Exiting",
+                        opts.databases
+                    ));
+                }
+                db = index as usize;
+            }
+            opcodes::RESIZEDB => {
+                // Sizes are hints; nothing is reserved from them, so a corrupt one costs nothing.
+                r.length()?;
+                r.length()?;
+            }
+            opcodes::AUX => {
+                let key = r.string()?.into_owned();
+                let value = r.string()?.into_owned();
+                loaded.aux.push((key, value));
+            }
+            opcodes::EXPIRETIME_MS => expire_at_ms = Some(r.u64_le()? as i64),
+            opcodes::EXPIRETIME => expire_at_ms = Some(i64::from(r.u32_le()?) * 1000),
+            opcodes::IDLE => {
+                r.length()?;
+            }
+            opcodes::FREQ => {
+                r.byte()?;
+            }
+            opcodes::MODULE_AUX => return r.error("module aux data found, but modules are not supported"),
+            opcodes::FUNCTION | opcodes::FUNCTION2 => {
+                return r.error("function libraries found, but functions are not supported");
+            }
+            type_byte => {
+                let key_offset = r.offset();
+                let key = r.string()?;
+                let value = decode::value(&mut r, type_byte, &opts.limits)?;
+                let deadline = expire_at_ms.take();
+                let Some(value) = value else { continue };
+                if deadline.is_some_and(|at| at <= opts.now_ms) {
+                    loaded.expired_skipped += 1;
+                    continue;
+                }
+                let target = &mut loaded.dbs[db];
+                if target.holds(&key) {
+                    return Err(Error { offset: key_offset, what: "duplicate key".into() });
+                }
+                target.insert_expiring(&key, value, deadline);
+                loaded.keys += 1;
+            }
+        }
+    }
+    trailer(&mut r, bytes, version)?;
+    Ok(loaded)
+}
+
+/// "REDIS" and four version digits; versions 1 to 10 are read.
+fn header(r: &mut Reader<'_>) -> Result<u16, Error> {
+    let magic = r.take(9).or_else(|_| r.error("file too short for an RDB header"))?;
+    if &magic[..5] != b"REDIS" {
+        return Err(Error { offset: 0, what: "wrong signature trying to load DB from file".into() });
+    }
+    let version = std::str::from_utf8(&magic[5..]).ok().and_then(|v| v.parse::<u16>().ok()).unwrap_or(0);
+    if version == 0 || version > RDB_VERSION {
+        return Err(Error {
+            offset: 5,
+            what: format!("can't handle RDB format version {version} (this server reads up to {RDB_VERSION})"),
+        });
+    }
+    Ok(version)
+}
+
+/// Version 5 and later end with the CRC-64 of everything before it; zero means it was not computed.
+fn trailer(r: &mut Reader<'_>, bytes: &[u8], version: u16) -> Result<(), Error> {
+    if version < 5 {
+        return Ok(());
+    }
+    let body_len = r.offset();
+    let expected = r.u64_le()?;
+    if expected != 0 && expected != crc64::checksum(&bytes[..body_len]) {
+        return Err(Error { offset: body_len, what: "wrong RDB checksum".into() });
+    }
+    Ok(())
+}

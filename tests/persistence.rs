@@ -1,0 +1,298 @@
+//! RDB snapshots against a real redis-server, both ways: a dump.rdb written by redis-server 7.0 with every
+//! type and encoding ferrokv has (big values, binary keys, TTLs, 16 databases) loads in ferrokv with the same
+//! DEBUG DIGEST and the same per-key digests, types, encodings and TTLs, and the reverse; DUMP payloads
+//! restore across the two servers both ways. Then ferrokv's own persistence: BGSAVE through a fork child
+//! and INFO, a restart that loads the file, SHUTDOWN SAVE and SIGTERM with save points, corrupt and future
+//! files refused at startup, and -MISCONF after a failed BGSAVE. Skips without redis-server, except in CI.
+
+mod common;
+
+use common::{RespConn, TestServer, require_redis_with};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const DEBUG_ON: &[&str] = &["--enable-debug-command", "yes"];
+
+/// Splits an array reply of bulk strings (or a single bulk/status/integer) into its items.
+fn items(reply: &[u8]) -> Vec<Vec<u8>> {
+    let line_end = |from: usize| from + reply[from..].windows(2).position(|w| w == b"\r\n").expect("CRLF");
+    let mut out = Vec::new();
+    let mut pos = 0;
+    if reply[0] == b'*' {
+        pos = line_end(0) + 2;
+    }
+    while pos < reply.len() {
+        let end = line_end(pos);
+        let head = &reply[pos..end];
+        if head[0] == b'$' {
+            let len: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
+            out.push(reply[end + 2..end + 2 + len].to_vec());
+            pos = end + 2 + len + 2;
+        } else {
+            out.push(head[1..].to_vec());
+            pos = end + 2;
+        }
+    }
+    out
+}
+
+/// Every type and encoding ferrokv has, in all 16 databases, with binary keys, big values and TTLs.
+fn fill(conn: &mut RespConn) {
+    let big = "v".repeat(70_000);
+    let compressible = "abc".repeat(500);
+    let binary: Vec<u8> = (0..=255u8).collect();
+    for db in 0..16 {
+        conn.cmd(&["SELECT", &db.to_string()]);
+        let d = db.to_string();
+        let run: Vec<Vec<Vec<u8>>> = vec![
+            vec![b"SET".to_vec(), b"int".to_vec(), format!("{}", 12345 + db).into_bytes()],
+            vec![b"SET".to_vec(), b"bigint".to_vec(), b"-9223372036854775808".to_vec()],
+            vec![b"SET".to_vec(), b"str".to_vec(), format!("hello {d}").into_bytes()],
+            vec![b"SET".to_vec(), b"compressible".to_vec(), compressible.clone().into_bytes()],
+            vec![b"SET".to_vec(), binary.clone(), binary.clone()],
+            vec![b"APPEND".to_vec(), b"raw".to_vec(), b"appended".to_vec()],
+            vec![b"SET".to_vec(), b"ttl".to_vec(), b"v".to_vec(), b"PX".to_vec(), b"100000000".to_vec()],
+            vec![b"RPUSH".to_vec(), b"list".to_vec(), b"a".to_vec(), b"1".to_vec(), b"-70000".to_vec()],
+            vec![b"HSET".to_vec(), b"hash".to_vec(), b"f".to_vec(), b"v".to_vec(), b"n".to_vec(), b"7".to_vec()],
+            vec![b"SADD".to_vec(), b"intset".to_vec(), b"3".to_vec(), b"-1".to_vec(), b"100000".to_vec()],
+            vec![b"SADD".to_vec(), b"strset".to_vec(), b"a".to_vec(), b"b".to_vec()],
+            vec![b"EXPIRE".to_vec(), b"hash".to_vec(), b"50000".to_vec()],
+        ];
+        for argv in run {
+            conn.cmd(&argv);
+        }
+        if db % 5 == 0 {
+            let mut rpush = vec!["RPUSH".to_string(), "biglist".to_string()];
+            rpush.extend((0..3000).map(|i| format!("element-{i}")));
+            rpush.push(big.clone());
+            conn.cmd(&rpush);
+            let mut hset = vec!["HSET".to_string(), "bighash".to_string()];
+            (0..600).for_each(|i| hset.extend([format!("field-{i}"), format!("{i}")]));
+            conn.cmd(&hset);
+            let mut sadd = vec!["SADD".to_string(), "bigintset".to_string()];
+            sadd.extend((0..1000).map(|i| (i * 7).to_string()));
+            conn.cmd(&sadd);
+            let mut sadd = vec!["SADD".to_string(), "bigset".to_string()];
+            sadd.extend((0..300).map(|i| format!("m{i}")));
+            conn.cmd(&sadd);
+            conn.cmd(&["HSET", "longvalue", "f", &big]);
+        }
+    }
+    conn.cmd(&["SELECT", "0"]);
+}
+
+/// What a dataset looks like to a client: DEBUG DIGEST, and per database and key its type, encoding,
+/// value digest and whether (and roughly when) it expires.
+/// One key as a client sees it: database, name, (TYPE, OBJECT ENCODING, DIGEST-VALUE) replies, PTTL.
+type KeyFacts = (usize, Vec<u8>, Vec<Vec<u8>>, i64);
+
+fn picture(conn: &mut RespConn) -> (Vec<u8>, Vec<KeyFacts>) {
+    let digest = conn.cmd(&["DEBUG", "DIGEST"]);
+    let mut keys = Vec::new();
+    for db in 0..16 {
+        conn.cmd(&["SELECT", &db.to_string()]);
+        let mut names = items(&conn.cmd(&["KEYS", "*"]));
+        names.sort();
+        for key in names {
+            let facts = vec![
+                conn.cmd(&[&b"TYPE"[..], &key]),
+                conn.cmd(&[&b"OBJECT"[..], b"ENCODING", &key]),
+                conn.cmd(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]),
+            ];
+            let pttl: i64 =
+                String::from_utf8(items(&conn.cmd(&[&b"PTTL"[..], &key]))[0].clone()).unwrap().parse().unwrap();
+            // TTLs to the minute: the two reads happen at different moments.
+            keys.push((db, key, facts, if pttl < 0 { pttl } else { pttl / 60_000 }));
+        }
+    }
+    conn.cmd(&["SELECT", "0"]);
+    (digest, keys)
+}
+
+/// A directory of the test's own that outlives the servers started in it.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferrokv-persistence-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn save_and_copy(server: &TestServer, to: &Path) {
+    assert_eq!(server.conn().cmd(&["SAVE"]), b"+OK\r\n");
+    std::fs::copy(server.dir().join("dump.rdb"), to.join("dump.rdb")).unwrap();
+}
+
+#[test]
+fn redis_rdb_loads_in_ferrokv() {
+    let Some(redis) = require_redis_with(DEBUG_ON) else { return };
+    let mut conn = redis.conn();
+    fill(&mut conn);
+    let expected = picture(&mut conn);
+    let dir = scratch("from-redis");
+    save_and_copy(&redis, &dir);
+    let ferrokv = TestServer::ferrokv(&["--enable-debug-command", "yes", "--dir", dir.to_str().unwrap()]);
+    assert!(ferrokv.log().contains("Done loading RDB, keys loaded: "), "{}", ferrokv.log());
+    assert_eq!(picture(&mut ferrokv.conn()), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ferrokv_rdb_loads_in_redis() {
+    let Some(_) = require_redis_with(DEBUG_ON) else { return };
+    let ferrokv = TestServer::ferrokv(&["--enable-debug-command", "yes", "--enable-protected-configs", "yes"]);
+    let mut conn = ferrokv.conn();
+    fill(&mut conn);
+    let expected = picture(&mut conn);
+    let dir = scratch("from-ferrokv");
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "dir", dir.to_str().unwrap()]), b"+OK\r\n");
+    assert_eq!(conn.cmd(&["SAVE"]), b"+OK\r\n");
+    let check = std::process::Command::new("redis-check-rdb").arg(dir.join("dump.rdb")).output();
+    if let Ok(out) = check {
+        assert!(out.status.success(), "redis-check-rdb: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let redis = TestServer::redis(&["--enable-debug-command", "yes", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(picture(&mut redis.conn()), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// DUMPs every key of `source` and RESTOREs it under a new name in `target`: same value digest, same
+/// encoding.
+fn restore_all(source: &mut RespConn, target: &mut RespConn) {
+    let mut keys = items(&source.cmd(&["KEYS", "*"]));
+    keys.sort();
+    assert!(keys.len() > 10);
+    for key in keys {
+        let payload = items(&source.cmd(&[&b"DUMP"[..], &key])).remove(0);
+        let renamed = [b"restored:".as_slice(), &key].concat();
+        // The TTL goes along: a value digest covers whether the key expires.
+        let pttl = items(&source.cmd(&[&b"PTTL"[..], &key])).remove(0);
+        let ttl: &[u8] = if pttl.starts_with(b"-") { b"0" } else { &pttl };
+        assert_eq!(target.cmd(&[&b"RESTORE"[..], &renamed, ttl, &payload]), b"+OK\r\n", "{key:?}");
+        let want = source.cmd(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]);
+        assert_eq!(target.cmd(&[&b"DEBUG"[..], b"DIGEST-VALUE", &renamed]), want, "{key:?}");
+        let encoding = source.cmd(&[&b"OBJECT"[..], b"ENCODING", &key]);
+        assert_eq!(target.cmd(&[&b"OBJECT"[..], b"ENCODING", &renamed]), encoding, "{key:?}");
+        target.cmd(&[&b"DEL"[..], &renamed]);
+    }
+}
+
+#[test]
+fn dump_payloads_restore_both_ways() {
+    let Some(redis) = require_redis_with(DEBUG_ON) else { return };
+    let ferrokv = TestServer::ferrokv(DEBUG_ON);
+    let (mut from_redis, mut from_ferrokv) = (redis.conn(), ferrokv.conn());
+    fill(&mut from_redis);
+    fill(&mut from_ferrokv);
+    restore_all(&mut from_redis, &mut from_ferrokv);
+    restore_all(&mut from_ferrokv, &mut from_redis);
+}
+
+/// Waits (bounded) until INFO persistence shows no BGSAVE running.
+fn wait_bgsave(conn: &mut RespConn) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = String::from_utf8(conn.cmd(&["INFO", "persistence"])).unwrap();
+        if info.contains("rdb_bgsave_in_progress:0") {
+            return info;
+        }
+        assert!(Instant::now() < deadline, "BGSAVE did not finish: {info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bgsave_restart_shutdown_and_sigterm() {
+    let dir = scratch("own");
+    let d = dir.to_str().unwrap();
+    let server = TestServer::ferrokv(&["--dir", d, "--enable-debug-command", "yes"]);
+    let mut conn = server.conn();
+    fill(&mut conn);
+    let expected = picture(&mut conn);
+    assert!(String::from_utf8(conn.cmd(&["INFO", "persistence"])).unwrap().contains("rdb_changes_since_last_save:"));
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let info = wait_bgsave(&mut conn);
+    assert!(info.contains("rdb_changes_since_last_save:0\r\n"), "{info}");
+    assert!(info.contains("rdb_last_bgsave_status:ok\r\n"), "{info}");
+    assert!(server.log().contains("Background saving terminated with success"), "{}", server.log());
+    drop(server);
+    let server = TestServer::ferrokv(&["--dir", d, "--enable-debug-command", "yes"]);
+    let mut conn = server.conn();
+    assert_eq!(picture(&mut conn), expected);
+    // SHUTDOWN SAVE saves without save points; the next start sees the change.
+    conn.cmd(&["SET", "after", "shutdown"]);
+    conn.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n");
+    let _ = conn.try_read_reply();
+    let (status, _) = server.wait_exit();
+    assert!(status.success());
+    // SIGTERM saves when save points exist.
+    let server = TestServer::ferrokv(&["--dir", d, "--save", "3600", "1"]);
+    let mut conn = server.conn();
+    assert_eq!(conn.cmd(&["GET", "after"]), b"$8\r\nshutdown\r\n");
+    conn.cmd(&["SET", "after", "sigterm"]);
+    let (status, log) = server.terminate();
+    assert!(status.success() && log.contains("Saving the final RDB snapshot before exiting."), "{log}");
+    let server = TestServer::ferrokv(&["--dir", d]);
+    assert_eq!(server.conn().cmd(&["GET", "after"]), b"$7\r\nsigterm\r\n");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts ferrokv on `dir` expecting it to refuse the file there: returns its output.
+fn refused_start(dir: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokv"))
+        .args(["--port", "0", "--http-port", "0", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn corrupt_truncated_and_future_files_are_refused() {
+    let dir = scratch("corrupt");
+    let server = TestServer::ferrokv(&["--dir", dir.to_str().unwrap()]);
+    let mut conn = server.conn();
+    fill(&mut conn);
+    assert_eq!(conn.cmd(&["SAVE"]), b"+OK\r\n");
+    drop(server);
+    let path = dir.join("dump.rdb");
+    let good = std::fs::read(&path).unwrap();
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x40;
+    std::fs::write(&path, &flipped).unwrap();
+    let log = refused_start(&dir);
+    assert!(log.contains("at offset"), "{log}");
+    std::fs::write(&path, &good[..good.len() - 100]).unwrap();
+    assert!(refused_start(&dir).contains("unexpected end of data"));
+    let mut future = good.clone();
+    future[5..9].copy_from_slice(b"0011");
+    std::fs::write(&path, &future).unwrap();
+    assert!(refused_start(&dir).contains("can't handle RDB format version 11"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn failed_bgsave_makes_writes_misconf() {
+    let dir = scratch("misconf");
+    let gone = dir.join("gone");
+    std::fs::create_dir_all(&gone).unwrap();
+    let server = TestServer::ferrokv(&["--save", "3600", "1", "--enable-protected-configs", "yes"]);
+    let mut conn = server.conn();
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "dir", gone.to_str().unwrap()]), b"+OK\r\n");
+    std::fs::remove_dir_all(&gone).unwrap();
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let info = wait_bgsave(&mut conn);
+    assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
+    let misconf = conn.cmd(&["SET", "k", "v"]);
+    let text = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
+                Commands that may modify the data set are disabled, because this instance is configured to report \
+                errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check \
+                the Redis logs for details about the RDB error.\r\n";
+    assert_eq!(String::from_utf8_lossy(&misconf), text);
+    let ping = conn.cmd(&["PING"]);
+    assert!(ping.starts_with(b"-MISCONF"), "{}", String::from_utf8_lossy(&ping));
+    assert_eq!(conn.cmd(&["GET", "k"]), b"$-1\r\n");
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]), b"+OK\r\n");
+    assert_eq!(conn.cmd(&["SET", "k", "v"]), b"+OK\r\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
