@@ -129,9 +129,12 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
                 db = index as usize;
             }
             opcodes::RESIZEDB => {
-                // Sizes are hints; nothing is reserved from them, so a corrupt one costs nothing.
+                // A hint: room is made for at most as many keys as the bytes left could hold (a key and its
+                // value take at least 3 bytes), so a corrupt hint cannot size an allocation.
+                let keys = r.length()?;
                 r.length()?;
-                r.length()?;
+                let bound = (r.remaining() / 3) as u64;
+                loaded.dbs[db].reserve(keys.min(bound) as usize);
             }
             opcodes::AUX => {
                 let key = r.string()?.into_owned();
@@ -160,11 +163,9 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
                     loaded.expired_skipped += 1;
                     continue;
                 }
-                let target = &mut loaded.dbs[db];
-                if target.holds(&key) {
+                if !loaded.dbs[db].insert_absent(&key, value, deadline) {
                     return Err(Error { offset: key_offset, what: "duplicate key".into() });
                 }
-                target.insert_expiring(&key, value, deadline);
                 loaded.keys += 1;
             }
         }
