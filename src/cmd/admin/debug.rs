@@ -33,7 +33,7 @@ const HELP: &[&str] = &[
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
     "RELOAD [option ...]",
-    "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
     "    * NOFLUSH: the existing database will not be removed before load, but",
     "      conflicting keys will generate an exception and kill the server.",
@@ -119,7 +119,7 @@ fn debug_reload(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: &[Bytes]) -> CmdRes
         } else if flag.is("nosave") {
             save = false;
         } else {
-            return Err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE flags".into());
+            return Err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into());
         }
     }
     if save && crate::persist::save(ctx.state).is_err() {
