@@ -346,3 +346,33 @@ fn debug_reload_and_its_options() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bgsave_in_progress_is_reported_refused_twice_and_killed_by_shutdown() {
+    let dir = scratch("inprogress");
+    let d = dir.to_str().unwrap();
+    let server = TestServer::ferrokv(&["--dir", d, "--save", "3600", "1", "--rdb-key-save-delay", "100000"]);
+    let mut conn = server.conn();
+    conn.cmd(&["SET", "a", "1"]);
+    conn.cmd(&["SET", "b", "2"]);
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let info = String::from_utf8(conn.cmd(&["INFO", "persistence"])).unwrap();
+    assert!(info.contains("rdb_bgsave_in_progress:1\r\n"), "{info}");
+    assert!(info.contains("rdb_current_bgsave_time_sec:0\r\n"), "{info}");
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["SAVE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["BGSAVE", "SCHEDULE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["BGSAVE", "NOW"]), b"-ERR syntax error\r\n");
+    // SIGTERM kills the child, removes its temp file and saves in the foreground.
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]), b"+OK\r\n");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("There is a child saving an .rdb. Killing it!"), "{log}");
+    assert!(log.contains("DB saved on disk"), "{log}");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("dump.rdb")]);
+    let server = TestServer::ferrokv(&["--dir", d]);
+    assert_eq!(server.conn().cmd(&["DBSIZE"]), b":2\r\n");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
