@@ -193,10 +193,14 @@ pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
         if offset > out.len() || out.len() + ref_len > len {
             return None;
         }
-        // Byte by byte: a reference may overlap the bytes it produces (a run).
         let start = out.len() - offset;
-        for k in 0..ref_len {
-            out.push(out[start + k]);
+        if offset >= ref_len {
+            out.extend_from_within(start..start + ref_len);
+        } else {
+            // The reference overlaps the bytes it produces (a run): byte by byte.
+            for k in 0..ref_len {
+                out.push(out[start + k]);
+            }
         }
     }
     (out.len() == len).then_some(out)
