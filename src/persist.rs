@@ -46,6 +46,7 @@ pub fn save_options(config: &Config, aof_base: bool) -> SaveOptions {
         aof_base,
         now_s: crate::clock::unix_ms() / 1000,
         used_mem: crate::util::alloc::used_memory() as u64,
+        key_save_delay_us: config.rdb_key_save_delay_us,
     }
 }
 

@@ -244,8 +244,9 @@ fn debian_redis_conf_starts_and_config_get_agrees_with_it() {
     }
     let (status, log) = ferrokv.terminate();
     assert!(status.success(), "{log}");
-    // Save points act now (the rdb work), so Debian's `save` lines no longer warn.
+    // Save points act now, so Debian's `save` lines no longer warn, and SIGTERM saves.
     assert!(!log.contains("is accepted but not acted on: ferrokv has no RDB"), "{log}");
+    assert!(log.contains("Saving the final RDB snapshot before exiting."), "{log}");
     assert!(log.contains("Removing the pid file."), "{log}");
     assert!(!Path::new(&pidfile).exists());
 }

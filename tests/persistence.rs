@@ -296,3 +296,83 @@ fn failed_bgsave_makes_writes_misconf() {
     assert_eq!(conn.cmd(&["SET", "k", "v"]), b"+OK\r\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn save_points_start_a_bgsave() {
+    let dir = scratch("savepoint");
+    let server = TestServer::ferrokv(&["--dir", dir.to_str().unwrap(), "--save", "1", "2"]);
+    let mut conn = server.conn();
+    conn.cmd(&["SET", "a", "1"]);
+    std::thread::sleep(Duration::from_millis(1300));
+    let info = String::from_utf8(conn.cmd(&["INFO", "persistence"])).unwrap();
+    assert!(info.contains("rdb_changes_since_last_save:1\r\n"), "one change is not enough: {info}");
+    conn.cmd(&["SET", "b", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("Background saving terminated with success") {
+        assert!(Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(server.log().contains("2 changes in 1 seconds. Saving..."), "{}", server.log());
+    let lastsave = items(&conn.cmd(&["LASTSAVE"])).remove(0);
+    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let lastsave: u64 = String::from_utf8(lastsave).unwrap().parse().unwrap();
+    assert!(now_s.abs_diff(lastsave) <= 2);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn debug_reload_and_its_options() {
+    let dir = scratch("reload");
+    let server = TestServer::ferrokv(&["--dir", dir.to_str().unwrap(), "--enable-debug-command", "yes"]);
+    let mut conn = server.conn();
+    fill(&mut conn);
+    let before = picture(&mut conn);
+    assert_eq!(conn.cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+    assert_eq!(picture(&mut conn), before);
+    // NOSAVE loads the file as it is: a change since the save is undone.
+    conn.cmd(&["SET", "str", "changed"]);
+    conn.cmd(&["SET", "new", "key"]);
+    assert_eq!(conn.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"+OK\r\n");
+    assert_eq!(picture(&mut conn), before);
+    // MERGE keeps keys the file lacks and takes the file's value for the others.
+    conn.cmd(&["SET", "new", "key"]);
+    conn.cmd(&["SET", "str", "changed"]);
+    assert_eq!(conn.cmd(&["DEBUG", "RELOAD", "NOSAVE", "MERGE"]), b"+OK\r\n");
+    assert_eq!(conn.cmd(&["GET", "new"]), b"$3\r\nkey\r\n");
+    assert_eq!(conn.cmd(&["GET", "str"]), b"$7\r\nhello 0\r\n");
+    let refused = "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n";
+    assert_eq!(String::from_utf8_lossy(&conn.cmd(&["DEBUG", "RELOAD", "FAST"])), refused);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bgsave_in_progress_is_reported_refused_twice_and_killed_by_shutdown() {
+    let dir = scratch("inprogress");
+    let d = dir.to_str().unwrap();
+    let server = TestServer::ferrokv(&["--dir", d, "--save", "3600", "1", "--rdb-key-save-delay", "100000"]);
+    let mut conn = server.conn();
+    conn.cmd(&["SET", "a", "1"]);
+    conn.cmd(&["SET", "b", "2"]);
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let info = String::from_utf8(conn.cmd(&["INFO", "persistence"])).unwrap();
+    assert!(info.contains("rdb_bgsave_in_progress:1\r\n"), "{info}");
+    assert!(info.contains("rdb_current_bgsave_time_sec:0\r\n"), "{info}");
+    assert_eq!(conn.cmd(&["BGSAVE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["SAVE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["BGSAVE", "SCHEDULE"]), b"-ERR Background save already in progress\r\n");
+    assert_eq!(conn.cmd(&["BGSAVE", "NOW"]), b"-ERR syntax error\r\n");
+    // SIGTERM kills the child, removes its temp file and saves in the foreground.
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]), b"+OK\r\n");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("There is a child saving an .rdb. Killing it!"), "{log}");
+    assert!(log.contains("DB saved on disk"), "{log}");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("dump.rdb")]);
+    let server = TestServer::ferrokv(&["--dir", d]);
+    assert_eq!(server.conn().cmd(&["DBSIZE"]), b":2\r\n");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

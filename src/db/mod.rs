@@ -288,10 +288,23 @@ impl Db {
 
     /// Inserts a key the caller knows is absent, with a deadline in Unix ms or none (RENAME, MOVE, COPY).
     pub fn insert_expiring(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
+        let inserted = self.insert_absent(key, value, expire_at_ms);
+        debug_assert!(inserted, "insert_expiring of a key that is stored");
+    }
+
+    /// Inserts `key` unless it is stored (live or stale); false, dropping `value`, if it is. One probe of the
+    /// table either way (an RDB load checks every key for duplicates this way).
+    pub fn insert_absent(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) -> bool {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
         }
         let hash = self.hash(key);
+        let hasher = &self.hasher;
+        let hashbrown::hash_table::Entry::Vacant(vacant) =
+            self.shards[shard_of(hash)].entry(hash, |e| *e.key == *key, |e| hasher.hash_one(&*e.key))
+        else {
+            return false;
+        };
         let expire_slot = match expire_at_ms {
             None => NO_EXPIRE,
             Some(at_ms) => {
@@ -299,10 +312,22 @@ impl Db {
                 (self.expires.len() - 1) as u32
             }
         };
-        let entry = Entry { key: SmallBytes::from(key), value, expire_slot, access_s: unix_s(self.clock_ms) };
-        let hasher = &self.hasher;
-        self.shards[shard_of(hash)].insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
+        vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access_s: unix_s(self.clock_ms) });
         self.len += 1;
+        true
+    }
+
+    /// Makes room for about `keys` more keys, spread over the shards (an RDB load, from its RESIZEDB hint, which
+    /// the caller bounds by what the input can hold).
+    pub fn reserve(&mut self, keys: usize) {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
+        }
+        let per_shard = keys.div_ceil(SHARDS);
+        let hasher = &self.hasher;
+        for shard in &mut self.shards {
+            shard.reserve(per_shard, |e| hasher.hash_one(&*e.key));
+        }
     }
 
     /// Deletes `key`; returns its value if it existed and was live.

@@ -1,11 +1,15 @@
 //! CRC-64 as Redis computes it (crc64.c: the Jones polynomial, reflected, no final xor), over the whole RDB
 //! file up to its 8-byte trailer and over a DUMP payload up to its own.
 
-use crc::{CRC_64_REDIS, Crc, Digest};
+use crc::{CRC_64_REDIS, Crc, Digest, Table};
 use std::io::{self, Write};
 
-/// The one CRC engine (its table is built at compile time).
-pub const REDIS_CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
+/// Slice-by-16 tables: the byte-at-a-time table took a third of an RDB load's time (a load checksums the whole
+/// file), 16 bytes per step makes it a small part, as Redis's own crc64 speeds up its loop.
+type Slices = Table<16>;
+
+/// The one CRC engine (its tables are built at compile time).
+pub const REDIS_CRC64: Crc<u64, Slices> = Crc::<u64, Slices>::new(&CRC_64_REDIS);
 
 /// The checksum of `bytes`.
 pub fn checksum(bytes: &[u8]) -> u64 {
@@ -15,7 +19,7 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// A writer that checksums what passes through it, and counts it.
 pub struct CrcWriter<W: Write> {
     inner: W,
-    digest: Digest<'static, u64>,
+    digest: Digest<'static, u64, Slices>,
     /// Bytes written so far.
     pub written: u64,
 }

@@ -271,24 +271,28 @@ fn hash_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
     Ok(Value::Hash(hash))
 }
 
-/// A hash as a ziplist or listpack of alternating fields and values.
+/// A hash as a ziplist or listpack of alternating fields and values, built in one go (`Hash::from_pairs`).
 fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
-    let mut hash = Hash::new();
-    let mut field: Option<Vec<u8>> = None;
-    let mut pair = |e: Element<'_>| -> std::result::Result<(), String> {
-        match field.take() {
-            None => field = Some(e.with_bytes(<[u8]>::to_vec)),
-            Some(f) => e.with_bytes(|v| set_field(&mut hash, &f, v, limits))?,
-        }
+    // Every element's bytes, back to back (integers formatted), and where each one ends.
+    let mut arena: Vec<u8> = Vec::new();
+    let mut ends: Vec<usize> = Vec::new();
+    let mut collect = |e: Element<'_>| -> std::result::Result<(), String> {
+        e.with_bytes(|b| arena.extend_from_slice(b));
+        ends.push(arena.len());
         Ok(())
     };
+    let offset = r.offset();
     let count = if type_byte == types::HASH_LISTPACK {
-        blob(r, |blob| listpack::entries(blob, &mut pair))?
+        blob(r, |blob| listpack::entries(blob, &mut collect))?
     } else {
-        blob(r, |blob| ziplist::entries(blob, &mut pair))?
+        blob(r, |blob| ziplist::entries(blob, &mut collect))?
     };
     if count % 2 == 1 {
-        return r.error("hash blob with an odd number of entries");
+        return Err(Error { offset, what: "hash blob with an odd number of entries".into() });
     }
-    Ok(Value::Hash(hash))
+    let element = |i: usize| &arena[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+    let pairs: Vec<(&[u8], &[u8])> = (0..count / 2).map(|i| (element(2 * i), element(2 * i + 1))).collect();
+    Hash::from_pairs(&pairs, limits.hash)
+        .map(Value::Hash)
+        .ok_or_else(|| Error { offset, what: "duplicate hash fields detected".into() })
 }

@@ -136,7 +136,9 @@ pub fn entries<'a>(lp: &'a [u8], mut f: impl FnMut(Element<'a>) -> Result<(), St
         let mut back = [0u8; 5];
         let back_len = encode_backlen(entry_len as u64, &mut back);
         let after = pos + entry_len;
-        if lp.get(after..after + back_len) != Some(&back[..back_len]) {
+        // Byte by byte: a slice comparison would call memcmp for these 1 to 5 bytes, per entry.
+        let stored = lp.get(after..after + back_len).unwrap_or_default();
+        if stored.len() != back_len || stored.iter().zip(&back).any(|(a, b)| a != b) {
             return Err(format!("listpack entry at {pos}: bad back length"));
         }
         f(element)?;

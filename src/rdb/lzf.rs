@@ -15,7 +15,38 @@ const OFFSET_MAX: usize = 1 << 13;
 const LITERAL_RUN_MAX: usize = 32;
 /// liblzf's HLOG as Redis builds it: a 64 K-slot table.
 const HASH_BITS: u32 = 16;
-const NO_POSITION: usize = usize::MAX;
+
+/// The hash table, kept between calls (a fresh 64 K-slot table per string would cost more than compressing a
+/// short one). A slot holds `generation << 32 | position`; a slot of an older generation counts as empty, so
+/// a call starts with an empty table without clearing it.
+struct Table {
+    slots: Vec<u64>,
+    generation: u32,
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Table> = const { std::cell::RefCell::new(Table { slots: Vec::new(), generation: 0 }) };
+}
+
+impl Table {
+    /// Starts a new call: a new generation (clearing the slots when the counter wraps).
+    fn begin(&mut self) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; 1 << HASH_BITS];
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.fill(0);
+            self.generation = 1;
+        }
+    }
+
+    /// Stores `pos` in `slot` and returns the position it held in this call, if any.
+    fn replace(&mut self, slot: usize, pos: usize) -> Option<usize> {
+        let old = std::mem::replace(&mut self.slots[slot], u64::from(self.generation) << 32 | pos as u64);
+        ((old >> 32) as u32 == self.generation).then_some((old & u64::from(u32::MAX)) as usize)
+    }
+}
 
 /// liblzf's IDX for its VERY_FAST mode: `h` holds the last bytes read, shifted in one per position.
 fn slot(h: u32) -> usize {
@@ -28,23 +59,31 @@ fn slot(h: u32) -> usize {
 /// last bytes, the same match rules (a reference never at offset 0 of the input), the same greedy extension, the same two positions rehashed after a match, and the same
 /// output bounds checks.
 pub fn compress(input: &[u8], out_max: usize) -> Option<Vec<u8>> {
-    let len = input.len();
-    if len < 2 || out_max == 0 {
+    // Positions are kept in 32 bits; no string Redis compresses is longer (proto-max-bulk-len is 512 MB).
+    if input.len() < 2 || out_max == 0 || input.len() > u32::MAX as usize {
         return None;
     }
+    TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        table.begin();
+        compress_with(input, out_max, &mut table)
+    })
+}
+
+fn compress_with(input: &[u8], out_max: usize, table: &mut Table) -> Option<Vec<u8>> {
+    let len = input.len();
     let mut out = vec![0u8; out_max + 1];
-    let mut table = vec![NO_POSITION; 1 << HASH_BITS];
     // `op` is where the next byte goes; the byte before a literal run is its control byte.
     let (mut op, mut lit) = (1usize, 0usize);
     let mut ip = 0usize;
     let mut h = u32::from(input[0]) << 8 | u32::from(input[1]);
     while ip + 2 < len {
         h = h << 8 | u32::from(input[ip + 2]);
-        let candidate = std::mem::replace(&mut table[slot(h)], ip);
-        let matched = candidate != NO_POSITION
-            && ip - candidate - 1 < OFFSET_MAX
-            && candidate > 0
-            && input[candidate..candidate + 3] == input[ip..ip + 3];
+        let candidate = table.replace(slot(h), ip);
+        let matched = candidate.is_some_and(|candidate| {
+            ip - candidate - 1 < OFFSET_MAX && candidate > 0 && input[candidate..candidate + 3] == input[ip..ip + 3]
+        });
+        let candidate = candidate.unwrap_or(0);
         if !matched {
             if op >= out_max {
                 return None;
@@ -85,7 +124,7 @@ pub fn compress(input: &[u8], out_max: usize) -> Option<Vec<u8>> {
         h = u32::from(input[ip]) << 8 | u32::from(input[ip + 1]);
         for _ in 0..2 {
             h = h << 8 | u32::from(input[ip + 2]);
-            table[slot(h)] = ip;
+            table.replace(slot(h), ip);
             ip += 1;
         }
     }
@@ -154,10 +193,14 @@ pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
         if offset > out.len() || out.len() + ref_len > len {
             return None;
         }
-        // Byte by byte: a reference may overlap the bytes it produces (a run).
         let start = out.len() - offset;
-        for k in 0..ref_len {
-            out.push(out[start + k]);
+        if offset >= ref_len {
+            out.extend_from_within(start..start + ref_len);
+        } else {
+            // The reference overlaps the bytes it produces (a run): byte by byte.
+            for k in 0..ref_len {
+                out.push(out[start + k]);
+            }
         }
     }
     (out.len() == len).then_some(out)

@@ -25,6 +25,21 @@ pub struct SaveOptions {
     pub now_s: i64,
     /// The `used-mem` aux field.
     pub used_mem: u64,
+    /// `rdb-key-save-delay` (tests only): microseconds to sleep after each key, or, negative, a 1-in-`-n`
+    /// chance per key of sleeping one (Redis's debugDelay), so tests can catch a save in progress.
+    pub key_save_delay_us: i32,
+}
+
+/// Redis's debugDelay.
+fn key_save_delay(delay_us: i32, rng: &mut crate::util::rng::Rng) {
+    let sleep_us = match delay_us {
+        0 => return,
+        d if d < 0 => u64::from(rng.below(d.unsigned_abs() as usize) == 0),
+        d => d as u64,
+    };
+    if sleep_us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(sleep_us));
+    }
 }
 
 /// Writes a whole RDB file of `dbs` to `out`; returns the writer and the bytes written.
@@ -32,6 +47,7 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
     let mut w = CrcWriter::new(io::BufWriter::with_capacity(1 << 16, out));
     w.write_all(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
     let mut buf = Vec::with_capacity(256);
+    let mut rng = crate::util::rng::Rng::new(opts.now_s as u64);
     aux(&mut buf, b"redis-ver", crate::config::REDIS_VERSION.as_bytes(), opts);
     aux(&mut buf, b"redis-bits", b"64", opts);
     aux(&mut buf, b"ctime", opts.now_s.to_string().as_bytes(), opts);
@@ -56,6 +72,7 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
             encode::string(&mut buf, entry.key(), opts.encode);
             encode::value(&mut buf, &entry.value, opts.encode);
             w.write_all(&buf)?;
+            key_save_delay(opts.key_save_delay_us, &mut rng);
         }
     }
     w.write_all(&[opcodes::EOF])?;
@@ -129,9 +146,12 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
                 db = index as usize;
             }
             opcodes::RESIZEDB => {
-                // Sizes are hints; nothing is reserved from them, so a corrupt one costs nothing.
+                // A hint: room is made for at most as many keys as the bytes left could hold (a key and its
+                // value take at least 3 bytes), so a corrupt hint cannot size an allocation.
+                let keys = r.length()?;
                 r.length()?;
-                r.length()?;
+                let bound = (r.remaining() / 3) as u64;
+                loaded.dbs[db].reserve(keys.min(bound) as usize);
             }
             opcodes::AUX => {
                 let key = r.string()?.into_owned();
@@ -160,11 +180,9 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
                     loaded.expired_skipped += 1;
                     continue;
                 }
-                let target = &mut loaded.dbs[db];
-                if target.holds(&key) {
+                if !loaded.dbs[db].insert_absent(&key, value, deadline) {
                     return Err(Error { offset: key_offset, what: "duplicate key".into() });
                 }
-                target.insert_expiring(&key, value, deadline);
                 loaded.keys += 1;
             }
         }

@@ -140,6 +140,26 @@ impl Hash {
         self.get(field).is_some()
     }
 
+    /// A hash of `pairs` all at once, as a loader (RDB, RESTORE) has them: in the encoding the thresholds give
+    /// (as a hash built field by field would end up), a listpack in one allocation, and `None` if a field
+    /// repeats. Building it with `set` would search the listpack and resize it once per field.
+    pub fn from_pairs(pairs: &[(&[u8], &[u8])], limits: Limits) -> Option<Hash> {
+        let small = pairs.len() <= limits.entries_max
+            && pairs.iter().all(|(f, v)| f.len() <= limits.value_max && v.len() <= limits.value_max);
+        if !small {
+            let mut table = Table { pairs: HashTable::with_capacity(pairs.len()), ..Table::default() };
+            return pairs.iter().all(|(f, v)| table.set(f, v)).then(|| Hash::Table(Box::new(table)));
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
+        if !pairs.iter().all(|(field, _)| seen.insert(*field)) {
+            return None;
+        }
+        let entries: Vec<&[u8]> = pairs.iter().flat_map(|&(field, value)| [field, value]).collect();
+        let mut packed = Compact::default();
+        packed.push_back(&entries);
+        Some(Hash::Listpack(packed))
+    }
+
     /// Sets `field` to `value`; returns true if the field is new. Converts to a hashtable first if either is
     /// longer than `limits.value_max`, and after inserting if the hash has more than `limits.entries_max`
     /// fields (Redis's hashTypeTryConversion and hashTypeSet).
@@ -269,6 +289,39 @@ mod tests {
     use std::collections::{HashMap as StdMap, HashSet};
 
     const SMALL: Limits = Limits { entries_max: 8, value_max: 6 };
+
+    #[test]
+    fn from_pairs_matches_a_hash_built_field_by_field() {
+        let cases: [&[(&[u8], &[u8])]; 3] = [
+            &[(b"a", b"1"), (b"b", b"2")],
+            &[(b"a", b"1"), (b"long-field", b"2")],
+            &[
+                (b"1", b"1"),
+                (b"2", b"1"),
+                (b"3", b"1"),
+                (b"4", b"1"),
+                (b"5", b"1"),
+                (b"6", b"1"),
+                (b"7", b"1"),
+                (b"8", b"1"),
+                (b"9", b"1"),
+            ],
+        ];
+        for pairs in cases {
+            let mut by_set = Hash::new();
+            pairs.iter().for_each(|(f, v)| {
+                by_set.set(f, v, SMALL);
+            });
+            let at_once = Hash::from_pairs(pairs, SMALL).unwrap();
+            assert_eq!((at_once.encoding(), &at_once), (by_set.encoding(), &by_set));
+            if at_once.encoding() == "listpack" {
+                // A listpack keeps insertion order (a table's order is its own hasher's).
+                assert_eq!(at_once.iter().collect::<Vec<_>>(), by_set.iter().collect::<Vec<_>>());
+            }
+        }
+        assert!(Hash::from_pairs(&[(b"a", b"1"), (b"a", b"2")], SMALL).is_none());
+        assert!(Hash::from_pairs(&[(b"a", b"1"), (b"long-field", b"2"), (b"a", b"3")], SMALL).is_none());
+    }
 
     fn assert_same(hash: &Hash, model: &StdMap<Vec<u8>, Vec<u8>>) {
         assert_eq!(hash.len(), model.len());
