@@ -71,16 +71,23 @@ pub(crate) fn answer_parked(state: &mut State, id: ClientId, write: impl FnOnce(
 
 /// Runs `f` with session `id`'s output buffer moved out of the session (so `f` can hold it beside `&mut
 /// State`), and drops what `f` wrote if CLIENT REPLY mutes it.
+///
+/// Pushes for this session written meanwhile (its own subscriptions, messages it published to itself) wait
+/// in `State::outbox`; `execute` merges them in before each command's reply, or, when the reply is muted, they
+/// are appended here after it is dropped, since CLIENT REPLY never mutes a push.
 #[inline]
 fn with_output(state: &mut State, id: ClientId, f: impl FnOnce(&mut State, &mut Reply) -> Outcome) -> Outcome {
     let session = &mut state.sessions[id];
     let mut reply = std::mem::take(&mut session.reply);
     let mark = reply.len();
     let muted = begin_reply_mode(&mut session.reply_mode);
+    let outer = state.outbox.enter(id, muted, reply.resp3);
     let outcome = f(state, &mut reply);
     let session = &mut state.sessions[id];
     end_reply_mode(&mut session.reply_mode, &mut reply, mark, muted, outcome == Outcome::Blocked);
-    session.reply = reply;
+    state.outbox.take_caller_pushes(&mut reply.buf);
+    state.outbox.leave(outer);
+    state.sessions[id].reply = reply;
     outcome
 }
 
@@ -125,16 +132,24 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    if state.sessions[id].is_subscribed() && !reply.resp3 && !super::pubsub::allowed_when_subscribed(cmd) {
+        return refuse(state, id, argv, reply, super::pubsub::only_pubsub_allowed(cmd), Some(cmd.id));
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }
     let db_index = state.sessions[id].db;
     let now_ms = state.now_ms;
+    let mark = reply.len();
     let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    if !state.outbox.caller_muted {
+        // Pushes the command made for its own caller come before its reply, where Redis writes them.
+        state.outbox.insert_caller_pushes(&mut reply.buf, mark);
+    }
     super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);
     if blocked { Outcome::Blocked } else { Outcome::Replied }

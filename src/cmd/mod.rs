@@ -28,6 +28,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod pubsub;
 pub mod set;
 pub mod string;
 pub mod tx;
@@ -193,12 +194,13 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 8] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,
+        pubsub::HANDLERS,
         set::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,

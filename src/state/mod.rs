@@ -8,6 +8,7 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod pubsub;
 pub mod session;
 pub mod stats;
 pub mod wait_queues;
@@ -19,6 +20,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::db::Keyspace;
 use crate::util::rng::Rng;
+use pubsub::{Outbox, PubSub};
 use session::{ClientId, Session, Sessions};
 use stats::Stats;
 use wait_queues::Blocking;
@@ -111,6 +113,10 @@ pub struct State {
     pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
+    /// Channels, patterns and shard channels with their subscribers.
+    pub pubsub: PubSub,
+    /// Where push frames go while a command runs, and the sessions they woke for a write.
+    pub outbox: Outbox,
 }
 
 impl State {
@@ -141,6 +147,8 @@ impl State {
             last_call_end: now,
             call_depth: 0,
             in_exec: false,
+            pubsub: PubSub::default(),
+            outbox: Outbox::default(),
         }
     }
 
@@ -166,9 +174,10 @@ impl State {
             session.close_asap = true;
             self.closing.push(id);
             // A session on its way out must not be served a value (it would be lost), stay in a wait queue,
-            // or keep watching keys.
+            // keep watching keys or receive messages.
             self.unpark(id);
             self.unwatch_all(id);
+            self.pubsub.forget(&mut self.sessions, id);
         }
     }
 

@@ -34,8 +34,16 @@ pub const HANDLERS: &[Handlers] = &[
     client::HANDLERS,
 ];
 
+/// PING [message]. A subscribed RESP2 client gets `["pong", message or ""]`, a push-shaped array, as Redis
+/// answers in that mode.
 fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
+    if args.remaining() <= 1 && !reply.resp3 && ctx.session().is_subscribed() {
+        reply.array(2);
+        reply.bulk(b"pong");
+        reply.bulk(if args.remaining() == 1 { args.next_bytes()? } else { b"" });
+        return Ok(());
+    }
     match args.remaining() {
         0 => reply.simple("PONG"),
         1 => reply.bulk(args.next_bytes()?),
