@@ -146,11 +146,11 @@ pub(crate) fn execute(
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    super::notify::drain_key_logs(state);
     if !state.outbox.caller_muted {
         // Pushes the command made for its own caller come before its reply, where Redis writes them.
         state.outbox.insert_caller_pushes(&mut reply.buf, mark);
     }
-    super::tx::touch_expired(state);
     count(state, cmd, reply, blocked);
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }

@@ -20,6 +20,7 @@
 use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 
@@ -77,6 +78,7 @@ fn del(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     for key in ctx.args().rest() {
         if ctx.db().remove(key, now_ms).is_some() {
             ctx.key_changed(key);
+            ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -233,6 +235,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
     db.insert_expiring(dst, value, expire_at_ms);
     ctx.key_changed(src);
     ctx.key_changed(dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
         reply.int(1)
     } else {
@@ -259,6 +263,8 @@ fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     dbs[target].insert_expiring(key, value, expire_at_ms);
     ctx.key_changed(key);
     ctx.key_changed_in(target, key);
+    ctx.notify(notify::GENERIC, "move_from", key);
+    ctx.notify_in(target, notify::GENERIC, "move_to", key);
     reply.int(1);
     Ok(())
 }
@@ -303,6 +309,7 @@ fn copy_to(ctx: &mut Ctx<'_>, (src, dst): (&[u8], &[u8]), target: usize, replace
     let (value, expire_at_ms) = dbs[ctx.db_index].copy_entry(src, now_ms).expect("the source was found by COPY");
     dbs[target].insert_expiring(dst, value, expire_at_ms);
     ctx.key_changed_in(target, dst);
+    ctx.notify_in(target, notify::GENERIC, "copy_to", dst);
     reply.int(1);
 }
 
@@ -395,12 +402,15 @@ fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: b
         reply.int(0);
         return Ok(());
     }
-    if at_ms <= now_ms {
+    let event = if at_ms <= now_ms {
         db.remove(key, now_ms);
+        "del"
     } else {
         db.set_expire(key, at_ms, now_ms);
-    }
+        "expire"
+    };
     ctx.key_changed(key);
+    ctx.notify(notify::GENERIC, event, key);
     reply.int(1);
     Ok(())
 }
@@ -447,6 +457,7 @@ fn persist(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let removed = ctx.db().persist(key, now_ms);
     if removed {
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     reply.int(i64::from(removed));
     Ok(())

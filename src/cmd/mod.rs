@@ -28,6 +28,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod notify;
 pub mod pubsub;
 pub mod set;
 pub mod string;

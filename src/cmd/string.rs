@@ -23,6 +23,7 @@ use std::ops::Range;
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::util::num::{self, IncrFloatError};
@@ -83,6 +84,7 @@ fn getdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if get_generic(ctx, reply, key)? {
         ctx.db().remove(key, now_ms);
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, "del", key);
     }
     Ok(())
 }
@@ -127,6 +129,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, nx: bool) -> Result<bool, errors::CmdError> {
     for pair in pairs.chunks_exact(2) {
         ctx.db().set(&pair[0], Value::from_arg(&pair[1]), false, now_ms);
         ctx.key_changed(&pair[0]);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     Ok(true)
 }
@@ -170,6 +173,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], incr: i64) -> Cmd
         }
     };
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "incrby", key);
     reply.int(result);
     Ok(())
 }
@@ -199,6 +203,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     })?;
     db.set(key, Value::from_bytes(&sum), true, now_ms);
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     reply.bulk(&sum);
     Ok(())
 }
@@ -233,6 +238,7 @@ fn append(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "append", key);
     reply.int(total_len as i64);
     Ok(())
 }
@@ -263,6 +269,7 @@ fn setrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     setrange_apply(bytes, offset, patch);
     let new_len = bytes.len();
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "setrange", key);
     reply.int(new_len as i64);
     Ok(())
 }

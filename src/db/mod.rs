@@ -103,6 +103,8 @@ pub struct Db {
     /// While some client WATCHes a key here, the keys that expiry deletes are recorded, because deletion by
     /// expiry invalidates a WATCH like any other change (`cmd::tx` drains this).
     pub expired_log: Option<Vec<Box<[u8]>>>,
+    /// While `new` keyspace notifications are on, the keys created (`cmd::notify` drains this).
+    pub new_log: Option<Vec<Box<[u8]>>>,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -263,6 +265,9 @@ impl Db {
         let hasher = &self.hasher;
         self.shards[shard_of(hash)].insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
         self.len += 1;
+        if let Some(log) = &mut self.new_log {
+            log.push(key.into());
+        }
     }
 
     /// Deletes `key`; returns its value if it existed and was live.
@@ -356,7 +361,13 @@ impl Db {
     /// a large database is freed on a short-lived helper thread, as Redis's lazyfree does, so dropping millions
     /// of keys does not stall the loop; the thread owns the old tables alone, so nothing is shared.
     pub fn flush(&mut self, lazy: bool) -> usize {
-        let fresh = Db { expired_count: self.expired_count, clock_ms: self.clock_ms, ..Db::default() };
+        let fresh = Db {
+            expired_count: self.expired_count,
+            clock_ms: self.clock_ms,
+            expired_log: self.expired_log.take(),
+            new_log: self.new_log.take(),
+            ..Db::default()
+        };
         let old = std::mem::replace(self, fresh);
         let removed = old.len;
         if lazy && removed >= LAZYFREE_KEYS_MIN {

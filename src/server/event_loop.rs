@@ -156,7 +156,7 @@ impl Server {
         let end = self
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
-        crate::cmd::tx::touch_expired(state);
+        crate::cmd::notify::drain_key_logs(state);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }

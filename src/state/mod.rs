@@ -17,7 +17,7 @@ pub mod watch_index;
 use std::any::Any;
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, notify};
 use crate::db::Keyspace;
 use crate::util::rng::Rng;
 use pubsub::{Outbox, PubSub};
@@ -117,6 +117,10 @@ pub struct State {
     pub pubsub: PubSub,
     /// Where push frames go while a command runs, and the sessions they woke for a write.
     pub outbox: Outbox,
+    /// The channel name of the keyspace notification being sent, reused from one to the next.
+    pub notify_channel: Vec<u8>,
+    /// Keys read lookups missed while `keymiss` events are on, by database; sent by `cmd::notify`.
+    pub key_misses: Vec<(usize, Box<[u8]>)>,
 }
 
 impl State {
@@ -124,7 +128,7 @@ impl State {
         let mut rng = Rng::from_entropy();
         let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
         let now = Instant::now();
-        State {
+        let mut state = State {
             keyspace: Keyspace::new(config.databases),
             sessions: Sessions::default(),
             config,
@@ -149,7 +153,35 @@ impl State {
             in_exec: false,
             pubsub: PubSub::default(),
             outbox: Outbox::default(),
+            notify_channel: Vec::new(),
+            key_misses: Vec::new(),
+        };
+        state.sync_key_logs();
+        state
+    }
+
+    /// Turns the databases' expired-key and new-key logs (see `Db::expired_log`) on where keyspace
+    /// notifications or WATCHes need them, and off elsewhere; run at start and after CONFIG SET.
+    pub fn sync_key_logs(&mut self) {
+        let flags = self.config.notify_keyspace_events;
+        for (index, db) in self.keyspace.dbs.iter_mut().enumerate() {
+            if expired_events_on(flags) || self.watches.any_in(index) {
+                db.expired_log.get_or_insert_with(Vec::new);
+            } else {
+                db.expired_log = None;
+            }
+            if new_events_on(flags) {
+                db.new_log.get_or_insert_with(Vec::new);
+            } else {
+                db.new_log = None;
+            }
         }
+    }
+
+    /// Whether keyspace notifications need the databases' expired or new-key logs.
+    pub fn key_events_logged(&self) -> bool {
+        let flags = self.config.notify_keyspace_events;
+        expired_events_on(flags) || new_events_on(flags)
     }
 
     /// Takes a new time snapshot for the requests about to run (see `now_ms`).
@@ -195,9 +227,19 @@ impl State {
         session.dirty_cas = false;
         for wk in std::mem::take(&mut session.watched) {
             self.watches.remove(id, wk.db, &wk.key);
-            if !self.watches.any_in(wk.db) {
+            if !self.watches.any_in(wk.db) && !expired_events_on(self.config.notify_keyspace_events) {
                 self.keyspace.dbs[wk.db].expired_log = None;
             }
         }
     }
+}
+
+/// Whether `expired` events are published (the `x` class, with `K` or `E`).
+fn expired_events_on(flags: u32) -> bool {
+    flags & notify::EXPIRED != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0
+}
+
+/// Whether `new` events are published (the `n` class, with `K` or `E`).
+fn new_events_on(flags: u32) -> bool {
+    flags & notify::NEW != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0
 }

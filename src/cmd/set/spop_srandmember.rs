@@ -7,6 +7,7 @@
 use super::{delete_if_empty, reply_member, reply_set};
 use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdResult};
+use crate::config::notify;
 use crate::resp::reply::Reply;
 use crate::types::set_object::Set;
 
@@ -34,8 +35,9 @@ fn spop_one(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
         return Ok(());
     };
     reply_member(reply, popped.as_member());
-    delete_if_empty(ctx, key);
     ctx.key_changed(key);
+    ctx.notify(notify::SET, "spop", key);
+    delete_if_empty(ctx, key);
     Ok(())
 }
 
@@ -47,18 +49,22 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
         reply.set(0);
         return Ok(());
     };
-    if count >= set.len() {
+    // Popping the whole set is a deletion to Redis: its only event is `del`.
+    let event = if count >= set.len() {
         reply_set(reply, set);
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
+        (notify::GENERIC, "del")
     } else {
         reply.set(count);
         for _ in 0..count {
             let popped = set.pop_random(rng).expect("count is below the set's size");
             reply_member(reply, popped.as_member());
         }
-    }
+        (notify::SET, "spop")
+    };
     ctx.key_changed(key);
+    ctx.notify(event.0, event.1, key);
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use super::get_generic;
 use crate::cmd::Ctx;
 use crate::cmd::args::Args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::util::num;
@@ -165,6 +166,10 @@ fn set_generic(
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "set", key);
+    if deadline_ms.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     if !get {
         replies.stored(reply);
     }
@@ -223,13 +228,14 @@ pub(super) fn getex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let deadline_ms = deadline_ms.transpose()?;
     value.with_str(|s| reply.bulk(s));
     let db = ctx.db();
-    let changed = match deadline_ms {
-        Some(at_ms) if options.has(EXAT | PXAT) && at_ms <= now_ms => db.remove(key, now_ms).is_some(),
-        Some(at_ms) => db.set_expire(key, at_ms, now_ms),
-        None => options.has(PERSIST) && db.persist(key, now_ms),
+    let event = match deadline_ms {
+        Some(at_ms) if options.has(EXAT | PXAT) && at_ms <= now_ms => db.remove(key, now_ms).map(|_| "del"),
+        Some(at_ms) => db.set_expire(key, at_ms, now_ms).then_some("expire"),
+        None => (options.has(PERSIST) && db.persist(key, now_ms)).then_some("persist"),
     };
-    if changed {
+    if let Some(event) = event {
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, event, key);
     }
     Ok(())
 }
