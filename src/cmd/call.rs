@@ -132,7 +132,12 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
-    if state.sessions[id].is_subscribed() && !reply.resp3 && !super::pubsub::allowed_when_subscribed(cmd) {
+    // Checked when a command arrives (processCommand), not for the ones EXEC runs.
+    if state.sessions[id].is_subscribed()
+        && !reply.resp3
+        && !state.in_exec
+        && !super::pubsub::allowed_when_subscribed(cmd)
+    {
         return refuse(state, id, argv, reply, super::pubsub::only_pubsub_allowed(cmd), Some(cmd.id));
     }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {

@@ -27,6 +27,7 @@ mod common;
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
 mod hash_templates;
 mod list_templates;
+mod pubsub_templates;
 mod set_templates;
 mod tx_templates;
 
@@ -666,9 +667,11 @@ mod nondeterminism {
     }
 
     /// Whether a template's commands may get shape noise. SPOP's may not: dropping its count leaves `SPOP key`,
-    /// which pops a random member and leaves the two keyspaces different for the rest of the stream.
+    /// which pops a random member and leaves the two keyspaces different for the rest of the stream. Nor may
+    /// the (un)subscribe commands': each extra channel is one more reply frame for one request (and more
+    /// subscriptions make an unsubscribe-all answer in hash order).
     pub fn mutation_safe(template: &str) -> bool {
-        template != "spop"
+        template != "spop" && !super::pubsub_templates::ONE_FRAME_PER_ARGUMENT.contains(&template)
     }
 
     /// HELLO's reply carries the connection's client id, which depends on how many clients came before.
@@ -739,16 +742,24 @@ impl Plan {
 
 /// The family files' templates, then this file's.
 fn all_templates() -> impl Iterator<Item = &'static Template> {
-    [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES, TEMPLATES]
-        .into_iter()
-        .flatten()
+    [
+        hash_templates::TEMPLATES,
+        list_templates::TEMPLATES,
+        pubsub_templates::TEMPLATES,
+        set_templates::TEMPLATES,
+        tx_templates::TEMPLATES,
+        TEMPLATES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// [`DEFAULT_COMMANDS`] plus every family template: a family's commands join the default run as it lands.
 fn default_names() -> Vec<String> {
     let family =
-        [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES]
+        [hash_templates::TEMPLATES, list_templates::TEMPLATES, pubsub_templates::TEMPLATES, set_templates::TEMPLATES]
             .into_iter()
+            .chain([tx_templates::TEMPLATES])
             .flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }

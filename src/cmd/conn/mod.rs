@@ -1,4 +1,4 @@
-//! Connection commands: PING ECHO QUIT SELECT HELLO AUTH, and the CLIENT container (in `client.rs`).
+//! Connection commands: PING ECHO QUIT SELECT HELLO AUTH RESET, and the CLIENT container (in `client.rs`).
 //!
 //! Authentication follows Redis 7.0 with only the `default` user: without `requirepass` the user has no
 //! password (`nopass`), so any password authenticates it, except that the one-argument `AUTH <password>` form
@@ -29,6 +29,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("select", select),
         ("hello", hello),
         ("auth", auth),
+        ("reset", reset),
         ("client", super::admin::container),
     ],
     client::HANDLERS,
@@ -60,6 +61,27 @@ fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.ok();
     ctx.session().close_after_reply = true;
+    Ok(())
+}
+
+/// RESET: the connection as if new (Redis's clearClientConnectionState): no transaction or WATCH, database 0,
+/// RESP2, the default user's authentication, no subscription (dropped without confirmations), no name, replies
+/// on, no-evict off. The reply is RESP2's `+RESET`.
+fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let me = ctx.me;
+    let state = &mut *ctx.state;
+    state.unwatch_all(me);
+    state.pubsub.forget(&mut state.sessions, me);
+    let authenticated = state.config.requirepass.is_none();
+    let session = &mut state.sessions[me];
+    session.multi = None;
+    session.db = 0;
+    session.authenticated = authenticated;
+    session.name = None;
+    session.reply_mode = crate::state::session::ReplyMode::On;
+    session.no_evict = false;
+    reply.resp3 = false;
+    reply.simple("RESET");
     Ok(())
 }
 

@@ -49,22 +49,23 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
         reply.set(0);
         return Ok(());
     };
-    // Popping the whole set is a deletion to Redis: its only event is `del`.
-    let event = if count >= set.len() {
+    let emptied = count >= set.len();
+    if emptied {
         reply_set(reply, set);
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
-        (notify::GENERIC, "del")
     } else {
         reply.set(count);
         for _ in 0..count {
             let popped = set.pop_random(rng).expect("count is below the set's size");
             reply_member(reply, popped.as_member());
         }
-        (notify::SET, "spop")
-    };
+    }
     ctx.key_changed(key);
-    ctx.notify(event.0, event.1, key);
+    ctx.notify(notify::SET, "spop", key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     Ok(())
 }
 
