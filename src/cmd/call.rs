@@ -156,7 +156,10 @@ pub(crate) fn execute(
         // Pushes the command made for its own caller come before its reply, where Redis writes them.
         state.outbox.insert_caller_pushes(&mut reply.buf, mark);
     }
-    count(state, cmd, reply, blocked);
+    let duration_us = count(state, cmd, reply, blocked);
+    if !blocked && super::slowlog::wanted(state, cmd, duration_us) {
+        super::slowlog::record(state, id, cmd, argv, duration_us);
+    }
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }
 
@@ -177,8 +180,9 @@ fn refuse(
 
 /// Statistics for a command that ran: its duration runs from the end of the previous command of the batch
 /// (`State::last_call_end`), so each command costs one clock read, not two (profiles showed `clock_gettime`
-/// at 10% of the server's CPU time with two). A command that blocked is counted when it replies.
-fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) {
+/// at 10% of the server's CPU time with two). A command that blocked is counted when it replies. Returns the
+/// duration, for the slow log.
+fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) -> u64 {
     let finished = Instant::now();
     let duration_us = finished.saturating_duration_since(state.last_call_end).as_micros() as u64;
     state.last_call_end = finished;
@@ -188,6 +192,7 @@ fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) {
     state.stats.latency.record(duration_us);
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd.id));
+    duration_us
 }
 
 /// Finds the command (and subcommand) for `argv`.

@@ -31,6 +31,7 @@ pub mod meta;
 pub mod notify;
 pub mod pubsub;
 pub mod set;
+pub mod slowlog;
 pub mod string;
 pub mod tx;
 
@@ -195,7 +196,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
@@ -203,6 +204,7 @@ mod tests {
         list::HANDLERS,
         pubsub::HANDLERS,
         set::HANDLERS,
+        slowlog::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
     ];

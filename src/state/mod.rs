@@ -10,6 +10,7 @@
 
 pub mod pubsub;
 pub mod session;
+pub mod slowlog;
 pub mod stats;
 pub mod wait_queues;
 pub mod watch_index;
@@ -121,6 +122,8 @@ pub struct State {
     pub notify_channel: Vec<u8>,
     /// Keys read lookups missed while `keymiss` events are on, by database; sent by `cmd::notify`.
     pub key_misses: Vec<(usize, Box<[u8]>)>,
+    /// SLOWLOG's entries.
+    pub slowlog: slowlog::SlowLog,
 }
 
 impl State {
@@ -155,6 +158,7 @@ impl State {
             outbox: Outbox::default(),
             notify_channel: Vec::new(),
             key_misses: Vec::new(),
+            slowlog: slowlog::SlowLog::default(),
         };
         state.sync_key_logs();
         state

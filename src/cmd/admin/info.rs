@@ -272,8 +272,11 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     );
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
+    field(out, "pubsub_channels", state.pubsub.channel_count(false));
+    field(out, "pubsub_patterns", state.pubsub.pattern_count());
+    field(out, "pubsubshard_channels", state.pubsub.channel_count(true));
     out.push_str(
-        "pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
+        "latest_fork_usec:0\r\ntotal_forks:0\r\n\
          migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\n\
