@@ -140,6 +140,14 @@ pub(crate) fn execute(
     {
         return refuse(state, id, argv, reply, super::pubsub::only_pubsub_allowed(cmd), Some(cmd.id));
     }
+    // A pause holds commands as they arrive (processCommand), not EXEC's queued ones or a waiter's re-run.
+    if state.pausing.pause.is_some()
+        && !state.in_exec
+        && ready_key.is_none()
+        && super::conn::pause::postpone_if_paused(state, id, cmd, argv)
+    {
+        return super::conn::pause::held(state, id, reply);
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }

@@ -8,6 +8,7 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod pause;
 pub mod pubsub;
 pub mod session;
 pub mod slowlog;
@@ -124,6 +125,8 @@ pub struct State {
     pub key_misses: Vec<(usize, Box<[u8]>)>,
     /// SLOWLOG's entries.
     pub slowlog: slowlog::SlowLog,
+    /// CLIENT PAUSE, and the sessions whose command waits for its end.
+    pub pausing: pause::Pausing,
 }
 
 impl State {
@@ -159,6 +162,7 @@ impl State {
             notify_channel: Vec::new(),
             key_misses: Vec::new(),
             slowlog: slowlog::SlowLog::default(),
+            pausing: pause::Pausing::default(),
         };
         state.sync_key_logs();
         state
@@ -214,6 +218,7 @@ impl State {
             self.unpark(id);
             self.unwatch_all(id);
             self.pubsub.forget(&mut self.sessions, id);
+            self.pausing.postponed.retain(|&held| held != id);
         }
     }
 

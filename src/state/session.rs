@@ -92,6 +92,8 @@ pub struct Session {
     pub dirty_cas: bool,
     /// Channels, patterns and shard channels subscribed to; `None` while there is none (see `state::pubsub`).
     pub subscriptions: Option<Box<Subscriptions>>,
+    /// A command held by CLIENT PAUSE, run again when the pause ends; further input waits meanwhile.
+    pub postponed: Option<Vec<Bytes>>,
 }
 
 /// A transaction being queued.
@@ -132,6 +134,7 @@ impl Session {
             watched: Vec::new(),
             dirty_cas: false,
             subscriptions: None,
+            postponed: None,
         }
     }
 

@@ -138,7 +138,7 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "maxclients", state.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    field(out, "blocked_clients", state.blocking.blocked_clients());
+    field(out, "blocked_clients", state.blocking.blocked_clients() + state.pausing.postponed.len());
     field(out, "tracking_clients", 0);
     field(out, "clients_in_timeout_table", state.blocking.clients_with_deadline());
 }

@@ -8,6 +8,7 @@
 //! server stores back on the client after the call.
 
 mod client;
+pub mod pause;
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
@@ -33,6 +34,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("client", super::admin::container),
     ],
     client::HANDLERS,
+    pause::HANDLERS,
 ];
 
 /// PING [message]. A subscribed RESP2 client gets `["pong", message or ""]`, a push-shaped array, as Redis
