@@ -132,6 +132,9 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    if let Some(err) = super::monitor::refuse_keyspace(state, id, cmd) {
+        return refuse(state, id, argv, reply, err, Some(cmd.id));
+    }
     // Checked when a command arrives (processCommand), not for the ones EXEC runs.
     if state.sessions[id].is_subscribed()
         && !reply.resp3
@@ -163,6 +166,9 @@ pub(crate) fn execute(
     if !state.outbox.caller_muted {
         // Pushes the command made for its own caller come before its reply, where Redis writes them.
         state.outbox.insert_caller_pushes(&mut reply.buf, mark);
+    }
+    if ready_key.is_none() && super::monitor::shown(state, cmd) {
+        super::monitor::feed(state, id, cmd, argv);
     }
     let duration_us = count(state, cmd, reply, blocked);
     if !blocked && super::slowlog::wanted(state, cmd, duration_us) {

@@ -28,6 +28,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod set;
@@ -196,12 +197,13 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,
+        monitor::HANDLERS,
         pubsub::HANDLERS,
         set::HANDLERS,
         slowlog::HANDLERS,

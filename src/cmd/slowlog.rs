@@ -55,8 +55,8 @@ pub fn record(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes], du
     state.slowlog.push(entry, args, len_max);
 }
 
-/// Which arguments of `argv` Redis redacts for `cmd`.
-fn redacted<'a>(cmd: Resolved, argv: &'a [Bytes]) -> impl Fn(usize) -> bool + 'a {
+/// Which arguments of `argv` Redis redacts for `cmd` (the slow log's and MONITOR's).
+pub fn redacted<'a>(cmd: Resolved, argv: &'a [Bytes]) -> impl Fn(usize) -> bool + 'a {
     let name = &super::table().names[cmd.id];
     let kind = match name.as_str() {
         "auth" => 1,

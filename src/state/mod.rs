@@ -127,6 +127,8 @@ pub struct State {
     pub slowlog: slowlog::SlowLog,
     /// CLIENT PAUSE, and the sessions whose command waits for its end.
     pub pausing: pause::Pausing,
+    /// Sessions that ran MONITOR.
+    pub monitors: Vec<ClientId>,
 }
 
 impl State {
@@ -163,6 +165,7 @@ impl State {
             key_misses: Vec::new(),
             slowlog: slowlog::SlowLog::default(),
             pausing: pause::Pausing::default(),
+            monitors: Vec::new(),
         };
         state.sync_key_logs();
         state
@@ -219,6 +222,7 @@ impl State {
             self.unwatch_all(id);
             self.pubsub.forget(&mut self.sessions, id);
             self.pausing.postponed.retain(|&held| held != id);
+            self.monitors.retain(|&monitor| monitor != id);
         }
     }
 

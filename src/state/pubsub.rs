@@ -125,6 +125,19 @@ impl Outbox {
         }
     }
 
+    /// Writes `bytes` for session `to` as they are (MONITOR's lines).
+    pub fn deliver_raw(&mut self, sessions: &mut Sessions, to: ClientId, bytes: &[u8]) {
+        if self.caller == Some(to) {
+            self.caller_pushes.buf.extend_from_slice(bytes);
+            return;
+        }
+        let session = &mut sessions[to];
+        if session.reply_pending() == 0 {
+            self.woken.push(to);
+        }
+        session.reply.buf.extend_from_slice(bytes);
+    }
+
     /// Writes one push frame for session `to`: `tail` is the frame without its type byte (`*` in RESP2,
     /// `>` in RESP3, the only difference between the two encodings of a message).
     fn deliver(&mut self, sessions: &mut Sessions, to: ClientId, tail: &[u8]) {

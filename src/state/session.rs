@@ -94,6 +94,8 @@ pub struct Session {
     pub subscriptions: Option<Box<Subscriptions>>,
     /// A command held by CLIENT PAUSE, run again when the pause ends; further input waits meanwhile.
     pub postponed: Option<Vec<Bytes>>,
+    /// MONITOR was run: every command is shown to this session (CLIENT LIST flag `O`).
+    pub monitor: bool,
 }
 
 /// A transaction being queued.
@@ -135,6 +137,7 @@ impl Session {
             dirty_cas: false,
             subscriptions: None,
             postponed: None,
+            monitor: false,
         }
     }
 

@@ -390,6 +390,7 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
 fn flags(client: &Session) -> String {
     let mut flags = String::new();
     let letters = [
+        (client.monitor, 'O'),
         (client.is_subscribed(), 'P'),
         (client.multi.is_some(), 'x'),
         (client.parked.is_some(), 'b'),

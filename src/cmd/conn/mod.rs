@@ -67,13 +67,14 @@ fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 /// RESET: the connection as if new (Redis's clearClientConnectionState): no transaction or WATCH, database 0,
-/// RESP2, the default user's authentication, no subscription (dropped without confirmations), no name, replies
-/// on, no-evict off. The reply is RESP2's `+RESET`.
+/// RESP2, the default user's authentication, no subscription (dropped without confirmations), no MONITOR, no
+/// name, replies on, no-evict off. The reply is RESP2's `+RESET`.
 fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let me = ctx.me;
     let state = &mut *ctx.state;
     state.unwatch_all(me);
     state.pubsub.forget(&mut state.sessions, me);
+    state.monitors.retain(|&monitor| monitor != me);
     let authenticated = state.config.requirepass.is_none();
     let session = &mut state.sessions[me];
     session.multi = None;
@@ -82,6 +83,7 @@ fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     session.name = None;
     session.reply_mode = crate::state::session::ReplyMode::On;
     session.no_evict = false;
+    session.monitor = false;
     reply.resp3 = false;
     reply.simple("RESET");
     Ok(())
