@@ -174,6 +174,9 @@ pub(crate) fn execute(
     if !blocked && super::slowlog::wanted(state, cmd, duration_us) {
         super::slowlog::record(state, id, cmd, argv, duration_us);
     }
+    if !blocked && super::latency::wanted(state, duration_us) {
+        super::latency::record(state, cmd, duration_us);
+    }
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }
 
@@ -203,6 +206,9 @@ fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) -> 
     let stat = &mut state.stats.commands[cmd.id];
     stat.calls += u64::from(!blocked);
     stat.usec += duration_us;
+    if state.config.latency_tracking && !blocked {
+        stat.histogram.record(duration_us);
+    }
     state.stats.latency.record(duration_us);
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd.id));

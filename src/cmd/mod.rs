@@ -26,6 +26,7 @@ pub mod admin;
 pub mod conn;
 pub mod hash;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod meta;
 pub mod monitor;
@@ -197,11 +198,12 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 12] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
+        latency::HANDLERS,
         list::HANDLERS,
         monitor::HANDLERS,
         pubsub::HANDLERS,

@@ -165,6 +165,7 @@ impl Server {
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
         crate::cmd::notify::drain_key_logs(state);
+        crate::cmd::latency::record_event(state, "expire-cycle", started.elapsed().as_micros() as u64);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }

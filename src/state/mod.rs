@@ -8,6 +8,7 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod latency;
 pub mod pause;
 pub mod pubsub;
 pub mod session;
@@ -129,6 +130,8 @@ pub struct State {
     pub pausing: pause::Pausing,
     /// Sessions that ran MONITOR.
     pub monitors: Vec<ClientId>,
+    /// The latency monitor's events.
+    pub latency: latency::LatencyMonitor,
 }
 
 impl State {
@@ -166,6 +169,7 @@ impl State {
             slowlog: slowlog::SlowLog::default(),
             pausing: pause::Pausing::default(),
             monitors: Vec::new(),
+            latency: latency::LatencyMonitor::default(),
         };
         state.sync_key_logs();
         state
