@@ -1,10 +1,12 @@
-//! LATENCY LATEST HISTORY RESET HISTOGRAM HELP (Redis's `latency.c`), and `record`, which `cmd::call` runs
+//! LATENCY LATEST HISTORY RESET HISTOGRAM DOCTOR HELP (Redis's `latency.c`; DOCTOR's report is in `doctor.rs`), and `record`, which `cmd::call` runs
 //! for a command at or above `latency-monitor-threshold` milliseconds (0 turns the monitor off): the event is
 //! `fast-command` for commands flagged `fast`, else `command`. The active expiry cycle reports `expire-cycle`.
 //!
 //! HISTOGRAM answers from each command's power-of-two duration buckets (`CommandStat::histogram`), as
 //! cumulative counts keyed by the bucket's bound, in the microsecond values Redis's HDR histogram prints for
 //! its 1024 ns-based power-of-two steps (1, 2, 4, 8, 16, 32, 65, 131, ...).
+
+mod doctor;
 
 use super::admin::reply_help;
 use super::errors::CmdResult;
@@ -20,6 +22,7 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("latency|history", latency_history),
     ("latency|reset", latency_reset),
     ("latency|histogram", latency_histogram),
+    ("latency|doctor", latency_doctor),
     ("latency|help", latency_help),
 ]];
 
@@ -148,6 +151,12 @@ fn reply_cumulative(reply: &mut Reply, histogram: &LatencyHistogram) {
     }
 }
 
+/// LATENCY DOCTOR: the report, as verbatim text.
+fn latency_doctor(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.verbatim("txt", doctor::report(ctx.state).as_bytes());
+    Ok(())
+}
+
 fn latency_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply_help(
         reply,
@@ -192,5 +201,10 @@ mod tests {
         assert!(got.contains("$9\r\nclient|id\r\n*4\r\n$5\r\ncalls\r\n:1\r\n"), "{got}");
         assert_eq!(t.run(me, "LATENCY HISTORY command"), "*0\r\n");
         assert_eq!(t.run(me, "LATENCY RESET command other"), ":0\r\n");
+        assert!(t.run(me, "LATENCY DOCTOR").contains("Latency monitoring is disabled in this Redis instance."));
+        t.state.latency.add_sample("command", 1, 30);
+        let report = t.run(me, "LATENCY DOCTOR");
+        assert!(report.contains("1. command: 1 latency spikes (average 30ms, mean deviation 0ms, period "), "{report}");
+        assert!(report.contains("- Check your Slow Log to understand"), "{report}");
     }
 }

@@ -48,10 +48,10 @@ impl LatencyMonitor {
         self.events.iter().find(|(name, _)| name.as_bytes() == event).map(|(_, history)| history)
     }
 
-    /// Forgets `event`; false if it had no samples.
+    /// Forgets `event` (named in any case, as Redis compares it); false if it had no samples.
     pub fn reset_event(&mut self, event: &[u8]) -> bool {
         let before = self.events.len();
-        self.events.retain(|(name, _)| name.as_bytes() != event);
+        self.events.retain(|(name, _)| !name.as_bytes().eq_ignore_ascii_case(event));
         self.events.len() != before
     }
 
