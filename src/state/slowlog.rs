@@ -3,7 +3,8 @@
 //!
 //! An entry keeps at most `ARGC_MAX` arguments (the last one then says how many more there were) and at most
 //! `STRING_MAX` bytes of each (followed by how many more bytes there were), as Redis does, so a huge command
-//! costs the log a bounded copy. Sensitive arguments (passwords) arrive already replaced by `(redacted)`.
+//! costs the log a bounded copy (a copy always: the arguments of a command share its read buffer, which an
+//! entry must not keep alive). Sensitive arguments (passwords) arrive already replaced by `(redacted)`.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -49,7 +50,9 @@ impl SlowLog {
                     cut.extend_from_slice(format!("... ({} more bytes)", arg.len() - STRING_MAX).as_bytes());
                     Bytes::from(cut)
                 } else {
-                    arg
+                    // A copy: an argument shares the memory of the read buffer it came in, which a log entry
+                    // kept for hours must not pin.
+                    Bytes::copy_from_slice(&arg)
                 }
             })
             .collect();
