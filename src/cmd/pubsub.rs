@@ -38,9 +38,10 @@ pub const HANDLERS: &[Handlers] = &[&[
 const ALLOWED_WHEN_SUBSCRIBED: &[&str] =
     &["ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"];
 
-/// Whether a subscribed RESP2 client may run `cmd`.
+/// Whether a subscribed RESP2 client may run `cmd`, by its full name (a subcommand such as `slowlog|reset` is
+/// not RESET).
 pub fn allowed_when_subscribed(cmd: Resolved) -> bool {
-    ALLOWED_WHEN_SUBSCRIBED.contains(&cmd.spec.name)
+    ALLOWED_WHEN_SUBSCRIBED.contains(&super::table().names[cmd.id].as_str())
 }
 
 /// The refusal for any other command, naming it by its full name (`client|list`) as Redis does.
@@ -228,6 +229,7 @@ mod tests {
         assert_eq!(t.run(a, "SUBSCRIBE c"), "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
         assert!(t.run(a, "GET k").starts_with("-ERR Can't execute 'get': only (P|S)SUBSCRIBE"));
         assert_eq!(t.run(a, "PING"), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+        assert!(t.run(a, "SLOWLOG RESET").starts_with("-ERR Can't execute 'slowlog|reset'"), "not RESET");
         t.run(b, "HELLO 3");
         assert_eq!(t.run(b, "SUBSCRIBE c"), ">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
         assert_eq!(t.run(b, "PUBLISH c m"), ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n:2\r\n");

@@ -27,6 +27,7 @@ mod common;
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
 mod hash_templates;
 mod list_templates;
+mod observe_templates;
 mod pubsub_templates;
 mod set_templates;
 mod tx_templates;
@@ -669,9 +670,12 @@ mod nondeterminism {
     /// Whether a template's commands may get shape noise. SPOP's may not: dropping its count leaves `SPOP key`,
     /// which pops a random member and leaves the two keyspaces different for the rest of the stream. Nor may
     /// the (un)subscribe commands': each extra channel is one more reply frame for one request (and more
-    /// subscriptions make an unsubscribe-all answer in hash order).
+    /// subscriptions make an unsubscribe-all answer in hash order), nor SLOWLOG's and LATENCY's, which could
+    /// become the forms that print timings.
     pub fn mutation_safe(template: &str) -> bool {
-        template != "spop" && !super::pubsub_templates::ONE_FRAME_PER_ARGUMENT.contains(&template)
+        template != "spop"
+            && !super::pubsub_templates::ONE_FRAME_PER_ARGUMENT.contains(&template)
+            && !super::observe_templates::NOT_MUTATED.contains(&template)
     }
 
     /// HELLO's reply carries the connection's client id, which depends on how many clients came before.
@@ -745,6 +749,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
     [
         hash_templates::TEMPLATES,
         list_templates::TEMPLATES,
+        observe_templates::TEMPLATES,
         pubsub_templates::TEMPLATES,
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
@@ -759,7 +764,7 @@ fn default_names() -> Vec<String> {
     let family =
         [hash_templates::TEMPLATES, list_templates::TEMPLATES, pubsub_templates::TEMPLATES, set_templates::TEMPLATES]
             .into_iter()
-            .chain([tx_templates::TEMPLATES])
+            .chain([tx_templates::TEMPLATES, observe_templates::TEMPLATES])
             .flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }
