@@ -1,4 +1,5 @@
-//! LATENCY LATEST HISTORY RESET HISTOGRAM DOCTOR HELP (Redis's `latency.c`; DOCTOR's report is in `doctor.rs`), and `record`, which `cmd::call` runs
+//! LATENCY LATEST HISTORY RESET HISTOGRAM DOCTOR GRAPH HELP (Redis's `latency.c`; DOCTOR's report is in
+//! `doctor.rs`, GRAPH's sparkline in `graph.rs`), and `record`, which `cmd::call` runs
 //! for a command at or above `latency-monitor-threshold` milliseconds (0 turns the monitor off): the event is
 //! `fast-command` for commands flagged `fast`, else `command`. The active expiry cycle reports `expire-cycle`.
 //!
@@ -7,9 +8,10 @@
 //! its 1024 ns-based power-of-two steps (1, 2, 4, 8, 16, 32, 65, 131, ...).
 
 mod doctor;
+mod graph;
 
 use super::admin::reply_help;
-use super::errors::CmdResult;
+use super::errors::{CmdError, CmdResult};
 use super::{Ctx, Handlers, Resolved, Table, flag, table};
 use crate::resp::reply::Reply;
 use crate::state::State;
@@ -23,6 +25,7 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("latency|reset", latency_reset),
     ("latency|histogram", latency_histogram),
     ("latency|doctor", latency_doctor),
+    ("latency|graph", latency_graph),
     ("latency|help", latency_help),
 ]];
 
@@ -154,6 +157,20 @@ fn reply_cumulative(reply: &mut Reply, histogram: &LatencyHistogram) {
 /// LATENCY DOCTOR: the report, as verbatim text.
 fn latency_doctor(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.verbatim("txt", doctor::report(ctx.state).as_bytes());
+    Ok(())
+}
+
+/// LATENCY GRAPH event: the event's sparkline, as verbatim text; an error when it has no samples.
+fn latency_graph(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let event = &ctx.argv[2];
+    let Some((name, history)) = ctx.state.latency.events.iter().find(|(name, _)| name.as_bytes() == &event[..]) else {
+        let mut text = b"ERR No samples available for event '".to_vec();
+        text.extend_from_slice(event);
+        text.push(b'\'');
+        return Err(CmdError(text.into()));
+    };
+    let graph = graph::render(name, history, crate::clock::unix_ms() / 1000);
+    reply.verbatim("txt", graph.as_bytes());
     Ok(())
 }
 
