@@ -74,16 +74,23 @@ pub(crate) fn answer_parked(state: &mut State, id: ClientId, write: impl FnOnce(
 
 /// Runs `f` with session `id`'s output buffer moved out of the session (so `f` can hold it beside `&mut
 /// State`), and drops what `f` wrote if CLIENT REPLY mutes it.
+///
+/// Pushes for this session written meanwhile (its own subscriptions, messages it published to itself) wait
+/// in `State::outbox`; `execute` merges them in before each command's reply, or, when the reply is muted, they
+/// are appended here after it is dropped, since CLIENT REPLY never mutes a push.
 #[inline]
 fn with_output(state: &mut State, id: ClientId, f: impl FnOnce(&mut State, &mut Reply) -> Outcome) -> Outcome {
     let session = &mut state.sessions[id];
     let mut reply = std::mem::take(&mut session.reply);
     let mark = reply.len();
     let muted = begin_reply_mode(&mut session.reply_mode);
+    let outer = state.outbox.enter(id, muted, reply.resp3);
     let outcome = f(state, &mut reply);
     let session = &mut state.sessions[id];
     end_reply_mode(&mut session.reply_mode, &mut reply, mark, muted, outcome == Outcome::Blocked);
-    session.reply = reply;
+    state.outbox.take_caller_pushes(&mut reply.buf);
+    state.outbox.leave(outer);
+    state.sessions[id].reply = reply;
     outcome
 }
 
@@ -131,6 +138,25 @@ pub(crate) fn execute(
     if let Some(err) = disk_error(state, id, &cmd) {
         return refuse(state, id, argv, reply, err, Some(cmd.id));
     }
+    if let Some(err) = super::monitor::refuse_keyspace(state, id, cmd) {
+        return refuse(state, id, argv, reply, err, Some(cmd.id));
+    }
+    // Checked when a command arrives (processCommand), not for the ones EXEC runs.
+    if state.sessions[id].is_subscribed()
+        && !reply.resp3
+        && !state.in_exec
+        && !super::pubsub::allowed_when_subscribed(cmd)
+    {
+        return refuse(state, id, argv, reply, super::pubsub::only_pubsub_allowed(cmd), Some(cmd.id));
+    }
+    // A pause holds commands as they arrive (processCommand), not EXEC's queued ones or a waiter's re-run.
+    if state.pausing.pause.is_some()
+        && !state.in_exec
+        && ready_key.is_none()
+        && super::conn::pause::postpone_if_paused(state, id, cmd, argv)
+    {
+        return super::conn::pause::held(state, id, reply);
+    }
     if super::tx::queue_if_in_multi(state, id, cmd, argv, reply) {
         return Outcome::Queued;
     }
@@ -138,6 +164,7 @@ pub(crate) fn execute(
     let now_ms = state.now_ms;
     let dirty_before = state.dirty;
     state.propagation.begin_command();
+    let mark = reply.len();
     let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
@@ -147,8 +174,21 @@ pub(crate) fn execute(
     if state.propagation.enabled {
         propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");
     }
-    super::tx::touch_expired(state);
-    count(state, cmd, reply, blocked);
+    super::notify::drain_key_logs(state);
+    if !state.outbox.caller_muted {
+        // Pushes the command made for its own caller come before its reply, where Redis writes them.
+        state.outbox.insert_caller_pushes(&mut reply.buf, mark);
+    }
+    if ready_key.is_none() && super::monitor::shown(state, cmd) {
+        super::monitor::feed(state, id, cmd, argv);
+    }
+    let duration_us = count(state, cmd, reply, blocked);
+    if !blocked && super::slowlog::wanted(state, cmd, duration_us) {
+        super::slowlog::record(state, id, cmd, argv, duration_us);
+    }
+    if !blocked && super::latency::wanted(state, duration_us) {
+        super::latency::record(state, cmd, duration_us);
+    }
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }
 
@@ -192,17 +232,22 @@ fn refuse(
 
 /// Statistics for a command that ran: its duration runs from the end of the previous command of the batch
 /// (`State::last_call_end`), so each command costs one clock read, not two (profiles showed `clock_gettime`
-/// at 10% of the server's CPU time with two). A command that blocked is counted when it replies.
-fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) {
+/// at 10% of the server's CPU time with two). A command that blocked is counted when it replies. Returns the
+/// duration, for the slow log.
+fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) -> u64 {
     let finished = Instant::now();
     let duration_us = finished.saturating_duration_since(state.last_call_end).as_micros() as u64;
     state.last_call_end = finished;
     let stat = &mut state.stats.commands[cmd.id];
     stat.calls += u64::from(!blocked);
     stat.usec += duration_us;
+    if state.config.latency_tracking && !blocked {
+        stat.histogram.record(duration_us);
+    }
     state.stats.latency.record(duration_us);
     state.stats.total_commands += 1;
     record_errors(state, reply, Some(cmd.id));
+    duration_us
 }
 
 /// Finds the command (and subcommand) for `argv`.

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::Resolved;
 use super::args::Args;
 use super::{CmdError, errors};
+use crate::config::notify;
 use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
 use crate::resp::reply::Reply;
@@ -87,6 +88,9 @@ impl Ctx<'_> {
         let db = &mut self.state.keyspace.dbs[self.db_index];
         let found = if touch { db.get_entry(key, now_ms).map(|e| &*e) } else { db.peek(key, now_ms) };
         stats.count_lookup(found.is_some());
+        if found.is_none() && self.state.config.notify_keyspace_events & notify::KEY_MISS != 0 {
+            self.state.key_misses.push((self.db_index, key.into()));
+        }
         found
     }
 
@@ -96,6 +100,9 @@ impl Ctx<'_> {
         let state = &mut *self.state;
         let value = state.keyspace.dbs[self.db_index].get(key, self.now_ms);
         state.stats.count_lookup(value.is_some());
+        if value.is_none() && state.config.notify_keyspace_events & notify::KEY_MISS != 0 {
+            state.key_misses.push((self.db_index, key.into()));
+        }
         let typed = match value {
             None => None,
             Some(value) => Some(T::of(value).ok_or(CmdError::from(errors::WRONGTYPE))?),
@@ -124,6 +131,19 @@ impl Ctx<'_> {
         self.state.dirty += 1;
         self.state.blocking.signal(db_index, key);
         super::tx::touch(self.state, db_index, key);
+    }
+
+    /// Sends the keyspace notification `event` (Redis 7.0's name for the change, e.g. `set`, `lpush`, `del`) of
+    /// `class` (a `config::notify` bit) about `key` of the current database; call it beside `key_changed`.
+    /// Keys expiry deleted or the command created are announced first (`expired`, `new`), as Redis does.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        self.notify_in(self.db_index, class, event, key);
+    }
+
+    /// `notify` for a key of database `db_index` (MOVE, COPY ... DB).
+    pub fn notify_in(&mut self, db_index: usize, class: u32, event: &str, key: &[u8]) {
+        super::notify::drain_key_logs(self.state);
+        super::notify::keyspace_event(self.state, class, event, key, db_index);
     }
 
     /// Called just before database `db_index` is emptied (FLUSHDB, FLUSHALL): invalidates the WATCHes of its keys

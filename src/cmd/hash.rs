@@ -14,6 +14,7 @@ mod hrandfield_hscan;
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::hash_object::{Hash, Limits};
@@ -70,11 +71,12 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
 
 /// The write of HSETNX and the HINCRBY family, once every check has passed: one field set, the key's change
 /// recorded.
-fn hash_set_one(ctx: &mut Ctx<'_>, key: &[u8], field: &[u8], value: &[u8]) {
+fn hash_set_one(ctx: &mut Ctx<'_>, key: &[u8], field: &[u8], value: &[u8], event: &str) {
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
     hash.set(field, value, limits);
     ctx.key_changed(key);
+    ctx.notify(notify::HASH, event, key);
 }
 
 fn hset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -102,6 +104,7 @@ fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
     let hash = hash_for_write(ctx, key);
     let added = pairs.chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
     ctx.key_changed(key);
+    ctx.notify(notify::HASH, "hset", key);
     Ok(added)
 }
 
@@ -112,7 +115,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         reply.int(0);
         return Ok(());
     }
-    hash_set_one(ctx, key, field, value);
+    hash_set_one(ctx, key, field, value, "hset");
     reply.int(1);
     Ok(())
 }
@@ -132,6 +135,10 @@ fn hdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     if deleted > 0 {
         ctx.key_changed(key);
+        ctx.notify(notify::HASH, "hdel", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     reply.int(deleted as i64);
     Ok(())
@@ -146,7 +153,7 @@ fn hincrby(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Some(value) => num::parse_i64(value).ok_or(HASH_NOT_INTEGER)?,
     };
     let sum = current.checked_add(incr).ok_or(errors::OVERFLOW)?;
-    hash_set_one(ctx, key, field, itoa::Buffer::new().format(sum).as_bytes());
+    hash_set_one(ctx, key, field, itoa::Buffer::new().format(sum).as_bytes(), "hincrby");
     reply.int(sum);
     Ok(())
 }
@@ -167,7 +174,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             num::hincr_by_float(current, incr).map_err(hincrbyfloat_error)?
         }
     };
-    hash_set_one(ctx, key, field, &sum);
+    hash_set_one(ctx, key, field, &sum, "hincrbyfloat");
     // Replayed as the result, as Redis's hincrbyfloatCommand propagates it.
     let (key, field) = (ctx.argv[1].clone(), ctx.argv[2].clone());
     ctx.propagate_as(|| [crate::state::propagation::arg(b"HSET"), key, field, Bytes::copy_from_slice(&sum)]);

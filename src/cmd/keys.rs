@@ -20,6 +20,7 @@
 use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::resp::reply::Reply;
 use crate::state::propagation;
 use crate::util::glob::glob_match;
@@ -78,6 +79,7 @@ fn del(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     for key in ctx.args().rest() {
         if ctx.db().remove(key, now_ms).is_some() {
             ctx.key_changed(key);
+            ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -236,6 +238,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
     db.insert_expiring(dst, value, expire_at_ms);
     ctx.key_changed(src);
     ctx.key_changed(dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
         reply.int(1)
     } else {
@@ -262,6 +266,8 @@ fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     dbs[target].insert_expiring(key, value, expire_at_ms);
     ctx.key_changed(key);
     ctx.key_changed_in(target, key);
+    ctx.notify(notify::GENERIC, "move_from", key);
+    ctx.notify_in(target, notify::GENERIC, "move_to", key);
     reply.int(1);
     Ok(())
 }
@@ -306,6 +312,7 @@ fn copy_to(ctx: &mut Ctx<'_>, (src, dst): (&[u8], &[u8]), target: usize, replace
     let (value, expire_at_ms) = dbs[ctx.db_index].copy_entry(src, now_ms).expect("the source was found by COPY");
     dbs[target].insert_expiring(dst, value, expire_at_ms);
     ctx.key_changed_in(target, dst);
+    ctx.notify_in(target, notify::GENERIC, "copy_to", dst);
     reply.int(1);
 }
 
@@ -400,12 +407,15 @@ fn expire_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, base_ms: i64, seconds: b
     }
     // While the AOF loads, a deadline already past is set, not a deletion (Redis's checkAlreadyExpired).
     let deleted = at_ms <= now_ms && !db.loading;
-    if deleted {
+    let event = if deleted {
         db.remove(key, now_ms);
+        "del"
     } else {
         db.set_expire(key, at_ms, now_ms);
-    }
+        "expire"
+    };
     ctx.key_changed(key);
+    ctx.notify(notify::GENERIC, event, key);
     propagate_expire(ctx, deleted, at_ms, base_ms != 0 || seconds);
     reply.int(1);
     Ok(())
@@ -468,6 +478,7 @@ fn persist(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let removed = ctx.db().persist(key, now_ms);
     if removed {
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     reply.int(i64::from(removed));
     Ok(())

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use super::args::{self, Args};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::{Value, ValueType};
 use crate::resp::reply::Reply;
 use crate::state::propagation;
@@ -113,7 +114,24 @@ fn push_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End, create: bool) ->
     }
     reply.int(list.len() as i64);
     ctx.key_changed(key);
+    ctx.notify(notify::LIST, push_event(end), key);
     Ok(())
+}
+
+/// The event a push at `end` sends.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpush",
+        End::Back => "rpush",
+    }
+}
+
+/// The event a pop at `end` sends.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpop",
+        End::Back => "rpop",
+    }
 }
 
 fn lpop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -167,18 +185,18 @@ fn pop_into(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], end: End, n: usize
         for _ in 0..n {
             list.pop_with(end, |element| reply.bulk(element));
         }
-        if list.is_empty() {
-            db.remove(key, now_ms);
-        }
     }
     ctx.key_changed(key);
+    ctx.notify(notify::LIST, pop_event(end), key);
+    delete_if_empty(ctx, key);
 }
 
-/// Deletes `key` if it holds an emptied list: Redis never keeps an empty list.
+/// Deletes `key` if it holds an emptied list, with its `del` event: Redis never keeps an empty list.
 fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
     if matches!(ctx.write_typed::<List>(key), Ok(Some(list)) if list.is_empty()) {
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -253,8 +271,9 @@ fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             Some((start, end)) => list.trim(start, len - end - 1),
             None => list.trim(len, 0),
         }
-        delete_if_empty(ctx, key);
         ctx.key_changed(key);
+        ctx.notify(notify::LIST, "ltrim", key);
+        delete_if_empty(ctx, key);
     }
     reply.ok();
     Ok(())
@@ -273,8 +292,9 @@ fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     if removed > 0 {
-        delete_if_empty(ctx, key);
         ctx.key_changed(key);
+        ctx.notify(notify::LIST, "lrem", key);
+        delete_if_empty(ctx, key);
     }
     reply.int(removed as i64);
     Ok(())
@@ -289,6 +309,7 @@ fn lset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let index = resolve_index(index, list.len()).ok_or(INDEX_OUT_OF_RANGE)?;
     list.set(index, args.next_bytes()?);
     ctx.key_changed(key);
+    ctx.notify(notify::LIST, "lset", key);
     reply.ok();
     Ok(())
 }
@@ -310,6 +331,7 @@ fn linsert(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     list.insert(index + usize::from(after), element);
     reply.int(list.len() as i64);
     ctx.key_changed(key);
+    ctx.notify(notify::LIST, "linsert", key);
     Ok(())
 }
 
@@ -418,9 +440,12 @@ fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, keys: (&Bytes, &Bytes), fr
         return Ok(());
     };
     list_for_push(ctx, destination).push(to, &element);
-    delete_if_empty(ctx, source);
     ctx.key_changed(source);
     ctx.key_changed(destination);
+    // Redis's order: the push's event, then the pop's, then the source's deletion.
+    ctx.notify(notify::LIST, push_event(to), destination);
+    ctx.notify(notify::LIST, pop_event(from), source);
+    delete_if_empty(ctx, source);
     reply.bulk(&element);
     Ok(())
 }

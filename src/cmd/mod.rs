@@ -28,10 +28,15 @@ pub mod conn;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod meta;
+pub mod monitor;
+pub mod notify;
 pub mod persist;
+pub mod pubsub;
 pub mod set;
+pub mod slowlog;
 pub mod string;
 pub mod tx;
 
@@ -196,16 +201,20 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 15] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
         hyperloglog::HANDLERS,
         keys::HANDLERS,
+        latency::HANDLERS,
         list::HANDLERS,
+        monitor::HANDLERS,
         persist::HANDLERS,
+        pubsub::HANDLERS,
         set::HANDLERS,
+        slowlog::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
     ];

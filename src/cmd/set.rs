@@ -17,6 +17,7 @@ mod spop_srandmember;
 use super::errors::CmdResult;
 use super::keys::{self, ScanOptions};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Limits, Member, Set};
@@ -63,11 +64,13 @@ fn reply_set(reply: &mut Reply, set: &Set) {
     set.iter().for_each(|member| reply_member(reply, member));
 }
 
-/// Deletes `key` if the set under it is empty: a collection emptied by any command disappears.
+/// Deletes `key` if the set under it is empty, with its `del` event: a collection emptied by any command
+/// disappears.
 fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
     let now_ms = ctx.now_ms;
     if matches!(ctx.db().get(key, now_ms), Some(Value::Set(set)) if set.is_empty()) {
         ctx.db().remove(key, now_ms);
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -86,6 +89,7 @@ fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     };
     if added > 0 {
         ctx.key_changed(key);
+        ctx.notify(notify::SET, "sadd", key);
     }
     reply.int(added as i64);
     Ok(())
@@ -99,8 +103,9 @@ fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
-        delete_if_empty(ctx, key);
         ctx.key_changed(key);
+        ctx.notify(notify::SET, "srem", key);
+        delete_if_empty(ctx, key);
     }
     reply.int(removed as i64);
     Ok(())
@@ -163,8 +168,9 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         reply.int(0);
         return Ok(());
     }
-    delete_if_empty(ctx, source);
     ctx.key_changed(source);
+    ctx.notify(notify::SET, "srem", source);
+    delete_if_empty(ctx, source);
     let added = match ctx.write_typed::<Set>(destination)? {
         Some(set) => set.add(member, &limits),
         None => {
@@ -176,6 +182,7 @@ fn smove(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     };
     if added {
         ctx.key_changed(destination);
+        ctx.notify(notify::SET, "sadd", destination);
     }
     reply.int(1);
     Ok(())

@@ -23,6 +23,7 @@ use std::ops::Range;
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::state::propagation;
@@ -85,6 +86,7 @@ fn getdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if get_generic(ctx, reply, key)? {
         ctx.db().remove(key, now_ms);
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, "del", key);
         let key = ctx.argv[1].clone();
         ctx.propagate_as(|| [propagation::arg(b"DEL"), key]);
     }
@@ -131,6 +133,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, nx: bool) -> Result<bool, errors::CmdError> {
     for pair in pairs.chunks_exact(2) {
         ctx.db().set(&pair[0], Value::from_arg(&pair[1]), false, now_ms);
         ctx.key_changed(&pair[0]);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     Ok(true)
 }
@@ -174,6 +177,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], incr: i64) -> Cmd
         }
     };
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "incrby", key);
     reply.int(result);
     Ok(())
 }
@@ -203,6 +207,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     })?;
     db.set(key, Value::from_bytes(&sum), true, now_ms);
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     // Replayed as the result, since a float sum may round differently elsewhere (Redis's incrbyfloatCommand).
     let key = ctx.argv[1].clone();
     ctx.propagate_as(|| [propagation::arg(b"SET"), key, Bytes::copy_from_slice(&sum), propagation::arg(b"KEEPTTL")]);
@@ -240,6 +245,7 @@ fn append(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "append", key);
     reply.int(total_len as i64);
     Ok(())
 }
@@ -270,6 +276,7 @@ fn setrange(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     setrange_apply(bytes, offset, patch);
     let new_len = bytes.len();
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "setrange", key);
     reply.int(new_len as i64);
     Ok(())
 }

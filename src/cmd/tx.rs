@@ -181,21 +181,6 @@ pub fn touch_db(state: &mut State, watched_db: usize, old: usize, new: Option<us
     }
 }
 
-/// Passes the keys that expiry deleted in watched databases to `touch`; run after each command and expiry slice.
-pub fn touch_expired(state: &mut State) {
-    if state.watches.is_empty() {
-        return;
-    }
-    for db in 0..state.keyspace.dbs.len() {
-        let Some(log) = state.keyspace.dbs[db].expired_log.as_mut().filter(|log| !log.is_empty()) else {
-            continue;
-        };
-        for key in std::mem::take(log) {
-            touch(state, db, &key);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::cmd::admin::testkit::TestServer;

@@ -64,16 +64,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.cluster_enabled,
         "ferrokv has no cluster mode yet: this server runs standalone",
     ),
-    unsupported(
-        "latency-monitor-threshold",
-        |c| c.latency_monitor_threshold_ms > 0,
-        "ferrokv has no latency monitor yet",
-    ),
-    unsupported(
-        "notify-keyspace-events",
-        |c| c.notify_keyspace_events != 0,
-        "ferrokv has no pub/sub yet: no keyspace event is published",
-    ),
     unsupported("list-compress-depth", |c| c.list_compress_depth > 0, "list nodes are not compressed"),
 ];
 

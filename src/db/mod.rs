@@ -110,6 +110,8 @@ pub struct Db {
     /// While the AOF is replayed, nothing is stale: the commands saw those keys live, so they must too
     /// (Redis's keyIsExpired answers no while loading).
     pub loading: bool,
+    /// While `new` keyspace notifications are on, the keys created (`cmd::notify` drains this).
+    pub new_log: Option<Vec<Box<[u8]>>>,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -314,6 +316,9 @@ impl Db {
         };
         vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access_s: unix_s(self.clock_ms) });
         self.len += 1;
+        if let Some(log) = &mut self.new_log {
+            log.push(key.into());
+        }
         true
     }
 
@@ -426,6 +431,8 @@ impl Db {
             clock_ms: self.clock_ms,
             propagate_expired: self.propagate_expired,
             loading: self.loading,
+            expired_log: self.expired_log.take(),
+            new_log: self.new_log.take(),
             ..Db::default()
         };
         let old = std::mem::replace(self, fresh);

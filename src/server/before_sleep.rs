@@ -1,7 +1,7 @@
 //! What runs between event batches, in the order Redis's beforeSleep has it: first the clients whose block
 //! ended get their replies and their waiting input resumes (handleClientsBlockedOnKeys has already served
-//! keys at the end of each command, in `cmd::call`), then the AOF is written (flushAppendOnlyFile), then every
-//! pending reply is written
+//! keys at the end of each command, in `cmd::call`), then the AOF is written (flushAppendOnlyFile), clients that
+//! received pushes (pub/sub messages) are queued, then every pending reply is written
 //! (handleClientsWithPendingWrites), and last the clients marked for closing are freed, so no event of the
 //! batch just handled can name a freed slot.
 
@@ -12,8 +12,21 @@ impl Server {
         self.handle_unblocked();
         // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
         self.persist();
+        self.queue_woken();
         self.flush_pending_writes();
         self.free_closed();
+    }
+
+    /// Queues the clients that other clients' commands (or expiry's notifications) wrote pushes for.
+    fn queue_woken(&mut self) {
+        let mut woken = std::mem::take(&mut self.state.outbox.woken);
+        for &id in &woken {
+            if self.state.sessions.get(id).is_some_and(|s| !s.close_asap) {
+                self.queue_write(id);
+            }
+        }
+        woken.clear();
+        self.state.outbox.woken = woken;
     }
 
     /// Writes every queued client's replies.

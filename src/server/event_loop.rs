@@ -60,8 +60,12 @@ impl Server {
             None => self.next_cron,
         };
         let timeout = next.saturating_duration_since(Instant::now());
-        match self.state.blocking.next_deadline() {
-            // Block deadlines are wall-clock ms; wake on the millisecond so a timeout is answered on time.
+        let deadline = match (self.state.blocking.next_deadline(), self.state.pausing.pause) {
+            (Some(at), Some(pause)) => Some(at.min(pause.end_ms)),
+            (at, pause) => at.or(pause.map(|pause| pause.end_ms)),
+        };
+        match deadline {
+            // Block deadlines and a pause's end are wall-clock ms; wake on the millisecond so a timeout is answered on time.
             Some(at) => timeout.min(Duration::from_millis((at + 1 - clock::unix_ms()).max(0) as u64)),
             None => timeout,
         }
@@ -116,6 +120,10 @@ impl Server {
     }
 
     fn run_timers(&mut self) {
+        if self.state.pausing.pause.is_some_and(|pause| pause.end_ms <= clock::unix_ms()) {
+            crate::cmd::conn::pause::unpause(&mut self.state);
+            self.handle_unblocked();
+        }
         if self.state.blocking.next_deadline().is_some() {
             self.state.begin_batch();
             crate::cmd::blocking::expire_deadlines(&mut self.state);
@@ -156,7 +164,7 @@ impl Server {
                 .sessions
                 .iter()
                 // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout.
-                .filter(|(_, c)| c.link.is_some() && c.parked.is_none())
+                .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none())
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
                 .map(|(id, _)| id)
                 .collect();
@@ -195,8 +203,9 @@ impl Server {
         let end = self
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
-        crate::cmd::tx::touch_expired(state);
+        crate::cmd::notify::drain_key_logs(state);
         crate::state::propagation::propagate_active_expiry(state);
+        crate::cmd::latency::record_event(state, "expire-cycle", started.elapsed().as_micros() as u64);
         if end == SliceEnd::OutOfTime {
             self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }

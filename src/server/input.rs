@@ -57,7 +57,8 @@ impl Server {
         self.queue_write(id);
     }
 
-    /// Parses and runs RESP requests until the buffer holds no complete one, the session blocks or is closing,
+    /// Parses and runs RESP requests (first a command CLIENT PAUSE held, once the pause is over) until the buffer
+    /// holds no complete one, the session blocks or is held by a pause or is closing,
     /// or its unsent replies pass `REPLY_PAUSE_BYTES` (resumed by `write_client` once they drain).
     ///
     /// The session's `Link` shows the query buffer as it was when the batch began while the batch runs (a
@@ -74,6 +75,14 @@ impl Server {
             {
                 break;
             }
+            if let Some(argv) = session.postponed.take() {
+                // A command CLIENT PAUSE held runs before any later input (it may be held again).
+                let outcome = call(&mut self.state, id, &argv);
+                if outcome == Outcome::Close || self.state.sessions[id].postponed.is_some() {
+                    break;
+                }
+                continue;
+            }
             let limits = ParseLimits {
                 proto_max_bulk_len: self.state.config.proto_max_bulk_len,
                 authenticated: session.authenticated,
@@ -83,7 +92,7 @@ impl Server {
                 Ok(true) => {
                     let outcome = call(&mut self.state, id, &conn.argv);
                     conn.argv.clear();
-                    if outcome == Outcome::Close {
+                    if outcome == Outcome::Close || self.state.sessions[id].postponed.is_some() {
                         break;
                     }
                 }

@@ -9,9 +9,13 @@
 //!   key exactly while the key is in its `watched`.
 
 pub mod aof_status;
+pub mod latency;
+pub mod pause;
 pub mod persistence;
 pub mod propagation;
+pub mod pubsub;
 pub mod session;
+pub mod slowlog;
 pub mod stats;
 pub mod wait_queues;
 pub mod watch_index;
@@ -19,9 +23,10 @@ pub mod watch_index;
 use std::any::Any;
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, notify};
 use crate::db::Keyspace;
 use crate::util::rng::Rng;
+use pubsub::{Outbox, PubSub};
 use session::{ClientId, Session, Sessions};
 use stats::Stats;
 use wait_queues::Blocking;
@@ -120,6 +125,22 @@ pub struct State {
     pub aof: aof_status::AofStatus,
     /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
     pub persistence: persistence::Persistence,
+    /// Channels, patterns and shard channels with their subscribers.
+    pub pubsub: PubSub,
+    /// Where push frames go while a command runs, and the sessions they woke for a write.
+    pub outbox: Outbox,
+    /// The channel name of the keyspace notification being sent, reused from one to the next.
+    pub notify_channel: Vec<u8>,
+    /// Keys read lookups missed while `keymiss` events are on, by database; sent by `cmd::notify`.
+    pub key_misses: Vec<(usize, Box<[u8]>)>,
+    /// SLOWLOG's entries.
+    pub slowlog: slowlog::SlowLog,
+    /// CLIENT PAUSE, and the sessions whose command waits for its end.
+    pub pausing: pause::Pausing,
+    /// Sessions that ran MONITOR.
+    pub monitors: Vec<ClientId>,
+    /// The latency monitor's events.
+    pub latency: latency::LatencyMonitor,
 }
 
 impl State {
@@ -127,7 +148,7 @@ impl State {
         let mut rng = Rng::from_entropy();
         let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
         let now = Instant::now();
-        State {
+        let mut state = State {
             keyspace: Keyspace::new(config.databases),
             sessions: Sessions::default(),
             config,
@@ -153,7 +174,17 @@ impl State {
             propagation: propagation::Propagation::default(),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
             persistence: persistence::Persistence::new(crate::clock::unix_ms()),
-        }
+            pubsub: PubSub::default(),
+            outbox: Outbox::default(),
+            notify_channel: Vec::new(),
+            key_misses: Vec::new(),
+            slowlog: slowlog::SlowLog::default(),
+            pausing: pause::Pausing::default(),
+            monitors: Vec::new(),
+            latency: latency::LatencyMonitor::default(),
+        };
+        state.sync_key_logs();
+        state
     }
 
     /// Turns the propagated stream on or off (the AOF was enabled or disabled); off drops what was pending.
@@ -167,6 +198,30 @@ impl State {
             self.propagation.discard_unit();
             self.propagation.stream.clear();
         }
+    }
+
+    /// Turns the databases' expired-key and new-key logs (see `Db::expired_log`) on where keyspace
+    /// notifications or WATCHes need them, and off elsewhere; run at start and after CONFIG SET.
+    pub fn sync_key_logs(&mut self) {
+        let flags = self.config.notify_keyspace_events;
+        for (index, db) in self.keyspace.dbs.iter_mut().enumerate() {
+            if expired_events_on(flags) || self.watches.any_in(index) {
+                db.expired_log.get_or_insert_with(Vec::new);
+            } else {
+                db.expired_log = None;
+            }
+            if new_events_on(flags) {
+                db.new_log.get_or_insert_with(Vec::new);
+            } else {
+                db.new_log = None;
+            }
+        }
+    }
+
+    /// Whether keyspace notifications need the databases' expired or new-key logs.
+    pub fn key_events_logged(&self) -> bool {
+        let flags = self.config.notify_keyspace_events;
+        expired_events_on(flags) || new_events_on(flags)
     }
 
     /// Takes a new time snapshot for the requests about to run (see `now_ms`).
@@ -191,9 +246,12 @@ impl State {
             session.close_asap = true;
             self.closing.push(id);
             // A session on its way out must not be served a value (it would be lost), stay in a wait queue,
-            // or keep watching keys.
+            // keep watching keys or receive messages.
             self.unpark(id);
             self.unwatch_all(id);
+            self.pubsub.forget(&mut self.sessions, id);
+            self.pausing.postponed.retain(|&held| held != id);
+            self.monitors.retain(|&monitor| monitor != id);
         }
     }
 
@@ -211,9 +269,19 @@ impl State {
         session.dirty_cas = false;
         for wk in std::mem::take(&mut session.watched) {
             self.watches.remove(id, wk.db, &wk.key);
-            if !self.watches.any_in(wk.db) {
+            if !self.watches.any_in(wk.db) && !expired_events_on(self.config.notify_keyspace_events) {
                 self.keyspace.dbs[wk.db].expired_log = None;
             }
         }
     }
+}
+
+/// Whether `expired` events are published (the `x` class, with `K` or `E`).
+fn expired_events_on(flags: u32) -> bool {
+    flags & notify::EXPIRED != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0
+}
+
+/// Whether `new` events are published (the `n` class, with `K` or `E`).
+fn new_events_on(flags: u32) -> bool {
+    flags & notify::NEW != 0 && flags & (notify::KEYSPACE | notify::KEYEVENT) != 0
 }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use slab::Slab;
 use std::ops::{Index, IndexMut};
 
+use super::pubsub::Subscriptions;
 use super::wait_queues::Parked;
 use crate::resp::reply::Reply;
 
@@ -89,6 +90,12 @@ pub struct Session {
     pub watched: Vec<WatchedKey>,
     /// A watched key was modified: the next EXEC fails (Redis's CLIENT_DIRTY_CAS).
     pub dirty_cas: bool,
+    /// Channels, patterns and shard channels subscribed to; `None` while there is none (see `state::pubsub`).
+    pub subscriptions: Option<Box<Subscriptions>>,
+    /// A command held by CLIENT PAUSE, run again when the pause ends; further input waits meanwhile.
+    pub postponed: Option<Vec<Bytes>>,
+    /// MONITOR was run: every command is shown to this session (CLIENT LIST flag `O`).
+    pub monitor: bool,
 }
 
 /// A transaction being queued.
@@ -128,12 +135,21 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             dirty_cas: false,
+            subscriptions: None,
+            postponed: None,
+            monitor: false,
         }
     }
 
     /// Bytes of replies not yet written.
     pub fn reply_pending(&self) -> usize {
         self.reply.buf.len() - self.link.as_ref().map_or(0, |link| link.sent)
+    }
+
+    /// Whether the session has any pub/sub subscription (Redis's CLIENT_PUBSUB flag): RESP2 commands are then
+    /// restricted, and output-buffer limits class it as `pubsub`.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscriptions.is_some()
     }
 
     /// Whether the session speaks HTTP through the gateway.

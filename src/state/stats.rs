@@ -10,6 +10,8 @@ pub struct CommandStat {
     pub usec: u64,
     /// Calls that replied with an error.
     pub failed_calls: u64,
+    /// Durations (LATENCY HISTOGRAM), while `latency-tracking` is on.
+    pub histogram: LatencyHistogram,
 }
 
 #[derive(Debug, Default)]
@@ -34,7 +36,7 @@ pub struct Stats {
 /// Command execution times in power-of-two buckets: bucket `i` counts commands that took under 2^`i` µs
 /// (so bucket 0 is under 1 µs), the last bucket everything slower. Recording is one `leading_zeros` and one
 /// increment, from the duration the dispatcher already measures, so it adds no clock read.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct LatencyHistogram {
     pub counts: [u64; LATENCY_BUCKETS],
     /// Sum of all recorded durations, in microseconds.

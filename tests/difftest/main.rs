@@ -29,7 +29,9 @@ mod bitmap_templates;
 mod hash_templates;
 mod hll_templates;
 mod list_templates;
+mod observe_templates;
 mod persist_templates;
+mod pubsub_templates;
 mod set_templates;
 mod tx_templates;
 
@@ -681,9 +683,14 @@ mod nondeterminism {
     }
 
     /// Whether a template's commands may get shape noise. SPOP's may not: dropping its count leaves `SPOP key`,
-    /// which pops a random member and leaves the two keyspaces different for the rest of the stream.
+    /// which pops a random member and leaves the two keyspaces different for the rest of the stream. Nor may
+    /// the (un)subscribe commands': each extra channel is one more reply frame for one request (and more
+    /// subscriptions make an unsubscribe-all answer in hash order), nor SLOWLOG's and LATENCY's, which could
+    /// become the forms that print timings.
     pub fn mutation_safe(template: &str) -> bool {
         template != "spop"
+            && !super::pubsub_templates::ONE_FRAME_PER_ARGUMENT.contains(&template)
+            && !super::observe_templates::NOT_MUTATED.contains(&template)
     }
 
     /// HELLO's reply carries the connection's client id, which depends on how many clients came before.
@@ -758,7 +765,9 @@ const FAMILY_TEMPLATES: &[&[Template]] = &[
     hash_templates::TEMPLATES,
     hll_templates::TEMPLATES,
     list_templates::TEMPLATES,
+    observe_templates::TEMPLATES,
     persist_templates::TEMPLATES,
+    pubsub_templates::TEMPLATES,
     set_templates::TEMPLATES,
     tx_templates::TEMPLATES,
 ];

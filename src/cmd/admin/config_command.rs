@@ -49,6 +49,7 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let before = ctx.state.config.clone();
     ctx.state.config.set_as(&pairs, local)?;
     rebind_if_changed(ctx, before)?;
+    ctx.state.sync_key_logs();
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
     ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();

@@ -138,7 +138,7 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "maxclients", state.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    field(out, "blocked_clients", state.blocking.blocked_clients());
+    field(out, "blocked_clients", state.blocking.blocked_clients() + state.pausing.postponed.len());
     field(out, "tracking_clients", 0);
     field(out, "clients_in_timeout_table", state.blocking.clients_with_deadline());
 }
@@ -299,7 +299,9 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     );
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
-    out.push_str("pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n");
+    field(out, "pubsub_channels", state.pubsub.channel_count(false));
+    field(out, "pubsub_patterns", state.pubsub.pattern_count());
+    field(out, "pubsubshard_channels", state.pubsub.channel_count(true));
     field(out, "latest_fork_usec", state.persistence.latest_fork_us);
     field(out, "total_forks", state.persistence.forks);
     out.push_str(

@@ -354,9 +354,10 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
     let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
+    let subscriptions = client.subscriptions.as_deref();
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
          cmd={} user=default redir=-1 resp={}",
         client.id,
@@ -368,6 +369,9 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
         (now_ms - client.last_interaction_ms).max(0) / 1000,
         flags(client),
         client.db,
+        subscriptions.map_or(0, |s| s.channels.len()),
+        subscriptions.map_or(0, |s| s.patterns.len()),
+        subscriptions.map_or(0, |s| s.shard_channels.len()),
         client.multi.as_ref().map_or(-1, |multi| multi.commands.len() as i64),
         link.qbuf,
         link.qbuf_free,
@@ -386,6 +390,8 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
 fn flags(client: &Session) -> String {
     let mut flags = String::new();
     let letters = [
+        (client.monitor, 'O'),
+        (client.is_subscribed(), 'P'),
         (client.multi.is_some(), 'x'),
         (client.parked.is_some(), 'b'),
         (client.dirty_cas, 'd'),

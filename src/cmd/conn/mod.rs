@@ -1,4 +1,4 @@
-//! Connection commands: PING ECHO QUIT SELECT HELLO AUTH, and the CLIENT container (in `client.rs`).
+//! Connection commands: PING ECHO QUIT SELECT HELLO AUTH RESET, and the CLIENT container (in `client.rs`).
 //!
 //! Authentication follows Redis 7.0 with only the `default` user: without `requirepass` the user has no
 //! password (`nopass`), so any password authenticates it, except that the one-argument `AUTH <password>` form
@@ -8,6 +8,7 @@
 //! server stores back on the client after the call.
 
 mod client;
+pub mod pause;
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
@@ -29,13 +30,23 @@ pub const HANDLERS: &[Handlers] = &[
         ("select", select),
         ("hello", hello),
         ("auth", auth),
+        ("reset", reset),
         ("client", super::admin::container),
     ],
     client::HANDLERS,
+    pause::HANDLERS,
 ];
 
+/// PING [message]. A subscribed RESP2 client gets `["pong", message or ""]`, a push-shaped array, as Redis
+/// answers in that mode.
 fn ping(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
+    if args.remaining() <= 1 && !reply.resp3 && ctx.session().is_subscribed() {
+        reply.array(2);
+        reply.bulk(b"pong");
+        reply.bulk(if args.remaining() == 1 { args.next_bytes()? } else { b"" });
+        return Ok(());
+    }
     match args.remaining() {
         0 => reply.simple("PONG"),
         1 => reply.bulk(args.next_bytes()?),
@@ -52,6 +63,29 @@ fn echo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 fn quit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.ok();
     ctx.session().close_after_reply = true;
+    Ok(())
+}
+
+/// RESET: the connection as if new (Redis's clearClientConnectionState): no transaction or WATCH, database 0,
+/// RESP2, the default user's authentication, no subscription (dropped without confirmations), no MONITOR, no
+/// name, replies on, no-evict off. The reply is RESP2's `+RESET`.
+fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let me = ctx.me;
+    let state = &mut *ctx.state;
+    state.unwatch_all(me);
+    state.pubsub.forget(&mut state.sessions, me);
+    state.monitors.retain(|&monitor| monitor != me);
+    let authenticated = state.config.requirepass.is_none();
+    let session = &mut state.sessions[me];
+    session.multi = None;
+    session.db = 0;
+    session.authenticated = authenticated;
+    session.name = None;
+    session.reply_mode = crate::state::session::ReplyMode::On;
+    session.no_evict = false;
+    session.monitor = false;
+    reply.resp3 = false;
+    reply.simple("RESET");
     Ok(())
 }
 

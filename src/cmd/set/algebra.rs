@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::{limits, reply_member, reply_set};
 use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdError, CmdResult};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::set_object::{Member, Set};
@@ -106,10 +107,14 @@ fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], result: Set) 
     if result.is_empty() {
         if ctx.db().remove(destination, now_ms).is_some() {
             ctx.key_changed(destination);
+            ctx.notify(notify::GENERIC, "del", destination);
         }
     } else {
         ctx.db().set(destination, Value::Set(result), false, now_ms);
         ctx.key_changed(destination);
+        // The event is the command's name: sinterstore, sunionstore, sdiffstore.
+        let event = ctx.cmd.spec.name;
+        ctx.notify(notify::SET, event, destination);
     }
     reply.int(len as i64);
 }

@@ -7,6 +7,7 @@
 use super::{delete_if_empty, reply_member, reply_set};
 use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdResult};
+use crate::config::notify;
 use crate::resp::reply::Reply;
 use crate::state::propagation;
 use crate::types::set_object::Set;
@@ -36,8 +37,9 @@ fn spop_one(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
         return Ok(());
     };
     reply_member(reply, popped.as_member());
-    delete_if_empty(ctx, key);
     ctx.key_changed(key);
+    ctx.notify(notify::SET, "spop", key);
+    delete_if_empty(ctx, key);
     // Replayed as the removal of the member drawn (Redis's spopCommand: SREM even when the set emptied).
     let key = ctx.argv[1].clone();
     ctx.propagate_as(|| [propagation::arg(b"SREM"), key, popped.as_member().with_bytes(Bytes::copy_from_slice)]);
@@ -58,7 +60,8 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
         return Ok(());
     };
     let mut drawn = Vec::new();
-    if count >= set.len() {
+    let emptied = count >= set.len();
+    if emptied {
         reply_set(reply, set);
         let now_ms = ctx.now_ms;
         ctx.db().remove(key, now_ms);
@@ -75,6 +78,10 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
         }
     }
     ctx.key_changed(key);
+    ctx.notify(notify::SET, "spop", key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     propagate_drawn(ctx, drawn);
     Ok(())
 }

@@ -15,6 +15,7 @@ use super::get_generic;
 use crate::cmd::Ctx;
 use crate::cmd::args::Args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::state::propagation;
@@ -167,6 +168,10 @@ fn set_generic(
         db.set_expire(key, at_ms, now_ms);
     }
     ctx.key_changed(key);
+    ctx.notify(notify::STRING, "set", key);
+    if deadline_ms.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     propagate_set(ctx, options, deadline_ms, (key, value));
     if !get {
         replies.stored(reply);
@@ -250,13 +255,14 @@ pub(super) fn getex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     value.with_str(|s| reply.bulk(s));
     let db = ctx.db();
     let deleted = deadline_ms.is_some_and(|at_ms| options.has(EXAT | PXAT) && at_ms <= now_ms);
-    let changed = match deadline_ms {
-        Some(_) if deleted => db.remove(key, now_ms).is_some(),
-        Some(at_ms) => db.set_expire(key, at_ms, now_ms),
-        None => options.has(PERSIST) && db.persist(key, now_ms),
+    let event = match deadline_ms {
+        Some(_) if deleted => db.remove(key, now_ms).map(|_| "del"),
+        Some(at_ms) => db.set_expire(key, at_ms, now_ms).then_some("expire"),
+        None => (options.has(PERSIST) && db.persist(key, now_ms)).then_some("persist"),
     };
-    if changed {
+    if let Some(event) = event {
         ctx.key_changed(key);
+        ctx.notify(notify::GENERIC, event, key);
         // Redis's getexCommand: the new deadline as PEXPIREAT, a past one as the deletion it caused.
         let key = ctx.argv[1].clone();
         let lazy = ctx.state.config.lazyfree_lazy_expire;
