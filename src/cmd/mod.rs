@@ -31,6 +31,7 @@ pub mod meta;
 pub mod set;
 pub mod string;
 pub mod tx;
+pub mod zset;
 
 pub use call::{Outcome, call};
 pub use ctx::Ctx;
@@ -193,7 +194,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 8] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
@@ -202,6 +203,7 @@ mod tests {
         set::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
+        zset::HANDLERS,
     ];
 
     #[test]
