@@ -215,6 +215,50 @@ impl Zset {
         }
     }
 
+    /// The ranks `lo..hi` of a lex range: members from the first `at_least_min` one while `at_most_max`
+    /// holds (from the last `at_most_max` one down while `at_least_min` holds when `rev`). On members of one
+    /// score that is the span between the bounds; on a listpack of mixed scores it is what Redis's linear
+    /// zzlFirstInLexRange/zzlLastInLexRange walks select, first and last members checked first as Redis's
+    /// zzlIsInLexRange does.
+    pub fn lex_span(
+        &self,
+        at_least_min: impl Fn(&[u8]) -> bool,
+        at_most_max: impl Fn(&[u8]) -> bool,
+        rev: bool,
+    ) -> (usize, usize) {
+        // Redis first checks the last member against min and the first against max, in both forms.
+        let (Some((_, first)), Some((_, last))) = (self.get(0), self.get(self.len().wrapping_sub(1))) else {
+            return (0, 0);
+        };
+        if !at_least_min(last) || !at_most_max(first) {
+            return (0, 0);
+        }
+        let packed = match self {
+            Zset::Large(large) => {
+                let lo = large.tree.count_while(|i| !at_least_min(&i.member));
+                let hi = large.tree.count_while(|i| at_most_max(&i.member));
+                return (lo, hi.max(lo));
+            }
+            Zset::Packed(packed) => packed,
+        };
+        let members: Vec<&[u8]> = Self::packed_entries(packed).map(|(_, m, _)| m).collect();
+        if rev {
+            let Some(top) = members.iter().rposition(|m| at_most_max(m)) else { return (0, 0) };
+            if !at_least_min(members[top]) {
+                return (0, 0);
+            }
+            let lo = members[..top].iter().rposition(|m| !at_least_min(m)).map_or(0, |i| i + 1);
+            (lo, top + 1)
+        } else {
+            let Some(lo) = members.iter().position(|m| at_least_min(m)) else { return (0, 0) };
+            if !at_most_max(members[lo]) {
+                return (0, 0);
+            }
+            let hi = members[lo..].iter().position(|m| !at_most_max(m)).map_or(members.len(), |i| lo + i);
+            (lo, hi)
+        }
+    }
+
     /// The 0-based rank of `member` in ascending order, with its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         match self {

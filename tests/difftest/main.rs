@@ -29,6 +29,7 @@ mod hash_templates;
 mod list_templates;
 mod set_templates;
 mod tx_templates;
+mod zset_templates;
 
 use common::{RespConn, Rng, TestServer, escape, escape_argv, require_redis};
 use std::collections::VecDeque;
@@ -160,7 +161,6 @@ const TEMPLATES: &[Template] = &[
     t("echo", 2, |g| cmd("ECHO").arg(g.value())),
     t("ping", 2, |g| cmd("PING").args(g.rng.chance(0.5).then(|| g.value()))),
     t("unknown", 2, gen_unknown),
-    t("zadd", 2, |g| cmd("ZADD").arg(g.key()).arg(g.float()).arg(g.value())),
 ];
 
 fn gen_set(g: &mut Gen) -> Argv {
@@ -599,6 +599,9 @@ mod nondeterminism {
             // something different to each.
             (b"hscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
             (b"hscan", _) => Compare::SameShape,
+            (b"zrandmember", _) => Compare::SameShape,
+            (b"zscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
+            (b"zscan", _) => Compare::SameShape,
             (b"ttl" | b"expiretime", _) => Compare::NearInteger(2),
             (b"pttl" | b"pexpiretime", _) => Compare::NearInteger(2000),
             (b"object", Some(b"idletime")) => Compare::NearInteger(2),
@@ -739,17 +742,29 @@ impl Plan {
 
 /// The family files' templates, then this file's.
 fn all_templates() -> impl Iterator<Item = &'static Template> {
-    [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES, TEMPLATES]
-        .into_iter()
-        .flatten()
+    [
+        hash_templates::TEMPLATES,
+        list_templates::TEMPLATES,
+        set_templates::TEMPLATES,
+        tx_templates::TEMPLATES,
+        zset_templates::TEMPLATES,
+        TEMPLATES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// [`DEFAULT_COMMANDS`] plus every family template: a family's commands join the default run as it lands.
 fn default_names() -> Vec<String> {
-    let family =
-        [hash_templates::TEMPLATES, list_templates::TEMPLATES, set_templates::TEMPLATES, tx_templates::TEMPLATES]
-            .into_iter()
-            .flatten();
+    let family = [
+        hash_templates::TEMPLATES,
+        list_templates::TEMPLATES,
+        set_templates::TEMPLATES,
+        tx_templates::TEMPLATES,
+        zset_templates::TEMPLATES,
+    ]
+    .into_iter()
+    .flatten();
     DEFAULT_COMMANDS.iter().copied().chain(family.map(|template| template.name)).map(str::to_string).collect()
 }
 

@@ -89,30 +89,55 @@ fn lex_bounds<'a>(min: &'a [u8], max: &'a [u8]) -> Result<Bounds<'a>, CmdError> 
     }
 }
 
+impl LexBound<'_> {
+    /// Where the bound sits among members: -1 below all, 1 above all, 0 at a member.
+    fn order(&self) -> (i8, &[u8]) {
+        match *self {
+            LexBound::Lowest => (-1, &[]),
+            LexBound::Highest => (1, &[]),
+            LexBound::Inclusive(b) | LexBound::Exclusive(b) => (0, b),
+        }
+    }
+
+    fn is_exclusive(&self) -> bool {
+        matches!(self, LexBound::Exclusive(_))
+    }
+}
+
+/// Whether a lex range can hold nothing whatever the set (Redis's sdscmplex test in zzlIsInLexRange).
+fn lex_range_empty(min: LexBound<'_>, max: LexBound<'_>) -> bool {
+    let cmp = min.order().cmp(&max.order());
+    cmp.is_gt() || (cmp.is_eq() && (min.is_exclusive() || max.is_exclusive()))
+}
+
 impl Bounds<'_> {
-    /// The ascending ranks `lo..hi` of the members inside the range (`lo == hi` when none is).
-    fn ranks(&self, zset: &Zset) -> (usize, usize) {
-        let (lo, hi) = match *self {
-            Bounds::Score(min, max) => (
-                zset.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value }),
-                zset.count_while(|s, _| if max.exclusive { s < max.value } else { s <= max.value }),
-            ),
-            Bounds::Lex(min, max) => (
-                zset.count_while(|_, m| match min {
-                    LexBound::Lowest => false,
-                    LexBound::Highest => true,
-                    LexBound::Inclusive(b) => m < b,
-                    LexBound::Exclusive(b) => m <= b,
-                }),
-                zset.count_while(|_, m| match max {
+    /// The ascending ranks `lo..hi` of the members inside the range (`lo == hi` when none is), found from
+    /// the end a walk starts at (the top when `rev`). Only a lex range over members of unequal scores can
+    /// tell the ends apart: there a listpack is scanned as Redis scans it.
+    fn ranks(&self, zset: &Zset, rev: bool) -> (usize, usize) {
+        match *self {
+            Bounds::Score(min, max) => {
+                let lo = zset.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value });
+                let hi = zset.count_while(|s, _| if max.exclusive { s < max.value } else { s <= max.value });
+                (lo, hi.max(lo))
+            }
+            Bounds::Lex(min, max) if lex_range_empty(min, max) => (0, 0),
+            Bounds::Lex(min, max) => {
+                let at_least_min = |m: &[u8]| match min {
+                    LexBound::Lowest => true,
+                    LexBound::Highest => false,
+                    LexBound::Inclusive(b) => m >= b,
+                    LexBound::Exclusive(b) => m > b,
+                };
+                let at_most_max = |m: &[u8]| match max {
                     LexBound::Lowest => false,
                     LexBound::Highest => true,
                     LexBound::Inclusive(b) => m <= b,
                     LexBound::Exclusive(b) => m < b,
-                }),
-            ),
-        };
-        (lo, hi.max(lo))
+                };
+                zset.lex_span(at_least_min, at_most_max, rev)
+            }
+        }
     }
 }
 
@@ -183,7 +208,8 @@ fn range_generic(
         }
     }
     let (by, rev) = (by.unwrap_or(By::Rank), rev.unwrap_or(false));
-    if limit.is_some() && by == By::Rank {
+    // Redis keeps "no LIMIT" as a count of -1, so `LIMIT <offset> -1` passes with a rank range.
+    if limit.is_some_and(|(_, count)| count != -1) && by == By::Rank {
         return Err(LIMIT_WITH_RANK.into());
     }
     if with_scores && by == By::Lex {
@@ -237,7 +263,7 @@ impl Span<'_> {
                 Some((start, end)) => (start, end + 1),
             },
             Span::Bounds(bounds, limit) => {
-                let (lo, hi) = bounds.ranks(zset);
+                let (lo, hi) = bounds.ranks(zset, rev);
                 let Some((offset, count)) = limit else { return (lo, hi) };
                 // A negative offset skips everything and a negative count takes everything, as Redis's
                 // `while (offset--)` and `while (limit--)` loops do.
@@ -271,7 +297,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn count_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], bounds: Bounds<'_>) -> CmdResult {
     let count = ctx.read_typed::<Zset>(key)?.map_or(0, |zset| {
-        let (lo, hi) = bounds.ranks(zset);
+        let (lo, hi) = bounds.ranks(zset, false);
         hi - lo
     });
     reply.int(count as i64);
