@@ -24,6 +24,7 @@ pub mod errors;
 
 pub mod admin;
 pub mod conn;
+pub mod geo;
 pub mod hash;
 pub mod keys;
 pub mod list;
@@ -194,9 +195,10 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
         admin::HANDLERS,
         conn::HANDLERS,
+        geo::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,

@@ -106,7 +106,7 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
 
 /// Stores `zset` at `destination` (replacing any value), or deletes the destination when it is empty, and
 /// answers the new length as the STORE commands do.
-fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset) {
+pub(crate) fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset) {
     let now_ms = ctx.now_ms;
     let len = zset.len();
     if len > 0 {
@@ -120,13 +120,13 @@ fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset) {
 
 /// ZADD's flags.
 #[derive(Debug, Default, Clone, Copy)]
-struct AddFlags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
-    ch: bool,
-    incr: bool,
+pub(crate) struct AddFlags {
+    pub nx: bool,
+    pub xx: bool,
+    pub gt: bool,
+    pub lt: bool,
+    pub ch: bool,
+    pub incr: bool,
 }
 
 /// What adding one member did.
@@ -216,6 +216,19 @@ fn zadd_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, mut flags: AddFlags) -> Cm
     for pair in pairs.chunks(2) {
         num::parse_f64(&pair[0]).ok_or(errors::NOT_FLOAT)?;
     }
+    let scored = pairs.chunks(2).map(|pair| (num::parse_f64(&pair[0]).expect("checked above"), &pair[1][..]));
+    add_all(ctx, reply, key, flags, scored)
+}
+
+/// ZADD's work once every argument is checked: adds `pairs` (score, member) to the set at `key`, creating
+/// it, and answers as ZADD does. GEOADD adds through here too.
+pub(crate) fn add_all<'m>(
+    ctx: &mut Ctx<'_>,
+    reply: &mut Reply,
+    key: &[u8],
+    flags: AddFlags,
+    pairs: impl Iterator<Item = (f64, &'m [u8])> + Clone,
+) -> CmdResult {
     let limits = limits(ctx);
     let exists = ctx.write_typed::<Zset>(key)?.is_some();
     if !exists {
@@ -228,14 +241,14 @@ fn zadd_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, mut flags: AddFlags) -> Cm
             return Ok(());
         }
         // Redis 7.0 picks the form from the first member alone; later adds convert as they cross a limit.
-        ctx.db().insert_new(key, Value::Zset(Zset::with_hint(1, pairs[1].len(), &limits)));
+        let first_len = pairs.clone().next().map_or(0, |(_, member)| member.len());
+        ctx.db().insert_new(key, Value::Zset(Zset::with_hint(1, first_len, &limits)));
     }
     let zset = ctx.write_typed::<Zset>(key)?.expect("checked or created above");
     let (mut added, mut updated, mut processed, mut last_score) = (0, 0, 0, 0.0);
     let mut failure = None;
-    for pair in pairs.chunks(2) {
-        let score = num::parse_f64(&pair[0]).expect("checked above");
-        match add_one(zset, score, &pair[1], flags, &limits) {
+    for (score, member) in pairs {
+        match add_one(zset, score, member, flags, &limits) {
             Ok((outcome, score)) => {
                 added += i64::from(outcome == Added::New);
                 updated += i64::from(outcome == Added::Updated);

@@ -25,6 +25,7 @@
 mod common;
 
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
+mod geo_templates;
 mod hash_templates;
 mod list_templates;
 mod set_templates;
@@ -748,6 +749,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
         zset_templates::TEMPLATES,
+        geo_templates::TEMPLATES,
         TEMPLATES,
     ]
     .into_iter()
@@ -762,6 +764,7 @@ fn default_names() -> Vec<String> {
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
         zset_templates::TEMPLATES,
+        geo_templates::TEMPLATES,
     ]
     .into_iter()
     .flatten();
