@@ -30,6 +30,7 @@ pub mod keys;
 pub mod list;
 pub mod meta;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod tx;
 pub mod zset;
@@ -195,7 +196,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
         admin::HANDLERS,
         conn::HANDLERS,
         geo::HANDLERS,
@@ -203,6 +204,7 @@ mod tests {
         keys::HANDLERS,
         list::HANDLERS,
         set::HANDLERS,
+        sort::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
         zset::HANDLERS,

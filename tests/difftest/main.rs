@@ -29,6 +29,7 @@ mod geo_templates;
 mod hash_templates;
 mod list_templates;
 mod set_templates;
+mod sort_templates;
 mod tx_templates;
 mod zset_templates;
 
@@ -581,6 +582,15 @@ mod nondeterminism {
         /// whole collection in one call) the pairs compared unordered; otherwise only the shape, since each
         /// server's cursors are its own.
         Scan,
+        /// SORT: exact, except that with BY (whose ties, and constant patterns, keep a set's or sorted set's
+        /// hash order) the elements compare unordered, and that Redis's numeric check reads a stale `errno`
+        /// (an earlier failed strtod anywhere in the server leaves ERANGE), so its conversion error may
+        /// stand against a sorted answer. With BY and LIMIT the window over hash-ordered ties differs, so only
+        /// the shape is compared.
+        Sort {
+            by: bool,
+            limit: bool,
+        },
     }
 
     pub fn rule(argv: &[Vec<u8>]) -> Compare {
@@ -601,6 +611,13 @@ mod nondeterminism {
             (b"hscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
             (b"hscan", _) => Compare::SameShape,
             (b"zrandmember", _) => Compare::SameShape,
+            (b"sort" | b"sort_ro", _) => {
+                // Keywords end at a NUL, as Redis's strcasecmp reads them.
+                let has = |word: &[u8]| {
+                    argv.iter().any(|arg| arg.split(|&c| c == 0).next().is_some_and(|a| a.eq_ignore_ascii_case(word)))
+                };
+                Compare::Sort { by: has(b"by"), limit: has(b"limit") }
+            }
             (b"zscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
             (b"zscan", _) => Compare::SameShape,
             (b"ttl" | b"expiretime", _) => Compare::NearInteger(2),
@@ -640,6 +657,14 @@ mod nondeterminism {
                 _ => subject == redis,
             },
             Compare::SameShape => same_shape(subject, redis),
+            Compare::Sort { by, limit } => {
+                subject == redis
+                    || redis == b"-ERR One or more scores can't be converted into double\r\n"
+                    || (*by && !*limit && sorted(subject) == sorted(redis))
+                    || (*by && *limit && same_shape(subject, redis))
+                    // ALPHA compares C strings, so members that differ only after a NUL tie, in hash order.
+                    || (subject.contains(&0) && sorted(subject) == sorted(redis))
+            }
             Compare::Scan => match (split_aggregate(subject), split_aggregate(redis)) {
                 (Some((_, ours)), Some((_, theirs))) if ours.len() == 2 && theirs.len() == 2 => {
                     let done = |reply: &[&[u8]]| reply[0] == b"$1\r\n0\r\n";
@@ -750,6 +775,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
         tx_templates::TEMPLATES,
         zset_templates::TEMPLATES,
         geo_templates::TEMPLATES,
+        sort_templates::TEMPLATES,
         TEMPLATES,
     ]
     .into_iter()
@@ -765,6 +791,7 @@ fn default_names() -> Vec<String> {
         tx_templates::TEMPLATES,
         zset_templates::TEMPLATES,
         geo_templates::TEMPLATES,
+        sort_templates::TEMPLATES,
     ]
     .into_iter()
     .flatten();

@@ -243,6 +243,8 @@ fn keys_from_specs<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Option<Vec<(usiz
                 };
                 (first, last, keystep)
             }
+            // Only the command knows where such keys are; GETKEYS reports the keys of the other specs.
+            FindKeys::Unknown => continue,
             FindKeys::Keynum { keynumidx, firstkey, keystep } => {
                 let count = argv.get(usize::try_from(first + i64::from(keynumidx)).ok()?)?;
                 let count = crate::util::num::parse_i64(count).filter(|&n| n >= 0)?;
@@ -274,6 +276,7 @@ fn begin_search(begin: BeginSearch, argv: &[Bytes]) -> Option<i64> {
             };
             position.map(|i| i + 1)
         }
+        BeginSearch::Unknown => None,
     }
 }
 
@@ -321,6 +324,7 @@ fn reply_key_spec(reply: &mut Reply, spec: &KeySpec) {
         BeginSearch::Keyword { keyword, startfrom } => {
             reply_typed_spec(reply, "keyword", &[("keyword", Spec::Text(keyword)), ("startfrom", Spec::Int(startfrom))])
         }
+        BeginSearch::Unknown => reply_typed_spec(reply, "unknown", &[]),
     }
     reply.bulk(b"find_keys");
     match spec.find_keys {
@@ -334,6 +338,7 @@ fn reply_key_spec(reply: &mut Reply, spec: &KeySpec) {
             "keynum",
             &[("keynumidx", Spec::Int(keynumidx)), ("firstkey", Spec::Int(firstkey)), ("keystep", Spec::Int(keystep))],
         ),
+        FindKeys::Unknown => reply_typed_spec(reply, "unknown", &[]),
     }
 }
 
