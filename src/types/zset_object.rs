@@ -1,8 +1,8 @@
 //! Sorted set values as a pure structure (Redis's `t_zset.c` data side): no RESP, no I/O, no server state.
 //!
 //! Two representations, named as `OBJECT ENCODING` names them in Redis 7.0:
-//! - `listpack`: one `Compact` holding member, score, member, score, … in (score, member) order; the score is
-//!   its 8 raw bytes (little-endian f64), so reading one costs no parse. Operations scan, so it is kept small:
+//! - `listpack`: one `Compact` holding member, score, member, score, … in (score, member) order; a score is
+//!   a short integer when it is one, else its 8 raw f64 bytes (`PackedScore`), so reading one costs no parse. Operations scan, so it is kept small:
 //!   at most `Limits::entries_max` members of at most `Limits::value_max` bytes each.
 //! - `skiplist`: a `Large`, the order in an order-statistic B-tree (`zset_tree`) beside a hash table from
 //!   member to score for O(1) ZSCORE, as Redis keeps a dict beside its skiplist.
@@ -112,9 +112,47 @@ impl Default for Zset {
     }
 }
 
-/// Reads a packed score entry.
+/// A packed score entry: an integral score below 2^53 in magnitude is its shortest little-endian two's
+/// complement (0 to 7 bytes; 0 is the empty entry), as Redis's listpack keeps "3" as a small integer; any
+/// other score is the 8 bytes of its f64. The length tells the two apart.
+#[derive(Debug, Clone, Copy)]
+struct PackedScore {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl PackedScore {
+    fn of(score: f64) -> PackedScore {
+        const EXACT_MAX: f64 = (1u64 << 53) as f64;
+        if score.fract() == 0.0 && score.abs() < EXACT_MAX {
+            let n = score as i64;
+            let len = (0..8).find(|&len| sign_extend(&n.to_le_bytes()[..len]) == n).unwrap_or(8);
+            return PackedScore { bytes: n.to_le_bytes(), len };
+        }
+        PackedScore { bytes: score.to_le_bytes(), len: 8 }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The integer held in `bytes` (little-endian, sign-extended; empty is 0).
+fn sign_extend(bytes: &[u8]) -> i64 {
+    let mut full = match bytes.last() {
+        Some(&last) if last & 0x80 != 0 => [0xff; 8],
+        _ => [0; 8],
+    };
+    full[..bytes.len()].copy_from_slice(bytes);
+    i64::from_le_bytes(full)
+}
+
+/// Reads a packed score entry (see `PackedScore`).
 fn score_of(bytes: &[u8]) -> f64 {
-    f64::from_le_bytes(bytes.try_into().expect("a packed score is 8 bytes"))
+    match bytes.try_into() {
+        Ok(raw) => f64::from_le_bytes(raw),
+        Err(_) => sign_extend(bytes) as f64,
+    }
 }
 
 impl Zset {
@@ -181,10 +219,11 @@ impl Zset {
                 // A listpack keeps scores as text, and Redis's d2string writes -0 as "0".
                 let score = score + 0.0;
                 let at = Self::packed_entries(packed).find(|(_, m, s)| precedes(score, member, *s, m));
-                let score_bytes = score.to_le_bytes();
+                let score_bytes = PackedScore::of(score);
+                let score_bytes = score_bytes.as_bytes();
                 match at {
-                    Some((pos, _, _)) => packed.insert(pos, &[member, &score_bytes]),
-                    None => packed.push_back(&[member, &score_bytes]),
+                    Some((pos, _, _)) => packed.insert(pos, &[member, score_bytes]),
+                    None => packed.push_back(&[member, score_bytes]),
                 }
                 is_new
             }
@@ -225,19 +264,29 @@ impl Zset {
         at_least_min: impl Fn(&[u8]) -> bool,
         at_most_max: impl Fn(&[u8]) -> bool,
         rev: bool,
+        deleting: bool,
     ) -> (usize, usize) {
-        // Redis first checks the last member against min and the first against max, in both forms.
+        // Redis first checks the last member against min and the first against max, except in
+        // ZREMRANGEBYLEX's skiplist walk (zslDeleteRangeByLex), which `deleting` is.
         let (Some((_, first)), Some((_, last))) = (self.get(0), self.get(self.len().wrapping_sub(1))) else {
             return (0, 0);
         };
-        if !at_least_min(last) || !at_most_max(first) {
+        let check_ends = !deleting || matches!(self, Zset::Packed(_));
+        if check_ends && (!at_least_min(last) || !at_most_max(first)) {
             return (0, 0);
         }
         let packed = match self {
             Zset::Large(large) => {
+                // A skiplist search finds the first member at or past min (the last at or before max when
+                // `rev`) and gives up if that one is outside the other bound.
                 let lo = large.tree.count_while(|i| !at_least_min(&i.member));
                 let hi = large.tree.count_while(|i| at_most_max(&i.member));
-                return (lo, hi.max(lo));
+                let start_fits = if rev {
+                    hi.checked_sub(1).and_then(|top| large.tree.get(top)).is_some_and(|i| at_least_min(&i.member))
+                } else {
+                    large.tree.get(lo).is_some_and(|i| at_most_max(&i.member))
+                };
+                return if start_fits { (lo, hi.max(lo)) } else { (0, 0) };
             }
             Zset::Packed(packed) => packed,
         };
@@ -333,7 +382,7 @@ impl Zset {
     pub fn pack_if_fits(&mut self, limits: &Limits) {
         if matches!(self, Zset::Large(_)) && limits.packs(self.len(), self.member_len_max()) {
             let mut packed = Compact::default();
-            self.for_each(|score, member| packed.push_back(&[member, &score.to_le_bytes()]));
+            self.for_each(|score, member| packed.push_back(&[member, PackedScore::of(score + 0.0).as_bytes()]));
             *self = Zset::Packed(packed);
         }
     }
@@ -387,5 +436,63 @@ impl Zset {
             }
         }
         threshold.wrapping_add(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_scores_round_trip_in_their_shortest_form() {
+        for (score, len) in [(0.0, 0), (1.0, 1), (-1.0, 1), (127.0, 1), (128.0, 2), (-129.0, 2), (1.5, 8)] {
+            let packed = PackedScore::of(score);
+            assert_eq!((packed.len, score_of(packed.as_bytes())), (len, score), "{score}");
+        }
+        for score in
+            [9007199254740991.0, -9007199254740991.0, 9007199254740992.0, f64::INFINITY, f64::NEG_INFINITY, 1e300]
+        {
+            assert_eq!(score_of(PackedScore::of(score).as_bytes()), score);
+        }
+    }
+
+    /// Both forms against a sorted Vec over random sets, updates, removals and rank/range queries, with
+    /// limits small enough that sets convert.
+    #[test]
+    fn both_forms_match_a_sorted_vec_model() {
+        let mut rng = crate::util::rng::Rng::new(11);
+        let limits = Limits { entries_max: 16, value_max: 8 };
+        let mut zset = Zset::default();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        for _ in 0..20_000 {
+            let member = format!("m{}", rng.below(40)).into_bytes();
+            let score = rng.below(20) as f64 / 2.0 - 4.0;
+            let at = model.iter().position(|(_, m)| *m == member);
+            if rng.below(3) == 0 {
+                assert_eq!(zset.remove(&member), at.is_some());
+                if let Some(at) = at {
+                    model.remove(at);
+                }
+            } else {
+                assert_eq!(zset.set(&member, score, &limits), at.is_none());
+                if let Some(at) = at {
+                    model.remove(at);
+                }
+                let pos = model.partition_point(|(s, m)| (*s, m.as_slice()) < (score, member.as_slice()));
+                model.insert(pos, (score, member.clone()));
+            }
+            assert_eq!(zset.len(), model.len());
+            assert_eq!(zset.score(&member), model.iter().find(|(_, m)| *m == member).map(|(s, _)| *s));
+            if let Some(rank) = model.iter().position(|(_, m)| *m == member) {
+                assert_eq!(zset.rank(&member).map(|(r, _)| r), Some(rank));
+            }
+            let bound = score;
+            assert_eq!(zset.count_while(|s, _| s < bound), model.partition_point(|(s, _)| *s < bound));
+            let mut seen = Vec::new();
+            zset.visit(1, 6, true, |s, m| seen.push((s, m.to_vec())));
+            let expect: Vec<_> = model.iter().take(6).skip(1).rev().cloned().collect();
+            assert_eq!(seen, expect);
+        }
+        assert_eq!(zset.encoding(), "skiplist");
     }
 }

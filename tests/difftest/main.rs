@@ -516,8 +516,11 @@ impl Gen {
     fn mutate(&mut self, mut argv: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         match self.rng.below(100) {
             0..=2 if argv.len() > 1 => drop(argv.pop()),
-            // Not for BLPOP/BRPOP: an argument appended there becomes the timeout, and a 0 blocks for ever.
-            3..=5 if !matches!(argv[0].as_slice(), b"BLPOP" | b"BRPOP") => argv.push(self.value()),
+            // Not for BLPOP/BRPOP/BZPOPMIN/BZPOPMAX: an argument appended there becomes the timeout, and a 0
+            // blocks for ever.
+            3..=5 if !matches!(argv[0].as_slice(), b"BLPOP" | b"BRPOP" | b"BZPOPMIN" | b"BZPOPMAX") => {
+                argv.push(self.value())
+            }
             6 => argv.truncate(1),
             _ => {}
         }

@@ -177,7 +177,11 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
     if !cmd.spec.arity_ok(target.len()) {
         return Err("ERR Invalid number of arguments specified for command".into());
     }
-    let keys = keys_from_specs(specs, target).unwrap_or_default();
+    let keys = if cmd.spec.name == "sort" {
+        sort_keys(specs, target)
+    } else {
+        keys_from_specs(specs, target).unwrap_or_default()
+    };
     if keys.is_empty() && cmd.spec.flags & flag::NO_MANDATORY_KEYS == 0 {
         return Err("ERR Invalid arguments specified for command".into());
     }
@@ -203,6 +207,26 @@ fn variable_key_flags(cmd: Resolved, argv: &[Bytes]) -> Option<&'static [&'stati
     }
     let get = argv.iter().skip(3).any(|arg| Keyword::of(arg).is("get"));
     Some(if get { &["RW", "access", "update"] } else { &["OW", "update"] })
+}
+
+/// SORT's keys as Redis's sortGetKeys finds them: the sorted key, and the last STORE's key (its specs mark
+/// the STORE key `unknown`). Options are skipped with their argument counts (LIMIT 2, GET 1, BY 1), and any
+/// other word is taken to have none.
+fn sort_keys<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Vec<(usize, &'a KeySpec)> {
+    let mut keys = vec![(1, &specs[0])];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let word = Keyword::of(&argv[i]);
+        if let Some(skip) = word.pick(&[("limit", 2), ("get", 1), ("by", 1)]) {
+            i += skip;
+        } else if word.is("store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store.map(|position| (position, specs.last().expect("SORT's STORE spec"))));
+    keys
 }
 
 /// Finds a command by full name: `get`, or `config|get` for a subcommand, ignoring case.

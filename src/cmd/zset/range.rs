@@ -114,7 +114,7 @@ impl Bounds<'_> {
     /// The ascending ranks `lo..hi` of the members inside the range (`lo == hi` when none is), found from
     /// the end a walk starts at (the top when `rev`). Only a lex range over members of unequal scores can
     /// tell the ends apart: there a listpack is scanned as Redis scans it.
-    fn ranks(&self, zset: &Zset, rev: bool) -> (usize, usize) {
+    fn ranks(&self, zset: &Zset, rev: bool, deleting: bool) -> (usize, usize) {
         match *self {
             Bounds::Score(min, max) => {
                 let lo = zset.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value });
@@ -135,7 +135,7 @@ impl Bounds<'_> {
                     LexBound::Inclusive(b) => m <= b,
                     LexBound::Exclusive(b) => m < b,
                 };
-                zset.lex_span(at_least_min, at_most_max, rev)
+                zset.lex_span(at_least_min, at_most_max, rev, deleting)
             }
         }
     }
@@ -229,7 +229,7 @@ fn range_generic(
         }
         return Ok(());
     };
-    let (lo, hi) = span.ranks(zset, rev);
+    let (lo, hi) = span.ranks(zset, rev, false);
     match destination {
         None => {
             reply_pairs_header(reply, hi - lo, with_scores);
@@ -254,7 +254,7 @@ enum Span<'a> {
 
 impl Span<'_> {
     /// The ascending ranks `lo..hi` selected, walked downwards when `rev`.
-    fn ranks(&self, zset: &Zset, rev: bool) -> (usize, usize) {
+    fn ranks(&self, zset: &Zset, rev: bool, deleting: bool) -> (usize, usize) {
         let len = zset.len();
         match *self {
             Span::Ranks(start, end) => match clamp_range(start, end, len) {
@@ -263,7 +263,7 @@ impl Span<'_> {
                 Some((start, end)) => (start, end + 1),
             },
             Span::Bounds(bounds, limit) => {
-                let (lo, hi) = bounds.ranks(zset, rev);
+                let (lo, hi) = bounds.ranks(zset, rev, deleting);
                 let Some((offset, count)) = limit else { return (lo, hi) };
                 // A negative offset skips everything and a negative count takes everything, as Redis's
                 // `while (offset--)` and `while (limit--)` loops do.
@@ -297,7 +297,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn count_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], bounds: Bounds<'_>) -> CmdResult {
     let count = ctx.read_typed::<Zset>(key)?.map_or(0, |zset| {
-        let (lo, hi) = bounds.ranks(zset, false);
+        let (lo, hi) = bounds.ranks(zset, false, false);
         hi - lo
     });
     reply.int(count as i64);
@@ -329,7 +329,7 @@ fn remrange_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], span: Span
     let removed = match ctx.write_typed::<Zset>(key)? {
         None => 0,
         Some(zset) => {
-            let (lo, hi) = span.ranks(zset, false);
+            let (lo, hi) = span.ranks(zset, false, true);
             zset.remove_ranks(lo, hi);
             hi - lo
         }
