@@ -165,7 +165,7 @@ impl Value {
             Value::List(list) => list.heap_bytes(samples),
             Value::Hash(hash) => hash.heap_bytes(samples),
             Value::Set(set) => set.heap_bytes(samples),
-            Value::Zset(zset) => zset.heap_bytes(),
+            Value::Zset(zset) => zset.heap_bytes(samples),
         }
     }
 

@@ -403,15 +403,18 @@ impl Zset {
         }
     }
 
-    /// Heap bytes held (MEMORY USAGE): exact for the listpack, the tree's nodes and the index's table else.
-    pub fn heap_bytes(&self) -> usize {
+    /// Heap bytes held (MEMORY USAGE): exact for the listpack; for a `skiplist` the tree's and the table's own
+    /// allocations plus the members' buffers estimated from the first `samples` (counted twice: the tree and
+    /// the table each hold a copy), as Redis samples its dict.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
             Zset::Packed(packed) => packed.heap_bytes(),
             Zset::Large(large) => {
+                let members = large.scores.iter().map(|(m, _)| 2 * m.heap_bytes());
                 size_of::<Large>()
-                    + large.tree.heap_bytes()
+                    + large.tree.node_bytes()
                     + large.scores.allocation_size()
-                    + large.scores.iter().map(|(m, _)| m.heap_bytes()).sum::<usize>()
+                    + super::sampled_estimate(members, large.scores.len(), samples)
             }
         }
     }
