@@ -7,6 +7,7 @@ pub mod list_object;
 pub mod packed;
 pub mod set_object;
 pub mod small;
+pub mod zset_index;
 pub mod zset_object;
 pub mod zset_tree;
 

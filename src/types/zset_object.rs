@@ -15,11 +15,9 @@
 //! crosses a limit; only the STORE commands pack a result back (`pack_if_fits`), as Redis's
 //! zsetConvertToListpackIfNeeded does.
 
-use hashbrown::{DefaultHashBuilder, HashTable};
-use std::hash::BuildHasher;
-
 use super::packed::Compact;
 use super::small::SmallBytes;
+use super::zset_index::Index;
 use super::zset_tree::{Tree, precedes, sorts_after};
 
 /// Fewest members one ZSCAN call on a `skiplist` returns, as a fraction of the set (see the hash's HSCAN).
@@ -43,30 +41,25 @@ impl Limits {
 #[derive(Debug, Clone, Default)]
 pub struct Large {
     tree: Tree,
-    scores: HashTable<(SmallBytes, f64)>,
-    hasher: DefaultHashBuilder,
+    scores: Index,
 }
 
 impl Large {
     fn score(&self, member: &[u8]) -> Option<f64> {
-        self.scores.find(self.hasher.hash_one(member), |(m, _)| **m == *member).map(|(_, score)| *score)
+        self.scores.get(member)
     }
 
     /// Sets `member`'s score; true if it was new.
     fn set(&mut self, member: &[u8], score: f64) -> bool {
-        let hash = self.hasher.hash_one(member);
-        let hasher = &self.hasher;
-        match self.scores.entry(hash, |(m, _)| **m == *member, |(m, _)| hasher.hash_one(&**m)) {
-            hashbrown::hash_table::Entry::Occupied(mut slot) => {
-                let old = std::mem::replace(&mut slot.get_mut().1, score);
-                if old != score || old.to_bits() != score.to_bits() {
+        match self.scores.set(member, score) {
+            Some(old) => {
+                if old.to_bits() != score.to_bits() {
                     self.tree.remove(old, member);
                     self.tree.insert(score, SmallBytes::from(member));
                 }
                 false
             }
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                slot.insert((SmallBytes::from(member), score));
+            None => {
                 self.tree.insert(score, SmallBytes::from(member));
                 true
             }
@@ -74,13 +67,9 @@ impl Large {
     }
 
     fn remove(&mut self, member: &[u8]) -> bool {
-        match self.scores.find_entry(self.hasher.hash_one(member), |(m, _)| **m == *member) {
-            Ok(slot) => {
-                let ((_, score), _) = slot.remove();
-                self.tree.remove(score, member);
-                true
-            }
-            Err(_) => false,
+        match self.scores.remove(member) {
+            Some(score) => self.tree.remove(score, member),
+            None => false,
         }
     }
 }
@@ -429,13 +418,13 @@ impl Zset {
             }
             Zset::Large(large) => large,
         };
-        let hash = |member: &[u8]| large.hasher.hash_one(member);
+        let hash = |member: &[u8]| large.scores.hash(member);
         let mut hashes: Vec<u64> = large.scores.iter().map(|(m, _)| hash(m)).filter(|&h| h >= cursor).collect();
         let batch = count.max(large.scores.len() / SCAN_PASSES_MAX).max(1);
         let threshold = if hashes.len() <= batch { u64::MAX } else { *hashes.select_nth_unstable(batch - 1).1 };
         for (member, score) in large.scores.iter() {
             if (cursor..=threshold).contains(&hash(member)) {
-                f(*score, member);
+                f(score, member);
             }
         }
         threshold.wrapping_add(1)
