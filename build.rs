@@ -179,6 +179,7 @@ fn key_spec(spec: &Value, at: &str) -> String {
             str(required(inner, "keyword", at), at),
             int(required(inner, "startfrom", at), at)
         ),
+        "unknown" => "BeginSearch::Unknown".to_string(),
         other => panic!("{at}: begin_search {other} is not supported"),
     };
     let (kind, inner) = single(required(fields, "find_keys", at), at);
@@ -196,6 +197,7 @@ fn key_spec(spec: &Value, at: &str) -> String {
             field("firstkey"),
             field("step")
         ),
+        "unknown" => "FindKeys::Unknown".to_string(),
         other => panic!("{at}: find_keys {other} is not supported"),
     };
     format!(

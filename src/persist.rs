@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::rdb::snapshot::{self, LoadOptions, SaveOptions};
 use crate::rdb::{Limits, Options};
 use crate::state::State;
-use crate::types::{hash_object, set_object};
+use crate::types::{hash_object, set_object, zset_object};
 
 /// After a failed BGSAVE, save points wait this long before trying again (CONFIG_BGSAVE_RETRY_DELAY).
 const BGSAVE_RETRY_DELAY_MS: i64 = 5000;
@@ -35,6 +35,10 @@ pub fn load_limits(config: &Config) -> Limits {
         },
         set: set_object::Limits { intset_entries: config.set_max_intset_entries, ..set_object::Limits::default() },
         list_fill: config.list_max_listpack_size,
+        zset: zset_object::Limits {
+            entries_max: config.zset_max_listpack_entries,
+            value_max: config.zset_max_listpack_value,
+        },
     }
 }
 

@@ -397,7 +397,7 @@ fn random_workload(conn: &mut common::RespConn, seed: u64, commands: usize) {
     for _ in 0..commands {
         let key = format!("k{}", rng.next_u64() % 50);
         let n = (rng.next_u64() % 100).to_string();
-        let argv: Vec<String> = match rng.next_u64() % 16 {
+        let argv: Vec<String> = match rng.next_u64() % 19 {
             0 => vec!["SET".into(), key, n, "EX".into(), "1000".into()],
             1 => vec!["INCRBYFLOAT".into(), format!("f{}", rng.next_u64() % 5), "1.1".into()],
             2 => vec!["RPUSH".into(), format!("l{}", rng.next_u64() % 5), n.clone(), n],
@@ -413,6 +413,9 @@ fn random_workload(conn: &mut common::RespConn, seed: u64, commands: usize) {
             12 => vec!["SELECT".into(), (rng.next_u64() % 3).to_string()],
             13 => vec!["SET".into(), key, n, "PX".into(), "1".into()],
             14 => vec!["LMOVE".into(), format!("l{}", rng.next_u64() % 5), "l0".into(), "LEFT".into(), "RIGHT".into()],
+            15 => vec!["ZADD".into(), format!("z{}", rng.next_u64() % 5), format!("{n}.25"), key],
+            16 => vec!["ZINCRBY".into(), format!("z{}", rng.next_u64() % 5), "-1.5".into(), key],
+            17 => vec!["ZPOPMIN".into(), format!("z{}", rng.next_u64() % 5)],
             _ => vec!["GETDEL".into(), key],
         };
         conn.cmd(&argv);
@@ -443,8 +446,9 @@ fn expire_stale(conn: &mut common::RespConn) -> Vec<String> {
     let mut values = Vec::new();
     for db in 0..3 {
         conn.cmd(&["SELECT", &db.to_string()]);
-        let names =
-            (0..50).map(|n| format!("k{n}")).chain("flsh".chars().flat_map(|t| (0..5).map(move |n| format!("{t}{n}"))));
+        let names = (0..50)
+            .map(|n| format!("k{n}"))
+            .chain("flshz".chars().flat_map(|t| (0..5).map(move |n| format!("{t}{n}"))));
         for key in names {
             if text(conn.cmd(&["EXISTS", &key])) == ":1\r\n" {
                 values.push(format!("{db} {key} {}", text(conn.cmd(&["DEBUG", "DIGEST-VALUE", &key]))));

@@ -290,3 +290,67 @@ fn the_idle_timeout_closes_idle_clients_but_not_blocked_ones() {
     assert_reply(waiter.read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
     assert_nothing_blocked(&mut pusher);
 }
+
+#[test]
+fn sorted_set_waiters_are_served_in_order_with_their_pop_shape() {
+    let server = TestServer::subject(&[]);
+    let mut adder = server.conn();
+    let mut waiters: Vec<RespConn> = (0..3).map(|_| server.conn()).collect();
+    send(&mut waiters[0], &["BZPOPMIN", "z", "0"]);
+    wait_blocked(&mut adder, 1);
+    send(&mut waiters[1], &["BZPOPMAX", "other", "z", "0"]);
+    wait_blocked(&mut adder, 2);
+    send(&mut waiters[2], &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"]);
+    wait_blocked(&mut adder, 3);
+    // A value of another type under the key wakes nobody.
+    assert_reply(adder.cmd(&["SET", "z", "x"]), "+OK\r\n");
+    assert_reply(adder.cmd(&["DEL", "z"]), ":1\r\n");
+    assert_reply(adder.cmd(&["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]), ":4\r\n");
+    assert_reply(waiters[0].read_reply(), "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_reply(waiters[1].read_reply(), "*3\r\n$1\r\nz\r\n$1\r\nd\r\n$1\r\n4\r\n");
+    assert_reply(
+        waiters[2].read_reply(),
+        "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n",
+    );
+    assert_reply(adder.cmd(&["EXISTS", "z"]), ":0\r\n");
+    assert_nothing_blocked(&mut adder);
+}
+
+#[test]
+fn sorted_set_pops_time_out_and_check_arguments_first() {
+    let server = TestServer::subject(&[]);
+    let mut conn = server.conn();
+    let started = Instant::now();
+    assert_reply(conn.cmd(&["BZPOPMIN", "none", "0.1"]), "*-1\r\n");
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_reply(conn.cmd(&["BZMPOP", "0.05", "2", "none", "nope", "MAX"]), "*-1\r\n");
+    assert_reply(conn.cmd(&["BZPOPMAX", "none", "-1"]), "-ERR timeout is negative\r\n");
+    assert_reply(conn.cmd(&["BZMPOP", "x", "1", "none", "MIN"]), "-ERR timeout is not a float or out of range\r\n");
+    assert_reply(conn.cmd(&["BZMPOP", "x", "0", "none", "MIN"]), "-ERR numkeys should be greater than 0\r\n");
+    assert_reply(conn.cmd(&["SET", "s", "v"]), "+OK\r\n");
+    assert_reply(
+        conn.cmd(&["BZPOPMIN", "s", "0"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+    // Inside MULTI a blocking pop with nothing to pop answers at once.
+    assert_reply(conn.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(conn.cmd(&["BZPOPMIN", "none", "0"]), "+QUEUED\r\n");
+    assert_reply(conn.cmd(&["EXEC"]), "*1\r\n*-1\r\n");
+    assert_nothing_blocked(&mut conn);
+}
+
+#[test]
+fn a_sorted_set_made_and_emptied_in_one_transaction_wakes_nobody() {
+    let server = TestServer::subject(&[]);
+    let (mut adder, mut waiter) = (server.conn(), server.conn());
+    send(&mut waiter, &["BZPOPMIN", "z", "0"]);
+    wait_blocked(&mut adder, 1);
+    assert_reply(adder.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(adder.cmd(&["ZADD", "z", "1", "a"]), "+QUEUED\r\n");
+    assert_reply(adder.cmd(&["ZREM", "z", "a"]), "+QUEUED\r\n");
+    assert_reply(adder.cmd(&["EXEC"]), "*2\r\n:1\r\n:1\r\n");
+    wait_blocked(&mut adder, 1);
+    assert_reply(adder.cmd(&["ZADD", "z", "5", "e"]), ":1\r\n");
+    assert_reply(waiter.read_reply(), "*3\r\n$1\r\nz\r\n$1\r\ne\r\n$1\r\n5\r\n");
+    assert_nothing_blocked(&mut adder);
+}

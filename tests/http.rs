@@ -113,6 +113,9 @@ fn values_cross_protocols() {
     assert_eq!(conn.request("GET", "/hash", None).json()["value"], json!({"f": "1"}));
     resp.cmd(&["SADD", "set", "7"]);
     assert_eq!(conn.request("GET", "/set", None).json()["value"], json!(["7"]));
+    // A sorted set is its [member, score] pairs in order; JSON has no infinity, so that score is a string.
+    resp.cmd(&["ZADD", "zset", "2", "b", "1.5", "a", "inf", "c"]);
+    assert_eq!(conn.request("GET", "/zset", None).json()["value"], json!([["a", 1.5], ["b", 2], ["c", "inf"]]));
 }
 
 #[test]

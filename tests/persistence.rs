@@ -57,6 +57,23 @@ fn fill(conn: &mut RespConn) {
             vec![b"SADD".to_vec(), b"intset".to_vec(), b"3".to_vec(), b"-1".to_vec(), b"100000".to_vec()],
             vec![b"SADD".to_vec(), b"strset".to_vec(), b"a".to_vec(), b"b".to_vec()],
             vec![b"EXPIRE".to_vec(), b"hash".to_vec(), b"50000".to_vec()],
+            // Integer, fractional, negative zero and infinite scores in a listpack.
+            vec![
+                b"ZADD".to_vec(),
+                b"zset".to_vec(),
+                b"1".to_vec(),
+                b"one".to_vec(),
+                b"2.5".to_vec(),
+                b"two".to_vec(),
+                b"-0".to_vec(),
+                b"zero".to_vec(),
+                b"-inf".to_vec(),
+                b"low".to_vec(),
+                b"+inf".to_vec(),
+                b"high".to_vec(),
+                b"1e300".to_vec(),
+                binary.clone(),
+            ],
         ];
         for argv in run {
             conn.cmd(&argv);
@@ -76,6 +93,10 @@ fn fill(conn: &mut RespConn) {
             sadd.extend((0..300).map(|i| format!("m{i}")));
             conn.cmd(&sadd);
             conn.cmd(&["HSET", "longvalue", "f", &big]);
+            let mut zadd = vec!["ZADD".to_string(), "bigzset".to_string()];
+            (0..500).for_each(|i| zadd.extend([format!("{}", f64::from(i) * 0.37 - 50.0), format!("zm{i}")]));
+            conn.cmd(&zadd);
+            conn.cmd(&["ZADD", "longzset", "1", &big]);
         }
     }
     conn.cmd(&["SELECT", "0"]);

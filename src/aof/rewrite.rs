@@ -1,6 +1,6 @@
 //! The dataset as commands: what a base file without an RDB preamble holds (Redis's rewriteAppendOnlyFileRio).
 //! Each non-empty database is SELECTed, each key written as the one command that rebuilds it (SET, RPUSH,
-//! SADD, HMSET; collections in commands of at most `ITEMS_PER_COMMAND` items, as Redis's
+//! SADD, HMSET, ZADD; collections in commands of at most `ITEMS_PER_COMMAND` items, as Redis's
 //! AOF_REWRITE_ITEMS_PER_CMD), followed by PEXPIREAT when it has a TTL. Keys whose TTL has passed are skipped.
 //! A new value type adds its arm to `write_value`.
 
@@ -42,41 +42,66 @@ pub fn write_dataset(dbs: &[Db], now_ms: i64, out: &mut impl Write) -> io::Resul
 
 fn write_value(buf: &mut Vec<u8>, key: &[u8], value: &Value) {
     match value {
-        Value::List(list) => write_batches(buf, b"RPUSH", key, list.len(), list.iter(), |buf, item| {
-            encode_bulk(buf, item);
-        }),
-        Value::Set(set) => write_batches(buf, b"SADD", key, set.len(), set.iter(), |buf, member| {
-            member.with_bytes(|bytes| encode_bulk(buf, bytes));
-        }),
-        Value::Hash(hash) => write_batches(buf, b"HMSET", key, hash.len(), hash.iter(), |buf, (field, value)| {
-            encode_bulk(buf, field);
-            encode_bulk(buf, value);
-        }),
+        Value::List(list) => {
+            let mut batches = Batches::new(buf, b"RPUSH", key, list.len(), 1);
+            list.iter().for_each(|item| encode_bulk(batches.item(), item));
+        }
+        Value::Set(set) => {
+            let mut batches = Batches::new(buf, b"SADD", key, set.len(), 1);
+            set.iter().for_each(|member| member.with_bytes(|bytes| encode_bulk(batches.item(), bytes)));
+        }
+        Value::Hash(hash) => {
+            let mut batches = Batches::new(buf, b"HMSET", key, hash.len(), 2);
+            for (field, value) in hash.iter() {
+                let out = batches.item();
+                encode_bulk(out, field);
+                encode_bulk(out, value);
+            }
+        }
+        Value::Zset(zset) => {
+            // Redis's rewriteSortedSetObject: ascending, each score as %.17g text before its member.
+            let mut batches = Batches::new(buf, b"ZADD", key, zset.len(), 2);
+            let mut score_text = Vec::with_capacity(32);
+            zset.for_each(|score, member| {
+                score_text.clear();
+                crate::util::num::write_double(&mut score_text, score);
+                let out = batches.item();
+                encode_bulk(out, &score_text);
+                encode_bulk(out, member);
+            });
+        }
         string => {
             string.with_str(|s| encode_command(buf, &[&b"SET"[..], key, s]));
         }
     }
 }
 
-/// Writes `len` items as `<verb> key item...` commands of at most `ITEMS_PER_COMMAND` items each.
-fn write_batches<T>(
-    buf: &mut Vec<u8>,
-    verb: &[u8],
-    key: &[u8],
-    len: usize,
-    items: impl Iterator<Item = T>,
-    write_item: impl Fn(&mut Vec<u8>, T),
-) {
-    let per_item = if verb == b"HMSET" { 2 } else { 1 };
-    let mut left = len;
-    for (index, item) in items.enumerate() {
-        if index % ITEMS_PER_COMMAND == 0 {
-            let batch = left.min(ITEMS_PER_COMMAND);
-            left -= batch;
-            encode_header(buf, 2 + batch * per_item);
-            encode_bulk(buf, verb);
-            encode_bulk(buf, key);
+/// Writes a collection's `len` items as `<verb> key item...` commands of at most `ITEMS_PER_COMMAND` items
+/// each (an item is `per_item` bulks): `item` starts a new command when one is full and hands out the buffer.
+struct Batches<'a> {
+    buf: &'a mut Vec<u8>,
+    verb: &'static [u8],
+    key: &'a [u8],
+    left: usize,
+    written: usize,
+    per_item: usize,
+}
+
+impl<'a> Batches<'a> {
+    fn new(buf: &'a mut Vec<u8>, verb: &'static [u8], key: &'a [u8], len: usize, per_item: usize) -> Self {
+        Batches { buf, verb, key, left: len, written: 0, per_item }
+    }
+
+    /// The buffer to write the next item's bulks into, after a command header when a command starts here.
+    fn item(&mut self) -> &mut Vec<u8> {
+        if self.written % ITEMS_PER_COMMAND == 0 {
+            let batch = self.left.min(ITEMS_PER_COMMAND);
+            self.left -= batch;
+            encode_header(self.buf, 2 + batch * self.per_item);
+            encode_bulk(self.buf, self.verb);
+            encode_bulk(self.buf, self.key);
         }
-        write_item(buf, item);
+        self.written += 1;
+        self.buf
     }
 }

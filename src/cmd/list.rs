@@ -234,7 +234,7 @@ fn lindex(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// Redis's LRANGE/LTRIM index arithmetic: the inclusive range `start..=end` clamped to the list, or `None`
 /// when it is empty.
-fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+pub(crate) fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
     let start = if start < 0 { (start + len).max(0) } else { start };
     let end = if end < 0 { end + len } else { end };

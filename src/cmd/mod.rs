@@ -25,6 +25,7 @@ pub mod errors;
 pub mod admin;
 pub mod bitmap;
 pub mod conn;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;
@@ -37,8 +38,10 @@ pub mod persist;
 pub mod pubsub;
 pub mod set;
 pub mod slowlog;
+pub mod sort;
 pub mod string;
 pub mod tx;
+pub mod zset;
 
 pub use call::{Outcome, call};
 pub use ctx::Ctx;
@@ -201,10 +204,11 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 15] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 18] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
+        geo::HANDLERS,
         hash::HANDLERS,
         hyperloglog::HANDLERS,
         keys::HANDLERS,
@@ -215,8 +219,10 @@ mod tests {
         pubsub::HANDLERS,
         set::HANDLERS,
         slowlog::HANDLERS,
+        sort::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
+        zset::HANDLERS,
     ];
 
     #[test]

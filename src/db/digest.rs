@@ -16,6 +16,7 @@ pub type Digest = [u8; 20];
 const OBJ_STRING: u32 = 0;
 const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
+const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
 
 /// What a key with a TTL adds to its value digest (only that it has one, not when it expires).
@@ -55,12 +56,21 @@ fn add_value(digest: &mut Digest, value: &Value) {
         Value::Int(_) | Value::OwnInt(_) | Value::Str(_) | Value::Raw(_) => OBJ_STRING,
         Value::List(_) => OBJ_LIST,
         Value::Set(_) => OBJ_SET,
+        Value::Zset(_) => OBJ_ZSET,
         Value::Hash(_) => OBJ_HASH,
     };
     mix(digest, &type_code.to_be_bytes());
     match value {
         Value::List(list) => list.iter().for_each(|element| mix(digest, element)),
         Value::Set(set) => set.iter().for_each(|member| member.with_bytes(|m| xor(digest, m))),
+        Value::Zset(zset) => zset.for_each(|score, member| {
+            let mut pair = [0; 20];
+            let mut text = Vec::with_capacity(24);
+            crate::util::num::write_double(&mut text, score);
+            mix(&mut pair, member);
+            mix(&mut pair, &text);
+            xor(digest, &pair);
+        }),
         Value::Hash(hash) => hash.iter().for_each(|(field, value)| {
             let mut pair = [0; 20];
             mix(&mut pair, field);

@@ -6,7 +6,7 @@
 //! repeated appends are amortised O(1) as with Redis's sds.
 
 use crate::types::small::SmallBytes;
-use crate::types::{hash_object::Hash, list_object::List, set_object::Set};
+use crate::types::{hash_object::Hash, list_object::List, set_object::Set, zset_object::Zset};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;
@@ -30,6 +30,8 @@ pub enum Value {
     Hash(Hash),
     /// Unboxed for the same reason: a small set is one buffer, intset or packed.
     Set(Set),
+    /// Unboxed: a small sorted set is one listpack buffer.
+    Zset(Zset),
 }
 
 /// What `TYPE` reports and what WRONGTYPE checks compare.
@@ -39,6 +41,7 @@ pub enum ValueType {
     List,
     Hash,
     Set,
+    Zset,
 }
 
 impl ValueType {
@@ -48,6 +51,7 @@ impl ValueType {
             ValueType::List => "list",
             ValueType::Hash => "hash",
             ValueType::Set => "set",
+            ValueType::Zset => "zset",
         }
     }
 }
@@ -83,6 +87,7 @@ macro_rules! typed {
 typed!(List, List);
 typed!(Hash, Hash);
 typed!(Set, Set);
+typed!(Zset, Zset);
 
 impl Value {
     /// A string value from a command argument, encoded as Redis's `tryObjectEncoding` would (SET, MSET, GETSET).
@@ -107,6 +112,7 @@ impl Value {
             Value::List(_) => ValueType::List,
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
+            Value::Zset(_) => ValueType::Zset,
         }
     }
 
@@ -145,6 +151,7 @@ impl Value {
             Value::List(list) => list.encoding(),
             Value::Hash(hash) => hash.encoding(),
             Value::Set(set) => set.encoding(),
+            Value::Zset(zset) => zset.encoding(),
         }
     }
 
@@ -158,6 +165,7 @@ impl Value {
             Value::List(list) => list.heap_bytes(samples),
             Value::Hash(hash) => hash.heap_bytes(samples),
             Value::Set(set) => set.heap_bytes(samples),
+            Value::Zset(zset) => zset.heap_bytes(samples),
         }
     }
 
@@ -168,7 +176,7 @@ impl Value {
             Value::Int(n) | Value::OwnInt(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s)),
             Value::Raw(v) => Some(f(v)),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::Zset(_) => None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Reading RDB encodings back into values: every form Redis 7.0's rdbLoadObject accepts for the types
 //! ferrokv has (strings in every encoding, lists as linked lists, ziplists, quicklists v1 and v2, hashes as
-//! tables, zipmaps, ziplists and listpacks, sets as tables, intsets and listpacks).
+//! tables, zipmaps, ziplists and listpacks, sets as tables, intsets and listpacks, sorted sets as tables with
+//! text or binary scores, ziplists and listpacks).
 //!
 //! `value` is the one place an RDB type byte maps to a value: a later type adds its arm there.
 //!
@@ -15,6 +16,8 @@ use crate::db::Value;
 use crate::types::hash_object::{self, Hash};
 use crate::types::list_object::{End, List};
 use crate::types::set_object::{self, Set};
+use crate::types::zset_object::{self, Zset};
+use crate::util::num;
 
 /// A problem in the input: where (a byte offset in the file or payload) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +110,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// rdbLoadDoubleValue: a length byte (253 NaN, 254 +inf, 255 -inf) and the number's text (ZSET scores).
+    pub fn double_text(&mut self) -> Result<f64> {
+        let n = self.byte()?;
+        match n {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            _ => {
+                let text = self.take(u64::from(n))?;
+                num::parse_f64(text).map_or_else(|| self.error("invalid double value"), Ok)
+            }
+        }
+    }
+
     /// rdbGenericLoadStringObject: raw, integer-encoded or LZF-compressed.
     pub fn string(&mut self) -> Result<Cow<'a, [u8]>> {
         let (n, encoded) = self.len_or_encoding()?;
@@ -149,6 +166,7 @@ pub struct Limits {
     pub set: set_object::Limits,
     /// `list-max-listpack-size`.
     pub list_fill: i64,
+    pub zset: zset_object::Limits,
 }
 
 /// Reads the body of a value of RDB type `type_byte`; `None` for an empty collection, which Redis skips.
@@ -180,6 +198,8 @@ pub fn value(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Optio
             Value::Hash(hash)
         }
         types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(r, type_byte, limits)?,
+        types::ZSET | types::ZSET_2 => zset_table(r, type_byte, limits)?,
+        types::ZSET_ZIPLIST | types::ZSET_LISTPACK => packed_zset(r, type_byte, limits)?,
         other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
     };
     Ok(if is_empty(&value) { None } else { Some(value) })
@@ -190,6 +210,7 @@ fn is_empty(value: &Value) -> bool {
         Value::List(list) => list.is_empty(),
         Value::Hash(hash) => hash.is_empty(),
         Value::Set(set) => set.is_empty(),
+        Value::Zset(zset) => zset.is_empty(),
         _ => false,
     }
 }
@@ -295,4 +316,55 @@ fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Val
     Hash::from_pairs(&pairs, limits.hash)
         .map(Value::Hash)
         .ok_or_else(|| Error { offset, what: "duplicate hash fields detected".into() })
+}
+
+/// Adds one loaded member, refusing what Redis's loader refuses: a NaN score and a member seen before.
+fn add_scored(zset: &mut Zset, member: &[u8], score: f64, limits: &Limits) -> std::result::Result<(), String> {
+    if score.is_nan() {
+        return Err("Zset with NAN score detected".into());
+    }
+    if zset.set(member, score, &limits.zset) { Ok(()) } else { Err("duplicate zset members detected".into()) }
+}
+
+/// ZSET (scores as text) or ZSET_2 (scores as 8 binary bytes): member, score pairs in any order. The count only
+/// chooses the form to start in; nothing is reserved from it. A set small enough ends packed, as Redis's
+/// loader converts it.
+fn zset_table(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+    let count = r.length()?;
+    let mut zset = Zset::with_hint(usize::try_from(count).unwrap_or(usize::MAX), 0, &limits.zset);
+    for _ in 0..count {
+        let offset = r.offset();
+        let member = r.string()?;
+        let score = if type_byte == types::ZSET_2 { f64::from_bits(r.u64_le()?) } else { r.double_text()? };
+        add_scored(&mut zset, &member, score, limits).map_err(|what| Error { offset, what })?;
+    }
+    zset.pack_if_fits(&limits.zset);
+    Ok(Value::Zset(zset))
+}
+
+/// A ziplist or listpack of alternating members and scores (a score as an integer entry or as text).
+fn packed_zset(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+    let mut zset = Zset::default();
+    let mut member: Option<Vec<u8>> = None;
+    let mut collect = |e: Element<'_>| -> std::result::Result<(), String> {
+        let Some(m) = member.take() else {
+            member = Some(e.with_bytes(<[u8]>::to_vec));
+            return Ok(());
+        };
+        let score = match e {
+            Element::Int(n) => n as f64,
+            Element::Bytes(text) => num::parse_f64(text).ok_or("invalid zset score")?,
+        };
+        add_scored(&mut zset, &m, score, limits)
+    };
+    let offset = r.offset();
+    let count = if type_byte == types::ZSET_LISTPACK {
+        blob(r, |blob| listpack::entries(blob, &mut collect))?
+    } else {
+        blob(r, |blob| ziplist::entries(blob, &mut collect))?
+    };
+    if count % 2 == 1 {
+        return Err(Error { offset, what: "sorted set blob with an odd number of entries".into() });
+    }
+    Ok(Value::Zset(zset))
 }

@@ -9,6 +9,7 @@ use crate::db::Value;
 use crate::types::hash_object::Hash;
 use crate::types::list_object::List;
 use crate::types::set_object::{Member, Set};
+use crate::types::zset_object::Zset;
 
 /// Quicklist container kinds (quicklist.h).
 const CONTAINER_PLAIN: u64 = 1;
@@ -34,6 +35,8 @@ pub fn type_byte(value: &Value) -> u8 {
         Value::Hash(_) => types::HASH,
         Value::Set(set) if set.encoding() == "intset" => types::SET_INTSET,
         Value::Set(_) => types::SET,
+        Value::Zset(zset) if zset.encoding() == "listpack" => types::ZSET_LISTPACK,
+        Value::Zset(_) => types::ZSET_2,
     }
 }
 
@@ -46,6 +49,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value, opts: Options) {
         Value::List(list) => quicklist(out, list, opts),
         Value::Hash(hash) => hash_value(out, hash, opts),
         Value::Set(set) => set_value(out, set, opts),
+        Value::Zset(zset) => zset_value(out, zset, opts),
     }
 }
 
@@ -146,6 +150,30 @@ fn hash_value(out: &mut Vec<u8>, hash: &Hash, opts: Options) {
             string(out, field, opts);
             string(out, value, opts);
         }
+    }
+}
+
+/// A listpack of member, score pairs in order, the score as zzlInsertAt writes it (d2string's text, which the
+/// listpack stores as an integer when it is one); or ZSET_2: the members from the greatest to the smallest,
+/// as rdbSaveObject walks the skiplist from its tail (so loading inserts each at the head), each score as 8
+/// binary bytes.
+fn zset_value(out: &mut Vec<u8>, zset: &Zset, opts: Options) {
+    if zset.encoding() == "listpack" {
+        let mut lp = listpack::Writer::default();
+        let mut text = Vec::with_capacity(32);
+        zset.for_each(|score, member| {
+            lp.push(member);
+            text.clear();
+            crate::util::num::write_double(&mut text, score);
+            lp.push(&text);
+        });
+        string(out, &lp.finish(), opts);
+    } else {
+        len(out, zset.len() as u64);
+        zset.visit(0, zset.len(), true, |score, member| {
+            string(out, member, opts);
+            out.extend_from_slice(&score.to_le_bytes());
+        });
     }
 }
 

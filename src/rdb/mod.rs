@@ -29,13 +29,17 @@ pub mod types {
     pub const STRING: u8 = 0;
     pub const LIST: u8 = 1;
     pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
     pub const HASH: u8 = 4;
+    pub const ZSET_2: u8 = 5;
     pub const HASH_ZIPMAP: u8 = 9;
     pub const LIST_ZIPLIST: u8 = 10;
     pub const SET_INTSET: u8 = 11;
+    pub const ZSET_ZIPLIST: u8 = 12;
     pub const HASH_ZIPLIST: u8 = 13;
     pub const LIST_QUICKLIST: u8 = 14;
     pub const HASH_LISTPACK: u8 = 16;
+    pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
     /// Written by Redis 7.2 only, read here as well.
     pub const SET_LISTPACK: u8 = 20;
@@ -43,7 +47,6 @@ pub mod types {
     /// What a type byte stands for, for error messages about types this server cannot hold yet.
     pub fn name(type_byte: u8) -> &'static str {
         match type_byte {
-            3 | 5 | 12 | 17 => "sorted set",
             6 | 7 => "module value",
             15 | 19 | 21 => "stream",
             _ => "unknown type",

@@ -14,6 +14,7 @@ fn limits() -> Limits {
         hash: hash_object::Limits { entries_max: 128, value_max: 64 },
         set: set_object::Limits::default(),
         list_fill: -2,
+        zset: crate::types::zset_object::Limits { entries_max: 128, value_max: 64 },
     }
 }
 

@@ -97,16 +97,26 @@ impl Reply {
     }
 
     /// A double printed as Redis 7.0 prints it (`%.17g`, `inf`, `-inf`).
+    ///
+    /// The text is written in place (a double's is at most 24 bytes), and in RESP2 its `$<len>` header is slid
+    /// in before it, so a reply of many scores allocates nothing per score.
     pub fn double(&mut self, v: f64) {
-        let mut text = Vec::with_capacity(24);
-        num::write_double(&mut text, v);
         if self.resp3 {
             self.buf.push(b',');
-            self.buf.extend_from_slice(&text);
+            num::write_double(&mut self.buf, v);
             self.crlf();
-        } else {
-            self.bulk(&text);
+            return;
         }
+        let start = self.buf.len();
+        num::write_double(&mut self.buf, v);
+        let mut digits = itoa::Buffer::new();
+        let len = digits.format(self.buf.len() - start).as_bytes();
+        let mut header = [0u8; 8];
+        header[0] = b'$';
+        header[1..=len.len()].copy_from_slice(len);
+        header[len.len() + 1..len.len() + 3].copy_from_slice(b"\r\n");
+        self.buf.splice(start..start, header[..len.len() + 3].iter().copied());
+        self.crlf();
     }
 
     pub fn bool(&mut self, b: bool) {

@@ -2,12 +2,16 @@
 //! no I/O, no server state, so they are unit- and model-tested on their own.
 
 pub mod bitstring;
+pub mod geohash;
 pub mod hash_object;
 pub mod hyperloglog;
 pub mod list_object;
 pub mod packed;
 pub mod set_object;
 pub mod small;
+pub mod zset_index;
+pub mod zset_object;
+pub mod zset_tree;
 
 /// Redis's MEMORY USAGE estimate for a nested value: the mean of the first `samples` items' sizes (at least
 /// one is taken) times the number of items, truncated as C's `size_t += double` does. `sizes` yields each

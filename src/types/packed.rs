@@ -258,6 +258,12 @@ impl Compact {
         self.splice(end..end, 0, entries);
     }
 
+    /// Inserts `entries` in order before the entry at `pos`, with one reallocation (a sorted set's member and
+    /// score together).
+    pub fn insert(&mut self, pos: usize, entries: &[&[u8]]) {
+        self.splice(pos..pos, 0, entries);
+    }
+
     /// Replaces the entry at `pos` with `data`; returns the position after it.
     pub fn replace(&mut self, pos: usize, data: &[u8]) -> usize {
         let (_, end) = self.entry(pos);

@@ -26,6 +26,7 @@ mod common;
 
 // Each command family keeps its templates in its own file, so the families grow without touching this one.
 mod bitmap_templates;
+mod geo_templates;
 mod hash_templates;
 mod hll_templates;
 mod list_templates;
@@ -33,7 +34,9 @@ mod observe_templates;
 mod persist_templates;
 mod pubsub_templates;
 mod set_templates;
+mod sort_templates;
 mod tx_templates;
+mod zset_templates;
 
 use common::{RespConn, Rng, TestServer, escape, escape_argv, require_redis};
 use std::collections::VecDeque;
@@ -165,7 +168,6 @@ const TEMPLATES: &[Template] = &[
     t("echo", 2, |g| cmd("ECHO").arg(g.value())),
     t("ping", 2, |g| cmd("PING").args(g.rng.chance(0.5).then(|| g.value()))),
     t("unknown", 2, gen_unknown),
-    t("zadd", 2, |g| cmd("ZADD").arg(g.key()).arg(g.float()).arg(g.value())),
 ];
 
 fn gen_set(g: &mut Gen) -> Argv {
@@ -519,8 +521,11 @@ impl Gen {
     fn mutate(&mut self, mut argv: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         match self.rng.below(100) {
             0..=2 if argv.len() > 1 => drop(argv.pop()),
-            // Not for BLPOP/BRPOP: an argument appended there becomes the timeout, and a 0 blocks for ever.
-            3..=5 if !matches!(argv[0].as_slice(), b"BLPOP" | b"BRPOP") => argv.push(self.value()),
+            // Not for BLPOP/BRPOP/BZPOPMIN/BZPOPMAX: an argument appended there becomes the timeout, and a 0
+            // blocks for ever.
+            3..=5 if !matches!(argv[0].as_slice(), b"BLPOP" | b"BRPOP" | b"BZPOPMIN" | b"BZPOPMAX") => {
+                argv.push(self.value())
+            }
             6 => argv.truncate(1),
             _ => {}
         }
@@ -588,6 +593,15 @@ mod nondeterminism {
         /// whole collection in one call) the pairs compared unordered; otherwise only the shape, since each
         /// server's cursors are its own.
         Scan,
+        /// SORT: exact, except that with BY (whose ties, and constant patterns, keep a set's or sorted set's
+        /// hash order) the elements compare unordered, and that Redis's numeric check reads a stale `errno`
+        /// (an earlier failed strtod anywhere in the server leaves ERANGE), so its conversion error may
+        /// stand against a sorted answer. With BY and LIMIT the window over hash-ordered ties differs, so only
+        /// the shape is compared.
+        Sort {
+            by: bool,
+            limit: bool,
+        },
     }
 
     pub fn rule(argv: &[Vec<u8>]) -> Compare {
@@ -608,6 +622,16 @@ mod nondeterminism {
             (b"hscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
             (b"hscan", _) => Compare::SameShape,
             (b"dump", _) => Compare::Dump,
+            (b"zrandmember", _) => Compare::SameShape,
+            (b"sort" | b"sort_ro", _) => {
+                // Keywords end at a NUL, as Redis's strcasecmp reads them.
+                let has = |word: &[u8]| {
+                    argv.iter().any(|arg| arg.split(|&c| c == 0).next().is_some_and(|a| a.eq_ignore_ascii_case(word)))
+                };
+                Compare::Sort { by: has(b"by"), limit: has(b"limit") }
+            }
+            (b"zscan", _) if argv.get(2).is_some_and(|cursor| cursor == b"0") => Compare::Scan,
+            (b"zscan", _) => Compare::SameShape,
             (b"ttl" | b"expiretime", _) => Compare::NearInteger(2),
             (b"pttl" | b"pexpiretime", _) => Compare::NearInteger(2000),
             (b"object", Some(b"idletime")) => Compare::NearInteger(2),
@@ -652,6 +676,14 @@ mod nondeterminism {
                 };
                 subject == redis
                     || (table(subject) && table(redis) && subject.len() == redis.len() && subject[..5] == redis[..5])
+            }
+            Compare::Sort { by, limit } => {
+                subject == redis
+                    || redis == b"-ERR One or more scores can't be converted into double\r\n"
+                    || (*by && !*limit && sorted(subject) == sorted(redis))
+                    || (*by && *limit && same_shape(subject, redis))
+                    // ALPHA compares C strings, so members that differ only after a NUL tie, in hash order.
+                    || (subject.contains(&0) && sorted(subject) == sorted(redis))
             }
             Compare::Scan => match (split_aggregate(subject), split_aggregate(redis)) {
                 (Some((_, ours)), Some((_, theirs))) if ours.len() == 2 && theirs.len() == 2 => {
@@ -770,6 +802,9 @@ const FAMILY_TEMPLATES: &[&[Template]] = &[
     pubsub_templates::TEMPLATES,
     set_templates::TEMPLATES,
     tx_templates::TEMPLATES,
+    zset_templates::TEMPLATES,
+    geo_templates::TEMPLATES,
+    sort_templates::TEMPLATES,
 ];
 
 /// The family files' templates, then this file's.

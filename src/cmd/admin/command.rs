@@ -177,7 +177,11 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
     if !cmd.spec.arity_ok(target.len()) {
         return Err("ERR Invalid number of arguments specified for command".into());
     }
-    let keys = keys_from_specs(specs, target).unwrap_or_default();
+    let keys = if cmd.spec.name == "sort" {
+        sort_keys(specs, target)
+    } else {
+        keys_from_specs(specs, target).unwrap_or_default()
+    };
     if keys.is_empty() && cmd.spec.flags & flag::NO_MANDATORY_KEYS == 0 {
         return Err("ERR Invalid arguments specified for command".into());
     }
@@ -203,6 +207,26 @@ fn variable_key_flags(cmd: Resolved, argv: &[Bytes]) -> Option<&'static [&'stati
     }
     let get = argv.iter().skip(3).any(|arg| Keyword::of(arg).is("get"));
     Some(if get { &["RW", "access", "update"] } else { &["OW", "update"] })
+}
+
+/// SORT's keys as Redis's sortGetKeys finds them: the sorted key, and the last STORE's key (its specs mark
+/// the STORE key `unknown`). Options are skipped with their argument counts (LIMIT 2, GET 1, BY 1), and any
+/// other word is taken to have none.
+fn sort_keys<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Vec<(usize, &'a KeySpec)> {
+    let mut keys = vec![(1, &specs[0])];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let word = Keyword::of(&argv[i]);
+        if let Some(skip) = word.pick(&[("limit", 2), ("get", 1), ("by", 1)]) {
+            i += skip;
+        } else if word.is("store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store.map(|position| (position, specs.last().expect("SORT's STORE spec"))));
+    keys
 }
 
 /// Finds a command by full name: `get`, or `config|get` for a subcommand, ignoring case.
@@ -243,6 +267,8 @@ fn keys_from_specs<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Option<Vec<(usiz
                 };
                 (first, last, keystep)
             }
+            // Only the command knows where such keys are; GETKEYS reports the keys of the other specs.
+            FindKeys::Unknown => continue,
             FindKeys::Keynum { keynumidx, firstkey, keystep } => {
                 let count = argv.get(usize::try_from(first + i64::from(keynumidx)).ok()?)?;
                 let count = crate::util::num::parse_i64(count).filter(|&n| n >= 0)?;
@@ -274,6 +300,7 @@ fn begin_search(begin: BeginSearch, argv: &[Bytes]) -> Option<i64> {
             };
             position.map(|i| i + 1)
         }
+        BeginSearch::Unknown => None,
     }
 }
 
@@ -321,6 +348,7 @@ fn reply_key_spec(reply: &mut Reply, spec: &KeySpec) {
         BeginSearch::Keyword { keyword, startfrom } => {
             reply_typed_spec(reply, "keyword", &[("keyword", Spec::Text(keyword)), ("startfrom", Spec::Int(startfrom))])
         }
+        BeginSearch::Unknown => reply_typed_spec(reply, "unknown", &[]),
     }
     reply.bulk(b"find_keys");
     match spec.find_keys {
@@ -334,6 +362,7 @@ fn reply_key_spec(reply: &mut Reply, spec: &KeySpec) {
             "keynum",
             &[("keynumidx", Spec::Int(keynumidx)), ("firstkey", Spec::Int(firstkey)), ("keystep", Spec::Int(keystep))],
         ),
+        FindKeys::Unknown => reply_typed_spec(reply, "unknown", &[]),
     }
 }
 

@@ -167,6 +167,8 @@ pub enum BeginSearch {
     Index(i32),
     /// Just after `keyword`, searched from argument `startfrom` (negative: from the end, backwards).
     Keyword { keyword: &'static str, startfrom: i32 },
+    /// Nowhere fixed: the command finds these keys itself (SORT's BY/GET patterns and STORE).
+    Unknown,
 }
 
 /// How a key spec finds its keys from where the search began (Redis's `find_keys`).
@@ -178,6 +180,8 @@ pub enum FindKeys {
     /// The argument at `keynumidx` (relative to the start) holds the number of keys, which begin at `firstkey`
     /// (relative to the start), every `keystep`.
     Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+    /// Found by the command itself (with `BeginSearch::Unknown`).
+    Unknown,
 }
 
 /// One Redis 7 key specification.
