@@ -94,7 +94,7 @@ impl<'a> Batches<'a> {
 
     /// The buffer to write the next item's bulks into, after a command header when a command starts here.
     fn item(&mut self) -> &mut Vec<u8> {
-        if self.written % ITEMS_PER_COMMAND == 0 {
+        if self.written.is_multiple_of(ITEMS_PER_COMMAND) {
             let batch = self.left.min(ITEMS_PER_COMMAND);
             self.left -= batch;
             encode_header(self.buf, 2 + batch * self.per_item);
