@@ -18,9 +18,6 @@ pub const UNAUTH_BULK_LEN_MAX: i64 = 16 * 1024;
 pub const READ_BUDGET_BYTES: usize = 256 * 1024;
 /// Size of one ordinary socket read (Redis's PROTO_IOBUF_LEN).
 pub const READ_CHUNK_BYTES: usize = 16 * 1024;
-/// Largest single reservation made for a big bulk argument that is still arriving; it grows in steps of this
-/// size, so a client that announces a huge bulk and sends nothing costs little.
-pub const BULK_RESERVE_STEP_BYTES: usize = 4 * 1024 * 1024;
 /// A client whose pending replies exceed this stops having its requests executed until they drain, so a
 /// pipelining client that never reads cannot grow our memory without bound.
 pub const REPLY_PAUSE_BYTES: usize = 64 * 1024 * 1024;

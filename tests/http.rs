@@ -344,7 +344,11 @@ fn expect_100_continue() {
     let server = server();
     let mut conn = http(&server);
     let body = r#"{"value": "after continue"}"#;
-    let head = format!("POST /c HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /c HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
     conn.send_raw(head.as_bytes());
     assert_eq!(conn.read_response().status, 100);
     conn.send_raw(body.as_bytes());

@@ -9,6 +9,17 @@ use crate::state::session::ClientId;
 use super::Server;
 use super::connection::Protocol;
 
+/// Redis logs its cross-protocol warning at most this often.
+const SECURITY_WARNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether a request's name is `POST` or `Host:`, which no RESP client sends and every HTTP request does
+/// (Redis compares with `strcasecmp`, so the name ends at a NUL).
+fn is_http_request(argv: &[bytes::Bytes]) -> bool {
+    let Some(name) = argv.first() else { return false };
+    let name = name.split(|&b| b == 0).next().unwrap_or_default();
+    name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
+}
+
 impl Server {
     /// Reads what the socket has (up to the budget), then runs every complete request.
     pub(super) fn read_client(&mut self, id: ClientId) {
@@ -23,7 +34,6 @@ impl Server {
             &mut self.read_scratch,
             crate::limits::READ_BUDGET_BYTES,
             wanted,
-            crate::limits::BULK_RESERVE_STEP_BYTES,
         );
         self.state.stats.net_input_bytes += outcome.bytes as u64;
         self.state.begin_batch();
@@ -33,13 +43,10 @@ impl Server {
         if outcome.more {
             self.pending_reads.push(id);
         }
-        self.process_input(id);
-        let Some(conn) = self.connections[id.index()].as_ref() else { return };
-        let limit = self.state.config.client_query_buffer_limit as usize;
-        if conn.query.len() > limit && !self.state.sessions[id].close_asap {
-            crate::log!(Warning, "Closing client that reached max query buffer length (qbuf={})", conn.query.len());
-            self.state.close_asap(id);
+        if self.query_buffer_over_limit(id) {
+            return;
         }
+        self.process_input(id);
         if outcome.closed {
             self.state.close_asap(id);
         }
@@ -80,10 +87,14 @@ impl Server {
             };
             let Some(conn) = self.connections[id.index()].as_mut() else { return };
             match conn.parser.parse(&mut conn.query, &mut conn.argv, &limits) {
+                Ok(true) if is_http_request(&conn.argv) => {
+                    self.refuse_cross_protocol(id);
+                    break;
+                }
                 Ok(true) => {
                     let outcome = call(&mut self.state, id, &conn.argv);
                     conn.argv.clear();
-                    if outcome == Outcome::Close {
+                    if outcome == Outcome::Close || self.output_over_limit(id, self.state.now_ms) {
                         break;
                     }
                 }
@@ -99,6 +110,23 @@ impl Server {
             }
         }
         self.update_link(id);
+    }
+
+    /// Closes a client that sent an HTTP request line or header to the RESP port, running nothing more it
+    /// sent, as Redis's securityWarningCommand does: a web page making a browser POST to a local server
+    /// would otherwise have the commands in its body run. The warning is logged at most once a minute.
+    fn refuse_cross_protocol(&mut self, id: ClientId) {
+        let now = std::time::Instant::now();
+        if self.security_warning_at.is_none_or(|at| now.duration_since(at) > SECURITY_WARNING_INTERVAL) {
+            crate::log!(
+                Warning,
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to \
+                 Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to \
+                 compromise your Redis instance. Connection aborted."
+            );
+            self.security_warning_at = Some(now);
+        }
+        self.state.close_asap(id);
     }
 
     /// Copies the connection's query buffer sizes into its session's `Link`.

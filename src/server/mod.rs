@@ -16,7 +16,9 @@
 //! - A connection is in `pending_writes` at most once (`Connection::write_queued`).
 //! - `connections[i]` is `Some` exactly when session `i` has a connection (its `link` is set).
 
+mod admission;
 mod before_sleep;
+mod client_limits;
 pub mod connection;
 mod event_loop;
 mod input;
@@ -33,6 +35,7 @@ use crate::net::listen::Listener as ListenerKind;
 pub use crate::state::Shutdown;
 use crate::state::State;
 use crate::state::session::ClientId;
+pub use admission::fit_maxclients;
 pub(crate) use connection::{Connection, Protocol, Stream};
 use listeners::Listeners;
 
@@ -59,6 +62,10 @@ pub struct Server {
     read_scratch: Box<[u8]>,
     next_cron: Instant,
     next_expire_slice: Option<Instant>,
+    /// When the cross-protocol ("Possible SECURITY ATTACK") warning was last logged.
+    security_warning_at: Option<Instant>,
+    /// When an accept error was last logged: at most one line a second, however fast accept fails.
+    accept_error_logged_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for Server {
@@ -89,6 +96,8 @@ impl Server {
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
+            security_warning_at: None,
+            accept_error_logged_at: None,
         })
     }
 
@@ -117,19 +126,15 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    crate::log!(Warning, "Accepting client connection: {}", e);
+                    self.log_accept_error(&e);
                     self.accept_retry = true;
                     return;
                 }
             };
             self.state.stats.total_connections_received += 1;
-            if self.state.sessions.len() >= self.state.config.maxclients {
+            if let Some(refusal) = admission::refusal(&self.state.config, self.state.sessions.len(), &stream) {
                 // Like Redis: best-effort error straight on the socket, then drop it.
-                let refusal = match kind {
-                    ListenerKind::Resp => b"-ERR max number of clients reached\r\n".to_vec(),
-                    ListenerKind::Http => crate::http::max_clients_response(),
-                };
-                let _ = io::Write::write(&mut stream, &refusal);
+                let _ = io::Write::write(&mut stream, &admission::refusal_bytes(refusal, kind));
                 self.state.stats.rejected_connections += 1;
                 continue;
             }
@@ -137,6 +142,16 @@ impl Server {
                 set_keepalive(tcp, self.state.config.tcp_keepalive_s);
             }
             self.add_connection(stream, kind);
+        }
+    }
+
+    /// Logs a failed accept (EMFILE, ENFILE, ENOBUFS), at most once a second: the cron retries at `hz`,
+    /// and a flood of the same line would fill the disk while telling nothing new.
+    fn log_accept_error(&mut self, error: &io::Error) {
+        let now = Instant::now();
+        if self.accept_error_logged_at.is_none_or(|at| now.duration_since(at) >= std::time::Duration::from_secs(1)) {
+            crate::log!(Warning, "Accepting client connection: {}", error);
+            self.accept_error_logged_at = Some(now);
         }
     }
 

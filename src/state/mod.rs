@@ -8,6 +8,7 @@
 //! - A session is in a wait queue exactly while its `parked` is set, and listed in the watch index under a
 //!   key exactly while the key is in its `watched`.
 
+pub mod output_limits;
 pub mod session;
 pub mod stats;
 pub mod wait_queues;

@@ -89,6 +89,9 @@ pub struct Session {
     pub watched: Vec<WatchedKey>,
     /// A watched key was modified: the next EXEC fails (Redis's CLIENT_DIRTY_CAS).
     pub dirty_cas: bool,
+    /// When (Unix seconds) the unsent replies first passed the class's soft limit; `None` while under it
+    /// (see `state::output_limits`).
+    pub soft_limit_since_s: Option<i64>,
 }
 
 /// A transaction being queued.
@@ -128,6 +131,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             dirty_cas: false,
+            soft_limit_since_s: None,
         }
     }
 

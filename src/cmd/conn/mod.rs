@@ -9,6 +9,8 @@
 
 mod client;
 
+pub use client::info_string as client_info_string;
+
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
