@@ -11,6 +11,7 @@
 //! - `http`: the HTTP/JSON gateway, one more kind of client: requests become commands, replies become JSON.
 //! - `config`: redis-server's command line and config file, CONFIG GET/SET.
 //! - `log`, `clock`, `limits`, `util`: logging in Redis's format, time, caps, small pure helpers.
+//! - `fuzzing`: the parsers' fuzzing entry points, shared by `fuzz/` and the bounded random-input test.
 //!
 //! A request goes: poll readiness → `Server::read_client` → `resp::parse` → `cmd::call` → a handler in
 //! `cmd/<family>.rs` using `db` → `resp::reply` into the session's output buffer → written in `before_sleep`.
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod fuzzing;
 pub mod http;
 pub mod limits;
 pub mod log;

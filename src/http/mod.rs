@@ -21,13 +21,13 @@
 //! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
 //! request of a keep-alive connection to the next.
 
-mod guard;
+pub(crate) mod guard;
 pub mod json;
 mod metrics;
 pub mod request;
 pub mod response;
 mod rest;
-mod route;
+pub(crate) mod route;
 mod upstash;
 pub mod url;
 
@@ -61,8 +61,9 @@ impl RequestReader {
     }
 
     /// The next complete request in `query`, or why there is none yet.
-    fn next_request(&mut self, query: &mut BytesMut, max_body: u64, now_ms: i64) -> Next {
+    pub(crate) fn next_request(&mut self, query: &mut BytesMut, max_body: u64, now_ms: i64) -> Next {
         if self.head.is_none() {
+            self.skip_empty_lines(query);
             if query.is_empty() {
                 self.request_started_ms = None;
                 return Next::Wait;
@@ -101,7 +102,27 @@ impl RequestReader {
     }
 }
 
-enum Next {
+impl RequestReader {
+    /// Drops the empty lines before a request line, which RFC 9112 (2.2) asks servers to ignore. httparse
+    /// skips them too, but they end in a newline that [`request::head_may_be_complete`] would take for the end
+    /// of a head: parsing would then start or not depending on whether the request line came in the same
+    /// read, and a malformed line be refused early or late.
+    fn skip_empty_lines(&mut self, query: &mut BytesMut) {
+        loop {
+            let empty_line = match &query[..] {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] => 1,
+                _ => return,
+            };
+            query.advance(empty_line);
+            self.head_scanned = self.head_scanned.saturating_sub(empty_line);
+        }
+    }
+}
+
+/// What [`RequestReader::next_request`] found.
+#[derive(Debug)]
+pub(crate) enum Next {
     Wait,
     /// Wait, after telling the client to send its body.
     SendContinue,
