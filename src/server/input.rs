@@ -32,7 +32,7 @@ impl Server {
             &mut conn.stream,
             &mut conn.query,
             &mut self.read_scratch,
-            crate::limits::READ_BUDGET_BYTES,
+            wanted.clamp(crate::limits::READ_BUDGET_BYTES, crate::limits::BULK_READ_BUDGET_BYTES),
             wanted,
         );
         self.state.stats.net_input_bytes += outcome.bytes as u64;
