@@ -60,7 +60,7 @@ fn main() {
         "" if background => DEFAULT_PID_FILE.to_string(),
         path => path.to_string(),
     };
-    ferrokv::server::fit_maxclients(&mut config);
+    config.maxclients = ferrokv::net::open_files::fit_maxclients(config.maxclients);
     let mut server = match Server::bind(config) {
         Ok(server) => server,
         Err(e) => exit_listen_failed(&e),

@@ -187,6 +187,14 @@ fn maxclients_is_fitted_to_the_open_file_limit() {
         let mut refused = server.conn();
         refused.set_read_timeout_ms(2000);
         assert_reply(refused.read_to_close(), "-ERR max number of clients reached\r\n");
+        // More than the limit allows is refused, naming what would fit; fewer is fine.
+        assert_reply(
+            admin.cmd(&["CONFIG", "SET", "maxclients", "100"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able \
+             to handle the specified number of clients, try with 32\r\n",
+        );
+        assert_reply(admin.cmd(&["CONFIG", "SET", "maxclients", "20"]), "+OK\r\n");
+        assert_reply(admin.cmd(&["CONFIG", "GET", "maxclients"]), "*2\r\n$10\r\nmaxclients\r\n$2\r\n20\r\n");
     }
     let log = ferrokv.log();
     for line in [

@@ -35,7 +35,6 @@ use crate::net::listen::Listener as ListenerKind;
 pub use crate::state::Shutdown;
 use crate::state::State;
 use crate::state::session::ClientId;
-pub use admission::fit_maxclients;
 pub(crate) use connection::{Connection, Protocol, Stream};
 use listeners::Listeners;
 
