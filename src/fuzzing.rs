@@ -66,7 +66,9 @@ pub fn http_requests(data: &[u8]) {
 /// What an HTTP connection reading `chunks` in turn would be handed: each request (head and body) or the
 /// refusal that ends the connection, in order.
 fn http_outcome(chunks: &[&[u8]]) -> Vec<String> {
-    let config = Config::default();
+    // Building the default configuration costs more than parsing a request; build it once.
+    static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(Config::default);
     let mut reader = RequestReader::default();
     let mut query = BytesMut::new();
     let mut seen = Vec::new();
@@ -82,7 +84,7 @@ fn http_outcome(chunks: &[&[u8]]) -> Vec<String> {
                     return seen;
                 }
                 Next::Request(head, body) => {
-                    let _ = guard::check(&head, &config, Some(std::net::IpAddr::from([127, 0, 0, 1])));
+                    let _ = guard::check(&head, config, Some(std::net::IpAddr::from([127, 0, 0, 1])));
                     let target = Target::parse(&head.target);
                     let _ = (target.segments(), target.query_param("match"));
                     seen.push(format!("{head:?} {body:?}"));
