@@ -9,9 +9,6 @@ use crate::state::session::ClientId;
 use super::Server;
 use super::connection::Protocol;
 
-/// Redis logs its cross-protocol warning at most this often.
-const SECURITY_WARNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Whether a request's name is `POST` or `Host:`, which no RESP client sends and every HTTP request does
 /// (Redis compares with `strcasecmp`, so the name ends at a NUL).
 fn is_http_request(argv: &[bytes::Bytes]) -> bool {
@@ -116,15 +113,13 @@ impl Server {
     /// sent, as Redis's securityWarningCommand does: a web page making a browser POST to a local server
     /// would otherwise have the commands in its body run. The warning is logged at most once a minute.
     fn refuse_cross_protocol(&mut self, id: ClientId) {
-        let now = std::time::Instant::now();
-        if self.security_warning_at.is_none_or(|at| now.duration_since(at) > SECURITY_WARNING_INTERVAL) {
+        if self.security_warnings.ready(std::time::Instant::now()) {
             crate::log!(
                 Warning,
                 "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to \
                  Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to \
                  compromise your Redis instance. Connection aborted."
             );
-            self.security_warning_at = Some(now);
         }
         self.state.close_asap(id);
     }

@@ -27,7 +27,7 @@ mod output;
 
 use mio::{Interest, Poll, Token};
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::db::expire::ExpireCycle;
@@ -61,10 +61,10 @@ pub struct Server {
     read_scratch: Box<[u8]>,
     next_cron: Instant,
     next_expire_slice: Option<Instant>,
-    /// When the cross-protocol ("Possible SECURITY ATTACK") warning was last logged.
-    security_warning_at: Option<Instant>,
-    /// When an accept error was last logged: at most one line a second, however fast accept fails.
-    accept_error_logged_at: Option<Instant>,
+    /// The cross-protocol ("Possible SECURITY ATTACK") warning: once a minute at most, as Redis logs it.
+    security_warnings: crate::log::Throttle,
+    /// Accept errors: one line a second at most, however fast accept fails.
+    accept_errors: crate::log::Throttle,
 }
 
 impl std::fmt::Debug for Server {
@@ -95,8 +95,8 @@ impl Server {
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
-            security_warning_at: None,
-            accept_error_logged_at: None,
+            security_warnings: crate::log::Throttle::new(Duration::from_secs(60)),
+            accept_errors: crate::log::Throttle::new(Duration::from_secs(1)),
         })
     }
 
@@ -147,10 +147,8 @@ impl Server {
     /// Logs a failed accept (EMFILE, ENFILE, ENOBUFS), at most once a second: the cron retries at `hz`,
     /// and a flood of the same line would fill the disk while telling nothing new.
     fn log_accept_error(&mut self, error: &io::Error) {
-        let now = Instant::now();
-        if self.accept_error_logged_at.is_none_or(|at| now.duration_since(at) >= std::time::Duration::from_secs(1)) {
+        if self.accept_errors.ready(Instant::now()) {
             crate::log!(Warning, "Accepting client connection: {}", error);
-            self.accept_error_logged_at = Some(now);
         }
     }
 
