@@ -24,6 +24,7 @@ impl Server {
             if self.state.shutdown.is_some() {
                 break;
             }
+            self.turn += 1;
             let timeout = self.poll_timeout();
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {

@@ -21,6 +21,7 @@ impl Server {
     /// Reads what the socket has (up to the budget), then runs every complete request.
     pub(super) fn read_client(&mut self, id: ClientId) {
         let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        conn.read_turn = self.turn;
         let wanted = match &conn.protocol {
             Protocol::Resp => conn.parser.bytes_wanted(),
             Protocol::Http(reader) => reader.bytes_wanted(conn.query.len()),
@@ -141,11 +142,26 @@ impl Server {
         }
     }
 
-    /// Runs requests of clients whose last read stopped at the budget or whose input resumes.
+    /// Runs requests of clients whose last read stopped at the budget or whose input resumes. A client
+    /// already read in this iteration (its readiness event came first) waits for the next one, so a
+    /// pipelining client gets one turn per iteration like everyone else, not two.
     pub(super) fn process_pending_reads(&mut self) {
-        for id in std::mem::take(&mut self.pending_reads) {
-            if self.state.sessions.get(id).is_some_and(|s| !s.close_asap) {
-                self.read_client(id);
+        let mut ids = std::mem::take(&mut self.pending_reads);
+        // A client may be queued by its read and again by a resume, and a deferred one stays queued: once is
+        // enough, and keeps the queue from growing while a client streams. The first place is kept, so
+        // unblocked clients still resume in the order they were served.
+        if ids.len() > 1 {
+            let mut seen = hashbrown::HashSet::with_capacity(ids.len());
+            ids.retain(|&id| seen.insert(id));
+        }
+        for id in ids {
+            if self.state.sessions.get(id).is_none_or(|s| s.close_asap) {
+                continue;
+            }
+            match self.connections[id.index()].as_ref() {
+                Some(conn) if conn.read_turn == self.turn => self.pending_reads.push(id),
+                Some(_) => self.read_client(id),
+                None => {}
             }
         }
     }

@@ -54,6 +54,9 @@ pub struct Server {
     pending_writes: Vec<ClientId>,
     /// Clients whose read stopped at the budget with more data possibly waiting, or whose input resumes.
     pending_reads: Vec<ClientId>,
+    /// The event loop's iteration, so that a client is read at most once per iteration from `pending_reads`
+    /// (see `Connection::read_turn`).
+    turn: u64,
     /// Set when accept failed (EMFILE): retry from the cron, since edge-triggered readiness will not repeat.
     accept_retry: bool,
     expire_cycle: ExpireCycle,
@@ -90,6 +93,7 @@ impl Server {
             http_scratch: crate::http::Scratch::default(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            turn: 0,
             accept_retry: false,
             expire_cycle: ExpireCycle::default(),
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
