@@ -422,6 +422,10 @@ pub struct Config {
     /// Seconds an HTTP connection may take to send one request, or stay idle between requests; 0 = no
     /// limit.
     pub http_idle_timeout_s: u64,
+    /// Web origins (`scheme://host[:port]`) whose pages may call the gateway (CORS); none by default.
+    pub http_allow_origins: Vec<String>,
+    /// Host names the gateway answers to besides `localhost` and the address a request came in on.
+    pub http_allow_hosts: Vec<String>,
 }
 }
 

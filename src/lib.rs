@@ -14,6 +14,7 @@
 //! - `persist`: snapshots on disk: SAVE, BGSAVE, save points, the startup load, DEBUG RELOAD.
 //! - `child`: forked children (BGSAVE; BGREWRITEAOF later) and how the parent learns they ended.
 //! - `log`, `clock`, `limits`, `util`: logging in Redis's format, time, caps, small pure helpers.
+//! - `fuzzing`: the parsers' fuzzing entry points, shared by `fuzz/` and the bounded random-input test.
 //!
 //! A request goes: poll readiness → `Server::read_client` → `resp::parse` → `cmd::call` → a handler in
 //! `cmd/<family>.rs` using `db` → `resp::reply` into the session's output buffer → written in `before_sleep`.
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod fuzzing;
 pub mod http;
 pub mod limits;
 pub mod log;

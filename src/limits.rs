@@ -14,13 +14,16 @@ pub const UNAUTH_MULTIBULK_LEN_MAX: i64 = 10;
 /// Before AUTH, a bulk argument may be this long at most.
 pub const UNAUTH_BULK_LEN_MAX: i64 = 16 * 1024;
 
-/// Bytes read from one socket per readiness event before other clients get a turn.
-pub const READ_BUDGET_BYTES: usize = 256 * 1024;
+/// Bytes read from one socket per readiness event before other clients get a turn. Every complete request
+/// in them runs in that turn, so this bounds how long a pipelining client holds the loop: 64 KiB of small
+/// commands is about 2,000 of them, a few hundred microseconds (256 KiB let one client's pipeline raise the
+/// others' worst latency to 18-20 ms).
+pub const READ_BUDGET_BYTES: usize = 64 * 1024;
+/// The per-event budget while the parser waits for the rest of a big bulk argument: those bytes run
+/// nothing until the argument is complete, so reading more of them per turn costs the others little.
+pub const BULK_READ_BUDGET_BYTES: usize = 1024 * 1024;
 /// Size of one ordinary socket read (Redis's PROTO_IOBUF_LEN).
 pub const READ_CHUNK_BYTES: usize = 16 * 1024;
-/// Largest single reservation made for a big bulk argument that is still arriving; it grows in steps of this
-/// size, so a client that announces a huge bulk and sends nothing costs little.
-pub const BULK_RESERVE_STEP_BYTES: usize = 4 * 1024 * 1024;
 /// A client whose pending replies exceed this stops having its requests executed until they drain, so a
 /// pipelining client that never reads cannot grow our memory without bound.
 pub const REPLY_PAUSE_BYTES: usize = 64 * 1024 * 1024;

@@ -90,9 +90,44 @@ macro_rules! log {
     };
 }
 
+/// At most one line per `interval`, for warnings a client can trigger at will (Redis's cross-protocol
+/// warning, accept errors), so an attacker cannot fill the disk with the same line.
+#[derive(Debug)]
+pub struct Throttle {
+    interval: std::time::Duration,
+    last: Option<std::time::Instant>,
+}
+
+impl Throttle {
+    pub const fn new(interval: std::time::Duration) -> Throttle {
+        Throttle { interval, last: None }
+    }
+
+    /// Whether a line may be written at `now`; if so, the next one must wait `interval` from now.
+    pub fn ready(&mut self, now: std::time::Instant) -> bool {
+        if self.last.is_some_and(|at| now.duration_since(at) < self.interval) {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::timestamp;
+    use super::{Throttle, timestamp};
+
+    #[test]
+    fn throttle_lets_one_line_through_per_interval() {
+        let start = std::time::Instant::now();
+        let second = std::time::Duration::from_secs(1);
+        let mut throttle = Throttle::new(second);
+        let at = |ms| start + std::time::Duration::from_millis(ms);
+        assert_eq!(
+            [0, 1, 999, 1000, 1500, 2001].map(|ms| throttle.ready(at(ms))),
+            [true, false, false, true, false, true]
+        );
+    }
 
     #[test]
     fn formats_like_redis() {

@@ -12,7 +12,7 @@ const DEFAULT_PID_FILE: &str = "/var/run/redis.pid";
 static ALLOC: ferrokv::util::alloc::CountingAlloc = ferrokv::util::alloc::CountingAlloc;
 
 fn main() {
-    let config = match Config::from_cli(std::env::args().skip(1)) {
+    let mut config = match Config::from_cli(std::env::args().skip(1)) {
         Ok(CliOutcome::Run(config)) => config,
         Ok(CliOutcome::PrintAndExit(text)) => {
             println!("{text}");
@@ -60,6 +60,7 @@ fn main() {
         "" if background => DEFAULT_PID_FILE.to_string(),
         path => path.to_string(),
     };
+    config.maxclients = ferrokv::net::open_files::fit_maxclients(config.maxclients);
     let mut server = match Server::bind(config) {
         Ok(server) => server,
         Err(e) => exit_listen_failed(&e),

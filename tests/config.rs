@@ -44,7 +44,8 @@ fn assert_same_config(ours: &BTreeMap<String, String>, redis: &BTreeMap<String, 
 
 /// Names that differ between two servers started the same way: each has its own port and temp dir; the
 /// `http-*` directives are ferrokv's own.
-const PER_SERVER: &[&str] = &["port", "dir", "http-port", "http-max-body", "http-idle-timeout"];
+const PER_SERVER: &[&str] =
+    &["port", "dir", "http-port", "http-max-body", "http-idle-timeout", "http-allow-origins", "http-allow-hosts"];
 
 #[test]
 fn config_get_star_is_redis_s() {
@@ -139,7 +140,17 @@ const GARBAGE: &str = "garbage-value!";
 
 /// Directives whose CONFIG SET acts on the process in redis-server (rebinding, AUTH for every later
 /// command, moving its working directory), so the sweep leaves them out.
-const SWEEP_SKIPS: &[&str] = &["port", "bind", "requirepass", "dir", "http-port", "http-max-body", "http-idle-timeout"];
+const SWEEP_SKIPS: &[&str] = &[
+    "port",
+    "bind",
+    "requirepass",
+    "dir",
+    "http-port",
+    "http-max-body",
+    "http-idle-timeout",
+    "http-allow-origins",
+    "http-allow-hosts",
+];
 
 #[test]
 fn config_set_replies_and_results_are_redis_s() {
@@ -462,7 +473,7 @@ fn config_set_port_bind_and_http_port_rebind_the_listeners() {
     let http = unused_port();
     assert_reply(conn.cmd(&["CONFIG", "SET", "http-port", &http.to_string()]), "+OK\r\n");
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", http)).unwrap();
-    stream.write_all(b"GET /_health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    stream.write_all(b"GET /_health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

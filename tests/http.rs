@@ -347,7 +347,11 @@ fn expect_100_continue() {
     let server = server();
     let mut conn = http(&server);
     let body = r#"{"value": "after continue"}"#;
-    let head = format!("POST /c HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /c HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
     conn.send_raw(head.as_bytes());
     assert_eq!(conn.read_response().status, 100);
     conn.send_raw(body.as_bytes());
@@ -466,4 +470,48 @@ fn curl_script_covers_every_route() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The browser checks over raw sockets (tests/browser.rs drives a real browser): Host, Origin, CORS and the
+/// JSON-only bodies, each refused before anything runs.
+#[test]
+fn web_pages_are_refused_unless_their_origin_is_allowed() {
+    let server = TestServer::ferrokv_with_http(&["--http-allow-origins", "http://app.example:3000"]);
+    let mut resp = server.conn();
+    let mut conn = http(&server);
+    let hostile = conn.request_with("POST", "/k", &["Origin: http://evil.example"], Some(r#"{"value": 1}"#));
+    assert_error(&hostile, 403, "origin not allowed");
+    assert_eq!(hostile.header("access-control-allow-origin"), None);
+    let form = b"POST /_redis HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: 19\r\n\r\n[\"SET\",\"k\",\"pwned\"]";
+    conn.send_raw(form);
+    assert_error(&conn.read_response(), 415, "application/json");
+    let mut rebound = http(&server);
+    rebound.send_raw(b"GET /k HTTP/1.1\r\nHost: rebind.example:7379\r\n\r\n");
+    assert_error(&rebound.read_response(), 421, "Host not served");
+    assert_eq!(resp.cmd(&["EXISTS", "k"]), b":0\r\n");
+
+    let preflight = conn.request_with(
+        "OPTIONS",
+        "/_redis",
+        &["Origin: http://app.example:3000", "Access-Control-Request-Method: POST"],
+        None,
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("http://app.example:3000"));
+    assert_eq!(preflight.header("access-control-allow-methods"), Some("GET, POST, PUT, DELETE"));
+    assert_eq!(preflight.header("vary"), Some("Origin"));
+    let allowed =
+        conn.request_with("POST", "/_redis", &["Origin: http://app.example:3000"], Some(r#"["SET","k","v"]"#));
+    assert_eq!(allowed.json(), json!({"result": "OK"}));
+    assert_eq!(allowed.header("access-control-allow-origin"), Some("http://app.example:3000"));
+    let disallowed_preflight = conn.request_with(
+        "OPTIONS",
+        "/_redis",
+        &["Origin: http://evil.example", "Access-Control-Request-Method: POST"],
+        None,
+    );
+    assert_error(&disallowed_preflight, 403, "origin not allowed");
+    // Plain clients (curl, programs) send no Origin and are served as before.
+    assert_eq!(conn.request("GET", "/k", None).json()["value"], "v");
 }

@@ -32,12 +32,14 @@ check '"count":2,"keys":[' "$base/?match=*&count=100"
 check '"items":{"user-config":{"theme":"light"}}} 200' "$base/?match=user-*&values=true"
 check '{"status":"ok","action":"deleted","key":"user-config"} 200' -X DELETE "$base/user-config"
 check '{"error":"Key not found"} 404' "$base/user-config"
-check '{"result":"OK"} 200' -X POST "$base/_redis" -d '["SET", "greeting", "hello", "EX", "60"]'
-check '{"result":"hello"} 200' -X POST "$base/_redis" -d '["GET", "greeting"]'
+check '{"result":"OK"} 200' -X POST "$base/_redis" "${json[@]}" -d '["SET", "greeting", "hello", "EX", "60"]'
+check '{"result":"hello"} 200' -X POST "$base/_redis" "${json[@]}" -d '["GET", "greeting"]'
 check '[{"result":"OK"},{"result":2},{"error":"ERR value is not an integer or out of range"}] 200' \
-    -X POST "$base/_redis/pipeline" -d '[["SET","n","1"],["INCR","n"],["INCR","greeting"]]'
-check '[{"result":3}]' -X POST "$base/_redis/multi-exec" -d '[["INCR","n"]]'
+    -X POST "$base/_redis/pipeline" "${json[@]}" -d '[["SET","n","1"],["INCR","n"],["INCR","greeting"]]'
+check '[{"result":3}]' -X POST "$base/_redis/multi-exec" "${json[@]}" -d '[["INCR","n"]]'
 check 'ferrokv_commands_total{cmd="set"}' "$base/_metrics"
+# Without the JSON type, curl -d sends a form (application/x-www-form-urlencoded), which the gateway refuses.
+check '"error":"a POST or PUT body needs Content-Type: application/json"} 415' -X POST "$base/_redis" -d '["GET", "n"]'
 # curl sends Expect: 100-continue for bodies over 1 MiB (over 1 KiB before curl 7.77); force it here.
 check '"action":"created"' -X POST "$base/large" "${json[@]}" -H 'Expect: 100-continue' \
     -d "{\"value\": \"$(head -c 3000 /dev/zero | tr '\0' 'x')\"}"

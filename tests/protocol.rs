@@ -33,6 +33,8 @@ fn inline_commands_follow_redis_quoting() {
     assert_replies(&mut conn, b"SET q \"\\x41\\n\\\"z\" \r\nGET q\r\n", &[b"+OK\r\n", b"$4\r\nA\n\"z\r\n"]);
     assert_replies(&mut conn, b"SET r 'it\\'s'\r\nGET r\r\n", &[b"+OK\r\n", b"$4\r\nit's\r\n"]);
     assert_replies(&mut conn, b"ECHO \"\"\r\n", &[b"$0\r\n\r\n"]);
+    // \v and \f are isspace() but do not end a word in sdssplitargs: one 3-byte argument each.
+    assert_replies(&mut conn, b"ECHO a\x0bb\r\nECHO a\x0cb\r\n", &[b"$3\r\na\x0bb\r\n", b"$3\r\na\x0cb\r\n"]);
     // Blank lines are skipped without a reply, so the next reply is PING's.
     assert_replies(&mut conn, b"\r\n\n   \r\nPING\r\n", &[b"+PONG\r\n"]);
     assert_replies(&mut conn, b"FOO a b\r\n", &[b"-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"]);

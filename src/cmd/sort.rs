@@ -149,6 +149,16 @@ fn sort(ctx: &mut Ctx<'_>, reply: &mut Reply, readonly: bool) -> CmdResult {
         return Err(errors::WRONGTYPE.into());
     }
     let is_set = matches!(value, Some(Value::Set(_)));
+    let is_zset = matches!(value, Some(Value::Zset(_)));
+    let now_ms = ctx.now_ms;
+    if is_zset {
+        // Redis's sortCommandGeneric converts a packed sorted set to a skiplist for good ("destructively"),
+        // SORT_RO too, without counting a change: OBJECT ENCODING, DUMP and MEMORY USAGE see it afterwards.
+        if let Some(Value::Zset(zset)) = ctx.db().get_mut(&key, now_ms) {
+            zset.convert_to_large();
+        }
+    }
+    let value = ctx.db().get(&key, now_ms);
     if o.dont_sort && is_set && o.store.is_some() {
         // A set has no order of its own, so a stored result is made deterministic as ALPHA.
         (o.dont_sort, o.alpha, o.by) = (false, true, None);

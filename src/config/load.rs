@@ -74,7 +74,7 @@ pub(super) fn options_from_args(args: &[String]) -> CliSources {
                 name_has_value = true;
             }
         } else {
-            push_repr(&mut options, arg.as_bytes());
+            crate::util::splitargs::push_repr(&mut options, arg.as_bytes());
             options.push(' ');
             name_has_value = true;
         }
@@ -82,25 +82,6 @@ pub(super) fn options_from_args(args: &[String]) -> CliSources {
     }
     sources.options = Some(options);
     sources
-}
-
-/// sds.c's `sdscatrepr`: a double-quoted string that split_args reads back to the same bytes.
-fn push_repr(out: &mut String, bytes: &[u8]) {
-    out.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(char::from(b)),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
 }
 
 /// The message redis-server prints to stderr before exiting 1 on a bad config (a leading blank line

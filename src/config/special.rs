@@ -28,6 +28,31 @@ pub(super) fn set_bind(c: &mut Config, args: &[&[u8]], _repeated: bool) -> Resul
     Ok(())
 }
 
+/// `http-allow-origins <origin> ...`: each `scheme://host[:port]`, as a browser's Origin header names a page
+/// (lowercased, since browsers send scheme and host in lowercase); `""` empties the list.
+pub(super) fn set_http_allow_origins(c: &mut Config, args: &[&[u8]], _repeated: bool) -> Result<(), String> {
+    let origins = words(args);
+    if let Some(bad) =
+        origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
+    {
+        return Err(format!("'{bad}' is not an origin (scheme://host[:port], no path)"));
+    }
+    c.http_allow_origins = origins;
+    Ok(())
+}
+
+/// `http-allow-hosts <name> ...`: extra names the Host header may give (lowercased); `""` empties the list.
+pub(super) fn set_http_allow_hosts(c: &mut Config, args: &[&[u8]], _repeated: bool) -> Result<(), String> {
+    c.http_allow_hosts = words(args);
+    Ok(())
+}
+
+/// A list directive's words, lowercased; the single empty argument is the empty list.
+fn words(args: &[&[u8]]) -> Vec<String> {
+    let args = if args == [b""] { &[][..] } else { args };
+    args.iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect()
+}
+
 /// `save <seconds> <changes> ...`, validated like setConfigSaveOption (strtoll syntax, seconds >= 1,
 /// changes >= 0). CONFIG SET and the first `save` line of a load replace the list; later lines append;
 /// `save ""` (or a bare `save`) empties it.

@@ -555,6 +555,20 @@ pub(super) static TABLE: &[Directive] = &[
     directive("http-port", Mutable, "7379", int!(http_port, 0, 65535)),
     directive("http-max-body", Mutable, "16mb", bytes!(http_max_body, 1, LONG_MAX)),
     directive("http-idle-timeout", Mutable, "30", int!(http_idle_timeout_s, 0, INT_MAX)),
+    // Ours: the web origins allowed to call the gateway from a browser, and the Host names it answers to
+    // (see http/guard.rs); both empty, so no web page can use it and DNS rebinding finds nothing.
+    directive(
+        "http-allow-origins",
+        Mutable,
+        "",
+        Kind::List { get: |c| c.http_allow_origins.join(" "), set: special::set_http_allow_origins },
+    ),
+    directive(
+        "http-allow-hosts",
+        Mutable,
+        "",
+        Kind::List { get: |c| c.http_allow_hosts.join(" "), set: special::set_http_allow_hosts },
+    ),
 ];
 
 /// The directive named `name` (or its alias), any case, with the entry name it was found under.

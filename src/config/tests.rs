@@ -96,8 +96,14 @@ fn defaults_render_like_redis() {
         .map(|(name, _)| name.as_str())
         .filter(|name| *name != "dir" && !redis.iter().any(|(n, _)| n == name))
         .collect();
-    assert_eq!(extra, ["http-port", "http-max-body", "http-idle-timeout"]);
-    for (name, value) in [("http-port", "7379"), ("http-max-body", "16777216"), ("http-idle-timeout", "30")] {
+    assert_eq!(extra, ["http-port", "http-max-body", "http-idle-timeout", "http-allow-origins", "http-allow-hosts"]);
+    for (name, value) in [
+        ("http-port", "7379"),
+        ("http-max-body", "16777216"),
+        ("http-idle-timeout", "30"),
+        ("http-allow-origins", ""),
+        ("http-allow-hosts", ""),
+    ] {
         assert_eq!(get(&config, name), value, "{name}");
     }
     assert_eq!(get(&config, "dir"), std::env::current_dir().unwrap().to_string_lossy());

@@ -21,11 +21,6 @@ const fn unsupported(directive: &'static str, active: fn(&Config) -> bool, conse
 
 /// Every such directive, in table order.
 const UNSUPPORTED: &[Unsupported] = &[
-    unsupported(
-        "protected-mode",
-        protected_mode_matters,
-        "protected mode is not enforced: clients from other hosts are served without a password",
-    ),
     unsupported("tls-port", |c| c.tls_port != 0, "ferrokv has no TLS"),
     unsupported("supervised", |c| c.supervised != "no", "ferrokv does not notify upstart or systemd"),
     unsupported("syslog-enabled", |c| c.syslog_enabled, "nothing is sent to syslog"),
@@ -45,11 +40,6 @@ const UNSUPPORTED: &[Unsupported] = &[
     unsupported("io-threads", |c| c.io_threads > 1, "ferrokv serves every client from one thread"),
     unsupported("oom-score-adj", |c| c.oom_score_adj != "no", "the process's oom_score_adj is not changed"),
     unsupported(
-        "client-output-buffer-limit",
-        |c| c.client_output_buffer_limit.normal != Default::default(),
-        "output buffer limits of normal clients are not enforced",
-    ),
-    unsupported(
         "no-appendfsync-on-rewrite",
         |c| c.no_appendfsync_on_rewrite,
         "the AOF is fsynced during rewrites as at any other time",
@@ -66,16 +56,6 @@ const UNSUPPORTED: &[Unsupported] = &[
     ),
     unsupported("list-compress-depth", |c| c.list_compress_depth > 0, "list nodes are not compressed"),
 ];
-
-/// Redis refuses clients from other hosts when protected mode is on, no password is set and the server
-/// listens beyond loopback.
-fn protected_mode_matters(c: &Config) -> bool {
-    let loopback = |address: &String| {
-        let address = address.trim_start_matches('-');
-        address == "localhost" || address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    };
-    c.protected_mode && c.requirepass.is_none() && c.port != 0 && !c.bind.iter().all(loopback)
-}
 
 impl Config {
     /// A WARNING line for each directive whose value asks for a feature ferrokv lacks.
@@ -119,17 +99,5 @@ mod tests {
         let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
         assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
         assert_eq!(config.not_acted_on_among(&[b"MAXMEMORY-CLIENTS"]), warnings[1..]);
-    }
-
-    #[test]
-    fn protected_mode_warns_only_beyond_loopback_without_password() {
-        let mut config = Config { save: Vec::new(), ..Config::default() };
-        assert!(config.not_acted_on().is_empty());
-        config.bind = vec!["127.0.0.1".into(), "-::1".into()];
-        assert!(config.not_acted_on().is_empty());
-        config.bind = vec!["*".into()];
-        assert_eq!(config.not_acted_on().len(), 1);
-        config.requirepass = Some(b"pw".to_vec());
-        assert!(config.not_acted_on().is_empty());
     }
 }

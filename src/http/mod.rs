@@ -21,16 +21,18 @@
 //! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
 //! request of a keep-alive connection to the next.
 
+pub(crate) mod guard;
 pub mod json;
 mod metrics;
 pub mod request;
 pub mod response;
 mod rest;
-mod route;
+pub(crate) mod route;
 mod upstash;
 pub mod url;
 
 use bytes::{Buf, Bytes, BytesMut};
+use std::net::SocketAddr;
 
 use crate::limits::{HTTP_HEAD_BYTES_MAX, REPLY_PAUSE_BYTES};
 use crate::state::State;
@@ -59,8 +61,9 @@ impl RequestReader {
     }
 
     /// The next complete request in `query`, or why there is none yet.
-    fn next_request(&mut self, query: &mut BytesMut, max_body: u64, now_ms: i64) -> Next {
+    pub(crate) fn next_request(&mut self, query: &mut BytesMut, max_body: u64, now_ms: i64) -> Next {
         if self.head.is_none() {
+            self.skip_empty_lines(query);
             if query.is_empty() {
                 self.request_started_ms = None;
                 return Next::Wait;
@@ -99,7 +102,27 @@ impl RequestReader {
     }
 }
 
-enum Next {
+impl RequestReader {
+    /// Drops the empty lines before a request line, which RFC 9112 (2.2) asks servers to ignore. httparse
+    /// skips them too, but they end in a newline that [`request::head_may_be_complete`] would take for the end
+    /// of a head: parsing would then start or not depending on whether the request line came in the same
+    /// read, and a malformed line be refused early or late.
+    fn skip_empty_lines(&mut self, query: &mut BytesMut) {
+        loop {
+            let empty_line = match &query[..] {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] => 1,
+                _ => return,
+            };
+            query.advance(empty_line);
+            self.head_scanned = self.head_scanned.saturating_sub(empty_line);
+        }
+    }
+}
+
+/// What [`RequestReader::next_request`] found.
+#[derive(Debug)]
+pub(crate) enum Next {
     Wait,
     /// Wait, after telling the client to send its body.
     SendContinue,
@@ -141,6 +164,21 @@ pub fn process_input(
                 break;
             }
             Next::Request(head, body) => {
+                let local_ip = session.link.as_ref().and_then(|link| link.laddr.parse::<SocketAddr>().ok());
+                let cors_origin = match guard::check(&head, &state.config, local_ip.map(|a| a.ip())) {
+                    guard::Verdict::Proceed { cors_origin } => cors_origin,
+                    guard::Verdict::Preflight(origin) => {
+                        scratch.body.clear();
+                        let answered = Ok(route::Success { status: 204, content_type: response::JSON });
+                        let cors = Cors { origin: Some(origin), preflight: true };
+                        finish_request(session, &head, answered, &mut scratch.body, cors);
+                        continue;
+                    }
+                    guard::Verdict::Refuse(error) => {
+                        finish_request(session, &head, Err(error), &mut scratch.body, Cors::default());
+                        continue;
+                    }
+                };
                 start_request(session, state.config.requirepass.is_none());
                 let reply_start = session.reply.buf.len();
                 let mut exchange = Exchange { state: &mut *state, me: id, reply_start, base64: head.base64 };
@@ -148,7 +186,13 @@ pub fn process_input(
                 let answered = route::handle(&mut exchange, &head, &body, &mut scratch.body);
                 let session = &mut state.sessions[id];
                 session.reply.buf.truncate(reply_start);
-                finish_request(session, &head, answered, &mut scratch.body);
+                finish_request(
+                    session,
+                    &head,
+                    answered,
+                    &mut scratch.body,
+                    Cors { origin: cors_origin, preflight: false },
+                );
             }
         }
     }
@@ -161,10 +205,17 @@ fn start_request(session: &mut Session, open: bool) {
     session.authenticated = open;
 }
 
+/// The CORS part of a response: the allowed origin it answers, and whether it is a preflight's.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cors<'h> {
+    origin: Option<&'h [u8]>,
+    preflight: bool,
+}
+
 /// Appends the response for a handled request.
-fn finish_request(session: &mut Session, head: &Head, answered: route::Answered, body: &mut Vec<u8>) {
+fn finish_request(session: &mut Session, head: &Head, answered: route::Answered, body: &mut Vec<u8>, cors: Cors<'_>) {
     let (status, content_type, extra_header) = match answered {
-        Ok(success) => (success.status, success.content_type, None),
+        Ok(success) => (success.status, success.content_type, cors.preflight.then_some(guard::PREFLIGHT_HEADERS)),
         Err(error) => {
             *body = response::error_body(&error.message);
             (error.status, response::JSON, error.extra_header)
@@ -172,7 +223,8 @@ fn finish_request(session: &mut Session, head: &Head, answered: route::Answered,
     };
     // QUIT or CLIENT KILL run over HTTP mark the connection; honour that after this response.
     let close = !head.keep_alive || session.close_after_reply;
-    response::write(&mut session.reply.buf, &Response { status, content_type, body, extra_header, close });
+    let cors_origin = cors.origin;
+    response::write(&mut session.reply.buf, &Response { status, content_type, body, extra_header, cors_origin, close });
     if close {
         session.close_after_reply = true;
     }
@@ -180,22 +232,30 @@ fn finish_request(session: &mut Session, head: &Head, answered: route::Answered,
 
 /// Answers with an error and closes after it: the connection's remaining bytes are not trusted.
 pub fn refuse(session: &mut Session, status: u16, message: &str) {
-    let body = response::error_body(message.as_bytes());
-    let response = Response { status, content_type: response::JSON, body: &body, extra_header: None, close: true };
-    response::write(&mut session.reply.buf, &response);
+    write_refusal(&mut session.reply.buf, status, message);
     session.close_after_reply = true;
 }
 
-/// The response a client gets when `maxclients` is reached, written straight on the socket before it is
-/// dropped (the HTTP form of Redis's `-ERR max number of clients reached`).
-pub fn max_clients_response() -> Vec<u8> {
-    let body = response::error_body(b"max number of clients reached");
+/// The response a client refused at accept gets, written straight on the socket before it is dropped: the
+/// HTTP form of Redis's `-ERR max number of clients reached` (503) or protected mode's `-DENIED` (403).
+pub fn refusal_response(status: u16, message: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    response::write(
-        &mut out,
-        &Response { status: 503, content_type: response::JSON, body: &body, extra_header: None, close: true },
-    );
+    write_refusal(&mut out, status, message);
     out
+}
+
+/// Appends an error response that closes the connection.
+fn write_refusal(out: &mut Vec<u8>, status: u16, message: &str) {
+    let body = response::error_body(message.as_bytes());
+    let response = Response {
+        status,
+        content_type: response::JSON,
+        body: &body,
+        extra_header: None,
+        cors_origin: None,
+        close: true,
+    };
+    response::write(out, &response);
 }
 
 /// Closes the HTTP connections among `readers` that overstayed `http-idle-timeout`: one too slow to send its

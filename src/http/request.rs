@@ -17,6 +17,8 @@ pub enum Method {
     Post,
     Put,
     Delete,
+    /// A CORS preflight when it carries `Origin` and `Access-Control-Request-Method` (see `guard`).
+    Options,
     Other,
 }
 
@@ -35,6 +37,16 @@ pub struct Head {
     pub bearer: Option<Vec<u8>>,
     /// `Upstash-Encoding: base64`: strings in command results go out base64-encoded.
     pub base64: bool,
+    /// `Origin`: the web page a browser sends the request for (see `guard`).
+    pub origin: Option<Vec<u8>>,
+    /// `Host`, as sent (name and optional port).
+    pub host: Option<Vec<u8>>,
+    /// `Content-Type`, as sent.
+    pub content_type: Option<Vec<u8>>,
+    /// `Access-Control-Request-Method` was sent: an OPTIONS request with it is a CORS preflight.
+    pub preflight: bool,
+    /// HTTP/1.1 (which requires `Host`), not 1.0.
+    pub http11: bool,
 }
 
 /// Why a request is refused before its body; the connection closes after the answer, because the bytes that
@@ -92,6 +104,7 @@ fn head_from(request: &httparse::Request<'_, '_>, max_body: u64) -> Result<Head,
         "POST" => Method::Post,
         "PUT" => Method::Put,
         "DELETE" => Method::Delete,
+        "OPTIONS" => Method::Options,
         _ => Method::Other,
     };
     let http11 = request.version == Some(1);
@@ -103,6 +116,11 @@ fn head_from(request: &httparse::Request<'_, '_>, max_body: u64) -> Result<Head,
         expect_continue: false,
         bearer: None,
         base64: false,
+        origin: None,
+        host: None,
+        content_type: None,
+        preflight: false,
+        http11,
     };
     let mut length_seen: Option<u64> = None;
     for header in request.headers.iter() {
@@ -133,11 +151,31 @@ fn head_from(request: &httparse::Request<'_, '_>, max_body: u64) -> Result<Head,
             head.bearer = bearer_token(value).map(<[u8]>::to_vec);
         } else if name.eq_ignore_ascii_case("upstash-encoding") {
             head.base64 = value.trim_ascii().eq_ignore_ascii_case(b"base64");
+        } else if let Some(slot) = single_header_slot(name, &mut head) {
+            // Two Origin, Host or Content-Type headers: which one a check should trust is ambiguous.
+            if slot.replace(value.trim_ascii().to_vec()).is_some() {
+                return Err(Refusal { status: 400, message: "repeated Origin, Host or Content-Type header" });
+            }
+        } else if name.eq_ignore_ascii_case("access-control-request-method") {
+            head.preflight = true;
         }
     }
     // Checked against max_body (a usize-sized config) above, so this cannot truncate.
     head.content_length = length_seen.unwrap_or(0) as usize;
     Ok(head)
+}
+
+/// The head's slot for the headers the browser checks read, which may appear only once.
+fn single_header_slot<'h>(name: &str, head: &'h mut Head) -> Option<&'h mut Option<Vec<u8>>> {
+    if name.eq_ignore_ascii_case("origin") {
+        Some(&mut head.origin)
+    } else if name.eq_ignore_ascii_case("host") {
+        Some(&mut head.host)
+    } else if name.eq_ignore_ascii_case("content-type") {
+        Some(&mut head.content_type)
+    } else {
+        None
+    }
 }
 
 /// A Content-Length: digits only (no sign, no spaces inside), at most `max_body`.
@@ -221,6 +259,9 @@ mod tests {
         assert_eq!(refused(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), 400);
         assert_eq!(refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 501);
         assert_eq!(refused(b"*1\r\n$4\r\nPING\r\n\r\n"), 400);
+        // The browser checks read these; two of one would leave them guessing which to trust.
+        assert_eq!(refused(b"GET / HTTP/1.1\r\nHost: evil\r\nHost: localhost\r\n\r\n"), 400);
+        assert_eq!(refused(b"GET / HTTP/1.1\r\nOrigin: a\r\norigin: b\r\n\r\n"), 400);
         assert_eq!(refused(b"\x00\xff\xfe garbage\r\n\r\n"), 400);
     }
 

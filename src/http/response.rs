@@ -12,8 +12,12 @@ pub struct Response<'a> {
     pub status: u16,
     pub content_type: &'static str,
     pub body: &'a [u8],
-    /// `Allow` for a 405, `WWW-Authenticate` for a 401: one extra header line, without its CRLF.
+    /// `Allow` for a 405, `WWW-Authenticate` for a 401, the CORS lines of a preflight: extra header lines,
+    /// without the last CRLF.
     pub extra_header: Option<&'static str>,
+    /// An allowed web origin the request came from: named in `Access-Control-Allow-Origin` (with `Vary:
+    /// Origin`, so a cache never hands one origin's answer to another).
+    pub cors_origin: Option<&'a [u8]>,
     /// Sends `Connection: close`; the caller closes after the write.
     pub close: bool,
 }
@@ -38,6 +42,11 @@ pub fn write(out: &mut Vec<u8>, response: &Response<'_>) {
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(header.as_bytes());
     }
+    if let Some(origin) = response.cors_origin {
+        out.extend_from_slice(b"\r\nAccess-Control-Allow-Origin: ");
+        out.extend_from_slice(origin);
+        out.extend_from_slice(b"\r\nVary: Origin");
+    }
     if response.close {
         out.extend_from_slice(b"\r\nConnection: close");
     }
@@ -57,6 +66,7 @@ pub fn error_body(message: &[u8]) -> Vec<u8> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -65,7 +75,9 @@ fn reason(status: u16) -> &'static str {
         408 => "Request Timeout",
         409 => "Conflict",
         413 => "Content Too Large",
+        415 => "Unsupported Media Type",
         417 => "Expectation Failed",
+        421 => "Misdirected Request",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
@@ -82,7 +94,17 @@ mod tests {
     fn writes_status_headers_and_body() {
         let mut out = Vec::new();
         let body = error_body(b"no \"such\" route");
-        write(&mut out, &Response { status: 404, content_type: JSON, body: &body, extra_header: None, close: true });
+        write(
+            &mut out,
+            &Response {
+                status: 404,
+                content_type: JSON,
+                body: &body,
+                extra_header: None,
+                cors_origin: None,
+                close: true,
+            },
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 29\r\n\

@@ -78,7 +78,7 @@ pub fn handle(ex: &mut Exchange<'_>, head: &Head, body: &[u8], out: &mut Vec<u8>
                 Method::Post => rest::create(ex, &key, body, out),
                 Method::Put => rest::update(ex, &key, body, out),
                 Method::Delete => rest::delete(ex, &key, out),
-                Method::Other => Err(HttpError::method_not_allowed(ALLOW_KEY)),
+                Method::Options | Method::Other => Err(HttpError::method_not_allowed(ALLOW_KEY)),
             }
         }
         ([key, op @ (b"incr" | b"decr")], method) => {

@@ -38,6 +38,8 @@ pub struct Connection {
     pub argv: Vec<Bytes>,
     /// Whether the connection is queued in the server's pending writes.
     pub write_queued: bool,
+    /// The event-loop iteration in which the socket was last read.
+    pub read_turn: u64,
     pub protocol: Protocol,
 }
 
@@ -49,6 +51,7 @@ impl Connection {
             parser: RequestParser::default(),
             argv: Vec::new(),
             write_queued: false,
+            read_turn: 0,
             protocol,
         }
     }

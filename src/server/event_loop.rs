@@ -25,6 +25,7 @@ impl Server {
             if self.state.shutdown.is_some() && self.finish_shutdown() {
                 return Ok(());
             }
+            self.turn += 1;
             let timeout = self.poll_timeout();
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -174,6 +175,18 @@ impl Server {
             }
         }
         self.close_overstaying_http_clients(now_ms);
+        // A client whose input is paused behind its replies runs no command, so the check after each command
+        // never comes: the soft limit's seconds are judged here too.
+        let backlogged: Vec<ClientId> = self
+            .state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.output_limited_bytes() > 0 && !s.close_asap)
+            .map(|(id, _)| id)
+            .collect();
+        for id in backlogged {
+            self.output_over_limit(id, now_ms);
+        }
     }
 
     /// Closes HTTP connections past `http-idle-timeout` (see `http::close_overstaying`).

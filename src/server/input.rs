@@ -9,10 +9,19 @@ use crate::state::session::ClientId;
 use super::Server;
 use super::connection::Protocol;
 
+/// Whether a request's name is `POST` or `Host:`, which no RESP client sends and every HTTP request does
+/// (Redis compares with `strcasecmp`, so the name ends at a NUL).
+fn is_http_request(argv: &[bytes::Bytes]) -> bool {
+    let Some(name) = argv.first() else { return false };
+    let name = name.split(|&b| b == 0).next().unwrap_or_default();
+    name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
+}
+
 impl Server {
     /// Reads what the socket has (up to the budget), then runs every complete request.
     pub(super) fn read_client(&mut self, id: ClientId) {
         let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        conn.read_turn = self.turn;
         let wanted = match &conn.protocol {
             Protocol::Resp => conn.parser.bytes_wanted(),
             Protocol::Http(reader) => reader.bytes_wanted(conn.query.len()),
@@ -21,9 +30,8 @@ impl Server {
             &mut conn.stream,
             &mut conn.query,
             &mut self.read_scratch,
-            crate::limits::READ_BUDGET_BYTES,
+            wanted.clamp(crate::limits::READ_BUDGET_BYTES, crate::limits::BULK_READ_BUDGET_BYTES),
             wanted,
-            crate::limits::BULK_RESERVE_STEP_BYTES,
         );
         self.state.stats.net_input_bytes += outcome.bytes as u64;
         self.state.begin_batch();
@@ -33,13 +41,10 @@ impl Server {
         if outcome.more {
             self.pending_reads.push(id);
         }
-        self.process_input(id);
-        let Some(conn) = self.connections[id.index()].as_ref() else { return };
-        let limit = self.state.config.client_query_buffer_limit as usize;
-        if conn.query.len() > limit && !self.state.sessions[id].close_asap {
-            crate::log!(Warning, "Closing client that reached max query buffer length (qbuf={})", conn.query.len());
-            self.state.close_asap(id);
+        if self.query_buffer_over_limit(id) {
+            return;
         }
+        self.process_input(id);
         if outcome.closed {
             self.state.close_asap(id);
         }
@@ -89,10 +94,17 @@ impl Server {
             };
             let Some(conn) = self.connections[id.index()].as_mut() else { return };
             match conn.parser.parse(&mut conn.query, &mut conn.argv, &limits) {
+                Ok(true) if is_http_request(&conn.argv) => {
+                    self.refuse_cross_protocol(id);
+                    break;
+                }
                 Ok(true) => {
                     let outcome = call(&mut self.state, id, &conn.argv);
                     conn.argv.clear();
-                    if outcome == Outcome::Close || self.state.sessions[id].postponed.is_some() {
+                    if outcome == Outcome::Close
+                        || self.state.sessions[id].postponed.is_some()
+                        || self.output_over_limit(id, self.state.now_ms)
+                    {
                         break;
                     }
                 }
@@ -108,6 +120,21 @@ impl Server {
             }
         }
         self.update_link(id);
+    }
+
+    /// Closes a client that sent an HTTP request line or header to the RESP port, running nothing more it
+    /// sent, as Redis's securityWarningCommand does: a web page making a browser POST to a local server
+    /// would otherwise have the commands in its body run. The warning is logged at most once a minute.
+    fn refuse_cross_protocol(&mut self, id: ClientId) {
+        if self.security_warnings.ready(std::time::Instant::now()) {
+            crate::log!(
+                Warning,
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to \
+                 Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to \
+                 compromise your Redis instance. Connection aborted."
+            );
+        }
+        self.state.close_asap(id);
     }
 
     /// Copies the connection's query buffer sizes into its session's `Link`.
@@ -127,11 +154,26 @@ impl Server {
         }
     }
 
-    /// Runs requests of clients whose last read stopped at the budget or whose input resumes.
+    /// Runs requests of clients whose last read stopped at the budget or whose input resumes. A client
+    /// already read in this iteration (its readiness event came first) waits for the next one, so a
+    /// pipelining client gets one turn per iteration like everyone else, not two.
     pub(super) fn process_pending_reads(&mut self) {
-        for id in std::mem::take(&mut self.pending_reads) {
-            if self.state.sessions.get(id).is_some_and(|s| !s.close_asap) {
-                self.read_client(id);
+        let mut ids = std::mem::take(&mut self.pending_reads);
+        // A client may be queued by its read and again by a resume, and a deferred one stays queued: once is
+        // enough, and keeps the queue from growing while a client streams. The first place is kept, so
+        // unblocked clients still resume in the order they were served.
+        if ids.len() > 1 {
+            let mut seen = hashbrown::HashSet::with_capacity(ids.len());
+            ids.retain(|&id| seen.insert(id));
+        }
+        for id in ids {
+            if self.state.sessions.get(id).is_none_or(|s| s.close_asap) {
+                continue;
+            }
+            match self.connections[id.index()].as_ref() {
+                Some(conn) if conn.read_turn == self.turn => self.pending_reads.push(id),
+                Some(_) => self.read_client(id),
+                None => {}
             }
         }
     }

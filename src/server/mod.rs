@@ -16,8 +16,10 @@
 //! - A connection is in `pending_writes` at most once (`Connection::write_queued`).
 //! - `connections[i]` is `Some` exactly when session `i` has a connection (its `link` is set).
 
+mod admission;
 mod append_only;
 mod before_sleep;
+mod client_limits;
 pub mod connection;
 mod event_loop;
 mod input;
@@ -26,7 +28,7 @@ mod output;
 
 use mio::{Interest, Poll, Token};
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::db::expire::ExpireCycle;
@@ -55,6 +57,9 @@ pub struct Server {
     pending_writes: Vec<ClientId>,
     /// Clients whose read stopped at the budget with more data possibly waiting, or whose input resumes.
     pending_reads: Vec<ClientId>,
+    /// The event loop's iteration, so that a client is read at most once per iteration from `pending_reads`
+    /// (see `Connection::read_turn`).
+    turn: u64,
     /// Set when accept failed (EMFILE): retry from the cron, since edge-triggered readiness will not repeat.
     accept_retry: bool,
     expire_cycle: ExpireCycle,
@@ -64,6 +69,10 @@ pub struct Server {
     next_expire_slice: Option<Instant>,
     /// The append only file, while `appendonly yes`.
     aof: Option<crate::aof::Aof>,
+    /// The cross-protocol ("Possible SECURITY ATTACK") warning: once a minute at most, as Redis logs it.
+    security_warnings: crate::log::Throttle,
+    /// Accept errors: one line a second at most, however fast accept fails.
+    accept_errors: crate::log::Throttle,
 }
 
 impl std::fmt::Debug for Server {
@@ -89,12 +98,15 @@ impl Server {
             http_scratch: crate::http::Scratch::default(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            turn: 0,
             accept_retry: false,
             expire_cycle: ExpireCycle::default(),
             read_scratch: vec![0; crate::limits::READ_CHUNK_BYTES].into_boxed_slice(),
             next_cron: now,
             next_expire_slice: None,
             aof: None,
+            security_warnings: crate::log::Throttle::new(Duration::from_secs(60)),
+            accept_errors: crate::log::Throttle::new(Duration::from_secs(1)),
         })
     }
 
@@ -123,19 +135,15 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    crate::log!(Warning, "Accepting client connection: {}", e);
+                    self.log_accept_error(&e);
                     self.accept_retry = true;
                     return;
                 }
             };
             self.state.stats.total_connections_received += 1;
-            if self.state.sessions.len() >= self.state.config.maxclients {
+            if let Some(refusal) = admission::refusal(&self.state.config, self.state.sessions.len(), &stream) {
                 // Like Redis: best-effort error straight on the socket, then drop it.
-                let refusal = match kind {
-                    ListenerKind::Resp => b"-ERR max number of clients reached\r\n".to_vec(),
-                    ListenerKind::Http => crate::http::max_clients_response(),
-                };
-                let _ = io::Write::write(&mut stream, &refusal);
+                let _ = io::Write::write(&mut stream, &admission::refusal_bytes(refusal, kind));
                 self.state.stats.rejected_connections += 1;
                 continue;
             }
@@ -143,6 +151,14 @@ impl Server {
                 set_keepalive(tcp, self.state.config.tcp_keepalive_s);
             }
             self.add_connection(stream, kind);
+        }
+    }
+
+    /// Logs a failed accept (EMFILE, ENFILE, ENOBUFS), at most once a second: the cron retries at `hz`,
+    /// and a flood of the same line would fill the disk while telling nothing new.
+    fn log_accept_error(&mut self, error: &io::Error) {
+        if self.accept_errors.ready(Instant::now()) {
+            crate::log!(Warning, "Accepting client connection: {}", error);
         }
     }
 

@@ -11,6 +11,9 @@ use super::Server;
 impl Server {
     /// Queues the client for a write in `before_sleep` if it has pending replies.
     pub(super) fn queue_write(&mut self, id: ClientId) {
+        if self.connections[id.index()].is_none() || self.output_over_limit(id, self.state.now_ms) {
+            return;
+        }
         let Some(conn) = self.connections[id.index()].as_mut() else { return };
         let session = &self.state.sessions[id];
         if !conn.write_queued && (session.reply_pending() > 0 || session.close_after_reply) {

@@ -10,6 +10,7 @@
 
 pub mod aof_status;
 pub mod latency;
+pub mod output_limits;
 pub mod pause;
 pub mod persistence;
 pub mod propagation;

@@ -96,6 +96,9 @@ pub struct Session {
     pub postponed: Option<Vec<Bytes>>,
     /// MONITOR was run: every command is shown to this session (CLIENT LIST flag `O`).
     pub monitor: bool,
+    /// When (Unix seconds) the unsent replies first passed the class's soft limit; `None` while under it
+    /// (see `state::output_limits`).
+    pub soft_limit_since_s: Option<i64>,
 }
 
 /// A transaction being queued.
@@ -138,6 +141,7 @@ impl Session {
             subscriptions: None,
             postponed: None,
             monitor: false,
+            soft_limit_since_s: None,
         }
     }
 

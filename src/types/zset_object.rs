@@ -376,7 +376,11 @@ impl Zset {
         }
     }
 
-    fn convert_to_large(&mut self) {
+    /// The `skiplist` form from here on, whatever the size (SORT's zsetConvert; `set` converts by itself).
+    pub fn convert_to_large(&mut self) {
+        if matches!(self, Zset::Large(_)) {
+            return;
+        }
         let mut large = Box::<Large>::default();
         self.for_each(|score, member| {
             large.set(member, score);

@@ -4,6 +4,7 @@
 //! accepts: bare words separated by spaces, `"double quoted"` strings with `\n \r \t \b \a \\ \" \xHH` escapes,
 //! and `'single quoted'` strings where only `\'` is an escape. A closing quote must be followed by a space or
 //! the end of the line; anything else (or a missing closing quote) makes the whole line invalid (`None`).
+//! [`push_repr`] is the inverse, sds.c's `sdscatrepr`.
 
 /// Splits `line` into arguments, or `None` when quotes are unbalanced.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
@@ -30,7 +31,7 @@ fn split_one(line: &[u8], mut pos: usize) -> Option<(Vec<u8>, usize)> {
         match quote {
             None => match line.get(pos) {
                 None => return Some((arg, pos)),
-                Some(&c) if is_space(c) => return Some((arg, pos)),
+                Some(&c) if ends_word(c) => return Some((arg, pos)),
                 Some(&c @ (b'"' | b'\'')) => quote = Some(c),
                 Some(&c) => arg.push(c),
             },
@@ -85,9 +86,34 @@ fn escape(line: &[u8], pos: usize, q: u8, arg: &mut Vec<u8>) -> usize {
     2
 }
 
-/// `isspace` in the C locale, which is what sdssplitargs uses.
+/// sds.c's `sdscatrepr`: a double-quoted string that split_args reads back to the same bytes.
+pub fn push_repr(out: &mut String, bytes: &[u8]) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+/// `isspace` in the C locale, which sdssplitargs uses to skip between arguments and after a closing quote.
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
+}
+
+/// What ends an unquoted word in sdssplitargs: its own list, without `isspace`'s `\v` and `\f`, so
+/// `ECHO a\x0bb` is one 3-byte argument (and `\v` before a word is still skipped).
+fn ends_word(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 fn hex_digit(c: u8) -> Option<u8> {
@@ -107,6 +133,14 @@ mod tests {
         assert_eq!(split("  set  k v "), Some(vec!["set".into(), "k".into(), "v".into()]));
         assert_eq!(split(""), Some(vec![]));
         assert_eq!(split("\t \r\n"), Some(vec![]));
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_end_no_word() {
+        assert_eq!(split("ECHO a\x0bb"), Some(vec!["ECHO".into(), "a\x0bb".into()]));
+        assert_eq!(split("ECHO a\x0cb"), Some(vec!["ECHO".into(), "a\x0cb".into()]));
+        // Between words and after a closing quote they are spaces, as isspace says.
+        assert_eq!(split("\x0bECHO \"a\"\x0b"), Some(vec!["ECHO".into(), "a".into()]));
     }
 
     #[test]

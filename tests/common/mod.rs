@@ -161,6 +161,17 @@ impl TestServer {
         TestServer::start(kind, program, Some(conf), extra_args, false)
     }
 
+    /// Starts `kind` (no HTTP gateway) through `wrapper`, a command that then runs the server with its
+    /// arguments (`prlimit --nofile=64:64`); one attempt, panicking with the log if it fails.
+    pub fn wrapped(kind: ServerKind, wrapper: &[&str], extra_args: &[&str]) -> TestServer {
+        let program = match kind {
+            ServerKind::Ferrokv => ferrokv_program(),
+            ServerKind::Redis => "redis-server",
+        };
+        let launch = Launch { kind, program, conf: None, extra_args, http: false, wrapper };
+        TestServer::try_start(launch).unwrap_or_else(|failure| panic!("could not start {program}: {failure}"))
+    }
+
     /// The temp dir the server runs in.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
@@ -231,7 +242,7 @@ impl TestServer {
     fn start(kind: ServerKind, program: &str, conf: Option<&std::path::Path>, args: &[&str], http: bool) -> TestServer {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start(Launch { kind, program, conf, extra_args: args, http }) {
+            match TestServer::try_start(Launch { kind, program, conf, extra_args: args, http, wrapper: &[] }) {
                 Ok(server) => return server,
                 Err(failure) => failures.push(failure),
             }
@@ -242,7 +253,7 @@ impl TestServer {
     /// One start attempt on a fresh port. Readiness needs both the ready line in *our* log and a PONG:
     /// the PONG alone could come from another test's server that won a race for the same port.
     fn try_start(launch: Launch<'_>) -> Result<TestServer, String> {
-        let Launch { kind, program, conf, extra_args, http } = launch;
+        let Launch { kind, program, conf, extra_args, http, wrapper } = launch;
         let port = free_port();
         let http_port = if http { free_port() } else { 0 };
         let dir = temp_dir();
@@ -263,7 +274,12 @@ impl TestServer {
             args.extend(["--http-port".to_string(), http_port.to_string()]);
         }
         args.extend(extra_args.iter().map(|arg| arg.to_string()));
-        let child = Command::new(program)
+        let (runner, runner_args) = match wrapper.split_first() {
+            Some((runner, rest)) => (*runner, rest.iter().copied().chain([program]).collect()),
+            None => (program, Vec::new()),
+        };
+        let child = Command::new(runner)
+            .args(runner_args)
             .args(&args)
             .current_dir(&dir)
             .stdin(Stdio::null())
@@ -301,6 +317,8 @@ struct Launch<'a> {
     extra_args: &'a [&'a str],
     /// Whether ferrokv gets an HTTP gateway port.
     http: bool,
+    /// A command that runs the server (`prlimit --nofile=64`, ...); empty to run it directly.
+    wrapper: &'a [&'a str],
 }
 
 impl Drop for TestServer {

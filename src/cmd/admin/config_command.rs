@@ -48,12 +48,30 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let local = super::caller_is_local(ctx);
     let before = ctx.state.config.clone();
     ctx.state.config.set_as(&pairs, local)?;
+    if ctx.state.config.maxclients != before.maxclients {
+        fit_maxclients(ctx, &before)?;
+    }
     rebind_if_changed(ctx, before)?;
     ctx.state.sync_key_logs();
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
     ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
     Ok(())
+}
+
+/// Raises the open-file limit for a new `maxclients`, as Redis's updateMaxclients does; when the system will
+/// not allow that many, the whole CONFIG SET is rolled back and fails naming the number that would fit.
+fn fit_maxclients(ctx: &mut Ctx<'_>, before: &crate::config::Config) -> CmdResult {
+    let fitted = crate::net::open_files::fit_maxclients(ctx.state.config.maxclients);
+    if fitted == ctx.state.config.maxclients {
+        return Ok(());
+    }
+    ctx.state.config = before.clone();
+    Err(format!(
+        "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to \
+         handle the specified number of clients, try with {fitted}"
+    )
+    .into())
 }
 
 /// Applies a change of `port`, `bind` or `http-port` to the listeners, as Redis's apply functions do; if they

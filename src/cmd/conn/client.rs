@@ -339,6 +339,15 @@ struct Caller<'a> {
     reply: &'a Reply,
 }
 
+/// Redis's `catClientInfoString`: session `id`'s CLIENT LIST line without its newline, for the log lines
+/// that name a client (output and query buffer limits).
+pub fn info_string(state: &State, id: ClientId) -> String {
+    let mut line = String::new();
+    info_line(&mut line, state, id, None, crate::clock::unix_ms());
+    line.truncate(line.trim_end().len());
+    line
+}
+
 /// Appends Redis 7.0's CLIENT LIST line for session `id`, newline included.
 fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
     let client = &state.sessions[id];

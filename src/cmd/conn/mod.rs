@@ -10,6 +10,8 @@
 mod client;
 pub mod pause;
 
+pub use client::info_string as client_info_string;
+
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;

@@ -1,0 +1,128 @@
+//! A real browser against the HTTP gateway: headless Chromium (Debian's `chromium`, driven by the
+//! `playwright-core` npm package) loads a page served from another origin that tries every way a page can
+//! write through the gateway (fetch with text/plain, a typeless Blob, JSON with a preflight, bodyless POST,
+//! PUT, DELETE, sendBeacon, urlencoded, text/plain and multipart form posts) or read from it (a key, the
+//! listing), and the same from a DNS-rebinding name (`rebind.test`, resolved to 127.0.0.1). Every write
+//! must be refused with nothing written, and the page must never see a value. A second run with the page's
+//! origin in `http-allow-origins` shows the same harness does see writes and reads once they are allowed.
+//!
+//! Skips (failing under `CI=true`, where `.ci/run` installs chromium) without chromium, node or npm, or when
+//! the npm registry does not answer. The package is installed once into cargo's per-target temp dir.
+
+mod common;
+
+use common::{TestServer, assert_reply};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const SECRET: &str = "s3cret-value";
+
+fn tool_available(name: &str) -> bool {
+    Command::new(name).arg("--version").output().is_ok_and(|out| out.status.success())
+}
+
+/// A directory holding `node_modules/playwright-core` and the attack script, or `None` to skip. The tests
+/// of this file run in parallel; one installs while the others wait.
+fn prepared_dir() -> Option<PathBuf> {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL.lock().unwrap_or_else(|poison| poison.into_inner());
+    if !Path::new(CHROMIUM).exists() {
+        common::skip("chromium is not installed (apt-get install -y chromium)");
+        return None;
+    }
+    if !tool_available("node") || !tool_available("npm") {
+        common::skip("node or npm is not installed (apt-get install -y nodejs npm)");
+        return None;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-attack");
+    std::fs::create_dir_all(&dir).expect("create the npm dir");
+    if !dir.join("node_modules/playwright-core/package.json").exists() {
+        std::fs::write(dir.join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
+        let output = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "playwright-core@1"])
+            .current_dir(&dir)
+            .output()
+            .expect("run npm");
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
+            common::skip(&format!("npm install playwright-core failed (is the npm registry reachable?): {first}"));
+            return None;
+        }
+    }
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/attack.mjs"), dir.join("attack.mjs")).unwrap();
+    Some(dir)
+}
+
+/// A port nothing listens on now, for the attacker's page server.
+fn spare_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs the attack page against `server`'s gateway; returns what the page saw, by page origin, then by the
+/// gateway host name it aimed at, then by attempt.
+fn attack(dir: &Path, server: &TestServer, page_port: u16) -> Value {
+    let args = [server.http_port.to_string(), "secret".to_string(), page_port.to_string()];
+    let output = Command::new("node").arg("attack.mjs").args(&args).current_dir(dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "node failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The keys a page may have tried to write.
+const WRITTEN_BY_ATTEMPTS: &[&str] = &[
+    "xo-text-plain",
+    "xo-blob",
+    "xo-json",
+    "xo-rest",
+    "xo-incr",
+    "xo-beacon",
+    "xo-form",
+    "xo-form-text",
+    "xo-form-multipart",
+];
+
+#[test]
+fn a_hostile_page_can_neither_write_nor_read_through_the_gateway() {
+    let Some(dir) = prepared_dir() else { return };
+    let server = TestServer::ferrokv_with_http(&[]);
+    let mut resp = server.conn();
+    assert_reply(resp.cmd(&["SET", "secret", SECRET]), "+OK\r\n");
+    let seen = attack(&dir, &server, spare_port());
+    for key in WRITTEN_BY_ATTEMPTS {
+        assert_reply(resp.cmd(&["EXISTS", key]), ":0\r\n");
+    }
+    assert_reply(resp.cmd(&["GET", "secret"]), format!("${}\r\n{SECRET}\r\n", SECRET.len()));
+    assert_reply(resp.cmd(&["DBSIZE"]), ":1\r\n");
+    assert!(!seen.to_string().contains(SECRET), "the page read the secret: {seen:#}");
+    // The page did run its attempts: a cross-origin read is an error in the page, not a silent skip.
+    let first = &seen.as_object().and_then(|pages| pages.values().next().cloned()).expect("results");
+    assert!(first["127.0.0.1"]["read-secret"].as_str().is_some_and(|s| s.starts_with("error")), "{seen:#}");
+}
+
+#[test]
+fn an_allowed_origin_can_use_the_gateway_and_a_rebinding_name_still_cannot() {
+    let Some(dir) = prepared_dir() else { return };
+    let page_port = spare_port();
+    let origin = format!("http://127.0.0.1:{page_port}");
+    let server = TestServer::ferrokv_with_http(&["--http-allow-origins", &origin]);
+    let mut resp = server.conn();
+    assert_reply(resp.cmd(&["SET", "secret", SECRET]), "+OK\r\n");
+    let seen = attack(&dir, &server, page_port);
+    // The allowed page's JSON requests pass the preflight and write; its form and text posts still do not.
+    assert_reply(resp.cmd(&["GET", "xo-json"]), "$5\r\npwned\r\n");
+    for key in ["xo-text-plain", "xo-blob", "xo-form", "xo-form-text", "xo-form-multipart", "xo-beacon"] {
+        assert_reply(resp.cmd(&["EXISTS", key]), ":0\r\n");
+    }
+    let allowed = &seen[&origin];
+    assert!(allowed["127.0.0.1"]["read-secret"].to_string().contains(SECRET), "{seen:#}");
+    // A Host the gateway does not serve is refused (421) even for an allowed origin: its preflight fails.
+    let rebound = &allowed["rebind.test"];
+    for attempt in ["fetch-json-cors", "read-secret"] {
+        assert!(rebound[attempt].as_str().is_some_and(|s| s.starts_with("error")), "{attempt}: {seen:#}");
+    }
+    let rebind_page = &seen[&format!("http://rebind.test:{page_port}")];
+    assert!(!rebind_page.to_string().contains(SECRET), "the rebinding page read the secret: {seen:#}");
+}

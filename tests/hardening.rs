@@ -1,0 +1,244 @@
+//! Abuse cases, each checked against the behaviour of redis-server 7.0.15 where Redis has one: HTTP sent to
+//! the RESP port (cross-protocol scripting), a client announcing a huge bulk and trickling it, the query
+//! buffer limit, unauthenticated and per-class output limits, `maxclients` under a low open-file limit,
+//! and inline splitting of random bytes.
+
+mod common;
+
+use common::{RespConn, ServerKind, TestServer, assert_reply, encode_command, require_redis, used_memory};
+use std::io::Write;
+use std::thread;
+use std::time::Duration;
+
+/// Sends `bytes` on a new connection and returns everything read until the server closes it.
+fn send_until_closed(server: &TestServer, bytes: &[u8]) -> Vec<u8> {
+    let mut conn = server.conn();
+    // The server may close (and reset) while we still write; what it answered is what counts.
+    let _ = conn.stream().write_all(bytes);
+    conn.read_to_close()
+}
+
+/// A browser's POST to the RESP port: the classic cross-protocol attack on a local Redis.
+const BROWSER_POST: &[u8] = b"POST / HTTP/1.1\r\nHost: 127.0.0.1:6379\r\nContent-Type: text/plain\r\n\
+    Content-Length: 18\r\n\r\nSET xproto pwned\r\n";
+
+#[test]
+fn http_requests_on_the_resp_port_close_the_connection_and_run_nothing() {
+    let redis = require_redis();
+    let ferrokv = TestServer::ferrokv(&[]);
+    let cases: [&[u8]; 4] = [
+        BROWSER_POST,
+        b"host: example\r\nSET xproto pwned\r\n",
+        b"*1\r\n$4\r\npOsT\r\n*3\r\n$3\r\nSET\r\n$6\r\nxproto\r\n$5\r\npwned\r\n",
+        b"PING\r\n*2\r\n$5\r\nHost:\r\n$1\r\nx\r\nSET xproto pwned\r\n",
+    ];
+    for case in cases {
+        let ours = send_until_closed(&ferrokv, case);
+        assert_reply(ferrokv.conn().cmd(&["GET", "xproto"]), "$-1\r\n");
+        if let Some(redis) = &redis {
+            assert_reply(&ours, send_until_closed(redis, case));
+            assert_reply(redis.conn().cmd(&["GET", "xproto"]), "$-1\r\n");
+        }
+    }
+    let log = ferrokv.log();
+    let warning = "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to \
+                   Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise \
+                   your Redis instance. Connection aborted.";
+    // Once a minute at most, as Redis logs it.
+    assert_eq!(log.matches(warning).count(), 1, "{log}");
+}
+
+#[test]
+fn a_trickled_huge_bulk_costs_what_was_sent() {
+    let server = TestServer::ferrokv(&[]);
+    let before = used_memory(&server);
+    let header = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\n";
+    let mut conns: Vec<RespConn> = (0..100).map(|_| server.conn()).collect();
+    for conn in &mut conns {
+        conn.send_raw(header);
+    }
+    for byte in 0..3u8 {
+        for conn in &mut conns {
+            conn.send_raw(&[b'a' + byte]);
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let grown = used_memory(&server).saturating_sub(before);
+    // Each client sent a few dozen bytes; 100 of them must not cost 4 MiB each (400 MiB) as they did.
+    assert!(grown < 8 << 20, "100 trickling clients took {grown} bytes");
+    assert_reply(server.conn().cmd(&["PING"]), "+PONG\r\n");
+}
+
+/// A SET whose value is `len` bytes, as a client library sends it.
+fn set_of(len: usize) -> Vec<u8> {
+    encode_command(&[b"SET".to_vec(), b"big".to_vec(), vec![b'v'; len]])
+}
+
+#[test]
+fn the_query_buffer_limit_closes_every_time() {
+    let args = ["--client-query-buffer-limit", "1mb"];
+    let redis = common::redis_server_available().then(|| TestServer::redis(&args));
+    let ferrokv = TestServer::ferrokv(&args);
+    for server in std::iter::once(&ferrokv).chain(&redis) {
+        for attempt in 0..3 {
+            let reply = send_until_closed(server, &set_of(1_100_000));
+            assert_reply(&reply, "");
+            assert_reply(server.conn().cmd(&["EXISTS", "big"]), ":0\r\n");
+            let mut conn = server.conn();
+            conn.send_raw(&set_of(900_000));
+            assert_eq!(conn.read_reply(), b"+OK\r\n", "{} attempt {attempt}", server.name());
+            conn.cmd(&["DEL", "big"]);
+        }
+    }
+    let log = ferrokv.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("Closing client that reached max query buffer")).collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    // As in Redis, the buffer holds the big argument alone by then: its header was parsed off.
+    let quoted = format!("(qbuf initial bytes: \"{}\")", "v".repeat(64));
+    assert!(lines[0].contains("max query buffer length: id=") && lines[0].ends_with(&quoted), "{}", lines[0]);
+}
+
+/// Sends up to `count` copies of `request` without reading a reply (stopping when the server stops taking
+/// them), waits `pause` more without reading, and panics unless the server has closed the connection by then.
+/// The replies the socket buffers hold may be read meanwhile, but at most 64 MiB: a server that never cuts the
+/// client would otherwise stream replies forever.
+fn flood_until_closed(conn: &mut RespConn, request: &[u8], count: usize, pause: Duration) {
+    let batch: Vec<u8> = request.iter().copied().cycle().take(request.len() * 1000).collect();
+    conn.stream().set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    for _ in 0..count / 1000 {
+        if conn.stream().write_all(&batch).is_err() {
+            break;
+        }
+    }
+    thread::sleep(pause);
+    conn.stream().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        match std::io::Read::read(&mut conn.stream(), &mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+        assert!(received < 64 << 20, "the server is still sending after {received} bytes: not cut off");
+    }
+}
+
+#[test]
+fn an_unauthenticated_client_cannot_make_the_server_hold_its_replies() {
+    let server = TestServer::ferrokv(&["--requirepass", "secret"]);
+    let mut conn = server.conn();
+    // 46 bytes of -NOAUTH per PING, never read: 2M of them would be 92 MB of replies.
+    flood_until_closed(&mut conn, b"PING\r\n", 2_000_000, Duration::from_millis(500));
+    let log = server.log();
+    assert!(log.contains("scheduled to be closed ASAP for overcoming of output buffer limits."), "{log}");
+    let mut admin = server.conn();
+    assert_reply(admin.cmd(&["AUTH", "secret"]), "+OK\r\n");
+    assert_reply(admin.cmd(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn output_buffer_limits_apply_per_class_and_can_be_set() {
+    let server = TestServer::ferrokv(&["--client-output-buffer-limit", "normal", "1mb", "0", "0"]);
+    let mut admin = server.conn();
+    assert_reply(admin.cmd(&["SET", "big", &"x".repeat(100_000)]), "+OK\r\n");
+    let mut reader = server.conn();
+    flood_until_closed(&mut reader, &encode_command(&["GET", "big"]), 200_000, Duration::from_millis(500));
+    let log = server.log();
+    let cut = log.lines().find(|l| l.contains("overcoming of output buffer limits")).unwrap_or_else(|| panic!("{log}"));
+    assert!(cut.contains("Client id=") && cut.contains(" cmd=get "), "{cut}");
+    // The soft limit closes only after its seconds have passed with the output above it.
+    assert_reply(admin.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 200kb 1"]), "+OK\r\n");
+    let limits = "normal 0 204800 1 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+    assert_reply(
+        admin.cmd(&["CONFIG", "GET", "client-output-buffer-limit"]),
+        format!("*2\r\n$26\r\nclient-output-buffer-limit\r\n${}\r\n{limits}\r\n", limits.len()),
+    );
+    let mut slow = server.conn();
+    slow.send_raw(&encode_command(&["GET", "big"]).repeat(100));
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.log().matches("overcoming of output buffer limits").count(), 1, "cut before its seconds");
+    flood_until_closed(&mut slow, &encode_command(&["GET", "big"]), 1000, Duration::from_millis(2500));
+    assert_eq!(server.log().matches("overcoming of output buffer limits").count(), 2);
+}
+
+/// Runs a server with an open-file limit of 64 that it cannot raise (CAP_SYS_RESOURCE dropped, so root's
+/// setrlimit fails like anyone's).
+fn with_64_files(kind: ServerKind) -> Option<TestServer> {
+    let wrapper = ["prlimit", "--nofile=64:64", "setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource"];
+    let usable = std::process::Command::new(wrapper[0]).args(&wrapper[1..]).arg("true").status();
+    if !usable.is_ok_and(|status| status.success()) {
+        common::skip("prlimit and setpriv (util-linux) cannot lower the open-file limit here");
+        return None;
+    }
+    Some(TestServer::wrapped(kind, &wrapper, &[]))
+}
+
+#[test]
+fn maxclients_is_fitted_to_the_open_file_limit() {
+    let Some(ferrokv) = with_64_files(ServerKind::Ferrokv) else { return };
+    let redis = common::redis_server_available().then(|| with_64_files(ServerKind::Redis)).flatten();
+    for server in std::iter::once(&ferrokv).chain(&redis) {
+        let mut admin = server.conn();
+        assert_reply(admin.cmd(&["CONFIG", "GET", "maxclients"]), "*2\r\n$10\r\nmaxclients\r\n$2\r\n32\r\n");
+        let mut clients: Vec<RespConn> = (0..31).map(|_| server.conn()).collect();
+        for conn in &mut clients {
+            assert_reply(conn.cmd(&["PING"]), "+PONG\r\n");
+        }
+        let mut refused = server.conn();
+        refused.set_read_timeout_ms(2000);
+        assert_reply(refused.read_to_close(), "-ERR max number of clients reached\r\n");
+        // More than the limit allows is refused, naming what would fit; fewer is fine.
+        assert_reply(
+            admin.cmd(&["CONFIG", "SET", "maxclients", "100"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able \
+             to handle the specified number of clients, try with 32\r\n",
+        );
+        assert_reply(admin.cmd(&["CONFIG", "SET", "maxclients", "20"]), "+OK\r\n");
+        assert_reply(admin.cmd(&["CONFIG", "GET", "maxclients"]), "*2\r\n$10\r\nmaxclients\r\n$2\r\n20\r\n");
+    }
+    let log = ferrokv.log();
+    for line in [
+        "You requested maxclients of 10000 requiring at least 10032 max file descriptors.",
+        "Server can't set maximum open files to 10032 because of OS error: Operation not permitted.",
+        "Current maximum open files is 64. maxclients has been reduced to 32 to compensate for low ulimit. If you \
+         need higher maxclients increase 'ulimit -n'.",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in\n{log}");
+        if let Some(redis) = &redis {
+            assert!(redis.log().contains(line), "redis-server logs {line:?} differently:\n{}", redis.log());
+        }
+    }
+}
+
+/// Random lines of words separated by every byte `isspace` knows, quotes and NULs among them: what sdssplitargs
+/// splits and what it keeps inside a word.
+fn random_inline_bytes(rng: &mut common::Rng, len: usize) -> Vec<u8> {
+    const SEPARATORS: &[&[u8]] = &[b" ", b"\t", b"\x0b", b"\x0c", b"\r\n", b"\n", b"\"", b"'", b"\\"];
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        if rng.chance(0.3) {
+            let separator: &&[u8] = rng.pick(SEPARATORS);
+            out.extend_from_slice(separator);
+        } else {
+            // Letters no command name is made of, so every line is an unknown command (whose error quotes its
+            // arguments, which shows how the line was split) and none changes the servers' state.
+            const LETTERS: &[u8] = b"qjzxwvk0123";
+            let word_len = 1 + rng.below(8);
+            out.extend((0..word_len).map(|_| *rng.pick(LETTERS)));
+        }
+    }
+    out
+}
+
+#[test]
+fn random_inline_bytes_get_redis_s_replies() {
+    let Some(redis) = require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    for seed in 0..4 {
+        let mut rng = common::Rng::new(seed);
+        let input = if seed % 2 == 0 { random_inline_bytes(&mut rng, 1 << 20) } else { rng.bytes(1 << 20) };
+        let ours = send_until_closed(&ferrokv, &input);
+        let theirs = send_until_closed(&redis, &input);
+        assert_reply(&ours, &theirs);
+    }
+}
