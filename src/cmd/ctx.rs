@@ -156,6 +156,24 @@ impl Ctx<'_> {
         super::blocking::park(self.state, self.me, target, self.argv);
     }
 
+    /// `block` parking `argv` instead of this command's own (XREAD parks with `$` resolved to an ID).
+    pub fn block_as(
+        &mut self,
+        keys: &[Bytes],
+        kind: ValueType,
+        deadline_ms: Option<i64>,
+        argv: Vec<Bytes>,
+        reply: &mut Reply,
+    ) {
+        if self.state.in_exec {
+            reply.null_array();
+            return;
+        }
+        self.blocked = true;
+        let target = BlockTarget { db: self.db_index, keys, kind, deadline_ms };
+        super::blocking::park(self.state, self.me, target, &argv);
+    }
+
     /// Whether writes are propagated (the AOF is on): a command builds its replacement argv only then.
     pub fn propagating(&self) -> bool {
         self.state.propagation.enabled

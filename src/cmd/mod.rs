@@ -30,6 +30,7 @@ pub mod list;
 pub mod meta;
 pub mod persist;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod tx;
 
@@ -194,7 +195,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
@@ -202,6 +203,7 @@ mod tests {
         list::HANDLERS,
         persist::HANDLERS,
         set::HANDLERS,
+        stream::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
     ];

@@ -7,6 +7,7 @@
 //! `!!expire!!` xored in when the key has a TTL. Stale keys count too: Redis walks the dict, not lookups.
 
 use super::{Db, Entry, Value};
+use crate::types::stream_object::StreamId;
 use crate::util::sha1::sha1;
 
 /// A SHA-1-sized signature; all zeros stands for "nothing" (an empty dataset, a missing key).
@@ -17,6 +18,7 @@ const OBJ_STRING: u32 = 0;
 const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// What a key with a TTL adds to its value digest (only that it has one, not when it expires).
 const EXPIRE_MARK: &[u8] = b"!!expire!!";
@@ -56,10 +58,16 @@ fn add_value(digest: &mut Digest, value: &Value) {
         Value::List(_) => OBJ_LIST,
         Value::Set(_) => OBJ_SET,
         Value::Hash(_) => OBJ_HASH,
+        Value::Stream(_) => OBJ_STREAM,
     };
     mix(digest, &type_code.to_be_bytes());
     match value {
         Value::List(list) => list.iter().for_each(|element| mix(digest, element)),
+        // debug.c: each entry's `ms.seq`, then its fields and values, mixed in order; groups are not digested.
+        Value::Stream(stream) => stream.range(StreamId::MIN, StreamId::MAX).for_each(|entry| {
+            mix(digest, format!("{}.{}", entry.id.ms, entry.id.seq).as_bytes());
+            entry.items().for_each(|item| mix(digest, item));
+        }),
         Value::Set(set) => set.iter().for_each(|member| member.with_bytes(|m| xor(digest, m))),
         Value::Hash(hash) => hash.iter().for_each(|(field, value)| {
             let mut pair = [0; 20];

@@ -6,7 +6,7 @@
 //! repeated appends are amortised O(1) as with Redis's sds.
 
 use crate::types::small::SmallBytes;
-use crate::types::{hash_object::Hash, list_object::List, set_object::Set};
+use crate::types::{hash_object::Hash, list_object::List, set_object::Set, stream_object::Stream};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;
@@ -30,6 +30,7 @@ pub enum Value {
     Hash(Hash),
     /// Unboxed for the same reason: a small set is one buffer, intset or packed.
     Set(Set),
+    Stream(Box<Stream>),
 }
 
 /// What `TYPE` reports and what WRONGTYPE checks compare.
@@ -39,6 +40,7 @@ pub enum ValueType {
     List,
     Hash,
     Set,
+    Stream,
 }
 
 impl ValueType {
@@ -48,6 +50,7 @@ impl ValueType {
             ValueType::List => "list",
             ValueType::Hash => "hash",
             ValueType::Set => "set",
+            ValueType::Stream => "stream",
         }
     }
 }
@@ -83,6 +86,7 @@ macro_rules! typed {
 typed!(List, List);
 typed!(Hash, Hash);
 typed!(Set, Set);
+typed!(Stream, Stream);
 
 impl Value {
     /// A string value from a command argument, encoded as Redis's `tryObjectEncoding` would (SET, MSET, GETSET).
@@ -107,6 +111,7 @@ impl Value {
             Value::List(_) => ValueType::List,
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -145,6 +150,7 @@ impl Value {
             Value::List(list) => list.encoding(),
             Value::Hash(hash) => hash.encoding(),
             Value::Set(set) => set.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -158,6 +164,7 @@ impl Value {
             Value::List(list) => list.heap_bytes(samples),
             Value::Hash(hash) => hash.heap_bytes(samples),
             Value::Set(set) => set.heap_bytes(samples),
+            Value::Stream(stream) => stream.heap_bytes(samples),
         }
     }
 
@@ -168,7 +175,7 @@ impl Value {
             Value::Int(n) | Value::OwnInt(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s)),
             Value::Raw(v) => Some(f(v)),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::Stream(_) => None,
         }
     }
 

@@ -34,6 +34,7 @@ pub fn type_byte(value: &Value) -> u8 {
         Value::Hash(_) => types::HASH,
         Value::Set(set) if set.encoding() == "intset" => types::SET_INTSET,
         Value::Set(_) => types::SET,
+        Value::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 
@@ -46,6 +47,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value, opts: Options) {
         Value::List(list) => quicklist(out, list, opts),
         Value::Hash(hash) => hash_value(out, hash, opts),
         Value::Set(set) => set_value(out, set, opts),
+        Value::Stream(_) => unreachable!("streams have no RDB encoding yet: snapshots, DUMP and DEBUG skip them"),
     }
 }
 

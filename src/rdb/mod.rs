@@ -29,6 +29,7 @@ pub mod types {
     pub const STRING: u8 = 0;
     pub const LIST: u8 = 1;
     pub const SET: u8 = 2;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
     pub const HASH: u8 = 4;
     pub const HASH_ZIPMAP: u8 = 9;
     pub const LIST_ZIPLIST: u8 = 10;

@@ -6,6 +6,8 @@ pub mod list_object;
 pub mod packed;
 pub mod set_object;
 pub mod small;
+pub mod stream_group;
+pub mod stream_object;
 
 /// Redis's MEMORY USAGE estimate for a nested value: the mean of the first `samples` items' sizes (at least
 /// one is taken) times the number of items, truncated as C's `size_t += double` does. `sizes` yields each
