@@ -35,6 +35,10 @@ pub fn load_limits(config: &Config) -> Limits {
         },
         set: set_object::Limits { intset_entries: config.set_max_intset_entries, ..set_object::Limits::default() },
         list_fill: config.list_max_listpack_size,
+        stream: crate::types::stream_object::NodeLimits {
+            max_entries: usize::try_from(config.stream_node_max_entries).unwrap_or(usize::MAX),
+            max_bytes: config.stream_node_max_bytes,
+        },
     }
 }
 

@@ -76,9 +76,28 @@ fn fill(conn: &mut RespConn) {
             sadd.extend((0..300).map(|i| format!("m{i}")));
             conn.cmd(&sadd);
             conn.cmd(&["HSET", "longvalue", "f", &big]);
+            fill_streams(conn);
         }
     }
     conn.cmd(&["SELECT", "0"]);
+}
+
+/// Streams across many nodes with tombstones, groups, a PEL and consumers (one owning nothing), and an
+/// emptied stream that keeps its IDs.
+fn fill_streams(conn: &mut RespConn) {
+    for i in 1..=250 {
+        let (id, n) = (format!("{i}-{}", i % 3), i.to_string());
+        let fields: &[&str] = if i % 7 == 0 { &["other", &n] } else { &["f", &n, "g", "text"] };
+        conn.cmd(&[&["XADD", "stream", &id][..], fields].concat());
+    }
+    conn.cmd(&["XDEL", "stream", "5-2", "100-1", "101-2"]);
+    conn.cmd(&["XGROUP", "CREATE", "stream", "g1", "0"]);
+    conn.cmd(&["XGROUP", "CREATE", "stream", "g2", "$", "ENTRIESREAD", "7"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "20", "STREAMS", "stream", ">"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", "stream", ">"]);
+    conn.cmd(&["XGROUP", "CREATECONSUMER", "stream", "g1", "carol"]);
+    conn.cmd(&["XADD", "emptied", "9-9", "a", "b"]);
+    conn.cmd(&["XDEL", "emptied", "9-9"]);
 }
 
 /// What a dataset looks like to a client: DEBUG DIGEST, and per database and key its type, encoding,
@@ -94,11 +113,15 @@ fn picture(conn: &mut RespConn) -> (Vec<u8>, Vec<KeyFacts>) {
         let mut names = items(&conn.cmd(&["KEYS", "*"]));
         names.sort();
         for key in names {
-            let facts = vec![
+            let mut facts = vec![
                 conn.cmd(&[&b"TYPE"[..], &key]),
                 conn.cmd(&[&b"OBJECT"[..], b"ENCODING", &key]),
                 conn.cmd(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]),
             ];
+            if facts[0] == b"+stream\r\n" {
+                // Groups, PEL and consumers (their times included) are not in the digest.
+                facts.push(conn.cmd(&[&b"XINFO"[..], b"STREAM", &key, b"FULL", b"COUNT", b"0"]));
+            }
             let pttl: i64 =
                 String::from_utf8(items(&conn.cmd(&[&b"PTTL"[..], &key]))[0].clone()).unwrap().parse().unwrap();
             // TTLs to the minute: the two reads happen at different moments.

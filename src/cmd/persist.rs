@@ -49,15 +49,11 @@ fn bgsave(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Streams have no RDB encoding yet, so DUMP refuses them instead of writing a payload nobody could load.
-const STREAM_DUMP: &str = "ERR DUMP of a stream is not supported yet";
-
 /// DUMP key: the value's payload, or a null bulk for a missing key.
 fn dump(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let key = ctx.args().next_key()?;
     let opts = crate::rdb::Options { compress: ctx.state.config.rdbcompression };
     match ctx.read_key(key) {
-        Some(crate::db::Value::Stream(_)) => return Err(STREAM_DUMP.into()),
         Some(value) => reply.bulk(&payload::dump(value, opts)),
         None => reply.null(),
     }

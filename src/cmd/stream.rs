@@ -152,20 +152,26 @@ fn parse_trim_args(ctx: &Ctx<'_>, xadd: bool) -> Result<(TrimArgs, AddArgs), Cmd
         }
         i += 1;
     }
-    if limit_given && trim.trim.is_none() {
+    // Redis tests the LIMIT value here (so LIMIT 0 passes) but whether LIMIT was given below.
+    if trim.limit != 0 && trim.trim.is_none() {
         return Err(LIMIT_WITHOUT_TRIM.into());
     }
     if !xadd && trim.trim.is_none() {
         return Err(XTRIM_WITHOUT_TRIM.into());
     }
-    if limit_given && !trim.approx {
-        return Err(LIMIT_WITHOUT_APPROX.into());
-    }
-    if trim.approx && !limit_given {
-        trim.limit = match usize::try_from(ctx.state.config.stream_node_max_entries.saturating_mul(100)) {
-            Ok(0) | Err(_) => 10_000,
-            Ok(n) => n,
-        };
+    // The AOF loader obeys whatever it replays, as Redis's mustObeyClient: no LIMIT applies.
+    if ctx.state.keyspace.dbs[ctx.db_index].loading {
+        trim.limit = 0;
+    } else {
+        if limit_given && !trim.approx {
+            return Err(LIMIT_WITHOUT_APPROX.into());
+        }
+        if trim.approx && !limit_given {
+            trim.limit = match usize::try_from(ctx.state.config.stream_node_max_entries.saturating_mul(100)) {
+                Ok(0) | Err(_) => 10_000,
+                Ok(n) => n,
+            };
+        }
     }
     Ok((trim, add))
 }
@@ -218,8 +224,10 @@ fn xadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let id = next_add_id(stream, add.id, now_ms)?;
     stream.append(id, fields, limits);
     reply_id(reply, id);
-    let trimmed = trim.trim.map(|t| stream.trim(t, trim.approx, trim.limit));
-    let rewrite = rewritten_trim(stream, &trim, trimmed);
+    if let Some(t) = trim.trim {
+        stream.trim(t, trim.approx, trim.limit);
+    }
+    let rewrite = rewritten_trim(stream, &trim);
     ctx.key_changed(key);
     let id_at = add.fields_at - 1;
     if add.id.is_none_or(|(_, seq_given)| !seq_given) || rewrite.is_some() {
@@ -233,14 +241,16 @@ fn xadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// What an approximate trim that removed entries propagates as: `=` and the exact threshold it reached
-/// (the length for MAXLEN, the first ID for MINID), as streamRewriteApproxSpecifier/TrimArgument do.
-fn rewritten_trim(stream: &Stream, trim: &TrimArgs, trimmed: Option<usize>) -> Option<Bytes> {
-    if !trim.approx || trimmed.is_none_or(|n| n == 0) {
+/// What an approximate trim propagates as: `=` and the exact threshold it reached (the length for MAXLEN,
+/// the first ID for MINID, the largest ID when empty), as streamRewriteApproxSpecifier/TrimArgument do, so a
+/// replay with other node sizes or no LIMIT keeps the same entries.
+fn rewritten_trim(stream: &Stream, trim: &TrimArgs) -> Option<Bytes> {
+    if !trim.approx {
         return None;
     }
     Some(match trim.trim? {
         Trim::MaxLen(_) => Bytes::from(stream.len().to_string()),
+        Trim::MinId(_) if stream.is_empty() => id_bytes(StreamId::MAX),
         Trim::MinId(_) => id_bytes(stream.first_id()),
     })
 }
@@ -262,17 +272,17 @@ fn xtrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
     let removed = trim.trim.map_or(0, |t| stream.trim(t, trim.approx, trim.limit));
-    let rewrite = rewritten_trim(stream, &trim, Some(removed));
+    let rewrite = rewritten_trim(stream, &trim);
     reply.int(removed as i64);
     if removed > 0 {
         ctx.key_changed(key);
-        if rewrite.is_some() {
-            ctx.propagate_as(|| {
-                let mut out = argv.to_vec();
-                apply_trim_rewrite(&mut out, &trim, rewrite);
-                out
-            });
-        }
+    }
+    if rewrite.is_some() {
+        ctx.propagate_as(|| {
+            let mut out = argv.to_vec();
+            apply_trim_rewrite(&mut out, &trim, rewrite);
+            out
+        });
     }
     Ok(())
 }
@@ -331,12 +341,13 @@ fn xdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut args = ctx.args();
     let key = args.next_key()?;
     let ids = args.rest();
-    // Every ID is checked before anything is deleted.
-    let parsed = ids.iter().map(|id| parse_strict(id, 0).map(|(id, _)| id)).collect::<Result<Vec<_>, _>>()?;
-    let Some(stream) = ctx.write_typed::<Stream>(key)? else {
+    // A missing key answers 0 before the IDs are parsed; every ID is checked before anything is deleted.
+    if ctx.write_typed::<Stream>(key)?.is_none() {
         reply.int(0);
         return Ok(());
-    };
+    }
+    let parsed = ids.iter().map(|id| parse_strict(id, 0).map(|(id, _)| id)).collect::<Result<Vec<_>, _>>()?;
+    let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
     let mut deleted = 0;
     for id in parsed {
         if stream.delete(id) {
@@ -390,6 +401,16 @@ fn xsetid(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     ctx.key_changed(key);
     reply.ok();
     Ok(())
+}
+
+/// An error whose text quotes arguments as C's `%s` prints them (up to a NUL): `pieces` alternate literal
+/// text and quoted arguments.
+fn quoting_error(pieces: &[&[u8]]) -> CmdError {
+    let mut msg = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        msg.extend_from_slice(if i % 2 == 1 { errors::c_str(piece, usize::MAX) } else { piece });
+    }
+    msg.into()
 }
 
 /// The keys after STREAMS and their IDs, split in halves (XREAD, XREADGROUP).

@@ -47,7 +47,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value, opts: Options) {
         Value::List(list) => quicklist(out, list, opts),
         Value::Hash(hash) => hash_value(out, hash, opts),
         Value::Set(set) => set_value(out, set, opts),
-        Value::Stream(_) => unreachable!("streams have no RDB encoding yet: snapshots, DUMP and DEBUG skip them"),
+        Value::Stream(stream) => super::stream::encode(out, stream, opts),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod payload;
 pub mod snapshot;
+pub mod stream;
 pub mod ziplist;
 
 /// A packed blob's element: an integer or bytes (the shape a set member has, so the type is shared).
@@ -29,6 +30,7 @@ pub mod types {
     pub const STRING: u8 = 0;
     pub const LIST: u8 = 1;
     pub const SET: u8 = 2;
+    pub const STREAM_LISTPACKS: u8 = 15;
     pub const STREAM_LISTPACKS_2: u8 = 19;
     pub const HASH: u8 = 4;
     pub const HASH_ZIPMAP: u8 = 9;

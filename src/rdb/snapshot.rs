@@ -46,8 +46,7 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
         encode::len(&mut buf, db.len() as u64);
         encode::len(&mut buf, db.expires_len() as u64);
         w.write_all(&buf)?;
-        // Streams have no RDB encoding yet (issue 12's last part): they are left out of snapshots.
-        for entry in db.entries().filter(|entry| !matches!(entry.value, crate::db::Value::Stream(_))) {
+        for entry in db.entries() {
             buf.clear();
             if let Some(at_ms) = db.entry_expire_ms(entry) {
                 buf.push(opcodes::EXPIRETIME_MS);

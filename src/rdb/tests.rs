@@ -14,6 +14,7 @@ fn limits() -> Limits {
         hash: hash_object::Limits { entries_max: 128, value_max: 64 },
         set: set_object::Limits::default(),
         list_fill: -2,
+        stream: crate::types::stream_object::NodeLimits { max_entries: 100, max_bytes: 4096 },
     }
 }
 

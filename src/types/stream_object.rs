@@ -356,6 +356,14 @@ impl Stream {
             .take_while(move |e| e.id >= start)
     }
 
+    /// Every node by its key, with all its entries (deleted ones flagged `true`), for the RDB encoding, which
+    /// keeps Redis's node layout.
+    pub fn raw_nodes(&self) -> impl Iterator<Item = (StreamId, impl Iterator<Item = (bool, EntryRef<'_>)>)> + '_ {
+        self.nodes
+            .iter()
+            .map(|(key, node)| (*key, node.all(*key).map(move |e| (e.flag == DELETED, node.entry_ref(&e)))))
+    }
+
     /// The live entry `id`, if there is one.
     pub fn get(&self, id: StreamId) -> Option<EntryRef<'_>> {
         self.range(id, id).next()

@@ -29,6 +29,7 @@ mod hash_templates;
 mod list_templates;
 mod persist_templates;
 mod set_templates;
+mod stream_templates;
 mod tx_templates;
 
 use common::{RespConn, Rng, TestServer, escape, escape_argv, require_redis};
@@ -757,6 +758,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
         set_templates::TEMPLATES,
+        stream_templates::TEMPLATES,
         tx_templates::TEMPLATES,
         TEMPLATES,
     ]
@@ -771,6 +773,7 @@ fn default_names() -> Vec<String> {
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
         set_templates::TEMPLATES,
+        stream_templates::TEMPLATES,
         tx_templates::TEMPLATES,
     ]
     .into_iter()

@@ -85,12 +85,12 @@ pub fn setid_argv(key: &Bytes, name: &[u8], group: &Group) -> Vec<Bytes> {
 }
 
 fn nogroup(key: &[u8], group: &[u8]) -> CmdError {
-    format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
-    )
-    .into()
+    super::quoting_error(&[b"NOGROUP No such key '", key, b"' or consumer group '", group, b"'"])
+}
+
+/// XGROUP's and XINFO CONSUMERS' NOGROUP text.
+pub fn no_such_group(key: &[u8], name: &[u8]) -> CmdError {
+    super::quoting_error(&[b"NOGROUP No such consumer group '", name, b"' for key name '", key, b"'"])
 }
 
 fn xgroup_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -127,12 +127,7 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         let stream = ctx.write_typed::<Stream>(key)?.ok_or(KEY_REQUIRED)?;
         let needs_group = sub.is("setid") || sub.is("createconsumer") || sub.is("delconsumer");
         if needs_group && !stream.groups.contains_key(&name[..]) {
-            return Err(format!(
-                "NOGROUP No such consumer group '{}' for key name '{}'",
-                String::from_utf8_lossy(name),
-                String::from_utf8_lossy(key)
-            )
-            .into());
+            return Err(no_such_group(key, name));
         }
     }
     let now_ms = ctx.now_ms;
@@ -362,7 +357,7 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             j += 1;
             last_id = parse_strict(&argv[j], 0)?.0;
         } else {
-            return Err(format!("ERR Unrecognized XCLAIM option '{}'", String::from_utf8_lossy(&argv[j])).into());
+            return Err(super::quoting_error(&[b"ERR Unrecognized XCLAIM option '", &argv[j], b"'"]));
         }
         j += 1;
     }

@@ -62,23 +62,23 @@ fn reply_entries_read(reply: &mut Reply, group: &Group) {
 
 fn xinfo_stream(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
+    let stream = stream(ctx)?;
+    let syntax = || errors::subcommand_syntax(b"XINFO", &argv[1]);
     let mut full = None;
     if argv.len() > 3 {
         if !Keyword::of(&argv[3]).is("full") {
-            return Err(errors::SYNTAX.into());
+            return Err(syntax());
         }
         let mut count = FULL_COUNT;
         if argv.len() > 4 {
             if argv.len() != 6 || !Keyword::of(&argv[4]).is("count") {
-                return Err(errors::SYNTAX.into());
+                return Err(syntax());
             }
             let n = args::int(&argv[5])?;
             count = if n < 0 { FULL_COUNT } else { n as usize };
         }
         full = Some(if count == 0 { usize::MAX } else { count });
     }
-    let now_ms = ctx.now_ms;
-    let stream = stream(ctx)?;
     reply.map(if full.is_some() { 9 } else { 10 });
     field(reply, "length");
     reply.int(stream.len() as i64);
@@ -157,7 +157,6 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             }
         }
     }
-    let _ = now_ms;
     Ok(())
 }
 
@@ -188,12 +187,7 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let (key, name) = (&argv[2], &argv[3]);
     let stream = stream(ctx)?;
     let Some(group) = stream.groups.get(&name[..]) else {
-        return Err(format!(
-            "NOGROUP No such consumer group '{}' for key name '{}'",
-            String::from_utf8_lossy(name),
-            String::from_utf8_lossy(key)
-        )
-        .into());
+        return Err(super::groups::no_such_group(key, name));
     };
     reply.array(group.consumers.len());
     for (consumer_name, consumer) in &group.consumers {

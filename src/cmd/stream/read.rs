@@ -19,13 +19,12 @@ use crate::types::stream_object::{Stream, StreamId};
 
 pub const UNBALANCED: &str =
     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
-const UNBALANCED_GROUP: &str =
-    "ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or '$' must be specified.";
 const GROUP_ONLY_XREADGROUP: &str = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
 const NOACK_ONLY_XREADGROUP: &str = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
 const MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
-const DOLLAR_IN_GROUP: &str = "ERR The $ ID is meaningful only for XREAD. Use XREADGROUP with > to get the \
-                               messages never delivered to this consumer.";
+const DOLLAR_IN_GROUP: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the \
+                               history of this consumer by specifying a proper ID, or use the > ID to get new \
+                               messages. The $ ID would just return an empty result set.";
 const GT_WITHOUT_GROUP: &str =
     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 const GROUP_GONE: &str = "NOGROUP the consumer group this client was blocked on no longer exists";
@@ -83,8 +82,7 @@ fn parse_args<'a>(argv: &'a [Bytes], now_ms: i64, group_form: bool) -> Result<Re
     }
     let streams_at = streams_at.ok_or(errors::SYNTAX)?;
     let mut rest = crate::cmd::args::Args::new(argv, streams_at);
-    let (keys, ids) =
-        streams_and_ids(&mut rest).map_err(|e| if group_form { CmdError::from(UNBALANCED_GROUP) } else { e })?;
+    let (keys, ids) = streams_and_ids(&mut rest)?;
     if group_form && read.group.is_none() {
         return Err(MISSING_GROUP.into());
     }
@@ -120,12 +118,13 @@ fn resolve(ctx: &mut Ctx<'_>, read: &ReadArgs<'_>) -> Result<Vec<From>, CmdError
             if ctx.ready_key.is_some() {
                 return Err(GROUP_GONE.into());
             }
-            return Err(format!(
-                "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                String::from_utf8_lossy(key),
-                String::from_utf8_lossy(group)
-            )
-            .into());
+            return Err(super::quoting_error(&[
+                b"NOGROUP No such key '",
+                key,
+                b"' or consumer group '",
+                group,
+                b"' in XREADGROUP with GROUP option",
+            ]));
         }
         let from = match &id[..] {
             b"$" if read.group.is_some() => return Err(DOLLAR_IN_GROUP.into()),
