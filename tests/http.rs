@@ -113,6 +113,11 @@ fn values_cross_protocols() {
     assert_eq!(conn.request("GET", "/hash", None).json()["value"], json!({"f": "1"}));
     resp.cmd(&["SADD", "set", "7"]);
     assert_eq!(conn.request("GET", "/set", None).json()["value"], json!(["7"]));
+    // A stream is its entries: [ID, [field, value, ...]] each.
+    resp.cmd(&["XADD", "stream", "1-1", "f", "v", "g", "w"]);
+    resp.cmd(&["XADD", "stream", "2-0", "f", "x"]);
+    let entries = json!([["1-1", ["f", "v", "g", "w"]], ["2-0", ["f", "x"]]]);
+    assert_eq!(conn.request("GET", "/stream", None).json()["value"], entries);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! A stream as commands (Redis's rewriteStreamObject): XADD per entry with its ID (an empty stream as XADD
-//! MAXLEN 0 of its last ID), XSETID with entries-added and max-deleted-entry-id, then per group XGROUP CREATE
+//! MAXLEN 0 0-1), XSETID with entries-added and max-deleted-entry-id, then per group XGROUP CREATE
 //! with ENTRIESREAD, an XCLAIM ... FORCE JUSTID per pending entry and XGROUP CREATECONSUMER for consumers
 //! that own nothing.
 
@@ -23,7 +23,8 @@ pub fn write_stream(buf: &mut Vec<u8>, key: &[u8], stream: &Stream) {
         entry.items().for_each(|item| encode_bulk(buf, item));
     }
     if stream.is_empty() {
-        encode_command(buf, &[&b"XADD"[..], key, b"MAXLEN", b"0", &id(stream.last_id), b"x", b"y"]);
+        // Redis's trick: an entry 0-1 trimmed at once; the XSETID below restores the IDs and counters.
+        encode_command(buf, &[&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
     }
     let (last, added, deleted) = (id(stream.last_id), num(stream.entries_added), id(stream.max_deleted_id));
     encode_command(buf, &[&b"XSETID"[..], key, &last, b"ENTRIESADDED", &added, b"MAXDELETEDID", &deleted]);
@@ -48,8 +49,7 @@ pub fn write_stream(buf: &mut Vec<u8>, key: &[u8], stream: &Stream) {
             ];
             encode_command(buf, &argv);
         }
-        for (consumer, state) in group.consumers.iter().filter(|(_, c)| c.pending.is_empty()) {
-            let _ = state;
+        for (consumer, _) in group.consumers.iter().filter(|(_, c)| c.pending.is_empty()) {
             encode_command(buf, &[&b"XGROUP"[..], b"CREATECONSUMER", key, name, consumer]);
         }
     }

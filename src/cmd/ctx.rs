@@ -127,10 +127,12 @@ impl Ctx<'_> {
     }
 
     /// Called just before database `db_index` is emptied (FLUSHDB, FLUSHALL): invalidates the WATCHes of its keys
-    /// that exist, as Redis's touchAllWatchedKeysInDb does. It does not count `dirty`: each of those commands
+    /// that exist, as Redis's touchAllWatchedKeysInDb does, and signals its waited-on keys. It does not count `dirty`: each of those commands
     /// counts it its own way.
     pub fn db_flushing(&mut self, db_index: usize) {
         super::tx::touch_db(self.state, db_index, db_index, None, self.now_ms);
+        // Waiters see their keys gone: XREADGROUP readers are answered (Redis's signalFlushedDb).
+        self.state.blocking.signal_db(db_index);
     }
 
     /// Called after SWAPDB exchanged databases `a` and `b`: invalidates WATCHes of keys present on either side

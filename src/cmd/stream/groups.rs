@@ -71,6 +71,17 @@ pub fn claim_argv(key: &Bytes, group: &Bytes, id: StreamId, nack: &Nack, last_id
     ]
 }
 
+/// XGROUP CREATECONSUMER (streamPropagateConsumerCreation).
+pub fn create_consumer_argv(key: &Bytes, group: &[u8], consumer: &[u8]) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"CREATECONSUMER"),
+        key.clone(),
+        Bytes::copy_from_slice(group),
+        Bytes::copy_from_slice(consumer),
+    ]
+}
+
 /// XGROUP SETID with the group's last ID and entries-read (streamPropagateGroupID).
 pub fn setid_argv(key: &Bytes, name: &[u8], group: &Group) -> Vec<Bytes> {
     vec![

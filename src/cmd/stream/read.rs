@@ -209,6 +209,9 @@ fn serve_one(
         return Ok(false);
     }
     header(reply, key);
+    // A consumer created by a NOACK read propagates its creation: no XCLAIM will create it on a replica.
+    let created = (read.noack && !group.consumers.contains_key(&consumer[..]))
+        .then(|| super::groups::create_consumer_argv(key, group_name, consumer));
     group.consumer(consumer, now_ms);
     let mut delivery = Delivery { group: &mut group, consumer, now_ms, claims: Vec::new(), moved_last_id: false };
     match from {
@@ -226,7 +229,7 @@ fn serve_one(
             .iter()
             .map(|&(id, last_id)| super::groups::claim_argv(key, group_name, id, &group.pel[&id], last_id))
             .collect();
-        for argv in argvs.into_iter().chain(setid) {
+        for argv in created.into_iter().chain(argvs).chain(setid) {
             ctx.also_propagate(|| argv);
         }
     }
@@ -284,7 +287,8 @@ impl Delivery<'_, '_> {
         reply.end_array(at, n);
     }
 
-    /// An ID: the consumer's own pending entries after it, each delivered again (a deleted one as `[id, nil]`).
+    /// An ID: the consumer's own pending entries after it, each delivered again (a deleted one as `[id, nil]`),
+    /// as streamReplyWithRangeFromConsumerPEL does.
     fn history(&mut self, stream: &Stream, reply: &mut Reply, after: StreamId, count: usize) {
         let owned: Vec<StreamId> = match self.group.consumers.get(self.consumer) {
             Some(consumer) if let Some(start) = after.next() => {
@@ -296,9 +300,9 @@ impl Delivery<'_, '_> {
         for id in owned {
             match stream.get(id) {
                 Some(entry) => {
+                    // Redis changes the delivery but propagates nothing for a history read.
                     reply_entry(reply, &entry);
                     self.group.deliver(id, self.consumer, self.now_ms, true);
-                    self.claims.push((id, self.group.last_id));
                 }
                 None => {
                     reply.array(2);
