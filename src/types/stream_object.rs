@@ -408,10 +408,10 @@ impl Stream {
         if self.max_deleted_id == StreamId::MIN || self.max_deleted_id < self.first_id() {
             let first = self.first_id();
             if id < first {
-                return Some(self.entries_added - self.len as u64);
+                return Some(self.entries_added.wrapping_sub(self.len as u64));
             }
             if id == first {
-                return Some(self.entries_added - self.len as u64 + 1);
+                return Some(self.entries_added.wrapping_sub(self.len as u64).wrapping_add(1));
             }
         }
         None

@@ -266,7 +266,7 @@ fn xpending(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let mut n = 0;
     for id in ids.into_iter().take(count) {
         let nack = &group.pel[&id];
-        let idle = now_ms - nack.delivery_time;
+        let idle = now_ms.wrapping_sub(nack.delivery_time);
         if min_idle != 0 && idle < min_idle {
             continue;
         }
@@ -357,7 +357,7 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             options.justid = true;
         } else if opt.is("idle") && more > 0 {
             j += 1;
-            options.delivery_time = now_ms - number(j, "IDLE")?;
+            options.delivery_time = now_ms.wrapping_sub(number(j, "IDLE")?);
         } else if opt.is("time") && more > 0 {
             j += 1;
             options.delivery_time = number(j, "TIME")?;
@@ -400,7 +400,7 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         if let Some(nack) = pending
             && min_idle > 0
-            && now_ms - nack.delivery_time < min_idle
+            && now_ms.wrapping_sub(nack.delivery_time) < min_idle
         {
             continue;
         }
@@ -439,8 +439,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let argv = ctx.argv;
     let (key, name, consumer) = (&argv[1], &argv[2], &argv[3]);
     let now_ms = ctx.now_ms;
-    // Only the type is checked before the arguments; the group after them.
-    ctx.write_typed::<Stream>(key)?;
+    // Every argument is checked before the key's type and group, as Redis 7.0.15 does.
     let min_idle = args::int(&argv[4]).map_err(|_| "ERR Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
     let start = parse_range_start(&argv[5])?;
     let (mut count, mut justid) = (100usize, false);
@@ -484,7 +483,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             count -= 1;
             continue;
         }
-        if min_idle > 0 && now_ms - group.pel[&id].delivery_time < min_idle {
+        if min_idle > 0 && now_ms.wrapping_sub(group.pel[&id].delivery_time) < min_idle {
             continue;
         }
         group.consumer(consumer, now_ms);

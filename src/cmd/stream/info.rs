@@ -46,9 +46,9 @@ fn reply_lag(reply: &mut Reply, stream: &Stream, group: &Group) {
     let lag = if stream.entries_added == 0 {
         Some(0)
     } else if group.entries_read != ENTRIES_READ_UNKNOWN && !stream.range_has_tombstones(group.last_id, StreamId::MAX) {
-        Some(stream.entries_added as i64 - group.entries_read)
+        Some((stream.entries_added as i64).wrapping_sub(group.entries_read))
     } else {
-        stream.estimate_entries_read(group.last_id).map(|read| (stream.entries_added - read) as i64)
+        stream.estimate_entries_read(group.last_id).map(|read| stream.entries_added.wrapping_sub(read) as i64)
     };
     match lag {
         Some(lag) => reply.int(lag),
@@ -197,7 +197,7 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         field(reply, "pending");
         reply.int(consumer.pending.len() as i64);
         field(reply, "idle");
-        reply.int((now_ms - consumer.seen_time).max(0));
+        reply.int(now_ms.wrapping_sub(consumer.seen_time).max(0));
     }
     Ok(())
 }

@@ -94,7 +94,7 @@ fn parse_args<'a>(argv: &'a [Bytes], now_ms: i64, group_form: bool) -> Result<Re
 
 /// Where a stream is read from: after an ID, or `>` (new entries for the group).
 #[derive(Clone, Copy, PartialEq)]
-enum From {
+enum ReadFrom {
     After(StreamId),
     New,
 }
@@ -108,7 +108,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 /// Checks every key's type, group and ID in argument order, as Redis does before serving anything.
-fn resolve(ctx: &mut Ctx<'_>, read: &ReadArgs<'_>) -> Result<Vec<From>, CmdError> {
+fn resolve(ctx: &mut Ctx<'_>, read: &ReadArgs<'_>) -> Result<Vec<ReadFrom>, CmdError> {
     let mut froms = Vec::with_capacity(read.keys.len());
     for (key, id) in read.keys.iter().zip(read.ids) {
         let stream = ctx.read_typed::<Stream>(key)?;
@@ -128,10 +128,10 @@ fn resolve(ctx: &mut Ctx<'_>, read: &ReadArgs<'_>) -> Result<Vec<From>, CmdError
         }
         let from = match &id[..] {
             b"$" if read.group.is_some() => return Err(DOLLAR_IN_GROUP.into()),
-            b"$" => From::After(stream.map_or(StreamId::MIN, |s| s.last_id)),
+            b"$" => ReadFrom::After(stream.map_or(StreamId::MIN, |s| s.last_id)),
             b">" if read.group.is_none() => return Err(GT_WITHOUT_GROUP.into()),
-            b">" => From::New,
-            _ => From::After(parse_plain(id, 0)?),
+            b">" => ReadFrom::New,
+            _ => ReadFrom::After(parse_plain(id, 0)?),
         };
         froms.push(from);
     }
@@ -165,7 +165,7 @@ fn read_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, group_form: bool) -> CmdRe
         Some(deadline) if !ctx.state.in_exec => {
             let mut parked = argv.to_vec();
             for (i, from) in froms.iter().enumerate() {
-                if let From::After(id) = from
+                if let ReadFrom::After(id) = from
                     && &read.ids[i][..] == b"$"
                 {
                     parked[read.ids_at + i] = id_bytes(*id);
@@ -189,13 +189,13 @@ fn serve_one(
     reply: &mut Reply,
     read: &ReadArgs<'_>,
     key: &Bytes,
-    from: From,
+    from: ReadFrom,
 ) -> Result<bool, CmdError> {
-    let now_ms = ctx.now_ms;
+    let (now_ms, record) = (ctx.now_ms, ctx.propagating());
     let Some(stream) = ctx.write_typed::<Stream>(key)? else { return Ok(false) };
     let last_valid = stream.last_entry_id();
     let Some((group_name, consumer)) = read.group else {
-        let From::After(after) = from else { return Ok(false) };
+        let ReadFrom::After(after) = from else { return Ok(false) };
         let Some(start) = after.next().filter(|_| !stream.is_empty() && last_valid > after) else {
             return Ok(false);
         };
@@ -204,7 +204,7 @@ fn serve_one(
         return Ok(true);
     };
     let (name, mut group) = stream.groups.remove_entry(&group_name[..]).expect("resolve checked the group");
-    if from == From::New && (stream.is_empty() || last_valid <= group.last_id) {
+    if from == ReadFrom::New && (stream.is_empty() || last_valid <= group.last_id) {
         stream.groups.insert(name, group);
         return Ok(false);
     }
@@ -213,10 +213,11 @@ fn serve_one(
     let created = (read.noack && !group.consumers.contains_key(&consumer[..]))
         .then(|| super::groups::create_consumer_argv(key, group_name, consumer));
     group.consumer(consumer, now_ms);
-    let mut delivery = Delivery { group: &mut group, consumer, now_ms, claims: Vec::new(), moved_last_id: false };
+    let mut delivery =
+        Delivery { group: &mut group, consumer, now_ms, record, claims: Vec::new(), moved_last_id: false };
     match from {
-        From::After(after) => delivery.history(stream, reply, after, read.count),
-        From::New => delivery.new_entries(stream, reply, read.count, read.noack),
+        ReadFrom::After(after) => delivery.history(stream, reply, after, read.count),
+        ReadFrom::New => delivery.new_entries(stream, reply, read.count, read.noack),
     }
     let Delivery { claims, moved_last_id, .. } = delivery;
     let setid = (moved_last_id && read.noack).then(|| super::groups::setid_argv(key, &name, &group));
@@ -253,6 +254,8 @@ struct Delivery<'g, 'c> {
     group: &'g mut Group,
     consumer: &'c [u8],
     now_ms: i64,
+    /// Whether to collect `claims` (only when propagating).
+    record: bool,
     /// Each delivered ID with the group's last ID at the time, for its XCLAIM.
     claims: Vec<(StreamId, StreamId)>,
     moved_last_id: bool,
@@ -271,7 +274,7 @@ impl Delivery<'_, '_> {
             let id = entry.id;
             if id > self.group.last_id {
                 if self.group.entries_read != ENTRIES_READ_UNKNOWN && !stream.range_has_tombstones(id, StreamId::MAX) {
-                    self.group.entries_read += 1;
+                    self.group.entries_read = self.group.entries_read.wrapping_add(1);
                 } else if stream.entries_added > 0 {
                     self.group.entries_read =
                         stream.estimate_entries_read(id).map_or(ENTRIES_READ_UNKNOWN, |n| n as i64);
@@ -281,7 +284,9 @@ impl Delivery<'_, '_> {
             }
             if !noack {
                 self.group.deliver_fresh(id, self.consumer, self.now_ms);
-                self.claims.push((id, self.group.last_id));
+                if self.record {
+                    self.claims.push((id, self.group.last_id));
+                }
             }
         }
         reply.end_array(at, n);
