@@ -2,8 +2,11 @@
 //! nodes in an ordered map keyed by each node's first ID, plus the stream's ID bookkeeping and its consumer
 //! groups (`stream_group.rs`).
 //!
-//! A node is one byte buffer of entries, each `flag | ms - key.ms | seq | field count | (len, bytes)*`, all
-//! numbers as LEB128 varints, so an entry of small fields costs its text plus a few bytes. Seeking an ID is
+//! A node is one byte buffer: the master fields (the first entry's field names), then each entry as
+//! `flags | ms delta | seq (delta when ms is unchanged) | values` when its fields are the master's, or
+//! `flags | ms delta | seq | field count | fields and values`, IDs relative to the previous entry, lengths and
+//! numbers as LEB128 varints; so an entry of small fields with the usual names costs its values' text plus
+//! about six bytes. Seeking an ID is
 //! a `BTreeMap` range lookup (O(log n) over nodes) and a scan of at most `stream-node-max-entries` entries;
 //! appending writes at the end of the last node; deleting flips the entry's flag in place (the node goes when
 //! its last live entry does), and trimming drops whole nodes from the front, as Redis does with its listpacks.
@@ -77,16 +80,22 @@ pub enum Trim {
     MinId(StreamId),
 }
 
-/// One packed node: its entries' bytes, how many entries it holds (deleted ones included) and live.
+/// One packed node: the master fields (the first entry's field names, which later entries with the same
+/// names do not repeat, as Redis's master entry), then its entries; how many it holds (deleted ones
+/// included), how many are live, and the last one's ID (entries store their ID as a delta from the previous).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Node {
     buf: Vec<u8>,
+    /// Where the entries start (after the master fields).
+    entries_at: usize,
     count: usize,
     live: usize,
+    last: StreamId,
 }
 
-const LIVE: u8 = 0;
+/// Entry flag bits.
 const DELETED: u8 = 1;
+const SAME_FIELDS: u8 = 2;
 
 /// One entry as read from a node: its ID and its field/value pairs, still packed.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +103,21 @@ pub struct EntryRef<'a> {
     pub id: StreamId,
     pairs: usize,
     data: &'a [u8],
+    /// The node's master fields when the entry stores values only.
+    master: Option<&'a [u8]>,
+}
+
+/// Length-prefixed items of a node buffer, from `at`.
+fn packed_items(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        (at < data.len()).then(|| {
+            let len = read_varint(data, &mut at) as usize;
+            let item = &data[at..at + len];
+            at += len;
+            item
+        })
+    })
 }
 
 impl<'a> EntryRef<'a> {
@@ -104,12 +128,15 @@ impl<'a> EntryRef<'a> {
 
     /// Fields and values alternately.
     pub fn items(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        let mut at = 0;
-        let data = self.data;
-        (0..self.pairs * 2).map(move |_| {
-            let len = read_varint(data, &mut at) as usize;
-            let item = &data[at..at + len];
-            at += len;
+        let (data, master) = (self.data, self.master);
+        let (mut own, mut fields) = (packed_items(data), master.map(packed_items));
+        let mut field_next = true;
+        std::iter::from_fn(move || {
+            let item = match &mut fields {
+                Some(fields) if field_next => fields.next(),
+                _ => own.next(),
+            };
+            field_next = !field_next;
             item
         })
     }
@@ -138,7 +165,20 @@ fn read_varint(buf: &[u8], at: &mut usize) -> u64 {
     }
 }
 
-/// One decoded entry header: where the entry starts, its flag, ID, pairs and where its pairs start and end.
+fn write_item(buf: &mut Vec<u8>, item: &[u8]) {
+    write_varint(buf, item.len() as u64);
+    buf.extend_from_slice(item);
+}
+
+/// Skips `n` length-prefixed items from `pos`.
+fn skip_items(buf: &[u8], pos: &mut usize, n: usize) {
+    for _ in 0..n {
+        let len = read_varint(buf, pos) as usize;
+        *pos += len;
+    }
+}
+
+/// One decoded entry header: where the entry starts, its flag, ID, pairs and where its own items are.
 struct Decoded {
     start: usize,
     flag: u8,
@@ -148,39 +188,80 @@ struct Decoded {
 }
 
 impl Node {
-    /// The entry at byte `at`, and the offset of the next one.
-    fn decode(&self, key: StreamId, at: usize) -> Decoded {
-        let buf = &self.buf;
-        let mut pos = at + 1;
-        let ms = key.ms + read_varint(buf, &mut pos);
-        let seq = read_varint(buf, &mut pos);
-        let pairs = read_varint(buf, &mut pos) as usize;
-        let data_start = pos;
-        for _ in 0..pairs * 2 {
-            let len = read_varint(buf, &mut pos) as usize;
-            pos += len;
+    /// A node whose master fields are those of `items`.
+    fn new(id: StreamId, items: &[impl AsRef<[u8]>]) -> Node {
+        let mut buf = Vec::new();
+        write_varint(&mut buf, (items.len() / 2) as u64);
+        items.iter().step_by(2).for_each(|field| write_item(&mut buf, field.as_ref()));
+        Node { entries_at: buf.len(), buf, count: 0, live: 0, last: id }
+    }
+
+    fn master(&self) -> (usize, &[u8]) {
+        let mut at = 0;
+        let n = read_varint(&self.buf, &mut at) as usize;
+        (n, &self.buf[at..self.entries_at])
+    }
+
+    /// Whether `items`' fields are the master fields.
+    fn same_fields(&self, items: &[impl AsRef<[u8]>]) -> bool {
+        let (n, master) = self.master();
+        n * 2 == items.len() && packed_items(master).zip(items.iter().step_by(2)).all(|(a, b)| a == b.as_ref())
+    }
+
+    fn push(&mut self, id: StreamId, items: &[impl AsRef<[u8]>]) {
+        let same = self.same_fields(items);
+        let prev = self.last;
+        self.buf.push(if same { SAME_FIELDS } else { 0 });
+        write_varint(&mut self.buf, id.ms - prev.ms);
+        write_varint(&mut self.buf, if id.ms == prev.ms { id.seq - prev.seq } else { id.seq });
+        if same {
+            items.iter().skip(1).step_by(2).for_each(|value| write_item(&mut self.buf, value.as_ref()));
+        } else {
+            write_varint(&mut self.buf, (items.len() / 2) as u64);
+            items.iter().for_each(|item| write_item(&mut self.buf, item.as_ref()));
         }
-        Decoded { start: at, flag: buf[at], id: StreamId { ms, seq }, pairs, data: data_start..pos }
+        self.count += 1;
+        self.live += 1;
+        self.last = id;
+    }
+
+    /// The entry at byte `at`, whose predecessor is `prev` (the node key for the first).
+    fn decode(&self, prev: StreamId, at: usize) -> Decoded {
+        let buf = &self.buf;
+        let flag = buf[at];
+        let mut pos = at + 1;
+        let ms_delta = read_varint(buf, &mut pos);
+        let seq = read_varint(buf, &mut pos);
+        let id = if ms_delta == 0 {
+            StreamId { ms: prev.ms, seq: prev.seq + seq }
+        } else {
+            StreamId { ms: prev.ms + ms_delta, seq }
+        };
+        let pairs = if flag & SAME_FIELDS != 0 { self.master().0 } else { read_varint(buf, &mut pos) as usize };
+        let data_start = pos;
+        skip_items(buf, &mut pos, if flag & SAME_FIELDS != 0 { pairs } else { pairs * 2 });
+        Decoded { start: at, flag, id, pairs, data: data_start..pos }
     }
 
     /// Every entry (deleted ones included) in order.
     fn all(&self, key: StreamId) -> impl Iterator<Item = Decoded> + '_ {
-        let mut at = 0;
+        let (mut at, mut prev) = (self.entries_at, key);
         std::iter::from_fn(move || {
             (at < self.buf.len()).then(|| {
-                let entry = self.decode(key, at);
-                at = entry.data.end;
+                let entry = self.decode(prev, at);
+                (at, prev) = (entry.data.end, entry.id);
                 entry
             })
         })
     }
 
     fn live_entries(&self, key: StreamId) -> impl Iterator<Item = EntryRef<'_>> + '_ {
-        self.all(key).filter(|e| e.flag == LIVE).map(|e| self.entry_ref(&e))
+        self.all(key).filter(|e| e.flag & DELETED == 0).map(|e| self.entry_ref(&e))
     }
 
     fn entry_ref(&self, e: &Decoded) -> EntryRef<'_> {
-        EntryRef { id: e.id, pairs: e.pairs, data: &self.buf[e.data.clone()] }
+        let master = (e.flag & SAME_FIELDS != 0).then(|| self.master().1);
+        EntryRef { id: e.id, pairs: e.pairs, data: &self.buf[e.data.clone()], master }
     }
 
     fn last_live_id(&self, key: StreamId) -> Option<StreamId> {
@@ -188,7 +269,7 @@ impl Node {
     }
 }
 
-/// The bytes an entry of `items` takes in a node.
+/// The bytes an entry of `items` takes in a node at most.
 fn entry_bytes(items: &[impl AsRef<[u8]>]) -> usize {
     items.iter().map(|item| item.as_ref().len() + 2).sum::<usize>() + 24
 }
@@ -249,19 +330,14 @@ impl Stream {
                 && (limits.max_bytes == 0 || node.buf.len() + needed < limits.max_bytes)
         });
         if !fits {
-            self.nodes.insert(id, Node::default());
+            // A full node is never appended to again: give back its spare capacity.
+            if let Some(mut full) = self.nodes.last_entry() {
+                full.get_mut().buf.shrink_to_fit();
+            }
+            self.nodes.insert(id, Node::new(id, items));
         }
-        let (key, node) = self.nodes.iter_mut().next_back().expect("a node was just ensured");
-        node.buf.push(LIVE);
-        write_varint(&mut node.buf, id.ms - key.ms);
-        write_varint(&mut node.buf, id.seq);
-        write_varint(&mut node.buf, (items.len() / 2) as u64);
-        for item in items {
-            write_varint(&mut node.buf, item.as_ref().len() as u64);
-            node.buf.extend_from_slice(item.as_ref());
-        }
-        node.count += 1;
-        node.live += 1;
+        let (_, node) = self.nodes.iter_mut().next_back().expect("a node was just ensured");
+        node.push(id, items);
         self.len += 1;
         self.last_id = id;
         self.entries_added += 1;
@@ -276,10 +352,10 @@ impl Stream {
     pub fn delete(&mut self, id: StreamId) -> bool {
         let Some(key) = self.node_key_for(id) else { return false };
         let node = self.nodes.get_mut(&key).expect("the key was just found");
-        let Some(at) = node.all(key).find(|e| e.id == id && e.flag == LIVE).map(|e| e.start) else {
+        let Some(at) = node.all(key).find(|e| e.id == id && e.flag & DELETED == 0).map(|e| e.start) else {
             return false;
         };
-        node.buf[at] = DELETED;
+        node.buf[at] |= DELETED;
         node.live -= 1;
         if node.live == 0 {
             self.nodes.remove(&key);
@@ -312,7 +388,7 @@ impl Stream {
                 break;
             }
             let starts: Vec<(usize, StreamId)> =
-                node.all(key).filter(|e| e.flag == LIVE).map(|e| (e.start, e.id)).collect();
+                node.all(key).filter(|e| e.flag & DELETED == 0).map(|e| (e.start, e.id)).collect();
             for (at, id) in starts {
                 let done = match trim {
                     Trim::MaxLen(max) => self.len as u64 <= max,
@@ -321,7 +397,7 @@ impl Stream {
                 if done {
                     break;
                 }
-                node.buf[at] = DELETED;
+                node.buf[at] |= DELETED;
                 node.live -= 1;
                 self.len -= 1;
                 removed += 1;
@@ -361,7 +437,7 @@ impl Stream {
     pub fn raw_nodes(&self) -> impl Iterator<Item = (StreamId, impl Iterator<Item = (bool, EntryRef<'_>)>)> + '_ {
         self.nodes
             .iter()
-            .map(|(key, node)| (*key, node.all(*key).map(move |e| (e.flag == DELETED, node.entry_ref(&e)))))
+            .map(|(key, node)| (*key, node.all(*key).map(move |e| (e.flag & DELETED != 0, node.entry_ref(&e)))))
     }
 
     /// The live entry `id`, if there is one.
@@ -508,6 +584,29 @@ mod tests {
                 assert_eq!(&got, items);
             }
         }
+    }
+
+    #[test]
+    fn same_field_entries_share_the_master_fields_and_keep_their_tombstones() {
+        let mut stream = Stream::new();
+        stream.append(id(1), &[&b"f"[..], b"1", b"g", b"x"], LIMITS);
+        stream.append(id(2), &[&b"f"[..], b"2", b"g", b"y"], LIMITS);
+        stream.append(id(3), &[&b"other"[..], b"3"], LIMITS);
+        assert!(stream.delete(id(2)));
+        type RawEntry = (bool, u64, Vec<Vec<u8>>);
+        let nodes: Vec<Vec<RawEntry>> = stream
+            .raw_nodes()
+            .map(|(_, entries)| entries.map(|(d, e)| (d, e.id.ms, e.items().map(<[u8]>::to_vec).collect())).collect())
+            .collect();
+        let items = |v: &[&str]| v.iter().map(|i| i.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(
+            nodes,
+            [vec![
+                (false, 1, items(&["f", "1", "g", "x"])),
+                (true, 2, items(&["f", "2", "g", "y"])),
+                (false, 3, items(&["other", "3"])),
+            ]]
+        );
     }
 
     #[test]
