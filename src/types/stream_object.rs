@@ -264,7 +264,11 @@ impl Node {
         EntryRef { id: e.id, pairs: e.pairs, data: &self.buf[e.data.clone()], master }
     }
 
+    /// The last live entry's ID: the node's last ID unless something in it was deleted (then a scan).
     fn last_live_id(&self, key: StreamId) -> Option<StreamId> {
+        if self.live == self.count {
+            return (self.count > 0).then_some(self.last);
+        }
         self.live_entries(key).last().map(|e| e.id)
     }
 }

@@ -325,9 +325,8 @@ fn claim_one(
         None if !options.justid => nack.delivery_count += 1,
         None => {}
     }
-    let (time, count) = (nack.delivery_time, nack.delivery_count);
+    let time = nack.delivery_time;
     group.deliver(id, consumer, time, false);
-    group.pel.get_mut(&id).expect("still pending").delivery_count = count;
     if options.justid {
         reply_id(reply, id);
     } else if let Some(entry) = stream.get(id) {
