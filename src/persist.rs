@@ -39,6 +39,10 @@ pub fn load_limits(config: &Config) -> Limits {
             entries_max: config.zset_max_listpack_entries,
             value_max: config.zset_max_listpack_value,
         },
+        stream: crate::types::stream_object::NodeLimits {
+            max_entries: usize::try_from(config.stream_node_max_entries).unwrap_or(usize::MAX),
+            max_bytes: config.stream_node_max_bytes,
+        },
     }
 }
 

@@ -148,6 +148,29 @@ const SCRIPT: &[&str] = &[
     "EXEC",
     "SADD sm a",
     "SMOVE sm sm2 a",
+    "XADD st 1-1 a 1",
+    "XADD st 2-* b 2",
+    "XADD st MAXLEN ~ 1 LIMIT 5 3-0 c 3",
+    "XTRIM st MAXLEN ~ 0",
+    "XTRIM st MINID 2",
+    "XDEL st 3-0",
+    "XSETID st 10-0",
+    "XGROUP CREATE st g 0",
+    "XGROUP CREATE st2 g2 $ MKSTREAM",
+    "XADD st 11-0 d 4",
+    "XADD st 12-0 e 5",
+    "XADD st 13-0 e 6",
+    "XREADGROUP GROUP g alice COUNT 2 STREAMS st >",
+    "XREADGROUP GROUP g bob NOACK STREAMS st >",
+    "XREADGROUP GROUP g alice STREAMS st 0",
+    "XCLAIM st g carol 0 11-0 TIME 1000 JUSTID",
+    "XAUTOCLAIM st g dave 0 0 JUSTID",
+    "XACK st g 11-0",
+    "XGROUP SETID st g 0",
+    "XGROUP CREATECONSUMER st g erin",
+    "XGROUP DELCONSUMER st g erin",
+    "XGROUP DESTROY st g",
+    "XADD stx NOMKSTREAM 1-0 f 6",
     "FLUSHDB",
     "SET k v",
     "SWAPDB 0 1",
@@ -397,7 +420,31 @@ fn random_workload(conn: &mut common::RespConn, seed: u64, commands: usize) {
     for _ in 0..commands {
         let key = format!("k{}", rng.next_u64() % 50);
         let n = (rng.next_u64() % 100).to_string();
-        let argv: Vec<String> = match rng.next_u64() % 19 {
+        let stream = format!("x{}", rng.next_u64() % 3);
+        let argv: Vec<String> = match rng.next_u64() % 23 {
+            18 => vec!["XADD".into(), stream, "MAXLEN".into(), "~".into(), "5".into(), "*".into(), "f".into(), n],
+            19 => vec!["XGROUP".into(), "CREATE".into(), stream, "g".into(), "0".into(), "MKSTREAM".into()],
+            20 => vec![
+                "XREADGROUP".into(),
+                "GROUP".into(),
+                "g".into(),
+                n,
+                "COUNT".into(),
+                "2".into(),
+                "STREAMS".into(),
+                stream,
+                ">".into(),
+            ],
+            21 => vec![
+                "XAUTOCLAIM".into(),
+                stream,
+                "g".into(),
+                "c".into(),
+                "0".into(),
+                "0".into(),
+                "COUNT".into(),
+                "1".into(),
+            ],
             0 => vec!["SET".into(), key, n, "EX".into(), "1000".into()],
             1 => vec!["INCRBYFLOAT".into(), format!("f{}", rng.next_u64() % 5), "1.1".into()],
             2 => vec!["RPUSH".into(), format!("l{}", rng.next_u64() % 5), n.clone(), n],
@@ -448,7 +495,7 @@ fn expire_stale(conn: &mut common::RespConn) -> Vec<String> {
         conn.cmd(&["SELECT", &db.to_string()]);
         let names = (0..50)
             .map(|n| format!("k{n}"))
-            .chain("flshz".chars().flat_map(|t| (0..5).map(move |n| format!("{t}{n}"))));
+            .chain("flshzx".chars().flat_map(|t| (0..5).map(move |n| format!("{t}{n}"))));
         for key in names {
             if text(conn.cmd(&["EXISTS", &key])) == ":1\r\n" {
                 values.push(format!("{db} {key} {}", text(conn.cmd(&["DEBUG", "DIGEST-VALUE", &key]))));
@@ -549,4 +596,42 @@ fn crash_rounds(policy: &str, loss_max: Duration) {
         drop(server);
     }
     assert!(!acks.is_empty());
+}
+
+/// A stream as a client sees it, consumers' seen times aside (a replayed XCLAIM sees its consumer now):
+/// XINFO GROUPS and XINFO STREAM FULL up to its first consumers list.
+fn stream_picture(conn: &mut common::RespConn, key: &str) -> (String, String) {
+    let full = text(conn.cmd(&["XINFO", "STREAM", key, "FULL", "COUNT", "0"]));
+    let cut = full.find("consumers").unwrap_or(full.len());
+    (text(conn.cmd(&["XINFO", "GROUPS", key])), full[..cut].to_string())
+}
+
+#[test]
+fn a_rewrite_rebuilds_streams_with_groups_and_pending_entries() {
+    let dir = SharedDir::new("streams");
+    let server = start(common::ServerKind::Ferrokv, &dir, &["--aof-use-rdb-preamble", "no"]);
+    let mut conn = server.conn();
+    for i in 1..=30 {
+        conn.cmd(&["XADD", "s", &format!("{i}-1"), "f", &i.to_string()]);
+    }
+    conn.cmd(&["XDEL", "s", "4-1", "30-1"]);
+    conn.cmd(&["XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "0"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"]);
+    conn.cmd(&["XGROUP", "CREATECONSUMER", "s", "g", "idle"]);
+    conn.cmd(&["XGROUP", "CREATE", "s", "h", "$"]);
+    conn.cmd(&["XADD", "empty", "7-7", "a", "b"]);
+    conn.cmd(&["XDEL", "empty", "7-7"]);
+    let (digest, before, empty) =
+        (text(conn.cmd(&["DEBUG", "DIGEST"])), stream_picture(&mut conn, "s"), stream_picture(&mut conn, "empty"));
+    conn.cmd(&["BGREWRITEAOF"]);
+    wait_rewrite(&mut conn, 1);
+    let base = fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.2.base.aof")).unwrap();
+    assert!(base.contains("XCLAIM") && base.contains("CREATECONSUMER"), "{base:?}");
+    assert_eq!(text(conn.cmd(&["DEBUG", "LOADAOF"])), "+OK\r\n");
+    assert_eq!(text(conn.cmd(&["DEBUG", "DIGEST"])), digest);
+    assert_eq!(stream_picture(&mut conn, "s"), before);
+    assert_eq!(stream_picture(&mut conn, "empty"), empty);
+    let consumers = text(conn.cmd(&["XINFO", "CONSUMERS", "s", "g"]));
+    assert!(consumers.contains("alice") && consumers.contains("bob") && consumers.contains("idle"), "{consumers}");
 }

@@ -1,5 +1,7 @@
 //! Blocking list commands over real sockets with many clients: FIFO service of waiters, several keys, timeouts,
-//! BLMOVE chains, MULTI, disconnects, CLIENT UNBLOCK, and thousands of waiters at once. After each scenario
+//! BLMOVE chains, MULTI, disconnects, CLIENT UNBLOCK, and thousands of waiters at once; and blocking stream
+//! reads (XREAD, XREADGROUP): several consumers of a group served in order, `$` pinned, timeouts, a group
+//! destroyed or a stream deleted and recreated while clients wait. After each scenario
 //! INFO must show no blocked client and no pending deadline, so the wait queues and the timeout index cannot
 //! leak. Runs against ferrokv, or redis-server under `DIFFTEST_AGAINST_REDIS=1` (how the bytes were checked).
 
@@ -353,4 +355,82 @@ fn a_sorted_set_made_and_emptied_in_one_transaction_wakes_nobody() {
     assert_reply(adder.cmd(&["ZADD", "z", "5", "e"]), ":1\r\n");
     assert_reply(waiter.read_reply(), "*3\r\n$1\r\nz\r\n$1\r\ne\r\n$1\r\n5\r\n");
     assert_nothing_blocked(&mut adder);
+}
+
+/// `[key, [[id, [field, value]]]]` as XREAD's RESP2 reply for one stream and one entry.
+fn one_entry(key: &str, id: &str, field: &str, value: &str) -> String {
+    format!(
+        "*1\r\n*2\r\n${}\r\n{key}\r\n*1\r\n*2\r\n${}\r\n{id}\r\n*2\r\n${}\r\n{field}\r\n${}\r\n{value}\r\n",
+        key.len(),
+        id.len(),
+        field.len(),
+        value.len()
+    )
+}
+
+#[test]
+fn group_consumers_blocked_at_once_are_served_in_arrival_order() {
+    let server = TestServer::subject(&[]);
+    let mut writer = server.conn();
+    assert_reply(writer.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]), "+OK\r\n");
+    let mut consumers: Vec<RespConn> = (0..3).map(|_| server.conn()).collect();
+    for (index, (consumer, name)) in consumers.iter_mut().zip(["alice", "bob", "carol"]).enumerate() {
+        send(consumer, &["XREADGROUP", "GROUP", "g", name, "COUNT", "1", "BLOCK", "0", "STREAMS", "s", ">"]);
+        wait_blocked(&mut writer, index as i64 + 1);
+    }
+    // One XADD serves the first waiter only: the entry is delivered, the others keep waiting.
+    assert_reply(writer.cmd(&["XADD", "s", "1-0", "f", "a"]), "$3\r\n1-0\r\n");
+    assert_reply(consumers[0].read_reply(), one_entry("s", "1-0", "f", "a"));
+    wait_blocked(&mut writer, 2);
+    assert_reply(writer.cmd(&["XADD", "s", "2-0", "f", "b"]), "$3\r\n2-0\r\n");
+    assert_reply(consumers[1].read_reply(), one_entry("s", "2-0", "f", "b"));
+    assert_reply(writer.cmd(&["XADD", "s", "3-0", "f", "c"]), "$3\r\n3-0\r\n");
+    assert_reply(consumers[2].read_reply(), one_entry("s", "3-0", "f", "c"));
+    let pending = writer.cmd(&["XPENDING", "s", "g"]);
+    assert!(pending.starts_with(b"*4\r\n:3\r\n$3\r\n1-0\r\n$3\r\n3-0\r\n"), "{}", common::escape(&pending));
+    assert_nothing_blocked(&mut writer);
+}
+
+#[test]
+fn xread_dollar_is_pinned_when_the_client_parks_and_blocks_time_out() {
+    let server = TestServer::subject(&[]);
+    let mut writer = server.conn();
+    writer.cmd(&["XADD", "s", "5-0", "old", "x"]);
+    let (mut reader, mut timed) = (server.conn(), server.conn());
+    send(&mut reader, &["XREAD", "BLOCK", "0", "STREAMS", "other", "s", "$", "$"]);
+    send(&mut timed, &["XREAD", "BLOCK", "30", "STREAMS", "s", "$"]);
+    wait_blocked(&mut writer, 2);
+    assert_reply(timed.read_reply(), "*-1\r\n");
+    // Two entries in one transaction: the reader, parked after 5-0, gets both from the ready key only.
+    writer.cmd(&["MULTI"]);
+    writer.cmd(&["XADD", "s", "6-0", "f", "a"]);
+    writer.cmd(&["XADD", "s", "7-0", "f", "b"]);
+    writer.cmd(&["EXEC"]);
+    let got = reader.read_reply();
+    let want = "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n6-0\r\n*2\r\n$1\r\nf\r\n$1\r\na\r\n*2\r\n$3\r\n7-0\r\n*2\r\n$1\r\nf\r\n$1\r\nb\r\n";
+    assert_reply(got, want);
+    assert_nothing_blocked(&mut writer);
+}
+
+#[test]
+fn destroyed_groups_and_deleted_streams_end_or_keep_the_wait() {
+    let server = TestServer::subject(&[]);
+    let mut writer = server.conn();
+    writer.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    let (mut grouped, mut plain) = (server.conn(), server.conn());
+    send(&mut grouped, &["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]);
+    send(&mut plain, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+    wait_blocked(&mut writer, 2);
+    assert_reply(writer.cmd(&["XGROUP", "DESTROY", "s", "g"]), ":1\r\n");
+    assert_reply(grouped.read_reply(), "-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
+    // A group reader whose stream is deleted is told so; a plain reader waits on for the recreated stream.
+    writer.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
+    send(&mut grouped, &["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]);
+    wait_blocked(&mut writer, 2);
+    assert_reply(writer.cmd(&["DEL", "s"]), ":1\r\n");
+    assert_reply(grouped.read_reply(), "-UNBLOCKED the stream key no longer exists\r\n");
+    wait_blocked(&mut writer, 1);
+    assert_reply(writer.cmd(&["XADD", "s", "1-0", "f", "v"]), "$3\r\n1-0\r\n");
+    assert_reply(plain.read_reply(), one_entry("s", "1-0", "f", "v"));
+    assert_nothing_blocked(&mut writer);
 }

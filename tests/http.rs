@@ -116,6 +116,11 @@ fn values_cross_protocols() {
     // A sorted set is its [member, score] pairs in order; JSON has no infinity, so that score is a string.
     resp.cmd(&["ZADD", "zset", "2", "b", "1.5", "a", "inf", "c"]);
     assert_eq!(conn.request("GET", "/zset", None).json()["value"], json!([["a", 1.5], ["b", 2], ["c", "inf"]]));
+    // A stream is its entries: [ID, [field, value, ...]] each.
+    resp.cmd(&["XADD", "stream", "1-1", "f", "v", "g", "w"]);
+    resp.cmd(&["XADD", "stream", "2-0", "f", "x"]);
+    let entries = json!([["1-1", ["f", "v", "g", "w"]], ["2-0", ["f", "x"]]]);
+    assert_eq!(conn.request("GET", "/stream", None).json()["value"], entries);
 }
 
 #[test]

@@ -97,9 +97,28 @@ fn fill(conn: &mut RespConn) {
             (0..500).for_each(|i| zadd.extend([format!("{}", f64::from(i) * 0.37 - 50.0), format!("zm{i}")]));
             conn.cmd(&zadd);
             conn.cmd(&["ZADD", "longzset", "1", &big]);
+            fill_streams(conn);
         }
     }
     conn.cmd(&["SELECT", "0"]);
+}
+
+/// Streams across many nodes with tombstones, groups, a PEL and consumers (one owning nothing), and an
+/// emptied stream that keeps its IDs.
+fn fill_streams(conn: &mut RespConn) {
+    for i in 1..=250 {
+        let (id, n) = (format!("{i}-{}", i % 3), i.to_string());
+        let fields: &[&str] = if i % 7 == 0 { &["other", &n] } else { &["f", &n, "g", "text"] };
+        conn.cmd(&[&["XADD", "stream", &id][..], fields].concat());
+    }
+    conn.cmd(&["XDEL", "stream", "5-2", "100-1", "101-2"]);
+    conn.cmd(&["XGROUP", "CREATE", "stream", "g1", "0"]);
+    conn.cmd(&["XGROUP", "CREATE", "stream", "g2", "$", "ENTRIESREAD", "7"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "20", "STREAMS", "stream", ">"]);
+    conn.cmd(&["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", "stream", ">"]);
+    conn.cmd(&["XGROUP", "CREATECONSUMER", "stream", "g1", "carol"]);
+    conn.cmd(&["XADD", "emptied", "9-9", "a", "b"]);
+    conn.cmd(&["XDEL", "emptied", "9-9"]);
 }
 
 /// What a dataset looks like to a client: DEBUG DIGEST, and per database and key its type, encoding,
@@ -115,11 +134,15 @@ fn picture(conn: &mut RespConn) -> (Vec<u8>, Vec<KeyFacts>) {
         let mut names = items(&conn.cmd(&["KEYS", "*"]));
         names.sort();
         for key in names {
-            let facts = vec![
+            let mut facts = vec![
                 conn.cmd(&[&b"TYPE"[..], &key]),
                 conn.cmd(&[&b"OBJECT"[..], b"ENCODING", &key]),
                 conn.cmd(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]),
             ];
+            if facts[0] == b"+stream\r\n" {
+                // Groups, PEL and consumers (their times included) are not in the digest.
+                facts.push(conn.cmd(&[&b"XINFO"[..], b"STREAM", &key, b"FULL", b"COUNT", b"0"]));
+            }
             let pttl: i64 =
                 String::from_utf8(items(&conn.cmd(&[&b"PTTL"[..], &key]))[0].clone()).unwrap().parse().unwrap();
             // TTLs to the minute: the two reads happen at different moments.

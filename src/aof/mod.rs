@@ -17,6 +17,7 @@
 pub mod load;
 pub mod manifest;
 pub mod rewrite;
+mod rewrite_stream;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

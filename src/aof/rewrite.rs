@@ -70,6 +70,7 @@ fn write_value(buf: &mut Vec<u8>, key: &[u8], value: &Value) {
                 encode_bulk(out, member);
             });
         }
+        Value::Stream(stream) => super::rewrite_stream::write_stream(buf, key, stream),
         string => {
             string.with_str(|s| encode_command(buf, &[&b"SET"[..], key, s]));
         }

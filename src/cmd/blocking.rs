@@ -45,13 +45,32 @@ fn serve_key(state: &mut State, ready: &DbKey) {
         let (db, key) = ready;
         let serves = state.keyspace.dbs[*db].peek(key, state.now_ms).is_some_and(|e| e.value.value_type() == kind);
         if !serves {
-            // Empty or of another type: nobody behind can be served either; they keep waiting.
+            // Empty or of another type: nobody behind can be served either; they keep waiting, except
+            // XREADGROUP readers, whose stream (and group) is gone.
+            fail_group_readers(state, ready);
             return;
         }
         // Read before the re-run, which may unlink `node` (served) but no other node of this queue.
         let next = state.blocking.next_waiter(node);
         rerun(state, client, key);
         cursor = next;
+    }
+}
+
+/// Ends the wait of every XREADGROUP parked on `ready` with Redis 7.0's error: the key was deleted or now
+/// holds another type, so the group it reads from no longer exists.
+fn fail_group_readers(state: &mut State, ready: &DbKey) {
+    let mut readers = Vec::new();
+    let mut cursor = state.blocking.first_waiter(ready);
+    while let Some((node, client)) = cursor {
+        let parked = state.sessions[client].parked.as_ref().expect("a queued client is parked");
+        if parked.argv.first().is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup")) {
+            readers.push(client);
+        }
+        cursor = state.blocking.next_waiter(node);
+    }
+    for client in readers {
+        finish(state, client, Some("UNBLOCKED the stream key no longer exists"));
     }
 }
 

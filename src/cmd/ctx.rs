@@ -147,10 +147,12 @@ impl Ctx<'_> {
     }
 
     /// Called just before database `db_index` is emptied (FLUSHDB, FLUSHALL): invalidates the WATCHes of its keys
-    /// that exist, as Redis's touchAllWatchedKeysInDb does. It does not count `dirty`: each of those commands
+    /// that exist, as Redis's touchAllWatchedKeysInDb does, and signals its waited-on keys. It does not count `dirty`: each of those commands
     /// counts it its own way.
     pub fn db_flushing(&mut self, db_index: usize) {
         super::tx::touch_db(self.state, db_index, db_index, None, self.now_ms);
+        // Waiters see their keys gone: XREADGROUP readers are answered (Redis's signalFlushedDb).
+        self.state.blocking.signal_db(db_index);
     }
 
     /// Called after SWAPDB exchanged databases `a` and `b`: invalidates WATCHes of keys present on either side
@@ -174,6 +176,24 @@ impl Ctx<'_> {
         self.blocked = true;
         let target = BlockTarget { db: self.db_index, keys, kind, deadline_ms };
         super::blocking::park(self.state, self.me, target, self.argv);
+    }
+
+    /// `block` parking `argv` instead of this command's own (XREAD parks with `$` resolved to an ID).
+    pub fn block_as(
+        &mut self,
+        keys: &[Bytes],
+        kind: ValueType,
+        deadline_ms: Option<i64>,
+        argv: Vec<Bytes>,
+        reply: &mut Reply,
+    ) {
+        if self.state.in_exec {
+            reply.null_array();
+            return;
+        }
+        self.blocked = true;
+        let target = BlockTarget { db: self.db_index, keys, kind, deadline_ms };
+        super::blocking::park(self.state, self.me, target, &argv);
     }
 
     /// Whether writes are propagated (the AOF is on): a command builds its replacement argv only then.

@@ -39,6 +39,7 @@ pub mod pubsub;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod tx;
 pub mod zset;
@@ -204,7 +205,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 18] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 19] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
@@ -220,6 +221,7 @@ mod tests {
         set::HANDLERS,
         slowlog::HANDLERS,
         sort::HANDLERS,
+        stream::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,
         zset::HANDLERS,

@@ -7,6 +7,7 @@
 //! `!!expire!!` xored in when the key has a TTL. Stale keys count too: Redis walks the dict, not lookups.
 
 use super::{Db, Entry, Value};
+use crate::types::stream_object::StreamId;
 use crate::util::sha1::sha1;
 
 /// A SHA-1-sized signature; all zeros stands for "nothing" (an empty dataset, a missing key).
@@ -18,6 +19,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// What a key with a TTL adds to its value digest (only that it has one, not when it expires).
 const EXPIRE_MARK: &[u8] = b"!!expire!!";
@@ -58,10 +60,16 @@ fn add_value(digest: &mut Digest, value: &Value) {
         Value::Set(_) => OBJ_SET,
         Value::Zset(_) => OBJ_ZSET,
         Value::Hash(_) => OBJ_HASH,
+        Value::Stream(_) => OBJ_STREAM,
     };
     mix(digest, &type_code.to_be_bytes());
     match value {
         Value::List(list) => list.iter().for_each(|element| mix(digest, element)),
+        // debug.c: each entry's `ms.seq`, then its fields and values, mixed in order; groups are not digested.
+        Value::Stream(stream) => stream.range(StreamId::MIN, StreamId::MAX).for_each(|entry| {
+            mix(digest, format!("{}.{}", entry.id.ms, entry.id.seq).as_bytes());
+            entry.items().for_each(|item| mix(digest, item));
+        }),
         Value::Set(set) => set.iter().for_each(|member| member.with_bytes(|m| xor(digest, m))),
         Value::Zset(zset) => zset.for_each(|score, member| {
             let mut pair = [0; 20];

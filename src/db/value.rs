@@ -6,7 +6,7 @@
 //! repeated appends are amortised O(1) as with Redis's sds.
 
 use crate::types::small::SmallBytes;
-use crate::types::{hash_object::Hash, list_object::List, set_object::Set, zset_object::Zset};
+use crate::types::{hash_object::Hash, list_object::List, set_object::Set, stream_object::Stream, zset_object::Zset};
 
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LEN_MAX: usize = 44;
@@ -32,6 +32,7 @@ pub enum Value {
     Set(Set),
     /// Unboxed: a small sorted set is one listpack buffer.
     Zset(Zset),
+    Stream(Box<Stream>),
 }
 
 /// What `TYPE` reports and what WRONGTYPE checks compare.
@@ -42,6 +43,7 @@ pub enum ValueType {
     Hash,
     Set,
     Zset,
+    Stream,
 }
 
 impl ValueType {
@@ -52,6 +54,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::Zset => "zset",
+            ValueType::Stream => "stream",
         }
     }
 }
@@ -88,6 +91,7 @@ typed!(List, List);
 typed!(Hash, Hash);
 typed!(Set, Set);
 typed!(Zset, Zset);
+typed!(Stream, Stream);
 
 impl Value {
     /// A string value from a command argument, encoded as Redis's `tryObjectEncoding` would (SET, MSET, GETSET).
@@ -113,6 +117,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::Zset(_) => ValueType::Zset,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -152,6 +157,7 @@ impl Value {
             Value::Hash(hash) => hash.encoding(),
             Value::Set(set) => set.encoding(),
             Value::Zset(zset) => zset.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -166,6 +172,7 @@ impl Value {
             Value::Hash(hash) => hash.heap_bytes(samples),
             Value::Set(set) => set.heap_bytes(samples),
             Value::Zset(zset) => zset.heap_bytes(samples),
+            Value::Stream(stream) => stream.heap_bytes(samples),
         }
     }
 
@@ -176,7 +183,7 @@ impl Value {
             Value::Int(n) | Value::OwnInt(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s)),
             Value::Raw(v) => Some(f(v)),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::Zset(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::Zset(_) | Value::Stream(_) => None,
         }
     }
 

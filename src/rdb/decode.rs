@@ -167,6 +167,8 @@ pub struct Limits {
     /// `list-max-listpack-size`.
     pub list_fill: i64,
     pub zset: zset_object::Limits,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`.
+    pub stream: crate::types::stream_object::NodeLimits,
 }
 
 /// Reads the body of a value of RDB type `type_byte`; `None` for an empty collection, which Redis skips.
@@ -200,6 +202,7 @@ pub fn value(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Optio
         types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(r, type_byte, limits)?,
         types::ZSET | types::ZSET_2 => zset_table(r, type_byte, limits)?,
         types::ZSET_ZIPLIST | types::ZSET_LISTPACK => packed_zset(r, type_byte, limits)?,
+        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => super::stream::decode(r, type_byte, limits.stream)?,
         other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
     };
     Ok(if is_empty(&value) { None } else { Some(value) })

@@ -37,6 +37,7 @@ pub fn type_byte(value: &Value) -> u8 {
         Value::Set(_) => types::SET,
         Value::Zset(zset) if zset.encoding() == "listpack" => types::ZSET_LISTPACK,
         Value::Zset(_) => types::ZSET_2,
+        Value::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 
@@ -50,6 +51,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value, opts: Options) {
         Value::Hash(hash) => hash_value(out, hash, opts),
         Value::Set(set) => set_value(out, set, opts),
         Value::Zset(zset) => zset_value(out, zset, opts),
+        Value::Stream(stream) => super::stream::encode(out, stream, opts),
     }
 }
 

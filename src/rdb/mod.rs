@@ -16,6 +16,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod payload;
 pub mod snapshot;
+pub mod stream;
 pub mod ziplist;
 
 /// A packed blob's element: an integer or bytes (the shape a set member has, so the type is shared).
@@ -38,9 +39,11 @@ pub mod types {
     pub const ZSET_ZIPLIST: u8 = 12;
     pub const HASH_ZIPLIST: u8 = 13;
     pub const LIST_QUICKLIST: u8 = 14;
+    pub const STREAM_LISTPACKS: u8 = 15;
     pub const HASH_LISTPACK: u8 = 16;
     pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
     /// Written by Redis 7.2 only, read here as well.
     pub const SET_LISTPACK: u8 = 20;
 
@@ -48,7 +51,7 @@ pub mod types {
     pub fn name(type_byte: u8) -> &'static str {
         match type_byte {
             6 | 7 => "module value",
-            15 | 19 | 21 => "stream",
+            21 => "stream (Redis 7.2's form)",
             _ => "unknown type",
         }
     }

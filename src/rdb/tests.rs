@@ -15,6 +15,7 @@ fn limits() -> Limits {
         set: set_object::Limits::default(),
         list_fill: -2,
         zset: crate::types::zset_object::Limits { entries_max: 128, value_max: 64 },
+        stream: crate::types::stream_object::NodeLimits { max_entries: 100, max_bytes: 4096 },
     }
 }
 
@@ -63,7 +64,35 @@ fn samples() -> Vec<(&'static str, Value)> {
         ("intset", set(n(-5..100))),
         ("set_table", set(n(0..1000))),
         ("set_strings", set([b"a".to_vec(), b"b".to_vec(), b"123".to_vec()])),
+        ("stream", stream()),
     ]
+}
+
+/// A stream over three nodes, fields changing midway (so both entry forms occur), with a group whose PEL is
+/// split between two consumers and a consumer that owns nothing.
+fn stream() -> Value {
+    use crate::types::stream_group::Group;
+    use crate::types::stream_object::{NodeLimits, Stream, StreamId};
+    let mut stream = Stream::new();
+    for i in 1..=250u64 {
+        let fields: Vec<Vec<u8>> = if i < 120 {
+            vec![b"f".to_vec(), i.to_string().into_bytes()]
+        } else {
+            vec![b"g".to_vec(), b"x".repeat(i as usize % 7), b"h".to_vec(), b"-3".to_vec()]
+        };
+        stream.append(StreamId::new(i * 10, i % 2), &fields, NodeLimits { max_entries: 100, max_bytes: 4096 });
+    }
+    stream.max_deleted_id = StreamId::new(5, 0);
+    stream.entries_added = 300;
+    let mut group = Group::new(StreamId::new(40, 0), 4);
+    for (i, name) in [(1u64, &b"alice"[..]), (2, b"bob"), (3, b"alice")] {
+        group.consumer(name, 1_000 + i as i64);
+        group.deliver(StreamId::new(i * 10, i % 2), name, 5_000, true);
+    }
+    group.consumer(b"idle", 7);
+    stream.groups.insert(b"g".to_vec().into(), group);
+    stream.groups.insert(b"empty".to_vec().into(), Group::new(StreamId::MIN, -1));
+    Value::Stream(Box::new(stream))
 }
 
 /// Values as a reload must give them back: a string's bytes (its `raw` form is not kept, as in Redis), a

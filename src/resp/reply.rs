@@ -172,6 +172,19 @@ impl Reply {
         self.buf.splice(start..start, header);
     }
 
+    /// `end_array` for a map of `len` entries (in RESP2 a flat array of twice the length).
+    pub fn end_map(&mut self, start: usize, len: usize) {
+        if self.resp3 {
+            let mut header = Vec::with_capacity(24);
+            header.push(b'%');
+            header.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+            header.extend_from_slice(b"\r\n");
+            self.buf.splice(start..start, header);
+        } else {
+            self.end_array(start, len * 2);
+        }
+    }
+
     /// Bytes written so far; lets callers undo a partial reply (`truncate`).
     pub fn len(&self) -> usize {
         self.buf.len()

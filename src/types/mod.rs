@@ -9,6 +9,8 @@ pub mod list_object;
 pub mod packed;
 pub mod set_object;
 pub mod small;
+pub mod stream_group;
+pub mod stream_object;
 pub mod zset_index;
 pub mod zset_object;
 pub mod zset_tree;

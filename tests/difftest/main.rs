@@ -35,6 +35,7 @@ mod persist_templates;
 mod pubsub_templates;
 mod set_templates;
 mod sort_templates;
+mod stream_templates;
 mod tx_templates;
 mod zset_templates;
 
@@ -805,6 +806,7 @@ const FAMILY_TEMPLATES: &[&[Template]] = &[
     zset_templates::TEMPLATES,
     geo_templates::TEMPLATES,
     sort_templates::TEMPLATES,
+    stream_templates::TEMPLATES,
 ];
 
 /// The family files' templates, then this file's.
