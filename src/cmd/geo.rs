@@ -323,9 +323,10 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
     if s.any && s.count == 0 {
         return Err(ANY_WITHOUT_COUNT.into());
     }
+    let event = if search_store { "geosearchstore" } else { "georadiusstore" };
     let (Some(zset), Some(center), Some((shape, to_meters))) = (zset, s.center, s.shape) else {
         match s.store {
-            Some(destination) => super::zset::store(ctx, reply, destination, Zset::default()),
+            Some(destination) => super::zset::store(ctx, reply, destination, Zset::default(), event),
             None => reply.array(0),
         }
         return Ok(());
@@ -350,7 +351,7 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
                 let score = if s.store_dist { point.dist / to_meters } else { point.score };
                 result.set(&point.member, score, &limits);
             }
-            super::zset::store(ctx, reply, destination, result);
+            super::zset::store(ctx, reply, destination, result, event);
         }
     }
     Ok(())

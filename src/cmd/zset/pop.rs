@@ -71,8 +71,7 @@ fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: 
         reply.double(score);
     });
     zset.remove_ranks(lo, hi);
-    super::delete_if_empty(ctx, key);
-    ctx.key_changed(key);
+    super::changed(ctx, key, if end == End::Max { "zpopmax" } else { "zpopmin" });
 }
 
 pub fn zpopmin(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
