@@ -171,6 +171,56 @@ const SCRIPT: &[&str] = &[
     "XGROUP DELCONSUMER st g erin",
     "XGROUP DESTROY st g",
     "XADD stx NOMKSTREAM 1-0 f 6",
+    "ZADD z 1 a 2 b 3 c",
+    "ZADD z INCR 5 a",
+    "ZINCRBY z 2 b",
+    "ZADD z GT CH 10 c",
+    "ZADD z NX 1 c",
+    "ZREM z nope c",
+    "ZPOPMIN z",
+    "ZADD z 1 x 2 y 3 w",
+    "ZPOPMAX z 2",
+    "ZPOPMIN z 0",
+    "ZMPOP 1 z MIN COUNT 10",
+    "ZMPOP 1 z MIN COUNT 10",
+    "ZADD z 1 a 2 b 3 c",
+    "BZPOPMIN z 0",
+    "BZPOPMAX nope z 0",
+    "ZADD z 1 a 2 b",
+    "BZMPOP 0 1 z MAX COUNT 1",
+    "BZMPOP 0 1 z MIN",
+    "ZADD z 1 a 2 b 3 c",
+    "ZREMRANGEBYRANK z 0 0",
+    "ZREMRANGEBYSCORE z 2 2",
+    "ZREMRANGEBYLEX z - +",
+    "ZADD z 1 a 2 b 3 c",
+    "ZRANGESTORE z2 z 0 1",
+    "ZUNIONSTORE z3 2 z z2 WEIGHTS 1 2",
+    "ZINTERSTORE z3 2 z z2",
+    "ZDIFFSTORE z3 2 z z2",
+    "ZRANGESTORE z3 z 5 6",
+    "GEOADD geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+    "GEOADD geo XX CH 13.361389 38.115556 Palermo",
+    "GEORADIUS geo 15 37 200 km STORE gs",
+    "GEORADIUSBYMEMBER geo Palermo 500 km STOREDIST gs",
+    "GEOSEARCHSTORE gs geo FROMLONLAT 15 37 BYRADIUS 200 km",
+    "GEOSEARCHSTORE gs geo FROMLONLAT 0 0 BYRADIUS 1 km",
+    "RPUSH sl 3 1 2",
+    "SORT sl STORE sls",
+    "SORT nope STORE sls",
+    "SETBIT bits 7 1",
+    "SETBIT bits 7 1",
+    "BITOP NOT bits2 bits",
+    "BITFIELD bf SET u8 0 255 INCRBY u8 0 1 GET u8 0",
+    "BITFIELD bf INCRBY u8 0 0 OVERFLOW FAIL INCRBY u8 0 1000",
+    "BITFIELD_RO bf GET u8 0",
+    "PFADD hll a b c",
+    "PFCOUNT hll",
+    "PFCOUNT hll",
+    "PFADD hll2 d",
+    "PFCOUNT hll hll2",
+    "PFMERGE hll3 hll hll2",
+    "PFCOUNT hll3",
     "FLUSHDB",
     "SET k v",
     "SWAPDB 0 1",
@@ -230,20 +280,34 @@ fn propagated_stream_matches_redis() {
 #[test]
 fn a_served_waiter_is_its_own_unit_after_the_transaction() {
     let Some(_probe) = require_redis() else { return };
+    let waits: [&[&str]; 2] = [&["BLPOP", "q", "0"], &["BLPOP", "q", "0"]];
+    let writes: [&[&str]; 4] = [&["MULTI"], &["RPUSH", "q", "a", "b"], &["SET", "z", "1"], &["EXEC"]];
+    let streams = served_waiter_streams("waiter", &waits, &writes);
+    assert_eq!(streams[0], ["SELECT 0", "MULTI", "RPUSH q a b", "SET z 1", "EXEC", "LPOP q", "LPOP q"]);
+    assert_eq!(streams[0], streams[1]);
+}
+
+/// The streams of ferrokv and redis-server when clients parked on `waits` (sent in order) are served by
+/// `writes`.
+fn served_waiter_streams(name: &str, waits: &[&[&str]], writes: &[&[&str]]) -> Vec<Vec<String>> {
     let mut streams = Vec::new();
     for kind in [common::ServerKind::Ferrokv, common::ServerKind::Redis] {
-        let dir = SharedDir::new(&format!("waiter-{kind:?}"));
+        let dir = SharedDir::new(&format!("{name}-{kind:?}"));
         let server = start(kind, &dir, &["--appendfsync", "always"]);
-        let mut waiters: Vec<_> = (0..2).map(|_| server.conn()).collect();
-        for waiter in &mut waiters {
-            waiter.send_raw(&common::encode_command(&["BLPOP", "q", "0"]));
-        }
         let mut conn = server.conn();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !text(conn.cmd(&["INFO", "clients"])).contains("blocked_clients:2") {
-            assert!(Instant::now() < deadline, "waiters never blocked");
+        let mut waiters = Vec::new();
+        for wait in waits {
+            let mut waiter = server.conn();
+            waiter.send_raw(&common::encode_command(wait));
+            // One at a time, so the waiters queue in this order.
+            let blocked = format!("blocked_clients:{}", waiters.len() + 1);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !text(conn.cmd(&["INFO", "clients"])).contains(&blocked) {
+                assert!(Instant::now() < deadline, "waiters never blocked");
+            }
+            waiters.push(waiter);
         }
-        for cmd in [&["MULTI"][..], &["RPUSH", "q", "a", "b"], &["SET", "z", "1"], &["EXEC"]] {
+        for cmd in writes {
             conn.cmd(cmd);
         }
         for waiter in &mut waiters {
@@ -251,7 +315,63 @@ fn a_served_waiter_is_its_own_unit_after_the_transaction() {
         }
         streams.push(commands_of(&dir.incr(1)));
     }
-    assert_eq!(streams[0], ["SELECT 0", "MULTI", "RPUSH q a b", "SET z 1", "EXEC", "LPOP q", "LPOP q"]);
+    streams
+}
+
+#[test]
+fn served_sorted_set_waiters_propagate_as_zpop() {
+    let Some(_probe) = require_redis() else { return };
+    let waits: [&[&str]; 3] = [
+        &["BZPOPMIN", "z", "0"],
+        &["BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"],
+        &["BZMPOP", "0", "2", "y", "z", "MIN"],
+    ];
+    let writes: [&[&str]; 2] = [&["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], &["ZADD", "z", "5", "e"]];
+    let streams = served_waiter_streams("zwaiter", &waits, &writes);
+    let want = ["SELECT 0", "ZADD z 1 a 2 b 3 c 4 d", "ZPOPMIN z", "ZPOPMAX z 3", "ZADD z 5 e", "ZPOPMIN z 1"];
+    assert_eq!(streams[0], want);
+    assert_eq!(streams[0], streams[1]);
+}
+
+#[test]
+fn restore_propagates_an_absolute_ttl_and_a_past_one_as_del() {
+    let Some(_probe) = require_redis() else { return };
+    let mut streams = Vec::new();
+    for kind in [common::ServerKind::Ferrokv, common::ServerKind::Redis] {
+        let dir = SharedDir::new(&format!("restore-{kind:?}"));
+        let server = start(kind, &dir, &["--appendfsync", "always"]);
+        let mut conn = server.conn();
+        conn.cmd(&["SET", "src", "hello"]);
+        let dump = conn.cmd(&["DUMP", "src"]);
+        let start = dump.iter().position(|&b| b == b'\n').expect("a bulk reply") + 1;
+        let payload = &dump[start..dump.len() - 2];
+        let restores: [&[&[u8]]; 5] = [
+            &[b"RESTORE", b"a", b"0", payload],
+            &[b"RESTORE", b"b", b"100000", payload, b"IDLETIME", b"5"],
+            &[b"RESTORE", b"c", b"99999999999000", payload, b"ABSTTL"],
+            &[b"RESTORE", b"a", b"1", payload, b"REPLACE", b"ABSTTL"],
+            &[b"RESTORE", b"d", b"1", payload, b"ABSTTL"],
+        ];
+        for restore in restores {
+            assert_eq!(text(conn.cmd(restore)), "+OK\r\n", "{kind:?}");
+        }
+        // The payload's bytes are the same on both sides; only its place is compared.
+        streams.push(
+            commands_of(&dir.incr(1))
+                .into_iter()
+                .map(|c| c.replace(&*String::from_utf8_lossy(payload), "<payload>"))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let want = [
+        "SELECT 0",
+        "SET src hello",
+        "RESTORE a 0 <payload>",
+        "RESTORE b <ms> <payload> IDLETIME 5 ABSTTL",
+        "RESTORE c <ms> <payload> ABSTTL",
+        "DEL a",
+    ];
+    assert_eq!(streams[0], want);
     assert_eq!(streams[0], streams[1]);
 }
 

@@ -200,6 +200,112 @@ fn keyspace_and_keyevent_notifications_name_each_change() {
     ]);
 }
 
+/// The events of the sorted-set, geo, SORT STORE, bitmap and HyperLogLog commands, a blocked BZPOPMIN and
+/// BZMPOP served by a later ZADD, and the `new` events of the keys they create.
+#[test]
+fn sorted_set_geo_sort_bitmap_and_hll_notifications() {
+    check(&[
+        s(2, "CONFIG SET notify-keyspace-events KEA", [0, 0, 1]),
+        s(0, "PSUBSCRIBE *", [1, 0, 0]),
+        s(1, "ZADD z 1 a 2 b 3 c", [2, 1, 0]),
+        s(1, "ZADD z 1 a", [0, 1, 0]),
+        s(1, "ZADD z XX 5 nope", [0, 1, 0]),
+        s(1, "ZADD z INCR 1 a", [2, 1, 0]),
+        s(1, "ZINCRBY z 1 b", [2, 1, 0]),
+        s(1, "ZREM z a nope", [2, 1, 0]),
+        s(1, "ZREM z nope", [0, 1, 0]),
+        s(1, "ZADD z 4 d 5 e 6 f", [2, 1, 0]),
+        s(1, "ZREMRANGEBYSCORE z 6 6", [2, 1, 0]),
+        s(1, "ZREMRANGEBYRANK z 0 0", [2, 1, 0]),
+        s(1, "ZREMRANGEBYLEX z [d [d", [2, 1, 0]),
+        s(1, "ZREMRANGEBYLEX z [x [y", [0, 1, 0]),
+        s(1, "ZPOPMIN z", [2, 1, 0]),
+        s(1, "ZPOPMAX z 5", [4, 1, 0]),
+        s(1, "ZPOPMIN z", [0, 1, 0]),
+        s(1, "ZADD z 1 a 2 b 3 c", [2, 1, 0]),
+        s(1, "ZRANGESTORE z2 z 0 1", [2, 1, 0]),
+        s(1, "ZRANGESTORE z2 z 5 6", [2, 1, 0]),
+        s(1, "ZRANGESTORE z2 z 5 6", [0, 1, 0]),
+        s(1, "ZUNIONSTORE u 1 z", [2, 1, 0]),
+        s(1, "ZINTERSTORE u 2 z nothing", [2, 1, 0]),
+        s(1, "ZDIFFSTORE u 1 z", [2, 1, 0]),
+        s(1, "ZMPOP 1 z MIN COUNT 2", [2, 1, 0]),
+        s(1, "ZMPOP 1 z MAX COUNT 2", [4, 1, 0]),
+        s(1, "ZADD z 1 a 2 b", [2, 1, 0]),
+        s(1, "BZPOPMIN z 0", [2, 1, 0]),
+        s(1, "BZPOPMAX z 0", [4, 1, 0]),
+        s(1, "ZADD z 1 a 2 b", [2, 1, 0]),
+        s(1, "BZMPOP 0 1 z MAX COUNT 5", [4, 1, 0]),
+        s(1, "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", [2, 1, 0]),
+        s(1, "GEOADD g 13.361389 38.115556 Palermo", [0, 1, 0]),
+        s(1, "GEORADIUS g 15 37 200 km STORE gs", [2, 1, 0]),
+        s(1, "GEORADIUS g 15 37 200 km STOREDIST gs", [2, 1, 0]),
+        s(1, "GEORADIUSBYMEMBER g Palermo 500 km STORE gs", [2, 1, 0]),
+        s(1, "GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km", [2, 1, 0]),
+        s(1, "GEOSEARCHSTORE gs g FROMLONLAT 0 0 BYRADIUS 1 km", [2, 1, 0]),
+        s(1, "GEORADIUS nothing 15 37 200 km STORE g2", [0, 1, 0]),
+        s(1, "RPUSH l 3 1 2", [2, 1, 0]),
+        s(1, "SORT l STORE ls", [2, 1, 0]),
+        s(1, "SORT nothing STORE ls", [2, 1, 0]),
+        s(1, "SORT nothing STORE ls", [0, 1, 0]),
+        s(1, "SETBIT b 7 1", [2, 1, 0]),
+        s(1, "SETBIT b 7 1", [0, 1, 0]),
+        s(1, "SETBIT b 7 0", [2, 1, 0]),
+        s(1, "SETBIT b 100 0", [2, 1, 0]),
+        s(1, "BITOP OR b2 b", [2, 1, 0]),
+        s(1, "BITOP OR b2 nothing", [2, 1, 0]),
+        s(1, "BITFIELD bf SET u8 0 255", [2, 1, 0]),
+        s(1, "BITFIELD bf SET u8 0 255", [0, 1, 0]),
+        s(1, "BITFIELD bf GET u8 0", [0, 1, 0]),
+        s(1, "BITFIELD bf INCRBY u8 0 1", [2, 1, 0]),
+        s(1, "PFADD h a b c", [2, 1, 0]),
+        s(1, "PFADD h a", [0, 1, 0]),
+        s(1, "PFADD h2", [2, 1, 0]),
+        s(1, "PFCOUNT h", [0, 1, 0]),
+        s(1, "PFCOUNT h", [0, 1, 0]),
+        s(1, "PFMERGE h3 h h2", [2, 1, 0]),
+        s(1, "PFMERGE h3", [2, 1, 0]),
+        s(2, "BZPOPMIN zb 0", [0, 0, 0]),
+        s(1, "ZADD zb 1 a", [6, 1, 1]),
+        s(2, "BZMPOP 0 1 zb MAX COUNT 3", [0, 0, 0]),
+        s(1, "ZADD zb 1 a 2 b", [6, 1, 1]),
+        s(2, "CONFIG SET notify-keyspace-events En", [0, 0, 1]),
+        s(1, "ZADD nz 1 a", [1, 1, 0]),
+        s(1, "GEOADD ng 13.361389 38.115556 Palermo", [1, 1, 0]),
+        s(1, "SETBIT nb 1 1", [1, 1, 0]),
+        s(1, "BITFIELD nf SET u8 0 1", [1, 1, 0]),
+        s(1, "PFADD nh a", [1, 1, 0]),
+        s(1, "PFMERGE nm nh", [1, 1, 0]),
+        s(1, "ZUNIONSTORE nu 1 nz", [1, 1, 0]),
+        s(1, "SORT nz ALPHA STORE ns", [1, 1, 0]),
+    ]);
+}
+
+/// RESTORE announces `restore`, and a replaced key that an already-past ABSTTL drops at once `del`.
+#[test]
+fn restore_notifies_restore_or_del() {
+    let Some(redis) = require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    let mut heard = Vec::new();
+    for server in [&redis, &ferrokv] {
+        let (mut listener, mut writer) = (server.conn(), server.conn());
+        writer.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        listener.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+        writer.cmd(&["ZADD", "z", "1", "a"]);
+        let payload = writer.cmd(&["DUMP", "z"]);
+        let (_, payload) = payload.split_at(payload.iter().position(|&b| b == b'\n').expect("a bulk") + 1);
+        let payload = &payload[..payload.len() - 2];
+        writer.cmd(&[&b"RESTORE"[..], b"r", b"0", payload]);
+        writer.cmd(&[&b"RESTORE"[..], b"r", b"1", payload, b"REPLACE", b"ABSTTL"]);
+        writer.cmd(&[&b"RESTORE"[..], b"r", b"1", payload, b"ABSTTL"]);
+        writer.cmd(&["SET", "end", "1"]);
+        let frames: Vec<String> = std::iter::repeat_with(|| escape(&listener.read_reply())).take(4).collect();
+        heard.push(frames);
+    }
+    assert_eq!(heard[1], heard[0]);
+    assert!(heard[0][1].contains("restore") && heard[0][2].contains("del"), "{:?}", heard[0]);
+}
+
 #[test]
 fn active_expiry_sends_expired_events() {
     let Some(redis) = require_redis() else { return };

@@ -15,6 +15,7 @@ mod bitfield;
 use super::args::{self, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::bitstring::{self, BitOp};
@@ -84,6 +85,7 @@ fn setbit(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     *byte = if on { *byte | mask } else { *byte & !mask };
     if dirty || was_on != on {
         ctx.key_changed(key);
+        ctx.notify(notify::STRING, "setbit", key);
     }
     reply.int(i64::from(was_on));
     Ok(())
@@ -220,8 +222,10 @@ fn bitop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if len > 0 {
         ctx.db().set(dest, Value::Raw(Box::new(result)), false, now_ms);
         ctx.key_changed(dest);
+        ctx.notify(notify::STRING, "set", dest);
     } else if ctx.db().remove(dest, now_ms).is_some() {
         ctx.key_changed(dest);
+        ctx.notify(notify::GENERIC, "del", dest);
     }
     reply.int(len as i64);
     Ok(())

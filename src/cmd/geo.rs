@@ -13,6 +13,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::zset::{AddFlags, add_all};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::types::geohash::{self, Shape};
 use crate::types::zset_object::{Limits, Zset};
 use crate::util::num;
@@ -108,7 +109,17 @@ fn geoadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         let (longitude, latitude) = next_lon_lat(&mut Args::new(triple, 0))?;
         scores.push(geohash::score(longitude, latitude));
     }
-    add_all(ctx, reply, key, flags, scores.iter().zip(triples.chunks(3)).map(|(&score, t)| (score, &t[2][..])))
+    add_all(ctx, reply, key, flags, scores.iter().zip(triples.chunks(3)).map(|(&score, t)| (score, &t[2][..])))?;
+    // Redis's geoaddCommand runs ZADD with the key and options as given and each score as an integer, and
+    // propagates that ZADD.
+    let argv = ctx.argv;
+    let head = &argv[1..argv.len() - triples.len()];
+    ctx.propagate_as(|| {
+        let pairs = scores.iter().zip(triples.chunks(3));
+        let pairs = pairs.flat_map(|(&score, t)| [propagation::int(score as i64), t[2].clone()]);
+        std::iter::once(propagation::arg(b"zadd")).chain(head.iter().cloned()).chain(pairs)
+    });
+    Ok(())
 }
 
 fn geodist(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -323,9 +334,10 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
     if s.any && s.count == 0 {
         return Err(ANY_WITHOUT_COUNT.into());
     }
+    let event = if search_store { "geosearchstore" } else { "georadiusstore" };
     let (Some(zset), Some(center), Some((shape, to_meters))) = (zset, s.center, s.shape) else {
         match s.store {
-            Some(destination) => super::zset::store(ctx, reply, destination, Zset::default()),
+            Some(destination) => super::zset::store(ctx, reply, destination, Zset::default(), event),
             None => reply.array(0),
         }
         return Ok(());
@@ -350,7 +362,7 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
                 let score = if s.store_dist { point.dist / to_meters } else { point.score };
                 result.set(&point.member, score, &limits);
             }
-            super::zset::store(ctx, reply, destination, result);
+            super::zset::store(ctx, reply, destination, result, event);
         }
     }
     Ok(())

@@ -10,6 +10,7 @@
 use super::args::Keyword;
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::hyperloglog::{self as hll, REGISTERS};
@@ -80,6 +81,7 @@ fn pfadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if updated {
         hll::invalidate_cache(hll);
         ctx.key_changed(key);
+        ctx.notify(notify::STRING, "pfadd", key);
     }
     reply.int(i64::from(updated));
     Ok(())
@@ -152,6 +154,8 @@ fn pfmerge(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     hll::invalidate_cache(hll);
     ctx.key_changed(key);
+    // Redis sends pfadd for PFMERGE too, "since in theory this is a mass-add of elements".
+    ctx.notify(notify::STRING, "pfadd", key);
     reply.ok();
     Ok(())
 }

@@ -3,9 +3,11 @@
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::persist::{self, BgsaveRefusal};
 use crate::rdb::payload::{self, Refusal};
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
 pub const HANDLERS: &[Handlers] = &[&[("save", save), ("bgsave", bgsave), ("dump", dump), ("restore", restore)]];
@@ -97,6 +99,10 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         // Already expired: nothing is stored, but a replaced key is gone.
         if deleted {
             ctx.key_changed(key);
+            ctx.notify(notify::GENERIC, "del", key);
+            let verb = propagation::deletion(ctx.state.config.lazyfree_lazy_server_del);
+            let key = ctx.argv[1].clone();
+            ctx.propagate_as(|| [propagation::arg(verb), key]);
         }
         reply.ok();
         return Ok(());
@@ -107,6 +113,15 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         db.set_idle(key, idle_s as u64, now_ms);
     }
     ctx.key_changed(key);
+    ctx.notify(notify::GENERIC, "restore", key);
+    if let Some(at_ms) = expire_at_ms.filter(|_| !opts.absttl) {
+        // Redis propagates a relative TTL as the absolute one it set, with ABSTTL appended.
+        let argv = ctx.argv;
+        ctx.propagate_as(|| {
+            let head = [argv[0].clone(), argv[1].clone(), propagation::int(at_ms)];
+            head.into_iter().chain(argv[3..].iter().cloned()).chain([propagation::arg(b"ABSTTL")])
+        });
+    }
     reply.ok();
     Ok(())
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::list_object::{End, List};
@@ -208,8 +209,10 @@ fn sort(ctx: &mut Ctx<'_>, reply: &mut Reply, readonly: bool) -> CmdResult {
             if stored > 0 {
                 ctx.db().set(destination, Value::List(Box::new(list)), false, now_ms);
                 ctx.key_changed(destination);
+                ctx.notify(notify::LIST, "sortstore", destination);
             } else if ctx.db().remove(destination, now_ms).is_some() {
                 ctx.key_changed(destination);
+                ctx.notify(notify::GENERIC, "del", destination);
             }
             reply.int(stored as i64);
         }

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use super::errors::{self, CmdError, CmdResult};
 use super::keys::{self, ScanOptions};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::zset_object::{Limits, Zset};
@@ -96,24 +97,36 @@ fn reply_pair(reply: &mut Reply, member: &[u8], score: f64, with_scores: bool) {
     }
 }
 
-/// Deletes `key` if the sorted set under it is empty.
-fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) {
-    let now_ms = ctx.now_ms;
-    if matches!(ctx.db().get(key, now_ms), Some(Value::Zset(zset)) if zset.is_empty()) {
-        ctx.db().remove(key, now_ms);
+/// Records a change of the sorted set at `key`: `event` (zrem, zpopmin, ...), then `del` if the change emptied
+/// it, which deletes it (Redis sends the two in that order).
+fn changed(ctx: &mut Ctx<'_>, key: &[u8], event: &str) {
+    ctx.key_changed(key);
+    ctx.notify(notify::ZSET, event, key);
+    if remove_if_empty(ctx, key) {
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
-/// Stores `zset` at `destination` (replacing any value), or deletes the destination when it is empty, and
-/// answers the new length as the STORE commands do.
-pub(crate) fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset) {
+/// Deletes `key` if the sorted set under it is empty; whether it did.
+fn remove_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
+    let now_ms = ctx.now_ms;
+    let empty = matches!(ctx.db().get(key, now_ms), Some(Value::Zset(zset)) if zset.is_empty());
+    empty && ctx.db().remove(key, now_ms).is_some()
+}
+
+/// Stores `zset` at `destination` (replacing any value) with the keyspace event `event` (zunionstore,
+/// georadiusstore, ...), or deletes the destination when it is empty (a `del` event), and answers the new
+/// length as the STORE commands do.
+pub(crate) fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset, event: &str) {
     let now_ms = ctx.now_ms;
     let len = zset.len();
     if len > 0 {
         ctx.db().set(destination, Value::Zset(zset), false, now_ms);
         ctx.key_changed(destination);
+        ctx.notify(notify::ZSET, event, destination);
     } else if ctx.db().remove(destination, now_ms).is_some() {
         ctx.key_changed(destination);
+        ctx.notify(notify::GENERIC, "del", destination);
     }
     reply.int(len as i64);
 }
@@ -261,9 +274,11 @@ pub(crate) fn add_all<'m>(
             }
         }
     }
-    delete_if_empty(ctx, key);
     if added + updated > 0 {
-        ctx.key_changed(key);
+        changed(ctx, key, if flags.incr { "zincr" } else { "zadd" });
+    } else {
+        // Nothing was added to the set this command created (a failure on its first member).
+        remove_if_empty(ctx, key);
     }
     if let Some(err) = failure {
         return Err(err);
@@ -284,8 +299,7 @@ fn zrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
-        delete_if_empty(ctx, key);
-        ctx.key_changed(key);
+        changed(ctx, key, "zrem");
     }
     reply.int(removed as i64);
     Ok(())

@@ -155,8 +155,8 @@ fn hash_value(out: &mut Vec<u8>, hash: &Hash, opts: Options) {
     }
 }
 
-/// A listpack of member, score pairs in order, the score as zzlInsertAt writes it (d2string's text, which the
-/// listpack stores as an integer when it is one); or ZSET_2: the members from the greatest to the smallest,
+/// A listpack of member, score pairs in order, the score as zzlInsertAt writes it (an integer when double2ll
+/// takes it, else d2string's text); or ZSET_2: the members from the greatest to the smallest,
 /// as rdbSaveObject walks the skiplist from its tail (so loading inserts each at the head), each score as 8
 /// binary bytes.
 fn zset_value(out: &mut Vec<u8>, zset: &Zset, opts: Options) {
@@ -165,9 +165,14 @@ fn zset_value(out: &mut Vec<u8>, zset: &Zset, opts: Options) {
         let mut text = Vec::with_capacity(32);
         zset.for_each(|score, member| {
             lp.push(member);
-            text.clear();
-            crate::util::num::write_double(&mut text, score);
-            lp.push(&text);
+            match integral_score(score) {
+                Some(n) => lp.push_int(n),
+                None => {
+                    text.clear();
+                    crate::util::num::write_double(&mut text, score);
+                    lp.push(&text);
+                }
+            }
         });
         string(out, &lp.finish(), opts);
     } else {
@@ -177,6 +182,14 @@ fn zset_value(out: &mut Vec<u8>, zset: &Zset, opts: Options) {
             out.extend_from_slice(&score.to_le_bytes());
         });
     }
+}
+
+/// The score as an integer, as Redis's double2ll takes it: integral and within ±(i64::MAX / 2), so 1e17 (past
+/// the 2^52 of d2string's integer form) is an integer entry too, and -0 is 0.
+fn integral_score(score: f64) -> Option<i64> {
+    const BOUND: f64 = (i64::MAX / 2) as f64;
+    let n = score as i64;
+    ((-BOUND..=BOUND).contains(&score) && n as f64 == score).then_some(n)
 }
 
 fn set_value(out: &mut Vec<u8>, set: &Set, opts: Options) {

@@ -10,6 +10,7 @@ use super::{bit_offset, writable_bits};
 use crate::cmd::Ctx;
 use crate::cmd::args::{self, Keyword};
 use crate::cmd::errors::{self, CmdError, CmdResult};
+use crate::config::notify;
 use crate::resp::reply::Reply;
 use crate::types::bitstring::{self, Overflow};
 
@@ -75,6 +76,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> Cm
     }
     if changes > 0 {
         ctx.key_changed(key);
+        ctx.notify(notify::STRING, "setbit", key);
         // Redis counts one change per counted write, where key_changed counted one.
         ctx.state.dirty += changes - 1;
     }

@@ -202,7 +202,9 @@ fn store_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, op: Op) -> CmdResult {
     for (score, member) in &items {
         zset.set(member, *score, &limits);
     }
-    store(ctx, reply, destination, zset);
+    // The event is the command's name: zunionstore, zinterstore, zdiffstore.
+    let event = ctx.cmd.spec.name;
+    store(ctx, reply, destination, zset, event);
     Ok(())
 }
 

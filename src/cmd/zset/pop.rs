@@ -11,6 +11,7 @@ use crate::cmd::args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::db::ValueType;
 use crate::resp::reply::Reply;
+use crate::state::propagation;
 use crate::types::zset_object::Zset;
 
 const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
@@ -42,8 +43,8 @@ fn first_zset<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<&'k Byt
     Ok(None)
 }
 
-/// Pops up to `count` members from the set at `key` (which holds one), replying in `shape`.
-fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: usize, shape: Shape) {
+/// Pops up to `count` members from the set at `key` (which holds one), replying in `shape`; returns how many.
+fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: usize, shape: Shape) -> usize {
     let zset = ctx.write_typed::<Zset>(key).ok().flatten().expect("the caller found a sorted set here");
     let n = count.min(zset.len());
     match (shape.with_key, shape.nested) {
@@ -71,8 +72,16 @@ fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: 
         reply.double(score);
     });
     zset.remove_ranks(lo, hi);
-    super::delete_if_empty(ctx, key);
-    ctx.key_changed(key);
+    super::changed(ctx, key, if end == End::Max { "zpopmax" } else { "zpopmin" });
+    n
+}
+
+/// The ZPOPMIN or ZPOPMAX that a blocking pop or ZMPOP propagates as (with `count` for the MPOP forms, the
+/// number popped), as Redis's blockingGenericZpopCommand and genericZpopCommand rewrite them.
+fn propagate_pop(ctx: &mut Ctx<'_>, key: &Bytes, end: End, count: Option<usize>) {
+    let name: &[u8] = if end == End::Max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let key = key.clone();
+    ctx.propagate_as(|| [propagation::arg(name), key].into_iter().chain(count.map(|n| propagation::int(n as i64))));
 }
 
 pub fn zpopmin(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
@@ -116,7 +125,10 @@ fn bpop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
     let (timeout, keys) = ctx.args().rest().split_last().ok_or(errors::SYNTAX)?;
     let deadline_ms = args::timeout(timeout, ctx.now_ms)?;
     match first_zset(ctx, ctx.keys_to_serve(keys))? {
-        Some(key) => pop_from(ctx, reply, key, end, 1, Shape { with_key: true, nested: false }),
+        Some(key) => {
+            pop_from(ctx, reply, key, end, 1, Shape { with_key: true, nested: false });
+            propagate_pop(ctx, key, end, None);
+        }
         None => ctx.block(keys, ValueType::Zset, deadline_ms, reply),
     }
     Ok(())
@@ -148,7 +160,8 @@ fn mpop_serve(ctx: &mut Ctx<'_>, reply: &mut Reply, mpop: &Mpop<'_>) -> Result<b
     let Some(key) = first_zset(ctx, ctx.keys_to_serve(mpop.keys))? else {
         return Ok(false);
     };
-    pop_from(ctx, reply, key, mpop.end, mpop.count, Shape { with_key: true, nested: true });
+    let popped = pop_from(ctx, reply, key, mpop.end, mpop.count, Shape { with_key: true, nested: true });
+    propagate_pop(ctx, key, mpop.end, Some(popped));
     Ok(true)
 }
 

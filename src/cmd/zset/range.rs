@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::{Ctx, delete_if_empty, limits, reply_pair, reply_pairs_header, store};
+use super::{Ctx, changed, limits, reply_pair, reply_pairs_header, store};
 use crate::cmd::args::{self, Args};
 use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::cmd::list::clamp_range;
@@ -224,7 +224,7 @@ fn range_generic(
     let limits = limits(ctx);
     let Some(zset) = ctx.read_typed::<Zset>(key)? else {
         match destination {
-            Some(destination) => store(ctx, reply, destination, Zset::default()),
+            Some(destination) => store(ctx, reply, destination, Zset::default(), "zrangestore"),
             None => reply.array(0),
         }
         return Ok(());
@@ -240,7 +240,7 @@ fn range_generic(
             zset.visit(lo, hi, rev, |score, member| {
                 result.set(member, score, &limits);
             });
-            store(ctx, reply, destination, result);
+            store(ctx, reply, destination, result, "zrangestore");
         }
     }
     Ok(())
@@ -335,8 +335,9 @@ fn remrange_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], span: Span
         }
     };
     if removed > 0 {
-        delete_if_empty(ctx, key);
-        ctx.key_changed(key);
+        // The event is the command's name: zremrangebyrank, zremrangebyscore, zremrangebylex.
+        let event = ctx.cmd.spec.name;
+        changed(ctx, key, event);
     }
     reply.int(removed as i64);
     Ok(())
