@@ -66,6 +66,11 @@ fn psubscribe(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
 }
 
 fn ssubscribe(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
+    // A client that expects one reply per command (EXEC's queue) cannot enter subscribed mode this way:
+    // Redis's ssubscribeCommand refuses CLIENT_DENY_BLOCKING, with no exception for MULTI as SUBSCRIBE has.
+    if ctx.state.in_exec {
+        return Err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client".into());
+    }
     subscribe_each(ctx, Kind::Shard);
     Ok(())
 }
