@@ -38,6 +38,12 @@ impl Server {
     /// Closes client `id` if its unsent replies are over its class's output buffer limits at `now_ms`; true
     /// if it did.
     pub(super) fn output_over_limit(&mut self, id: ClientId, now_ms: i64) -> bool {
+        let session = &self.state.sessions[id];
+        // The usual case, checked after every command: nothing waits beyond the static buffer and no soft-limit
+        // clock runs, so no limit can be reached (and copying the limits costs more than this test).
+        if session.output_limited_bytes() == 0 && session.soft_limit_since_s.is_none() {
+            return false;
+        }
         let now_s = now_ms.div_euclid(1000);
         let limits = self.state.config.client_output_buffer_limit;
         let session = &mut self.state.sessions[id];
