@@ -29,6 +29,7 @@ pub mod keys;
 pub mod list;
 pub mod meta;
 pub mod persist;
+pub mod scripting;
 pub mod set;
 pub mod string;
 pub mod tx;
@@ -194,13 +195,14 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 9] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
         admin::HANDLERS,
         conn::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,
         persist::HANDLERS,
+        scripting::HANDLERS,
         set::HANDLERS,
         string::HANDLERS,
         tx::HANDLERS,

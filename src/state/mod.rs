@@ -120,6 +120,8 @@ pub struct State {
     pub aof: aof_status::AofStatus,
     /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
     pub persistence: persistence::Persistence,
+    /// The Lua engine and the script cache (EVAL, SCRIPT).
+    pub scripting: crate::scripting::Engine,
 }
 
 impl State {
@@ -153,6 +155,7 @@ impl State {
             propagation: propagation::Propagation::default(),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
             persistence: persistence::Persistence::new(crate::clock::unix_ms()),
+            scripting: Default::default(),
         }
     }
 

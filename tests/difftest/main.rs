@@ -28,6 +28,7 @@ mod common;
 mod hash_templates;
 mod list_templates;
 mod persist_templates;
+mod scripting_templates;
 mod set_templates;
 mod tx_templates;
 
@@ -756,6 +757,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
         hash_templates::TEMPLATES,
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
+        scripting_templates::TEMPLATES,
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
         TEMPLATES,
@@ -770,6 +772,7 @@ fn default_names() -> Vec<String> {
         hash_templates::TEMPLATES,
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
+        scripting_templates::TEMPLATES,
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
     ]
