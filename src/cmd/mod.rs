@@ -24,6 +24,7 @@ pub mod errors;
 
 pub mod admin;
 pub mod conn;
+pub mod functions;
 pub mod hash;
 pub mod keys;
 pub mod list;
@@ -195,9 +196,10 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 10] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 11] = [
         admin::HANDLERS,
         conn::HANDLERS,
+        functions::HANDLERS,
         hash::HANDLERS,
         keys::HANDLERS,
         list::HANDLERS,

@@ -46,7 +46,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 /// The numkeys split of EVAL's arguments: KEYS, then ARGV.
-fn keys_and_args(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), super::CmdError> {
+pub(super) fn keys_and_args(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), super::CmdError> {
     let numkeys = crate::util::num::parse_i64(&argv[2]).ok_or(super::CmdError::from(errors::NOT_INTEGER))?;
     if numkeys < 0 {
         return Err("ERR Number of keys can't be negative".into());
@@ -116,7 +116,7 @@ fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: boo
 }
 
 /// The script's client: a session without a connection, for the length of one script.
-struct ScriptClient<'s> {
+pub(super) struct ScriptClient<'s> {
     state: &'s mut State,
     client: ClientId,
     read_only: bool,
@@ -125,7 +125,7 @@ struct ScriptClient<'s> {
 }
 
 impl<'s> ScriptClient<'s> {
-    fn new(state: &'s mut State, db: usize, read_only: bool) -> ScriptClient<'s> {
+    pub(super) fn new(state: &'s mut State, db: usize, read_only: bool) -> ScriptClient<'s> {
         let mut session = Session::new(0, None, state.now_ms, true);
         session.db = db;
         let client = state.sessions.insert(session);
@@ -134,7 +134,7 @@ impl<'s> ScriptClient<'s> {
         ScriptClient { state, client, read_only, out: Reply::default(), in_exec }
     }
 
-    fn finish(self) {
+    pub(super) fn finish(self) {
         self.state.in_exec = self.in_exec;
         self.state.sessions.remove(self.client);
     }

@@ -107,6 +107,13 @@ pub fn write_reply(value: &Value, reply: &mut Reply, script_resp3: bool) {
     write(value, reply, 0, script_resp3);
 }
 
+/// C's `(long long)` of a Lua number as x86-64 computes it: out of range (or NaN) gives i64::MIN, where
+/// Rust's `as` would saturate.
+fn lua_to_integer(n: f64) -> i64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&n) { n as i64 } else { i64::MIN }
+}
+
 /// Text with CR and LF replaced by spaces, as Redis maps status and error lines.
 fn one_line(s: &mlua::LuaString) -> Vec<u8> {
     s.as_bytes().iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect()
@@ -118,7 +125,7 @@ fn write(value: &Value, reply: &mut Reply, depth: usize, resp3: bool) {
         Value::Boolean(true) if resp3 => reply.bool(true),
         Value::Boolean(true) => reply.int(1),
         Value::Integer(n) => reply.int(*n),
-        Value::Number(n) => reply.int(*n as i64),
+        Value::Number(n) => reply.int(lua_to_integer(*n)),
         Value::Table(_) if depth >= DEPTH_MAX => reply.error("ERR reached lua stack limit"),
         Value::Table(t) => write_table(t, reply, depth, resp3),
         _ => reply.null(),

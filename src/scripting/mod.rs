@@ -6,6 +6,7 @@
 //! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
 
 mod convert;
+pub mod functions;
 mod rand48;
 
 use std::cell::Cell;
@@ -37,6 +38,8 @@ struct Script {
 pub struct Engine {
     lua: Option<Loaded>,
     scripts: HashMap<[u8; 40], Script>,
+    /// FUNCTION's libraries, in load order.
+    libraries: Vec<functions::Library>,
 }
 
 #[derive(Debug)]
@@ -85,10 +88,10 @@ impl Engine {
         self.scripts.get(sha).map(|s| &s.body)
     }
 
-    /// SCRIPT FLUSH: forgets every script and starts a new Lua state, as Redis does.
+    /// SCRIPT FLUSH: forgets every script (the state stays, as the functions share it; the scripts'
+    /// compiled functions are collected).
     pub fn flush(&mut self) {
         self.scripts.clear();
-        self.lua = None;
     }
 
     /// Bytes the Lua state uses (INFO used_memory_lua).
@@ -117,7 +120,7 @@ impl Engine {
         let Some(loaded) = &self.lua else { return };
         let name = std::str::from_utf8(sha).unwrap_or("");
         if let Err(err) = loaded.run(&script.function, keys, args, host, name, reply) {
-            reply.error(format!("Error running script {name}, {:.100}", lua_message(&err)));
+            reply.error(format!("ERR Error running script {name}, {:.100}", lua_message(&err)));
         }
     }
 
@@ -204,21 +207,39 @@ impl Loaded {
         name: &str,
         reply: &mut Reply,
     ) -> mlua::Result<()> {
-        let lua = &self.lua;
-        self.globals.raw_set(
-            "KEYS",
-            lua.create_sequence_from(keys.iter().map(|k| lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?)?,
-        )?;
-        self.globals.raw_set(
-            "ARGV",
-            lua.create_sequence_from(args.iter().map(|a| lua.create_string(a)).collect::<mlua::Result<Vec<_>>>()?)?,
-        )?;
+        self.globals.raw_set("KEYS", self.strings(keys)?)?;
+        self.globals.raw_set("ARGV", self.strings(args)?)?;
+        let runner: Function = self.hooks.raw_get("run")?;
+        let ran = self.run_with(host, name, reply, || runner.call(function.clone()));
+        // Functions share the globals and must not see a script's KEYS and ARGV.
+        self.globals.raw_set("KEYS", Value::Nil)?;
+        self.globals.raw_set("ARGV", Value::Nil)?;
+        ran
+    }
+
+    /// A Lua sequence of `items` (KEYS, ARGV).
+    fn strings(&self, items: &[Bytes]) -> mlua::Result<Table> {
+        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            table.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(table)
+    }
+
+    /// Runs `invoke` (a call of a runner from sandbox.lua) with `redis.call` and `redis.pcall` bound to
+    /// `host`, and writes what the script returned, or its error under `name`, into `reply`.
+    fn run_with(
+        &self,
+        host: &mut dyn Host,
+        name: &str,
+        reply: &mut Reply,
+        invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
+    ) -> mlua::Result<()> {
         self.hooks.raw_set("resp", 2)?;
         self.hooks.raw_set("repl", 3)?;
-        let runner: Function = self.hooks.raw_get("run")?;
         let host = std::cell::RefCell::new(host);
         let hooks = &self.hooks;
-        let result = lua.scope(|scope| {
+        let result = self.lua.scope(|scope| {
             for (name, raise) in [("call", true), ("pcall", false)] {
                 let host = &host;
                 let function = scope.create_function(move |lua, argv: Variadic<Value>| {
@@ -227,7 +248,7 @@ impl Loaded {
                 })?;
                 self.redis.raw_set(name, function)?;
             }
-            runner.call::<(bool, Value)>(function.clone())
+            invoke()
         });
         let (ok, value) = result?;
         if ok {

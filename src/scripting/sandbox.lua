@@ -16,7 +16,7 @@ local function protect(real)
   real_of[mt.__metatable] = mt
   setmetatable(proxy, mt)
   real_of[proxy] = real
-  return proxy
+  return proxy, mt
 end
 
 G.rawset = function(t, k, v)
@@ -88,14 +88,87 @@ redis.debug = function() end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 
--- Runs a compiled script under the error handler; the one entry point Rust calls.
-hooks.run = function(f) return G.xpcall(f, G.__redis__err__handler) end
+-- Runs a compiled script under the error handler; the entry points Rust calls.
+local xpcall, handler = G.xpcall, G.__redis__err__handler
+hooks.run = function(f) return xpcall(f, handler) end
+hooks.run_function = function(f, keys, args) return xpcall(function() return f(keys, args) end, handler) end
 
+-- FUNCTION LOAD: a library's code runs with only the load API in sight (Redis switches the globals'
+-- __index to it for the load), and registers its functions in `registered`.
+local function reg_error(msg) error({err = 'ERR ' .. msg}, 0) end
+local known_flags = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true,
+  ['allow-cross-slot-keys'] = true}
+local registered
+local function register(name, callback, flags, description)
+  if type(name) ~= 'string' then reg_error('function_name argument given to redis.register_function must be a string') end
+  if type(callback) ~= 'function' then reg_error('callback argument given to redis.register_function must be a function') end
+  if description ~= nil and type(description) ~= 'string' then
+    reg_error('description argument given to redis.register_function must be a string')
+  end
+  local flag_list = {}
+  if flags ~= nil then
+    if type(flags) ~= 'table' then reg_error('flags argument to redis.register_function must be a table representing function flags') end
+    for _, flag in G.ipairs(flags) do
+      if type(flag) ~= 'string' or not known_flags[flag] then reg_error('unknown flag given') end
+      flag_list[#flag_list + 1] = flag
+    end
+  end
+  if name == '' or name:find('[^%w_]') then
+    reg_error('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+  end
+  for _, f in G.ipairs(registered) do
+    if f.name == name then reg_error('Function already exists in the library') end
+  end
+  registered[#registered + 1] = {name = name, callback = callback, flags = flag_list, description = description}
+end
+local load_redis = {
+  register_function = function(...)
+    local n = select('#', ...)
+    if n == 1 then
+      local t = ...
+      if type(t) ~= 'table' then
+        reg_error('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+      end
+      local args = {}
+      for k, v in next, t do
+        if k == 'function_name' or k == 'callback' or k == 'flags' or k == 'description' then args[k] = v
+        else reg_error('unknown argument given to redis.register_function') end
+      end
+      return register(args.function_name, args.callback, args.flags, args.description)
+    elseif n == 2 then
+      return register(...)
+    end
+    reg_error('wrong number of arguments to redis.register_function')
+  end,
+  log = redis.log,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+}
+local function missing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+setmetatable(load_redis, {__index = missing, __newindex = refuse})
+local load_api = setmetatable({redis = protect(load_redis)}, {__index = missing, __newindex = refuse})
+
+-- Runs a compiled script under the error handler; the one entry point Rust calls.
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis'}) do
   rawset(G, name, protect(G[name]))
 end
 local globals = protect(G)
 rawset(G, '_G', globals)
+-- Functions get a view of their own, whose reads go to the load API while a library loads.
+local functions_env, functions_mt = protect(G)
+hooks.functions_env = functions_env
+hooks.load_library = function(chunk)
+  registered = {}
+  functions_mt.__index = load_api
+  local ok, err = xpcall(chunk, handler)
+  functions_mt.__index = G
+  local result = registered
+  registered = nil
+  if ok then return true, result end
+  return false, err
+end
 rawset(G, 'setfenv', nil)
 setmetatable(G, {
   __index = function(_, k)

@@ -758,6 +758,7 @@ fn all_templates() -> impl Iterator<Item = &'static Template> {
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
         scripting_templates::TEMPLATES,
+        scripting_templates::FUNCTION_TEMPLATES,
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
         TEMPLATES,
@@ -773,6 +774,7 @@ fn default_names() -> Vec<String> {
         list_templates::TEMPLATES,
         persist_templates::TEMPLATES,
         scripting_templates::TEMPLATES,
+        scripting_templates::FUNCTION_TEMPLATES,
         set_templates::TEMPLATES,
         tx_templates::TEMPLATES,
     ]

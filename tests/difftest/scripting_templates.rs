@@ -114,3 +114,47 @@ pub const TEMPLATES: &[Template] = &[
         _ => cmd("SCRIPT").arg(g.rng.pick(&["HELP", "KILL"])),
     }),
 ];
+
+/// Libraries for FUNCTION LOAD: valid ones (two share a function name), and refused ones.
+const LIBRARIES: &[&str] = &[
+    "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return redis.call('set', keys[1], args[1]) end)",
+    "#!lua name=lib2\nredis.register_function{function_name='f2', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}",
+    "#!lua name=lib3\nredis.register_function('f1', function() return 1 end)",
+    "#!lua name=lib4\nredis.register_function('f4', function(keys, args) return {keys, args, redis.pcall('incr', keys[1])} end)",
+    "#!lua name=bad\nerror('x')",
+    "#!lua name=bad\nreturn 1",
+    "#!lua\nredis.register_function('f', function() end)",
+    "no shebang",
+];
+
+pub const FUNCTION_TEMPLATES: &[Template] = &[
+    t("function_load", 2, |g| {
+        let library = *g.rng.pick(LIBRARIES);
+        if g.rng.chance(0.3) {
+            cmd("FUNCTION").arg("LOAD").arg("REPLACE").arg(library)
+        } else {
+            cmd("FUNCTION").arg("LOAD").arg(library)
+        }
+    }),
+    t("fcall", 4, |g| {
+        let keys = g.keys(0, 2);
+        let name = *g.rng.pick(&["FCALL", "FCALL_RO"]);
+        cmd(name)
+            .arg(g.rng.pick(&["f1", "f2", "f4", "nosuch"]))
+            .arg(keys.len().to_string())
+            .args(keys)
+            .args(g.values(0, 2))
+    }),
+    t("function", 1, |g| match g.rng.below(5) {
+        0 => cmd("FUNCTION").arg("DELETE").arg(g.rng.pick(&["lib1", "lib2", "lib4", "nosuch"])),
+        // One library at a time: Redis lists them in its dict's (seeded hash) order.
+        1 => cmd("FUNCTION")
+            .arg("LIST")
+            .arg("LIBRARYNAME")
+            .arg(g.rng.pick(&["lib1", "lib2", "lib4", "l*4"]))
+            .args(g.rng.chance(0.5).then_some("WITHCODE")),
+        2 => cmd("FUNCTION").arg("STATS"),
+        3 => cmd("FUNCTION").arg("FLUSH").args(g.rng.chance(0.5).then_some(*g.rng.pick(&["ASYNC", "SYNC", "bad"]))),
+        _ => cmd("FUNCTION").arg(g.rng.pick(&["HELP", "KILL"])),
+    }),
+];
