@@ -5,6 +5,7 @@
 //!
 //! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
 
+mod bit;
 mod convert;
 pub mod functions;
 mod rand48;
@@ -150,6 +151,7 @@ impl Loaded {
         }
         let rng = Rc::new(Cell::new(rand48::INITIAL));
         register_random(&lua, &globals, &rng)?;
+        bit::register(&lua, &globals)?;
         let hooks = lua.create_table()?;
         let handler_hooks = hooks.clone();
         globals.raw_set(

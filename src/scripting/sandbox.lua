@@ -32,7 +32,9 @@ local function see_through_next(t, k) return next(real_of[t] or t, k) end
 G.next = see_through_next
 G.pairs = function(t) return see_through_next, t, nil end
 -- Code compiled at run time runs in the sandbox too, not in the real globals.
+-- Binary chunks are refused, as Redis's Lua does.
 G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return nil, 'attempt to load a binary chunk' end
   local f, err = loadstring(s, name)
   if f then setfenv(f, G._G) end
   return f, err
@@ -151,7 +153,7 @@ setmetatable(load_redis, {__index = missing, __newindex = refuse})
 local load_api = setmetatable({redis = protect(load_redis)}, {__index = missing, __newindex = refuse})
 
 -- Runs a compiled script under the error handler; the one entry point Rust calls.
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis'}) do
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'bit'}) do
   rawset(G, name, protect(G[name]))
 end
 local globals = protect(G)
