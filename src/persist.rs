@@ -39,13 +39,15 @@ pub fn load_limits(config: &Config) -> Limits {
 }
 
 /// How files are written under the current config.
-pub fn save_options(config: &Config, aof_base: bool) -> SaveOptions {
+pub fn save_options(state: &State, aof_base: bool) -> SaveOptions {
+    let config = &state.config;
     SaveOptions {
         encode: Options { compress: config.rdbcompression },
         checksum: config.rdbchecksum,
         aof_base,
         now_s: crate::clock::unix_ms() / 1000,
         used_mem: crate::util::alloc::used_memory() as u64,
+        functions: state.scripting.libraries().iter().map(|l| l.code.clone()).collect(),
     }
 }
 
@@ -77,7 +79,7 @@ fn temp_path(path: &Path, pid: u32) -> PathBuf {
 
 /// SAVE, and the saves of SHUTDOWN and DEBUG RELOAD: writes the file in the loop.
 pub fn save(state: &mut State) -> Result<(), String> {
-    let opts = save_options(&state.config, false);
+    let opts = save_options(state, false);
     let path = rdb_path(&state.config);
     match write_file(&state.keyspace.dbs, &path, &opts) {
         Ok(()) => {
@@ -122,7 +124,7 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
         Some(_) => return Err(BgsaveRefusal::OtherChild),
         None => {}
     }
-    let opts = save_options(&state.config, false);
+    let opts = save_options(state, false);
     let path = rdb_path(&state.config);
     let started = Instant::now();
     state.persistence.last_bgsave_try_ms = crate::clock::unix_ms();
@@ -249,6 +251,19 @@ pub enum LoadMode {
     Merge,
 }
 
+/// Loads the function libraries a file holds (replacing those loaded when the whole dataset is replaced), as
+/// Redis's rdbFunctionLoad; a library that does not load fails the load.
+fn load_functions(state: &mut State, codes: &[Vec<u8>], replace_all: bool) -> Result<(), String> {
+    if replace_all {
+        state.scripting.flush_functions();
+    }
+    for code in codes {
+        let code = bytes::Bytes::copy_from_slice(code);
+        state.scripting.load_library(&code, true).map_err(|e| format!("Failed loading library: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Loads a whole file's bytes and, only if it is sound, applies it to the databases as `mode` says.
 pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(), String> {
     let opts = LoadOptions {
@@ -267,6 +282,7 @@ pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(),
         crate::log!(Notice, "RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
     }
     crate::log!(Notice, "Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired_skipped);
+    load_functions(state, &loaded.functions, mode == LoadMode::Replace)?;
     state.persistence.last_load_keys = loaded.keys;
     state.persistence.last_load_expired = loaded.expired_skipped;
     if mode == LoadMode::Add {

@@ -78,6 +78,7 @@ fn save(dbs: &[Db], compress: bool) -> Vec<u8> {
         aof_base: false,
         now_s: 1_700_000_000,
         used_mem: 1,
+        functions: Vec::new(),
     };
     snapshot::write(Vec::new(), dbs, &opts).unwrap().0
 }
