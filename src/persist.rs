@@ -251,15 +251,18 @@ pub enum LoadMode {
     Merge,
 }
 
-/// Loads the function libraries a file holds (replacing those loaded when the whole dataset is replaced), as
-/// Redis's rdbFunctionLoad; a library that does not load fails the load.
-fn load_functions(state: &mut State, codes: &[Vec<u8>], replace_all: bool) -> Result<(), String> {
-    if replace_all {
+/// Loads the function libraries a file holds as Redis's rdbFunctionLoad: a full load replaces the libraries,
+/// NOFLUSH fails on a library that exists, MERGE replaces it; a library that does not load fails the load.
+fn load_functions(state: &mut State, codes: &[Vec<u8>], mode: LoadMode) -> Result<(), String> {
+    if mode == LoadMode::Replace {
         state.scripting.flush_functions();
     }
     for code in codes {
         let code = bytes::Bytes::copy_from_slice(code);
-        state.scripting.load_library(&code, true).map_err(|e| format!("Failed loading library: {e}"))?;
+        state
+            .scripting
+            .load_library(&code, mode == LoadMode::Merge)
+            .map_err(|e| format!("Failed loading library: {e}"))?;
     }
     Ok(())
 }
@@ -282,7 +285,7 @@ pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(),
         crate::log!(Notice, "RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
     }
     crate::log!(Notice, "Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired_skipped);
-    load_functions(state, &loaded.functions, mode == LoadMode::Replace)?;
+    load_functions(state, &loaded.functions, mode)?;
     state.persistence.last_load_keys = loaded.keys;
     state.persistence.last_load_expired = loaded.expired_skipped;
     if mode == LoadMode::Add {

@@ -173,7 +173,8 @@ fn function_restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         [p] if p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
         [p] if p.eq_ignore_ascii_case(b"append") => Policy::Append,
         [p] if p.eq_ignore_ascii_case(b"replace") => Policy::Replace,
-        _ => return Err("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.".into()),
+        [_] => return Err("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.".into()),
+        _ => return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1])),
     };
     let body = payload::verify(&ctx.argv[2])
         .map_err(|_| super::CmdError::from("ERR DUMP payload version or checksum are wrong"))?;

@@ -1,6 +1,7 @@
 //! Redis 7.0 functions (`functions.c`, `function_lua.c`): libraries loaded by FUNCTION LOAD from code that
 //! starts with `#!lua name=<library>`, whose top level registers functions with `redis.register_function`
-//! (seeing only the load API), and which FCALL runs with `(KEYS, ARGV)` in the functions' sandbox.
+//! (seeing only the load API), and which FCALL runs with `(KEYS, ARGV)` in the functions' sandbox. Library
+//! and function names compare case-insensitively, as Redis's dicts of them do.
 
 use bytes::Bytes;
 use mlua::{Function, Table, Value};
@@ -33,26 +34,32 @@ pub struct Library {
     pub functions: Vec<FunctionDef>,
 }
 
-/// The library name in `#!lua name=<name>`, or Redis's refusal.
+/// The library name in `#!lua name=<name>` (the engine named in any case), or Redis's refusal, checked
+/// in Redis's order: the shebang line, its parts, the name given, the engine, the name's characters.
 fn library_name(code: &[u8]) -> Result<String, String> {
     let Some(rest) = code.strip_prefix(b"#!") else { return Err("ERR Missing library metadata".into()) };
-    let end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+    let Some(end) = rest.iter().position(|&c| c == b'\n') else { return Err("ERR Invalid library metadata".into()) };
     let line = String::from_utf8_lossy(&rest[..end]).into_owned();
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let invalid = || "ERR Invalid library metadata".to_string();
-    if parts.next() != Some("lua") {
-        return Err(invalid());
-    }
+    let engine = parts.next().unwrap_or("");
     let mut name = None;
     for part in parts {
         match part.strip_prefix("name=") {
-            Some(n) if name.is_none() => name = Some(n.to_string()),
-            _ => return Err(invalid()),
+            Some(_) if name.is_some() => {
+                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+            }
+            Some(n) => name = Some(n.to_string()),
+            None => return Err(format!("ERR Invalid metadata value given: {part}")),
         }
     }
     let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
-        return Err(invalid());
+        return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one \
+                    character long"
+            .into());
     }
     Ok(name)
 }
@@ -70,13 +77,13 @@ impl Engine {
 
     /// The function named `name` (FCALL), with its library's index.
     pub fn function(&self, name: &[u8]) -> Option<&FunctionDef> {
-        self.libraries.iter().flat_map(|l| &l.functions).find(|f| f.name.as_bytes() == name)
+        self.libraries.iter().flat_map(|l| &l.functions).find(|f| f.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// FUNCTION DELETE: false if there is no such library.
     pub fn delete_library(&mut self, name: &[u8]) -> bool {
         let before = self.libraries.len();
-        self.libraries.retain(|l| l.name.as_bytes() != name);
+        self.libraries.retain(|l| !l.name.as_bytes().eq_ignore_ascii_case(name));
         self.libraries.len() != before
     }
 
@@ -94,15 +101,19 @@ impl Engine {
     /// library of that name is replaced. Returns the library's name, or Redis's error text.
     pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
         let name = library_name(code)?;
-        let existing = self.libraries.iter().position(|l| l.name == name);
+        let existing = self.libraries.iter().position(|l| l.name.eq_ignore_ascii_case(&name));
         if existing.is_some() && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
         let loaded = self.loaded()?;
         let functions = loaded.load_library(code)?;
         for f in &functions {
-            let clash =
-                self.libraries.iter().filter(|l| l.name != name).flat_map(|l| &l.functions).any(|g| g.name == f.name);
+            let clash = self
+                .libraries
+                .iter()
+                .filter(|l| !l.name.eq_ignore_ascii_case(&name))
+                .flat_map(|l| &l.functions)
+                .any(|g| g.name.eq_ignore_ascii_case(&f.name));
             if clash {
                 return Err(format!("ERR Function {} already exists", f.name));
             }

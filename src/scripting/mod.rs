@@ -95,6 +95,16 @@ impl Engine {
         self.scripts.clear();
     }
 
+    /// Bytes of the cached scripts' source (INFO used_memory_scripts_eval).
+    pub fn scripts_bytes(&self) -> usize {
+        self.scripts.values().map(|s| s.body.len()).sum()
+    }
+
+    /// Bytes of the libraries' code (INFO used_memory_functions).
+    pub fn functions_bytes(&self) -> usize {
+        self.libraries.iter().map(|l| l.code.len()).sum()
+    }
+
     /// Bytes the Lua state uses (INFO used_memory_lua).
     pub fn memory(&self) -> usize {
         self.lua.as_ref().map_or(0, |l| l.lua.used_memory())

@@ -119,7 +119,7 @@ local function register(name, callback, flags, description)
     reg_error('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
   end
   for _, f in G.ipairs(registered) do
-    if f.name == name then reg_error('Function already exists in the library') end
+    if f.name:lower() == name:lower() then reg_error('Function already exists in the library') end
   end
   registered[#registered + 1] = {name = name, callback = callback, flags = flag_list, description = description}
 end
