@@ -73,6 +73,10 @@ const SCRIPTS: &[&str] = &[
     "return redis.pcall('incr', KEYS[1])",
     "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
     "math.randomseed(7); return {math.random(), math.random(100), math.random(5, 9)}",
+    "return {bit.band(7, 3), bit.tohex(255), bit.tohex(-1, -4), bit.bnot(0), bit.lshift(1, 33), bit.tobit(2^32 + 5)}",
+    "return bit.band()",
+    "bit.band = nil",
+    "return loadstring(string.dump(function() return 1 end))()",
 ];
 
 /// SHA-1s of the first scripts (EVALSHA finds them once EVAL or SCRIPT LOAD cached them), and a bad one.
