@@ -123,3 +123,16 @@ fn functions_and_script_effects_replay_from_the_aof() {
         assert_eq!(text(conn.cmd(&["GET", "s"])), "$1\r\nx\r\n");
     }
 }
+
+/// A script that never ends cannot make the server deaf to SIGTERM: the script is ended and the server exits.
+#[test]
+fn sigterm_ends_an_endless_script() {
+    let server = TestServer::ferrokv(&[]);
+    let mut conn = server.conn();
+    conn.send_raw(&common::encode_command(&["EVAL", "local a = 0 while true do a = a + 1 end", "0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{status:?}\n{log}");
+    let reply = text(conn.read_reply());
+    assert!(reply.starts_with("-ERR user_script:1: Script killed by a shutdown signal"), "{reply}");
+}

@@ -19,6 +19,15 @@ use mlua::{Function, Lua, StdLib, Table, Value, Variadic};
 
 use crate::resp::reply::Reply;
 
+/// Set by SIGINT/SIGTERM (the server registers it). The loop cannot answer while a script runs (there is no
+/// -BUSY yet), so a script that never ends would make the server deaf even to a shutdown: a hook every
+/// `SIGNAL_CHECK_INSTRUCTIONS` instructions ends the script when the flag is set, and the loop then shuts down.
+pub static SHUTDOWN_SIGNALLED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How often (in Lua instructions) a running script checks for a shutdown signal.
+const SIGNAL_CHECK_INSTRUCTIONS: u32 = 100_000;
+
 /// What a script's `redis.call` reaches: runs one command and gives its RESP reply.
 pub trait Host {
     /// Runs `argv` (`resp3`: the script's `redis.setresp(3)`; `propagate`: `set_repl` kept the AOF) and
@@ -164,6 +173,12 @@ impl Loaded {
         let rng = Rc::new(Cell::new(rand48::INITIAL));
         register_random(&lua, &globals, &rng)?;
         bit::register(&lua, &globals)?;
+        lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |_, _| {
+            if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(mlua::Error::RuntimeError("Script killed by a shutdown signal".into()));
+            }
+            Ok(mlua::VmState::Continue)
+        })?;
         let hooks = lua.create_table()?;
         let handler_hooks = hooks.clone();
         globals.raw_set(
