@@ -36,6 +36,7 @@ pub mod net;
 pub mod persist;
 pub mod rdb;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod state;
 pub mod types;

@@ -47,7 +47,8 @@ pub fn load_limits(config: &Config) -> Limits {
 }
 
 /// How files are written under the current config.
-pub fn save_options(config: &Config, aof_base: bool) -> SaveOptions {
+pub fn save_options(state: &State, aof_base: bool) -> SaveOptions {
+    let config = &state.config;
     SaveOptions {
         encode: Options { compress: config.rdbcompression },
         checksum: config.rdbchecksum,
@@ -55,6 +56,7 @@ pub fn save_options(config: &Config, aof_base: bool) -> SaveOptions {
         now_s: crate::clock::unix_ms() / 1000,
         used_mem: crate::util::alloc::used_memory() as u64,
         key_save_delay_us: config.rdb_key_save_delay_us,
+        functions: state.scripting.libraries().iter().map(|l| l.code.clone()).collect(),
     }
 }
 
@@ -86,7 +88,7 @@ fn temp_path(path: &Path, pid: u32) -> PathBuf {
 
 /// SAVE, and the saves of SHUTDOWN and DEBUG RELOAD: writes the file in the loop.
 pub fn save(state: &mut State) -> Result<(), String> {
-    let opts = save_options(&state.config, false);
+    let opts = save_options(state, false);
     let path = rdb_path(&state.config);
     match write_file(&state.keyspace.dbs, &path, &opts) {
         Ok(()) => {
@@ -131,7 +133,7 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
         Some(_) => return Err(BgsaveRefusal::OtherChild),
         None => {}
     }
-    let opts = save_options(&state.config, false);
+    let opts = save_options(state, false);
     let path = rdb_path(&state.config);
     let started = Instant::now();
     state.persistence.last_bgsave_try_ms = crate::clock::unix_ms();
@@ -258,6 +260,22 @@ pub enum LoadMode {
     Merge,
 }
 
+/// Loads the function libraries a file holds as Redis's rdbFunctionLoad: a full load replaces the libraries,
+/// NOFLUSH fails on a library that exists, MERGE replaces it; a library that does not load fails the load.
+fn load_functions(state: &mut State, codes: &[Vec<u8>], mode: LoadMode) -> Result<(), String> {
+    if mode == LoadMode::Replace {
+        state.scripting.flush_functions();
+    }
+    for code in codes {
+        let code = bytes::Bytes::copy_from_slice(code);
+        state
+            .scripting
+            .load_library(&code, mode == LoadMode::Merge)
+            .map_err(|e| format!("Failed loading library: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Loads a whole file's bytes and, only if it is sound, applies it to the databases as `mode` says.
 pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(), String> {
     let opts = LoadOptions {
@@ -276,6 +294,7 @@ pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(),
         crate::log!(Notice, "RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
     }
     crate::log!(Notice, "Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired_skipped);
+    load_functions(state, &loaded.functions, mode)?;
     state.persistence.last_load_keys = loaded.keys;
     state.persistence.last_load_expired = loaded.expired_skipped;
     if mode == LoadMode::Add {

@@ -320,10 +320,10 @@ impl Aof {
             }
         }
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-        let preamble = state.config.aof_use_rdb_preamble.then(|| crate::persist::save_options(&state.config, true));
-        let (dbs, now_ms) = (&state.keyspace.dbs, state.now_ms);
+        let options = crate::persist::save_options(state, true);
+        let (dbs, now_ms, preamble) = (&state.keyspace.dbs, state.now_ms, state.config.aof_use_rdb_preamble);
         let forked = crate::child::Child::fork(crate::child::ChildKind::Aof, || {
-            write_base_file(dbs, now_ms, &temp, preamble.as_ref()).map_err(|e| strerror(&e))
+            write_base_file(dbs, now_ms, &temp, &options, preamble).map_err(|e| strerror(&e))
         });
         match forked {
             Ok(child) => {
@@ -420,21 +420,22 @@ fn create_dir(dir: &Path) -> Result<(), String> {
 }
 
 fn write_base(dir: &Path, state: &State, name: &str) -> Result<(), String> {
-    let preamble = state.config.aof_use_rdb_preamble.then(|| crate::persist::save_options(&state.config, true));
-    write_base_file(&state.keyspace.dbs, state.now_ms, &dir.join(name), preamble.as_ref())
+    let options = crate::persist::save_options(state, true);
+    write_base_file(&state.keyspace.dbs, state.now_ms, &dir.join(name), &options, state.config.aof_use_rdb_preamble)
         .map_err(|e| format!("Error writing the AOF base file {name}: {}", strerror(&e)))
 }
 
-/// Writes the dataset to `path` and fsyncs it: an RDB snapshot with `preamble`, else commands.
-fn write_base_file(dbs: &[Db], now_ms: i64, path: &Path, preamble: Option<&SaveOptions>) -> io::Result<()> {
+/// Writes the dataset (with `options.functions`) to `path` and fsyncs it: an RDB snapshot with `preamble`,
+/// else commands.
+fn write_base_file(dbs: &[Db], now_ms: i64, path: &Path, options: &SaveOptions, preamble: bool) -> io::Result<()> {
     let out = io::BufWriter::new(File::create(path)?);
-    let out = match preamble {
-        Some(options) => crate::rdb::snapshot::write(out, dbs, options)?.0,
-        None => {
-            let mut out = out;
-            rewrite::write_dataset(dbs, now_ms, &mut out)?;
-            out
-        }
+    let out = if preamble {
+        crate::rdb::snapshot::write(out, dbs, options)?.0
+    } else {
+        let mut out = out;
+        rewrite::write_functions(&options.functions, &mut out)?;
+        rewrite::write_dataset(dbs, now_ms, &mut out)?;
+        out
     };
     out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }

@@ -14,6 +14,16 @@ const ITEMS_PER_COMMAND: usize = 64;
 /// Bytes gathered before a write to the file.
 const FLUSH_BYTES: usize = 64 * 1024;
 
+/// Writes each function library as the FUNCTION LOAD that rebuilds it, before the keys, as Redis's
+/// rewriteFunctions.
+pub fn write_functions(codes: &[bytes::Bytes], out: &mut impl Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    for code in codes {
+        encode_command(&mut buf, &[&b"FUNCTION"[..], b"LOAD", code]);
+    }
+    out.write_all(&buf)
+}
+
 /// Writes every database of `dbs` as commands to `out`, live keys only at `now_ms`.
 pub fn write_dataset(dbs: &[Db], now_ms: i64, out: &mut impl Write) -> io::Result<()> {
     let mut buf = Vec::with_capacity(FLUSH_BYTES * 2);

@@ -251,7 +251,7 @@ fn count(state: &mut State, cmd: Resolved, reply: &mut Reply, blocked: bool) -> 
 }
 
 /// Finds the command (and subcommand) for `argv`.
-fn lookup(argv: &[Bytes]) -> Result<Resolved, errors::CmdError> {
+pub(crate) fn lookup(argv: &[Bytes]) -> Result<Resolved, errors::CmdError> {
     let table = table();
     let Some(top) = table.lookup(&argv[0]) else {
         return Err(errors::unknown_command(argv));

@@ -25,6 +25,7 @@ pub mod errors;
 pub mod admin;
 pub mod bitmap;
 pub mod conn;
+pub mod functions;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -36,6 +37,7 @@ pub mod monitor;
 pub mod notify;
 pub mod persist;
 pub mod pubsub;
+pub mod scripting;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
@@ -205,10 +207,11 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 19] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 21] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
+        functions::HANDLERS,
         geo::HANDLERS,
         hash::HANDLERS,
         hyperloglog::HANDLERS,
@@ -218,6 +221,7 @@ mod tests {
         monitor::HANDLERS,
         persist::HANDLERS,
         pubsub::HANDLERS,
+        scripting::HANDLERS,
         set::HANDLERS,
         slowlog::HANDLERS,
         sort::HANDLERS,

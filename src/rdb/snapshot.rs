@@ -1,4 +1,5 @@
-//! Whole RDB files, as Redis 7.0's rdbSaveRio / rdbLoadRio: "REDIS0010", aux fields, then per non-empty
+//! Whole RDB files, as Redis 7.0's rdbSaveRio / rdbLoadRio: "REDIS0010", aux fields, the function
+//! libraries (one FUNCTION2 record of code each), then per non-empty
 //! database SELECTDB, RESIZEDB and its keys (each with its expiry first), EOF, and the CRC-64 of all that
 //! (zero when `rdbchecksum no`, which loaders take as "not computed").
 //!
@@ -13,8 +14,8 @@ use super::decode::{self, Error, Reader};
 use super::{RDB_VERSION, encode, opcodes};
 use crate::db::Db;
 
-/// What the header's aux fields say and how strings are written.
-#[derive(Debug, Clone, Copy)]
+/// What the header's aux fields say, how strings are written, and the function libraries' code.
+#[derive(Debug, Clone)]
 pub struct SaveOptions {
     pub encode: encode::Options,
     /// `rdbchecksum`: compute the trailer (else it is zero).
@@ -28,6 +29,8 @@ pub struct SaveOptions {
     /// `rdb-key-save-delay` (tests only): microseconds to sleep after each key, or, negative, a 1-in-`-n`
     /// chance per key of sleeping one (Redis's debugDelay), so tests can catch a save in progress.
     pub key_save_delay_us: i32,
+    /// The code of every function library (FUNCTION LOAD's argument).
+    pub functions: Vec<bytes::Bytes>,
 }
 
 /// Redis's debugDelay.
@@ -53,6 +56,10 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
     aux(&mut buf, b"ctime", opts.now_s.to_string().as_bytes(), opts);
     aux(&mut buf, b"used-mem", opts.used_mem.to_string().as_bytes(), opts);
     aux(&mut buf, b"aof-base", if opts.aof_base { b"1" } else { b"0" }, opts);
+    for code in &opts.functions {
+        buf.push(opcodes::FUNCTION2);
+        encode::string(&mut buf, code, opts.encode);
+    }
     w.write_all(&buf)?;
     for (index, db) in dbs.iter().enumerate().filter(|(_, db)| !db.is_empty()) {
         buf.clear();
@@ -98,6 +105,8 @@ pub struct Loaded {
     pub expired_skipped: u64,
     /// Aux fields in file order, for the loader's log lines.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The function libraries' code, in file order.
+    pub functions: Vec<Vec<u8>>,
     pub version: u16,
 }
 
@@ -126,6 +135,7 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
         keys: 0,
         expired_skipped: 0,
         aux: Vec::new(),
+        functions: Vec::new(),
         version,
     };
     let mut db = 0usize;
@@ -167,9 +177,9 @@ pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
                 r.byte()?;
             }
             opcodes::MODULE_AUX => return r.error("module aux data found, but modules are not supported"),
-            opcodes::FUNCTION | opcodes::FUNCTION2 => {
-                return r.error("function libraries found, but functions are not supported");
-            }
+            opcodes::FUNCTION2 => loaded.functions.push(r.string()?.into_owned()),
+            // 7.0's release candidates wrote functions one by one (name, engine, description, code).
+            opcodes::FUNCTION => return r.error("pre-release function format is not supported"),
             type_byte => {
                 let key_offset = r.offset();
                 let key = r.string()?;

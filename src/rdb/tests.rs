@@ -109,6 +109,7 @@ fn save(dbs: &[Db], compress: bool) -> Vec<u8> {
         now_s: 1_700_000_000,
         used_mem: 1,
         key_save_delay_us: 0,
+        functions: Vec::new(),
     };
     snapshot::write(Vec::new(), dbs, &opts).unwrap().0
 }

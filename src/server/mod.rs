@@ -89,6 +89,10 @@ impl Server {
         let mut signals =
             signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+        // The loop learns of these signals only between commands; a running script learns through this flag.
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, crate::scripting::SHUTDOWN_SIGNALLED.clone())?;
+        }
         let now = Instant::now();
         Ok(Server {
             poll,

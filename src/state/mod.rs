@@ -142,6 +142,8 @@ pub struct State {
     pub monitors: Vec<ClientId>,
     /// The latency monitor's events.
     pub latency: latency::LatencyMonitor,
+    /// The Lua engine and the script cache (EVAL, SCRIPT).
+    pub scripting: crate::scripting::Engine,
 }
 
 impl State {
@@ -183,6 +185,7 @@ impl State {
             pausing: pause::Pausing::default(),
             monitors: Vec::new(),
             latency: latency::LatencyMonitor::default(),
+            scripting: Default::default(),
         };
         state.sync_key_logs();
         state

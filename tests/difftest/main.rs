@@ -33,6 +33,7 @@ mod list_templates;
 mod observe_templates;
 mod persist_templates;
 mod pubsub_templates;
+mod scripting_templates;
 mod set_templates;
 mod sort_templates;
 mod stream_templates;
@@ -801,6 +802,8 @@ const FAMILY_TEMPLATES: &[&[Template]] = &[
     observe_templates::TEMPLATES,
     persist_templates::TEMPLATES,
     pubsub_templates::TEMPLATES,
+    scripting_templates::TEMPLATES,
+    scripting_templates::FUNCTION_TEMPLATES,
     set_templates::TEMPLATES,
     tx_templates::TEMPLATES,
     zset_templates::TEMPLATES,

@@ -169,13 +169,22 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "allocator_resident", rss);
     field(out, "total_system_memory", total_system);
     field(out, "total_system_memory_human", bytes_to_human(total_system));
-    // No Lua VM, scripts or functions exist yet.
-    out.push_str(
-        "used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\n\
-         number_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\n\
-         used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n\
-         used_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n",
-    );
+    // One Lua state serves EVAL and FUNCTION (Redis has one each): its memory is reported as the eval VM's.
+    let scripting = &state.scripting;
+    let (vm, scripts, functions) = (scripting.memory(), scripting.scripts_bytes(), scripting.functions_bytes());
+    field(out, "used_memory_lua", vm);
+    field(out, "used_memory_vm_eval", vm);
+    field(out, "used_memory_lua_human", bytes_to_human(vm as u64));
+    field(out, "used_memory_scripts_eval", scripts);
+    field(out, "number_of_cached_scripts", scripting.cached());
+    field(out, "number_of_functions", scripting.functions_count());
+    field(out, "number_of_libraries", scripting.libraries().len());
+    field(out, "used_memory_vm_functions", 0);
+    field(out, "used_memory_vm_total", vm);
+    field(out, "used_memory_vm_total_human", bytes_to_human(vm as u64));
+    field(out, "used_memory_functions", functions);
+    field(out, "used_memory_scripts", scripts + functions);
+    field(out, "used_memory_scripts_human", bytes_to_human((scripts + functions) as u64));
     field(out, "maxmemory", maxmemory);
     field(out, "maxmemory_human", bytes_to_human(maxmemory));
     field(out, "maxmemory_policy", config_value(state, "maxmemory-policy"));

@@ -1,0 +1,227 @@
+//! EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT (Redis's `eval.c`) over the engine in `crate::scripting`.
+//!
+//! A script's `redis.call` runs its command through `call::execute` as a session with no connection (Redis's
+//! Lua client), created for the run in the caller's database and removed after it, so it never shows in
+//! CLIENT LIST. The script's writes are propagated as the commands it ran (7.0's effects replication): EVAL
+//! itself is not, and the commands collect in the caller's execution unit, which wraps them in MULTI/EXEC.
+
+use bytes::Bytes;
+
+use super::call::{execute, lookup};
+use super::{CmdResult, Ctx, Handlers, errors, flag};
+use crate::resp::reply::Reply;
+use crate::scripting::{Host, parse_sha};
+use crate::state::State;
+use crate::state::session::{ClientId, Session};
+
+pub const HANDLERS: &[Handlers] = &[&[
+    ("eval", eval),
+    ("evalsha", evalsha),
+    ("eval_ro", eval_ro),
+    ("evalsha_ro", evalsha_ro),
+    ("script", super::admin::container),
+    ("script|load", script_load),
+    ("script|exists", script_exists),
+    ("script|flush", script_flush),
+    ("script|kill", script_kill),
+    ("script|help", script_help),
+]];
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+fn eval(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    run_script(ctx, reply, false, false)
+}
+
+fn evalsha(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    run_script(ctx, reply, true, false)
+}
+
+fn eval_ro(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    run_script(ctx, reply, false, true)
+}
+
+fn evalsha_ro(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    run_script(ctx, reply, true, true)
+}
+
+/// The numkeys split of EVAL's arguments: KEYS, then ARGV.
+pub(super) fn keys_and_args(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), super::CmdError> {
+    let numkeys = crate::util::num::parse_i64(&argv[2]).ok_or(super::CmdError::from(errors::NOT_INTEGER))?;
+    if numkeys < 0 {
+        return Err("ERR Number of keys can't be negative".into());
+    }
+    let rest = &argv[3..];
+    if numkeys as u64 > rest.len() as u64 {
+        return Err("ERR Number of keys can't be greater than number of args".into());
+    }
+    Ok(rest.split_at(numkeys as usize))
+}
+
+/// The shebang flags of an EVAL script (`#!lua flags=no-writes,allow-oom`): whether it declared no-writes.
+/// Redis compiles the body with the shebang line blanked, so line numbers stay.
+fn shebang(body: &Bytes) -> Result<(Bytes, bool), super::CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((body.clone(), false));
+    }
+    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: #!{engine}").into());
+    }
+    let mut no_writes = false;
+    for part in parts {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {part}").into());
+        };
+        for name in list.split(',').filter(|f| !f.is_empty()) {
+            match name {
+                "no-writes" => no_writes = true,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                other => return Err(format!("ERR Unexpected flag in script shebang: {other}").into()),
+            }
+        }
+    }
+    let mut compiled = b"--".to_vec();
+    compiled.extend_from_slice(&body[2..]);
+    Ok((Bytes::from(compiled), no_writes))
+}
+
+fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let (keys, args) = keys_and_args(argv)?;
+    let engine = &mut ctx.state.scripting;
+    let (sha, no_writes) = if by_sha {
+        let sha = parse_sha(&argv[1]).filter(|sha| engine.exists(sha)).ok_or(super::CmdError::from(NOSCRIPT))?;
+        let body = engine.body(&sha).cloned().unwrap_or_default();
+        (sha, shebang(&body).map(|(_, no_writes)| no_writes)?)
+    } else {
+        let (compiled, no_writes) = shebang(&argv[1])?;
+        let sha = crate::scripting::sha1_hex(&argv[1]);
+        if !engine.exists(&sha) {
+            engine.load_as(sha, &compiled, argv[1].clone()).map_err(|e| super::CmdError::from(format!("ERR {e}")))?;
+        }
+        (sha, no_writes)
+    };
+    let mut engine = std::mem::take(&mut ctx.state.scripting);
+    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || no_writes);
+    engine.run(&sha, keys, args, &mut host, reply);
+    host.finish();
+    ctx.state.scripting = engine;
+    // The commands the script ran were propagated; EVAL itself is not.
+    ctx.prevent_propagation();
+    Ok(())
+}
+
+/// The script's client: a session without a connection, for the length of one script.
+pub(super) struct ScriptClient<'s> {
+    state: &'s mut State,
+    client: ClientId,
+    read_only: bool,
+    out: Reply,
+    in_exec: bool,
+}
+
+impl<'s> ScriptClient<'s> {
+    pub(super) fn new(state: &'s mut State, db: usize, read_only: bool) -> ScriptClient<'s> {
+        let mut session = Session::new(0, None, state.now_ms, true);
+        session.db = db;
+        let client = state.sessions.insert(session);
+        // Blocking commands answer at once inside a script, as inside EXEC.
+        let in_exec = std::mem::replace(&mut state.in_exec, true);
+        ScriptClient { state, client, read_only, out: Reply::default(), in_exec }
+    }
+
+    pub(super) fn finish(self) {
+        self.state.in_exec = self.in_exec;
+        self.state.sessions.remove(self.client);
+    }
+}
+
+impl Host for ScriptClient<'_> {
+    fn call(&mut self, argv: &[Bytes], resp3: bool, propagate: bool) -> Result<&[u8], String> {
+        let cmd = lookup(argv).map_err(|_| "Unknown Redis command called from script".to_string())?;
+        if !cmd.spec.arity_ok(argv.len()) {
+            return Err("Wrong number of args calling Redis command from script".into());
+        }
+        if cmd.spec.flags & flag::NOSCRIPT != 0 {
+            return Err("This Redis command is not allowed from script".into());
+        }
+        if self.read_only && cmd.spec.flags & flag::WRITE != 0 {
+            return Err("Write commands are not allowed from read-only scripts.".into());
+        }
+        self.out.buf.clear();
+        self.out.resp3 = resp3;
+        let propagating = self.state.propagation.enabled;
+        self.state.propagation.enabled = propagating && propagate;
+        execute(self.state, self.client, argv, &mut self.out, None);
+        self.state.propagation.enabled = propagating;
+        Ok(&self.out.buf)
+    }
+}
+
+fn script_load(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let body = &ctx.argv[2];
+    let (compiled, _) = shebang(body)?;
+    let sha = crate::scripting::sha1_hex(body);
+    if !ctx.state.scripting.exists(&sha) {
+        ctx.state
+            .scripting
+            .load_as(sha, &compiled, body.clone())
+            .map_err(|e| super::CmdError::from(format!("ERR {e}")))?;
+    }
+    reply.bulk(&sha);
+    Ok(())
+}
+
+fn script_exists(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let shas = &ctx.argv[2..];
+    reply.array(shas.len());
+    for sha in shas {
+        reply.int(i64::from(parse_sha(sha).is_some_and(|sha| ctx.state.scripting.exists(&sha))));
+    }
+    Ok(())
+}
+
+fn script_flush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    match &ctx.argv[2..] {
+        [] => {}
+        [mode] if mode.eq_ignore_ascii_case(b"async") || mode.eq_ignore_ascii_case(b"sync") => {}
+        _ => return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into()),
+    }
+    ctx.state.scripting.flush();
+    reply.ok();
+    Ok(())
+}
+
+/// No script runs while a command is dispatched (the loop does not answer during one yet), so there is
+/// never one to kill.
+fn script_kill(_ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
+    Err("NOTBUSY No scripts in execution right now.".into())
+}
+
+fn script_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    super::admin::reply_help(
+        reply,
+        "SCRIPT",
+        &[
+            "DEBUG (YES|SYNC|NO)",
+            "    Set the debug mode for subsequent scripts executed.",
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ],
+    );
+    Ok(())
+}

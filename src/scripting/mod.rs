@@ -1,0 +1,492 @@
+//! The Lua engine behind EVAL: one Lua 5.1 state owned by the one thread, Redis 7.0's sandbox
+//! (`sandbox.lua`), the script cache by SHA-1, and the `redis` table's Rust side. It knows no command: a
+//! script's `redis.call` goes to a [`Host`] the caller passes for the run (`cmd::scripting` runs it through
+//! `cmd::call` as a session with no connection), so this module sits below `cmd` and above `resp` only.
+//!
+//! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
+
+mod bit;
+mod convert;
+pub mod functions;
+mod rand48;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+use mlua::{Function, Lua, StdLib, Table, Value, Variadic};
+
+use crate::resp::reply::Reply;
+
+/// Set by SIGINT/SIGTERM (the server registers it). The loop cannot answer while a script runs (there is no
+/// -BUSY yet), so a script that never ends would make the server deaf even to a shutdown: a hook every
+/// `SIGNAL_CHECK_INSTRUCTIONS` instructions ends the script when the flag is set, and the loop then shuts down.
+pub static SHUTDOWN_SIGNALLED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How often (in Lua instructions) a running script checks for a shutdown signal.
+const SIGNAL_CHECK_INSTRUCTIONS: u32 = 100_000;
+
+/// What a script's `redis.call` reaches: runs one command and gives its RESP reply.
+pub trait Host {
+    /// Runs `argv` (`resp3`: the script's `redis.setresp(3)`; `propagate`: `set_repl` kept the AOF) and
+    /// returns its reply bytes, or the refusal text Redis gives before running (unknown command, arity,
+    /// not allowed from scripts, writes from a read-only script), without a leading `-`.
+    fn call(&mut self, argv: &[Bytes], resp3: bool, propagate: bool) -> Result<&[u8], String>;
+}
+
+/// A compiled script and its source.
+#[derive(Debug)]
+struct Script {
+    function: Function,
+    body: Bytes,
+}
+
+/// The Lua state, created on first use, and the script cache.
+#[derive(Debug, Default)]
+pub struct Engine {
+    lua: Option<Loaded>,
+    scripts: HashMap<[u8; 40], Script>,
+    /// FUNCTION's libraries, in load order.
+    libraries: Vec<functions::Library>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    lua: Lua,
+    /// The real globals (KEYS and ARGV are set on it) and the sandbox's read-only view of them, the
+    /// environment of every script.
+    globals: Table,
+    sandbox: Table,
+    /// Runs since the last garbage-collection step (see `GC_PERIOD`).
+    runs: Cell<u32>,
+    /// The real `redis` table, where each run sets `call` and `pcall`.
+    redis: Table,
+    /// The table the sandbox and Rust share: `resp`, `repl`, `pending` (the error table being raised),
+    /// `run`, `error_table`.
+    hooks: Table,
+}
+
+/// The lowercase hex SHA-1 of `body`, the script's name.
+pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
+    let mut hex = [0u8; 40];
+    for (i, byte) in crate::util::sha1::sha1(body).iter().enumerate() {
+        hex[2 * i] = b"0123456789abcdef"[usize::from(byte >> 4)];
+        hex[2 * i + 1] = b"0123456789abcdef"[usize::from(byte & 15)];
+    }
+    hex
+}
+
+/// Lowercases a client-given SHA-1 (EVALSHA accepts either case), `None` if it cannot be one.
+pub fn parse_sha(sha: &[u8]) -> Option<[u8; 40]> {
+    let hex: [u8; 40] = sha.try_into().ok()?;
+    Some(hex.map(|c| c.to_ascii_lowercase()))
+}
+
+impl Engine {
+    /// Whether a script is cached (SCRIPT EXISTS, EVALSHA).
+    pub fn exists(&self, sha: &[u8; 40]) -> bool {
+        self.scripts.contains_key(sha)
+    }
+
+    /// How many scripts are cached (INFO's number_of_cached_scripts).
+    pub fn cached(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// A cached script's source.
+    pub fn body(&self, sha: &[u8; 40]) -> Option<&Bytes> {
+        self.scripts.get(sha).map(|s| &s.body)
+    }
+
+    /// SCRIPT FLUSH: forgets every script (the state stays, as the functions share it; the scripts'
+    /// compiled functions are collected).
+    pub fn flush(&mut self) {
+        self.scripts.clear();
+    }
+
+    /// Bytes of the cached scripts' source (INFO used_memory_scripts_eval).
+    pub fn scripts_bytes(&self) -> usize {
+        self.scripts.values().map(|s| s.body.len()).sum()
+    }
+
+    /// Bytes of the libraries' code (INFO used_memory_functions).
+    pub fn functions_bytes(&self) -> usize {
+        self.libraries.iter().map(|l| l.code.len()).sum()
+    }
+
+    /// Bytes the Lua state uses (INFO used_memory_lua).
+    pub fn memory(&self) -> usize {
+        self.lua.as_ref().map_or(0, |l| l.lua.used_memory())
+    }
+
+    /// Compiles `code` (the script's source, its shebang line blanked) into the cache as script `sha` whose
+    /// source is `body`, or gives Redis's compile error.
+    pub fn load_as(&mut self, sha: [u8; 40], code: &[u8], body: Bytes) -> Result<(), String> {
+        let loaded = self.loaded()?;
+        let function = loaded
+            .lua
+            .load(code)
+            .set_name("@user_script")
+            .set_environment(loaded.sandbox.clone())
+            .into_function()
+            .map_err(|err| format!("Error compiling script (new function): {}", lua_message(&err)))?;
+        self.scripts.insert(sha, Script { function, body });
+        Ok(())
+    }
+
+    /// Runs cached script `sha` with KEYS and ARGV, writing its reply (or error) into `reply`.
+    pub fn run(&mut self, sha: &[u8; 40], keys: &[Bytes], args: &[Bytes], host: &mut dyn Host, reply: &mut Reply) {
+        let Some(script) = self.scripts.get(sha) else { return };
+        let Some(loaded) = &self.lua else { return };
+        let name = std::str::from_utf8(sha).unwrap_or("");
+        if let Err(err) = loaded.run(&script.function, keys, args, host, name, reply) {
+            reply.error(format!("ERR Error running script {name}, {:.100}", lua_message(&err)));
+        }
+    }
+
+    fn loaded(&mut self) -> Result<&Loaded, String> {
+        if self.lua.is_none() {
+            self.lua = Some(Loaded::new().map_err(|err| format!("Lua state failed: {err}"))?);
+        }
+        Ok(self.lua.as_ref().expect("created above"))
+    }
+}
+
+/// The message of a Lua error without mlua's decoration.
+fn lua_message(err: &mlua::Error) -> String {
+    match err {
+        mlua::Error::SyntaxError { message, .. } | mlua::Error::RuntimeError(message) => message.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_message(cause),
+        other => other.to_string(),
+    }
+}
+
+impl Loaded {
+    fn new() -> mlua::Result<Loaded> {
+        let lua = Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, Default::default())?;
+        let globals = lua.globals();
+        for name in ["print", "dofile", "loadfile", "getfenv", "newproxy", "module", "require", "package"] {
+            globals.raw_set(name, Value::Nil)?;
+        }
+        let rng = Rc::new(Cell::new(rand48::INITIAL));
+        register_random(&lua, &globals, &rng)?;
+        bit::register(&lua, &globals)?;
+        lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |_, _| {
+            if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(mlua::Error::RuntimeError("Script killed by a shutdown signal".into()));
+            }
+            Ok(mlua::VmState::Continue)
+        })?;
+        let hooks = lua.create_table()?;
+        let handler_hooks = hooks.clone();
+        globals.raw_set(
+            "__redis__err__handler",
+            lua.create_function(move |lua, err: Value| error_handler(lua, &handler_hooks, err))?,
+        )?;
+        let redis = lua.create_table()?;
+        let setresp_hooks = hooks.clone();
+        redis.raw_set(
+            "setresp",
+            lua.create_function(move |_, args: Variadic<Value>| {
+                let [resp] = &args[..] else {
+                    return Err(raise(&setresp_hooks, "redis.setresp() requires one argument."));
+                };
+                match number(resp) {
+                    Some(v) if v == 2.0 || v == 3.0 => setresp_hooks.raw_set("resp", v as i64),
+                    _ => Err(raise(&setresp_hooks, "RESP version must be 2 or 3.")),
+                }
+            })?,
+        )?;
+        let repl_hooks = hooks.clone();
+        redis.raw_set(
+            "set_repl",
+            lua.create_function(move |_, args: Variadic<Value>| {
+                let [flags] = &args[..] else {
+                    return Err(raise(&repl_hooks, "redis.set_repl() requires one argument."));
+                };
+                match number(flags) {
+                    Some(v) if (0.0..=3.0).contains(&v) && v.fract() == 0.0 => repl_hooks.raw_set("repl", v as i64),
+                    _ => Err(raise(
+                        &repl_hooks,
+                        "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    )),
+                }
+            })?,
+        )?;
+        redis.raw_set("REDIS_VERSION", "7.0.15")?;
+        redis.raw_set("REDIS_VERSION_NUM", 0x07000f)?;
+        redis.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        redis.raw_set("log", lua.create_function(log)?)?;
+        globals.raw_set("redis", redis.clone())?;
+        let sandbox: Table =
+            lua.load(include_str!("sandbox.lua")).set_name("=redis").call((globals.clone(), hooks.clone()))?;
+        // Scripts run with the sandbox in place of the globals; stray functions created by the libraries
+        // (string.gsub callbacks...) see it too.
+        Ok(Loaded { lua, globals, sandbox, runs: Cell::new(0), redis, hooks })
+    }
+
+    fn run(
+        &self,
+        function: &Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+        host: &mut dyn Host,
+        name: &str,
+        reply: &mut Reply,
+    ) -> mlua::Result<()> {
+        self.globals.raw_set("KEYS", self.strings(keys)?)?;
+        self.globals.raw_set("ARGV", self.strings(args)?)?;
+        let runner: Function = self.hooks.raw_get("run")?;
+        let ran = self.run_with(host, name, reply, || runner.call(function.clone()));
+        // Functions share the globals and must not see a script's KEYS and ARGV.
+        self.globals.raw_set("KEYS", Value::Nil)?;
+        self.globals.raw_set("ARGV", Value::Nil)?;
+        ran
+    }
+
+    /// A Lua sequence of `items` (KEYS, ARGV).
+    fn strings(&self, items: &[Bytes]) -> mlua::Result<Table> {
+        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            table.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(table)
+    }
+
+    /// Runs `invoke` (a call of a runner from sandbox.lua) with `redis.call` and `redis.pcall` bound to
+    /// `host`, and writes what the script returned, or its error under `name`, into `reply`.
+    fn run_with(
+        &self,
+        host: &mut dyn Host,
+        name: &str,
+        reply: &mut Reply,
+        invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
+    ) -> mlua::Result<()> {
+        self.hooks.raw_set("resp", 2)?;
+        self.hooks.raw_set("repl", 3)?;
+        let host = std::cell::RefCell::new(host);
+        let hooks = &self.hooks;
+        let result = self.lua.scope(|scope| {
+            for (name, raise) in [("call", true), ("pcall", false)] {
+                let host = &host;
+                let function = scope.create_function(move |lua, argv: Variadic<Value>| {
+                    let mut host = host.try_borrow_mut().map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                    call_command(lua, &mut **host, hooks, raise, &argv)
+                })?;
+                self.redis.raw_set(name, function)?;
+            }
+            invoke()
+        });
+        let (ok, value) = result?;
+        self.collect_garbage();
+        if ok {
+            convert::write_reply(&value, reply, self.hooks.raw_get::<i64>("resp")? == 3);
+        } else {
+            convert::write_script_error(&value, name, reply);
+        }
+        Ok(())
+    }
+}
+
+/// Runs between garbage-collection steps: Redis steps Lua's collector every 50 scripts rather than leaving a
+/// full cycle to Lua, which would add latency to one unlucky script.
+const GC_PERIOD: u32 = 50;
+
+impl Loaded {
+    fn collect_garbage(&self) {
+        let runs = self.runs.get() + 1;
+        self.runs.set(runs % GC_PERIOD);
+        if runs == GC_PERIOD {
+            for _ in 0..GC_PERIOD {
+                if self.lua.gc_step().unwrap_or(true) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// `redis.call` / `redis.pcall`'s Rust half: checks the arguments as Redis does, runs the command through the
+/// host and converts its reply. Returns the reply and whether it is an error to raise.
+fn call_command(lua: &Lua, host: &mut dyn Host, hooks: &Table, raise: bool, args: &[Value]) -> mlua::Result<Value> {
+    let refuse = |msg: &str| -> mlua::Result<Value> {
+        if raise {
+            return Err(self::raise(hooks, msg));
+        }
+        let error_table: Function = hooks.raw_get("error_table")?;
+        error_table.call(msg)
+    };
+    let resp3 = hooks.raw_get::<i64>("resp")? == 3;
+    let propagate = hooks.raw_get::<i64>("repl")? & 1 != 0;
+    if args.is_empty() {
+        return refuse("Please specify at least one argument for this redis lib call");
+    }
+    let mut argv = Vec::with_capacity(args.len());
+    for arg in args {
+        match arg {
+            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Number(n) => {
+                let mut text = Vec::new();
+                crate::util::num::write_double(&mut text, *n);
+                argv.push(Bytes::from(text));
+            }
+            Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
+            _ => return refuse("Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    match host.call(&argv, resp3, propagate) {
+        Err(msg) => refuse(&msg),
+        Ok(bytes) => {
+            let failed = bytes.first() == Some(&b'-');
+            let value = convert::resp_to_lua(lua, bytes)?;
+            if failed && raise {
+                hooks.raw_set("pending", value)?;
+                return Err(mlua::Error::RuntimeError("redis.call failed".into()));
+            }
+            Ok(value)
+        }
+    }
+}
+
+/// The message handler of every run (Redis's `__redis__err__handler`): makes the error a table with `err`,
+/// and adds the source and line of the script frame that raised it (skipping C functions and the
+/// sandbox's own Lua, so `redis.call`'s errors point at the script's line).
+fn error_handler(lua: &Lua, hooks: &Table, err: Value) -> mlua::Result<Table> {
+    let pending: Option<Table> = hooks.raw_get("pending")?;
+    hooks.raw_set("pending", Value::Nil)?;
+    let table = match (err, pending) {
+        (Value::Table(t), _) => t,
+        (Value::Error(_), Some(pending)) => pending,
+        (other, _) => {
+            let text = match &other {
+                // A Rust function's error, positioned as luaL_error positions its C functions' errors.
+                Value::Error(e) => format!("{}{}", where_prefix(lua), lua_message(e)),
+                v => v.to_string().unwrap_or_else(|_| "nil".into()),
+            };
+            let t = lua.create_table()?;
+            t.raw_set("err", format!("ERR {text}"))?;
+            t
+        }
+    };
+    for level in 1..64 {
+        let frame = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let user = source.what != "C" && source.source.as_deref().is_some_and(|s| !s.starts_with("=redis"));
+            user.then(|| (source.source.map(|s| s.into_owned()), debug.current_line()))
+        });
+        match frame {
+            None => break,
+            Some(None) => continue,
+            Some(Some((source, line))) => {
+                table.raw_set("source", source)?;
+                table.raw_set("line", line.map(|l| l as i64))?;
+                break;
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// A Lua number, whichever way mlua hands it over.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// luaL_where(1) for an error raised in a Rust function: `user_script:<line>: ` of its Lua caller.
+fn where_prefix(lua: &Lua) -> String {
+    for level in 1..64 {
+        let frame = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            (source.what != "C").then(|| (source.short_src.map(|s| s.into_owned()), debug.current_line()))
+        });
+        match frame {
+            None => break,
+            Some(Some((Some(src), Some(line)))) => return format!("{src}:{line}: "),
+            Some(_) => continue,
+        }
+    }
+    String::new()
+}
+
+/// Stores the Redis error table for `msg` in `hooks.pending` and gives the error that carries it up.
+fn raise(hooks: &Table, msg: &str) -> mlua::Error {
+    let table = hooks.raw_get::<Function>("error_table").and_then(|f| f.call::<Table>(msg));
+    if let Ok(table) = table {
+        let _ = hooks.raw_set("pending", table);
+    }
+    mlua::Error::RuntimeError(msg.into())
+}
+
+fn sha1hex(lua: &Lua, args: Variadic<Value>) -> mlua::Result<mlua::LuaString> {
+    let [Value::String(s)] = &args[..] else {
+        return Err(mlua::Error::RuntimeError("wrong number of arguments".into()));
+    };
+    lua.create_string(sha1_hex(&s.as_bytes()))
+}
+
+/// `redis.log(level, ...)`: the arguments joined by spaces, at Redis's level.
+fn log(_lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return Err(mlua::Error::RuntimeError("redis.log() requires two arguments or more.".into()));
+    }
+    let Some(level) = number(&args[0]) else {
+        return Err(mlua::Error::RuntimeError("First argument must be a number".into()));
+    };
+    use crate::log::Level;
+    let level = match level as i64 {
+        0 => Level::Debug,
+        1 => Level::Verbose,
+        2 => Level::Notice,
+        3 => Level::Warning,
+        _ => return Err(mlua::Error::RuntimeError("Invalid debug level.".into())),
+    };
+    let mut line = String::new();
+    for (i, arg) in args[1..].iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        if let Value::String(s) = arg {
+            line.push_str(&s.to_string_lossy());
+        } else if let Ok(s) = arg.to_string() {
+            line.push_str(&s);
+        }
+    }
+    crate::log::log(level, format_args!("{line}"));
+    Ok(())
+}
+
+/// math.random and math.randomseed over Redis's rand48, so scripts get the same numbers Redis's do.
+fn register_random(lua: &Lua, globals: &Table, rng: &Rc<Cell<u64>>) -> mlua::Result<()> {
+    let math: Table = globals.raw_get("math")?;
+    let state = rng.clone();
+    math.raw_set(
+        "random",
+        lua.create_function(move |_, args: Variadic<f64>| {
+            let r = rand48::next_unit(&state);
+            match args[..] {
+                [] => Ok(r),
+                [upper] if upper >= 1.0 => Ok((r * upper).floor() + 1.0),
+                [lower, upper] if lower <= upper => Ok((r * (upper - lower + 1.0)).floor() + lower),
+                [_] | [_, _] => {
+                    Err(mlua::Error::RuntimeError("bad argument #1 to 'random' (interval is empty)".into()))
+                }
+                _ => Err(mlua::Error::RuntimeError("wrong number of arguments".into())),
+            }
+        })?,
+    )?;
+    let state = rng.clone();
+    math.raw_set(
+        "randomseed",
+        lua.create_function(move |_, seed: f64| {
+            rand48::seed(&state, seed as i32);
+            Ok(())
+        })?,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Scripting end to end: function libraries kept across restarts in the RDB file (ours read by redis-server
+//! and Redis's by us) and in the AOF (replayed, and through BGREWRITEAOF with and without an RDB preamble),
+//! and a script's writes in the AOF as the commands it ran, wrapped in MULTI/EXEC.
+
+mod common;
+
+use common::TestServer;
+use std::fs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A directory that outlives the servers started in it.
+struct SharedDir(PathBuf);
+
+impl SharedDir {
+    fn new(name: &str) -> SharedDir {
+        let dir = std::env::temp_dir().join(format!("ferrokv-scripting-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        SharedDir(dir)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for SharedDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+const LIBRARY: &str =
+    "#!lua name=counters\nredis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)";
+
+fn text(reply: Vec<u8>) -> String {
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+fn wait_for_rewrite(server: &TestServer) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut conn = server.conn();
+    while text(conn.cmd(&["INFO", "persistence"])).contains("aof_rewrite_in_progress:1") {
+        assert!(Instant::now() < deadline, "rewrite did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn functions_survive_an_rdb_restart_and_debug_reload() {
+    let dir = SharedDir::new("rdb");
+    let args = ["--dir", dir.path(), "--enable-debug-command", "yes"];
+    let server = TestServer::ferrokv(&args);
+    let mut conn = server.conn();
+    assert_eq!(text(conn.cmd(&["FUNCTION", "LOAD", LIBRARY])), "$8\r\ncounters\r\n");
+    assert_eq!(text(conn.cmd(&["DEBUG", "RELOAD"])), "+OK\r\n");
+    assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":1\r\n");
+    assert_eq!(text(conn.cmd(&["SAVE"])), "+OK\r\n");
+    drop(conn);
+    server.terminate();
+    let server = TestServer::ferrokv(&args);
+    let mut conn = server.conn();
+    assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":2\r\n");
+    let listed = text(conn.cmd(&["FUNCTION", "LIST", "WITHCODE"]));
+    assert!(listed.contains("counters") && listed.contains("register_function('bump'"), "{listed}");
+}
+
+#[test]
+fn rdb_functions_interoperate_with_redis() {
+    if !common::redis_server_available() {
+        common::skip("redis-server is not installed");
+        return;
+    }
+    let dir = SharedDir::new("interop");
+    let args = ["--dir", dir.path()];
+    let ours = TestServer::ferrokv(&args);
+    let mut conn = ours.conn();
+    conn.cmd(&["FUNCTION", "LOAD", LIBRARY]);
+    assert_eq!(text(conn.cmd(&["SAVE"])), "+OK\r\n");
+    drop(conn);
+    ours.terminate();
+    let redis = TestServer::redis(&args);
+    let mut conn = redis.conn();
+    assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":1\r\n");
+    conn.cmd(&["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('hello', function() return 'hi' end)"]);
+    assert_eq!(text(conn.cmd(&["SAVE"])), "+OK\r\n");
+    drop(conn);
+    redis.terminate();
+    let ours = TestServer::ferrokv(&args);
+    let mut conn = ours.conn();
+    assert_eq!(text(conn.cmd(&["FCALL", "hello", "0"])), "$2\r\nhi\r\n");
+    assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":2\r\n");
+}
+
+#[test]
+fn functions_and_script_effects_replay_from_the_aof() {
+    for preamble in ["yes", "no"] {
+        let dir = SharedDir::new(&format!("aof-{preamble}"));
+        let args = ["--dir", dir.path(), "--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+        let server = TestServer::ferrokv(&args);
+        let mut conn = server.conn();
+        conn.cmd(&["FUNCTION", "LOAD", LIBRARY]);
+        assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":1\r\n");
+        let script = "redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], 'x'); return 1";
+        assert_eq!(text(conn.cmd(&["EVAL", script, "2", "n", "s"])), ":1\r\n");
+        let incr = dir.0.join("appendonlydir/appendonly.aof.1.incr.aof");
+        let logged = String::from_utf8_lossy(&fs::read(&incr).unwrap()).replace("\r\n", " ");
+        assert!(logged.contains("*1 $5 MULTI *2 $4 incr $1 n *3 $3 set $1 s $1 x *1 $4 EXEC"), "{logged}");
+        assert!(!logged.contains("EVAL"), "EVAL itself is not propagated: {logged}");
+        drop(conn);
+        server.terminate();
+        let server = TestServer::ferrokv(&args);
+        let mut conn = server.conn();
+        assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":3\r\n");
+        assert_eq!(text(conn.cmd(&["BGREWRITEAOF"])), "+Background append only file rewriting started\r\n");
+        wait_for_rewrite(&server);
+        drop(conn);
+        server.terminate();
+        let server = TestServer::ferrokv(&args);
+        let mut conn = server.conn();
+        assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":4\r\n", "preamble {preamble}");
+        assert_eq!(text(conn.cmd(&["GET", "s"])), "$1\r\nx\r\n");
+    }
+}
+
+/// A script that never ends cannot make the server deaf to SIGTERM: the script is ended and the server exits.
+#[test]
+fn sigterm_ends_an_endless_script() {
+    let server = TestServer::ferrokv(&[]);
+    let mut conn = server.conn();
+    conn.send_raw(&common::encode_command(&["EVAL", "local a = 0 while true do a = a + 1 end", "0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{status:?}\n{log}");
+    let reply = text(conn.read_reply());
+    assert!(reply.starts_with("-ERR user_script:1: Script killed by a shutdown signal"), "{reply}");
+}
