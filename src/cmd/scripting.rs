@@ -122,6 +122,7 @@ pub(super) struct ScriptClient<'s> {
     read_only: bool,
     out: Reply,
     in_exec: bool,
+    in_script: bool,
 }
 
 impl<'s> ScriptClient<'s> {
@@ -131,11 +132,13 @@ impl<'s> ScriptClient<'s> {
         let client = state.sessions.insert(session);
         // Blocking commands answer at once inside a script, as inside EXEC.
         let in_exec = std::mem::replace(&mut state.in_exec, true);
-        ScriptClient { state, client, read_only, out: Reply::default(), in_exec }
+        let in_script = std::mem::replace(&mut state.in_script, true);
+        ScriptClient { state, client, read_only, out: Reply::default(), in_exec, in_script }
     }
 
     pub(super) fn finish(self) {
         self.state.in_exec = self.in_exec;
+        self.state.in_script = self.in_script;
         self.state.sessions.remove(self.client);
     }
 }

@@ -120,6 +120,9 @@ pub struct State {
     pub call_depth: u32,
     /// Set while EXEC runs its queued commands: blocking commands then answer at once, as Redis's do.
     pub in_exec: bool,
+    /// Set while a Lua script runs (its commands also see `in_exec`): the few refusals Redis keeps for
+    /// scripts only (CLIENT_SCRIPT) read it.
+    pub in_script: bool,
     /// The propagated command stream (what the AOF records).
     pub propagation: propagation::Propagation,
     /// The AOF as INFO, -MISCONF and BGREWRITEAOF see it.
@@ -174,6 +177,7 @@ impl State {
             last_call_end: now,
             call_depth: 0,
             in_exec: false,
+            in_script: false,
             propagation: propagation::Propagation::default(),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
             persistence: persistence::Persistence::new(crate::clock::unix_ms()),

@@ -19,6 +19,12 @@ const SCRIPTS: &[&str] = &[
     "return redis.error_reply('boom')",
     "return redis.status_reply('X')",
     "return redis.call('nosuch')",
+    // Blocking commands in scripts: refused, answered at once, or (XREAD BLOCK) refused by its own text.
+    "return redis.call('BLPOP','nolist',0)",
+    "return redis.call('BZPOPMIN','nozset',0)",
+    "return redis.call('XREAD','BLOCK','0','STREAMS','nostream','$')",
+    "return redis.call('xreadgroup','GROUP','g','c','BLOCK','0','STREAMS','nostream','>')",
+    "return redis.call('XREAD','COUNT','1','STREAMS','nostream','0')",
     "return redis.call('eval','return 1','0')",
     "return x",
     "y=1",

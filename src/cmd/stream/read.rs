@@ -44,7 +44,14 @@ struct ReadArgs<'a> {
     ids_at: usize,
 }
 
-fn parse_args<'a>(argv: &'a [Bytes], now_ms: i64, group_form: bool) -> Result<ReadArgs<'a>, CmdError> {
+/// `from_script`: the caller is a Lua script, where BLOCK is refused as it is read (Redis's xreadCommand keeps
+/// this error for scripts, which would otherwise get an immediate null as in EXEC).
+fn parse_args<'a>(
+    argv: &'a [Bytes],
+    now_ms: i64,
+    group_form: bool,
+    from_script: bool,
+) -> Result<ReadArgs<'a>, CmdError> {
     let mut read = ReadArgs { block: None, count: 0, group: None, noack: false, keys: &[], ids: &[], ids_at: 0 };
     let mut streams_at = None;
     let mut i = 1;
@@ -52,6 +59,10 @@ fn parse_args<'a>(argv: &'a [Bytes], now_ms: i64, group_form: bool) -> Result<Re
         let more = argv.len() - 1 - i;
         let opt = crate::cmd::args::Keyword::of(&argv[i]);
         if opt.is("block") && more > 0 {
+            if from_script {
+                let name = String::from_utf8_lossy(&argv[0]);
+                return Err(format!("ERR {name} command is not allowed with BLOCK option from scripts").into());
+            }
             i += 1;
             let ms = crate::cmd::args::int(&argv[i]).map_err(|_| CmdError::from(TIMEOUT_NOT_INTEGER))?;
             if ms < 0 {
@@ -140,7 +151,7 @@ fn resolve(ctx: &mut Ctx<'_>, read: &ReadArgs<'_>) -> Result<Vec<ReadFrom>, CmdE
 
 fn read_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, group_form: bool) -> CmdResult {
     let argv = ctx.argv;
-    let read = parse_args(argv, ctx.now_ms, group_form)?;
+    let read = parse_args(argv, ctx.now_ms, group_form, ctx.state.in_script)?;
     let froms = resolve(ctx, &read)?;
     let serve_only = ctx.ready_key.and_then(|ready| read.keys.iter().position(|key| **key == *ready));
     let start = reply.begin_array();
