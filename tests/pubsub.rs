@@ -281,6 +281,55 @@ fn sorted_set_geo_sort_bitmap_and_hll_notifications() {
     ]);
 }
 
+/// Every stream command's events, the implicit consumer creation of XREADGROUP (also when a blocked one is
+/// served), XCLAIM and XAUTOCLAIM included, and `new` for XADD and XGROUP CREATE MKSTREAM.
+#[test]
+fn stream_notifications() {
+    check(&[
+        s(2, "CONFIG SET notify-keyspace-events KEAn", [0, 0, 1]),
+        s(0, "PSUBSCRIBE *", [1, 0, 0]),
+        s(1, "XADD s 1-1 f v", [4, 1, 0]),
+        s(1, "XADD s MAXLEN 1 2-1 f v", [4, 1, 0]),
+        s(1, "XADD s MAXLEN 5 3-1 f v", [2, 1, 0]),
+        s(1, "XADD n NOMKSTREAM 4-1 f v", [0, 1, 0]),
+        s(1, "XTRIM s MAXLEN 10", [0, 1, 0]),
+        s(1, "XTRIM s MINID 3-1", [2, 1, 0]),
+        s(1, "XTRIM nothing MAXLEN 0", [0, 1, 0]),
+        s(1, "XDEL s 9-9", [0, 1, 0]),
+        s(1, "XDEL s 3-1", [2, 1, 0]),
+        s(1, "XSETID s 10-1", [2, 1, 0]),
+        s(1, "XSETID s 0-1", [0, 1, 0]),
+        s(1, "XGROUP CREATE m g $ MKSTREAM", [4, 1, 0]),
+        s(1, "XGROUP CREATE s g 0", [2, 1, 0]),
+        s(1, "XGROUP CREATE s g 0", [0, 1, 0]),
+        s(1, "XGROUP SETID s g 0", [2, 1, 0]),
+        s(1, "XGROUP CREATECONSUMER s g c1", [2, 1, 0]),
+        s(1, "XGROUP CREATECONSUMER s g c1", [0, 1, 0]),
+        s(1, "XGROUP DELCONSUMER s g nope", [0, 1, 0]),
+        s(1, "XGROUP DELCONSUMER s g c1", [2, 1, 0]),
+        s(1, "XADD s 11-1 f v", [2, 1, 0]),
+        s(1, "XADD s 12-1 f v", [2, 1, 0]),
+        s(1, "XREADGROUP GROUP g a STREAMS m >", [0, 1, 0]),
+        s(1, "XREADGROUP GROUP g a STREAMS m 0", [2, 1, 0]),
+        s(1, "XREADGROUP GROUP g a COUNT 1 STREAMS s m > >", [2, 1, 0]),
+        s(1, "XREADGROUP GROUP g a STREAMS s >", [0, 1, 0]),
+        s(1, "XCLAIM s g b 0 9-9", [0, 1, 0]),
+        s(1, "XCLAIM s g b 0 11-1", [2, 1, 0]),
+        s(1, "XCLAIM s g b 0 11-1", [0, 1, 0]),
+        s(1, "XAUTOCLAIM s g c 0 99-0", [0, 1, 0]),
+        s(1, "XAUTOCLAIM s g c 0 0 COUNT 1", [2, 1, 0]),
+        s(1, "XREADGROUP GROUP g d NOACK STREAMS s >", [2, 1, 0]),
+        s(1, "XREADGROUP GROUP g e STREAMS s >", [0, 1, 0]),
+        s(2, "XREADGROUP GROUP g e BLOCK 0 STREAMS s >", [0, 0, 0]),
+        s(1, "XADD s 13-1 f v", [4, 1, 1]),
+        s(1, "XACK s g 11-1", [0, 1, 0]),
+        s(1, "XGROUP DESTROY s nope", [0, 1, 0]),
+        s(1, "XGROUP DESTROY s g", [2, 1, 0]),
+        s(1, "XADD s MINID 13-1 14-1 f v", [4, 1, 0]),
+        s(1, "DEL s m", [4, 1, 0]),
+    ]);
+}
+
 /// RESTORE announces `restore`, and a replaced key that an already-past ABSTTL drops at once `del`.
 #[test]
 fn restore_notifies_restore_or_del() {

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::args::Args;
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::stream_object::{EntryRef, NodeLimits, Stream, StreamId, Trim};
@@ -224,11 +225,13 @@ fn xadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let id = next_add_id(stream, add.id, now_ms)?;
     stream.append(id, fields, limits);
     reply_id(reply, id);
-    if let Some(t) = trim.trim {
-        stream.trim(t, trim.approx, trim.limit);
-    }
+    let trimmed = trim.trim.is_some_and(|t| stream.trim(t, trim.approx, trim.limit) > 0);
     let rewrite = rewritten_trim(stream, &trim);
     ctx.key_changed(key);
+    ctx.notify(notify::STREAM, "xadd", key);
+    if trimmed {
+        ctx.notify(notify::STREAM, "xtrim", key);
+    }
     let id_at = add.fields_at - 1;
     if add.id.is_none_or(|(_, seq_given)| !seq_given) || rewrite.is_some() {
         ctx.propagate_as(|| {
@@ -276,6 +279,7 @@ fn xtrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.int(removed as i64);
     if removed > 0 {
         ctx.key_changed(key);
+        ctx.notify(notify::STREAM, "xtrim", key);
     }
     if rewrite.is_some() {
         ctx.propagate_as(|| {
@@ -358,6 +362,7 @@ fn xdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.int(deleted);
     if deleted > 0 {
         ctx.key_changed(key);
+        ctx.notify(notify::STREAM, "xdel", key);
     }
     Ok(())
 }
@@ -399,6 +404,7 @@ fn xsetid(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         stream.max_deleted_id = deleted;
     }
     ctx.key_changed(key);
+    ctx.notify(notify::STREAM, "xsetid", key);
     reply.ok();
     Ok(())
 }

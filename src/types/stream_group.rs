@@ -40,11 +40,15 @@ impl Group {
         Group { last_id, entries_read, ..Group::default() }
     }
 
-    /// The consumer `name`, created if missing, seen now (streamLookupConsumer's refresh).
-    pub fn consumer(&mut self, name: &[u8], now_ms: i64) -> &mut Consumer {
-        let consumer = self.consumers.entry(name.into()).or_default();
-        consumer.seen_time = now_ms;
-        consumer
+    /// Marks the consumer `name` seen now (streamLookupConsumer's refresh), creating it if missing; true if it
+    /// was created, which callers announce as `xgroup-createconsumer`.
+    pub fn consumer(&mut self, name: &[u8], now_ms: i64) -> bool {
+        if let Some(consumer) = self.consumers.get_mut(name) {
+            consumer.seen_time = now_ms;
+            return false;
+        }
+        self.consumers.insert(name.into(), Consumer { seen_time: now_ms, ..Consumer::default() });
+        true
     }
 
     /// Records `id` as delivered to `consumer` now: a new pending entry, or one moved to `consumer` with its

@@ -9,6 +9,7 @@ use super::{id_bytes, reply_entry, reply_id};
 use crate::cmd::args::{self, Keyword};
 use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::cmd::{Ctx, Handler};
+use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
 use crate::types::stream_group::{ENTRIES_READ_UNKNOWN, Group, Nack};
@@ -142,7 +143,7 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     }
     let now_ms = ctx.now_ms;
-    if sub.is("create") && argv.len() <= 8 {
+    let event = if sub.is("create") && argv.len() <= 8 {
         let last = ctx.write_typed::<Stream>(key)?.map_or(StreamId::MIN, |s| s.last_id);
         let id = if &argv[4][..] == b"$" { last } else { parse_plain(&argv[4], 0)? };
         if !exists {
@@ -154,6 +155,7 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         stream.groups.insert(name[..].into(), Group::new(id, entries_read));
         reply.ok();
+        "xgroup-create"
     } else if sub.is("setid") && (argv.len() == 5 || argv.len() == 7) {
         let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
         let id = if &argv[4][..] == b"$" { stream.last_id } else { super::ids::parse_id(&argv[4], 0)? };
@@ -161,6 +163,7 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         group.last_id = id;
         group.entries_read = entries_read;
         reply.ok();
+        "xgroup-setid"
     } else if sub.is("destroy") && argv.len() == 4 {
         let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
         if stream.groups.remove(&name[..]).is_none() {
@@ -168,17 +171,16 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             return Ok(());
         }
         reply.int(1);
+        "xgroup-destroy"
     } else if sub.is("createconsumer") && argv.len() == 5 {
         let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
         let group = stream.groups.get_mut(&name[..]).expect("checked above");
-        let created = !group.consumers.contains_key(&argv[4][..]);
-        if created {
-            group.consumer(&argv[4], now_ms);
-        }
+        let created = group.consumer(&argv[4], now_ms);
         reply.int(i64::from(created));
         if !created {
             return Ok(());
         }
+        "xgroup-createconsumer"
     } else if sub.is("delconsumer") && argv.len() == 5 {
         let stream = ctx.write_typed::<Stream>(key)?.expect("checked above");
         let group = stream.groups.get_mut(&name[..]).expect("checked above");
@@ -187,10 +189,12 @@ fn xgroup(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             return Ok(());
         };
         reply.int(pending as i64);
+        "xgroup-delconsumer"
     } else {
         return Err(errors::subcommand_syntax(b"XGROUP", &argv[1]));
-    }
+    };
     ctx.key_changed(key);
+    ctx.notify(notify::STREAM, event, key);
     Ok(())
 }
 
@@ -380,7 +384,7 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if propagate_setid {
         group.last_id = last_id;
     }
-    let mut props = Vec::new();
+    let (mut props, mut created) = (Vec::new(), false);
     let at = reply.begin_array();
     let mut n = 0;
     for arg in &argv[5..ids_end] {
@@ -406,7 +410,7 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         if pending.is_none() {
             group.pel.insert(id, Nack { delivery_time: now_ms, delivery_count: 1, consumer: Box::default() });
         }
-        group.consumer(consumer, now_ms);
+        created |= group.consumer(consumer, now_ms);
         claim_one(stream, &mut group, consumer, id, &options, reply);
         n += 1;
         props.push(claim_argv(key, name, id, &group.pel[&id], group.last_id));
@@ -417,13 +421,17 @@ fn xclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         props.push(setid_argv(key, name, &group));
     }
     stream.groups.insert(group_name, group);
-    finish_claims(ctx, key, props);
+    finish_claims(ctx, key, props, created);
     Ok(())
 }
 
-/// Propagates the claims' XCLAIMs instead of the command itself, and marks the key changed if any.
-fn finish_claims(ctx: &mut Ctx<'_>, key: &[u8], props: Vec<Vec<Bytes>>) {
+/// Propagates the claims' XCLAIMs instead of the command itself, and marks the key changed if any; announces
+/// the claiming consumer if the claims `created` it.
+fn finish_claims(ctx: &mut Ctx<'_>, key: &[u8], props: Vec<Vec<Bytes>>, created: bool) {
     ctx.prevent_propagation();
+    if created {
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     if props.is_empty() {
         return;
     }
@@ -465,7 +473,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let (group_name, mut group) = stream.groups.remove_entry(&name[..]).expect("checked above");
     let options = ClaimOptions { delivery_time: now_ms, retry_count: None, justid, force: false };
     let mut attempts = count.saturating_mul(10);
-    let (mut props, mut deleted) = (Vec::new(), Vec::new());
+    let (mut props, mut deleted, mut created) = (Vec::new(), Vec::new(), false);
     let mut body = Reply::new(reply.resp3);
     let mut n = 0;
     let mut cursor = group.pel.range(start..).map(|(id, _)| *id).next();
@@ -485,7 +493,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         if min_idle > 0 && now_ms.wrapping_sub(group.pel[&id].delivery_time) < min_idle {
             continue;
         }
-        group.consumer(consumer, now_ms);
+        created |= group.consumer(consumer, now_ms);
         claim_one(stream, &mut group, consumer, id, &options, &mut body);
         n += 1;
         count -= 1;
@@ -500,6 +508,6 @@ fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         reply_id(reply, id);
     }
     stream.groups.insert(group_name, group);
-    finish_claims(ctx, key, props);
+    finish_claims(ctx, key, props, created);
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::ids::parse_plain;
 use super::{id_bytes, reply_entry, reply_id, streams_and_ids};
 use crate::cmd::Ctx;
 use crate::cmd::errors::{self, CmdError, CmdResult};
+use crate::config::notify;
 use crate::db::ValueType;
 use crate::resp::reply::Reply;
 use crate::types::stream_group::{ENTRIES_READ_UNKNOWN, Group};
@@ -220,10 +221,9 @@ fn serve_one(
         return Ok(false);
     }
     header(reply, key);
+    let created = group.consumer(consumer, now_ms);
     // A consumer created by a NOACK read propagates its creation: no XCLAIM will create it on a replica.
-    let created = (read.noack && !group.consumers.contains_key(&consumer[..]))
-        .then(|| super::groups::create_consumer_argv(key, group_name, consumer));
-    group.consumer(consumer, now_ms);
+    let creation = (created && read.noack).then(|| super::groups::create_consumer_argv(key, group_name, consumer));
     let mut delivery =
         Delivery { group: &mut group, consumer, now_ms, record, claims: Vec::new(), moved_last_id: false };
     match from {
@@ -234,6 +234,9 @@ fn serve_one(
     let setid = (moved_last_id && read.noack).then(|| super::groups::setid_argv(key, &name, &group));
     stream.groups.insert(name, group);
     ctx.state.dirty += 1;
+    if created {
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     if ctx.propagating() {
         let stream = ctx.write_typed::<Stream>(key)?.expect("served above");
         let group = &stream.groups[&group_name[..]];
@@ -241,7 +244,7 @@ fn serve_one(
             .iter()
             .map(|&(id, last_id)| super::groups::claim_argv(key, group_name, id, &group.pel[&id], last_id))
             .collect();
-        for argv in created.into_iter().chain(argvs).chain(setid) {
+        for argv in creation.into_iter().chain(argvs).chain(setid) {
             ctx.also_propagate(|| argv);
         }
     }
