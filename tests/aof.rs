@@ -5,36 +5,16 @@
 
 mod common;
 
+use common::scratch::SharedDir;
 use common::{Rng, TestServer, require_redis};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A directory that outlives the servers started in it (each `TestServer` removes only its own).
-struct SharedDir(PathBuf);
-
-impl SharedDir {
-    fn new(name: &str) -> SharedDir {
-        let dir = std::env::temp_dir().join(format!("ferrokv-aof-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        SharedDir(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-
-    fn incr(&self, seq: u32) -> PathBuf {
-        self.0.join(format!("appendonlydir/appendonly.aof.{seq}.incr.aof"))
-    }
-}
-
-impl Drop for SharedDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// The path of incr file `seq` in `dir`'s appendonlydir.
+fn incr(dir: &SharedDir, seq: u32) -> PathBuf {
+    dir.0.join(format!("appendonlydir/appendonly.aof.{seq}.incr.aof"))
 }
 
 fn start(kind: common::ServerKind, dir: &SharedDir, extra: &[&str]) -> TestServer {
@@ -260,11 +240,11 @@ fn run_script(server: &TestServer) -> Vec<String> {
 #[test]
 fn propagated_stream_matches_redis() {
     let Some(_probe) = require_redis() else { return };
-    let (ours_dir, theirs_dir) = (SharedDir::new("stream-ours"), SharedDir::new("stream-redis"));
+    let (ours_dir, theirs_dir) = (SharedDir::new("aof", "stream-ours"), SharedDir::new("aof", "stream-redis"));
     let ours = start(common::ServerKind::Ferrokv, &ours_dir, &["--appendfsync", "always"]);
     let theirs = start(common::ServerKind::Redis, &theirs_dir, &["--appendfsync", "always"]);
     assert_eq!(run_script(&ours), run_script(&theirs));
-    let (ours_stream, theirs_stream) = (commands_of(&ours_dir.incr(1)), commands_of(&theirs_dir.incr(1)));
+    let (ours_stream, theirs_stream) = (commands_of(&incr(&ours_dir, 1)), commands_of(&incr(&theirs_dir, 1)));
     // RANDOMKEY meets its two stale keys in a random order.
     let in_order = |mut stream: Vec<String>| {
         if let Some(at) = stream.iter().position(|c| c == "DEL r2") {
@@ -292,7 +272,7 @@ fn a_served_waiter_is_its_own_unit_after_the_transaction() {
 fn served_waiter_streams(name: &str, waits: &[&[&str]], writes: &[&[&str]]) -> Vec<Vec<String>> {
     let mut streams = Vec::new();
     for kind in [common::ServerKind::Ferrokv, common::ServerKind::Redis] {
-        let dir = SharedDir::new(&format!("{name}-{kind:?}"));
+        let dir = SharedDir::new("aof", &format!("{name}-{kind:?}"));
         let server = start(kind, &dir, &["--appendfsync", "always"]);
         let mut conn = server.conn();
         let mut waiters = Vec::new();
@@ -313,7 +293,7 @@ fn served_waiter_streams(name: &str, waits: &[&[&str]], writes: &[&[&str]]) -> V
         for waiter in &mut waiters {
             waiter.read_reply();
         }
-        streams.push(commands_of(&dir.incr(1)));
+        streams.push(commands_of(&incr(&dir, 1)));
     }
     streams
 }
@@ -338,7 +318,7 @@ fn restore_propagates_an_absolute_ttl_and_a_past_one_as_del() {
     let Some(_probe) = require_redis() else { return };
     let mut streams = Vec::new();
     for kind in [common::ServerKind::Ferrokv, common::ServerKind::Redis] {
-        let dir = SharedDir::new(&format!("restore-{kind:?}"));
+        let dir = SharedDir::new("aof", &format!("restore-{kind:?}"));
         let server = start(kind, &dir, &["--appendfsync", "always"]);
         let mut conn = server.conn();
         conn.cmd(&["SET", "src", "hello"]);
@@ -357,7 +337,7 @@ fn restore_propagates_an_absolute_ttl_and_a_past_one_as_del() {
         }
         // The payload's bytes are the same on both sides; only its place is compared.
         streams.push(
-            commands_of(&dir.incr(1))
+            commands_of(&incr(&dir, 1))
                 .into_iter()
                 .map(|c| c.replace(&*String::from_utf8_lossy(payload), "<payload>"))
                 .collect::<Vec<_>>(),
@@ -378,7 +358,7 @@ fn restore_propagates_an_absolute_ttl_and_a_past_one_as_del() {
 #[test]
 fn data_survives_restart_under_each_policy() {
     for policy in ["always", "everysec", "no"] {
-        let dir = SharedDir::new(&format!("restart-{policy}"));
+        let dir = SharedDir::new("aof", &format!("restart-{policy}"));
         let server = start(common::ServerKind::Ferrokv, &dir, &["--appendfsync", policy]);
         let mut conn = server.conn();
         conn.cmd(&["SET", "k", "v", "EX", "1000"]);
@@ -399,11 +379,11 @@ fn data_survives_restart_under_each_policy() {
 
 #[test]
 fn a_torn_last_command_is_cut_or_refused() {
-    let dir = SharedDir::new("torn");
+    let dir = SharedDir::new("aof", "torn");
     let server = start(common::ServerKind::Ferrokv, &dir, &[]);
     server.conn().cmd(&["SET", "whole", "1"]);
     server.terminate();
-    let incr = dir.incr(1);
+    let incr = incr(&dir, 1);
     let whole = fs::read(&incr).unwrap();
     let mut torn = whole.clone();
     torn.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\ntorn\r\n$1");
@@ -432,9 +412,9 @@ fn a_torn_last_command_is_cut_or_refused() {
 
 #[test]
 fn garbage_is_refused_without_a_panic() {
-    let dir = SharedDir::new("garbage");
+    let dir = SharedDir::new("aof", "garbage");
     start(common::ServerKind::Ferrokv, &dir, &[]).terminate();
-    fs::write(dir.incr(1), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nnot a command\r\n").unwrap();
+    fs::write(incr(&dir, 1), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nnot a command\r\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ferrokv"))
         .args(["--port", "0", "--http-port", "0", "--dir", dir.path(), "--appendonly", "yes"])
         .output()
@@ -445,7 +425,7 @@ fn garbage_is_refused_without_a_panic() {
 
 #[test]
 fn config_set_appendonly_and_bgrewriteaof() {
-    let dir = SharedDir::new("runtime");
+    let dir = SharedDir::new("aof", "runtime");
     let preamble_off = ["--dir", dir.path(), "--enable-debug-command", "yes", "--aof-use-rdb-preamble", "no"];
     let server = TestServer::ferrokv(&preamble_off);
     let mut conn = server.conn();
@@ -461,8 +441,8 @@ fn config_set_appendonly_and_bgrewriteaof() {
     wait_rewrite(&mut conn, 1);
     let manifest = fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
     assert_eq!(manifest, "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
-    assert!(!dir.incr(1).exists());
-    assert_eq!(commands_of(&dir.incr(2)), ["SELECT 0", "SET later 3"]);
+    assert!(!incr(&dir, 1).exists());
+    assert_eq!(commands_of(&incr(&dir, 2)), ["SELECT 0", "SET later 3"]);
     let digest = text(conn.cmd(&["DEBUG", "DIGEST"]));
     assert_eq!(text(conn.cmd(&["DEBUG", "LOADAOF"])), "+OK\r\n");
     assert_eq!(text(conn.cmd(&["DEBUG", "DIGEST"])), digest);
@@ -479,7 +459,7 @@ fn config_set_appendonly_and_bgrewriteaof() {
 
 #[test]
 fn bgrewriteaof_while_off_writes_a_base_debug_loadaof_reads() {
-    let dir = SharedDir::new("off");
+    let dir = SharedDir::new("aof", "off");
     let server = TestServer::ferrokv(&["--dir", dir.path(), "--enable-debug-command", "yes"]);
     let mut conn = server.conn();
     conn.cmd(&["RPUSH", "l", "a", "b"]);
@@ -501,11 +481,11 @@ fn bgrewriteaof_while_off_writes_a_base_debug_loadaof_reads() {
 #[test]
 fn a_failing_write_refuses_writes_with_misconf_and_reads_go_on() {
     // The incr file the next rewrite opens is made /dev/full, where every write fails with ENOSPC.
-    let dir = SharedDir::new("full");
+    let dir = SharedDir::new("aof", "full");
     let server = start(common::ServerKind::Ferrokv, &dir, &["--appendfsync", "everysec"]);
     let mut conn = server.conn();
     conn.cmd(&["SET", "k", "v"]);
-    std::os::unix::fs::symlink("/dev/full", dir.incr(2)).unwrap();
+    std::os::unix::fs::symlink("/dev/full", incr(&dir, 2)).unwrap();
     conn.cmd(&["BGREWRITEAOF"]);
     wait_rewrite(&mut conn, 1);
     conn.cmd(&["SET", "lost", "1"]);
@@ -591,7 +571,7 @@ fn random_workload(conn: &mut common::RespConn, seed: u64, commands: usize) {
 
 #[test]
 fn replaying_a_random_workload_gives_the_same_dataset() {
-    let dir = SharedDir::new("replay");
+    let dir = SharedDir::new("aof", "replay");
     let server = start(common::ServerKind::Ferrokv, &dir, &[]);
     let mut conn = server.conn();
     random_workload(&mut conn, 7, 3000);
@@ -636,7 +616,7 @@ fn appendonlydir_moves_between_redis_and_ferrokv() {
     ];
     for ((writer, reader), preamble) in pairs.iter().flat_map(|&pair| [(pair, "no"), (pair, "yes")]) {
         let preamble_arg = ["--aof-use-rdb-preamble", preamble];
-        let dir = SharedDir::new(&format!("interop-{writer:?}-{preamble}"));
+        let dir = SharedDir::new("aof", &format!("interop-{writer:?}-{preamble}"));
         let server = start(writer, &dir, &preamble_arg);
         let mut conn = server.conn();
         random_workload(&mut conn, 11, 1500);
@@ -675,7 +655,7 @@ fn at_most_a_second_is_lost_under_everysec() {
 /// ones in flight), and the list must have exactly as many elements (a transaction is all or nothing).
 /// `AOF_CRASH_ROUNDS` sets the number of rounds (scripts/aof-crash-test runs many).
 fn crash_rounds(policy: &str, loss_max: Duration) {
-    let dir = SharedDir::new(&format!("crash-{policy}"));
+    let dir = SharedDir::new("aof", &format!("crash-{policy}"));
     let rounds: usize = std::env::var("AOF_CRASH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(6);
     let mut rng = Rng::new(99);
     let mut acks: Vec<Instant> = Vec::new();
@@ -728,7 +708,7 @@ fn stream_picture(conn: &mut common::RespConn, key: &str) -> (String, String) {
 
 #[test]
 fn a_rewrite_rebuilds_streams_with_groups_and_pending_entries() {
-    let dir = SharedDir::new("streams");
+    let dir = SharedDir::new("aof", "streams");
     let server = start(common::ServerKind::Ferrokv, &dir, &["--aof-use-rdb-preamble", "no"]);
     let mut conn = server.conn();
     for i in 1..=30 {

@@ -19,10 +19,6 @@ use std::process::Command;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SECRET: &str = "s3cret-value";
 
-fn tool_available(name: &str) -> bool {
-    Command::new(name).arg("--version").output().is_ok_and(|out| out.status.success())
-}
-
 /// A directory holding `node_modules/playwright-core` and the attack script, or `None` to skip. The tests
 /// of this file run in parallel; one installs while the others wait.
 fn prepared_dir() -> Option<PathBuf> {
@@ -32,26 +28,7 @@ fn prepared_dir() -> Option<PathBuf> {
         common::skip("chromium is not installed (apt-get install -y chromium)");
         return None;
     }
-    if !tool_available("node") || !tool_available("npm") {
-        common::skip("node or npm is not installed (apt-get install -y nodejs npm)");
-        return None;
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-attack");
-    std::fs::create_dir_all(&dir).expect("create the npm dir");
-    if !dir.join("node_modules/playwright-core/package.json").exists() {
-        std::fs::write(dir.join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
-        let output = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "playwright-core@1"])
-            .current_dir(&dir)
-            .output()
-            .expect("run npm");
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let first = stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
-            common::skip(&format!("npm install playwright-core failed (is the npm registry reachable?): {first}"));
-            return None;
-        }
-    }
+    let dir = common::scratch::npm_package_dir("browser-attack", "playwright-core@1", "playwright-core")?;
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/attack.mjs"), dir.join("attack.mjs")).unwrap();
     Some(dir)
 }

@@ -5,31 +5,9 @@
 mod common;
 
 use common::TestServer;
+use common::scratch::SharedDir;
 use std::fs;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// A directory that outlives the servers started in it.
-struct SharedDir(PathBuf);
-
-impl SharedDir {
-    fn new(name: &str) -> SharedDir {
-        let dir = std::env::temp_dir().join(format!("ferrokv-scripting-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        SharedDir(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for SharedDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 const LIBRARY: &str =
     "#!lua name=counters\nredis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)";
@@ -49,7 +27,7 @@ fn wait_for_rewrite(server: &TestServer) {
 
 #[test]
 fn functions_survive_an_rdb_restart_and_debug_reload() {
-    let dir = SharedDir::new("rdb");
+    let dir = SharedDir::new("scripting", "rdb");
     let args = ["--dir", dir.path(), "--enable-debug-command", "yes"];
     let server = TestServer::ferrokv(&args);
     let mut conn = server.conn();
@@ -72,7 +50,7 @@ fn rdb_functions_interoperate_with_redis() {
         common::skip("redis-server is not installed");
         return;
     }
-    let dir = SharedDir::new("interop");
+    let dir = SharedDir::new("scripting", "interop");
     let args = ["--dir", dir.path()];
     let ours = TestServer::ferrokv(&args);
     let mut conn = ours.conn();
@@ -96,7 +74,7 @@ fn rdb_functions_interoperate_with_redis() {
 #[test]
 fn functions_and_script_effects_replay_from_the_aof() {
     for preamble in ["yes", "no"] {
-        let dir = SharedDir::new(&format!("aof-{preamble}"));
+        let dir = SharedDir::new("scripting", &format!("aof-{preamble}"));
         let args = ["--dir", dir.path(), "--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
         let server = TestServer::ferrokv(&args);
         let mut conn = server.conn();

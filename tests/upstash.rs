@@ -9,37 +9,12 @@ mod common;
 
 use common::TestServer;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-fn tool_available(name: &str) -> bool {
-    Command::new(name).arg("--version").output().is_ok_and(|out| out.status.success())
-}
 
 /// A directory holding `node_modules/@upstash/redis` and the check script, or `None` to skip.
 fn prepared_dir() -> Option<PathBuf> {
-    if !tool_available("node") || !tool_available("npm") {
-        common::skip("node or npm is not installed (apt-get install -y nodejs npm)");
-        return None;
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstash-client");
-    std::fs::create_dir_all(&dir).expect("create the npm dir");
-    if !dir.join("node_modules/@upstash/redis/package.json").exists() {
-        std::fs::write(dir.join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
-        let output = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "@upstash/redis@1"])
-            .current_dir(&dir)
-            .output()
-            .expect("run npm");
-        if !output.status.success() {
-            // Most often the npm registry is unreachable (offline, a proxy): not a defect of ours, so outside
-            // CI the test skips, quoting npm's first error line (`npm error code ECONNREFUSED`).
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let first = stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
-            common::skip(&format!("npm install @upstash/redis failed (is the npm registry reachable?): {first}"));
-            return None;
-        }
-    }
+    let dir = common::scratch::npm_package_dir("upstash-client", "@upstash/redis@1", "@upstash/redis")?;
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/upstash/check.mjs"), dir.join("check.mjs")).unwrap();
     Some(dir)
 }

@@ -13,12 +13,14 @@
 //!   model that could hide differences. [`reply_len`] frames one RESP2/RESP3 reply without recursion.
 //! - [`http_client::HttpConn`] is a blocking HTTP/1.1 client for the gateway tests.
 //! - [`Rng`] is a tiny seeded xorshift generator for reproducible random tests.
+//! - [`scratch`]: a directory shared by several servers, and npm packages installed for a test.
 //!
 //! Invariants: every wait is bounded (server start, each read), every server and temp dir is cleaned up on
 //! drop, and ports handed out in one test process are never handed out twice.
 #![allow(dead_code)] // Each test crate compiles this module on its own and uses a different part of it.
 
 pub mod http_client;
+pub mod scratch;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
