@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::args::Args;
 use super::errors::{self, CmdError, CmdResult};
-use super::zset::{AddFlags, add_all};
+use super::zset::{AddFlags, add_all, reply_each_score};
 use super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::state::propagation;
@@ -145,36 +145,17 @@ fn geodist(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn geohash_command(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let mut args = ctx.args();
-    let (key, members) = (args.next_key()?, args.rest());
-    let zset = ctx.read_typed::<Zset>(key)?;
-    reply.array(members.len());
-    for member in members {
-        match zset.and_then(|zset| zset.score(member)) {
-            Some(score) => reply.bulk(&geohash::standard_string(score)),
-            None => reply.null(),
-        }
-    }
-    Ok(())
+    reply_each_score(ctx, reply, |reply, score| reply.bulk(&geohash::standard_string(score)), Reply::null)
 }
 
 fn geopos(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let mut args = ctx.args();
-    let (key, members) = (args.next_key()?, args.rest());
-    let zset = ctx.read_typed::<Zset>(key)?;
-    reply.array(members.len());
-    for member in members {
-        match zset.and_then(|zset| zset.score(member)) {
-            Some(score) => {
-                let (longitude, latitude) = geohash::decode(score);
-                reply.array(2);
-                reply_coordinate(reply, longitude);
-                reply_coordinate(reply, latitude);
-            }
-            None => reply.null_array(),
-        }
-    }
-    Ok(())
+    let position = |reply: &mut Reply, score: f64| {
+        let (longitude, latitude) = geohash::decode(score);
+        reply.array(2);
+        reply_coordinate(reply, longitude);
+        reply_coordinate(reply, latitude);
+    };
+    reply_each_score(ctx, reply, position, Reply::null_array)
 }
 
 /// Which search command runs, and whether it may store (the `_RO` forms and GEOSEARCH may not).

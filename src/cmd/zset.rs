@@ -323,14 +323,25 @@ fn zscore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn zmscore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply_each_score(ctx, reply, Reply::double, Reply::null)
+}
+
+/// ZMSCORE's reply shape, which GEOHASH and GEOPOS share: an array with, for each member after the key,
+/// `found(reply, score)`, or `missing(reply)` when the member or the key is not there.
+pub(super) fn reply_each_score(
+    ctx: &mut Ctx<'_>,
+    reply: &mut Reply,
+    found: impl Fn(&mut Reply, f64),
+    missing: impl Fn(&mut Reply),
+) -> CmdResult {
     let mut args = ctx.args();
     let (key, members) = (args.next_key()?, args.rest());
     let zset = ctx.read_typed::<Zset>(key)?;
     reply.array(members.len());
     for member in members {
         match zset.and_then(|zset| zset.score(member)) {
-            Some(score) => reply.double(score),
-            None => reply.null(),
+            Some(score) => found(reply, score),
+            None => missing(reply),
         }
     }
     Ok(())
