@@ -143,6 +143,27 @@ impl<'a> Args<'a> {
         self.argv.len() - self.at
     }
 
+    /// `numkeys key...`: a numkeys of at least 1 (else `range_error`), then that many keys (a syntax error
+    /// when fewer are left), as LMPOP, ZMPOP and the ZUNION family read them.
+    pub fn numkeys_keys(&mut self, range_error: &'static str) -> Result<&'a [Bytes], CmdError> {
+        let numkeys = self.next_int_in_or(1, i64::MAX, range_error)?;
+        usize::try_from(numkeys).ok().and_then(|n| self.take(n)).ok_or_else(|| errors::SYNTAX.into())
+    }
+
+    /// The rest as LMPOP's and ZMPOP's `[COUNT n]` (n at least 1): 1 when absent, a syntax error for anything
+    /// else or a second COUNT.
+    pub fn mpop_count(&mut self) -> Result<usize, CmdError> {
+        let mut count = None;
+        while let Some(option) = self.next_option() {
+            if count.is_none() && option.is("count") && self.remaining() > 0 {
+                count = Some(self.next_int_in_or(1, i64::MAX, errors::MPOP_COUNT_RANGE)? as usize);
+            } else {
+                return Err(errors::SYNTAX.into());
+            }
+        }
+        Ok(count.unwrap_or(1))
+    }
+
     /// `ERR syntax error` if any argument is left.
     pub fn finish(&self) -> CmdResult {
         if self.remaining() == 0 { Ok(()) } else { Err(errors::SYNTAX.into()) }

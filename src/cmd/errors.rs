@@ -58,6 +58,11 @@ pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";
+/// LMPOP's and ZMPOP's numkeys and COUNT (and their blocking forms'), and the count of LPOP, RPOP, ZPOPMIN and
+/// ZPOPMAX.
+pub const NUMKEYS_RANGE: &str = "ERR numkeys should be greater than 0";
+pub const MPOP_COUNT_RANGE: &str = "ERR count should be greater than 0";
+pub const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
 
 /// `ERR wrong number of arguments for '<name>' command` (name as Redis prints it: lowercase, `a|b` for
 /// subcommands).

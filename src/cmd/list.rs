@@ -23,14 +23,11 @@ use crate::resp::reply::Reply;
 use crate::state::propagation;
 use crate::types::list_object::{End, List};
 
-const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use \
     negative to start from the end of the list";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-const NUMKEYS_RANGE: &str = "ERR numkeys should be greater than 0";
-const MPOP_COUNT_RANGE: &str = "ERR count should be greater than 0";
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
 pub const HANDLERS: &[Handlers] = &[&[
@@ -152,7 +149,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
     let key = args.next_key()?;
     let count = match args.remaining() {
         0 => None,
-        _ => Some(args.next_int_in_or(0, i64::MAX, POP_COUNT_RANGE)?),
+        _ => Some(args.next_int_in_or(0, i64::MAX, errors::POP_COUNT_RANGE)?),
     };
     let Some(list) = ctx.write_typed::<List>(key)? else {
         if count.is_some() {
@@ -460,18 +457,9 @@ struct Mpop<'a> {
 /// Parses the rest of `args` as `numkeys key... LEFT|RIGHT [COUNT n]`, with Redis's errors (a numkeys beyond
 /// the arguments is a syntax error).
 fn mpop_args(mut args: Args<'_>) -> Result<Mpop<'_>, CmdError> {
-    let numkeys = args.next_int_in_or(1, i64::MAX, NUMKEYS_RANGE)?;
-    let keys = usize::try_from(numkeys).ok().and_then(|n| args.take(n)).ok_or(errors::SYNTAX)?;
+    let keys = args.numkeys_keys(errors::NUMKEYS_RANGE)?;
     let end = next_end(&mut args)?;
-    let mut count = None;
-    while let Some(option) = args.next_option() {
-        if count.is_none() && option.is("count") && args.remaining() > 0 {
-            count = Some(args.next_int_in_or(1, i64::MAX, MPOP_COUNT_RANGE)? as usize);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-    }
-    Ok(Mpop { keys, end, count: count.unwrap_or(1) })
+    Ok(Mpop { keys, end, count: args.mpop_count()? })
 }
 
 /// Serves an [B]LMPOP from the first key holding a list: `[key, [elements]]`. False when none does.
@@ -620,10 +608,10 @@ mod tests {
         let parsed = mpop_args(Args::new(&ok, 1)).unwrap_or_else(|e| panic!("{}", e.text()));
         assert_eq!((parsed.keys, parsed.end, parsed.count), (&ok[2..4], End::Back, 3));
         let err = |words: &[&str]| mpop_args(Args::new(&args::test_argv(&words.join(" ")), 1)).err().map(|e| e.text());
-        assert_eq!(err(&["lmpop", "0", "a", "left"]).as_deref(), Some(NUMKEYS_RANGE));
+        assert_eq!(err(&["lmpop", "0", "a", "left"]).as_deref(), Some(errors::NUMKEYS_RANGE));
         assert_eq!(err(&["lmpop", "3", "a", "left"]).as_deref(), Some(errors::SYNTAX));
         assert_eq!(err(&["lmpop", "9223372036854775807", "a", "left"]).as_deref(), Some(errors::SYNTAX));
-        assert_eq!(err(&["lmpop", "1", "a", "left", "count", "0"]).as_deref(), Some(MPOP_COUNT_RANGE));
+        assert_eq!(err(&["lmpop", "1", "a", "left", "count", "0"]).as_deref(), Some(errors::MPOP_COUNT_RANGE));
         assert_eq!(err(&["lmpop", "1", "a", "left", "count", "1", "count", "1"]).as_deref(), Some(errors::SYNTAX));
         assert_eq!(err(&["lmpop", "1", "a", "up"]).as_deref(), Some(errors::SYNTAX));
     }

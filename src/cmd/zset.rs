@@ -15,8 +15,6 @@ mod algebra;
 mod pop;
 mod range;
 
-use bytes::Bytes;
-
 use super::errors::{self, CmdError, CmdResult};
 use super::keys::{self, ScanOptions};
 use super::{Ctx, Handlers};
@@ -392,11 +390,4 @@ fn zscan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     });
     keys::reply_scan(reply, next, found, &items.buf);
     Ok(())
-}
-
-/// Keys of a numkeys-prefixed list: `numkeys key...`, `ERR numkeys should be greater than 0` and a syntax
-/// error past the arguments, as ZMPOP reads them.
-fn numkeys_keys<'a>(args: &mut crate::cmd::args::Args<'a>, message: &'static str) -> Result<&'a [Bytes], CmdError> {
-    let numkeys = args.next_int_in_or(1, i64::MAX, message)?;
-    usize::try_from(numkeys).ok().and_then(|n| args.take(n)).ok_or_else(|| errors::SYNTAX.into())
 }

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::{Ctx, numkeys_keys, reply_pair, reply_pairs_header};
+use super::{Ctx, reply_pair, reply_pairs_header};
 use crate::cmd::args;
 use crate::cmd::errors::{self, CmdError, CmdResult};
 use crate::db::ValueType;
@@ -14,9 +14,6 @@ use crate::resp::reply::Reply;
 use crate::state::propagation;
 use crate::types::zset_object::Zset;
 
-const POP_COUNT_RANGE: &str = "ERR value is out of range, must be positive";
-const NUMKEYS_RANGE: &str = "ERR numkeys should be greater than 0";
-const MPOP_COUNT_RANGE: &str = "ERR count should be greater than 0";
 const RANDMEMBER_RANGE: &str = "ERR value is out of range";
 
 /// Which end a pop takes from.
@@ -101,7 +98,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
     let key = args.next_key()?;
     let count = match args.remaining() {
         0 => None,
-        _ => Some(args.next_int_in_or(0, i64::MAX, POP_COUNT_RANGE)? as usize),
+        _ => Some(args.next_int_in_or(0, i64::MAX, errors::POP_COUNT_RANGE)? as usize),
     };
     if ctx.write_typed::<Zset>(key)?.is_none() || count == Some(0) {
         reply.array(0);
@@ -142,17 +139,9 @@ struct Mpop<'a> {
 }
 
 fn mpop_args(mut args: args::Args<'_>) -> Result<Mpop<'_>, CmdError> {
-    let keys = numkeys_keys(&mut args, NUMKEYS_RANGE)?;
+    let keys = args.numkeys_keys(errors::NUMKEYS_RANGE)?;
     let end = args.next_keyword()?.pick(&[("min", End::Min), ("max", End::Max)]).ok_or(errors::SYNTAX)?;
-    let mut count = None;
-    while let Some(option) = args.next_option() {
-        if count.is_none() && option.is("count") && args.remaining() > 0 {
-            count = Some(args.next_int_in_or(1, i64::MAX, MPOP_COUNT_RANGE)? as usize);
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-    }
-    Ok(Mpop { keys, end, count: count.unwrap_or(1) })
+    Ok(Mpop { keys, end, count: args.mpop_count()? })
 }
 
 /// Serves a [B]ZMPOP from the first key holding a sorted set; false when none does.
