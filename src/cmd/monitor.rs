@@ -8,7 +8,6 @@
 //! Redis: it may not touch the keyspace any more (`refuse_keyspace`).
 
 use bytes::Bytes;
-use std::fmt::Write as _;
 
 use super::errors::{CmdError, CmdResult};
 use super::{Ctx, Handlers, Resolved, flag};
@@ -60,34 +59,13 @@ pub fn feed(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) {
     let hidden = super::slowlog::redacted(cmd, argv);
     for (index, arg) in argv.iter().enumerate() {
         line.push(' ');
-        quote_into(&mut line, if hidden(index) { b"(redacted)" } else { arg });
+        crate::util::splitargs::push_repr(&mut line, if hidden(index) { b"(redacted)" } else { arg });
     }
     line.push_str("\r\n");
     let state = &mut *state;
     for &monitor in &state.monitors {
         state.outbox.deliver_raw(&mut state.sessions, monitor, line.as_bytes());
     }
-}
-
-/// Redis's sdscatrepr: `"..."` with `\\ \" \n \r \t \a \b` escaped and other unprintable bytes as `\xhh`.
-fn quote_into(out: &mut String, arg: &[u8]) {
-    out.push('"');
-    for &byte in arg {
-        match byte {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(byte as char),
-            _ => {
-                let _ = write!(out, "\\x{byte:02x}");
-            }
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! the end of the line; anything else (or a missing closing quote) makes the whole line invalid (`None`).
 //! [`push_repr`] is the inverse, sds.c's `sdscatrepr`.
 
+use std::fmt::Write as _;
+
 /// Splits `line` into arguments, or `None` when quotes are unbalanced.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut args = Vec::new();
@@ -99,7 +101,10 @@ pub fn push_repr(out: &mut String, bytes: &[u8]) {
             0x07 => out.push_str("\\a"),
             0x08 => out.push_str("\\b"),
             0x20..=0x7e => out.push(char::from(b)),
-            _ => out.push_str(&format!("\\x{b:02x}")),
+            _ => {
+                // Writing into a String cannot fail.
+                let _ = write!(out, "\\x{b:02x}");
+            }
         }
     }
     out.push('"');
