@@ -133,12 +133,14 @@ impl<'s> ScriptClient<'s> {
         // Blocking commands answer at once inside a script, as inside EXEC.
         let in_exec = std::mem::replace(&mut state.in_exec, true);
         let in_script = std::mem::replace(&mut state.in_script, true);
+        crate::scripting::begin_run(state.config.busy_reply_threshold_ms);
         ScriptClient { state, client, read_only, out: Reply::default(), in_exec, in_script }
     }
 
     pub(super) fn finish(self) {
         self.state.in_exec = self.in_exec;
         self.state.in_script = self.in_script;
+        crate::scripting::end_run();
         self.state.sessions.remove(self.client);
     }
 }
@@ -154,6 +156,9 @@ impl Host for ScriptClient<'_> {
         }
         if self.read_only && cmd.spec.flags & flag::WRITE != 0 {
             return Err("Write commands are not allowed from read-only scripts.".into());
+        }
+        if cmd.spec.flags & flag::WRITE != 0 {
+            crate::scripting::note_write();
         }
         self.out.buf.clear();
         self.out.resp3 = resp3;

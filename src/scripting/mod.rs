@@ -25,8 +25,47 @@ use crate::resp::reply::Reply;
 pub static SHUTDOWN_SIGNALLED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
     std::sync::LazyLock::new(Default::default);
 
-/// How often (in Lua instructions) a running script checks for a shutdown signal.
+/// How often (in Lua instructions) a running script checks for a shutdown signal and its time limit.
 const SIGNAL_CHECK_INSTRUCTIONS: u32 = 100_000;
+
+/// What the hook knows of the script now running: past `deadline`, a script that has not written is stopped.
+/// Redis instead answers other clients `-BUSY` from inside the script and waits for SCRIPT KILL; ferrokv does
+/// not serve other clients during a script yet, and a script that never ends would leave the server deaf to
+/// all of them, so until `-BUSY` lands the limit (`busy-reply-threshold`) ends a script that SCRIPT KILL could
+/// end. One that has written keeps running, as in Redis, where only SHUTDOWN NOSAVE can end it.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunLimit {
+    deadline: Option<std::time::Instant>,
+    wrote: bool,
+}
+
+thread_local! {
+    static RUN_LIMIT: Cell<RunLimit> = const { Cell::new(RunLimit { deadline: None, wrote: false }) };
+}
+
+/// A script starts (its client is made): `threshold_ms` is `busy-reply-threshold`, 0 for none.
+pub fn begin_run(threshold_ms: u64) {
+    let deadline = Some(threshold_ms)
+        .filter(|&ms| ms > 0)
+        .and_then(|ms| std::time::Instant::now().checked_add(std::time::Duration::from_millis(ms)));
+    RUN_LIMIT.with(|limit| limit.set(RunLimit { deadline, wrote: false }));
+}
+
+/// The running script called a write command: it can no longer be stopped without breaking its atomicity.
+pub fn note_write() {
+    RUN_LIMIT.with(|limit| limit.set(RunLimit { wrote: true, ..limit.get() }));
+}
+
+/// The script ended.
+pub fn end_run() {
+    RUN_LIMIT.with(|limit| limit.set(RunLimit::default()));
+}
+
+/// Whether the running script is past its limit and may be stopped.
+fn past_limit() -> bool {
+    let limit = RUN_LIMIT.with(Cell::get);
+    !limit.wrote && limit.deadline.is_some_and(|at| std::time::Instant::now() >= at)
+}
 
 /// What a script's `redis.call` reaches: runs one command and gives its RESP reply.
 pub trait Host {
@@ -176,6 +215,17 @@ impl Loaded {
         lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |_, _| {
             if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(mlua::Error::RuntimeError("Script killed by a shutdown signal".into()));
+            }
+            if past_limit() {
+                crate::log!(
+                    Warning,
+                    "A script ran past busy-reply-threshold without writing: stopped (ferrokv does not serve -BUSY yet)"
+                );
+                return Err(mlua::Error::RuntimeError(
+                    "Script killed: it ran past busy-reply-threshold, and ferrokv cannot yet serve other clients \
+                     (-BUSY) while a script runs"
+                        .into(),
+                ));
             }
             Ok(mlua::VmState::Continue)
         })?;
