@@ -61,6 +61,29 @@ pub fn end_run() {
     RUN_LIMIT.with(|limit| limit.set(RunLimit::default()));
 }
 
+/// Checks, every `SIGNAL_CHECK_INSTRUCTIONS` instructions, for a shutdown signal and the time limit. A script
+/// it stops gets an error, and from then on the hook fires on every line, as Redis's luaMaskCountHook does
+/// after SCRIPT KILL, so a `pcall` that catches the error cannot keep the script alive. Installed again at
+/// the start of every run.
+fn install_hook(lua: &Lua) -> mlua::Result<()> {
+    lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |lua, _| {
+        let stop = if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
+            "Script killed by a shutdown signal"
+        } else if past_limit() {
+            crate::log!(
+                Warning,
+                "A script ran past busy-reply-threshold without writing: stopped (ferrokv does not serve -BUSY yet)"
+            );
+            "Script killed: it ran past busy-reply-threshold, and ferrokv cannot yet serve other clients (-BUSY) \
+             while a script runs"
+        } else {
+            return Ok(mlua::VmState::Continue);
+        };
+        lua.set_hook(mlua::HookTriggers::new().every_line(), move |_, _| Err(mlua::Error::RuntimeError(stop.into())))?;
+        Err(mlua::Error::RuntimeError(stop.into()))
+    })
+}
+
 /// Whether the running script is past its limit and may be stopped.
 fn past_limit() -> bool {
     let limit = RUN_LIMIT.with(Cell::get);
@@ -212,23 +235,7 @@ impl Loaded {
         let rng = Rc::new(Cell::new(rand48::INITIAL));
         register_random(&lua, &globals, &rng)?;
         bit::register(&lua, &globals)?;
-        lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |_, _| {
-            if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(mlua::Error::RuntimeError("Script killed by a shutdown signal".into()));
-            }
-            if past_limit() {
-                crate::log!(
-                    Warning,
-                    "A script ran past busy-reply-threshold without writing: stopped (ferrokv does not serve -BUSY yet)"
-                );
-                return Err(mlua::Error::RuntimeError(
-                    "Script killed: it ran past busy-reply-threshold, and ferrokv cannot yet serve other clients \
-                     (-BUSY) while a script runs"
-                        .into(),
-                ));
-            }
-            Ok(mlua::VmState::Continue)
-        })?;
+        install_hook(&lua)?;
         let hooks = lua.create_table()?;
         let handler_hooks = hooks.clone();
         globals.raw_set(
@@ -314,6 +321,7 @@ impl Loaded {
         reply: &mut Reply,
         invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
     ) -> mlua::Result<()> {
+        install_hook(&self.lua)?;
         self.hooks.raw_set("resp", 2)?;
         self.hooks.raw_set("repl", 3)?;
         let host = std::cell::RefCell::new(host);
