@@ -37,10 +37,12 @@ const SIGNAL_CHECK_INSTRUCTIONS: u32 = 100_000;
 struct RunLimit {
     deadline: Option<std::time::Instant>,
     wrote: bool,
+    /// The hook stopped the script: every line raises the error again until the run ends.
+    stopped: bool,
 }
 
 thread_local! {
-    static RUN_LIMIT: Cell<RunLimit> = const { Cell::new(RunLimit { deadline: None, wrote: false }) };
+    static RUN_LIMIT: Cell<RunLimit> = const { Cell::new(RunLimit { deadline: None, wrote: false, stopped: false }) };
 }
 
 /// A script starts (its client is made): `threshold_ms` is `busy-reply-threshold`, 0 for none.
@@ -48,7 +50,7 @@ pub fn begin_run(threshold_ms: u64) {
     let deadline = Some(threshold_ms)
         .filter(|&ms| ms > 0)
         .and_then(|ms| std::time::Instant::now().checked_add(std::time::Duration::from_millis(ms)));
-    RUN_LIMIT.with(|limit| limit.set(RunLimit { deadline, wrote: false }));
+    RUN_LIMIT.with(|limit| limit.set(RunLimit { deadline, wrote: false, stopped: false }));
 }
 
 /// The running script called a write command: it can no longer be stopped without breaking its atomicity.
@@ -79,7 +81,15 @@ fn install_hook(lua: &Lua) -> mlua::Result<()> {
         } else {
             return Ok(mlua::VmState::Continue);
         };
-        lua.set_hook(mlua::HookTriggers::new().every_line(), move |_, _| Err(mlua::Error::RuntimeError(stop.into())))?;
+        RUN_LIMIT.with(|limit| limit.set(RunLimit { stopped: true, ..limit.get() }));
+        // Once the run is over (any later code, however it is entered), the line hook gives way to this one.
+        lua.set_hook(mlua::HookTriggers::new().every_line(), move |lua, _| {
+            if RUN_LIMIT.with(Cell::get).stopped {
+                return Err(mlua::Error::RuntimeError(stop.into()));
+            }
+            install_hook(lua)?;
+            Ok(mlua::VmState::Continue)
+        })?;
         Err(mlua::Error::RuntimeError(stop.into()))
     })
 }
