@@ -6,6 +6,9 @@
 use bytes::Bytes;
 use mlua::{Function, Table, Value};
 
+/// How long a library's body may run at FUNCTION LOAD (Redis's LOAD_TIMEOUT_MS).
+const LOAD_TIMEOUT_MS: u64 = 500;
+
 use super::{Engine, Host, Loaded, lua_message};
 use crate::resp::reply::Reply;
 
@@ -106,7 +109,13 @@ impl Engine {
             return Err(format!("ERR Library '{name}' already exists"));
         }
         let loaded = self.loaded()?;
-        let functions = loaded.load_library(code)?;
+        // Redis's FUNCTION LOAD gives a library's body 500 ms (LOAD_TIMEOUT_MS), then fails the load.
+        super::begin_run(LOAD_TIMEOUT_MS);
+        let functions = loaded.load_library(code);
+        super::end_run();
+        let functions = functions.map_err(|err| {
+            if err.contains("Script killed: it ran past") { "ERR FUNCTION LOAD timeout".to_string() } else { err }
+        })?;
         for f in &functions {
             let clash = self
                 .libraries
