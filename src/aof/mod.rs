@@ -14,8 +14,8 @@
 //! opens a new incr file, then switches the manifest by an atomic rename and deletes the old files. It runs
 //! in the loop, blocking it for the time of the write (the forked child comes with the fork module).
 
-pub mod load;
 pub mod manifest;
+pub mod replay;
 pub mod rewrite;
 mod rewrite_stream;
 
@@ -87,7 +87,7 @@ impl Aof {
         };
         match manifest {
             Some(mut manifest) => {
-                load::load(state, &dir, &manifest)?;
+                replay::load(state, &dir, &manifest)?;
                 if manifest.incrs.is_empty() {
                     // A base alone (a rewrite while the AOF was off): the writes from now on need an incr file.
                     let seq = manifest.next_incr_seq();
@@ -499,7 +499,7 @@ pub fn reload(state: &mut State) -> Result<(), String> {
     for db in &mut state.keyspace.dbs {
         db.flush(false);
     }
-    load::load(state, &dir, &manifest)?;
+    replay::load(state, &dir, &manifest)?;
     state.dirty = 0;
     crate::log!(Warning, "Append Only File loaded by DEBUG LOADAOF");
     Ok(())

@@ -183,8 +183,8 @@ pub(crate) fn execute(
         super::monitor::feed(state, id, cmd, argv);
     }
     let duration_us = count(state, cmd, reply, blocked);
-    if !blocked && super::slowlog::wanted(state, cmd, duration_us) {
-        super::slowlog::record(state, id, cmd, argv, duration_us);
+    if !blocked && super::slowlog_command::wanted(state, cmd, duration_us) {
+        super::slowlog_command::record(state, id, cmd, argv, duration_us);
     }
     if !blocked && super::latency::wanted(state, duration_us) {
         super::latency::record(state, cmd, duration_us);

@@ -1,10 +1,10 @@
-//! FUNCTION and FCALL / FCALL_RO (Redis's `functions.c`) over the libraries in `crate::scripting::functions`.
+//! FUNCTION and FCALL / FCALL_RO (Redis's `functions.c`) over the libraries in `crate::scripting::library`.
 //! FCALL runs a function as EVAL runs a script (`scripting::ScriptClient`, effects propagated); FUNCTION
 //! LOAD, DELETE, FLUSH and RESTORE are write commands, so the AOF records them as they were given.
 
 use bytes::Bytes;
 
-use super::scripting::{ScriptClient, keys_and_args};
+use super::eval::{ScriptClient, keys_and_args};
 use super::{CmdResult, Ctx, Handlers, errors};
 use crate::rdb::{decode, encode, opcodes, payload};
 use crate::resp::reply::Reply;

@@ -1,5 +1,5 @@
 //! HyperLogLog commands (Redis's hyperloglog.c commands): PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST, over the
-//! representation in `types::hyperloglog`.
+//! representation in `types::hll_sketch`.
 //!
 //! An HLL is a string value, held `raw` so it is edited in place: PFADD, PFMERGE, PFDEBUG and a single-key
 //! PFCOUNT make it raw first (Redis's dbUnshareStringValue), so OBJECT ENCODING answers as Redis does. A
@@ -13,7 +13,7 @@ use super::{Ctx, Handlers};
 use crate::config::notify;
 use crate::db::Value;
 use crate::resp::reply::Reply;
-use crate::types::hyperloglog::{self as hll, REGISTERS};
+use crate::types::hll_sketch::{self as hll, REGISTERS};
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
 pub const HANDLERS: &[Handlers] = &[&[

@@ -25,6 +25,7 @@ pub mod errors;
 pub mod admin;
 pub mod bitmap;
 pub mod conn;
+pub mod eval;
 pub mod functions;
 pub mod geo;
 pub mod hash;
@@ -35,11 +36,10 @@ pub mod list;
 pub mod meta;
 pub mod monitor;
 pub mod notify;
-pub mod persist;
 pub mod pubsub;
-pub mod scripting;
+pub mod save;
 pub mod set;
-pub mod slowlog;
+pub mod slowlog_command;
 pub mod sort;
 pub mod stream;
 pub mod string;
@@ -211,6 +211,7 @@ mod tests {
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
+        eval::HANDLERS,
         functions::HANDLERS,
         geo::HANDLERS,
         hash::HANDLERS,
@@ -219,11 +220,10 @@ mod tests {
         latency::HANDLERS,
         list::HANDLERS,
         monitor::HANDLERS,
-        persist::HANDLERS,
         pubsub::HANDLERS,
-        scripting::HANDLERS,
+        save::HANDLERS,
         set::HANDLERS,
-        slowlog::HANDLERS,
+        slowlog_command::HANDLERS,
         sort::HANDLERS,
         stream::HANDLERS,
         string::HANDLERS,

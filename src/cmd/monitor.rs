@@ -56,7 +56,7 @@ pub fn feed(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) {
         Some(link) if link.unix => format!("+{seconds}.{micros:06} [{} unix:{}]", session.db, state.config.unixsocket),
         link => format!("+{seconds}.{micros:06} [{} {}]", session.db, link.as_ref().map_or("", |l| l.addr.as_str())),
     };
-    let hidden = super::slowlog::redacted(cmd, argv);
+    let hidden = super::slowlog_command::redacted(cmd, argv);
     for (index, arg) in argv.iter().enumerate() {
         line.push(' ');
         crate::util::splitargs::push_repr(&mut line, if hidden(index) { b"(redacted)" } else { arg });

@@ -1,5 +1,5 @@
 //! Pub/sub commands (Redis's `pubsub.c`): SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE SSUBSCRIBE
-//! SUNSUBSCRIBE PUBLISH SPUBLISH and the PUBSUB container, over the registry in `state::pubsub`.
+//! SUNSUBSCRIBE PUBLISH SPUBLISH and the PUBSUB container, over the registry in `state::subscriptions`.
 //!
 //! Confirmations and messages are push frames: RESP3 `>` frames, RESP2 arrays. They are written through
 //! `State::outbox`, never into the handler's `reply`, so CLIENT REPLY OFF does not drop them (Redis's
@@ -13,7 +13,7 @@ use super::admin::reply_help;
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers, Resolved};
 use crate::resp::reply::Reply;
-use crate::state::pubsub::{Kind, PubSub};
+use crate::state::subscriptions::{Kind, PubSub};
 
 /// This family's handlers by command name, bound to the entries of its src/cmd/meta file.
 pub const HANDLERS: &[Handlers] = &[&[

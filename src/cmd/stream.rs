@@ -8,8 +8,8 @@
 
 mod groups;
 mod ids;
-mod info;
 mod read;
+mod xinfo;
 
 use bytes::Bytes;
 
@@ -50,7 +50,7 @@ pub const HANDLERS: &[Handlers] = &[
     ],
     read::HANDLERS,
     groups::HANDLERS,
-    info::HANDLERS,
+    xinfo::HANDLERS,
 ];
 
 /// Writes `id` as a bulk string.

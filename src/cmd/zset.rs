@@ -11,9 +11,9 @@
 //! Each handler checks its arguments and the key's type in Redis 7.0's order, then changes anything. A sorted
 //! set emptied by any command is deleted; every modified key gets one `ctx.key_changed`.
 
-mod algebra;
 mod pop;
 mod range;
+mod zset_algebra;
 
 use super::errors::{self, CmdError, CmdResult};
 use super::keys::{self, ScanOptions};
@@ -38,12 +38,12 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("zadd", zadd),
     ("zcard", zcard),
     ("zcount", range::zcount),
-    ("zdiff", algebra::zdiff),
-    ("zdiffstore", algebra::zdiffstore),
+    ("zdiff", zset_algebra::zdiff),
+    ("zdiffstore", zset_algebra::zdiffstore),
     ("zincrby", zincrby),
-    ("zinter", algebra::zinter),
-    ("zintercard", algebra::zintercard),
-    ("zinterstore", algebra::zinterstore),
+    ("zinter", zset_algebra::zinter),
+    ("zintercard", zset_algebra::zintercard),
+    ("zinterstore", zset_algebra::zinterstore),
     ("zlexcount", range::zlexcount),
     ("zmpop", pop::zmpop),
     ("zmscore", zmscore),
@@ -65,8 +65,8 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("zrevrank", zrevrank),
     ("zscan", zscan),
     ("zscore", zscore),
-    ("zunion", algebra::zunion),
-    ("zunionstore", algebra::zunionstore),
+    ("zunion", zset_algebra::zunion),
+    ("zunionstore", zset_algebra::zunionstore),
 ]];
 
 /// The conversion thresholds as configured now (CONFIG SET acts on the next write, as in Redis).

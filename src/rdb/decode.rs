@@ -202,7 +202,9 @@ pub fn value(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Optio
         types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(r, type_byte, limits)?,
         types::ZSET | types::ZSET_2 => zset_table(r, type_byte, limits)?,
         types::ZSET_ZIPLIST | types::ZSET_LISTPACK => packed_zset(r, type_byte, limits)?,
-        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => super::stream::decode(r, type_byte, limits.stream)?,
+        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
+            super::stream_encoding::decode(r, type_byte, limits.stream)?
+        }
         other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
     };
     Ok(if is_empty(&value) { None } else { Some(value) })

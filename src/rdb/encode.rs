@@ -51,7 +51,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value, opts: Options) {
         Value::Hash(hash) => hash_value(out, hash, opts),
         Value::Set(set) => set_value(out, set, opts),
         Value::Zset(zset) => zset_value(out, zset, opts),
-        Value::Stream(stream) => super::stream::encode(out, stream, opts),
+        Value::Stream(stream) => super::stream_encoding::encode(out, stream, opts),
     }
 }
 

@@ -16,7 +16,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod payload;
 pub mod snapshot;
-pub mod stream;
+pub mod stream_encoding;
 pub mod ziplist;
 
 /// A packed blob's element: an integer or bytes (the shape a set member has, so the type is shared).

@@ -1,13 +1,13 @@
 //! The Lua engine behind EVAL: one Lua 5.1 state owned by the one thread, Redis 7.0's sandbox
 //! (`sandbox.lua`), the script cache by SHA-1, and the `redis` table's Rust side. It knows no command: a
-//! script's `redis.call` goes to a [`Host`] the caller passes for the run (`cmd::scripting` runs it through
+//! script's `redis.call` goes to a [`Host`] the caller passes for the run (`cmd::eval` runs it through
 //! `cmd::call` as a session with no connection), so this module sits below `cmd` and above `resp` only.
 //!
 //! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
 
 mod bit;
 mod convert;
-pub mod functions;
+pub mod library;
 mod rand48;
 
 use std::cell::Cell;
@@ -121,7 +121,7 @@ pub struct Engine {
     lua: Option<Loaded>,
     scripts: HashMap<[u8; 40], Script>,
     /// FUNCTION's libraries, in load order.
-    libraries: Vec<functions::Library>,
+    libraries: Vec<library::Library>,
 }
 
 #[derive(Debug)]

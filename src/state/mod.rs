@@ -9,15 +9,15 @@
 //!   key exactly while the key is in its `watched`.
 
 pub mod aof_status;
-pub mod latency;
+pub mod client_pause;
+pub mod latency_monitor;
 pub mod output_limits;
-pub mod pause;
 pub mod persistence;
 pub mod propagation;
-pub mod pubsub;
 pub mod session;
 pub mod slowlog;
 pub mod stats;
+pub mod subscriptions;
 pub mod wait_queues;
 pub mod watch_index;
 
@@ -27,9 +27,9 @@ use std::time::Instant;
 use crate::config::{Config, notify};
 use crate::db::Keyspace;
 use crate::util::rng::Rng;
-use pubsub::{Outbox, PubSub};
 use session::{ClientId, Session, Sessions};
 use stats::Stats;
+use subscriptions::{Outbox, PubSub};
 use wait_queues::Blocking;
 use watch_index::Watches;
 
@@ -140,11 +140,11 @@ pub struct State {
     /// SLOWLOG's entries.
     pub slowlog: slowlog::SlowLog,
     /// CLIENT PAUSE, and the sessions whose command waits for its end.
-    pub pausing: pause::Pausing,
+    pub pausing: client_pause::Pausing,
     /// Sessions that ran MONITOR.
     pub monitors: Vec<ClientId>,
     /// The latency monitor's events.
-    pub latency: latency::LatencyMonitor,
+    pub latency: latency_monitor::LatencyMonitor,
     /// The Lua engine and the script cache (EVAL, SCRIPT).
     pub scripting: crate::scripting::Engine,
 }
@@ -186,9 +186,9 @@ impl State {
             notify_channel: Vec::new(),
             key_misses: Vec::new(),
             slowlog: slowlog::SlowLog::default(),
-            pausing: pause::Pausing::default(),
+            pausing: client_pause::Pausing::default(),
             monitors: Vec::new(),
-            latency: latency::LatencyMonitor::default(),
+            latency: latency_monitor::LatencyMonitor::default(),
             scripting: Default::default(),
         };
         state.sync_key_logs();

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use slab::Slab;
 use std::ops::{Index, IndexMut};
 
-use super::pubsub::Subscriptions;
+use super::subscriptions::Subscriptions;
 use super::wait_queues::Parked;
 use crate::resp::reply::Reply;
 
@@ -90,7 +90,7 @@ pub struct Session {
     pub watched: Vec<WatchedKey>,
     /// A watched key was modified: the next EXEC fails (Redis's CLIENT_DIRTY_CAS).
     pub dirty_cas: bool,
-    /// Channels, patterns and shard channels subscribed to; `None` while there is none (see `state::pubsub`).
+    /// Channels, patterns and shard channels subscribed to; `None` while there is none (see `state::subscriptions`).
     pub subscriptions: Option<Box<Subscriptions>>,
     /// A command held by CLIENT PAUSE, run again when the pause ends; further input waits meanwhile.
     pub postponed: Option<Vec<Bytes>>,

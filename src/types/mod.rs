@@ -4,7 +4,7 @@
 pub mod bitstring;
 pub mod geohash;
 pub mod hash_object;
-pub mod hyperloglog;
+pub mod hll_sketch;
 pub mod list_object;
 pub mod packed;
 pub mod set_object;

@@ -1,5 +1,5 @@
 //! CLIENT PAUSE and CLIENT UNPAUSE, and `postpone_if_paused`, the check `cmd::call` makes for every arriving
-//! command while a pause is in force (see `state::pause`). An HTTP request cannot wait for the end of a pause
+//! command while a pause is in force (see `state::client_pause`). An HTTP request cannot wait for the end of a pause
 //! (its connection expects one answer per request), so a held one is answered with an error instead.
 
 use bytes::Bytes;
@@ -8,7 +8,7 @@ use crate::cmd::errors::{CmdError, CmdResult};
 use crate::cmd::{Ctx, Handlers, Outcome, Resolved, flag};
 use crate::resp::reply::Reply;
 use crate::state::State;
-use crate::state::pause::PauseMode;
+use crate::state::client_pause::PauseMode;
 use crate::state::session::ClientId;
 use crate::util::num;
 

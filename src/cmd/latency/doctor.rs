@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::state::State;
-use crate::state::latency::EventHistory;
+use crate::state::latency_monitor::EventHistory;
 
 const DISABLED: &str = "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. \
 You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep \

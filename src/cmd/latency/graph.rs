@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::state::latency::EventHistory;
+use crate::state::latency_monitor::EventHistory;
 
 const COLUMNS: usize = 80;
 const ROWS: usize = 4;
