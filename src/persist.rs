@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::rdb::snapshot::{self, LoadOptions, SaveOptions};
 use crate::rdb::{Limits, Options};
-use crate::state::State;
+use crate::state::{State, replication};
 use crate::types::{hash_object, set_object, zset_object};
 
 /// After a failed BGSAVE, save points wait this long before trying again (CONFIG_BGSAVE_RETRY_DELAY).
@@ -152,6 +152,8 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
             p.bgsave_scheduled = false;
             crate::log!(Notice, "Background saving started by pid {}", child.pid);
             p.child = Some(child);
+            // Replicas waiting for a snapshot take this one: it is the dataset as of now.
+            replication::bgsave_forked(state);
             Ok(())
         }
         Err(e) => {
@@ -164,6 +166,10 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
 
 /// The parent's side of a BGSAVE child's end (Redis's backgroundSaveDoneHandler).
 pub fn bgsave_done(state: &mut State, done: &Done) {
+    if state.replication.diskless_child {
+        return replication::diskless_child_ended(state, done.ok);
+    }
+    replication::bgsave_ended(state, done.ok, &rdb_path(&state.config));
     let p = &mut state.persistence;
     p.last_bgsave_time_s = done.duration.as_secs() as i64;
     p.last_cow_bytes = done.cow_bytes;
@@ -188,6 +194,49 @@ pub fn bgsave_done(state: &mut State, done: &Done) {
     }
 }
 
+/// Forks the snapshot for the replicas waiting for one: to their sockets through a pipe when
+/// `repl-diskless-sync` is on and every one of them reads the EOF-marked form, else to the file (Redis's
+/// startBgsaveForReplication). A failed fork closes them. Another child running, it waits for the cron.
+pub fn start_sync(state: &mut State) {
+    if state.persistence.child.is_some() {
+        crate::log!(
+            Notice,
+            "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
+        );
+        return;
+    }
+    let to_sockets = state.config.repl_diskless_sync && replication::waiting_all_read_eof(state);
+    let target = if to_sockets { "replicas sockets" } else { "disk" };
+    crate::log!(Notice, "Starting BGSAVE for SYNC with target: {}", target);
+    let forked = if to_sockets { bgsave_to_pipe(state) } else { bgsave(state).map_err(|e| format!("{e:?}")) };
+    if let Err(e) = forked {
+        crate::log!(Warning, "BGSAVE for replication failed: {}", e);
+        replication::close_waiting(state);
+    }
+}
+
+/// Forks a child that writes the snapshot into a pipe the parent forwards to the replicas (Redis's
+/// rdbSaveToSlavesSockets). It is no save: LASTSAVE and the changes count stay as they were.
+fn bgsave_to_pipe(state: &mut State) -> Result<(), String> {
+    let (reader, writer) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
+    reader.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let opts = save_options(state, false);
+    let started = Instant::now();
+    let dbs = &state.keyspace.dbs;
+    let forked = Child::fork(ChildKind::Rdb, move || {
+        let (mut out, _) = snapshot::write(writer, dbs, &opts).map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())
+    });
+    let child = forked.map_err(|e| format!("fork: {e}"))?;
+    let p = &mut state.persistence;
+    p.latest_fork_us = started.elapsed().as_micros() as u64;
+    p.forks += 1;
+    crate::log!(Notice, "Background RDB transfer started by pid {}", child.pid);
+    p.child = Some(child);
+    replication::diskless_forked(state, mio::net::UnixStream::from_std(reader));
+    Ok(())
+}
+
 /// Kills a running BGSAVE child and removes its temp file (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
 pub fn kill_rdb_child(state: &mut State) {
     if !state.persistence.rdb_child_running() {
@@ -206,6 +255,10 @@ pub fn cron(state: &mut State) {
         return;
     }
     let now_ms = crate::clock::unix_ms();
+    if replication::fork_due(state, now_ms) {
+        start_sync(state);
+        return;
+    }
     let p = &state.persistence;
     let retry_ok = p.last_bgsave_ok || now_ms - p.last_bgsave_try_ms > BGSAVE_RETRY_DELAY_MS;
     if p.bgsave_scheduled && retry_ok {

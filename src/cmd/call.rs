@@ -43,7 +43,12 @@ pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], read
     let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
     // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
     // later is a unit of its own, as in Redis).
+    let replica_stream_before = state.propagation.replica_stream.len();
     state.propagation.end_unit();
+    if state.propagation.replica_stream.len() > replica_stream_before {
+        // WAIT waits for the replicas to acknowledge this offset (Redis's `woff`).
+        state.sessions[id].write_offset = state.replication.offset + state.propagation.replica_stream.len() as u64;
+    }
     let session = &state.sessions[id];
     let outcome = if outcome == Outcome::Replied && (session.close_after_reply || session.close_asap) {
         Outcome::Close

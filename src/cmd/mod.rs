@@ -37,6 +37,7 @@ pub mod meta;
 pub mod monitor;
 pub mod notify;
 pub mod pubsub;
+pub mod replication;
 pub mod save;
 pub mod set;
 pub mod slowlog_command;
@@ -207,7 +208,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 21] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 22] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
@@ -221,6 +222,7 @@ mod tests {
         list::HANDLERS,
         monitor::HANDLERS,
         pubsub::HANDLERS,
+        replication::HANDLERS,
         save::HANDLERS,
         set::HANDLERS,
         slowlog_command::HANDLERS,

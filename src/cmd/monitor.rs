@@ -33,10 +33,12 @@ fn monitor(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// The refusal a monitor gets for a command that reads or writes keys (Redis's, for any replica).
+/// The refusal a monitor or a replica gets for a command that reads or writes keys (Redis's, for any replica).
 pub fn refuse_keyspace(state: &State, id: ClientId, cmd: Resolved) -> Option<CmdError> {
     let touches_keys = cmd.spec.flags & (flag::WRITE | flag::READONLY | flag::MAY_REPLICATE) != 0;
-    (touches_keys && state.sessions[id].monitor).then(|| "ERR Replica can't interact with the keyspace".into())
+    let session = &state.sessions[id];
+    (touches_keys && (session.monitor || session.is_replica()))
+        .then(|| "ERR Replica can't interact with the keyspace".into())
 }
 
 /// Whether `cmd` is shown to monitors; inlined so that with no monitor it costs one test.

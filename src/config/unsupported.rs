@@ -24,11 +24,15 @@ const UNSUPPORTED: &[Unsupported] = &[
     unsupported("tls-port", |c| c.tls_port != 0, "ferrokv has no TLS"),
     unsupported("supervised", |c| c.supervised != "no", "ferrokv does not notify upstart or systemd"),
     unsupported("syslog-enabled", |c| c.syslog_enabled, "nothing is sent to syslog"),
-    unsupported("replicaof", |c| c.replicaof.is_some(), "ferrokv has no replication yet: this server stays a master"),
+    unsupported(
+        "replicaof",
+        |c| c.replicaof.is_some(),
+        "ferrokv cannot replicate from a master yet (it serves replicas): this server stays a master",
+    ),
     unsupported(
         "min-replicas-to-write",
         |c| c.min_replicas_to_write > 0,
-        "ferrokv has no replication yet: writes are accepted without replicas",
+        "writes are accepted whatever the number of replicas",
     ),
     unsupported("aclfile", |c| !c.aclfile.is_empty(), "ferrokv has no ACL users yet: the file is not read"),
     unsupported(

@@ -9,6 +9,7 @@ use super::Server;
 
 impl Server {
     pub(super) fn before_sleep(&mut self) {
+        self.feed_replicas();
         self.handle_unblocked();
         // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
         self.persist();

@@ -22,6 +22,7 @@ impl Server {
         loop {
             self.before_sleep();
             self.register_child();
+            self.register_rdb_pipe();
             if self.state.shutdown.is_some() && self.finish_shutdown() {
                 return Ok(());
             }
@@ -39,6 +40,8 @@ impl Server {
                     self.signals_ready();
                 } else if token == CHILD {
                     self.child_ready();
+                } else if token == super::RDB_PIPE {
+                    self.forward_rdb_pipe();
                 } else if let Some(index) = self.listeners().index_of(token) {
                     self.accept_ready(index);
                 } else {
@@ -53,7 +56,8 @@ impl Server {
 
     /// Zero when clients wait to be read again, else the time to the next timer.
     fn poll_timeout(&self) -> Duration {
-        if !self.pending_reads.is_empty() {
+        let pipe_resumes = self.state.replication.diskless.as_ref().is_some_and(|d| d.resume);
+        if !self.pending_reads.is_empty() || pipe_resumes {
             return Duration::ZERO;
         }
         let next = match self.next_expire_slice {
@@ -149,6 +153,7 @@ impl Server {
         self.reap_child();
         crate::persist::cron(&mut self.state);
         let now_ms = clock::unix_ms();
+        self.replication_cron(now_ms);
         let stats = &mut self.state.stats;
         stats.ops_samples.sample(now_ms, stats.total_commands);
         crate::util::alloc::peak_memory();
@@ -164,8 +169,9 @@ impl Server {
                 .state
                 .sessions
                 .iter()
-                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout.
-                .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none())
+                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout, and a
+                // replica is never idle.
+                .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none() && !c.is_replica())
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
                 .map(|(id, _)| id)
                 .collect();

@@ -25,6 +25,7 @@ mod event_loop;
 mod input;
 mod listeners;
 mod output;
+mod replicas;
 
 use mio::{Interest, Poll, Token};
 use std::io;
@@ -43,6 +44,8 @@ use listeners::Listeners;
 pub const SIGNALS: Token = Token(usize::MAX);
 /// The fork child's report pipe (`crate::child`): far from the client ids below and the listeners above.
 pub const CHILD: Token = Token(usize::MAX / 2);
+/// A diskless sync's snapshot pipe (`state::replication::Diskless`), beside the child's.
+pub const RDB_PIPE: Token = Token(usize::MAX / 2 + 1);
 
 /// The event loop's own state around `State`.
 pub struct Server {

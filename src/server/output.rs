@@ -7,6 +7,7 @@ use crate::net::io::{self as netio, WriteOutcome};
 use crate::state::session::ClientId;
 
 use super::Server;
+use super::replicas::Prefix;
 
 impl Server {
     /// Queues the client for a write in `before_sleep` if it has pending replies.
@@ -16,7 +17,8 @@ impl Server {
         }
         let Some(conn) = self.connections[id.index()].as_mut() else { return };
         let session = &self.state.sessions[id];
-        if !conn.write_queued && (session.reply_pending() > 0 || session.close_after_reply) {
+        let replica_prefix = session.replica.as_ref().is_some_and(|r| r.prefix_pending());
+        if !conn.write_queued && (session.reply_pending() > 0 || session.close_after_reply || replica_prefix) {
             conn.write_queued = true;
             self.pending_writes.push(id);
         }
@@ -24,6 +26,13 @@ impl Server {
 
     /// Writes pending replies; registers WRITABLE only when the socket is full, and drops it once drained.
     pub(super) fn write_client(&mut self, id: ClientId) {
+        if self.state.sessions[id].replica.is_some() {
+            match self.write_replica_prefix(id) {
+                Prefix::Done => {}
+                Prefix::Blocked => return self.wait_writable(id),
+                Prefix::Waiting => return,
+            }
+        }
         let Some(conn) = self.connections[id.index()].as_mut() else { return };
         let session = &mut self.state.sessions[id];
         let Some(link) = session.link.as_mut() else { return };
@@ -35,13 +44,7 @@ impl Server {
         self.state.stats.net_output_bytes += (link.sent - before) as u64;
         match outcome {
             WriteOutcome::Failed => self.state.close_asap(id),
-            WriteOutcome::Blocked => {
-                if !link.write_waiting {
-                    link.write_waiting = true;
-                    let interest = Interest::READABLE | Interest::WRITABLE;
-                    let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
-                }
-            }
+            WriteOutcome::Blocked => self.wait_writable(id),
             WriteOutcome::Done => {
                 session.reply.buf.clear();
                 link.sent = 0;
@@ -59,6 +62,17 @@ impl Server {
                     self.pending_reads.push(id);
                 }
             }
+        }
+    }
+
+    /// The socket is full: WRITABLE interest is registered until the output drains.
+    fn wait_writable(&mut self, id: ClientId) {
+        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let Some(link) = self.state.sessions[id].link.as_mut() else { return };
+        if !link.write_waiting {
+            link.write_waiting = true;
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod latency_monitor;
 pub mod output_limits;
 pub mod persistence;
 pub mod propagation;
+pub mod replication;
 pub mod session;
 pub mod slowlog;
 pub mod stats;
@@ -125,6 +126,8 @@ pub struct State {
     pub in_script: bool,
     /// The propagated command stream (what the AOF records).
     pub propagation: propagation::Propagation,
+    /// The replicas and the replication id and offset.
+    pub replication: replication::Replication,
     /// The AOF as INFO, -MISCONF and BGREWRITEAOF see it.
     pub aof: aof_status::AofStatus,
     /// Snapshots: the fork child, the last save's time and outcome (see `crate::persist`).
@@ -152,7 +155,8 @@ pub struct State {
 impl State {
     pub fn new(config: Config, command_count: usize, listening: Box<dyn Listening>) -> State {
         let mut rng = Rng::from_entropy();
-        let run_id = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
+        let run_id: String = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
+        let replid = (0..40).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
         let now = Instant::now();
         let mut state = State {
             keyspace: Keyspace::new(config.databases),
@@ -179,6 +183,7 @@ impl State {
             in_exec: false,
             in_script: false,
             propagation: propagation::Propagation::default(),
+            replication: replication::Replication::new(replid),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },
             persistence: persistence::Persistence::new(crate::clock::unix_ms()),
             pubsub: PubSub::default(),
@@ -195,8 +200,21 @@ impl State {
         state
     }
 
-    /// Turns the propagated stream on or off (the AOF was enabled or disabled); off drops what was pending.
+    /// Turns the AOF's stream on or off (the AOF was enabled or disabled); off drops what was pending for it.
     pub fn set_propagating(&mut self, on: bool) {
+        self.propagation.to_aof = on;
+        if !on {
+            self.propagation.stream.clear();
+        }
+        self.propagation_consumers_changed();
+    }
+
+    /// Collects the propagated stream exactly while the AOF or a replica reads it.
+    pub fn propagation_consumers_changed(&mut self) {
+        let on = self.propagation.to_aof || self.propagation.to_replicas;
+        if on == self.propagation.enabled {
+            return;
+        }
         self.propagation.enabled = on;
         for db in &mut self.keyspace.dbs {
             db.propagate_expired = on;
@@ -204,7 +222,6 @@ impl State {
         }
         if !on {
             self.propagation.discard_unit();
-            self.propagation.stream.clear();
         }
     }
 
@@ -260,6 +277,7 @@ impl State {
             self.pubsub.forget(&mut self.sessions, id);
             self.pausing.postponed.retain(|&held| held != id);
             self.monitors.retain(|&monitor| monitor != id);
+            replication::detach(self, id);
         }
     }
 

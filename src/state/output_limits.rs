@@ -41,10 +41,16 @@ impl OutputClass {
 
 impl Session {
     /// The session's output-limit class, as Redis's getClientType: `Pubsub` while subscribed to any channel,
-    /// pattern or shard channel (under RESP2 or RESP3: Redis's CLIENT_PUBSUB flag), else `Normal`; `Replica`
-    /// waits for replication.
+    /// pattern or shard channel (under RESP2 or RESP3: Redis's CLIENT_PUBSUB flag), `Replica` once SYNC or
+    /// PSYNC attached it, else `Normal`.
     pub fn output_class(&self) -> OutputClass {
-        if self.is_subscribed() { OutputClass::Pubsub } else { OutputClass::Normal }
+        if self.is_replica() {
+            OutputClass::Replica
+        } else if self.is_subscribed() {
+            OutputClass::Pubsub
+        } else {
+            OutputClass::Normal
+        }
     }
 
     /// The reply bytes the limits count: those unsent beyond the static buffer.

@@ -12,6 +12,10 @@
 //! `ops` and encoded when the unit ends, wrapped in MULTI/EXEC when there is more than one, each preceded by
 //! SELECT when its database differs from the stream's. Nothing is collected while `enabled` is false (no AOF
 //! and no replica), so a server without persistence pays one test per write command.
+//!
+//! Two consumers read the encoded units, each with its own buffer and its own selected database (Redis's
+//! `aof_selected_db` and `slaveseldb`): `stream` for the AOF, `replica_stream` for the replicas
+//! (`state::replication` hands it to them), so either can start afresh without disturbing the other.
 
 use bytes::Bytes;
 
@@ -25,8 +29,12 @@ struct Op {
 
 #[derive(Debug, Default)]
 pub struct Propagation {
-    /// Whether anything consumes the stream (the AOF is on).
+    /// Whether anything consumes the stream (the AOF is on, or a replica is attached).
     pub enabled: bool,
+    /// The AOF is on: units are encoded into `stream`.
+    pub to_aof: bool,
+    /// Replicas are attached: units are encoded into `replica_stream`.
+    pub to_replicas: bool,
     /// The current unit's commands, in order. Their arguments sit back to back in `args`, whose capacity is
     /// kept, so propagating costs no allocation per command in steady state.
     ops: Vec<Op>,
@@ -41,6 +49,10 @@ pub struct Propagation {
     /// The database the stream's commands apply to (the last SELECT written), `None` when the next command
     /// must SELECT (a new incr file starts that way).
     pub stream_db: Option<usize>,
+    /// The encoded stream not yet handed to the replicas (Redis's replication buffer, before it reaches them).
+    pub replica_stream: Vec<u8>,
+    /// `stream_db` for `replica_stream`: `None` when a replica attached and the next command must SELECT.
+    pub replica_db: Option<usize>,
 }
 
 /// The shared names of the commands the stream writes itself.
@@ -118,16 +130,25 @@ impl Propagation {
         self.args.clear();
     }
 
-    /// Encodes one command into the stream, SELECTing its database first if the stream is elsewhere.
+    /// Encodes one command into each consumer's stream.
     fn write(&mut self, db: usize, argv: &[Bytes]) {
-        if self.stream_db != Some(db) {
-            let mut digits = itoa::Buffer::new();
-            let db_arg = Bytes::copy_from_slice(digits.format(db).as_bytes());
-            encode_command(&mut self.stream, &[Bytes::from_static(SELECT), db_arg]);
-            self.stream_db = Some(db);
+        if self.to_aof {
+            write_selected(&mut self.stream, &mut self.stream_db, db, argv);
         }
-        encode_command(&mut self.stream, argv);
+        if self.to_replicas {
+            write_selected(&mut self.replica_stream, &mut self.replica_db, db, argv);
+        }
     }
+}
+
+/// Encodes one command into `out`, SELECTing its database first if the stream's `selected` one differs.
+fn write_selected(out: &mut Vec<u8>, selected: &mut Option<usize>, db: usize, argv: &[Bytes]) {
+    if *selected != Some(db) {
+        let mut digits = itoa::Buffer::new();
+        encode_command(out, &[SELECT, digits.format(db).as_bytes()]);
+        *selected = Some(db);
+    }
+    encode_command(out, argv);
 }
 
 /// A constant argument of a rewritten command (`SET`, `PXAT`, ...).
@@ -223,7 +244,7 @@ mod tests {
 
     #[test]
     fn one_command_is_selected_and_not_wrapped() {
-        let mut p = Propagation { enabled: true, ..Propagation::default() };
+        let mut p = Propagation { enabled: true, to_aof: true, ..Propagation::default() };
         p.begin_command();
         p.end_command(0, &argv("set a 1"), true, false);
         p.end_unit();
@@ -236,7 +257,7 @@ mod tests {
 
     #[test]
     fn several_commands_are_wrapped_and_select_follows_the_db() {
-        let mut p = Propagation { enabled: true, stream_db: Some(0), ..Propagation::default() };
+        let mut p = Propagation { enabled: true, to_aof: true, stream_db: Some(0), ..Propagation::default() };
         p.begin_command();
         p.end_command(0, &argv("set a 1"), true, false);
         p.begin_command();
@@ -250,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_prevented_command_leaves_only_what_it_pushed() {
-        let mut p = Propagation { enabled: true, stream_db: Some(0), ..Propagation::default() };
+        let mut p = Propagation { enabled: true, to_aof: true, stream_db: Some(0), ..Propagation::default() };
         p.begin_command();
         p.push(0, argv("SREM s x"));
         p.prevent();

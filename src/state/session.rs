@@ -99,6 +99,10 @@ pub struct Session {
     /// When (Unix seconds) the unsent replies first passed the class's soft limit; `None` while under it
     /// (see `state::output_limits`).
     pub soft_limit_since_s: Option<i64>,
+    /// Set by REPLCONF or SYNC/PSYNC: what the master knows of this replica (see `state::replication`).
+    pub replica: Option<Box<super::replication::Replica>>,
+    /// The replication offset just past this client's latest propagated write (Redis's `woff`, for WAIT).
+    pub write_offset: u64,
 }
 
 /// A transaction being queued.
@@ -142,7 +146,14 @@ impl Session {
             postponed: None,
             monitor: false,
             soft_limit_since_s: None,
+            replica: None,
+            write_offset: 0,
         }
+    }
+
+    /// Whether SYNC or PSYNC made this session a replica (CLIENT LIST flag `S`, the `replica` output class).
+    pub fn is_replica(&self) -> bool {
+        self.replica.as_ref().is_some_and(|r| r.attached())
     }
 
     /// Bytes of replies not yet written.

@@ -24,6 +24,8 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Full syncs served to replicas (`sync_full`).
+    pub sync_full: u64,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`), for INFO errorstats.
     pub errors_by_code: HashMap<Box<str>, u64>,
     pub commands: Vec<CommandStat>,

@@ -2,7 +2,7 @@
 //!
 //! Clients read INFO with `strstr` and prefix matches (redis-cli --stat finds `used_memory:` before
 //! `used_memory_human:`), so every section prints Redis 7.0's fields in Redis 7.0's order, even the ones that
-//! are constant here (no replication, persistence, Lua or modules yet). `ferrokv_version` follows
+//! are constant here (no modules, no replication backlog). `ferrokv_version` follows
 //! `redis_version`. Values come from the server's own counters, the counting allocator and /proc.
 //!
 //! Sections: server clients memory persistence stats replication cpu modules commandstats errorstats
@@ -299,7 +299,8 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
          instantaneous_output_repl_kbps:0.00\r\n",
     );
     field(out, "rejected_connections", s.rejected_connections);
-    out.push_str("sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
+    field(out, "sync_full", state.stats.sync_full);
+    out.push_str("sync_partial_ok:0\r\nsync_partial_err:0\r\n");
     field(out, "expired_keys", state.keyspace.expired_count());
     out.push_str(
         "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n\
@@ -327,16 +328,30 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     );
 }
 
-fn replication(out: &mut String, state: &State, _now_ms: i64) {
-    out.push_str("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n");
-    // Until replication exists, the replication id is derived from the run id so that it is stable for the
-    // life of the process and differs between processes, as Redis's is.
-    field(out, "master_replid", state.run_id.chars().rev().collect::<String>());
-    out.push_str(
-        "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n\
-         second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n\
-         repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-    );
+fn replication(out: &mut String, state: &State, now_ms: i64) {
+    use crate::state::replication as repl;
+    out.push_str("role:master\r\n");
+    field(out, "connected_slaves", state.replication.replicas.len());
+    for (index, &id) in state.replication.replicas.iter().enumerate() {
+        let Some(replica) = state.sessions[id].replica.as_ref() else { continue };
+        let ip = replica.announced_ip.clone().unwrap_or_else(|| repl::replica_ip(state, id));
+        let lag_s = (now_ms - replica.ack_ms).max(0) / 1000;
+        let _ = write!(
+            out,
+            "slave{index}:ip={ip},port={},state={},offset={},lag={lag_s}\r\n",
+            replica.listening_port,
+            replica.state.name(),
+            replica.ack_offset
+        );
+    }
+    out.push_str("master_failover_state:no-failover\r\n");
+    field(out, "master_replid", &state.replication.replid);
+    out.push_str("master_replid2:0000000000000000000000000000000000000000\r\n");
+    field(out, "master_repl_offset", state.replication.offset);
+    // No backlog is kept (every sync is full), so the backlog fields say it is inactive.
+    out.push_str("second_repl_offset:-1\r\nrepl_backlog_active:0\r\n");
+    field(out, "repl_backlog_size", state.config.repl_backlog_size);
+    out.push_str("repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n");
 }
 
 /// Clock ticks per second in /proc's CPU times (USER_HZ, 100 on every Linux build that matters).

@@ -399,6 +399,7 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
 fn flags(client: &Session) -> String {
     let mut flags = String::new();
     let letters = [
+        (client.is_replica(), 'S'),
         (client.monitor, 'O'),
         (client.is_subscribed(), 'P'),
         (client.multi.is_some(), 'x'),
