@@ -40,7 +40,15 @@ pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
 /// waiter from the key that became ready, not from the first of its keys that holds a value).
 pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
     state.call_depth += 1;
+    if state.tracking.clients > 0 && ready_key.is_none() {
+        // Before the command, as Redis's processCommand: its evictions reach this client before its reply.
+        super::tracking::limit_table(state);
+    }
     let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
+    if !state.tracking.pending.is_empty() {
+        // Invalidations of this client's own keys come after its reply (a whole transaction's).
+        super::tracking::send_pending(state);
+    }
     // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
     // later is a unit of its own, as in Redis).
     state.propagation.end_unit();
@@ -170,6 +178,9 @@ pub(crate) fn execute(
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
+    if state.tracking.clients > 0 {
+        super::tracking::after_command(state, id, cmd, argv);
+    }
     // A command that lowered `dirty` (SAVE, DEBUG LOADAOF resetting it) changed nothing to replay, as in Redis.
     if state.propagation.enabled {
         propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");

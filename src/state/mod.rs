@@ -18,6 +18,7 @@ pub mod session;
 pub mod slowlog;
 pub mod stats;
 pub mod subscriptions;
+pub mod tracking_table;
 pub mod wait_queues;
 pub mod watch_index;
 
@@ -147,6 +148,8 @@ pub struct State {
     pub latency: latency_monitor::LatencyMonitor,
     /// The Lua engine and the script cache (EVAL, SCRIPT).
     pub scripting: crate::scripting::Engine,
+    /// Client-side caching: the keys tracking clients read, the BCAST prefixes.
+    pub tracking: tracking_table::TrackingTable,
 }
 
 impl State {
@@ -190,6 +193,7 @@ impl State {
             monitors: Vec::new(),
             latency: latency_monitor::LatencyMonitor::default(),
             scripting: Default::default(),
+            tracking: Default::default(),
         };
         state.sync_key_logs();
         state
@@ -213,7 +217,7 @@ impl State {
     pub fn sync_key_logs(&mut self) {
         let flags = self.config.notify_keyspace_events;
         for (index, db) in self.keyspace.dbs.iter_mut().enumerate() {
-            if expired_events_on(flags) || self.watches.any_in(index) {
+            if expired_events_on(flags) || self.watches.any_in(index) || self.tracking.clients > 0 {
                 db.expired_log.get_or_insert_with(Vec::new);
             } else {
                 db.expired_log = None;
@@ -260,6 +264,18 @@ impl State {
             self.pubsub.forget(&mut self.sessions, id);
             self.pausing.postponed.retain(|&held| held != id);
             self.monitors.retain(|&monitor| monitor != id);
+            self.disable_tracking(id);
+        }
+    }
+
+    /// Turns CLIENT TRACKING off for session `id`; with the last tracking client gone, expiry stops logging
+    /// deleted keys for it.
+    pub fn disable_tracking(&mut self, id: ClientId) {
+        if self.sessions[id].tracking.is_some() {
+            tracking_table::disable(&mut self.tracking, &mut self.sessions, id);
+            if self.tracking.clients == 0 {
+                self.sync_key_logs();
+            }
         }
     }
 
@@ -277,7 +293,10 @@ impl State {
         session.dirty_cas = false;
         for wk in std::mem::take(&mut session.watched) {
             self.watches.remove(id, wk.db, &wk.key);
-            if !self.watches.any_in(wk.db) && !expired_events_on(self.config.notify_keyspace_events) {
+            if !self.watches.any_in(wk.db)
+                && !expired_events_on(self.config.notify_keyspace_events)
+                && self.tracking.clients == 0
+            {
                 self.keyspace.dbs[wk.db].expired_log = None;
             }
         }

@@ -198,6 +198,14 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
     Ok(())
 }
 
+/// The positions in `argv` of the keys command `cmd` names (Redis's getKeysFromCommand), for client-side
+/// caching to remember what a tracking client read.
+pub(crate) fn key_positions(cmd: Resolved, argv: &[Bytes]) -> Vec<usize> {
+    let specs = cmd.spec.key_specs;
+    let keys = if cmd.spec.name == "sort" { sort_keys(specs, argv) } else { keys_from_specs(specs, argv).unwrap_or_default() };
+    keys.into_iter().map(|(position, _)| position).collect()
+}
+
 /// The key flags a command's own key function reports where its spec says `variable_flags`. Only SET has
 /// such a spec (Redis's `setGetKeys`): its key is read as well as written when a GET argument follows the
 /// value. Arguments compare as C strings, as Redis's do, so `GET\0junk` counts.

@@ -368,7 +368,7 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
-         cmd={} user=default redir=-1 resp={}",
+         cmd={} user=default redir={} resp={}",
         client.id,
         link.addr,
         link.laddr,
@@ -391,6 +391,7 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
         tot_mem,
         if link.write_waiting { "rw" } else { "r" },
         cmd,
+        super::client_tracking::redirect_of(client.tracking.as_deref()),
         if reply.resp3 { 3 } else { 2 },
     );
 }
@@ -398,11 +399,15 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
 fn flags(client: &Session) -> String {
     let mut flags = String::new();
+    let tracking = client.tracking.as_deref();
     let letters = [
         (client.monitor, 'O'),
         (client.is_subscribed(), 'P'),
         (client.multi.is_some(), 'x'),
         (client.parked.is_some(), 'b'),
+        (tracking.is_some(), 't'),
+        (tracking.is_some_and(|t| t.broken_redirect), 'R'),
+        (tracking.is_some_and(|t| t.bcast), 'B'),
         (client.dirty_cas, 'd'),
         (client.close_after_reply, 'c'),
         (client.close_asap, 'A'),

@@ -8,6 +8,7 @@
 //! server stores back on the client after the call.
 
 mod client;
+mod client_tracking;
 pub mod pause;
 
 pub use client::info_string as client_info_string;
@@ -36,6 +37,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("client", super::admin::container),
     ],
     client::HANDLERS,
+    client_tracking::HANDLERS,
     pause::HANDLERS,
 ];
 

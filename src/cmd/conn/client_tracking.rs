@@ -1,0 +1,242 @@
+//! CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO (Redis 7.0's `clientCommand` branches for
+//! client-side caching), with Redis's option parsing, checks in its order and error texts. The tables they
+//! change are `state::tracking_table`; the invalidations are `cmd::tracking`.
+
+use bytes::Bytes;
+
+use super::super::args::{self, Keyword};
+use super::super::errors::{self, CmdResult};
+use super::super::{Ctx, Handlers};
+use crate::resp::reply::Reply;
+use crate::state::session::ClientId;
+use crate::state::tracking_table::{ClientTracking, prefixes_overlap};
+
+pub(super) const HANDLERS: Handlers = &[
+    ("client|caching", client_caching),
+    ("client|getredir", client_getredir),
+    ("client|tracking", client_tracking),
+    ("client|trackinginfo", client_trackinginfo),
+];
+
+const OVERLAP_TAIL: &str = ". Prefixes for a single client must not overlap.";
+
+/// What CLIENT TRACKING's options asked for.
+#[derive(Debug, Default)]
+struct Options<'a> {
+    redirect: Option<(u64, ClientId)>,
+    bcast: bool,
+    optin: bool,
+    optout: bool,
+    noloop: bool,
+    prefixes: Vec<&'a Bytes>,
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP].
+fn client_tracking(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let options = parse_options(ctx)?;
+    let mode = Keyword::of(&ctx.argv[2]);
+    if mode.is("off") {
+        ctx.state.disable_tracking(ctx.me);
+    } else if mode.is("on") {
+        check_options(ctx, &options)?;
+        // Redis checks the prefixes against each other after the first with a bug it keeps: an overlap found
+        // for a later prefix is reported and tracking is enabled anyway, followed by +OK.
+        if let Some(err) = check_prefixes(ctx, &options)? {
+            reply.error(err);
+        }
+        enable(ctx, &options);
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    reply.ok();
+    Ok(())
+}
+
+/// Reads the options after ON/OFF, as Redis does before looking at ON/OFF itself.
+fn parse_options<'a>(ctx: &Ctx<'a>) -> Result<Options<'a>, errors::CmdError> {
+    let argv = ctx.argv;
+    let mut options = Options::default();
+    let mut j = 3;
+    while j < argv.len() {
+        let word = Keyword::of(&argv[j]);
+        let more = j + 1 < argv.len();
+        if word.is("redirect") && more {
+            j += 1;
+            if options.redirect.is_some() {
+                return Err("ERR A client can only redirect to a single other client".into());
+            }
+            let id = args::int(&argv[j])?;
+            let found = u64::try_from(id).ok().and_then(|id| Some((id, session_of(ctx, id)?)));
+            options.redirect = Some(found.ok_or("ERR The client ID you want redirect to does not exist")?);
+        } else if word.is("bcast") {
+            options.bcast = true;
+        } else if word.is("optin") {
+            options.optin = true;
+        } else if word.is("optout") {
+            options.optout = true;
+        } else if word.is("noloop") {
+            options.noloop = true;
+        } else if word.is("prefix") && more {
+            j += 1;
+            options.prefixes.push(&argv[j]);
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+        j += 1;
+    }
+    Ok(options)
+}
+
+/// The session with CLIENT ID `id`.
+fn session_of(ctx: &Ctx<'_>, id: u64) -> Option<ClientId> {
+    ctx.state.sessions.iter().find(|(_, s)| s.id == id).map(|(slot, _)| slot)
+}
+
+/// ON's compatibility checks, among the options and with the client's current mode, in Redis's order.
+fn check_options(ctx: &mut Ctx<'_>, options: &Options<'_>) -> CmdResult {
+    if !options.bcast && !options.prefixes.is_empty() {
+        return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    let current = ctx.session().tracking.as_deref().map(|t| (t.bcast, t.optin, t.optout));
+    if current.is_some_and(|(bcast, _, _)| bcast != options.bcast) {
+        return Err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then \
+                    re-enabling it with a different mode."
+            .into());
+    }
+    if options.bcast && (options.optin || options.optout) {
+        return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if options.optin && options.optout {
+        return Err("ERR You can't use both OPTIN and OPTOUT".into());
+    }
+    if current.is_some_and(|(_, optin, optout)| (options.optin && optout) || (options.optout && optin)) {
+        return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then \
+                    re-enabling it with a different mode."
+            .into());
+    }
+    Ok(())
+}
+
+/// Redis's checkPrefixCollisionsOrReply: each new prefix against the client's prefixes (an overlap refuses
+/// the command), then against the later new ones. An overlap among the new ones refuses the command when
+/// found for the first prefix; found for a later one, it is the error returned here while tracking goes on.
+fn check_prefixes(ctx: &mut Ctx<'_>, options: &Options<'_>) -> Result<Option<Vec<u8>>, errors::CmdError> {
+    if !options.bcast {
+        return Ok(None);
+    }
+    let existing = ctx.session().tracking.as_deref().map(|t| &t.prefixes);
+    let quote = |text: &[u8]| errors::c_str(text, usize::MAX).to_vec();
+    for (i, prefix) in options.prefixes.iter().enumerate() {
+        if let Some(old) = existing.into_iter().flatten().find(|old| prefixes_overlap(old, prefix)) {
+            let message = [b"ERR Prefix '", &quote(prefix)[..], b"' overlaps with an existing prefix '", &quote(old)];
+            return Err([&message.concat()[..], b"'", OVERLAP_TAIL.as_bytes()].concat().into());
+        }
+        if let Some(other) = options.prefixes[i + 1..].iter().find(|other| prefixes_overlap(prefix, other)) {
+            let message =
+                [b"ERR Prefix '", &quote(prefix)[..], b"' overlaps with another provided prefix '", &quote(other)];
+            let message = [&message.concat()[..], b"'", OVERLAP_TAIL.as_bytes()].concat();
+            return if i == 0 { Err(message.into()) } else { Ok(Some(message)) };
+        }
+    }
+    Ok(None)
+}
+
+/// Redis's enableTracking: the options replace the previous ones, BCAST prefixes are added to the client's.
+fn enable(ctx: &mut Ctx<'_>, options: &Options<'_>) {
+    let me = ctx.me;
+    let state = &mut *ctx.state;
+    if state.sessions[me].tracking.is_none() {
+        state.sessions[me].tracking = Some(Box::default());
+        state.tracking.clients += 1;
+        if state.tracking.clients == 1 {
+            // Expiry now logs the keys it deletes, so their readers hear of it.
+            state.sync_key_logs();
+        }
+    }
+    let tracking: &mut ClientTracking = state.sessions[me].tracking.as_deref_mut().expect("just enabled");
+    (tracking.redirect, tracking.redirect_slot) = options.redirect.map_or((0, None), |(id, slot)| (id, Some(slot)));
+    (tracking.bcast, tracking.optin, tracking.optout) = (options.bcast, options.optin, options.optout);
+    (tracking.noloop, tracking.broken_redirect) = (options.noloop, false);
+    if options.bcast {
+        let empty = Bytes::new();
+        let prefixes = if options.prefixes.is_empty() { vec![&empty] } else { options.prefixes.clone() };
+        for prefix in prefixes {
+            let prefix = Bytes::copy_from_slice(prefix);
+            if state.tracking.add_prefix(&prefix, me) {
+                tracking.prefixes.insert(prefix);
+            }
+        }
+    }
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's keys are tracked, under OPTIN or OPTOUT.
+fn client_caching(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let argv = ctx.argv;
+    let Some(tracking) = ctx.session().tracking.as_deref_mut() else {
+        return Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT \
+                    mode enabled"
+            .into());
+    };
+    let mode = Keyword::of(&argv[2]);
+    if mode.is("yes") {
+        if !tracking.optin {
+            return Err("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.".into());
+        }
+    } else if mode.is("no") {
+        if !tracking.optout {
+            return Err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.".into());
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    tracking.caching = true;
+    reply.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the redirect client's ID, 0 for none, -1 while tracking is off.
+fn client_getredir(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    reply.int(redirect_of(ctx.session().tracking.as_deref()));
+    Ok(())
+}
+
+/// CLIENT LIST's `redir=` and GETREDIR's answer.
+pub(super) fn redirect_of(tracking: Option<&ClientTracking>) -> i64 {
+    tracking.map_or(-1, |t| t.redirect as i64)
+}
+
+/// CLIENT TRACKINGINFO: a map of `flags` (a set), `redirect` and `prefixes`.
+fn client_trackinginfo(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    let tracking = ctx.state.sessions[ctx.me].tracking.as_deref();
+    reply.map(3);
+    reply.bulk(b"flags");
+    let flags = tracking.map_or_else(|| vec!["off"], info_flags);
+    reply.set(flags.len());
+    for name in flags {
+        reply.bulk(name.as_bytes());
+    }
+    reply.bulk(b"redirect");
+    reply.int(redirect_of(tracking));
+    reply.bulk(b"prefixes");
+    let prefixes = tracking.map(|t| &t.prefixes);
+    reply.array(prefixes.map_or(0, |p| p.len()));
+    for prefix in prefixes.into_iter().flatten() {
+        reply.bulk(prefix);
+    }
+    Ok(())
+}
+
+/// TRACKINGINFO's flags of a tracking client, in Redis's order.
+fn info_flags(t: &ClientTracking) -> Vec<&'static str> {
+    let flags = [
+        (true, "on"),
+        (t.bcast, "bcast"),
+        (t.optin, "optin"),
+        (t.optin && t.caching, "caching-yes"),
+        (t.optout, "optout"),
+        (t.optout && t.caching, "caching-no"),
+        (t.noloop, "noloop"),
+        (t.broken_redirect, "broken_redirect"),
+    ];
+    flags.into_iter().filter(|&(set, _)| set).map(|(_, name)| name).collect()
+}
