@@ -178,14 +178,15 @@ pub(crate) fn execute(
         reply.error(&*err.0);
     }
     let blocked = ctx.blocked;
-    if state.tracking.clients > 0 {
-        super::tracking::after_command(state, id, cmd, argv);
-    }
     // A command that lowered `dirty` (SAVE, DEBUG LOADAOF resetting it) changed nothing to replay, as in Redis.
     if state.propagation.enabled {
         propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");
     }
     super::notify::drain_key_logs(state);
+    // After the keys expiry deleted during the command were invalidated, as Redis remembers after its call.
+    if state.tracking.clients > 0 {
+        super::tracking::after_command(state, id, cmd, argv);
+    }
     if !state.outbox.caller_muted {
         // Pushes the command made for its own caller come before its reply, where Redis writes them.
         state.outbox.insert_caller_pushes(&mut reply.buf, mark);

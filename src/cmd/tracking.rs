@@ -39,17 +39,34 @@ enum Message<'a> {
     Keys(&'a [u8]),
 }
 
-/// The change hook: `key` was modified (or deleted by expiry or eviction, `modifier` then `None`).
+/// The change hook: `key` was modified (or deleted by expiry, `modifier` then `None`).
 #[inline]
 pub fn key_changed(state: &mut State, key: &[u8], modifier: Option<ClientId>) {
     if state.tracking.is_active() {
-        invalidate_key(state, key, modifier, true);
+        invalidate_key(state, key, modifier, Scope { bcast: true, defer_own: true });
     }
 }
 
-/// Forgets `key` and invalidates it for its readers; with `bcast`, also notes it for the prefix broadcast
-/// (not when the table bound evicts it: the key itself did not change).
-fn invalidate_key(state: &mut State, key: &[u8], modifier: Option<ClientId>, bcast: bool) {
+/// The hook for a key `maxmemory` evicted: as in Redis, where eviction runs before the command, even the
+/// running command's own client is told at once, before its reply.
+#[inline]
+pub fn key_evicted(state: &mut State, key: &[u8]) {
+    if state.tracking.is_active() {
+        invalidate_key(state, key, None, Scope { bcast: true, defer_own: false });
+    }
+}
+
+/// Who hears of an invalidated key: `bcast`, the BCAST clients too (not when the table bound drops the key:
+/// the key itself did not change); `defer_own`, the running command's own client after its reply.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    bcast: bool,
+    defer_own: bool,
+}
+
+/// Forgets `key` and invalidates it for its readers, and for the BCAST clients of its prefixes as `scope` says.
+fn invalidate_key(state: &mut State, key: &[u8], modifier: Option<ClientId>, scope: Scope) {
+    let bcast = scope.bcast;
     if bcast && !state.tracking.prefixes.is_empty() {
         state.tracking.mark_for_broadcast(key, modifier);
     }
@@ -65,10 +82,11 @@ fn invalidate_key(state: &mut State, key: &[u8], modifier: Option<ClientId>, bca
         if tracking.bcast {
             continue;
         }
-        if Some(slot) == current {
-            if !tracking.noloop {
-                state.tracking.pending.push((slot, Some(Bytes::copy_from_slice(key))));
-            }
+        if Some(slot) == current && tracking.noloop {
+            continue;
+        }
+        if Some(slot) == current && scope.defer_own {
+            state.tracking.pending.push((slot, Some(Bytes::copy_from_slice(key))));
         } else {
             send(state, slot, Message::Key(key));
         }
@@ -211,7 +229,7 @@ pub fn limit_table(state: &mut State) {
         }
         let pick = state.rng.below(total);
         let key = state.tracking.key_at(pick).expect("a key below the count").clone();
-        invalidate_key(state, &key, None, false);
+        invalidate_key(state, &key, None, Scope { bcast: false, defer_own: false });
         if state.tracking.total_keys() <= max {
             state.tracking.over_limit_rounds = 0;
             return;

@@ -131,7 +131,7 @@ impl Server {
             self.handle_unblocked();
         }
         let now = Instant::now();
-        if now >= self.next_cron {
+        if now >= self.next_cron && !self.state.cron_paused {
             self.cron();
             let hz = u64::from(self.state.config.hz.clamp(1, 500));
             self.next_cron = now + Duration::from_millis(1000 / hz);

@@ -94,6 +94,8 @@ pub struct State {
     pub shutdown: Option<Shutdown>,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON 1: the cron (and the expiry slices it starts) does nothing until 0.
+    pub cron_paused: bool,
     /// 40 hex chars, new each start (INFO run_id).
     pub run_id: String,
     pub started_at: Instant,
@@ -167,6 +169,7 @@ impl State {
             next_client_id: 1,
             shutdown: None,
             active_expire_enabled: true,
+            cron_paused: false,
             run_id,
             started_at: now,
             started_unix_ms: crate::clock::unix_ms(),

@@ -9,8 +9,8 @@
 //! the session's `Link`, which the event loop keeps current; a session without a connection prints Redis's
 //! values for a fake client (no address, fd -1).
 //!
-//! Every connection is a normal client until pub/sub and replication exist, so TYPE filters other than
-//! `normal` match nothing; they are still parsed and checked as Redis does.
+//! A connection is a pubsub client while it has a subscription and a normal one otherwise; replication does
+//! not exist yet, so TYPE master and replica match nothing (they are still parsed and checked as Redis does).
 
 use bytes::Bytes;
 use std::fmt::Write as _;
@@ -128,9 +128,10 @@ impl ClientType {
         name.pick(&names).ok_or_else(|| [&b"ERR Unknown client type '"[..], name.as_bytes(), b"'"].concat().into())
     }
 
-    /// The type of a connection: always normal until pub/sub and replication exist.
-    fn of(_client: &Session) -> ClientType {
-        ClientType::Normal
+    /// The type of a connection (Redis's getClientType): pubsub while it has a subscription, else normal
+    /// (replication does not exist yet).
+    fn of(client: &Session) -> ClientType {
+        if client.is_subscribed() { ClientType::Pubsub } else { ClientType::Normal }
     }
 }
 

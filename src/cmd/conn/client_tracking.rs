@@ -107,7 +107,7 @@ fn check_options(ctx: &mut Ctx<'_>, options: &Options<'_>) -> CmdResult {
         return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
     }
     if options.optin && options.optout {
-        return Err("ERR You can't use both OPTIN and OPTOUT".into());
+        return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
     }
     if current.is_some_and(|(_, optin, optout)| (options.optin && optout) || (options.optout && optin)) {
         return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then \
