@@ -3,7 +3,7 @@
 //! pushes or messages, RESP2 and RESP3) must be the same bytes, in the same order.
 //!
 //! A script line is `<client> <request> | <reads>`: client `<client>` sends `<request>` (split on spaces;
-//! `{N}` becomes client N's CLIENT ID), then one frame is read from each client listed in `<reads>`, in that
+//! `{N}` becomes client N's CLIENT ID, `{aN}` and `{lN}` its address and local address), then one frame is read from each client listed in `<reads>`, in that
 //! order, so a frame too many or too few fails. A line starting with `~` reads its frames without comparing
 //! them; `sleep` lets a short TTL pass. Frames that differ by nature between the servers are reduced first:
 //! CLIENT INFO / LIST lines to their `flags`, `redir` (as `{N}`) and `resp` fields, INFO to its `tracking_`
@@ -26,7 +26,14 @@ struct Line<'a> {
     text: &'a str,
 }
 
-fn parse<'a>(text: &'a str, ids: &[u64]) -> Line<'a> {
+/// What a script may name of a client: its CLIENT ID, address and local address.
+struct Identity {
+    id: u64,
+    addr: String,
+    laddr: String,
+}
+
+fn parse<'a>(text: &'a str, clients: &[Identity]) -> Line<'a> {
     let (compared, rest) = match text.strip_prefix('~') {
         Some(rest) => (false, rest),
         None => (true, text),
@@ -38,8 +45,10 @@ fn parse<'a>(text: &'a str, ids: &[u64]) -> Line<'a> {
     let (head, reads) = rest.split_once(" | ").unwrap_or((rest, ""));
     let (client, request) = head.split_once(' ').expect("a line names its client");
     let mut request = request.to_string();
-    for (n, id) in ids.iter().enumerate() {
-        request = request.replace(&format!("{{{n}}}"), &id.to_string());
+    for (n, client) in clients.iter().enumerate() {
+        request = request.replace(&format!("{{{n}}}"), &client.id.to_string());
+        request = request.replace(&format!("{{a{n}}}"), &client.addr);
+        request = request.replace(&format!("{{l{n}}}"), &client.laddr);
     }
     let reads = reads.split_whitespace().map(|r| r.parse().expect("a client number")).collect();
     Line { client: client.parse().expect("a client number"), request, reads, compared, ids_in_reply, text }
@@ -78,23 +87,29 @@ fn normalize(frame: &[u8], ids: &[u64], ids_in_reply: bool) -> String {
     escape(name_ids(text.into_owned()).as_bytes())
 }
 
+/// A client's identity, from its CLIENT INFO line.
+fn identity(client: &mut RespConn) -> Identity {
+    let info = String::from_utf8_lossy(&client.cmd(&["CLIENT", "INFO"])).into_owned();
+    let field = |name: &str| {
+        let prefix = format!("{name}=");
+        let token = info.split_whitespace().find(|token| token.starts_with(&prefix)).expect("the field");
+        token[prefix.len()..].to_string()
+    };
+    Identity { id: field("id").parse().expect("an id"), addr: field("addr"), laddr: field("laddr") }
+}
+
 /// Runs `script` on `server` with fresh clients; returns the transcript of compared frames.
 fn transcript(server: &TestServer, script: &[&str]) -> Vec<String> {
     let mut clients: Vec<RespConn> = (0..CLIENTS).map(|_| server.conn()).collect();
-    let ids: Vec<u64> = clients
-        .iter_mut()
-        .map(|c| {
-            let reply = c.cmd(&["CLIENT", "ID"]);
-            String::from_utf8_lossy(&reply[1..reply.len() - 2]).parse().expect("an id")
-        })
-        .collect();
+    let identities: Vec<Identity> = clients.iter_mut().map(identity).collect();
+    let ids: Vec<u64> = identities.iter().map(|i| i.id).collect();
     let mut out = Vec::new();
     for (index, text) in script.iter().enumerate() {
         if *text == "sleep" {
             std::thread::sleep(std::time::Duration::from_millis(120));
             continue;
         }
-        let line = parse(text, &ids);
+        let line = parse(text, &identities);
         let argv: Vec<&str> = line.request.split(' ').collect();
         clients[line.client].send_raw(&common::encode_command(&argv));
         for &reader in &line.reads {
@@ -371,4 +386,51 @@ fn client_kill_filters() {
         "0 CLIENT KILL ID {0} | 0",
         "0 CLIENT KILL ID {0} SKIPME no | 0",
     ]);
+}
+
+#[test]
+fn client_kill_by_address_user_and_the_old_form() {
+    check(&[
+        "0 CLIENT KILL ADDR {a1} LADDR {l1} | 0",
+        "0 CLIENT KILL ADDR {a0} | 0",
+        "0 CLIENT KILL ADDR {a0} SKIPME no ID {1} LADDR {l1} | 0",
+        "0 CLIENT KILL USER default ADDR {a2} | 0",
+        "0 CLIENT KILL {a3} | 0",
+        "0 CLIENT KILL {a3} | 0",
+        "0 CLIENT NO-EVICT maybe | 0",
+        "0 CLIENT NO-EVICT | 0",
+        "0 CLIENT NO-EVICT on x | 0",
+        "0 CLIENT NO-EVICT ON | 0",
+        "0 CLIENT INFO | 0",
+        "0 CLIENT NO-EVICT off | 0",
+        "0 MULTI | 0",
+        "0 CLIENT INFO | 0",
+        "0 DISCARD | 0",
+        "0 CLIENT KILL {a0} | 0",
+    ]);
+}
+
+/// A subscriber that reads nothing while megabytes are published to it: on both servers its unsent output
+/// shows as `omem` bytes in `oll` nodes beyond the static buffer's `obl`, and in `tot-mem`.
+#[test]
+fn output_buffer_fields_show_unsent_replies() {
+    let Some(redis) = require_redis_with(SERVER_ARGS) else { return };
+    let ferrokv = TestServer::ferrokv(SERVER_ARGS);
+    for server in [&redis, &ferrokv] {
+        let mut reader = server.conn();
+        reader.cmd(&["SUBSCRIBE", "big"]);
+        let mut publisher = server.conn();
+        let message = "x".repeat(100_000);
+        for _ in 0..200 {
+            publisher.cmd(&["PUBLISH", "big", &message]);
+        }
+        let list = String::from_utf8_lossy(&publisher.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"])).into_owned();
+        let field = |name: &str| -> u64 {
+            let prefix = format!(" {name}=");
+            let start = list.find(&prefix).unwrap_or_else(|| panic!("{}: no {name} in {list}", server.name()));
+            list[start + prefix.len()..].split(' ').next().unwrap().parse().unwrap()
+        };
+        let (obl, oll, omem, tot) = (field("obl"), field("oll"), field("omem"), field("tot-mem"));
+        assert!(omem > 1_000_000 && oll > 0 && obl <= 16384 && tot > omem, "{}: {list}", server.name());
+    }
 }

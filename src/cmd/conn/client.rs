@@ -20,6 +20,7 @@ use super::super::errors::{self, CmdResult};
 use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::output_limits::STATIC_REPLY_BYTES;
 use crate::state::session::{ClientId, Link, ReplyMode, Session};
 
 /// The CLIENT subcommands' handlers, bound to their entries in src/cmd/meta.
@@ -360,15 +361,17 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
     let fake = Link { fd: -1, ..Link::default() };
     let link = client.link.as_ref().unwrap_or(&fake);
     let argv_mem: usize = argv.iter().map(Bytes::len).sum();
-    let obl = reply.buf.len().saturating_sub(link.sent);
-    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
+    let multi_mem = client.multi.as_deref().map_or(0, multi_memory);
+    let output = OutputFields::of(reply.buf.len().saturating_sub(link.sent));
+    let tot_mem =
+        link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + multi_mem + std::mem::size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
     let subscriptions = client.subscriptions.as_deref();
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
          cmd={} user=default redir={} resp={}",
         client.id,
         link.addr,
@@ -386,15 +389,42 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
         link.qbuf,
         link.qbuf_free,
         argv_mem,
+        multi_mem,
         reply.buf.capacity(),
         reply.buf.capacity(),
-        obl,
+        output.obl,
+        output.oll,
+        output.omem,
         tot_mem,
         if link.write_waiting { "rw" } else { "r" },
         cmd,
         super::client_tracking::redirect_of(client.tracking.as_deref()),
         if reply.resp3 { 3 } else { 2 },
     );
+}
+
+/// CLIENT LIST's output fields for `pending` unsent reply bytes, in Redis's terms over our one buffer: the
+/// first 16 KiB are what Redis's static reply buffer would hold (`obl`), the rest is its reply list (`omem`
+/// bytes, the ones `client-output-buffer-limit` counts, in `oll` nodes of 16 KiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OutputFields {
+    obl: usize,
+    oll: usize,
+    omem: usize,
+}
+
+impl OutputFields {
+    fn of(pending: usize) -> OutputFields {
+        let obl = pending.min(STATIC_REPLY_BYTES);
+        let omem = pending - obl;
+        OutputFields { obl, oll: omem.div_ceil(STATIC_REPLY_BYTES), omem }
+    }
+}
+
+/// The memory a queued transaction holds (`multi-mem`): its arguments' bytes and their vectors.
+fn multi_memory(multi: &crate::state::session::Multi) -> usize {
+    let argv = |argv: &Vec<Bytes>| argv.iter().map(|arg| arg.len() + std::mem::size_of::<Bytes>()).sum::<usize>();
+    multi.commands.iter().map(|command| argv(command) + std::mem::size_of::<Vec<Bytes>>()).sum()
 }
 
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
