@@ -117,7 +117,11 @@ fn transcript(server: &TestServer, script: &[&str]) -> Vec<String> {
                 .try_read_reply()
                 .unwrap_or_else(|err| panic!("{}: line {index} `{}` client {reader}: {err}", server.name(), line.text));
             if line.compared {
-                out.push(format!("{index} `{}` -> {reader}: {}", line.text, normalize(&frame, &ids, line.ids_in_reply)));
+                out.push(format!(
+                    "{index} `{}` -> {reader}: {}",
+                    line.text,
+                    normalize(&frame, &ids, line.ids_in_reply)
+                ));
             }
         }
     }

@@ -43,7 +43,7 @@ fn channel_name(channel: &mut Vec<u8>, prefix: &[u8], db: &[u8], suffix: &[u8]) 
     channel.extend_from_slice(suffix);
 }
 
-/// Passes the keys expiry deleted to WATCH and to `expired` events, the keys created to `new` events, and the
+/// Passes the keys expiry deleted to WATCH, client-side caching and `expired` events, the keys created to `new` events, and the
 /// keys read lookups missed to `keymiss` events.
 pub fn drain_key_logs(state: &mut State) {
     if !state.key_misses.is_empty() {

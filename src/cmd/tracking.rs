@@ -74,8 +74,7 @@ fn invalidate_key(state: &mut State, key: &[u8], modifier: Option<ClientId>, sco
     // The client whose command is running (for a script, the script's caller).
     let current = state.outbox.caller;
     for (slot, id) in readers {
-        let Some(tracking) = state.sessions.get(slot).filter(|s| s.id == id).and_then(|s| s.tracking.as_deref())
-        else {
+        let Some(tracking) = state.sessions.get(slot).filter(|s| s.id == id).and_then(|s| s.tracking.as_deref()) else {
             continue;
         };
         // A client that switched to BCAST no longer hears of keys it read before.
@@ -195,8 +194,8 @@ pub fn after_command(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Byt
     let session = &state.sessions[id];
     let Some(tracking) = session.tracking.as_deref() else { return };
     // The read-only script commands remember nothing of their own: their scripts' reads decide.
-    let read = script_read
-        || (flags & flag::READONLY != 0 && !matches!(cmd.spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro"));
+    let read =
+        script_read || (flags & flag::READONLY != 0 && !matches!(cmd.spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro"));
     let opted_out = (tracking.optin && !tracking.caching) || (tracking.optout && tracking.caching);
     if read && !tracking.bcast && !opted_out && flags & flag::PUBSUB == 0 {
         let identity = (id, session.id);
@@ -206,10 +205,12 @@ pub fn after_command(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Byt
     }
     // CLIENT CACHING lasts for the next command (a whole transaction), as Redis's resetClient clears it.
     let session = &mut state.sessions[id];
-    if !state.in_exec && session.multi.is_none() && !super::table().names[cmd.id].starts_with("client|") {
-        if let Some(tracking) = session.tracking.as_deref_mut() {
-            tracking.caching = false;
-        }
+    if !state.in_exec
+        && session.multi.is_none()
+        && !super::table().names[cmd.id].starts_with("client|")
+        && let Some(tracking) = session.tracking.as_deref_mut()
+    {
+        tracking.caching = false;
     }
 }
 

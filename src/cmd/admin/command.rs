@@ -202,7 +202,8 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
 /// caching to remember what a tracking client read.
 pub(crate) fn key_positions(cmd: Resolved, argv: &[Bytes]) -> Vec<usize> {
     let specs = cmd.spec.key_specs;
-    let keys = if cmd.spec.name == "sort" { sort_keys(specs, argv) } else { keys_from_specs(specs, argv).unwrap_or_default() };
+    let keys =
+        if cmd.spec.name == "sort" { sort_keys(specs, argv) } else { keys_from_specs(specs, argv).unwrap_or_default() };
     keys.into_iter().map(|(position, _)| position).collect()
 }
 

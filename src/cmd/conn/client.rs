@@ -1,8 +1,10 @@
-//! CLIENT subcommands: ID GETNAME SETNAME INFO LIST KILL REPLY NO-EVICT HELP (Redis 7.0's `clientCommand`).
+//! CLIENT subcommands: ID GETNAME SETNAME INFO LIST KILL REPLY NO-EVICT HELP (Redis 7.0's `clientCommand`;
+//! the client-side caching ones are in `client_tracking`, PAUSE and UNPAUSE in `pause`).
 //!
 //! CLIENT INFO and CLIENT LIST print Redis 7.0's line per connection, field for field (`id addr laddr fd name
 //! age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events
-//! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes.
+//! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes, the
+//! output ones in Redis's terms (see `OutputFields`).
 //!
 //! During its own command the caller's reply is moved out of its `Session` (see `Ctx`), so its line is built
 //! from `ctx.argv` and the handler's `reply` instead. Connection facts (addresses, fd, query buffer) come from
@@ -563,6 +565,24 @@ mod tests {
         assert_eq!(err(&["skipme", "maybe"]), "ERR syntax error");
         assert_eq!(err(&["maxage", "5"]), "ERR syntax error");
         assert_eq!(err(&["id", "1", "type"]), "ERR syntax error");
+    }
+
+    #[test]
+    fn output_fields_put_the_first_16_kib_in_the_static_buffer() {
+        assert_eq!(OutputFields::of(100), OutputFields { obl: 100, oll: 0, omem: 0 });
+        assert_eq!(OutputFields::of(STATIC_REPLY_BYTES), OutputFields { obl: STATIC_REPLY_BYTES, oll: 0, omem: 0 });
+        let beyond = 2 * STATIC_REPLY_BYTES + 1;
+        assert_eq!(
+            OutputFields::of(STATIC_REPLY_BYTES + beyond),
+            OutputFields { obl: STATIC_REPLY_BYTES, oll: 3, omem: beyond }
+        );
+        let mut t = TestServer::new();
+        let me = t.connect();
+        t.run(me, "MULTI");
+        t.run(me, "SET k v");
+        let per_arg = std::mem::size_of::<Bytes>();
+        let want = format!(" multi-mem={} ", 5 + 3 * per_arg + std::mem::size_of::<Vec<Bytes>>());
+        assert!(info_string(&t.state, me).contains(&want));
     }
 
     #[test]

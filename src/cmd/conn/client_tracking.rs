@@ -240,3 +240,54 @@ fn info_flags(t: &ClientTracking) -> Vec<&'static str> {
     ];
     flags.into_iter().filter(|&(set, _)| set).map(|(_, name)| name).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::admin::testkit::TestServer;
+
+    fn pending_of(t: &mut TestServer, id: crate::state::session::ClientId) -> String {
+        String::from_utf8_lossy(&std::mem::take(&mut t.state.sessions[id].reply.buf)).into_owned()
+    }
+
+    #[test]
+    fn own_writes_are_invalidated_after_the_reply_and_others_at_once() {
+        let mut t = TestServer::new();
+        let (me, other) = (t.connect(), t.connect());
+        t.run(me, "HELLO 3");
+        assert_eq!(t.run(me, "CLIENT TRACKING on"), "+OK\r\n");
+        t.run(me, "MGET a b");
+        assert_eq!((t.state.tracking.total_keys(), t.state.tracking.total_items()), (2, 2));
+        assert_eq!(t.run(me, "SET a 1"), "+OK\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n");
+        t.state.sessions[me].reply.buf.clear();
+        t.run(other, "SET b 1");
+        assert_eq!(pending_of(&mut t, me), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nb\r\n");
+        assert_eq!(t.state.tracking.total_keys(), 0);
+        t.run(me, "GET a");
+        assert_eq!(t.run(me, "FLUSHALL"), "+OK\r\n>2\r\n$10\r\ninvalidate\r\n_\r\n");
+        assert!(t.run(me, "CLIENT INFO").contains(" flags=t "));
+        t.run(me, "CLIENT TRACKING off");
+        assert_eq!(t.state.tracking.clients, 0);
+        assert_eq!(t.run(me, "CLIENT GETREDIR"), ":-1\r\n");
+    }
+
+    #[test]
+    fn a_closed_session_leaves_no_prefix_and_no_count() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        assert_eq!(t.run(me, "CLIENT TRACKING on BCAST PREFIX a PREFIX b"), "+OK\r\n");
+        assert!(t.run(me, "CLIENT INFO").contains(" flags=tB "));
+        assert_eq!(t.state.tracking.prefixes.len(), 2);
+        t.state.close_asap(me);
+        assert_eq!((t.state.tracking.prefixes.len(), t.state.tracking.clients), (0, 0));
+    }
+
+    #[test]
+    fn a_later_prefix_overlap_is_reported_and_tracking_still_enabled() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        let overlap = "-ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single client \
+                       must not overlap.\r\n";
+        assert_eq!(t.run(me, "CLIENT TRACKING on BCAST PREFIX a PREFIX b PREFIX bc"), format!("{overlap}+OK\r\n"));
+        assert_eq!(t.state.tracking.prefixes.len(), 3);
+    }
+}
