@@ -138,12 +138,11 @@ fn transcript(server: &TestServer, script: &[&str]) -> Vec<String> {
 fn check(script: &[&str]) {
     let Some(redis) = require_redis_with(SERVER_ARGS) else { return };
     let ferrokv = TestServer::ferrokv(SERVER_ARGS);
-    let want = transcript(&redis, script);
-    let got = transcript(&ferrokv, script);
-    for (got, want) in got.iter().zip(&want) {
-        assert_eq!(got, want);
+    let (ours, theirs) = (transcript(&ferrokv, script), transcript(&redis, script));
+    if let Some((ours, theirs)) = ours.iter().zip(&theirs).find(|(ours, theirs)| ours != theirs) {
+        panic!("ferrokv and redis-server differ:\n  ferrokv:      {ours}\n  redis-server: {theirs}");
     }
-    assert_eq!(got.len(), want.len());
+    assert_eq!(ours.len(), theirs.len(), "the transcripts' lengths");
 }
 
 #[test]

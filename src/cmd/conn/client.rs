@@ -332,7 +332,7 @@ fn sorted_ids(state: &State) -> Vec<ClientId> {
 }
 
 /// The session with CLIENT ID `id`.
-fn session_of(state: &State, id: u64) -> Option<ClientId> {
+pub(super) fn session_of(state: &State, id: u64) -> Option<ClientId> {
     state.sessions.iter().find(|(_, c)| c.id == id).map(|(found, _)| found)
 }
 

@@ -66,7 +66,7 @@ fn parse_options<'a>(ctx: &Ctx<'a>) -> Result<Options<'a>, errors::CmdError> {
                 return Err("ERR A client can only redirect to a single other client".into());
             }
             let id = args::int(&argv[j])?;
-            let found = u64::try_from(id).ok().and_then(|id| Some((id, session_of(ctx, id)?)));
+            let found = u64::try_from(id).ok().and_then(|id| Some((id, super::client::session_of(ctx.state, id)?)));
             options.redirect = Some(found.ok_or("ERR The client ID you want redirect to does not exist")?);
         } else if word.is("bcast") {
             options.bcast = true;
@@ -85,11 +85,6 @@ fn parse_options<'a>(ctx: &Ctx<'a>) -> Result<Options<'a>, errors::CmdError> {
         j += 1;
     }
     Ok(options)
-}
-
-/// The session with CLIENT ID `id`.
-fn session_of(ctx: &Ctx<'_>, id: u64) -> Option<ClientId> {
-    ctx.state.sessions.iter().find(|(_, s)| s.id == id).map(|(slot, _)| slot)
 }
 
 /// ON's compatibility checks, among the options and with the client's current mode, in Redis's order.
