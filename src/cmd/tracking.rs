@@ -15,7 +15,8 @@
 //! a push under RESP3, a `message` on `__redis__:invalidate` if that client speaks RESP2 and has subscribed
 //! to anything, else nowhere. A redirect client that is gone marks the redirection broken and, under RESP3,
 //! tells the tracking client with a `tracking-redir-broken` push. With no tracking client, every hook costs
-//! one test: the tables are emptied when the last tracking client goes.
+//! one test (both tables empty), and a table entry whose readers all left is dropped when its key changes, as
+//! Redis does (INFO `tracking_total_keys` counts it until then).
 
 use bytes::Bytes;
 
@@ -42,7 +43,7 @@ enum Message<'a> {
 /// The change hook: `key` was modified (or deleted by expiry, `modifier` then `None`).
 #[inline]
 pub fn key_changed(state: &mut State, key: &[u8], modifier: Option<ClientId>) {
-    if state.tracking.clients > 0 {
+    if state.tracking.is_active() {
         invalidate_key(state, key, modifier, Scope { bcast: true, defer_own: true });
     }
 }
@@ -51,7 +52,7 @@ pub fn key_changed(state: &mut State, key: &[u8], modifier: Option<ClientId>) {
 /// running command's own client is told at once, before its reply.
 #[inline]
 pub fn key_evicted(state: &mut State, key: &[u8]) {
-    if state.tracking.clients > 0 {
+    if state.tracking.is_active() {
         invalidate_key(state, key, None, Scope { bcast: true, defer_own: false });
     }
 }
@@ -139,6 +140,10 @@ fn send(state: &mut State, tracker: ClientId, message: Message<'_>) {
         }
     }
     let (to_resp3, to_subscribed) = (resp3_of(state, to), state.sessions[to].is_subscribed());
+    if state.sessions[to].is_http() {
+        // A redirect to an HTTP gateway connection: its output holds only HTTP responses.
+        return;
+    }
     let frame = &mut state.tracking.frame;
     frame.clear();
     if to_resp3 {

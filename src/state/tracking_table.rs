@@ -5,8 +5,7 @@
 //! The key table maps a key name (all databases share it, as in Redis) to the clients that read it while
 //! tracking. A client is named by its slot and its CLIENT ID together, so a slot reused by a later client is
 //! never mistaken for the one that read the key; entries of clients that turned tracking off or left are
-//! dropped lazily, when the key is invalidated, as Redis does (a client leaving costs nothing here), and all
-//! at once when the last tracking client goes. The keys
+//! dropped lazily, when the key is invalidated, as Redis does (a client leaving costs nothing here). The keys
 //! are also kept in a dense vector, so `tracking-table-max-keys` can evict a random one in O(1).
 //!
 //! The prefix table maps each BCAST prefix to its clients and to the keys under it changed since the last
@@ -197,10 +196,6 @@ pub fn disable(table: &mut TrackingTable, sessions: &mut Sessions, id: ClientId)
         table.remove_prefix(prefix, id);
     }
     table.clients -= 1;
-    if table.clients == 0 {
-        // Every remembered reader is gone or stopped tracking: nothing in the table can be sent any more.
-        table.clear_keys();
-    }
 }
 
 /// Whether two prefixes would both cover some key (one starts with the other), Redis's stringCheckPrefix.

@@ -536,7 +536,7 @@ mod tests {
             "*2\r\n$11\r\nconfig|help\r\n*8\r\n$7\r\nsummary\r\n$49\r\nShow helpful text about the different \
              subcommands\r\n$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
         );
-        assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*24\r\n$14\r\nclient|getname\r\n"));
+        assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*32\r\n$14\r\nclient|caching\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS set a b"), "*1\r\n$1\r\na\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS get a"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n");
         // SET's key spec has variable flags: its own key function decides (Redis's setGetKeys).

@@ -33,6 +33,10 @@ struct Options<'a> {
 
 /// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP].
 fn client_tracking(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    if ctx.session().is_http() {
+        // Invalidations arrive between requests, and an HTTP connection's output holds only responses.
+        return Err("ERR client tracking is not supported over HTTP: each request is a connection of its own".into());
+    }
     let options = parse_options(ctx)?;
     let mode = Keyword::of(&ctx.argv[2]);
     if mode.is("off") {
@@ -274,6 +278,22 @@ mod tests {
         assert_eq!(t.state.tracking.prefixes.len(), 2);
         t.state.close_asap(me);
         assert_eq!((t.state.tracking.prefixes.len(), t.state.tracking.clients), (0, 0));
+    }
+
+    #[test]
+    fn http_sessions_cannot_track_and_get_no_redirected_message() {
+        let mut t = TestServer::new();
+        let (me, gateway) = (t.connect(), t.connect());
+        t.state.sessions[gateway].link.as_mut().unwrap().http = true;
+        t.state.sessions[gateway].reply.resp3 = true;
+        let refused = "-ERR client tracking is not supported over HTTP: each request is a connection of its own\r\n";
+        assert_eq!(t.run(gateway, "CLIENT TRACKING on"), refused);
+        let gateway_id = t.state.sessions[gateway].id;
+        assert_eq!(t.run(me, &format!("CLIENT TRACKING on REDIRECT {gateway_id}")), "+OK\r\n");
+        t.run(me, "GET k");
+        t.state.sessions[gateway].reply.buf.clear();
+        t.run(me, "SET k v");
+        assert!(t.state.sessions[gateway].reply.buf.is_empty());
     }
 
     #[test]
