@@ -264,6 +264,10 @@ fn redirection_to_resp2_subscribers_resp3_clients_and_broken_redirects() {
         "0 CLIENT TRACKING on | 0",
         "0 CLIENT INFO | 0",
         "0 FLUSHALL | 0 0",
+        "3 DEBUG RELOAD | 3 0",
+        "0 RESET | 0",
+        "0 CLIENT TRACKINGINFO | 0",
+        "3 INFO | 3",
     ]);
 }
 
@@ -304,6 +308,13 @@ fn optin_optout_caching_and_scripts() {
         "0 CLIENT CACHING yes | 0",
         "0 GET a | 0",
         "1 SET a 2 | 1 0",
+        "0 CLIENT CACHING yes | 0",
+        "0 NOSUCH | 0",
+        "0 GET z | 0",
+        "0 CLIENT CACHING yes | 0",
+        "0 GET | 0",
+        "0 GET y | 0",
+        "1 MSET z 1 y 1 | 1",
         "0 CLIENT CACHING yes | 0",
         "0 MULTI | 0",
         "0 GET a | 0",

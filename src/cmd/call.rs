@@ -239,6 +239,9 @@ fn refuse(
     let err = super::tx::reject_in_multi(state, id, argv, err);
     reply.error(&*err.0);
     record_errors(state, reply, cmd_id);
+    if state.tracking.clients > 0 {
+        super::tracking::end_caching(state, id, cmd_id);
+    }
     Outcome::Refused
 }
 

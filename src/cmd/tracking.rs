@@ -208,11 +208,17 @@ pub fn after_command(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Byt
             state.tracking.remember(&argv[position], identity);
         }
     }
-    // CLIENT CACHING lasts for the next command (a whole transaction), as Redis's resetClient clears it.
+    end_caching(state, id, Some(cmd.id));
+}
+
+/// CLIENT CACHING lasts for the next command (a whole transaction, a refused command too), as Redis's
+/// resetClient clears it after any command but CLIENT's own; `cmd_id` (the table's) is `None` for an unknown
+/// command.
+pub fn end_caching(state: &mut State, id: ClientId, cmd_id: Option<usize>) {
     let session = &mut state.sessions[id];
     if !state.in_exec
         && session.multi.is_none()
-        && !super::table().names[cmd.id].starts_with("client|")
+        && !cmd_id.is_some_and(|cmd_id| super::table().names[cmd_id].starts_with("client|"))
         && let Some(tracking) = session.tracking.as_deref_mut()
     {
         tracking.caching = false;

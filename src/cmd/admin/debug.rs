@@ -151,6 +151,10 @@ fn debug_reload(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: &[Bytes]) -> CmdRes
         (false, true) => crate::persist::LoadMode::Merge,
         (false, false) => crate::persist::LoadMode::Add,
     };
+    if mode == crate::persist::LoadMode::Replace {
+        // Emptying the dataset invalidates every cached key, as Redis's emptyData does.
+        crate::cmd::tracking::flushed(ctx.state);
+    }
     let loaded = std::fs::read(crate::persist::rdb_path(&ctx.state.config))
         .map_err(|e| e.to_string())
         .and_then(|bytes| crate::persist::load_bytes(ctx.state, &bytes, mode));

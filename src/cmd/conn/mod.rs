@@ -79,6 +79,7 @@ fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     state.unwatch_all(me);
     state.pubsub.forget(&mut state.sessions, me);
     state.monitors.retain(|&monitor| monitor != me);
+    state.disable_tracking(me);
     let authenticated = state.config.requirepass.is_none();
     let session = &mut state.sessions[me];
     session.multi = None;
