@@ -7,15 +7,18 @@
 //!   WATCH has) is forgotten and its readers are sent `invalidate`; the running command's own client gets it
 //!   after its reply (`send_pending`, when its call ends), everyone else at once. A key changed under a BCAST
 //!   prefix is collected and broadcast once per event-loop pass (`broadcast`, from `before_sleep`).
-//! - FLUSHALL and FLUSHDB send every tracking client a null invalidation (`flushed`).
+//! - FLUSHALL, FLUSHDB and DEBUG RELOAD send every tracking client a null invalidation (`flushed`).
+//! - A key `maxmemory` evicts goes through `key_evicted`, which tells even the running command's client at
+//!   once, since Redis evicts before the command runs.
 //! - `tracking-table-max-keys` is kept by `limit_table` before each command and in the cron: random keys are
 //!   evicted from the table and their readers invalidated, 100 more keys per pass while it stays over.
 //!
 //! A message goes to the tracking client as a RESP3 push (`>2 invalidate [keys]`), or to its REDIRECT client:
 //! a push under RESP3, a `message` on `__redis__:invalidate` if that client speaks RESP2 and has subscribed
 //! to anything, else nowhere. A redirect client that is gone marks the redirection broken and, under RESP3,
-//! tells the tracking client with a `tracking-redir-broken` push. With no tracking client, every hook costs
-//! one test (both tables empty), and a table entry whose readers all left is dropped when its key changes, as
+//! tells the tracking client with a `tracking-redir-broken` push. With no tracking client, the command path
+//! pays one test of `TrackingTable::clients` per hook (a key change one test that both tables are empty),
+//! and a table entry whose readers all left is dropped when its key changes, as
 //! Redis does (INFO `tracking_total_keys` counts it until then).
 
 use bytes::Bytes;
