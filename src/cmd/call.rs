@@ -40,7 +40,15 @@ pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
 /// waiter from the key that became ready, not from the first of its keys that holds a value).
 pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
     state.call_depth += 1;
+    if state.tracking.clients > 0 && ready_key.is_none() {
+        // Before the command, as Redis's processCommand: its evictions reach this client before its reply.
+        super::tracking::limit_table(state);
+    }
     let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
+    if !state.tracking.pending.is_empty() {
+        // Invalidations of this client's own keys come after its reply (a whole transaction's).
+        super::tracking::send_pending(state);
+    }
     // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
     // later is a unit of its own, as in Redis).
     let replica_stream_before = state.propagation.replica_stream.len();
@@ -180,6 +188,10 @@ pub(crate) fn execute(
         propagation::end_command(state, db_index, argv, state.dirty > dirty_before, cmd.spec.name == "exec");
     }
     super::notify::drain_key_logs(state);
+    // After the keys expiry deleted during the command were invalidated, as Redis remembers after its call.
+    if state.tracking.clients > 0 {
+        super::tracking::after_command(state, id, cmd, argv);
+    }
     if !state.outbox.caller_muted {
         // Pushes the command made for its own caller come before its reply, where Redis writes them.
         state.outbox.insert_caller_pushes(&mut reply.buf, mark);
@@ -232,6 +244,9 @@ fn refuse(
     let err = super::tx::reject_in_multi(state, id, argv, err);
     reply.error(&*err.0);
     record_errors(state, reply, cmd_id);
+    if state.tracking.clients > 0 {
+        super::tracking::end_caching(state, id, cmd_id);
+    }
     Outcome::Refused
 }
 

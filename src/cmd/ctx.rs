@@ -131,6 +131,7 @@ impl Ctx<'_> {
         self.state.dirty += 1;
         self.state.blocking.signal(db_index, key);
         super::tx::touch(self.state, db_index, key);
+        super::tracking::key_changed(self.state, key, Some(self.me));
     }
 
     /// Sends the keyspace notification `event` (Redis 7.0's name for the change, e.g. `set`, `lpush`, `del`) of

@@ -574,6 +574,7 @@ fn flush_lazy(mut args: Args<'_>) -> Result<bool, CmdError> {
 
 fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let lazy = flush_lazy(ctx.args())?;
+    super::tracking::flushed(ctx.state);
     ctx.db_flushing(ctx.db_index);
     let removed = ctx.db().flush(lazy);
     // Redis counts one change per key removed.
@@ -584,6 +585,7 @@ fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let lazy = flush_lazy(ctx.args())?;
+    super::tracking::flushed(ctx.state);
     for index in 0..ctx.state.keyspace.dbs.len() {
         ctx.db_flushing(index);
         let removed = ctx.state.keyspace.dbs[index].flush(lazy);

@@ -44,6 +44,7 @@ pub mod slowlog_command;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod tracking;
 pub mod tx;
 pub mod zset;
 

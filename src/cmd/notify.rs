@@ -43,7 +43,7 @@ fn channel_name(channel: &mut Vec<u8>, prefix: &[u8], db: &[u8], suffix: &[u8]) 
     channel.extend_from_slice(suffix);
 }
 
-/// Passes the keys expiry deleted to WATCH and to `expired` events, the keys created to `new` events, and the
+/// Passes the keys expiry deleted to WATCH, client-side caching and `expired` events, the keys created to `new` events, and the
 /// keys read lookups missed to `keymiss` events.
 pub fn drain_key_logs(state: &mut State) {
     if !state.key_misses.is_empty() {
@@ -51,7 +51,7 @@ pub fn drain_key_logs(state: &mut State) {
             keyspace_event(state, notify::KEY_MISS, "keymiss", &key, db);
         }
     }
-    if state.watches.is_empty() && !state.key_events_logged() {
+    if state.watches.is_empty() && !state.key_events_logged() && state.tracking.clients == 0 {
         return;
     }
     for db in 0..state.keyspace.dbs.len() {
@@ -60,6 +60,7 @@ pub fn drain_key_logs(state: &mut State) {
         let created = store.new_log.as_mut().filter(|log| !log.is_empty()).map(std::mem::take);
         for key in expired.iter().flatten() {
             super::tx::touch(state, db, key);
+            super::tracking::key_changed(state, key, None);
             keyspace_event(state, notify::EXPIRED, "expired", key, db);
         }
         for key in created.iter().flatten() {

@@ -1,6 +1,6 @@
 //! What runs between event batches, in the order Redis's beforeSleep has it: first the clients whose block
 //! ended get their replies and their waiting input resumes (handleClientsBlockedOnKeys has already served
-//! keys at the end of each command, in `cmd::call`), then the AOF is written (flushAppendOnlyFile), clients that
+//! keys at the end of each command, in `cmd::call`), then the BCAST invalidations are sent, then the AOF is written (flushAppendOnlyFile), clients that
 //! received pushes (pub/sub messages) are queued, then every pending reply is written
 //! (handleClientsWithPendingWrites), and last the clients marked for closing are freed, so no event of the
 //! batch just handled can name a freed slot.
@@ -11,6 +11,7 @@ impl Server {
     pub(super) fn before_sleep(&mut self) {
         self.feed_replicas();
         self.handle_unblocked();
+        crate::cmd::tracking::broadcast(&mut self.state);
         // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
         self.persist();
         self.queue_woken();

@@ -135,7 +135,7 @@ impl Server {
             self.handle_unblocked();
         }
         let now = Instant::now();
-        if now >= self.next_cron {
+        if now >= self.next_cron && !self.state.cron_paused {
             self.cron();
             let hz = u64::from(self.state.config.hz.clamp(1, 500));
             self.next_cron = now + Duration::from_millis(1000 / hz);
@@ -181,6 +181,10 @@ impl Server {
             }
         }
         self.close_overstaying_http_clients(now_ms);
+        // As serverCron: the tracking table is brought back within tracking-table-max-keys between commands too.
+        if self.state.tracking.is_active() {
+            crate::cmd::tracking::limit_table(&mut self.state);
+        }
         // A client whose input is paused behind its replies runs no command, so the check after each command
         // never comes: the soft limit's seconds are judged here too.
         let backlogged: Vec<ClientId> = self

@@ -19,6 +19,7 @@ pub mod session;
 pub mod slowlog;
 pub mod stats;
 pub mod subscriptions;
+pub mod tracking_table;
 pub mod wait_queues;
 pub mod watch_index;
 
@@ -94,6 +95,8 @@ pub struct State {
     pub shutdown: Option<Shutdown>,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON 1: the cron (and the expiry slices it starts) does nothing until 0.
+    pub cron_paused: bool,
     /// 40 hex chars, new each start (INFO run_id).
     pub run_id: String,
     pub started_at: Instant,
@@ -150,6 +153,8 @@ pub struct State {
     pub latency: latency_monitor::LatencyMonitor,
     /// The Lua engine and the script cache (EVAL, SCRIPT).
     pub scripting: crate::scripting::Engine,
+    /// Client-side caching: the keys tracking clients read, the BCAST prefixes.
+    pub tracking: tracking_table::TrackingTable,
 }
 
 impl State {
@@ -168,6 +173,7 @@ impl State {
             next_client_id: 1,
             shutdown: None,
             active_expire_enabled: true,
+            cron_paused: false,
             run_id,
             started_at: now,
             started_unix_ms: crate::clock::unix_ms(),
@@ -195,6 +201,7 @@ impl State {
             monitors: Vec::new(),
             latency: latency_monitor::LatencyMonitor::default(),
             scripting: Default::default(),
+            tracking: Default::default(),
         };
         state.sync_key_logs();
         state
@@ -230,7 +237,7 @@ impl State {
     pub fn sync_key_logs(&mut self) {
         let flags = self.config.notify_keyspace_events;
         for (index, db) in self.keyspace.dbs.iter_mut().enumerate() {
-            if expired_events_on(flags) || self.watches.any_in(index) {
+            if expired_events_on(flags) || self.watches.any_in(index) || self.tracking.clients > 0 {
                 db.expired_log.get_or_insert_with(Vec::new);
             } else {
                 db.expired_log = None;
@@ -278,6 +285,18 @@ impl State {
             self.pausing.postponed.retain(|&held| held != id);
             self.monitors.retain(|&monitor| monitor != id);
             replication::detach(self, id);
+            self.disable_tracking(id);
+        }
+    }
+
+    /// Turns CLIENT TRACKING off for session `id`; with the last tracking client gone, expiry stops logging
+    /// deleted keys for it.
+    pub fn disable_tracking(&mut self, id: ClientId) {
+        if self.sessions[id].tracking.is_some() {
+            tracking_table::disable(&mut self.tracking, &mut self.sessions, id);
+            if self.tracking.clients == 0 {
+                self.sync_key_logs();
+            }
         }
     }
 
@@ -295,7 +314,10 @@ impl State {
         session.dirty_cas = false;
         for wk in std::mem::take(&mut session.watched) {
             self.watches.remove(id, wk.db, &wk.key);
-            if !self.watches.any_in(wk.db) && !expired_events_on(self.config.notify_keyspace_events) {
+            if !self.watches.any_in(wk.db)
+                && !expired_events_on(self.config.notify_keyspace_events)
+                && self.tracking.clients == 0
+            {
                 self.keyspace.dbs[wk.db].expired_log = None;
             }
         }

@@ -11,6 +11,7 @@ use slab::Slab;
 use std::ops::{Index, IndexMut};
 
 use super::subscriptions::Subscriptions;
+use super::tracking_table::ClientTracking;
 use super::wait_queues::Parked;
 use crate::resp::reply::Reply;
 
@@ -96,6 +97,8 @@ pub struct Session {
     pub postponed: Option<Vec<Bytes>>,
     /// MONITOR was run: every command is shown to this session (CLIENT LIST flag `O`).
     pub monitor: bool,
+    /// CLIENT TRACKING is on, with these options (see `state::tracking_table`).
+    pub tracking: Option<Box<ClientTracking>>,
     /// When (Unix seconds) the unsent replies first passed the class's soft limit; `None` while under it
     /// (see `state::output_limits`).
     pub soft_limit_since_s: Option<i64>,
@@ -145,6 +148,7 @@ impl Session {
             subscriptions: None,
             postponed: None,
             monitor: false,
+            tracking: None,
             soft_limit_since_s: None,
             replica: None,
             write_offset: 0,

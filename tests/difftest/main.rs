@@ -37,6 +37,7 @@ mod scripting_templates;
 mod set_templates;
 mod sort_templates;
 mod stream_templates;
+mod tracking_templates;
 mod tx_templates;
 mod zset_templates;
 
@@ -720,11 +721,12 @@ mod nondeterminism {
     /// which pops a random member and leaves the two keyspaces different for the rest of the stream. Nor may
     /// the (un)subscribe commands': each extra channel is one more reply frame for one request (and more
     /// subscriptions make an unsubscribe-all answer in hash order), nor SLOWLOG's and LATENCY's, which could
-    /// become the forms that print timings.
+    /// become the forms that print timings, nor CLIENT TRACKING's, which could become one that turns it on.
     pub fn mutation_safe(template: &str) -> bool {
         template != "spop"
             && !super::pubsub_templates::ONE_FRAME_PER_ARGUMENT.contains(&template)
             && !super::observe_templates::NOT_MUTATED.contains(&template)
+            && !super::tracking_templates::NOT_MUTATED.contains(&template)
     }
 
     /// HELLO's reply carries the connection's client id, which depends on how many clients came before.
@@ -810,6 +812,7 @@ const FAMILY_TEMPLATES: &[&[Template]] = &[
     geo_templates::TEMPLATES,
     sort_templates::TEMPLATES,
     stream_templates::TEMPLATES,
+    tracking_templates::TEMPLATES,
 ];
 
 /// The family files' templates, then this file's.

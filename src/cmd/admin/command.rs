@@ -198,6 +198,15 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
     Ok(())
 }
 
+/// The positions in `argv` of the keys command `cmd` names (Redis's getKeysFromCommand), for client-side
+/// caching to remember what a tracking client read.
+pub(crate) fn key_positions(cmd: Resolved, argv: &[Bytes]) -> Vec<usize> {
+    let specs = cmd.spec.key_specs;
+    let keys =
+        if cmd.spec.name == "sort" { sort_keys(specs, argv) } else { keys_from_specs(specs, argv).unwrap_or_default() };
+    keys.into_iter().map(|(position, _)| position).collect()
+}
+
 /// The key flags a command's own key function reports where its spec says `variable_flags`. Only SET has
 /// such a spec (Redis's `setGetKeys`): its key is read as well as written when a GET argument follows the
 /// value. Arguments compare as C strings, as Redis's do, so `GET\0junk` counts.
@@ -527,7 +536,7 @@ mod tests {
             "*2\r\n$11\r\nconfig|help\r\n*8\r\n$7\r\nsummary\r\n$49\r\nShow helpful text about the different \
              subcommands\r\n$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
         );
-        assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*24\r\n$14\r\nclient|getname\r\n"));
+        assert!(t.run(me, "COMMAND DOCS client").contains("$11\r\nsubcommands\r\n*32\r\n$14\r\nclient|caching\r\n"));
         assert_eq!(t.run(me, "COMMAND GETKEYS set a b"), "*1\r\n$1\r\na\r\n");
         assert_eq!(t.run(me, "COMMAND GETKEYSANDFLAGS get a"), "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n");
         // SET's key spec has variable flags: its own key function decides (Redis's setGetKeys).

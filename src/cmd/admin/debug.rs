@@ -1,5 +1,5 @@
 //! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP,
-//! SET-ACTIVE-EXPIRE and LOADAOF, plus HELP. Any other
+//! SET-ACTIVE-EXPIRE, PAUSE-CRON and LOADAOF, plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
 //! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
@@ -100,6 +100,10 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         0 if sub.is("loadaof") => debug_loadaof(ctx, reply),
         _ if sub.is("reload") => debug_reload(ctx, reply, args.rest())?,
+        1 if sub.is("pause-cron") => {
+            ctx.state.cron_paused = atoi(args.next_bytes()?) != 0;
+            reply.ok();
+        }
         1 if sub.is("set-active-expire") => {
             ctx.state.active_expire_enabled = atoi(args.next_bytes()?) != 0;
             reply.ok();
@@ -147,6 +151,10 @@ fn debug_reload(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: &[Bytes]) -> CmdRes
         (false, true) => crate::persist::LoadMode::Merge,
         (false, false) => crate::persist::LoadMode::Add,
     };
+    if mode == crate::persist::LoadMode::Replace {
+        // Emptying the dataset invalidates every cached key, as Redis's emptyData does.
+        crate::cmd::tracking::flushed(ctx.state);
+    }
     let loaded = std::fs::read(crate::persist::rdb_path(&ctx.state.config))
         .map_err(|e| e.to_string())
         .and_then(|bytes| crate::persist::load_bytes(ctx.state, &bytes, mode));

@@ -139,7 +139,7 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
     field(out, "blocked_clients", state.blocking.blocked_clients() + state.pausing.postponed.len());
-    field(out, "tracking_clients", 0);
+    field(out, "tracking_clients", state.tracking.clients);
     field(out, "clients_in_timeout_table", state.blocking.clients_with_deadline());
 }
 
@@ -317,9 +317,12 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     out.push_str(
         "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
-         total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\n\
-         tracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n",
+         total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n",
     );
+    field(out, "tracking_total_keys", state.tracking.total_keys());
+    field(out, "tracking_total_items", state.tracking.total_items());
+    field(out, "tracking_total_prefixes", state.tracking.prefixes.len());
+    out.push_str("unexpected_error_replies:0\r\n");
     field(out, "total_error_replies", s.total_error_replies);
     out.push_str(
         "dump_payload_sanitizations:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\n\

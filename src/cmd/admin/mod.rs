@@ -8,6 +8,7 @@
 mod bgrewriteaof;
 mod cluster;
 mod command;
+pub(crate) use command::key_positions;
 mod config_command;
 mod debug;
 mod info;

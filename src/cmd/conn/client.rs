@@ -1,16 +1,18 @@
-//! CLIENT subcommands: ID GETNAME SETNAME INFO LIST KILL REPLY NO-EVICT HELP (Redis 7.0's `clientCommand`).
+//! CLIENT subcommands: ID GETNAME SETNAME INFO LIST KILL REPLY NO-EVICT HELP (Redis 7.0's `clientCommand`;
+//! the client-side caching ones are in `client_tracking`, PAUSE and UNPAUSE in `pause`).
 //!
 //! CLIENT INFO and CLIENT LIST print Redis 7.0's line per connection, field for field (`id addr laddr fd name
 //! age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events
-//! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes.
+//! cmd user redir resp`), sorted by id as Redis's client list is. Memory fields are our own buffers' sizes, the
+//! output ones in Redis's terms (see `OutputFields`).
 //!
 //! During its own command the caller's reply is moved out of its `Session` (see `Ctx`), so its line is built
 //! from `ctx.argv` and the handler's `reply` instead. Connection facts (addresses, fd, query buffer) come from
 //! the session's `Link`, which the event loop keeps current; a session without a connection prints Redis's
 //! values for a fake client (no address, fd -1).
 //!
-//! Every connection is a normal client until pub/sub and replication exist, so TYPE filters other than
-//! `normal` match nothing; they are still parsed and checked as Redis does.
+//! A connection is a pubsub client while it has a subscription and a normal one otherwise; replication does
+//! not exist yet, so TYPE master and replica match nothing (they are still parsed and checked as Redis does).
 
 use bytes::Bytes;
 use std::fmt::Write as _;
@@ -20,6 +22,7 @@ use super::super::errors::{self, CmdResult};
 use super::super::{Ctx, Handlers};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::output_limits::STATIC_REPLY_BYTES;
 use crate::state::session::{ClientId, Link, ReplyMode, Session};
 
 /// The CLIENT subcommands' handlers, bound to their entries in src/cmd/meta.
@@ -128,9 +131,10 @@ impl ClientType {
         name.pick(&names).ok_or_else(|| [&b"ERR Unknown client type '"[..], name.as_bytes(), b"'"].concat().into())
     }
 
-    /// The type of a connection: always normal until pub/sub and replication exist.
-    fn of(_client: &Session) -> ClientType {
-        ClientType::Normal
+    /// The type of a connection (Redis's getClientType): pubsub while it has a subscription, else normal
+    /// (replication does not exist yet).
+    fn of(client: &Session) -> ClientType {
+        if client.is_subscribed() { ClientType::Pubsub } else { ClientType::Normal }
     }
 }
 
@@ -328,7 +332,7 @@ fn sorted_ids(state: &State) -> Vec<ClientId> {
 }
 
 /// The session with CLIENT ID `id`.
-fn session_of(state: &State, id: u64) -> Option<ClientId> {
+pub(super) fn session_of(state: &State, id: u64) -> Option<ClientId> {
     state.sessions.iter().find(|(_, c)| c.id == id).map(|(found, _)| found)
 }
 
@@ -359,16 +363,18 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
     let fake = Link { fd: -1, ..Link::default() };
     let link = client.link.as_ref().unwrap_or(&fake);
     let argv_mem: usize = argv.iter().map(Bytes::len).sum();
-    let obl = reply.buf.len().saturating_sub(link.sent);
-    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
+    let multi_mem = client.multi.as_deref().map_or(0, multi_memory);
+    let output = OutputFields::of(reply.buf.len().saturating_sub(link.sent));
+    let tot_mem =
+        link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + multi_mem + std::mem::size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
     let subscriptions = client.subscriptions.as_deref();
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
-         cmd={} user=default redir=-1 resp={}",
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
+         cmd={} user=default redir={} resp={}",
         client.id,
         link.addr,
         link.laddr,
@@ -385,25 +391,57 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
         link.qbuf,
         link.qbuf_free,
         argv_mem,
+        multi_mem,
         reply.buf.capacity(),
         reply.buf.capacity(),
-        obl,
+        output.obl,
+        output.oll,
+        output.omem,
         tot_mem,
         if link.write_waiting { "rw" } else { "r" },
         cmd,
+        super::client_tracking::redirect_of(client.tracking.as_deref()),
         if reply.resp3 { 3 } else { 2 },
     );
+}
+
+/// CLIENT LIST's output fields for `pending` unsent reply bytes, in Redis's terms over our one buffer: the
+/// first 16 KiB are what Redis's static reply buffer would hold (`obl`), the rest is its reply list (`omem`
+/// bytes, the ones `client-output-buffer-limit` counts, in `oll` nodes of 16 KiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OutputFields {
+    obl: usize,
+    oll: usize,
+    omem: usize,
+}
+
+impl OutputFields {
+    fn of(pending: usize) -> OutputFields {
+        let obl = pending.min(STATIC_REPLY_BYTES);
+        let omem = pending - obl;
+        OutputFields { obl, oll: omem.div_ceil(STATIC_REPLY_BYTES), omem }
+    }
+}
+
+/// The memory a queued transaction holds (`multi-mem`): its arguments' bytes and their vectors.
+fn multi_memory(multi: &crate::state::session::Multi) -> usize {
+    let argv = |argv: &Vec<Bytes>| argv.iter().map(|arg| arg.len() + std::mem::size_of::<Bytes>()).sum::<usize>();
+    multi.commands.iter().map(|command| argv(command) + std::mem::size_of::<Vec<Bytes>>()).sum()
 }
 
 /// CLIENT LIST's `flags=` letters in Redis's order, `N` when none applies.
 fn flags(client: &Session) -> String {
     let mut flags = String::new();
+    let tracking = client.tracking.as_deref();
     let letters = [
         (client.is_replica(), 'S'),
         (client.monitor, 'O'),
         (client.is_subscribed(), 'P'),
         (client.multi.is_some(), 'x'),
         (client.parked.is_some(), 'b'),
+        (tracking.is_some(), 't'),
+        (tracking.is_some_and(|t| t.broken_redirect), 'R'),
+        (tracking.is_some_and(|t| t.bcast), 'B'),
         (client.dirty_cas, 'd'),
         (client.close_after_reply, 'c'),
         (client.close_asap, 'A'),
@@ -528,6 +566,24 @@ mod tests {
         assert_eq!(err(&["skipme", "maybe"]), "ERR syntax error");
         assert_eq!(err(&["maxage", "5"]), "ERR syntax error");
         assert_eq!(err(&["id", "1", "type"]), "ERR syntax error");
+    }
+
+    #[test]
+    fn output_fields_put_the_first_16_kib_in_the_static_buffer() {
+        assert_eq!(OutputFields::of(100), OutputFields { obl: 100, oll: 0, omem: 0 });
+        assert_eq!(OutputFields::of(STATIC_REPLY_BYTES), OutputFields { obl: STATIC_REPLY_BYTES, oll: 0, omem: 0 });
+        let beyond = 2 * STATIC_REPLY_BYTES + 1;
+        assert_eq!(
+            OutputFields::of(STATIC_REPLY_BYTES + beyond),
+            OutputFields { obl: STATIC_REPLY_BYTES, oll: 3, omem: beyond }
+        );
+        let mut t = TestServer::new();
+        let me = t.connect();
+        t.run(me, "MULTI");
+        t.run(me, "SET k v");
+        let per_arg = std::mem::size_of::<Bytes>();
+        let want = format!(" multi-mem={} ", 5 + 3 * per_arg + std::mem::size_of::<Vec<Bytes>>());
+        assert!(info_string(&t.state, me).contains(&want));
     }
 
     #[test]

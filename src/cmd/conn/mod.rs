@@ -8,6 +8,7 @@
 //! server stores back on the client after the call.
 
 mod client;
+mod client_tracking;
 pub mod pause;
 
 pub use client::info_string as client_info_string;
@@ -36,6 +37,7 @@ pub const HANDLERS: &[Handlers] = &[
         ("client", super::admin::container),
     ],
     client::HANDLERS,
+    client_tracking::HANDLERS,
     pause::HANDLERS,
 ];
 
@@ -77,6 +79,7 @@ fn reset(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     state.unwatch_all(me);
     state.pubsub.forget(&mut state.sessions, me);
     state.monitors.retain(|&monitor| monitor != me);
+    state.disable_tracking(me);
     let authenticated = state.config.requirepass.is_none();
     let session = &mut state.sessions[me];
     session.multi = None;
