@@ -47,7 +47,7 @@ pub fn check<'h>(head: &'h Head, config: &Config, local_ip: Option<IpAddr>) -> V
     }
     let cors_origin = match head.origin.as_deref() {
         None => None,
-        Some(origin) if listed(&config.http_allow_origins, origin) => Some(origin),
+        Some(origin) if allowed_origin(Some(origin), config).is_some() => Some(origin),
         Some(_) => {
             return Verdict::Refuse(HttpError::new(
                 403,
@@ -63,6 +63,12 @@ pub fn check<'h>(head: &'h Head, config: &Config, local_ip: Option<IpAddr>) -> V
         return Verdict::Refuse(HttpError::new(415, "a POST or PUT body needs Content-Type: application/json"));
     }
     Verdict::Proceed { cors_origin }
+}
+
+/// `origin` if it is one of `http-allow-origins`: the origin a response may name in its CORS headers, refusals
+/// included, so an allowed page can read why it was refused.
+pub fn allowed_origin<'h>(origin: Option<&'h [u8]>, config: &Config) -> Option<&'h [u8]> {
+    origin.filter(|origin| listed(&config.http_allow_origins, origin))
 }
 
 fn check_host(head: &Head, config: &Config, local_ip: Option<IpAddr>) -> Result<(), HttpError> {

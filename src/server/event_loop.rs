@@ -164,8 +164,10 @@ impl Server {
                 .state
                 .sessions
                 .iter()
-                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout.
+                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout;
+                // a subscriber or a MONITOR waits for what others do.
                 .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none())
+                .filter(|(_, c)| !c.is_subscribed() && !c.monitor)
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
                 .map(|(id, _)| id)
                 .collect();
@@ -174,7 +176,7 @@ impl Server {
                 self.state.close_asap(id);
             }
         }
-        self.close_overstaying_http_clients(now_ms);
+        self.http_cron(now_ms);
         // A client whose input is paused behind its replies runs no command, so the check after each command
         // never comes: the soft limit's seconds are judged here too.
         let backlogged: Vec<ClientId> = self
@@ -189,16 +191,16 @@ impl Server {
         }
     }
 
-    /// Closes HTTP connections past `http-idle-timeout` (see `http::close_overstaying`).
-    fn close_overstaying_http_clients(&mut self, now_ms: i64) {
-        let readers = self.connections.iter().enumerate().filter_map(|(index, conn)| match conn {
+    /// Closes HTTP connections past `http-idle-timeout` and sends event streams' heartbeats (see `http::cron`).
+    fn http_cron(&mut self, now_ms: i64) {
+        let readers = self.connections.iter_mut().enumerate().filter_map(|(index, conn)| match conn {
             Some(super::Connection { protocol: super::Protocol::Http(reader), .. }) => {
-                Some((ClientId(index), &**reader))
+                Some((ClientId(index), &mut **reader))
             }
             _ => None,
         });
-        let refused = crate::http::close_overstaying(&mut self.state, readers, now_ms);
-        for id in refused {
+        let to_write = crate::http::cron(&mut self.state, readers, now_ms);
+        for id in to_write {
             self.queue_write(id);
         }
     }
