@@ -382,3 +382,76 @@ fn a_huge_bulk_lets_a_bystander_in_before_it_is_read() {
     assert!(read <= 2 * BULK_TURN_BYTES, "the bystander's INFO ran after {read} of the {sent} bytes queued before it");
     assert_reply(bystander.cmd(&["PING"]), "+PONG\r\n");
 }
+
+/// The hard open-file limit of process `pid`, from `/proc/<pid>/limits`.
+fn hard_open_file_limit(pid: u32) -> String {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).expect("an open-file limit");
+    line.split_whitespace().nth(4).expect("the hard limit").to_string()
+}
+
+/// Milliseconds since midnight of a log line's timestamp (`pid:M 02 Dec 2026 07:50:54.879 # ...`).
+fn log_time_ms(line: &str) -> i64 {
+    let time = line.split_whitespace().nth(4).unwrap_or_else(|| panic!("no time in {line:?}"));
+    let parts: Vec<f64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+    ((parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]) * 1000.0).round() as i64
+}
+
+/// Accept failing with EMFILE, end to end: the running server's soft open-file limit is lowered (prlimit) to
+/// what it has open, so connections past it wait in the backlog while every accept fails. The cron retries
+/// ten times a second, but the error is logged at most once a second; the clients already connected are
+/// served all along; and once the limit is raised again, the waiting connections are accepted and served.
+#[test]
+fn accept_errors_are_logged_once_a_second_and_service_goes_on() {
+    const ACCEPT_ERROR: &str = "Accepting client connection: ";
+    let server = TestServer::ferrokv(&[]);
+    let mut connected: Vec<RespConn> = (0..3).map(|_| server.conn()).collect();
+    for conn in &mut connected {
+        assert_reply(conn.cmd(&["PING"]), "+PONG\r\n");
+    }
+    let pid = server.pid().to_string();
+    let open = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let lowered = std::process::Command::new("prlimit").args(["--pid", &pid, &format!("--nofile={open}:")]).status();
+    if !lowered.is_ok_and(|status| status.success()) {
+        common::skip("prlimit (util-linux) cannot change the server's open-file limit here");
+        return;
+    }
+    let waiting: Vec<std::net::TcpStream> =
+        (0..20).map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap()).collect();
+    let error_lines =
+        || -> Vec<String> { server.log().lines().filter(|l| l.contains(ACCEPT_ERROR)).map(str::to_owned).collect() };
+    // Three lines take two seconds at one a second: wait for them (bounded), serving the clients meanwhile.
+    let mut served = 0;
+    for _ in 0..100 {
+        if error_lines().len() >= 3 {
+            break;
+        }
+        for conn in &mut connected {
+            served += 1;
+            assert_reply(conn.cmd(&["INCR", "served"]), format!(":{served}\r\n"));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let lines = error_lines();
+    assert!(lines.len() >= 3, "accept errors went unlogged: {}", server.log());
+    // Redis's line: strerror's text, without Rust's " (os error 24)".
+    assert!(lines[0].ends_with("# Accepting client connection: Too many open files"), "{}", lines[0]);
+    for pair in lines.windows(2) {
+        let gap = log_time_ms(&pair[1]) - log_time_ms(&pair[0]);
+        assert!(gap >= 990 || gap < 0, "two accept errors {gap} ms apart:\n{}\n{}", pair[0], pair[1]);
+    }
+    // The limit raised again, the connections that waited are accepted at the next retry and served.
+    let hard = hard_open_file_limit(server.pid());
+    let raised = std::process::Command::new("prlimit").args(["--pid", &pid, &format!("--nofile={hard}:")]).status();
+    assert!(raised.unwrap().success(), "prlimit could not restore the limit");
+    for mut stream in waiting {
+        stream.set_read_timeout(Some(Duration::from_millis(common::READ_TIMEOUT_MS))).unwrap();
+        stream.write_all(b"PING\r\n").unwrap();
+        let mut reply = [0u8; 7];
+        std::io::Read::read_exact(&mut stream, &mut reply).unwrap();
+        assert_eq!(&reply, b"+PONG\r\n");
+    }
+    for conn in &mut connected {
+        assert_reply(conn.cmd(&["PING"]), "+PONG\r\n");
+    }
+}
