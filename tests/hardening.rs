@@ -455,3 +455,27 @@ fn accept_errors_are_logged_once_a_second_and_service_goes_on() {
         assert_reply(conn.cmd(&["PING"]), "+PONG\r\n");
     }
 }
+
+/// The `pubsub` class: a subscriber that stops reading is cut once its backlog passes the hard limit, with
+/// Redis's log line, and the publisher is never held back (each PUBLISH answers at once); as redis-server.
+#[test]
+fn a_subscriber_that_stops_reading_is_cut_at_the_pubsub_limit() {
+    let args = ["--client-output-buffer-limit", "pubsub", "1mb", "0", "0"];
+    let redis = common::redis_server_available().then(|| TestServer::redis(&args));
+    for server in std::iter::once(TestServer::ferrokv(&args)).chain(redis) {
+        let mut subscriber = server.conn();
+        assert_reply(subscriber.cmd(&["SUBSCRIBE", "firehose"]), "*3\r\n$9\r\nsubscribe\r\n$8\r\nfirehose\r\n:1\r\n");
+        let mut publisher = server.conn();
+        let message = "x".repeat(100_000);
+        let mut published = 0;
+        while publisher.cmd(&["PUBLISH", "firehose", &message]) == b":1\r\n" {
+            published += 1;
+            assert!(published < 2000, "{}: 200 MB published and the subscriber is still there", server.name());
+        }
+        assert_reply(publisher.cmd(&["PUBSUB", "NUMSUB", "firehose"]), "*2\r\n$8\r\nfirehose\r\n:0\r\n");
+        let log = server.log();
+        let cut =
+            log.lines().find(|l| l.contains("overcoming of output buffer limits")).unwrap_or_else(|| panic!("{log}"));
+        assert!(cut.contains("flags=P") && cut.contains("cmd=subscribe"), "{}: {cut}", server.name());
+    }
+}
