@@ -10,7 +10,8 @@
 //!    One not listed in `http-allow-origins` (empty by default) is refused with 403, before authentication,
 //!    routing or any command.
 //! 3. **Preflight.** An `OPTIONS` with `Access-Control-Request-Method` from an allowed origin gets the CORS
-//!    answer (204); allowed origins also get `Access-Control-Allow-Origin` on every response. Nothing CORS
+//!    answer (204); allowed origins also get `Access-Control-Allow-Origin` on every response, refusals
+//!    included (a 415 or 421 here, a 413 or 431 from `request`), so their pages can read why. Nothing CORS
 //!    is sent to any other origin, so the browser keeps those pages from reading responses.
 //! 4. **Content type.** A POST or PUT with a body, or with any Content-Type, needs `Content-Type:
 //!    application/json` (415 otherwise), a type a page cannot send cross-origin without a preflight, so

@@ -20,7 +20,8 @@
 //! bytes after it cannot be trusted to start a request; a connection that takes longer than `http-idle-timeout`
 //! to send a request, or sits idle that long, is closed by the cron ([`overstayed`]); each request starts with
 //! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
-//! request of a keep-alive connection to the next.
+//! request of a keep-alive connection to the next, except that a request that subscribed (`sse`) turns the
+//! connection into an event stream for the rest of its life: it runs no further request and is never idle.
 
 pub(crate) mod guard;
 pub mod json;
