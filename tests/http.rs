@@ -585,3 +585,34 @@ fn refusals_to_an_allowed_origin_carry_its_cors_headers() {
     let twice = conn.read_response();
     assert_eq!((twice.status, twice.header("access-control-allow-origin")), (400, None));
 }
+
+/// Past `maxclients`, an HTTP client gets a 503 and a close, never a silent hang (RESP clients get Redis's
+/// `-ERR max number of clients reached`, tests/hardening.rs); an event stream counts as a client.
+#[test]
+fn a_client_past_maxclients_gets_a_503() {
+    let server = TestServer::ferrokv_with_http(&["--maxclients", "2"]);
+    let mut resp = server.conn();
+    // Polls `request` over RESP until it answers `want` (bounded).
+    let mut until = |request: &[&str], want: &[u8]| {
+        let answered = (0..500).any(|_| {
+            let reply = resp.cmd(request);
+            reply.windows(want.len()).any(|w| w == want) || {
+                thread::sleep(Duration::from_millis(10));
+                false
+            }
+        });
+        assert!(answered, "{request:?} never answered {:?}", String::from_utf8_lossy(want));
+    };
+    // The start-up probe's connection is gone, then the stream is the second client.
+    until(&["INFO", "clients"], b"connected_clients:1\r\n");
+    let mut stream = http(&server);
+    stream.send_raw(&request_bytes("GET", "/_subscribe/c", &[], None));
+    until(&["PUBSUB", "NUMSUB", "c"], b"*2\r\n$1\r\nc\r\n:1\r\n");
+    let mut refused = http(&server);
+    let response = refused.read_response();
+    assert_error(&response, 503, "max number of clients reached");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(refused.is_closed());
+    let stats = String::from_utf8(resp.cmd(&["INFO", "stats"])).unwrap();
+    assert!(stats.contains("rejected_connections:1\r\n"), "{stats}");
+}
