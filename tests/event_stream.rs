@@ -284,3 +284,15 @@ fn streams_and_subscribers_outlive_the_idle_timeouts() {
     assert_eq!(events.next()["message"], "still here");
     assert_reply(subscriber.read_reply(), "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$10\r\nstill here\r\n");
 }
+
+#[test]
+fn a_quiet_stream_gets_a_heartbeat_comment() {
+    let server = TestServer::ferrokv_with_http(&[]);
+    let mut events = EventStream::open(server.http_port, "/_subscribe/quiet", &[]);
+    // Nothing is published: after 15 s a comment line comes (EventSource ignores it; proxies see traffic).
+    events.stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    assert_eq!(events.next_raw(), ": keep-alive");
+    let mut resp = server.conn();
+    assert_reply(resp.cmd(&["PUBLISH", "quiet", "after"]), ":1\r\n");
+    assert_eq!(events.next(), json!({"channel": "quiet", "message": "after"}));
+}
