@@ -53,3 +53,6 @@ pub const HTTP_HEADERS_MAX: usize = 64;
 pub const HTTP_SCAN_COUNT_MAX: usize = 1000;
 /// Most commands in one `/_redis/pipeline` or `/_redis/multi-exec` request (the body cap bounds them too).
 pub const HTTP_PIPELINE_COMMANDS_MAX: usize = 10_000;
+/// Quiet time after which an HTTP event stream gets a comment line (proxies close connections silent for a
+/// minute or so, and the write finds a client that vanished).
+pub const SSE_HEARTBEAT_MS: i64 = 15_000;

@@ -6,6 +6,9 @@
 //! must be refused with nothing written, and the page must never see a value. A second run with the page's
 //! origin in `http-allow-origins` shows the same harness does see writes and reads once they are allowed.
 //!
+//! A third test follows pub/sub from a page: an allowed origin's `EventSource` on `/_subscribe/<channel>` and
+//! `/_psubscribe/<pattern>` receives a message published over RESP, and another origin's is refused.
+//!
 //! Skips (failing under `CI=true`, where `.ci/run` installs chromium) without chromium, node or npm, or when
 //! the npm registry does not answer. The package is installed once into cargo's per-target temp dir.
 
@@ -29,13 +32,22 @@ fn prepared_dir() -> Option<PathBuf> {
         return None;
     }
     let dir = common::scratch::npm_package_dir("browser-attack", "playwright-core@1", "playwright-core")?;
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/attack.mjs"), dir.join("attack.mjs")).unwrap();
+    for script in ["attack.mjs", "events.mjs"] {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script);
+        std::fs::copy(source, dir.join(script)).unwrap();
+    }
     Some(dir)
 }
 
 /// A port nothing listens on now, for the attacker's page server.
 fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    spare_ports::<1>()[0]
+}
+
+/// `N` distinct ports nothing listens on now (held together while they are picked).
+fn spare_ports<const N: usize>() -> [u16; N] {
+    let held: [std::net::TcpListener; N] = std::array::from_fn(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    held.map(|listener| listener.local_addr().unwrap().port())
 }
 
 /// Runs the attack page against `server`'s gateway; returns what the page saw, by page origin, then by the
@@ -51,6 +63,7 @@ fn attack(dir: &Path, server: &TestServer, page_port: u16) -> Value {
 /// The keys a page may have tried to write.
 const WRITTEN_BY_ATTEMPTS: &[&str] = &[
     "xo-text-plain",
+    "xo-text-cors",
     "xo-blob",
     "xo-json",
     "xo-rest",
@@ -90,16 +103,75 @@ fn an_allowed_origin_can_use_the_gateway_and_a_rebinding_name_still_cannot() {
     let seen = attack(&dir, &server, page_port);
     // The allowed page's JSON requests pass the preflight and write; its form and text posts still do not.
     assert_reply(resp.cmd(&["GET", "xo-json"]), "$5\r\npwned\r\n");
-    for key in ["xo-text-plain", "xo-blob", "xo-form", "xo-form-text", "xo-form-multipart", "xo-beacon"] {
+    for key in ["xo-text-plain", "xo-text-cors", "xo-blob", "xo-form", "xo-form-text", "xo-form-multipart", "xo-beacon"]
+    {
         assert_reply(resp.cmd(&["EXISTS", key]), ":0\r\n");
     }
     let allowed = &seen[&origin];
     assert!(allowed["127.0.0.1"]["read-secret"].to_string().contains(SECRET), "{seen:#}");
-    // A Host the gateway does not serve is refused (421) even for an allowed origin: its preflight fails.
+    // A refusal is readable by an allowed page: its text/plain post is told 415, not left opaque.
+    let told = "415 a POST or PUT body needs Content-Type: application/json";
+    assert_eq!(allowed["127.0.0.1"]["fetch-text-plain-cors"], told, "{seen:#}");
+    // A Host the gateway does not serve is refused (421) even for an allowed origin: its preflight fails, and
+    // its read gets the 421 (readable, since the origin is allowed), never the value.
     let rebound = &allowed["rebind.test"];
-    for attempt in ["fetch-json-cors", "read-secret"] {
-        assert!(rebound[attempt].as_str().is_some_and(|s| s.starts_with("error")), "{attempt}: {seen:#}");
+    assert!(rebound["fetch-json-cors"].as_str().is_some_and(|s| s.starts_with("error")), "{seen:#}");
+    for read in ["read-secret", "read-listing"] {
+        assert!(rebound[read].as_str().is_some_and(|s| s.contains("Host not served")), "{read}: {seen:#}");
     }
     let rebind_page = &seen[&format!("http://rebind.test:{page_port}")];
     assert!(!rebind_page.to_string().contains(SECRET), "the rebinding page read the secret: {seen:#}");
+}
+
+/// What a pub/sub event from the page's `EventSource` says.
+fn event(pattern: Option<&str>, channel: &str, message: &str) -> Value {
+    match pattern {
+        Some(pattern) => serde_json::json!({"pattern": pattern, "channel": channel, "message": message}),
+        None => serde_json::json!({"channel": channel, "message": message}),
+    }
+}
+
+#[test]
+fn an_allowed_page_follows_a_channel_published_over_resp_and_another_origin_is_refused() {
+    let Some(dir) = prepared_dir() else { return };
+    let [allowed_port, other_port] = spare_ports::<2>();
+    let server = TestServer::ferrokv_with_http(&["--http-allow-origins", &format!("http://127.0.0.1:{allowed_port}")]);
+    let args = [server.http_port, allowed_port, other_port].map(|port| port.to_string());
+    let mut node = Command::new("node")
+        .arg("events.mjs")
+        .args(&args)
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The refused page goes first and never subscribes; publish once the allowed page's two streams are
+    // subscribed (or the script has ended, which the checks below then explain).
+    let mut resp = server.conn();
+    for _ in 0..1200 {
+        let subscribed = resp.cmd(&["PUBSUB", "NUMSUB", "chat"]) == b"*2\r\n$4\r\nchat\r\n:1\r\n"
+            && resp.cmd(&["PUBSUB", "NUMPAT"]) == b":1\r\n";
+        if subscribed || node.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_reply(resp.cmd(&["PUBLISH", "chat", "hello from RESP"]), ":2\r\n");
+    let output = node.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "node failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let allowed = &seen["allowed"];
+    assert_eq!(allowed["channel"]["messages"], serde_json::json!([event(None, "chat", "hello from RESP")]), "{seen:#}");
+    assert_eq!(
+        allowed["pattern"]["messages"],
+        serde_json::json!([event(Some("ch*"), "chat", "hello from RESP")]),
+        "{seen:#}"
+    );
+    for stream in ["channel", "pattern"] {
+        let refused = &seen["other"][stream];
+        assert_eq!((refused["opened"].as_bool(), refused["state"].as_str()), (Some(false), Some("failed")), "{seen:#}");
+        assert_eq!(refused["messages"], serde_json::json!([]), "{seen:#}");
+    }
+    assert!(server.log().lines().all(|line| !line.contains("panicked")), "{}", server.log());
 }

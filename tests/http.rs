@@ -520,3 +520,99 @@ fn web_pages_are_refused_unless_their_origin_is_allowed() {
     // Plain clients (curl, programs) send no Origin and are served as before.
     assert_eq!(conn.request("GET", "/k", None).json()["value"], "v");
 }
+
+/// Every refusal an allowed origin's page gets names that origin in its CORS headers, so the page can read why
+/// (a 415 would otherwise be an opaque network error); another origin's refusals never do.
+#[test]
+fn refusals_to_an_allowed_origin_carry_its_cors_headers() {
+    let allowed = "http://app.example";
+    let server = TestServer::ferrokv_with_http(&[
+        "--http-allow-origins",
+        allowed,
+        "--http-max-body",
+        "100",
+        "--requirepass",
+        "pw",
+    ]);
+    let many_headers = "X-Filler: y\r\n".repeat(80);
+    let long_header = format!("X-Filler: {}\r\n", "y".repeat(20_000));
+    // (status, request line, headers before Origin, headers after it)
+    let cases: &[(u16, &str, &str, &str)] = &[
+        (
+            415,
+            "POST /_redis",
+            "Authorization: Bearer pw\r\n",
+            "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n[]",
+        ),
+        (401, "GET /k", "", "\r\n"),
+        (404, "GET /_nothing", "Authorization: Bearer pw\r\n", "\r\n"),
+        (405, "GET /_redis", "Authorization: Bearer pw\r\n", "\r\n"),
+        (405, "GET /_publish/c", "Authorization: Bearer pw\r\n", "\r\n"),
+        (413, "POST /k", "Content-Length: 1000\r\n", "Content-Type: application/json\r\n\r\n"),
+        (431, "GET /k", &many_headers, "\r\n"),
+        (431, "GET /k", "", &format!("{long_header}\r\n")),
+        (400, "GET /k", "", "Not a header line\r\n\r\n"),
+        (501, "POST /k", "Transfer-Encoding: chunked\r\n", "\r\n"),
+        (417, "POST /k", "", "Expect: 200-ok\r\n\r\n"),
+    ];
+    for (status, line, before, after) in cases {
+        for (origin, expected_status, cors) in
+            [(allowed, *status, Some(allowed)), ("http://evil.example", *status, None)]
+        {
+            // A refusal the head parser makes comes before the origin check; the rest are 403 for evil.
+            let parsed_before_origin = matches!(status, 413 | 431 | 400 | 501 | 417);
+            let expected_status = if cors.is_none() && !parsed_before_origin { 403 } else { expected_status };
+            let mut conn = http(&server);
+            conn.send_raw(
+                format!("{line} HTTP/1.1\r\nHost: localhost\r\n{before}Origin: {origin}\r\n{after}").as_bytes(),
+            );
+            let response = conn.read_response();
+            assert_eq!(response.status, expected_status, "{line} from {origin}: {}", response.text());
+            assert_eq!(response.header("access-control-allow-origin"), cors, "{status} {line} from {origin}");
+            assert_eq!(response.header("vary"), cors.map(|_| "Origin"), "{status} {line} from {origin}");
+        }
+    }
+    // A Host the gateway does not serve is refused, readably for an allowed page.
+    let mut conn = http(&server);
+    conn.send_raw(format!("GET /k HTTP/1.1\r\nHost: rebind.example\r\nOrigin: {allowed}\r\n\r\n").as_bytes());
+    let misdirected = conn.read_response();
+    assert_eq!((misdirected.status, misdirected.header("access-control-allow-origin")), (421, Some(allowed)));
+    // Two Origin headers: which one to trust is ambiguous, so no CORS at all.
+    let mut conn = http(&server);
+    conn.send_raw(
+        format!("GET /k HTTP/1.1\r\nHost: localhost\r\nOrigin: {allowed}\r\nOrigin: {allowed}\r\n\r\n").as_bytes(),
+    );
+    let twice = conn.read_response();
+    assert_eq!((twice.status, twice.header("access-control-allow-origin")), (400, None));
+}
+
+/// Past `maxclients`, an HTTP client gets a 503 and a close, never a silent hang (RESP clients get Redis's
+/// `-ERR max number of clients reached`, tests/hardening.rs); an event stream counts as a client.
+#[test]
+fn a_client_past_maxclients_gets_a_503() {
+    let server = TestServer::ferrokv_with_http(&["--maxclients", "2"]);
+    let mut resp = server.conn();
+    // Polls `request` over RESP until it answers `want` (bounded).
+    let mut until = |request: &[&str], want: &[u8]| {
+        let answered = (0..500).any(|_| {
+            let reply = resp.cmd(request);
+            reply.windows(want.len()).any(|w| w == want) || {
+                thread::sleep(Duration::from_millis(10));
+                false
+            }
+        });
+        assert!(answered, "{request:?} never answered {:?}", String::from_utf8_lossy(want));
+    };
+    // The start-up probe's connection is gone, then the stream is the second client.
+    until(&["INFO", "clients"], b"connected_clients:1\r\n");
+    let mut stream = http(&server);
+    stream.send_raw(&request_bytes("GET", "/_subscribe/c", &[], None));
+    until(&["PUBSUB", "NUMSUB", "c"], b"*2\r\n$1\r\nc\r\n:1\r\n");
+    let mut refused = http(&server);
+    let response = refused.read_response();
+    assert_error(&response, 503, "max number of clients reached");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(refused.is_closed());
+    let stats = String::from_utf8(resp.cmd(&["INFO", "stats"])).unwrap();
+    assert!(stats.contains("rejected_connections:1\r\n"), "{stats}");
+}

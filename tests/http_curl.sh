@@ -44,3 +44,22 @@ check '"error":"a POST or PUT body needs Content-Type: application/json"} 415' -
 check '"action":"created"' -X POST "$base/large" "${json[@]}" -H 'Expect: 100-continue' \
     -d "{\"value\": \"$(head -c 3000 /dev/zero | tr '\0' 'x')\"}"
 echo "all curl checks passed"
+
+# Pub/sub: a `curl -N` follower of a channel gets what curl publishes, as an event.
+events=$(mktemp)
+curl -sS -N --max-time 20 "$base/_subscribe/news" > "$events" &
+follower=$!
+for _ in $(seq 200); do
+    [[ $(curl -sS "$base/_redis" "${json[@]}" -d '["PUBSUB","NUMSUB","news"]') == *'"news",1'* ]] && break
+    sleep 0.05
+done
+check '{"channel":"news","receivers":1} 200' -X POST "$base/_publish/news" "${json[@]}" -d '{"message": "hello"}'
+for _ in $(seq 200); do
+    grep -q '"message":"hello"' "$events" && break
+    sleep 0.05
+done
+kill "$follower"
+wait "$follower" || true
+grep -qxF 'data: {"channel":"news","message":"hello"}' "$events" || { echo "no event in: $(cat "$events")" >&2; exit 1; }
+rm -f "$events"
+echo 'event received'

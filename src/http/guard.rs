@@ -10,7 +10,8 @@
 //!    One not listed in `http-allow-origins` (empty by default) is refused with 403, before authentication,
 //!    routing or any command.
 //! 3. **Preflight.** An `OPTIONS` with `Access-Control-Request-Method` from an allowed origin gets the CORS
-//!    answer (204); allowed origins also get `Access-Control-Allow-Origin` on every response. Nothing CORS
+//!    answer (204); allowed origins also get `Access-Control-Allow-Origin` on every response, refusals
+//!    included (a 415 or 421 here, a 413 or 431 from `request`), so their pages can read why. Nothing CORS
 //!    is sent to any other origin, so the browser keeps those pages from reading responses.
 //! 4. **Content type.** A POST or PUT with a body, or with any Content-Type, needs `Content-Type:
 //!    application/json` (415 otherwise), a type a page cannot send cross-origin without a preflight, so
@@ -47,7 +48,7 @@ pub fn check<'h>(head: &'h Head, config: &Config, local_ip: Option<IpAddr>) -> V
     }
     let cors_origin = match head.origin.as_deref() {
         None => None,
-        Some(origin) if listed(&config.http_allow_origins, origin) => Some(origin),
+        Some(origin) if allowed_origin(Some(origin), config).is_some() => Some(origin),
         Some(_) => {
             return Verdict::Refuse(HttpError::new(
                 403,
@@ -63,6 +64,12 @@ pub fn check<'h>(head: &'h Head, config: &Config, local_ip: Option<IpAddr>) -> V
         return Verdict::Refuse(HttpError::new(415, "a POST or PUT body needs Content-Type: application/json"));
     }
     Verdict::Proceed { cors_origin }
+}
+
+/// `origin` if it is one of `http-allow-origins`: the origin a response may name in its CORS headers, refusals
+/// included, so an allowed page can read why it was refused.
+pub fn allowed_origin<'h>(origin: Option<&'h [u8]>, config: &Config) -> Option<&'h [u8]> {
+    origin.filter(|origin| listed(&config.http_allow_origins, origin))
 }
 
 fn check_host(head: &Head, config: &Config, local_ip: Option<IpAddr>) -> Result<(), HttpError> {

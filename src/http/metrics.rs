@@ -20,7 +20,7 @@ pub fn render(ex: &mut Exchange<'_>, out: &mut Vec<u8>) -> Answered {
     let mut text = String::with_capacity(4096);
     write_metrics(&mut text, ex.state);
     out.extend_from_slice(text.as_bytes());
-    Ok(Success { status: 200, content_type: PROMETHEUS_TEXT })
+    Ok(Success { status: 200, content_type: PROMETHEUS_TEXT, stream: false })
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

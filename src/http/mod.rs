@@ -12,14 +12,16 @@
 //!
 //! Modules: `request` (head parsing and limits), `response` (status line and headers), `url` (paths, query,
 //! percent-decoding), `route` (which handler, auth, 404/405), `rest` (the key routes), `upstash` (the
-//! Upstash-compatible command API), `json` (RESP → JSON), `metrics` (Prometheus text). The idle and
-//! slow-request timeouts are here too ([`close_overstaying`], run from the server's cron).
+//! Upstash-compatible command API), `sse` (pub/sub as Server-Sent Events, and publishing), `json` (RESP →
+//! JSON), `metrics` (Prometheus text). The idle and slow-request timeouts and the event streams' heartbeats
+//! are here too ([`cron`], run from the server's cron).
 //!
 //! Invariants: a refused request (malformed head, 413, 431) closes its connection after the answer, because the
 //! bytes after it cannot be trusted to start a request; a connection that takes longer than `http-idle-timeout`
 //! to send a request, or sits idle that long, is closed by the cron ([`overstayed`]); each request starts with
 //! database 0, replies on, and authentication from its own `Authorization` header, so no state leaks from one
-//! request of a keep-alive connection to the next.
+//! request of a keep-alive connection to the next, except that a request that subscribed (`sse`) turns the
+//! connection into an event stream for the rest of its life: it runs no further request and is never idle.
 
 pub(crate) mod guard;
 pub mod json;
@@ -28,6 +30,7 @@ pub mod request;
 pub mod response;
 mod rest;
 pub(crate) mod route;
+mod sse;
 mod upstash;
 pub mod url;
 
@@ -52,6 +55,8 @@ pub struct RequestReader {
     /// When the request now arriving began; `None` between requests. The idle timeout counts from here, so a
     /// client that trickles a request a byte at a time (slowloris) is cut off like one that sends nothing.
     request_started_ms: Option<i64>,
+    /// Set once a request subscribed: the connection's output is an event stream from then on (`sse`).
+    stream: Option<sse::Stream>,
 }
 
 impl RequestReader {
@@ -103,6 +108,21 @@ impl RequestReader {
 }
 
 impl RequestReader {
+    /// Turns the pub/sub pushes appended to an event stream's output `buf` into events (nothing for a
+    /// connection that is not a stream); called before each write.
+    pub fn encode_events(&mut self, buf: &mut Vec<u8>, now_ms: i64) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.encode(buf, now_ms);
+        }
+    }
+
+    /// The output buffer was written out and emptied.
+    pub fn output_drained(&mut self) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.drained();
+        }
+    }
+
     /// Drops the empty lines before a request line, which RFC 9112 (2.2) asks servers to ignore. httparse
     /// skips them too, but they end in a newline that [`request::head_may_be_complete`] would take for the end
     /// of a head: parsing would then start or not depending on whether the request line came in the same
@@ -147,6 +167,12 @@ pub fn process_input(
 ) {
     let max_body = state.config.http_max_body;
     let now_ms = state.now_ms;
+    if reader.stream.is_some() {
+        // An event stream is the connection's last response: what the client sends after it is not a request
+        // that could ever be answered.
+        query.clear();
+        return;
+    }
     loop {
         let session = &mut state.sessions[id];
         if session.close_after_reply || session.close_asap || session.reply_pending() > REPLY_PAUSE_BYTES {
@@ -160,7 +186,9 @@ pub fn process_input(
                 break;
             }
             Next::Refused(refusal) => {
-                refuse(session, refusal.status, refusal.message);
+                let cors_origin = guard::allowed_origin(request::origin_line(query), &state.config);
+                write_refusal(&mut session.reply.buf, refusal.status, refusal.message, cors_origin);
+                session.close_after_reply = true;
                 break;
             }
             Next::Request(head, body) => {
@@ -169,13 +197,22 @@ pub fn process_input(
                     guard::Verdict::Proceed { cors_origin } => cors_origin,
                     guard::Verdict::Preflight(origin) => {
                         scratch.body.clear();
-                        let answered = Ok(route::Success { status: 204, content_type: response::JSON });
+                        let answered = Ok(route::Success { status: 204, content_type: response::JSON, stream: false });
                         let cors = Cors { origin: Some(origin), preflight: true };
                         finish_request(session, &head, answered, &mut scratch.body, cors);
                         continue;
                     }
                     guard::Verdict::Refuse(error) => {
-                        finish_request(session, &head, Err(error), &mut scratch.body, Cors::default());
+                        // A page of an allowed origin may read why it was refused (a 415, a 421).
+                        let origin = guard::allowed_origin(head.origin.as_deref(), &state.config);
+                        let session = &mut state.sessions[id];
+                        finish_request(
+                            session,
+                            &head,
+                            Err(error),
+                            &mut scratch.body,
+                            Cors { origin, preflight: false },
+                        );
                         continue;
                     }
                 };
@@ -186,6 +223,12 @@ pub fn process_input(
                 let answered = route::handle(&mut exchange, &head, &body, &mut scratch.body);
                 let session = &mut state.sessions[id];
                 session.reply.buf.truncate(reply_start);
+                if let Ok(route::Success { stream: true, .. }) = answered {
+                    response::write_stream_head(&mut session.reply.buf, cors_origin);
+                    reader.stream = Some(sse::Stream::new(session.reply.buf.len(), head.base64, now_ms));
+                    query.clear();
+                    break;
+                }
                 finish_request(
                     session,
                     &head,
@@ -232,7 +275,7 @@ fn finish_request(session: &mut Session, head: &Head, answered: route::Answered,
 
 /// Answers with an error and closes after it: the connection's remaining bytes are not trusted.
 pub fn refuse(session: &mut Session, status: u16, message: &str) {
-    write_refusal(&mut session.reply.buf, status, message);
+    write_refusal(&mut session.reply.buf, status, message, None);
     session.close_after_reply = true;
 }
 
@@ -240,47 +283,52 @@ pub fn refuse(session: &mut Session, status: u16, message: &str) {
 /// HTTP form of Redis's `-ERR max number of clients reached` (503) or protected mode's `-DENIED` (403).
 pub fn refusal_response(status: u16, message: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    write_refusal(&mut out, status, message);
+    write_refusal(&mut out, status, message, None);
     out
 }
 
-/// Appends an error response that closes the connection.
-fn write_refusal(out: &mut Vec<u8>, status: u16, message: &str) {
+/// Appends an error response that closes the connection, readable by `cors_origin`'s pages if given.
+fn write_refusal(out: &mut Vec<u8>, status: u16, message: &str, cors_origin: Option<&[u8]>) {
     let body = response::error_body(message.as_bytes());
-    let response = Response {
-        status,
-        content_type: response::JSON,
-        body: &body,
-        extra_header: None,
-        cors_origin: None,
-        close: true,
-    };
+    let response =
+        Response { status, content_type: response::JSON, body: &body, extra_header: None, cors_origin, close: true };
     response::write(out, &response);
 }
 
-/// Closes the HTTP connections among `readers` that overstayed `http-idle-timeout`: one too slow to send its
-/// request gets a 408 first (the slowloris defence), an idle keep-alive connection is just closed. Returns
-/// the clients given a response to write.
-pub fn close_overstaying<'a>(
+/// The gateway's part of the cron, over the HTTP connections' `readers`: closes those that overstayed
+/// `http-idle-timeout` (one too slow to send its request gets a 408 first, the slowloris defence; an idle
+/// keep-alive connection is just closed) and gives quiet event streams their heartbeat. Returns the clients
+/// given something to write.
+pub fn cron<'a>(
     state: &mut State,
-    readers: impl Iterator<Item = (ClientId, &'a RequestReader)>,
+    readers: impl Iterator<Item = (ClientId, &'a mut RequestReader)>,
     now_ms: i64,
 ) -> Vec<ClientId> {
     let timeout_ms = state.config.http_idle_timeout_s.saturating_mul(1000) as i64;
-    let overstaying: Vec<(ClientId, Overstay)> = readers
-        .filter_map(|(id, reader)| overstayed(reader, &state.sessions[id], now_ms, timeout_ms).map(|how| (id, how)))
-        .collect();
-    let mut refused = Vec::new();
+    let mut to_write = Vec::new();
+    let mut overstaying = Vec::new();
+    for (id, reader) in readers {
+        let session = &mut state.sessions[id];
+        match reader.stream.as_mut() {
+            // A stream waits for messages, not requests: it is never idle.
+            Some(stream) => {
+                if !session.close_asap && stream.heartbeat(&mut session.reply.buf, now_ms) {
+                    to_write.push(id);
+                }
+            }
+            None => overstaying.extend(overstayed(reader, session, now_ms, timeout_ms).map(|how| (id, how))),
+        }
+    }
     for (id, how) in overstaying {
         match how {
             Overstay::SlowRequest => {
                 refuse(&mut state.sessions[id], 408, "request not received within http-idle-timeout");
-                refused.push(id);
+                to_write.push(id);
             }
             Overstay::Idle => state.close_asap(id),
         }
     }
-    refused
+    to_write
 }
 
 /// Whether an HTTP connection overstayed `timeout_ms` at `now_ms`: a request in progress for that long (a

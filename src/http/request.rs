@@ -165,6 +165,25 @@ fn head_from(request: &httparse::Request<'_, '_>, max_body: u64) -> Result<Head,
     Ok(head)
 }
 
+/// The value of the one `Origin` line in the head at the start of `buf`, read line by line without `httparse`:
+/// for a request refused because its head could not be parsed (too big, too many headers, malformed), so an
+/// allowed page still gets the CORS headers that let it read the refusal. `None` if there are two.
+pub fn origin_line(buf: &[u8]) -> Option<&[u8]> {
+    let mut found = None;
+    for line in buf.split(|&b| b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"origin") && found.replace(value.trim_ascii()).is_some() {
+            return None;
+        }
+    }
+    found
+}
+
 /// The head's slot for the headers the browser checks read, which may appear only once.
 fn single_header_slot<'h>(name: &str, head: &'h mut Head) -> Option<&'h mut Option<Vec<u8>>> {
     if name.eq_ignore_ascii_case("origin") {

@@ -1,8 +1,9 @@
 //! Responses: the status line, the few headers the gateway sends, and the body, appended to the connection's
 //! output buffer (the same buffer RESP replies use, written by the same code in `before_sleep`).
 //!
-//! Every body is JSON except `/_metrics` (Prometheus text). Errors are `{"error":"<text>"}` whatever the
-//! status.
+//! Every body is JSON except `/_metrics` (Prometheus text) and the pub/sub event streams, whose head
+//! ([`write_stream_head`]) has no Content-Length: the body lasts as long as the connection. Errors are
+//! `{"error":"<text>"}` whatever the status.
 
 use super::json;
 
@@ -23,6 +24,8 @@ pub struct Response<'a> {
 }
 
 pub const JSON: &str = "application/json";
+/// Server-Sent Events (`sse`).
+pub const EVENT_STREAM: &str = "text/event-stream";
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The interim answer to `Expect: 100-continue`.
@@ -42,16 +45,30 @@ pub fn write(out: &mut Vec<u8>, response: &Response<'_>) {
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(header.as_bytes());
     }
-    if let Some(origin) = response.cors_origin {
-        out.extend_from_slice(b"\r\nAccess-Control-Allow-Origin: ");
-        out.extend_from_slice(origin);
-        out.extend_from_slice(b"\r\nVary: Origin");
-    }
+    write_cors(out, response.cors_origin);
     if response.close {
         out.extend_from_slice(b"\r\nConnection: close");
     }
     out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(response.body);
+}
+
+/// Appends the head of an event stream: never cached or buffered by a proxy (`X-Accel-Buffering` is nginx's
+/// switch), and the connection's last response.
+pub fn write_stream_head(out: &mut Vec<u8>, cors_origin: Option<&[u8]>) {
+    out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: ");
+    out.extend_from_slice(EVENT_STREAM.as_bytes());
+    out.extend_from_slice(b"\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no");
+    write_cors(out, cors_origin);
+    out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+}
+
+fn write_cors(out: &mut Vec<u8>, cors_origin: Option<&[u8]>) {
+    if let Some(origin) = cors_origin {
+        out.extend_from_slice(b"\r\nAccess-Control-Allow-Origin: ");
+        out.extend_from_slice(origin);
+        out.extend_from_slice(b"\r\nVary: Origin");
+    }
 }
 
 /// `{"error":"<message>"}`.

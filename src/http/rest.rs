@@ -95,7 +95,7 @@ struct Write {
 }
 
 /// Reads a JSON object body into its fields, keeping each value's exact text.
-fn body_fields(body: &[u8]) -> Result<HashMap<String, Box<RawValue>>, HttpError> {
+pub(super) fn body_fields(body: &[u8]) -> Result<HashMap<String, Box<RawValue>>, HttpError> {
     if body.is_empty() {
         return Err(HttpError::new(400, "the body must be a JSON object"));
     }
@@ -308,11 +308,13 @@ fn scan_reply(reply: &[u8]) -> Option<(Bytes, Vec<Bytes>)> {
     Some((cursor, keys))
 }
 
-fn decimal(digits: &[u8]) -> Option<usize> {
+/// A length in a RESP line.
+pub(super) fn decimal(digits: &[u8]) -> Option<usize> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-fn take_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+/// The line at the front of `rest`, without its CRLF, which is consumed.
+pub(super) fn take_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     let end = rest.windows(2).position(|w| w == b"\r\n")?;
     let line = &rest[..end];
     *rest = &rest[end + 2..];
@@ -331,7 +333,7 @@ fn take_bulk(rest: &mut &[u8]) -> Option<Bytes> {
 }
 
 /// The value of an integer reply.
-fn integer_reply(reply: &[u8]) -> Option<i64> {
+pub(super) fn integer_reply(reply: &[u8]) -> Option<i64> {
     let digits = reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
     std::str::from_utf8(digits).ok()?.parse().ok()
 }

@@ -1,19 +1,23 @@
 //! Routing: which handler answers a request, after authentication; unknown routes get 404, known routes with
 //! the wrong method 405 (with `Allow`).
 //!
-//! Raw paths starting with `/_` are the gateway's own (`/_redis`, `/_metrics`, `/_health`); every other path
+//! Raw paths starting with `/_` are the gateway's own (`/_redis`, `/_metrics`, `/_health`, the pub/sub routes
+//! `/_subscribe/<channel>`, `/_psubscribe/<pattern>`, `/_publish/<channel>`); every other path
 //! names a key in its first segment, percent-decoded after the split, so a key starting with `_` is reached as
 //! `/%5F...` and a key holding `/` as `...%2F...`.
 
 use super::request::{Head, Method};
 use super::url::Target;
-use super::{Exchange, metrics, response, rest, upstash};
+use super::{Exchange, metrics, response, rest, sse, upstash};
+use crate::state::subscriptions::Kind;
 
 /// A handled request: the status and content type of the body the handler wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Success {
     pub status: u16,
     pub content_type: &'static str,
+    /// The body is an event stream that follows the head for as long as the connection lasts (`sse`).
+    pub stream: bool,
 }
 
 /// A request answered with `{"error": message}`.
@@ -43,7 +47,7 @@ impl HttpError {
 pub type Answered = Result<Success, HttpError>;
 
 /// 200 with a JSON body.
-pub const OK_JSON: Answered = Ok(Success { status: 200, content_type: response::JSON });
+pub const OK_JSON: Answered = Ok(Success { status: 200, content_type: response::JSON, stream: false });
 
 const ALLOW_KEY: &str = "Allow: GET, POST, PUT, DELETE";
 const ALLOW_GET: &str = "Allow: GET";
@@ -66,6 +70,13 @@ pub fn handle(ex: &mut Exchange<'_>, head: &Head, body: &[u8], out: &mut Vec<u8>
             [b"_redis"] => only(head, Method::Post, ALLOW_POST, || upstash::single(ex, body, out)),
             [b"_redis", b"pipeline"] => only(head, Method::Post, ALLOW_POST, || upstash::pipeline(ex, body, out)),
             [b"_redis", b"multi-exec"] => only(head, Method::Post, ALLOW_POST, || upstash::multi_exec(ex, body, out)),
+            [b"_subscribe", channel] => {
+                only(head, Method::Get, ALLOW_GET, || sse::subscribe(ex, Kind::Channel, channel))
+            }
+            [b"_psubscribe", pattern] => {
+                only(head, Method::Get, ALLOW_GET, || sse::subscribe(ex, Kind::Pattern, pattern))
+            }
+            [b"_publish", channel] => only(head, Method::Post, ALLOW_POST, || sse::publish(ex, channel, body, out)),
             _ => Err(HttpError::new(404, "no such route (paths starting with /_ are reserved)")),
         };
     }

@@ -169,9 +169,10 @@ impl Server {
                 .state
                 .sessions
                 .iter()
-                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout, and a
-                // replica is never idle.
-                .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none() && !c.is_replica())
+                // As Redis's clientsCronHandleTimeout: a blocked client is not idle, its block has its own timeout;
+                // a subscriber, a MONITOR or a replica waits for what others do.
+                .filter(|(_, c)| c.link.is_some() && c.parked.is_none() && c.postponed.is_none())
+                .filter(|(_, c)| !c.is_subscribed() && !c.monitor && !c.is_replica())
                 .filter(|(_, c)| now_ms - c.last_interaction_ms > timeout_ms)
                 .map(|(id, _)| id)
                 .collect();
@@ -180,7 +181,7 @@ impl Server {
                 self.state.close_asap(id);
             }
         }
-        self.close_overstaying_http_clients(now_ms);
+        self.http_cron(now_ms);
         // As serverCron: the tracking table is brought back within tracking-table-max-keys between commands too.
         if self.state.tracking.is_active() {
             crate::cmd::tracking::limit_table(&mut self.state);
@@ -199,16 +200,16 @@ impl Server {
         }
     }
 
-    /// Closes HTTP connections past `http-idle-timeout` (see `http::close_overstaying`).
-    fn close_overstaying_http_clients(&mut self, now_ms: i64) {
-        let readers = self.connections.iter().enumerate().filter_map(|(index, conn)| match conn {
+    /// Closes HTTP connections past `http-idle-timeout` and sends event streams' heartbeats (see `http::cron`).
+    fn http_cron(&mut self, now_ms: i64) {
+        let readers = self.connections.iter_mut().enumerate().filter_map(|(index, conn)| match conn {
             Some(super::Connection { protocol: super::Protocol::Http(reader), .. }) => {
-                Some((ClientId(index), &**reader))
+                Some((ClientId(index), &mut **reader))
             }
             _ => None,
         });
-        let refused = crate::http::close_overstaying(&mut self.state, readers, now_ms);
-        for id in refused {
+        let to_write = crate::http::cron(&mut self.state, readers, now_ms);
+        for id in to_write {
             self.queue_write(id);
         }
     }

@@ -165,7 +165,7 @@ impl Server {
     /// and a flood of the same line would fill the disk while telling nothing new.
     fn log_accept_error(&mut self, error: &io::Error) {
         if self.accept_errors.ready(Instant::now()) {
-            crate::log!(Warning, "Accepting client connection: {}", error);
+            crate::log!(Warning, "Accepting client connection: {}", crate::util::strerror::strerror(error));
         }
     }
 

@@ -6,8 +6,8 @@ use mio::{Interest, Token};
 use crate::net::io::{self as netio, WriteOutcome};
 use crate::state::session::ClientId;
 
-use super::Server;
 use super::replicas::Prefix;
+use super::{Protocol, Server};
 
 impl Server {
     /// Queues the client for a write in `before_sleep` if it has pending replies.
@@ -39,6 +39,9 @@ impl Server {
         if session.close_asap {
             return;
         }
+        if let Protocol::Http(reader) = &mut conn.protocol {
+            reader.encode_events(&mut session.reply.buf, self.state.now_ms);
+        }
         let before = link.sent;
         let outcome = netio::write_from(&mut conn.stream, &session.reply.buf, &mut link.sent);
         self.state.stats.net_output_bytes += (link.sent - before) as u64;
@@ -48,6 +51,9 @@ impl Server {
             WriteOutcome::Done => {
                 session.reply.buf.clear();
                 link.sent = 0;
+                if let Protocol::Http(reader) = &mut conn.protocol {
+                    reader.output_drained();
+                }
                 if session.reply.buf.capacity() > crate::limits::REPLY_SHRINK_BYTES {
                     session.reply.buf.shrink_to(crate::limits::REPLY_SHRINK_BYTES);
                 }

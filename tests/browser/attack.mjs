@@ -41,6 +41,9 @@ async function run(host) {
   await attempt("read-listing", () => fetch(gw(host) + "/?match=*").then((r) => r.text()));
   await attempt("fetch-text-plain", () => fetch(gw(host) + "/_redis", { method: "POST", mode: "no-cors",
     headers: { "Content-Type": "text/plain" }, body: cmd("xo-text-plain") }).then((r) => r.type + " " + r.status));
+  await attempt("fetch-text-plain-cors", () => fetch(gw(host) + "/_redis", { method: "POST",
+    headers: { "Content-Type": "text/plain" }, body: cmd("xo-text-cors") })
+    .then(async (r) => r.status + " " + (await r.json()).error));
   await attempt("fetch-blob-no-type", () => fetch(gw(host) + "/_redis", { method: "POST", mode: "no-cors",
     body: new Blob([cmd("xo-blob")]) }).then((r) => r.type + " " + r.status));
   await attempt("fetch-json-cors", () => fetch(gw(host) + "/_redis", { method: "POST",
