@@ -53,7 +53,7 @@ impl Server {
 
     /// Zero when clients wait to be read again, else the time to the next timer.
     fn poll_timeout(&self) -> Duration {
-        if !self.pending_reads.is_empty() {
+        if !self.pending_reads.is_empty() || self.state.eviction.continues {
             return Duration::ZERO;
         }
         let next = match self.next_expire_slice {
@@ -141,6 +141,11 @@ impl Server {
         }
         if self.next_expire_slice.is_some_and(|at| now >= at) {
             self.expire_slice();
+        }
+        if self.state.eviction.continues {
+            // An eviction pass ran out of time with memory still over the limit: one more bounded pass per
+            // turn of the loop, between clients' commands (Redis's evictionTimeProc).
+            crate::cmd::evict::continue_evictions(&mut self.state);
         }
     }
 

@@ -194,15 +194,15 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     out.push_str("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
     field(out, "mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    out.push_str(
-        "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
-         mem_clients_slaves:0\r\n",
-    );
+    let aof_buffer = crate::cmd::evict::not_counted_for_evict(state);
+    field(out, "mem_not_counted_for_evict", aof_buffer);
+    out.push_str("mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n");
     field(out, "mem_clients_normal", clients);
-    out.push_str(
-        "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
-         lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-    );
+    out.push_str("mem_cluster_links:0\r\n");
+    field(out, "mem_aof_buffer", aof_buffer);
+    out.push_str("mem_allocator:libc\r\nactive_defrag_running:0\r\n");
+    field(out, "lazyfree_pending_objects", crate::db::lazyfree::pending_objects());
+    field(out, "lazyfreed_objects", crate::db::lazyfree::freed_objects());
 }
 
 /// One configuration value as CONFIG GET renders it (empty if unknown).
@@ -302,10 +302,13 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     out.push_str("sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     field(out, "expired_keys", state.keyspace.expired_count());
     out.push_str(
-        "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n\
-         evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n\
-         current_eviction_exceeded_time:0\r\n",
+        "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n",
     );
+    field(out, "evicted_keys", s.evicted_keys);
+    field(out, "evicted_clients", s.evicted_clients);
+    let (exceeded_total_ms, exceeded_current_ms) = state.eviction.exceeded_ms();
+    field(out, "total_eviction_exceeded_time", exceeded_total_ms);
+    field(out, "current_eviction_exceeded_time", exceeded_current_ms);
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
     field(out, "pubsub_channels", state.pubsub.channel_count(false));
