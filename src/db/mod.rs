@@ -404,7 +404,19 @@ impl Db {
         if entry.expire_slot != NO_EXPIRE {
             self.drop_expire_slot(entry.expire_slot);
         }
+        self.shrink_if_sparse(shard_of(hash));
         Some(entry)
+    }
+
+    /// Gives back most of a shard's table once it is under a quarter full, as Redis's dict shrinks, so deleting
+    /// keys returns their slots' memory (eviction counts on it: a table that kept its size would free only the
+    /// values). The hysteresis keeps it amortised O(1), and a shard is small, so the rehash is short.
+    fn shrink_if_sparse(&mut self, shard: usize) {
+        let table = &mut self.shards[shard];
+        if table.len() * 4 < table.capacity() {
+            let hasher = &self.hasher;
+            table.shrink_to(table.len() * 2, |e| hasher.hash_one(&*e.key));
+        }
     }
 
     /// Removes expires slot `slot`, moving the last slot into its place and repointing that slot's entry.
@@ -604,6 +616,7 @@ impl Db {
             let (entry, _) = found.unwrap_or_else(|_| panic!("every expires slot points to an entry")).remove();
             self.len -= 1;
             self.drop_expire_slot(entry.expire_slot);
+            self.shrink_if_sparse(shard_of(hash));
             self.expired_count += 1;
             self.log_expired(&entry.key);
             self.free_expired(Some(entry));

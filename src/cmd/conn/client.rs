@@ -348,6 +348,14 @@ pub fn info_string(state: &State, id: ClientId) -> String {
     line
 }
 
+/// What a client costs: CLIENT LIST's `tot-mem` between commands (buffers and the session), which
+/// `maxmemory-clients` limits.
+pub fn memory_usage(client: &Session) -> usize {
+    let buffers = client.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
+    let parked = client.parked.as_ref().map_or(0, |parked| parked.argv.iter().map(Bytes::len).sum());
+    buffers + client.reply.buf.capacity() + parked + size_of::<Session>()
+}
+
 /// Appends Redis 7.0's CLIENT LIST line for session `id`, newline included.
 fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
     let client = &state.sessions[id];
@@ -360,7 +368,7 @@ fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Calle
     let link = client.link.as_ref().unwrap_or(&fake);
     let argv_mem: usize = argv.iter().map(Bytes::len).sum();
     let obl = reply.buf.len().saturating_sub(link.sent);
-    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + std::mem::size_of::<Session>();
+    let tot_mem = link.qbuf + link.qbuf_free + reply.buf.capacity() + argv_mem + size_of::<Session>();
     let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let cmd = client.last_command.map_or("NULL", |id| crate::cmd::table().names[id].as_str());
     let subscriptions = client.subscriptions.as_deref();

@@ -10,7 +10,7 @@
 mod client;
 pub mod pause;
 
-pub use client::info_string as client_info_string;
+pub use client::{info_string as client_info_string, memory_usage as client_memory_usage};
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};
