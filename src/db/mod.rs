@@ -148,6 +148,14 @@ impl Db {
         self.expires.len()
     }
 
+    /// Bytes of the tables themselves, apart from keys and values (MEMORY STATS' `overhead.hashtable.main` and
+    /// `.expires`): every shard's allocation and the shard vector, and the TTL index.
+    pub fn table_bytes(&self) -> (usize, usize) {
+        let shards = self.shards.capacity() * size_of::<HashTable<Entry>>();
+        let main = shards + self.shards.iter().map(HashTable::allocation_size).sum::<usize>();
+        (main, self.expires.capacity() * size_of::<ExpireSlot>())
+    }
+
     /// Average time to live in ms of the keys with a TTL (INFO's `avg_ttl`), estimated from at most `samples`
     /// evenly spaced entries so INFO stays cheap on big databases; 0 when no key has a TTL. Like Redis's
     /// estimate, it may count keys whose deadline passed but that were not deleted yet as 0 ms.

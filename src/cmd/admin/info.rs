@@ -17,8 +17,6 @@ use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
 use crate::state::State;
-use crate::state::session::Session;
-use crate::util::alloc;
 
 type Section = fn(&mut String, &State, i64);
 
@@ -144,12 +142,11 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
 }
 
 fn memory(out: &mut String, state: &State, _now_ms: i64) {
-    let used = alloc::used_memory() as u64;
-    let peak = (alloc::peak_memory() as u64).max(used);
-    let rss = rss_bytes().unwrap_or(used);
-    let query = |c: &Session| c.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
-    let clients: u64 = state.sessions.iter().map(|(_, c)| (query(c) + c.reply.buf.capacity()) as u64).sum();
-    let dataset = used.saturating_sub(clients);
+    // The same figures as MEMORY STATS, so the two never disagree.
+    let overhead = super::memory::MemoryOverhead::measure(state);
+    let (used, peak, rss, clients) =
+        (overhead.total_allocated, overhead.peak_allocated, overhead.rss, overhead.clients_normal);
+    let dataset = overhead.dataset();
     let maxmemory: u64 = config_value(state, "maxmemory").parse().unwrap_or(0);
     let total_system = total_system_memory().unwrap_or(0);
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -160,7 +157,7 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "used_memory_peak", peak);
     field(out, "used_memory_peak_human", bytes_to_human(peak));
     field(out, "used_memory_peak_perc", format!("{:.2}%", ratio(used, peak) * 100.0));
-    field(out, "used_memory_overhead", clients);
+    field(out, "used_memory_overhead", overhead.overhead_total);
     field(out, "used_memory_startup", 0);
     field(out, "used_memory_dataset", dataset);
     field(out, "used_memory_dataset_perc", format!("{:.2}%", ratio(dataset, used) * 100.0));
@@ -194,13 +191,14 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     out.push_str("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
     field(out, "mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    let aof_buffer = crate::cmd::evict::not_counted_for_evict(state);
+    let aof_buffer = overhead.aof_buffer;
     field(out, "mem_not_counted_for_evict", aof_buffer);
     out.push_str("mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n");
     field(out, "mem_clients_normal", clients);
     out.push_str("mem_cluster_links:0\r\n");
     field(out, "mem_aof_buffer", aof_buffer);
-    out.push_str("mem_allocator:libc\r\nactive_defrag_running:0\r\n");
+    field(out, "mem_allocator", super::memory::ALLOCATOR_NAME);
+    out.push_str("active_defrag_running:0\r\n");
     field(out, "lazyfree_pending_objects", crate::db::lazyfree::pending_objects());
     field(out, "lazyfreed_objects", crate::db::lazyfree::freed_objects());
 }
@@ -211,7 +209,7 @@ fn config_value(state: &State, name: &str) -> String {
 }
 
 /// Resident set size, from /proc/self/status (`VmRSS`, in kB).
-fn rss_bytes() -> Option<u64> {
+pub(super) fn rss_bytes() -> Option<u64> {
     proc_kb_field("/proc/self/status", "VmRSS:")
 }
 
