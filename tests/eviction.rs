@@ -43,7 +43,13 @@ fn fill(server: &TestServer, prefix: &str, count: usize, value_len: usize, ttl_s
         let requests: Vec<Vec<String>> = chunk
             .iter()
             .map(|i| match ttl_s {
-                Some(ttl) => vec!["SET".into(), format!("{prefix}{i}"), value.clone(), "EX".into(), (ttl + *i as u64).to_string()],
+                Some(ttl) => vec![
+                    "SET".into(),
+                    format!("{prefix}{i}"),
+                    value.clone(),
+                    "EX".into(),
+                    (ttl + *i as u64).to_string(),
+                ],
                 None => vec!["SET".into(), format!("{prefix}{i}"), value.clone()],
             })
             .collect();
@@ -395,5 +401,43 @@ fn maxmemory_clients_evicts_the_biggest_client() {
     assert_eq!(exempt.cmd(&["PING"]), b"+PONG\r\n");
     if server.kind == common::ServerKind::Ferrokv {
         assert!(server.log().contains("Evicting client: id="));
+    }
+}
+
+/// Transactions that meet the limit between MULTI and EXEC: `(argv, limit on before it)`.
+const OOM_MULTI_SCRIPT: &[(&[&str], bool)] = &[
+    (&["SET", "x", "value"], false),
+    (&["MULTI"], false),
+    (&["GET", "x"], false),
+    (&["PING"], false),
+    (&["EXEC"], true),
+    (&["MULTI"], false),
+    (&["SET", "x", "1"], false),
+    (&["EXEC"], true),
+    (&["MULTI"], false),
+    (&["GET", "x"], true),
+    (&["SET", "x", "2"], false),
+    (&["EXEC"], true),
+    (&["GET", "x"], false),
+];
+
+#[test]
+fn oom_in_transactions_is_redis_bytes() {
+    let Some(redis) = common::require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    let mut transcripts = Vec::new();
+    for server in [&ferrokv, &redis] {
+        let (mut conn, mut admin) = (server.conn(), server.conn());
+        let replies: Vec<String> = OOM_MULTI_SCRIPT
+            .iter()
+            .map(|(argv, limited)| {
+                admin.cmd(&["CONFIG", "SET", "maxmemory", if *limited { "1" } else { "0" }]);
+                escape(&conn.cmd(argv))
+            })
+            .collect();
+        transcripts.push(replies);
+    }
+    for (i, (argv, _)) in OOM_MULTI_SCRIPT.iter().enumerate() {
+        assert_eq!(transcripts[0][i], transcripts[1][i], "{argv:?}");
     }
 }

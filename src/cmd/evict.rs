@@ -57,12 +57,15 @@ pub fn refuses(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) -
 }
 
 /// Whether the command may grow memory: its own flag, an EXEC's queued commands, a script's declaration.
+/// A transaction already doomed counts none of its commands, as Redis stops queuing (and collecting their
+/// flags) once a transaction is aborted or a watched key changed: its EXEC answers EXECABORT or null, not OOM.
 fn is_denyoom(state: &State, id: ClientId, cmd: Resolved, argv: &[Bytes]) -> bool {
     if cmd.spec.flags & flag::DENYOOM != 0 {
         return true;
     }
+    let session = &state.sessions[id];
     match cmd.spec.name {
-        "exec" => state.sessions[id].multi.as_ref().is_some_and(|multi| {
+        "exec" => session.multi.as_ref().filter(|multi| !multi.aborted && !session.dirty_cas).is_some_and(|multi| {
             multi.commands.iter().any(|queued| {
                 super::call::lookup(queued).is_ok_and(|c| c.spec.flags & flag::DENYOOM != 0)
                     || super::eval::declared_denyoom(state, queued)

@@ -89,7 +89,10 @@ mod tests {
         let warnings = config.not_acted_on();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("WARNING: 'oom-score-adj yes' is accepted but not acted on: "), "{warnings:?}");
-        assert!(warnings[1].starts_with("WARNING: 'list-compress-depth 1' is accepted but not acted on: "), "{warnings:?}");
+        assert!(
+            warnings[1].starts_with("WARNING: 'list-compress-depth 1' is accepted but not acted on: "),
+            "{warnings:?}"
+        );
         let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
         assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
         assert_eq!(config.not_acted_on_among(&[b"LIST-COMPRESS-DEPTH"]), warnings[1..]);

@@ -92,6 +92,19 @@ pub struct Policy {
     pub lazy_expire: bool,
     /// `lazyfree-lazy-server-del`: overwritten values are freed through `lazyfree`.
     pub lazy_server_del: bool,
+    /// `maxmemory` with an LRU or LFU policy: a stored small integer gets a value of its own instead of the
+    /// shared one, since a shared object cannot carry a key's access word (Redis's
+    /// MAXMEMORY_FLAG_NO_SHARED_INTEGERS; OBJECT REFCOUNT shows it).
+    pub unshared_integers: bool,
+}
+
+impl Policy {
+    fn stored(self, value: Value) -> Value {
+        match value {
+            Value::Int(n) if self.unshared_integers => Value::OwnInt(n),
+            value => value,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -311,7 +324,7 @@ impl Db {
     /// Stores `value` under `key`, replacing any value. The TTL is dropped unless `keep_ttl`.
     /// Returns true if the key existed (and was live) before.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) -> bool {
-        let lazy = self.policy.lazy_server_del;
+        let (lazy, value) = (self.policy.lazy_server_del, self.policy.stored(value));
         if let Some(entry) = self.get_entry(key, now_ms) {
             lazyfree::free_value(std::mem::replace(&mut entry.value, value), lazy);
             if !keep_ttl {
@@ -355,6 +368,7 @@ impl Db {
             }
         };
         let access = access::new_word(self.policy.access, self.clock_ms);
+        let value = self.policy.stored(value);
         vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access });
         self.len += 1;
         if let Some(log) = &mut self.new_log {

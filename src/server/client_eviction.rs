@@ -45,7 +45,7 @@ impl Server {
         if total < limit {
             return;
         }
-        usage.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        usage.sort_unstable_by_key(|&(bytes, _)| std::cmp::Reverse(bytes));
         for (bytes, id) in usage {
             if total < limit {
                 break;

@@ -245,6 +245,7 @@ impl State {
             },
             lazy_expire: config.lazyfree_lazy_expire,
             lazy_server_del: config.lazyfree_lazy_server_del,
+            unshared_integers: config.maxmemory != 0 && policy.tracks_access(),
         });
     }
 

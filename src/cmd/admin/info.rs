@@ -299,9 +299,7 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "rejected_connections", s.rejected_connections);
     out.push_str("sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     field(out, "expired_keys", state.keyspace.expired_count());
-    out.push_str(
-        "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n",
-    );
+    out.push_str("expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n");
     field(out, "evicted_keys", s.evicted_keys);
     field(out, "evicted_clients", s.evicted_clients);
     let (exceeded_total_ms, exceeded_current_ms) = state.eviction.exceeded_ms();

@@ -330,7 +330,12 @@ mod tests {
         assert_eq!(t.run(me, "MEMORY MALLOC-STATS"), "$45\r\nStats not supported for the current allocator\r\n");
         let small = super::MemoryOverhead { total_allocated: 1 << 20, ..Default::default() };
         assert_eq!(super::doctor_report(&small, 1, 0), super::DOCTOR_EMPTY);
-        let healthy = super::MemoryOverhead { total_allocated: 50 << 20, peak_allocated: 60 << 20, rss: 55 << 20, ..Default::default() };
+        let healthy = super::MemoryOverhead {
+            total_allocated: 50 << 20,
+            peak_allocated: 60 << 20,
+            rss: 55 << 20,
+            ..Default::default()
+        };
         assert_eq!(super::doctor_report(&healthy, 1, 0), super::DOCTOR_NO_ISSUE);
         let peaked = super::MemoryOverhead { peak_allocated: 200 << 20, ..healthy.clone() };
         let report = super::doctor_report(&peaked, 1, 2000);
