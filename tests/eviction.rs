@@ -79,23 +79,37 @@ const OOM_SCRIPT: &[&[&str]] = &[
     &["PING"],
 ];
 
-#[test]
-fn oom_refusals_are_redis_bytes() {
-    let Some(redis) = common::require_redis() else { return };
+/// Runs `steps` (each an argv and whether `maxmemory` is 1 byte while it runs, set from a second connection)
+/// on ferrokv and on redis-server, and asserts the replies are the same bytes; returns ferrokv's.
+fn same_replies_as_redis(steps: &[(&[&str], bool)]) -> Vec<String> {
+    let Some(redis) = common::require_redis() else { return Vec::new() };
     let ferrokv = TestServer::ferrokv(&[]);
     let mut transcripts = Vec::new();
     for server in [&ferrokv, &redis] {
-        let mut conn = server.conn();
-        conn.cmd(&["SET", "existing", "1"]);
-        conn.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
-        let replies: Vec<String> = OOM_SCRIPT.iter().map(|argv| escape(&conn.cmd(argv))).collect();
-        conn.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+        let (mut conn, mut admin) = (server.conn(), server.conn());
+        let replies: Vec<String> = steps
+            .iter()
+            .map(|(argv, limited)| {
+                admin.cmd(&["CONFIG", "SET", "maxmemory", if *limited { "1" } else { "0" }]);
+                escape(&conn.cmd(argv))
+            })
+            .collect();
         transcripts.push(replies);
     }
-    for (i, argv) in OOM_SCRIPT.iter().enumerate() {
+    for (i, (argv, _)) in steps.iter().enumerate() {
         assert_eq!(transcripts[0][i], transcripts[1][i], "{argv:?}");
     }
-    assert!(transcripts[0][0].starts_with("\"-OOM command not allowed when used memory > 'maxmemory'."));
+    transcripts.swap_remove(0)
+}
+
+#[test]
+fn oom_refusals_are_redis_bytes() {
+    let setup: [(&[&str], bool); 1] = [(&["SET", "existing", "1"], false)];
+    let steps: Vec<(&[&str], bool)> = setup.into_iter().chain(OOM_SCRIPT.iter().map(|argv| (*argv, true))).collect();
+    let replies = same_replies_as_redis(&steps);
+    if let Some(first_refusal) = replies.get(1) {
+        assert!(first_refusal.starts_with("\"-OOM command not allowed when used memory > 'maxmemory'."));
+    }
 }
 
 #[test]
@@ -423,21 +437,5 @@ const OOM_MULTI_SCRIPT: &[(&[&str], bool)] = &[
 
 #[test]
 fn oom_in_transactions_is_redis_bytes() {
-    let Some(redis) = common::require_redis() else { return };
-    let ferrokv = TestServer::ferrokv(&[]);
-    let mut transcripts = Vec::new();
-    for server in [&ferrokv, &redis] {
-        let (mut conn, mut admin) = (server.conn(), server.conn());
-        let replies: Vec<String> = OOM_MULTI_SCRIPT
-            .iter()
-            .map(|(argv, limited)| {
-                admin.cmd(&["CONFIG", "SET", "maxmemory", if *limited { "1" } else { "0" }]);
-                escape(&conn.cmd(argv))
-            })
-            .collect();
-        transcripts.push(replies);
-    }
-    for (i, (argv, _)) in OOM_MULTI_SCRIPT.iter().enumerate() {
-        assert_eq!(transcripts[0][i], transcripts[1][i], "{argv:?}");
-    }
+    same_replies_as_redis(OOM_MULTI_SCRIPT);
 }

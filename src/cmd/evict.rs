@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use super::{Resolved, flag};
 use crate::config::notify;
-use crate::db::eviction_pool::EvictionPolicy;
+use crate::db::eviction_pool::{EvictionPolicy, Pick};
 use crate::db::lazyfree;
 use crate::state::State;
 use crate::state::session::ClientId;
@@ -136,8 +136,8 @@ pub fn perform_evictions(state: &mut State) -> Evicted {
     let samples = state.config.maxmemory_samples.max(1) as usize;
     let (mut freed, mut keys_freed) = (0u64, 0u64);
     while freed < to_free {
-        let now_ms = crate::clock::unix_ms();
-        let picked = state.eviction.pool.best_key(&state.keyspace, policy, samples, &mut state.rng, now_ms);
+        let pick = Pick { policy, samples, now_ms: crate::clock::unix_ms() };
+        let picked = state.eviction.pool.best_key(&state.keyspace, pick, &mut state.rng);
         let Some((db, key)) = picked else {
             return cant_free(state, limit_us);
         };

@@ -77,6 +77,15 @@ impl EvictionPolicy {
     }
 }
 
+/// What one choice of a key to evict goes by: the policy, `maxmemory-samples`, and the time idle times are
+/// measured at.
+#[derive(Debug, Clone, Copy)]
+pub struct Pick {
+    pub policy: EvictionPolicy,
+    pub samples: usize,
+    pub now_ms: i64,
+}
+
 #[derive(Debug)]
 struct Candidate {
     /// Higher is evicted first.
@@ -97,19 +106,13 @@ pub struct EvictionPool {
 }
 
 impl EvictionPool {
-    /// The next key to evict under `policy`, as (database, key), or `None` if no key may be evicted.
-    pub fn best_key(
-        &mut self,
-        keyspace: &Keyspace,
-        policy: EvictionPolicy,
-        samples: usize,
-        rng: &mut Rng,
-        now_ms: i64,
-    ) -> Option<(usize, Vec<u8>)> {
-        match policy {
+    /// The next key to evict under `policy`, sampling `samples` keys per database, as (database, key), or
+    /// `None` if no key may be evicted.
+    pub fn best_key(&mut self, keyspace: &Keyspace, pick: Pick, rng: &mut Rng) -> Option<(usize, Vec<u8>)> {
+        match pick.policy {
             EvictionPolicy::NoEviction => None,
-            _ if policy.random() => self.random_key(keyspace, policy.volatile(), rng),
-            _ => self.pooled_key(keyspace, policy, samples, rng, now_ms),
+            policy if policy.random() => self.random_key(keyspace, policy.volatile(), rng),
+            _ => self.pooled_key(keyspace, pick, rng),
         }
     }
 
@@ -143,14 +146,8 @@ impl EvictionPool {
 
     /// evictionPoolPopulate over every database, then the best candidate still stored; repeats while every
     /// candidate turned out deleted, and gives up when no database has a key to sample.
-    fn pooled_key(
-        &mut self,
-        keyspace: &Keyspace,
-        policy: EvictionPolicy,
-        samples: usize,
-        rng: &mut Rng,
-        now_ms: i64,
-    ) -> Option<(usize, Vec<u8>)> {
+    fn pooled_key(&mut self, keyspace: &Keyspace, pick: Pick, rng: &mut Rng) -> Option<(usize, Vec<u8>)> {
+        let Pick { policy, samples, now_ms } = pick;
         let volatile = policy.volatile();
         let access = keyspace.dbs.first().map(|db| db.policy.access).unwrap_or_default();
         loop {
@@ -227,7 +224,7 @@ mod tests {
         let mut rng = Rng::new(5);
         let mut order = Vec::new();
         let now_ms = 10_000_000;
-        while let Some((db, key)) = pool.best_key(keyspace, policy, samples, &mut rng, now_ms) {
+        while let Some((db, key)) = pool.best_key(keyspace, Pick { policy, samples, now_ms }, &mut rng) {
             assert!(keyspace.dbs[db].evict(&key).is_some());
             order.push(String::from_utf8(key).unwrap());
         }
