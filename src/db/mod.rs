@@ -804,6 +804,44 @@ mod tests {
     }
 
     #[test]
+    fn access_words_follow_the_policy() {
+        let now = 60_000_000;
+        let mut db = Db::default();
+        db.policy.access.lfu = true;
+        db.set(b"k", Value::Int(1), false, now);
+        let word = |db: &mut Db| db.peek(b"k", now).unwrap().access_word();
+        let freq = |db: &mut Db| access::lfu_freq(word(db), now, db.policy.access);
+        assert_eq!(freq(&mut db), access::LFU_INIT_VAL);
+        for _ in 0..50 {
+            db.get(b"k", now);
+        }
+        assert!(freq(&mut db) > access::LFU_INIT_VAL, "reads count");
+        // RESTORE's FREQ applies under LFU and IDLETIME is ignored; the reverse under any other policy.
+        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        assert_eq!(freq(&mut db), 42);
+        db.policy.access.lfu = false;
+        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        assert_eq!(access::lru_idle_s(word(&mut db), now), 100);
+        assert!(!db.set_access(b"missing", Some(1), None, now));
+    }
+
+    #[test]
+    fn deleting_keys_gives_table_memory_back() {
+        let mut db = Db::default();
+        db.insert_new(b"first", Value::Int(1));
+        let (empty_main, _) = db.table_bytes();
+        for i in 0..50_000u32 {
+            db.insert_new(i.to_string().as_bytes(), Value::Int(1));
+        }
+        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Entry>());
+        for i in 0..50_000u32 {
+            assert!(db.evict(i.to_string().as_bytes()).is_some());
+        }
+        db.check_invariants();
+        assert!(db.table_bytes().0 < empty_main + 4096, "{} left of {empty_main}", db.table_bytes().0);
+    }
+
+    #[test]
     fn remove_entry_and_insert_expiring_carry_the_deadline() {
         let mut db = Db::default();
         db.insert_new(b"a", Value::Int(1));
