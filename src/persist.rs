@@ -370,5 +370,7 @@ pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(),
             db.insert_expiring(entry.key(), entry.value.clone(), fresh.entry_expire_ms(entry));
         }
     }
+    state.configure_keyspace();
+    state.eviction.pool.clear();
     Ok(())
 }

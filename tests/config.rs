@@ -286,10 +286,10 @@ fn unsupported_directives_are_logged_and_info_does_not_pretend() {
         "+OK\r\n",
     );
     let log = ferrokv.log();
-    for directive in ["'aof-timestamp-enabled yes'", "'maxmemory 1048576'", "'io-threads 4'", "'list-compress-depth 1'"]
-    {
+    for directive in ["'aof-timestamp-enabled yes'", "'io-threads 4'", "'list-compress-depth 1'"] {
         assert!(log.contains(&format!("# WARNING: {directive} is accepted but not acted on: ")), "{directive}:\n{log}");
     }
+    assert!(!log.contains("'maxmemory 1048576' is accepted"), "maxmemory is enforced now:\n{log}");
     assert!(!log.contains("'save "), "no save points were given:\n{log}");
 }
 

@@ -223,7 +223,7 @@ fn bitop(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         ctx.db().set(dest, Value::Raw(Box::new(result)), false, now_ms);
         ctx.key_changed(dest);
         ctx.notify(notify::STRING, "set", dest);
-    } else if ctx.db().remove(dest, now_ms).is_some() {
+    } else if ctx.db().delete(dest, now_ms) {
         ctx.key_changed(dest);
         ctx.notify(notify::GENERIC, "del", dest);
     }

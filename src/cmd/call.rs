@@ -148,6 +148,15 @@ pub(crate) fn execute(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    // processCommand's maxmemory step, for arriving commands (not EXEC's queue, a script's calls or a waiter's
+    // re-run): with no limit, or under it, one comparison.
+    if state.config.maxmemory != 0
+        && !state.in_exec
+        && ready_key.is_none()
+        && super::evict::refuses(state, id, cmd, argv)
+    {
+        return refuse(state, id, argv, reply, super::evict::OOM.into(), Some(cmd.id));
+    }
     if let Some(err) = disk_error(state, id, &cmd) {
         return refuse(state, id, argv, reply, err, Some(cmd.id));
     }

@@ -58,11 +58,51 @@ pub(super) fn keys_and_args(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), supe
     Ok(rest.split_at(numkeys as usize))
 }
 
-/// The shebang flags of an EVAL script (`#!lua flags=no-writes,allow-oom`): whether it declared no-writes.
-/// Redis compiles the body with the shebang line blanked, so line numbers stay.
-fn shebang(body: &Bytes) -> Result<(Bytes, bool), super::CmdError> {
+/// What a script declared in its shebang (`#!lua flags=no-writes,allow-oom`); all false without one (Redis's
+/// compatibility mode, where EVAL's own flags apply).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ScriptFlags {
+    pub declared: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+}
+
+impl ScriptFlags {
+    /// Whether the script counts as a `denyoom` command (scriptFlagsToCmdFlags): declared, and neither
+    /// read-only nor allowed to run out of memory.
+    pub fn denyoom(self) -> bool {
+        self.declared && !self.no_writes && !self.allow_oom
+    }
+}
+
+/// Whether `argv`, an EVAL-family or FCALL-family call, runs a script declared as able to grow memory (the
+/// maxmemory check refuses it as a `denyoom` command).
+pub(super) fn declared_denyoom(state: &State, argv: &[Bytes]) -> bool {
+    let Ok(cmd) = lookup(argv) else { return false };
+    let engine = &state.scripting;
+    let flags = match cmd.spec.name {
+        "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang(body).ok()).map(|(_, flags)| flags),
+        "evalsha" | "evalsha_ro" => argv
+            .get(1)
+            .and_then(|sha| parse_sha(sha))
+            .and_then(|sha| engine.body(&sha).cloned())
+            .and_then(|body| shebang(&body).ok())
+            .map(|(_, flags)| flags),
+        "fcall" | "fcall_ro" => argv.get(1).and_then(|name| engine.function(name)).map(|f| ScriptFlags {
+            declared: true,
+            no_writes: f.no_writes(),
+            allow_oom: f.flags.iter().any(|flag| flag == "allow-oom"),
+        }),
+        _ => None,
+    };
+    flags.is_some_and(ScriptFlags::denyoom)
+}
+
+/// The shebang flags of an EVAL script. Redis compiles the body with the shebang line blanked, so line
+/// numbers stay.
+fn shebang(body: &Bytes) -> Result<(Bytes, ScriptFlags), super::CmdError> {
     if !body.starts_with(b"#!") {
-        return Ok((body.clone(), false));
+        return Ok((body.clone(), ScriptFlags::default()));
     }
     let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
     let line = String::from_utf8_lossy(&body[2..end]).into_owned();
@@ -71,42 +111,43 @@ fn shebang(body: &Bytes) -> Result<(Bytes, bool), super::CmdError> {
     if engine != "lua" {
         return Err(format!("ERR Unexpected engine in script shebang: #!{engine}").into());
     }
-    let mut no_writes = false;
+    let mut flags = ScriptFlags { declared: true, ..ScriptFlags::default() };
     for part in parts {
         let Some(list) = part.strip_prefix("flags=") else {
             return Err(format!("ERR Unknown lua shebang option: {part}").into());
         };
         for name in list.split(',').filter(|f| !f.is_empty()) {
             match name {
-                "no-writes" => no_writes = true,
-                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" => flags.allow_oom = true,
+                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 other => return Err(format!("ERR Unexpected flag in script shebang: {other}").into()),
             }
         }
     }
     let mut compiled = b"--".to_vec();
     compiled.extend_from_slice(&body[2..]);
-    Ok((Bytes::from(compiled), no_writes))
+    Ok((Bytes::from(compiled), flags))
 }
 
 fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: bool) -> CmdResult {
     let argv = ctx.argv;
     let (keys, args) = keys_and_args(argv)?;
     let engine = &mut ctx.state.scripting;
-    let (sha, no_writes) = if by_sha {
+    let (sha, flags) = if by_sha {
         let sha = parse_sha(&argv[1]).filter(|sha| engine.exists(sha)).ok_or(super::CmdError::from(NOSCRIPT))?;
         let body = engine.body(&sha).cloned().unwrap_or_default();
-        (sha, shebang(&body).map(|(_, no_writes)| no_writes)?)
+        (sha, shebang(&body).map(|(_, flags)| flags)?)
     } else {
-        let (compiled, no_writes) = shebang(&argv[1])?;
+        let (compiled, flags) = shebang(&argv[1])?;
         let sha = crate::scripting::sha1_hex(&argv[1]);
         if !engine.exists(&sha) {
             engine.load_as(sha, &compiled, argv[1].clone()).map_err(|e| super::CmdError::from(format!("ERR {e}")))?;
         }
-        (sha, no_writes)
+        (sha, flags)
     };
     let mut engine = std::mem::take(&mut ctx.state.scripting);
-    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || no_writes);
+    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || flags.no_writes, flags.allow_oom);
     engine.run(&sha, keys, args, &mut host, reply);
     host.finish();
     ctx.state.scripting = engine;
@@ -120,13 +161,15 @@ pub(super) struct ScriptClient<'s> {
     state: &'s mut State,
     client: ClientId,
     read_only: bool,
+    /// Declared `allow-oom`: its commands are never refused for memory.
+    allow_oom: bool,
     out: Reply,
     in_exec: bool,
     in_script: bool,
 }
 
 impl<'s> ScriptClient<'s> {
-    pub(super) fn new(state: &'s mut State, db: usize, read_only: bool) -> ScriptClient<'s> {
+    pub(super) fn new(state: &'s mut State, db: usize, read_only: bool, allow_oom: bool) -> ScriptClient<'s> {
         let mut session = Session::new(0, None, state.now_ms, true);
         session.db = db;
         let client = state.sessions.insert(session);
@@ -134,7 +177,7 @@ impl<'s> ScriptClient<'s> {
         let in_exec = std::mem::replace(&mut state.in_exec, true);
         let in_script = std::mem::replace(&mut state.in_script, true);
         crate::scripting::begin_run(state.config.busy_reply_threshold_ms);
-        ScriptClient { state, client, read_only, out: Reply::default(), in_exec, in_script }
+        ScriptClient { state, client, read_only, allow_oom, out: Reply::default(), in_exec, in_script }
     }
 
     pub(super) fn finish(self) {
@@ -157,11 +200,17 @@ impl Host for ScriptClient<'_> {
         if self.read_only && cmd.spec.flags & flag::WRITE != 0 {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
+        self.out.buf.clear();
+        self.out.resp3 = resp3;
+        if super::evict::refuses_in_script(self.state, cmd, self.allow_oom) {
+            // As Redis, the refusal is the command's error reply, which redis.call raises with its OOM code.
+            self.out.error(super::evict::OOM);
+            self.out.errors.clear();
+            return Ok(&self.out.buf);
+        }
         if cmd.spec.flags & flag::WRITE != 0 {
             crate::scripting::note_write();
         }
-        self.out.buf.clear();
-        self.out.resp3 = resp3;
         let propagating = self.state.propagation.enabled;
         self.state.propagation.enabled = propagating && propagate;
         execute(self.state, self.client, argv, &mut self.out, None);
@@ -172,7 +221,7 @@ impl Host for ScriptClient<'_> {
 
 fn script_load(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let body = &ctx.argv[2];
-    let (compiled, _) = shebang(body)?;
+    let (compiled, _flags) = shebang(body)?;
     let sha = crate::scripting::sha1_hex(body);
     if !ctx.state.scripting.exists(&sha) {
         ctx.state

@@ -37,6 +37,7 @@ fn run_function(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> CmdRes
     let name = &argv[1];
     let Some(function) = ctx.state.scripting.function(name) else { return Err("ERR Function not found".into()) };
     let no_writes = function.no_writes();
+    let allow_oom = function.flags.iter().any(|flag| flag == "allow-oom");
     if crate::util::num::parse_i64(&argv[2]).is_none() {
         return Err("ERR Bad number of keys provided".into());
     }
@@ -45,7 +46,7 @@ fn run_function(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> CmdRes
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
     let mut engine = std::mem::take(&mut ctx.state.scripting);
-    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || no_writes);
+    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || no_writes, allow_oom);
     engine.call_function(name, keys, args, &mut host, reply);
     host.finish();
     ctx.state.scripting = engine;

@@ -14,13 +14,15 @@
 //! last shard ends the iteration; KEYS deletes the stale keys it meets where Redis only skips them. Redis shares
 //! one object per integer below 10000, so its OBJECT REFCOUNT and IDLETIME for such values describe the shared
 //! object; we report the shared refcount for such integers (COPY's duplicates, which Redis does not share,
-//! excepted: see `Value::OwnInt`) and a per-key idle time. There is no maxmemory policy yet, so OBJECT FREQ always gets Redis's
-//! "not LFU" error and IDLETIME never gets the "LFU selected" one.
+//! excepted: see `Value::OwnInt`) and a per-key idle time. OBJECT FREQ and IDLETIME read the key's access word
+//! (`db::access`) under the `maxmemory-policy`, each refusing with Redis's error under the policy that does not
+//! keep its figure.
 
 use super::args::{self, Args, Keyword};
 use super::errors::{self, CmdError, CmdResult};
 use super::{Ctx, Handlers};
 use crate::config::notify;
+use crate::db::{access, lazyfree};
 use crate::resp::reply::Reply;
 use crate::state::propagation;
 use crate::util::glob::glob_match;
@@ -60,6 +62,8 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("object|refcount", object_refcount),
 ]];
 
+const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when \
+                            switching between policies at runtime LRU and LFU data will take some time to adjust.";
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
                                 note that when switching between policies at runtime LRU and LFU data will take \
                                 some time to adjust.";
@@ -71,13 +75,15 @@ fn next_db_index(ctx: &Ctx<'_>, args: &mut Args<'_>) -> Result<usize, CmdError> 
     usize::try_from(index).ok().filter(|&i| i < ctx.state.keyspace.dbs.len()).ok_or(errors::DB_INDEX_RANGE.into())
 }
 
-/// DEL and UNLINK. UNLINK frees in the background in Redis; a string is one allocation, so freeing it here costs
-/// no more than handing it off would.
+/// DEL and UNLINK. UNLINK (and DEL under `lazyfree-lazy-user-del`) hands a big value to the lazyfree thread;
+/// a small one costs less to free here than to hand off (see `db::lazyfree`).
 fn del(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let now_ms = ctx.now_ms;
+    let lazy = ctx.cmd.spec.name == "unlink" || ctx.state.config.lazyfree_lazy_user_del;
     let mut deleted = 0;
     for key in ctx.args().rest() {
-        if ctx.db().remove(key, now_ms).is_some() {
+        if let Some(value) = ctx.db().remove(key, now_ms) {
+            lazyfree::free_value(value, lazy);
             ctx.key_changed(key);
             ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
@@ -234,7 +240,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
         return Ok(());
     }
     let (value, expire_at_ms) = db.remove_entry(src, now_ms).expect("the source was found above");
-    db.remove(dst, now_ms);
+    db.delete(dst, now_ms);
     db.insert_expiring(dst, value, expire_at_ms);
     ctx.key_changed(src);
     ctx.key_changed(dst);
@@ -307,7 +313,7 @@ fn copy_to(ctx: &mut Ctx<'_>, (src, dst): (&[u8], &[u8]), target: usize, replace
         if !replace {
             return reply.int(0);
         }
-        dbs[target].remove(dst, now_ms);
+        dbs[target].delete(dst, now_ms);
     }
     let (value, expire_at_ms) = dbs[ctx.db_index].copy_entry(src, now_ms).expect("the source was found by COPY");
     dbs[target].insert_expiring(dst, value, expire_at_ms);
@@ -499,23 +505,35 @@ fn object_encoding(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT FREQ needs an LFU maxmemory policy, and we have none yet, so an existing key gets Redis's error.
+/// OBJECT FREQ: the key's decayed LFU counter, which only an LFU policy keeps; the key is looked up first, so a
+/// missing one is a null under any policy, as in Redis.
 fn object_freq(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let key = ctx.sub_args().next_key()?;
-    match ctx.peek_key(key) {
-        Some(_) => return Err(LFU_NOT_SELECTED.into()),
-        None => reply.null(),
+    let now_ms = ctx.now_ms;
+    let Some(word) = ctx.peek_key(key).map(|e| e.access_word()) else {
+        reply.null();
+        return Ok(());
+    };
+    let policy = ctx.db().policy.access;
+    if !policy.lfu {
+        return Err(LFU_NOT_SELECTED.into());
     }
+    reply.int(i64::from(access::lfu_freq(word, now_ms, policy)));
     Ok(())
 }
 
+/// OBJECT IDLETIME: seconds since the key's last access, which an LFU policy does not keep.
 fn object_idletime(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let key = ctx.sub_args().next_key()?;
     let now_ms = ctx.now_ms;
-    match ctx.peek_key(key) {
-        Some(entry) => reply.int(i64::from(entry.idle_s(now_ms))),
-        None => reply.null(),
+    let Some(word) = ctx.peek_key(key).map(|e| e.access_word()) else {
+        reply.null();
+        return Ok(());
+    };
+    if ctx.db().policy.access.lfu {
+        return Err(LFU_SELECTED.into());
     }
+    reply.int(access::lru_idle_s(word, now_ms) as i64);
     Ok(())
 }
 
@@ -561,11 +579,11 @@ fn dbsize(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB's and FLUSHALL's optional ASYNC|SYNC, the rest of `args`; without it they flush synchronously
-/// (Redis's default `lazyfree-lazy-user-flush no`). Returns whether to free lazily.
-fn flush_lazy(mut args: Args<'_>) -> Result<bool, CmdError> {
+/// FLUSHDB's and FLUSHALL's optional ASYNC|SYNC, the rest of `args`; without it they follow
+/// `lazyfree-lazy-user-flush` (`default_lazy`). Returns whether to free lazily.
+fn flush_lazy(mut args: Args<'_>, default_lazy: bool) -> Result<bool, CmdError> {
     let lazy = match args.next_option() {
-        None => false,
+        None => default_lazy,
         Some(mode) => mode.pick(&[("sync", false), ("async", true)]).ok_or(errors::SYNTAX)?,
     };
     args.finish()?;
@@ -573,7 +591,7 @@ fn flush_lazy(mut args: Args<'_>) -> Result<bool, CmdError> {
 }
 
 fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let lazy = flush_lazy(ctx.args())?;
+    let lazy = flush_lazy(ctx.args(), ctx.state.config.lazyfree_lazy_user_flush)?;
     super::tracking::flushed(ctx.state);
     ctx.db_flushing(ctx.db_index);
     let removed = ctx.db().flush(lazy);
@@ -584,7 +602,7 @@ fn flushdb(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
-    let lazy = flush_lazy(ctx.args())?;
+    let lazy = flush_lazy(ctx.args(), ctx.state.config.lazyfree_lazy_user_flush)?;
     super::tracking::flushed(ctx.state);
     for index in 0..ctx.state.keyspace.dbs.len() {
         ctx.db_flushing(index);
@@ -672,7 +690,7 @@ mod tests {
 
     #[test]
     fn flush_modes() {
-        let flush = |words| parse_words(words, flush_lazy);
+        let flush = |words| parse_words(words, |args| flush_lazy(args, false));
         assert_eq!(flush(""), Ok(false));
         assert_eq!(flush("ASYNC"), Ok(true));
         assert_eq!(flush(r"sync\0junk"), Ok(false));

@@ -21,6 +21,7 @@ pub mod blocking;
 pub mod call;
 pub mod ctx;
 pub mod errors;
+pub mod evict;
 
 pub mod admin;
 pub mod bitmap;

@@ -67,6 +67,8 @@ struct RestoreOptions {
     replace: bool,
     absttl: bool,
     idle_s: Option<i64>,
+    /// FREQ: kept only under an LFU policy, as IDLETIME only under another (Redis's objectSetLRUOrLFU).
+    freq: Option<u8>,
 }
 
 /// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency], checked in Redis's
@@ -89,7 +91,7 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         Err(Refusal::VersionOrChecksum) => return Err("ERR DUMP payload version or checksum are wrong".into()),
         Ok(None) | Err(Refusal::BadData(_)) => return Err("ERR Bad data format".into()),
     };
-    let deleted = opts.replace && ctx.db().remove(key, now_ms).is_some();
+    let deleted = opts.replace && ctx.db().delete(key, now_ms);
     let expire_at_ms = match ttl {
         0 => None,
         _ if opts.absttl => Some(ttl),
@@ -109,8 +111,8 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let db = ctx.db();
     db.insert_expiring(key, value, expire_at_ms);
-    if let Some(idle_s) = opts.idle_s {
-        db.set_idle(key, idle_s as u64, now_ms);
+    if opts.idle_s.is_some() || opts.freq.is_some() {
+        db.set_access(key, opts.idle_s.map(|s| s as u64), opts.freq, now_ms);
     }
     ctx.key_changed(key);
     ctx.notify(notify::GENERIC, "restore", key);
@@ -127,15 +129,14 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 }
 
 fn restore_options(args: &mut super::args::Args<'_>) -> Result<RestoreOptions, errors::CmdError> {
-    let mut opts = RestoreOptions { replace: false, absttl: false, idle_s: None };
-    let mut freq_given = false;
+    let mut opts = RestoreOptions { replace: false, absttl: false, idle_s: None, freq: None };
     while let Some(option) = args.next_option() {
         let has_value = args.remaining() > 0;
         if option.is("replace") {
             opts.replace = true;
         } else if option.is("absttl") {
             opts.absttl = true;
-        } else if option.is("idletime") && has_value && !freq_given {
+        } else if option.is("idletime") && has_value && opts.freq.is_none() {
             let idle = args.next_int()?;
             if idle < 0 {
                 return Err("ERR Invalid IDLETIME value, must be >= 0".into());
@@ -146,8 +147,7 @@ fn restore_options(args: &mut super::args::Args<'_>) -> Result<RestoreOptions, e
             if !(0..=255).contains(&freq) {
                 return Err("ERR Invalid FREQ value, must be >= 0 and <= 255".into());
             }
-            // Only an LFU policy keeps a frequency; without eviction it is checked and dropped, as in Redis.
-            freq_given = true;
+            opts.freq = Some(freq as u8);
         } else {
             return Err(errors::SYNTAX.into());
         }

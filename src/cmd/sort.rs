@@ -210,7 +210,7 @@ fn sort(ctx: &mut Ctx<'_>, reply: &mut Reply, readonly: bool) -> CmdResult {
                 ctx.db().set(destination, Value::List(Box::new(list)), false, now_ms);
                 ctx.key_changed(destination);
                 ctx.notify(notify::LIST, "sortstore", destination);
-            } else if ctx.db().remove(destination, now_ms).is_some() {
+            } else if ctx.db().delete(destination, now_ms) {
                 ctx.key_changed(destination);
                 ctx.notify(notify::GENERIC, "del", destination);
             }

@@ -122,7 +122,7 @@ pub(crate) fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zs
         ctx.db().set(destination, Value::Zset(zset), false, now_ms);
         ctx.key_changed(destination);
         ctx.notify(notify::ZSET, event, destination);
-    } else if ctx.db().remove(destination, now_ms).is_some() {
+    } else if ctx.db().delete(destination, now_ms) {
         ctx.key_changed(destination);
         ctx.notify(notify::GENERIC, "del", destination);
     }

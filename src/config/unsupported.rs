@@ -35,12 +35,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         "writes are accepted whatever the number of replicas",
     ),
     unsupported("aclfile", |c| !c.aclfile.is_empty(), "ferrokv has no ACL users yet: the file is not read"),
-    unsupported(
-        "maxmemory",
-        |c| c.maxmemory > 0,
-        "ferrokv has no memory limit or eviction yet: the dataset may grow beyond it",
-    ),
-    unsupported("maxmemory-clients", |c| c.maxmemory_clients != 0, "client memory is not limited"),
     unsupported("io-threads", |c| c.io_threads > 1, "ferrokv serves every client from one thread"),
     unsupported("oom-score-adj", |c| c.oom_score_adj != "no", "the process's oom_score_adj is not changed"),
     unsupported(
@@ -94,14 +88,17 @@ mod tests {
     fn each_missing_feature_is_named() {
         let mut config = Config::default();
         let pairs: &[(&[u8], &[u8])] =
-            &[(b"save", b""), (b"maxmemory", b"1mb"), (b"slave-read-only", b"no"), (b"maxmemory-clients", b"1mb")];
+            &[(b"save", b""), (b"oom-score-adj", b"yes"), (b"slave-read-only", b"no"), (b"list-compress-depth", b"1")];
         config.set(pairs).unwrap();
         let warnings = config.not_acted_on();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].starts_with("WARNING: 'maxmemory 1048576' is accepted but not acted on: "));
-        assert!(warnings[1].starts_with("WARNING: 'maxmemory-clients 1048576' is accepted but not acted on: "));
+        assert!(warnings[0].starts_with("WARNING: 'oom-score-adj yes' is accepted but not acted on: "), "{warnings:?}");
+        assert!(
+            warnings[1].starts_with("WARNING: 'list-compress-depth 1' is accepted but not acted on: "),
+            "{warnings:?}"
+        );
         let names: Vec<&[u8]> = pairs.iter().map(|(n, _)| *n).collect();
         assert_eq!(config.not_acted_on_among(&names[..1]), Vec::<String>::new());
-        assert_eq!(config.not_acted_on_among(&[b"MAXMEMORY-CLIENTS"]), warnings[1..]);
+        assert_eq!(config.not_acted_on_among(&[b"LIST-COMPRESS-DEPTH"]), warnings[1..]);
     }
 }

@@ -16,20 +16,28 @@
 //! - Lookups made for commands (`get`, `get_mut`, `peek`, `remove`, ...) never return a key whose deadline is <=
 //!   the `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
 //!
-//! # Access times
-//! Every entry keeps the second of its last access in a `u32` that fits in the entry's padding, so it costs no
-//! memory: Redis's 24-bit LRU clock, without the 194-day wrap. `get_entry` (and so `get`, `get_mut`, `set`,
-//! `set_expire`, `persist`) stamps it, as Redis's `lookupKey` does; `peek`, `expire_at`, `contains`, `scan` and
-//! `random_key` do not, as Redis's `LOOKUP_NOTOUCH` readers (TTL, TYPE, EXISTS, OBJECT) and iterators do not.
-//! A new entry is stamped with the time of the database's latest lookup: an insert always follows the lookup
-//! that found its key absent, so that is the command's own `now_ms`.
+//! # Access words
+//! Every entry keeps an access word, a `u32` that fits in the entry's padding, so it costs no memory: Redis's
+//! 24-bit `lru` field, an LRU clock reading or an LFU counter as `policy.access` says (see `access`).
+//! `get_entry` (and so `get`, `get_mut`, `set`, `set_expire`, `persist`) updates it, as Redis's `lookupKey`
+//! does; `peek`, `expire_at`, `contains`, `scan` and `random_key` do not, as Redis's `LOOKUP_NOTOUCH` readers
+//! (TTL, TYPE, EXISTS, OBJECT) and iterators do not. A new entry gets the word of the time of the database's
+//! latest lookup: an insert always follows the lookup that found its key absent, so that is the command's own
+//! `now_ms`.
+//!
+//! # Freeing
+//! A value the database itself drops (an expired key, an overwritten value) goes through `lazyfree` under
+//! `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (`policy`), so a big one is freed off the loop.
 //!
 //! # SCAN
 //! A cursor is a shard index. SCAN returns whole shards, so a key present for the whole iteration is returned
 //! (a key never changes shard): Redis's guarantee without its reverse-binary cursor.
 
+pub mod access;
 pub mod digest;
+pub mod eviction_pool;
 pub mod expire;
+pub mod lazyfree;
 pub mod value;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -41,8 +49,6 @@ pub use value::{Value, ValueType};
 
 /// Shards per database; a power of two.
 pub const SHARDS: usize = 4096;
-/// A lazy flush of fewer keys than this frees them in place: starting a thread would cost more.
-pub const LAZYFREE_KEYS_MIN: usize = 1024;
 const NO_EXPIRE: u32 = u32::MAX;
 
 /// One key and its value.
@@ -52,8 +58,8 @@ pub struct Entry {
     pub value: Value,
     /// Index into `Db::expires`, or NO_EXPIRE.
     expire_slot: u32,
-    /// Unix second of the last access (see "Access times").
-    access_s: u32,
+    /// The access word (see "Access words").
+    access: u32,
 }
 
 impl Entry {
@@ -72,15 +78,33 @@ impl Entry {
         self.expire_slot != NO_EXPIRE
     }
 
-    /// Whole seconds since the last access at `now_ms` (OBJECT IDLETIME); 0 if the clock went back.
-    pub fn idle_s(&self, now_ms: i64) -> u32 {
-        unix_s(now_ms).saturating_sub(self.access_s)
+    /// The access word, read with `access`'s functions under the databases' policy.
+    pub fn access_word(&self) -> u32 {
+        self.access
     }
 }
 
-/// The access-clock reading for `now_ms`: Unix seconds, saturated into a `u32` (good until 2106).
-fn unix_s(now_ms: i64) -> u32 {
-    (now_ms / 1000).clamp(0, i64::from(u32::MAX)) as u32
+/// What the databases need of the config, set by `Keyspace::configure`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub access: access::AccessPolicy,
+    /// `lazyfree-lazy-expire`: expired values are freed through `lazyfree`.
+    pub lazy_expire: bool,
+    /// `lazyfree-lazy-server-del`: overwritten values are freed through `lazyfree`.
+    pub lazy_server_del: bool,
+    /// `maxmemory` with an LRU or LFU policy: a stored small integer gets a value of its own instead of the
+    /// shared one, since a shared object cannot carry a key's access word (Redis's
+    /// MAXMEMORY_FLAG_NO_SHARED_INTEGERS; OBJECT REFCOUNT shows it).
+    pub unshared_integers: bool,
+}
+
+impl Policy {
+    fn stored(self, value: Value) -> Value {
+        match value {
+            Value::Int(n) if self.unshared_integers => Value::OwnInt(n),
+            value => value,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +136,9 @@ pub struct Db {
     pub loading: bool,
     /// While `new` keyspace notifications are on, the keys created (`cmd::notify` drains this).
     pub new_log: Option<Vec<Box<[u8]>>>,
+    pub policy: Policy,
+    /// The dice of the LFU counter's probabilistic increments.
+    rng: Rng,
 }
 
 fn shard_of(hash: u64) -> usize {
@@ -132,6 +159,14 @@ impl Db {
     /// Keys that have a TTL (INFO's `expires=`).
     pub fn expires_len(&self) -> usize {
         self.expires.len()
+    }
+
+    /// Bytes of the tables themselves, apart from keys and values (MEMORY STATS' `overhead.hashtable.main` and
+    /// `.expires`): every shard's allocation and the shard vector, and the TTL index.
+    pub fn table_bytes(&self) -> (usize, usize) {
+        let shards = self.shards.capacity() * size_of::<HashTable<Entry>>();
+        let main = shards + self.shards.iter().map(HashTable::allocation_size).sum::<usize>();
+        (main, self.expires.capacity() * size_of::<ExpireSlot>())
     }
 
     /// Average time to live in ms of the keys with a TTL (INFO's `avg_ttl`), estimated from at most `samples`
@@ -197,15 +232,22 @@ impl Db {
         entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
     }
 
-    /// Makes `key` look idle for `idle_s` seconds at `now_ms` (RESTORE IDLETIME); false if it is not stored.
-    pub fn set_idle(&mut self, key: &[u8], idle_s: u64, now_ms: i64) -> bool {
+    /// Sets a stored key's access word as RESTORE's IDLETIME or FREQ asks (Redis's objectSetLRUOrLFU): the
+    /// frequency under an LFU policy, the idle time under any other, the other ignored; false if the key is
+    /// not stored.
+    pub fn set_access(&mut self, key: &[u8], idle_s: Option<u64>, freq: Option<u8>, now_ms: i64) -> bool {
         if self.len == 0 {
             return false;
         }
+        let word = match (self.policy.access.lfu, idle_s, freq) {
+            (true, _, Some(freq)) => access::lfu_with_freq(now_ms, freq),
+            (false, Some(idle_s), _) => access::lru_with_idle(now_ms, idle_s),
+            _ => return self.find_raw(key).is_some(),
+        };
         let hash = self.hash(key);
         match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
             Some(entry) => {
-                entry.access_s = unix_s(now_ms).saturating_sub(u32::try_from(idle_s).unwrap_or(u32::MAX));
+                entry.access = word;
                 true
             }
             None => false,
@@ -214,19 +256,17 @@ impl Db {
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
     pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let entry = self.lookup(key, now_ms)?;
-        entry.access_s = unix_s(now_ms);
-        Some(entry)
+        self.lookup(key, now_ms, true)
     }
 
     /// Finds `key` without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS, OBJECT), deleting
     /// it first if its TTL has passed at `now_ms`.
     pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.lookup(key, now_ms).map(|e| &*e)
+        self.lookup(key, now_ms, false).map(|e| &*e)
     }
 
-    /// The lookup behind `get_entry` and `peek`: lazy expiry, no access stamp.
-    fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+    /// The lookup behind `get_entry` and `peek`: lazy expiry, and the access word updated if `touch`.
+    fn lookup(&mut self, key: &[u8], now_ms: i64, touch: bool) -> Option<&mut Entry> {
         self.clock_ms = now_ms;
         if self.len == 0 {
             return None;
@@ -238,12 +278,24 @@ impl Db {
             Some(e) => self.is_stale(e, now_ms),
         };
         if stale {
-            self.remove_hashed(hash, key);
+            let entry = self.remove_hashed(hash, key);
             self.expired_count += 1;
             self.log_expired(key);
+            self.free_expired(entry);
             return None;
         }
-        self.shards[shard].find_mut(hash, |e| *e.key == *key)
+        let entry = self.shards[shard].find_mut(hash, |e| *e.key == *key)?;
+        if touch {
+            entry.access = access::touched(self.policy.access, entry.access, now_ms, &mut self.rng);
+        }
+        Some(entry)
+    }
+
+    /// Frees the value of a key expiry deleted, lazily under `lazyfree-lazy-expire`.
+    fn free_expired(&self, entry: Option<Entry>) {
+        if let Some(entry) = entry {
+            lazyfree::free_value(entry.value, self.policy.lazy_expire);
+        }
     }
 
     /// Records a key expiry deleted for those who react to deletions: WATCH and the propagated stream.
@@ -266,14 +318,15 @@ impl Db {
 
     /// Whether `key` exists (and is live), without marking it accessed.
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.lookup(key, now_ms).is_some()
+        self.lookup(key, now_ms, false).is_some()
     }
 
     /// Stores `value` under `key`, replacing any value. The TTL is dropped unless `keep_ttl`.
     /// Returns true if the key existed (and was live) before.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) -> bool {
+        let (lazy, value) = (self.policy.lazy_server_del, self.policy.stored(value));
         if let Some(entry) = self.get_entry(key, now_ms) {
-            entry.value = value;
+            lazyfree::free_value(std::mem::replace(&mut entry.value, value), lazy);
             if !keep_ttl {
                 self.persist(key, now_ms);
             }
@@ -314,7 +367,9 @@ impl Db {
                 (self.expires.len() - 1) as u32
             }
         };
-        vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access_s: unix_s(self.clock_ms) });
+        let access = access::new_word(self.policy.access, self.clock_ms);
+        let value = self.policy.stored(value);
+        vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access });
         self.len += 1;
         if let Some(log) = &mut self.new_log {
             log.push(key.into());
@@ -340,10 +395,18 @@ impl Db {
         self.remove_entry(key, now_ms).map(|(value, _)| value)
     }
 
+    /// Deletes `key` for a command that replaces or drops it implicitly (RENAME's or a STORE's destination,
+    /// RESTORE REPLACE): Redis's dbDelete, freeing the value lazily under `lazyfree-lazy-server-del`. Returns
+    /// whether it existed and was live.
+    pub fn delete(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let lazy = self.policy.lazy_server_del;
+        self.remove(key, now_ms).map(|value| lazyfree::free_value(value, lazy)).is_some()
+    }
+
     /// Deletes `key`; returns its value and deadline (Unix ms, if it had one) if it existed and was live, so the
     /// caller can put both back under another name or in another database (RENAME, MOVE).
     pub fn remove_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
-        let slot = self.lookup(key, now_ms)?.expire_slot;
+        let slot = self.lookup(key, now_ms, false)?.expire_slot;
         let expire_at_ms = self.deadline(slot);
         let hash = self.hash(key);
         self.remove_hashed(hash, key).map(|e| (e.value, expire_at_ms))
@@ -351,7 +414,7 @@ impl Db {
 
     /// A deep copy of `key`'s value with its deadline (Unix ms, if any), without marking it accessed (COPY).
     pub fn copy_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
-        let entry = self.lookup(key, now_ms)?;
+        let entry = self.lookup(key, now_ms, false)?;
         let (value, slot) = (entry.value.duplicate(), entry.expire_slot);
         Some((value, self.deadline(slot)))
     }
@@ -363,7 +426,19 @@ impl Db {
         if entry.expire_slot != NO_EXPIRE {
             self.drop_expire_slot(entry.expire_slot);
         }
+        self.shrink_if_sparse(shard_of(hash));
         Some(entry)
+    }
+
+    /// Gives back most of a shard's table once it is under a quarter full, as Redis's dict shrinks, so deleting
+    /// keys returns their slots' memory (eviction counts on it: a table that kept its size would free only the
+    /// values). The hysteresis keeps it amortised O(1), and a shard is small, so the rehash is short.
+    fn shrink_if_sparse(&mut self, shard: usize) {
+        let table = &mut self.shards[shard];
+        if table.len() * 4 < table.capacity() {
+            let hasher = &self.hasher;
+            table.shrink_to(table.len() * 2, |e| hasher.hash_one(&*e.key));
+        }
     }
 
     /// Removes expires slot `slot`, moving the last slot into its place and repointing that slot's entry.
@@ -382,7 +457,7 @@ impl Db {
     /// The key's deadline in Unix ms: `None` if the key is missing, `Some(None)` if it has no TTL.
     /// Does not mark the key accessed.
     pub fn expire_at(&mut self, key: &[u8], now_ms: i64) -> Option<Option<i64>> {
-        let slot = self.lookup(key, now_ms)?.expire_slot;
+        let slot = self.lookup(key, now_ms, false)?.expire_slot;
         Some(self.deadline(slot))
     }
 
@@ -423,8 +498,7 @@ impl Db {
     }
 
     /// Removes every key and returns how many there were (FLUSHDB, FLUSHALL). With `lazy` (their ASYNC option)
-    /// a large database is freed on a short-lived helper thread, as Redis's lazyfree does, so dropping millions
-    /// of keys does not stall the loop; the thread owns the old tables alone, so nothing is shared.
+    /// the old tables go to the `lazyfree` helper thread, so dropping millions of keys does not stall the loop.
     pub fn flush(&mut self, lazy: bool) -> usize {
         let fresh = Db {
             expired_count: self.expired_count,
@@ -433,13 +507,13 @@ impl Db {
             loading: self.loading,
             expired_log: self.expired_log.take(),
             new_log: self.new_log.take(),
+            policy: self.policy,
             ..Db::default()
         };
         let old = std::mem::replace(self, fresh);
         let removed = old.len;
-        if lazy && removed >= LAZYFREE_KEYS_MIN {
-            // If the thread cannot start, the closure (and the tables in it) is dropped here instead.
-            let _ = std::thread::Builder::new().name("lazyfree".into()).spawn(move || drop(old));
+        if lazy {
+            lazyfree::free_db(old);
         }
         removed
     }
@@ -479,8 +553,9 @@ impl Db {
             .map(|e| (self.hash(&e.key), e.key.clone()))
             .collect();
         for (hash, key) in stale {
-            self.remove_hashed(hash, &key);
+            let entry = self.remove_hashed(hash, &key);
             self.expired_count += 1;
+            self.free_expired(entry);
         }
     }
 
@@ -493,11 +568,55 @@ impl Db {
             }
             let entry = shard.iter().nth(rng.below(shard.len())).expect("index below len");
             let key: Box<[u8]> = entry.key().into();
-            if self.lookup(&key, now_ms).is_some() {
+            if self.lookup(&key, now_ms, false).is_some() {
                 return Some(key);
             }
         }
         None
+    }
+
+    /// Offers up to `count` keys picked at random to `f` with their access word and deadline, for eviction
+    /// (Redis's dictGetSomeKeys): with `volatile`, random keys that have a TTL; otherwise consecutive entries
+    /// from a random place, going on into the next shards. Stale keys are offered too, as Redis's sampling
+    /// sees them. Never offers more than the database holds.
+    pub fn sample(&self, rng: &mut Rng, count: usize, volatile: bool, mut f: impl FnMut(&[u8], u32, Option<i64>)) {
+        if volatile {
+            for _ in 0..count.min(self.expires.len()) {
+                let slot = rng.below(self.expires.len());
+                let ExpireSlot { hash, at_ms } = self.expires[slot];
+                let entry = self.shards[shard_of(hash)].find(hash, |e| e.expire_slot == slot as u32);
+                let entry = entry.expect("every expires slot points to an entry");
+                f(&entry.key, entry.access, Some(at_ms));
+            }
+            return;
+        }
+        let mut wanted = count.min(self.len);
+        let first = rng.below(SHARDS.min(self.shards.len().max(1)));
+        for step in 0..self.shards.len() {
+            if wanted == 0 {
+                return;
+            }
+            let shard = &self.shards[(first + step) % self.shards.len()];
+            let skip = if step == 0 && !shard.is_empty() { rng.below(shard.len()) } else { 0 };
+            for entry in shard.iter().skip(skip).take(wanted) {
+                f(&entry.key, entry.access, self.deadline(entry.expire_slot));
+                wanted -= 1;
+            }
+        }
+    }
+
+    /// Whether `key` is stored (live or stale) with a TTL: a volatile eviction candidate still is one.
+    pub fn holds_volatile(&self, key: &[u8]) -> bool {
+        self.find_raw(key).is_some_and(Entry::has_expire)
+    }
+
+    /// Deletes `key` whether or not its TTL has passed (eviction, which chose it by sampling); returns its value.
+    pub fn evict(&mut self, key: &[u8]) -> Option<Value> {
+        if self.len == 0 {
+            return None;
+        }
+        let hash = self.hash(key);
+        self.remove_hashed(hash, key).map(|entry| entry.value)
     }
 
     /// Samples up to `samples` keys that have a TTL and deletes the stale ones; returns (sampled, deleted).
@@ -519,8 +638,10 @@ impl Db {
             let (entry, _) = found.unwrap_or_else(|_| panic!("every expires slot points to an entry")).remove();
             self.len -= 1;
             self.drop_expire_slot(entry.expire_slot);
+            self.shrink_if_sparse(shard_of(hash));
             self.expired_count += 1;
             self.log_expired(&entry.key);
+            self.free_expired(Some(entry));
             deleted += 1;
         }
         (sampled, deleted)
@@ -553,6 +674,13 @@ pub struct Keyspace {
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace { dbs: (0..databases).map(|_| Db::default()).collect() }
+    }
+
+    /// Applies the config's policy to every database (at start, after CONFIG SET, after a load).
+    pub fn configure(&mut self, policy: Policy) {
+        for db in &mut self.dbs {
+            db.policy = policy;
+        }
     }
 
     /// Total keys deleted by expiry, lazy or active.
@@ -662,18 +790,55 @@ mod tests {
     fn lookups_stamp_access_time_unless_peeking() {
         let mut db = Db::default();
         db.set(b"k", Value::Int(1), false, 10_000);
-        assert_eq!(db.peek(b"k", 15_900).unwrap().idle_s(15_900), 5);
+        let idle_s = |db: &mut Db, now_ms| access::lru_idle_s(db.peek(b"k", now_ms).unwrap().access_word(), now_ms);
+        assert_eq!(idle_s(&mut db, 15_900), 5);
         assert_eq!(db.expire_at(b"k", 16_000), Some(None));
         assert!(db.contains(b"k", 16_000));
-        assert_eq!(db.peek(b"k", 17_000).unwrap().idle_s(17_000), 7);
+        assert_eq!(idle_s(&mut db, 17_000), 7);
         db.get(b"k", 17_000);
-        assert_eq!(db.peek(b"k", 19_999).unwrap().idle_s(19_999), 2);
-        // A clock that went back reads as no idle time.
-        assert_eq!(db.peek(b"k", 1_000).unwrap().idle_s(1_000), 0);
+        assert_eq!(idle_s(&mut db, 19_999), 2);
         // A new key is stamped with the lookup that found it absent.
         assert!(db.get(b"new", 30_000).is_none());
         db.insert_new(b"new", Value::Int(2));
-        assert_eq!(db.peek(b"new", 31_000).unwrap().idle_s(31_000), 1);
+        assert_eq!(access::lru_idle_s(db.peek(b"new", 31_000).unwrap().access_word(), 31_000), 1);
+    }
+
+    #[test]
+    fn access_words_follow_the_policy() {
+        let now = 60_000_000;
+        let mut db = Db::default();
+        db.policy.access.lfu = true;
+        db.set(b"k", Value::Int(1), false, now);
+        let word = |db: &mut Db| db.peek(b"k", now).unwrap().access_word();
+        let freq = |db: &mut Db| access::lfu_freq(word(db), now, db.policy.access);
+        assert_eq!(freq(&mut db), access::LFU_INIT_VAL);
+        for _ in 0..50 {
+            db.get(b"k", now);
+        }
+        assert!(freq(&mut db) > access::LFU_INIT_VAL, "reads count");
+        // RESTORE's FREQ applies under LFU and IDLETIME is ignored; the reverse under any other policy.
+        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        assert_eq!(freq(&mut db), 42);
+        db.policy.access.lfu = false;
+        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        assert_eq!(access::lru_idle_s(word(&mut db), now), 100);
+        assert!(!db.set_access(b"missing", Some(1), None, now));
+    }
+
+    #[test]
+    fn deleting_keys_gives_table_memory_back() {
+        let mut db = Db::default();
+        db.insert_new(b"first", Value::Int(1));
+        let (empty_main, _) = db.table_bytes();
+        for i in 0..50_000u32 {
+            db.insert_new(i.to_string().as_bytes(), Value::Int(1));
+        }
+        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Entry>());
+        for i in 0..50_000u32 {
+            assert!(db.evict(i.to_string().as_bytes()).is_some());
+        }
+        db.check_invariants();
+        assert!(db.table_bytes().0 < empty_main + 4096, "{} left of {empty_main}", db.table_bytes().0);
     }
 
     #[test]
@@ -715,12 +880,12 @@ mod tests {
     fn flush_counts_and_empties_both_ways() {
         for lazy in [false, true] {
             let mut db = Db::default();
-            for i in 0..(LAZYFREE_KEYS_MIN as u32 + 10) {
+            for i in 0..1034u32 {
                 db.insert_new(i.to_string().as_bytes(), Value::Int(1));
                 db.set_expire(i.to_string().as_bytes(), 1000, 0);
             }
             db.expired_count = 7;
-            assert_eq!(db.flush(lazy), LAZYFREE_KEYS_MIN + 10);
+            assert_eq!(db.flush(lazy), 1034);
             assert_eq!((db.len(), db.expires_len(), db.expired_count), (0, 0, 7));
             assert_eq!(db.get(b"1", 0), None);
             db.insert_new(b"x", Value::Int(1));

@@ -58,6 +58,11 @@ pub fn note_write() {
     RUN_LIMIT.with(|limit| limit.set(RunLimit { wrote: true, ..limit.get() }));
 }
 
+/// Whether the running script has called a write command yet.
+pub fn wrote() -> bool {
+    RUN_LIMIT.with(|limit| limit.get().wrote)
+}
+
 /// The script ended.
 pub fn end_run() {
     RUN_LIMIT.with(|limit| limit.set(RunLimit::default()));

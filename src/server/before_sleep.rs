@@ -15,6 +15,8 @@ impl Server {
         // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
         self.persist();
         self.queue_woken();
+        // After the turn's input ran, before replies leave: the clients over `maxmemory-clients` go now.
+        self.evict_clients();
         self.flush_pending_writes();
         self.free_closed();
     }

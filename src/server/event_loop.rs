@@ -57,7 +57,7 @@ impl Server {
     /// Zero when clients wait to be read again, else the time to the next timer.
     fn poll_timeout(&self) -> Duration {
         let pipe_resumes = self.state.replication.diskless.as_ref().is_some_and(|d| d.resume);
-        if !self.pending_reads.is_empty() || pipe_resumes {
+        if !self.pending_reads.is_empty() || pipe_resumes || self.state.eviction.continues {
             return Duration::ZERO;
         }
         let next = match self.next_expire_slice {
@@ -145,6 +145,11 @@ impl Server {
         }
         if self.next_expire_slice.is_some_and(|at| now >= at) {
             self.expire_slice();
+        }
+        if self.state.eviction.continues {
+            // An eviction pass ran out of time with memory still over the limit: one more bounded pass per
+            // turn of the loop, between clients' commands (Redis's evictionTimeProc).
+            crate::cmd::evict::continue_evictions(&mut self.state);
         }
     }
 

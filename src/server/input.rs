@@ -101,6 +101,9 @@ impl Server {
                 Ok(true) => {
                     let outcome = call(&mut self.state, id, &conn.argv);
                     conn.argv.clear();
+                    // One huge request (an SADD of 100k members) must not pin its argument array for the
+                    // connection's life: past what the parser would preallocate, it is given back.
+                    conn.argv.shrink_to(crate::limits::ARGV_PREALLOC_MAX);
                     if outcome == Outcome::Close
                         || self.state.sessions[id].postponed.is_some()
                         || self.output_over_limit(id, self.state.now_ms)

@@ -19,6 +19,7 @@
 mod admission;
 mod append_only;
 mod before_sleep;
+mod client_eviction;
 mod client_limits;
 pub mod connection;
 mod event_loop;

@@ -10,6 +10,7 @@
 
 pub mod aof_status;
 pub mod client_pause;
+pub mod eviction_status;
 pub mod latency_monitor;
 pub mod output_limits;
 pub mod persistence;
@@ -155,6 +156,8 @@ pub struct State {
     pub scripting: crate::scripting::Engine,
     /// Client-side caching: the keys tracking clients read, the BCAST prefixes.
     pub tracking: tracking_table::TrackingTable,
+    /// maxmemory's eviction between passes (see `cmd::evict`).
+    pub eviction: eviction_status::EvictionStatus,
 }
 
 impl State {
@@ -202,8 +205,10 @@ impl State {
             latency: latency_monitor::LatencyMonitor::default(),
             scripting: Default::default(),
             tracking: Default::default(),
+            eviction: Default::default(),
         };
         state.sync_key_logs();
+        state.configure_keyspace();
         state
     }
 
@@ -248,6 +253,24 @@ impl State {
                 db.new_log = None;
             }
         }
+    }
+
+    /// Gives the databases and the eviction the policy the config says (`maxmemory-policy`, `lfu-*`, the
+    /// `lazyfree-lazy-*` directives the keyspace applies itself); run at start, after CONFIG SET and a load.
+    pub fn configure_keyspace(&mut self) {
+        let config = &self.config;
+        let policy = crate::db::eviction_pool::EvictionPolicy::from_name(&config.maxmemory_policy);
+        self.eviction.policy = policy;
+        self.keyspace.configure(crate::db::Policy {
+            access: crate::db::access::AccessPolicy {
+                lfu: policy.is_lfu(),
+                lfu_log_factor: config.lfu_log_factor,
+                lfu_decay_time_min: config.lfu_decay_time_min,
+            },
+            lazy_expire: config.lazyfree_lazy_expire,
+            lazy_server_del: config.lazyfree_lazy_server_del,
+            unshared_integers: config.maxmemory != 0 && policy.tracks_access(),
+        });
     }
 
     /// Whether keyspace notifications need the databases' expired or new-key logs.

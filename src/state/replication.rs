@@ -246,6 +246,13 @@ pub fn append_to_all(state: &mut State, bytes: &[u8]) {
     state.replication.offset += bytes.len() as u64;
 }
 
+/// Bytes the replication stream holds: the part not yet fed and every replica's output buffer (INFO's
+/// `mem_clients_slaves`; not counted against `maxmemory`).
+pub fn buffers_bytes(state: &State) -> usize {
+    let queued: usize = state.replication.replicas.iter().map(|&id| state.sessions[id].reply.buf.capacity()).sum();
+    queued + state.propagation.replica_stream.capacity()
+}
+
 /// The replicas that acknowledged at least `offset` (WAIT's count).
 pub fn acked_at_least(state: &State, offset: u64) -> usize {
     state

@@ -33,6 +33,10 @@ pub struct Stats {
     pub ops_samples: OpsSamples,
     /// Command execution times, for `/_metrics`.
     pub latency: LatencyHistogram,
+    /// Keys deleted to keep memory under `maxmemory`.
+    pub evicted_keys: u64,
+    /// Clients closed to keep their memory under `maxmemory-clients`.
+    pub evicted_clients: u64,
 }
 
 /// Command execution times in power-of-two buckets: bucket `i` counts commands that took under 2^`i` µs

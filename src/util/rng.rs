@@ -8,6 +8,13 @@ pub struct Rng {
     state: u64,
 }
 
+/// A fixed seed: for state that needs dice but no unpredictability (the LFU counter's increments).
+impl Default for Rng {
+    fn default() -> Rng {
+        Rng::new(0)
+    }
+}
+
 impl Rng {
     /// Seeds from `seed`; a zero seed is replaced because xorshift would stay at zero forever.
     pub fn new(seed: u64) -> Rng {

@@ -53,6 +53,7 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     rebind_if_changed(ctx, before)?;
     ctx.state.sync_key_logs();
+    ctx.state.configure_keyspace();
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
     ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
@@ -98,6 +99,8 @@ fn rebind_if_changed(ctx: &mut Ctx<'_>, before: crate::config::Config) -> CmdRes
 /// CONFIG RESETSTAT: zeroes the counters INFO reports, as Redis's `resetServerStats` and command statistics.
 fn config_resetstat(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     ctx.state.stats.reset();
+    crate::db::lazyfree::reset_stats();
+    ctx.state.eviction.exceeded_total_us = 0;
     for db in &mut ctx.state.keyspace.dbs {
         db.expired_count = 0;
     }

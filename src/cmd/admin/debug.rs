@@ -65,8 +65,8 @@ const PROTOCOL_DOUBLE: f64 = 3.141;
 const PROTOCOL_TYPES_ERROR: &str = "ERR Wrong protocol type name. Please use one of the following: \
                                     string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
 
-/// The LRU clock's width in bits (Redis's LRU_BITS): `lru:` shows wall-clock seconds modulo 2^24.
-const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
+/// The access word's width Redis shows (its LRU_BITS): `lru:` is the key's word modulo 2^24.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 /// Redis refuses DEBUG unless `enable-debug-command` allows the caller (it is `no` by default).
 const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
@@ -231,19 +231,23 @@ fn debug_protocol(name: &[u8], reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// DEBUG OBJECT key: Redis's one status line about the value.
+/// DEBUG OBJECT key: Redis's one status line about the value, with its access word as `lru:` and, under a
+/// non-LFU policy, its idle seconds (under LFU the word is a counter, and Redis's figure means nothing).
 fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
     let now_ms = ctx.now_ms;
     let compress = ctx.state.config.rdbcompression;
-    let value = ctx.db().get(key, now_ms).ok_or(errors::NO_SUCH_KEY)?;
-    let refcount = value.refcount();
+    let lfu = ctx.db().policy.access.lfu;
+    let entry = ctx.db().peek(key, now_ms).ok_or(errors::NO_SUCH_KEY)?;
+    let (value, word) = (&entry.value, entry.access_word());
+    let idle_s = if lfu { 0 } else { crate::db::access::lru_idle_s(word, now_ms) };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         value,
-        refcount,
+        value.refcount(),
         value.encoding(),
         serialized_len(value, compress),
-        (now_ms / 1000) & LRU_CLOCK_MAX,
+        word & LRU_CLOCK_MAX,
+        idle_s,
     );
     reply.simple(&line);
     Ok(())

@@ -17,8 +17,6 @@ use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
 use crate::state::State;
-use crate::state::session::Session;
-use crate::util::alloc;
 
 type Section = fn(&mut String, &State, i64);
 
@@ -144,12 +142,11 @@ fn clients(out: &mut String, state: &State, _now_ms: i64) {
 }
 
 fn memory(out: &mut String, state: &State, _now_ms: i64) {
-    let used = alloc::used_memory() as u64;
-    let peak = (alloc::peak_memory() as u64).max(used);
-    let rss = rss_bytes().unwrap_or(used);
-    let query = |c: &Session| c.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
-    let clients: u64 = state.sessions.iter().map(|(_, c)| (query(c) + c.reply.buf.capacity()) as u64).sum();
-    let dataset = used.saturating_sub(clients);
+    // The same figures as MEMORY STATS, so the two never disagree.
+    let overhead = super::memory::MemoryOverhead::measure(state);
+    let (used, peak, rss, clients) =
+        (overhead.total_allocated, overhead.peak_allocated, overhead.rss, overhead.clients_normal);
+    let dataset = overhead.dataset();
     let maxmemory: u64 = config_value(state, "maxmemory").parse().unwrap_or(0);
     let total_system = total_system_memory().unwrap_or(0);
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -160,7 +157,7 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "used_memory_peak", peak);
     field(out, "used_memory_peak_human", bytes_to_human(peak));
     field(out, "used_memory_peak_perc", format!("{:.2}%", ratio(used, peak) * 100.0));
-    field(out, "used_memory_overhead", clients);
+    field(out, "used_memory_overhead", overhead.overhead_total);
     field(out, "used_memory_startup", 0);
     field(out, "used_memory_dataset", dataset);
     field(out, "used_memory_dataset_perc", format!("{:.2}%", ratio(dataset, used) * 100.0));
@@ -194,15 +191,19 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     out.push_str("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
     field(out, "mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    out.push_str(
-        "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
-         mem_clients_slaves:0\r\n",
-    );
+    let aof_buffer = overhead.aof_buffer;
+    field(out, "mem_not_counted_for_evict", crate::cmd::evict::not_counted_for_evict(state));
+    let replica_buffers = crate::state::replication::buffers_bytes(state);
+    out.push_str("mem_replication_backlog:0\r\n");
+    field(out, "mem_total_replication_buffers", replica_buffers);
+    field(out, "mem_clients_slaves", replica_buffers);
     field(out, "mem_clients_normal", clients);
-    out.push_str(
-        "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
-         lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-    );
+    out.push_str("mem_cluster_links:0\r\n");
+    field(out, "mem_aof_buffer", aof_buffer);
+    field(out, "mem_allocator", super::memory::ALLOCATOR_NAME);
+    out.push_str("active_defrag_running:0\r\n");
+    field(out, "lazyfree_pending_objects", crate::db::lazyfree::pending_objects());
+    field(out, "lazyfreed_objects", crate::db::lazyfree::freed_objects());
 }
 
 /// One configuration value as CONFIG GET renders it (empty if unknown).
@@ -211,7 +212,7 @@ fn config_value(state: &State, name: &str) -> String {
 }
 
 /// Resident set size, from /proc/self/status (`VmRSS`, in kB).
-fn rss_bytes() -> Option<u64> {
+pub(super) fn rss_bytes() -> Option<u64> {
     proc_kb_field("/proc/self/status", "VmRSS:")
 }
 
@@ -302,11 +303,12 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "sync_full", state.stats.sync_full);
     out.push_str("sync_partial_ok:0\r\nsync_partial_err:0\r\n");
     field(out, "expired_keys", state.keyspace.expired_count());
-    out.push_str(
-        "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n\
-         evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n\
-         current_eviction_exceeded_time:0\r\n",
-    );
+    out.push_str("expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n");
+    field(out, "evicted_keys", s.evicted_keys);
+    field(out, "evicted_clients", s.evicted_clients);
+    let (exceeded_total_ms, exceeded_current_ms) = state.eviction.exceeded_ms();
+    field(out, "total_eviction_exceeded_time", exceeded_total_ms);
+    field(out, "current_eviction_exceeded_time", exceeded_current_ms);
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
     field(out, "pubsub_channels", state.pubsub.channel_count(false));

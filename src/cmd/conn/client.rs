@@ -352,6 +352,14 @@ pub fn info_string(state: &State, id: ClientId) -> String {
     line
 }
 
+/// What a client costs: CLIENT LIST's `tot-mem` between commands (buffers and the session), which
+/// `maxmemory-clients` limits.
+pub fn memory_usage(client: &Session) -> usize {
+    let buffers = client.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
+    let parked = client.parked.as_ref().map_or(0, |parked| parked.argv.iter().map(Bytes::len).sum());
+    buffers + client.reply.buf.capacity() + parked + size_of::<Session>()
+}
+
 /// Appends Redis 7.0's CLIENT LIST line for session `id`, newline included.
 fn info_line(out: &mut String, state: &State, id: ClientId, caller: Option<Caller<'_>>, now_ms: i64) {
     let client = &state.sessions[id];

@@ -11,7 +11,7 @@ mod client;
 mod client_tracking;
 pub mod pause;
 
-pub use client::info_string as client_info_string;
+pub use client::{info_string as client_info_string, memory_usage as client_memory_usage};
 
 use super::errors::{self, CmdResult};
 use super::{Ctx, Handlers};

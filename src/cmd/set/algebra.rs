@@ -105,7 +105,7 @@ fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], result: Set) 
     let now_ms = ctx.now_ms;
     let len = result.len();
     if result.is_empty() {
-        if ctx.db().remove(destination, now_ms).is_some() {
+        if ctx.db().delete(destination, now_ms) {
             ctx.key_changed(destination);
             ctx.notify(notify::GENERIC, "del", destination);
         }
