@@ -147,6 +147,8 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     let used = alloc::used_memory() as u64;
     let peak = (alloc::peak_memory() as u64).max(used);
     let rss = rss_bytes().unwrap_or(used);
+    let heap = alloc::allocator_stats().unwrap_or_default();
+    let (allocated, active, resident) = (heap.allocated as u64, heap.active as u64, heap.resident as u64);
     let query = |c: &Session| c.link.as_ref().map_or(0, |link| link.qbuf + link.qbuf_free);
     let clients: u64 = state.sessions.iter().map(|(_, c)| (query(c) + c.reply.buf.capacity()) as u64).sum();
     let dataset = used.saturating_sub(clients);
@@ -164,9 +166,9 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "used_memory_startup", 0);
     field(out, "used_memory_dataset", dataset);
     field(out, "used_memory_dataset_perc", format!("{:.2}%", ratio(dataset, used) * 100.0));
-    field(out, "allocator_allocated", used);
-    field(out, "allocator_active", used);
-    field(out, "allocator_resident", rss);
+    field(out, "allocator_allocated", allocated);
+    field(out, "allocator_active", active);
+    field(out, "allocator_resident", resident);
     field(out, "total_system_memory", total_system);
     field(out, "total_system_memory_human", bytes_to_human(total_system));
     // One Lua state serves EVAL and FUNCTION (Redis has one each): its memory is reported as the eval VM's.
@@ -188,10 +190,14 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "maxmemory", maxmemory);
     field(out, "maxmemory_human", bytes_to_human(maxmemory));
     field(out, "maxmemory_policy", config_value(state, "maxmemory-policy"));
-    out.push_str("allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\n");
-    field(out, "allocator_rss_ratio", format!("{:.2}", ratio(rss, used)));
-    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
-    out.push_str("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
+    // Redis's three ratios: free blocks in active pages, resident pages not active, and the process's RSS
+    // beyond jemalloc's (code, stacks, the Lua state's glibc heap).
+    field(out, "allocator_frag_ratio", format!("{:.2}", ratio(active, allocated)));
+    field(out, "allocator_frag_bytes", active as i64 - allocated as i64);
+    field(out, "allocator_rss_ratio", format!("{:.2}", ratio(resident, active)));
+    field(out, "allocator_rss_bytes", resident as i64 - active as i64);
+    field(out, "rss_overhead_ratio", format!("{:.2}", ratio(rss, resident)));
+    field(out, "rss_overhead_bytes", rss as i64 - resident as i64);
     field(out, "mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
     out.push_str(
@@ -199,10 +205,9 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
          mem_clients_slaves:0\r\n",
     );
     field(out, "mem_clients_normal", clients);
-    out.push_str(
-        "mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
-         lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-    );
+    out.push_str("mem_cluster_links:0\r\nmem_aof_buffer:0\r\n");
+    field(out, "mem_allocator", alloc::ALLOCATOR_NAME);
+    out.push_str("active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
 }
 
 /// One configuration value as CONFIG GET renders it (empty if unknown).
