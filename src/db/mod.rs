@@ -1,18 +1,24 @@
 //! The keyspace: numbered databases of keys → values, with TTLs and lazy expiry.
 //!
 //! # Layout
+//! One record per key: an `Entry` holds the key and the value (both inline when short, see `SmallBytes` and
+//! `Value`), the deadline and the access word, 64 bytes in one allocation, exactly an allocator size class
+//! (jemalloc's, see `util::alloc`). The tables hold only `Box<Entry>`, one thin pointer per slot beside
+//! hashbrown's one-byte tag, so a table's spare capacity costs 9 bytes a slot, not a whole record.
+//!
 //! A `Db` splits its keys over `SHARDS` hashbrown tables chosen by bits of the key's hash. A hashbrown table
 //! grows by rehashing everything at once; with 4096 shards a growth step moves 1/4096 of the keys, so even at 10M
 //! keys no insert stalls the loop for long (Redis gets the same from incremental rehashing). The shard vector
 //! is allocated on a database's first write, so unused databases cost nothing.
 //!
-//! Keys with a TTL are also listed in `expires`, a dense vector of (hash, deadline) that the active expiry
-//! cycle samples at random in O(1). The entry stores its slot index; removal swaps the last slot into the hole
-//! and fixes the moved entry's index, found by its hash and old index (no key copy is kept).
+//! The deadline lives in the record. So that the active expiry cycle can sample keys with a TTL at random in
+//! O(1), they are also listed in `expiring`, a paged vector (`ttl_index`) of each one's hash (8 bytes, the record's
+//! address in all but the probe); the entry stores its slot index, found again by hash and index. Removal
+//! swaps the last slot into the hole and fixes the moved entry's index the same way (no key copy is kept).
 //!
 //! # Invariants
-//! - Every `Entry` with `expire_slot != NO_EXPIRE` is pointed to by exactly that slot, and every slot points
-//!   back to one entry (checked by `check_invariants` in tests).
+//! - Every `Entry` with `expire_slot != NO_EXPIRE` is pointed to by exactly that slot of `expiring`, and every
+//!   slot points back to one entry (checked by `check_invariants` in tests).
 //! - Lookups made for commands (`get`, `get_mut`, `peek`, `remove`, ...) never return a key whose deadline is <=
 //!   the `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
 //!
@@ -38,6 +44,7 @@ pub mod digest;
 pub mod eviction_pool;
 pub mod expire;
 pub mod lazyfree;
+pub mod ttl_index;
 pub mod value;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -45,18 +52,21 @@ use std::hash::BuildHasher;
 
 use crate::types::small::SmallBytes;
 use crate::util::rng::Rng;
+use ttl_index::TtlIndex;
 pub use value::{Value, ValueType};
 
 /// Shards per database; a power of two.
 pub const SHARDS: usize = 4096;
 const NO_EXPIRE: u32 = u32::MAX;
 
-/// One key and its value.
+/// One key and its value: the record a table slot points to.
 #[derive(Debug)]
 pub struct Entry {
     key: SmallBytes,
     pub value: Value,
-    /// Index into `Db::expires`, or NO_EXPIRE.
+    /// The deadline in Unix ms; meaningful only when `expire_slot != NO_EXPIRE`.
+    expire_at_ms: i64,
+    /// Index into `Db::expiring`, or NO_EXPIRE.
     expire_slot: u32,
     /// The access word (see "Access words").
     access: u32,
@@ -67,10 +77,15 @@ impl Entry {
         &self.key
     }
 
-    /// Bytes the entry takes, for MEMORY USAGE: its slot in the keyspace table, the key's heap bytes and the
+    /// Bytes the entry takes, for MEMORY USAGE: its record, its table slot, the key's heap bytes and the
     /// value's (see `Value::heap_bytes` for `samples`).
     pub fn memory_usage(&self, samples: usize) -> usize {
-        size_of::<Entry>() + self.key.heap_bytes() + self.value.heap_bytes(samples)
+        size_of::<Entry>() + size_of::<Box<Entry>>() + self.key.heap_bytes() + self.value.heap_bytes(samples)
+    }
+
+    /// The deadline in Unix ms, if the key has a TTL (passed or not).
+    fn deadline(&self) -> Option<i64> {
+        self.has_expire().then_some(self.expire_at_ms)
     }
 
     /// Whether the key has a TTL, passed or not.
@@ -107,18 +122,13 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct ExpireSlot {
-    hash: u64,
-    at_ms: i64,
-}
-
 /// One numbered database.
 #[derive(Debug, Default)]
 pub struct Db {
-    shards: Vec<HashTable<Entry>>,
+    shards: Vec<HashTable<Box<Entry>>>,
     len: usize,
-    expires: Vec<ExpireSlot>,
+    /// The hash of every key with a TTL, for sampling (see "Layout").
+    expiring: TtlIndex,
     hasher: DefaultHashBuilder,
     /// Keys deleted because their TTL passed (INFO `expired_keys`).
     pub expired_count: u64,
@@ -158,7 +168,7 @@ impl Db {
 
     /// Keys that have a TTL (INFO's `expires=`).
     pub fn expires_len(&self) -> usize {
-        self.expires.len()
+        self.expiring.len()
     }
 
     /// Bytes of the tables themselves, apart from keys and values (MEMORY STATS' `overhead.hashtable.main` and
@@ -166,22 +176,21 @@ impl Db {
     pub fn table_bytes(&self) -> (usize, usize) {
         let shards = self.shards.capacity() * size_of::<HashTable<Entry>>();
         let main = shards + self.shards.iter().map(HashTable::allocation_size).sum::<usize>();
-        (main, self.expires.capacity() * size_of::<ExpireSlot>())
+        (main, self.expiring.allocation_size())
     }
 
     /// Average time to live in ms of the keys with a TTL (INFO's `avg_ttl`), estimated from at most `samples`
     /// evenly spaced entries so INFO stays cheap on big databases; 0 when no key has a TTL. Like Redis's
     /// estimate, it may count keys whose deadline passed but that were not deleted yet as 0 ms.
     pub fn avg_ttl_ms(&self, now_ms: i64, samples: usize) -> i64 {
-        if self.expires.is_empty() || samples == 0 {
+        if self.expiring.is_empty() || samples == 0 {
             return 0;
         }
-        let stride = self.expires.len().div_ceil(samples);
-        let (sum, count) = self
-            .expires
-            .iter()
-            .step_by(stride)
-            .fold((0i128, 0i128), |(sum, count), slot| (sum + i128::from((slot.at_ms - now_ms).max(0)), count + 1));
+        let stride = self.expiring.len().div_ceil(samples);
+        let (sum, count) = (0..self.expiring.len()).step_by(stride).fold((0i128, 0i128), |(sum, count), slot| {
+            let at_ms = self.expiring_entry(slot as u32).expire_at_ms;
+            (sum + i128::from((at_ms - now_ms).max(0)), count + 1)
+        });
         (sum / count) as i64
     }
 
@@ -190,7 +199,13 @@ impl Db {
     }
 
     fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
-        entry.expire_slot != NO_EXPIRE && self.expires[entry.expire_slot as usize].at_ms <= now_ms && !self.loading
+        entry.expire_slot != NO_EXPIRE && entry.expire_at_ms <= now_ms && !self.loading
+    }
+
+    /// The entry that `expiring` slot `slot` lists.
+    fn expiring_entry(&self, slot: u32) -> &Entry {
+        let hash = self.expiring.get(slot as usize);
+        self.shards[shard_of(hash)].find(hash, |e| e.expire_slot == slot).expect("every expiring slot has an entry")
     }
 
     /// Whether `key` is stored but its TTL has passed at `now_ms` (Redis's keyIsExpired); deletes nothing.
@@ -214,22 +229,22 @@ impl Db {
             return None;
         }
         let hash = self.hash(key);
-        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key)
+        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).map(|e| &**e)
     }
 
     /// The deadline (unix ms) of a stored entry, if it has one (an AOF rewrite writes it as PEXPIREAT).
     pub fn deadline_of(&self, entry: &Entry) -> Option<i64> {
-        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+        entry.deadline()
     }
 
     /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.shards.iter().flat_map(|shard| shard.iter())
+        self.shards.iter().flat_map(|shard| shard.iter().map(|e| &**e))
     }
 
     /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
     pub fn entry_expire_ms(&self, entry: &Entry) -> Option<i64> {
-        entry.has_expire().then(|| self.expires[entry.expire_slot as usize].at_ms)
+        entry.deadline()
     }
 
     /// Sets a stored key's access word as RESTORE's IDLETIME or FREQ asks (Redis's objectSetLRUOrLFU): the
@@ -284,7 +299,7 @@ impl Db {
             self.free_expired(entry);
             return None;
         }
-        let entry = self.shards[shard].find_mut(hash, |e| *e.key == *key)?;
+        let entry = &mut **self.shards[shard].find_mut(hash, |e| *e.key == *key)?;
         if touch {
             entry.access = access::touched(self.policy.access, entry.access, now_ms, &mut self.rng);
         }
@@ -292,7 +307,7 @@ impl Db {
     }
 
     /// Frees the value of a key expiry deleted, lazily under `lazyfree-lazy-expire`.
-    fn free_expired(&self, entry: Option<Entry>) {
+    fn free_expired(&self, entry: Option<Box<Entry>>) {
         if let Some(entry) = entry {
             lazyfree::free_value(entry.value, self.policy.lazy_expire);
         }
@@ -324,16 +339,31 @@ impl Db {
     /// Stores `value` under `key`, replacing any value. The TTL is dropped unless `keep_ttl`.
     /// Returns true if the key existed (and was live) before.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) -> bool {
-        let (lazy, value) = (self.policy.lazy_server_del, self.policy.stored(value));
-        if let Some(entry) = self.get_entry(key, now_ms) {
-            lazyfree::free_value(std::mem::replace(&mut entry.value, value), lazy);
-            if !keep_ttl {
-                self.persist(key, now_ms);
+        self.clock_ms = now_ms;
+        self.ensure_shards();
+        // One hash and one probe for the two common cases, a live key or none; a stale one goes the long way.
+        let hash = self.hash(key);
+        let (loading, policy) = (self.loading, self.policy);
+        match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
+            Some(entry) if !(entry.expire_slot != NO_EXPIRE && entry.expire_at_ms <= now_ms && !loading) => {
+                lazyfree::free_value(std::mem::replace(&mut entry.value, policy.stored(value)), policy.lazy_server_del);
+                entry.access = access::touched(policy.access, entry.access, now_ms, &mut self.rng);
+                if !keep_ttl && entry.expire_slot != NO_EXPIRE {
+                    let slot = std::mem::replace(&mut entry.expire_slot, NO_EXPIRE);
+                    self.drop_expire_slot(slot);
+                }
+                true
             }
-            return true;
+            Some(_) => {
+                self.lookup(key, now_ms, false);
+                self.insert_hashed(hash, key, value, None);
+                false
+            }
+            None => {
+                self.insert_hashed(hash, key, value, None);
+                false
+            }
         }
-        self.insert_new(key, value);
-        false
     }
 
     /// Inserts a key the caller knows is absent.
@@ -350,39 +380,47 @@ impl Db {
     /// Inserts `key` unless it is stored (live or stale); false, dropping `value`, if it is. One probe of the
     /// table either way (an RDB load checks every key for duplicates this way).
     pub fn insert_absent(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) -> bool {
+        self.ensure_shards();
+        let hash = self.hash(key);
+        if self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some() {
+            return false;
+        }
+        self.insert_hashed(hash, key, value, expire_at_ms);
+        true
+    }
+
+    /// Allocates the shard vector on a database's first write.
+    fn ensure_shards(&mut self) {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
         }
-        let hash = self.hash(key);
-        let hasher = &self.hasher;
-        let hashbrown::hash_table::Entry::Vacant(vacant) =
-            self.shards[shard_of(hash)].entry(hash, |e| *e.key == *key, |e| hasher.hash_one(&*e.key))
-        else {
-            return false;
-        };
+    }
+
+    /// Inserts `key`, whose hash is `hash` and which the caller checked is absent (stale keys included).
+    fn insert_hashed(&mut self, hash: u64, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
         let expire_slot = match expire_at_ms {
             None => NO_EXPIRE,
-            Some(at_ms) => {
-                self.expires.push(ExpireSlot { hash, at_ms });
-                (self.expires.len() - 1) as u32
-            }
+            Some(_) => self.expiring.push(hash) as u32,
         };
-        let access = access::new_word(self.policy.access, self.clock_ms);
-        let value = self.policy.stored(value);
-        vacant.insert(Entry { key: SmallBytes::from(key), value, expire_slot, access });
+        let entry = Box::new(Entry {
+            key: SmallBytes::from(key),
+            value: self.policy.stored(value),
+            expire_at_ms: expire_at_ms.unwrap_or(0),
+            expire_slot,
+            access: access::new_word(self.policy.access, self.clock_ms),
+        });
+        let hasher = &self.hasher;
+        self.shards[shard_of(hash)].insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
         self.len += 1;
         if let Some(log) = &mut self.new_log {
             log.push(key.into());
         }
-        true
     }
 
     /// Makes room for about `keys` more keys, spread over the shards (an RDB load, from its RESIZEDB hint, which
     /// the caller bounds by what the input can hold).
     pub fn reserve(&mut self, keys: usize) {
-        if self.shards.is_empty() {
-            self.shards = (0..SHARDS).map(|_| HashTable::new()).collect();
-        }
+        self.ensure_shards();
         let per_shard = keys.div_ceil(SHARDS);
         let hasher = &self.hasher;
         for shard in &mut self.shards {
@@ -406,20 +444,21 @@ impl Db {
     /// Deletes `key`; returns its value and deadline (Unix ms, if it had one) if it existed and was live, so the
     /// caller can put both back under another name or in another database (RENAME, MOVE).
     pub fn remove_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
-        let slot = self.lookup(key, now_ms, false)?.expire_slot;
-        let expire_at_ms = self.deadline(slot);
+        self.lookup(key, now_ms, false)?;
         let hash = self.hash(key);
-        self.remove_hashed(hash, key).map(|e| (e.value, expire_at_ms))
+        self.remove_hashed(hash, key).map(|e| {
+            let deadline = e.deadline();
+            (e.value, deadline)
+        })
     }
 
     /// A deep copy of `key`'s value with its deadline (Unix ms, if any), without marking it accessed (COPY).
     pub fn copy_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         let entry = self.lookup(key, now_ms, false)?;
-        let (value, slot) = (entry.value.duplicate(), entry.expire_slot);
-        Some((value, self.deadline(slot)))
+        Some((entry.value.duplicate(), entry.deadline()))
     }
 
-    fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
+    fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<Box<Entry>> {
         let shard = &mut self.shards[shard_of(hash)];
         let (entry, _) = shard.find_entry(hash, |e| *e.key == *key).ok()?.remove();
         self.len -= 1;
@@ -441,15 +480,15 @@ impl Db {
         }
     }
 
-    /// Removes expires slot `slot`, moving the last slot into its place and repointing that slot's entry.
+    /// Removes `expiring` slot `slot`, moving the last slot into its place and repointing that slot's entry.
     fn drop_expire_slot(&mut self, slot: u32) {
-        let last = (self.expires.len() - 1) as u32;
-        self.expires.swap_remove(slot as usize);
+        let last = (self.expiring.len() - 1) as u32;
+        self.expiring.swap_remove(slot as usize);
         if slot != last {
-            let moved = self.expires[slot as usize];
-            let entry = self.shards[shard_of(moved.hash)]
-                .find_mut(moved.hash, |e| e.expire_slot == last)
-                .expect("every expires slot points to an entry");
+            let moved = self.expiring.get(slot as usize);
+            let entry = self.shards[shard_of(moved)]
+                .find_mut(moved, |e| e.expire_slot == last)
+                .expect("every expiring slot points to an entry");
             entry.expire_slot = slot;
         }
     }
@@ -457,26 +496,18 @@ impl Db {
     /// The key's deadline in Unix ms: `None` if the key is missing, `Some(None)` if it has no TTL.
     /// Does not mark the key accessed.
     pub fn expire_at(&mut self, key: &[u8], now_ms: i64) -> Option<Option<i64>> {
-        let slot = self.lookup(key, now_ms, false)?.expire_slot;
-        Some(self.deadline(slot))
-    }
-
-    /// The deadline held by expires slot `slot`, or `None` for NO_EXPIRE.
-    fn deadline(&self, slot: u32) -> Option<i64> {
-        (slot != NO_EXPIRE).then(|| self.expires[slot as usize].at_ms)
+        Some(self.lookup(key, now_ms, false)?.deadline())
     }
 
     /// Sets the deadline of an existing key. Returns false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64, now_ms: i64) -> bool {
         let hash = self.hash(key);
-        let next_slot = self.expires.len() as u32;
+        let next_slot = self.expiring.len() as u32;
         let Some(entry) = self.get_entry(key, now_ms) else { return false };
-        if entry.expire_slot != NO_EXPIRE {
-            let slot = entry.expire_slot as usize;
-            self.expires[slot].at_ms = at_ms;
-        } else {
+        entry.expire_at_ms = at_ms;
+        if entry.expire_slot == NO_EXPIRE {
             entry.expire_slot = next_slot;
-            self.expires.push(ExpireSlot { hash, at_ms });
+            self.expiring.push(hash);
         }
         true
     }
@@ -581,12 +612,12 @@ impl Db {
     /// sees them. Never offers more than the database holds.
     pub fn sample(&self, rng: &mut Rng, count: usize, volatile: bool, mut f: impl FnMut(&[u8], u32, Option<i64>)) {
         if volatile {
-            for _ in 0..count.min(self.expires.len()) {
-                let slot = rng.below(self.expires.len());
-                let ExpireSlot { hash, at_ms } = self.expires[slot];
+            for _ in 0..count.min(self.expiring.len()) {
+                let slot = rng.below(self.expiring.len());
+                let hash = self.expiring.get(slot);
                 let entry = self.shards[shard_of(hash)].find(hash, |e| e.expire_slot == slot as u32);
-                let entry = entry.expect("every expires slot points to an entry");
-                f(&entry.key, entry.access, Some(at_ms));
+                let entry = entry.expect("every expiring slot points to an entry");
+                f(&entry.key, entry.access, entry.deadline());
             }
             return;
         }
@@ -599,7 +630,7 @@ impl Db {
             let shard = &self.shards[(first + step) % self.shards.len()];
             let skip = if step == 0 && !shard.is_empty() { rng.below(shard.len()) } else { 0 };
             for entry in shard.iter().skip(skip).take(wanted) {
-                f(&entry.key, entry.access, self.deadline(entry.expire_slot));
+                f(&entry.key, entry.access, entry.deadline());
                 wanted -= 1;
             }
         }
@@ -623,16 +654,16 @@ impl Db {
     /// This is one round of the active expiry cycle.
     pub fn expire_round(&mut self, rng: &mut Rng, samples: usize, now_ms: i64) -> (usize, usize) {
         let mut deleted = 0;
-        let sampled = samples.min(self.expires.len());
+        let sampled = samples.min(self.expiring.len());
         for _ in 0..sampled {
-            if self.expires.is_empty() {
+            if self.expiring.is_empty() {
                 break;
             }
-            let slot = rng.below(self.expires.len());
-            let ExpireSlot { hash, at_ms } = self.expires[slot];
-            if at_ms > now_ms {
+            let slot = rng.below(self.expiring.len());
+            if self.expiring_entry(slot as u32).expire_at_ms > now_ms {
                 continue;
             }
+            let hash = self.expiring.get(slot);
             let shard = &mut self.shards[shard_of(hash)];
             let found = shard.find_entry(hash, |e| e.expire_slot == slot as u32);
             let (entry, _) = found.unwrap_or_else(|_| panic!("every expires slot points to an entry")).remove();
@@ -656,12 +687,12 @@ impl Db {
                 total += 1;
                 if e.expire_slot != NO_EXPIRE {
                     with_ttl += 1;
-                    assert_eq!(self.expires[e.expire_slot as usize].hash, self.hash(&e.key));
+                    assert_eq!(self.expiring.get(e.expire_slot as usize), self.hash(&e.key));
                 }
             }
         }
         assert_eq!(total, self.len);
-        assert_eq!(with_ttl, self.expires.len());
+        assert_eq!(with_ttl, self.expiring.len());
     }
 }
 
@@ -780,10 +811,11 @@ mod tests {
     }
 
     #[test]
-    fn entry_is_seven_words() {
-        // Inline key (24) + value (24) + expires slot and access stamp (4 + 4): the access stamp lives in what
-        // would otherwise be padding. Growing this grows every key's cost.
-        assert_eq!(std::mem::size_of::<Entry>(), 56);
+    fn entry_is_one_size_class() {
+        // Inline key (24) + value (24) + deadline (8) + expiring slot and access word (4 + 4): 64 bytes, exactly
+        // one of jemalloc's size classes. Growing this by a byte costs every key 16 more.
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        assert_eq!(std::mem::size_of::<Box<Entry>>(), 8);
     }
 
     #[test]
@@ -833,7 +865,7 @@ mod tests {
         for i in 0..50_000u32 {
             db.insert_new(i.to_string().as_bytes(), Value::Int(1));
         }
-        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Entry>());
+        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Box<Entry>>());
         for i in 0..50_000u32 {
             assert!(db.evict(i.to_string().as_bytes()).is_some());
         }

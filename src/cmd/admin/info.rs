@@ -17,6 +17,7 @@ use super::super::{CmdResult, Ctx};
 use crate::config::REDIS_VERSION;
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::util::alloc;
 
 type Section = fn(&mut String, &State, i64);
 
@@ -147,6 +148,8 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     let (used, peak, rss, clients) =
         (overhead.total_allocated, overhead.peak_allocated, overhead.rss, overhead.clients_normal);
     let dataset = overhead.dataset();
+    let heap = alloc::allocator_stats().unwrap_or_default();
+    let (allocated, active, resident) = (heap.allocated as u64, heap.active as u64, heap.resident as u64);
     let maxmemory: u64 = config_value(state, "maxmemory").parse().unwrap_or(0);
     let total_system = total_system_memory().unwrap_or(0);
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -161,9 +164,9 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "used_memory_startup", 0);
     field(out, "used_memory_dataset", dataset);
     field(out, "used_memory_dataset_perc", format!("{:.2}%", ratio(dataset, used) * 100.0));
-    field(out, "allocator_allocated", used);
-    field(out, "allocator_active", used);
-    field(out, "allocator_resident", rss);
+    field(out, "allocator_allocated", allocated);
+    field(out, "allocator_active", active);
+    field(out, "allocator_resident", resident);
     field(out, "total_system_memory", total_system);
     field(out, "total_system_memory_human", bytes_to_human(total_system));
     // One Lua state serves EVAL and FUNCTION (Redis has one each): its memory is reported as the eval VM's.
@@ -185,10 +188,14 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "maxmemory", maxmemory);
     field(out, "maxmemory_human", bytes_to_human(maxmemory));
     field(out, "maxmemory_policy", config_value(state, "maxmemory-policy"));
-    out.push_str("allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\n");
-    field(out, "allocator_rss_ratio", format!("{:.2}", ratio(rss, used)));
-    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
-    out.push_str("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
+    // Redis's three ratios: free blocks in active pages, resident pages not active, and the process's RSS
+    // beyond jemalloc's (code, stacks, the Lua state's glibc heap).
+    field(out, "allocator_frag_ratio", format!("{:.2}", ratio(active, allocated)));
+    field(out, "allocator_frag_bytes", active as i64 - allocated as i64);
+    field(out, "allocator_rss_ratio", format!("{:.2}", ratio(resident, active)));
+    field(out, "allocator_rss_bytes", resident as i64 - active as i64);
+    field(out, "rss_overhead_ratio", format!("{:.2}", ratio(rss, resident)));
+    field(out, "rss_overhead_bytes", rss as i64 - resident as i64);
     field(out, "mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
     let aof_buffer = overhead.aof_buffer;
@@ -200,7 +207,7 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "mem_clients_normal", clients);
     out.push_str("mem_cluster_links:0\r\n");
     field(out, "mem_aof_buffer", aof_buffer);
-    field(out, "mem_allocator", super::memory::ALLOCATOR_NAME);
+    field(out, "mem_allocator", alloc::ALLOCATOR_NAME);
     out.push_str("active_defrag_running:0\r\n");
     field(out, "lazyfree_pending_objects", crate::db::lazyfree::pending_objects());
     field(out, "lazyfreed_objects", crate::db::lazyfree::freed_objects());

@@ -10,8 +10,8 @@
 //! MEMORY STATS is Redis 7.0's map, field for field, from `MemoryOverhead`, which INFO memory reads too, so the
 //! two never disagree: the allocator's count (`util::alloc`), what clients, the AOF buffer, the script caches
 //! and the keyspace tables take, and the rest as the dataset. MEMORY DOCTOR applies Redis's checks to the same
-//! figures and answers its texts. The allocator is the system's malloc, so MALLOC-STATS and PURGE answer as a
-//! Redis built with libc does (no statistics; nothing to purge).
+//! figures and answers its texts. The allocator is jemalloc (`util::alloc`), but MALLOC-STATS does not print its
+//! statistics yet and PURGE leaves its dirty pages to jemalloc's own decay: both answer as a Redis built with libc.
 
 use super::super::args::Args;
 use super::super::errors::{self, CmdResult};
@@ -46,9 +46,6 @@ const HELP: &[&str] = &[
 
 /// Nested items MEMORY USAGE samples without SAMPLES (Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES).
 const SAMPLES_DEFAULT: usize = 5;
-
-/// The allocator's name as INFO `mem_allocator` and the doctor report it.
-pub const ALLOCATOR_NAME: &str = "libc";
 
 /// Where the memory goes (Redis's getMemoryOverheadData), for INFO memory and MEMORY STATS / DOCTOR.
 #[derive(Debug, Clone, Default)]
