@@ -223,6 +223,17 @@ pub fn write_double(out: &mut Vec<u8>, v: f64) {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
+    // An integral value below 2^53 has at most 16 digits, which %.17g prints exactly and in fixed notation:
+    // the integer itself (the usual score, and much cheaper than the digit generation below).
+    const EXACT_INT_MAX: f64 = 9_007_199_254_740_992.0;
+    if v.fract() == 0.0 && v.abs() < EXACT_INT_MAX {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0");
+        } else {
+            out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        }
+        return;
+    }
     // `{:.16e}` gives the 17 significant digits of %.17g, rounded the same way (exactly, ties to even); %g's
     // layout is then rebuilt from them. Writing into a Vec cannot fail.
     let start = out.len();
