@@ -4,8 +4,8 @@
 //!
 //! Entries are ordered as Redis's skiplist orders them: by score (`<`, so -0 and 0 tie), then by member bytes.
 //! Leaves hold up to `LEAF_MAX` entries in a `Vec`, branches up to `BRANCH_MAX` children with each child's
-//! entry count. A search compares against a child's last entry, found by walking its rightmost path, so no key
-//! is copied into the branches. See ARCHITECTURE.md for why this and not a skiplist (measured there).
+//! entry count and last entry (its score and slot, 16 bytes), against which a search compares, so no member is
+//! copied into the branches. See ARCHITECTURE.md for why this and not a skiplist (measured there).
 //!
 //! Each member is stored once, in a slot of `Members` (a slab of fixed chunks) with its score; a leaf entry
 //! is the score and the slot (16 bytes), and the score index (`zset_index`) holds slots too. A full node
@@ -126,7 +126,15 @@ enum Node {
 #[derive(Debug, Clone)]
 struct Child {
     len: usize,
+    /// The child's last entry, kept here so that a search compares with it without walking down.
+    last: Item,
     node: Node,
+}
+
+impl Child {
+    fn new(node: Node) -> Child {
+        Child { len: node.count(), last: *node.last(), node }
+    }
 }
 
 /// Splits a full node's entries in two halves, each in a vector of the node's full capacity, so that a node
@@ -141,7 +149,7 @@ impl Node {
     fn last(&self) -> &Item {
         match self {
             Node::Leaf(items) => items.last().expect("no empty leaf below the root"),
-            Node::Branch(children) => children.last().expect("no empty branch").node.last(),
+            Node::Branch(children) => &children.last().expect("no empty branch").last,
         }
     }
 
@@ -183,25 +191,27 @@ impl Node {
             }
             Node::Branch(children) => {
                 let i = children
-                    .partition_point(|c| item_precedes(c.node.last(), item.score, member, members))
+                    .partition_point(|c| item_precedes(&c.last, item.score, member, members))
                     .min(children.len() - 1);
                 let child = &mut children[i];
                 child.len += 1;
-                if let Some(right) = child.node.insert(item, members) {
-                    let right_len = right.count();
-                    child.len -= right_len;
+                let split = child.node.insert(item, members);
+                child.last = *child.node.last();
+                if let Some(right) = split {
+                    let right = Child::new(right);
+                    child.len -= right.len;
                     if children.len() == BRANCH_MAX {
                         // Full: split first, then place the new child in its half.
                         let mut upper = split_full(children, BRANCH_MAX);
                         let half = children.len();
                         if i < half {
-                            children.insert(i + 1, Child { len: right_len, node: right });
+                            children.insert(i + 1, right);
                         } else {
-                            upper.insert(i + 1 - half, Child { len: right_len, node: right });
+                            upper.insert(i + 1 - half, right);
                         }
                         return Some(Node::Branch(upper));
                     }
-                    children.insert(i + 1, Child { len: right_len, node: right });
+                    children.insert(i + 1, right);
                 }
                 None
             }
@@ -220,7 +230,7 @@ impl Node {
                 found
             }
             Node::Branch(children) => {
-                let i = children.partition_point(|c| item_precedes(c.node.last(), score, member, members));
+                let i = children.partition_point(|c| item_precedes(&c.last, score, member, members));
                 if i == children.len() || !children[i].node.remove(score, member, slot, members) {
                     return false;
                 }
@@ -255,7 +265,7 @@ impl Node {
         match self {
             Node::Leaf(items) => items.partition_point(pred),
             Node::Branch(children) => {
-                let i = children.partition_point(|c| pred(c.node.last()));
+                let i = children.partition_point(|c| pred(&c.last));
                 let before: usize = children[..i].iter().map(|c| c.len).sum();
                 match children.get(i) {
                     Some(child) => before + child.node.count_while(pred),
@@ -332,6 +342,7 @@ fn rebalance(children: &mut Vec<Child>, i: usize) {
         children.remove(i);
         return;
     }
+    children[i].last = *children[i].node.last();
     if children[i].node.width() >= MERGE_BELOW {
         return;
     }
@@ -348,6 +359,7 @@ fn rebalance(children: &mut Vec<Child>, i: usize) {
     let right = children.remove(pair + 1);
     let left = &mut children[pair];
     left.len += right.len;
+    left.last = right.last;
     match (&mut left.node, right.node) {
         (Node::Leaf(a), Node::Leaf(b)) => a.extend(b),
         (Node::Branch(a), Node::Branch(b)) => a.extend(b),
@@ -394,8 +406,7 @@ impl Tree {
         self.len += 1;
         if let Some(right) = self.root.insert(item, &self.members) {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
-            let (left_len, right_len) = (left.count(), right.count());
-            self.root = Node::Branch(vec![Child { len: left_len, node: left }, Child { len: right_len, node: right }]);
+            self.root = Node::Branch(vec![Child::new(left), Child::new(right)]);
         }
     }
 

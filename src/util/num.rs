@@ -70,7 +70,11 @@ fn parse_float_literal(s: &[u8], saturate: bool) -> Option<f64> {
         Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
-    let magnitude = if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+    // Digits only, at most 15 of them: an integer below 2^53, which strtod gives exactly (the usual score,
+    // leading zeros included, as redis-benchmark sends them).
+    let magnitude = if !body.is_empty() && body.len() <= 15 && body.iter().all(u8::is_ascii_digit) {
+        body.iter().fold(0u64, |n, &c| n * 10 + u64::from(c - b'0')) as f64
+    } else if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
         f64::INFINITY
     } else if let Some(hex) = body.strip_prefix(b"0x").or_else(|| body.strip_prefix(b"0X")) {
         parse_hex_float(hex)?
