@@ -273,7 +273,9 @@ pub(crate) fn add_all<'m>(
         }
     }
     if added + updated > 0 {
-        changed(ctx, key, if flags.incr { "zincr" } else { "zadd" });
+        // Adding never empties the set, so unlike `changed` there is no emptiness check.
+        ctx.key_changed(key);
+        ctx.notify(notify::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     } else {
         // Nothing was added to the set this command created (a failure on its first member).
         remove_if_empty(ctx, key);

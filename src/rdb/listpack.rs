@@ -96,6 +96,43 @@ impl Writer {
     }
 }
 
+/// The bytes `push_int(n)` adds: encoding and data, then the back length (lpEncodeIntegerGetType's widths).
+pub fn int_bytes(n: i64) -> usize {
+    let encoded = match n {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8_388_608..=8_388_607 => 4,
+        -2_147_483_648..=2_147_483_647 => 5,
+        _ => 9,
+    };
+    encoded + 1
+}
+
+/// The bytes `push(data)` adds: as an integer when `data` is one in canonical form, else as a string with
+/// its 1, 2 or 5 bytes of encoding, then the back length.
+pub fn element_bytes(data: &[u8]) -> usize {
+    match crate::util::num::parse_i64(data) {
+        Some(n) if data.len() <= 20 => int_bytes(n),
+        _ => {
+            let len = data.len();
+            let encoded = len
+                + if len < 64 {
+                    1
+                } else if len < 4096 {
+                    2
+                } else {
+                    5
+                };
+            let mut back = [0u8; 5];
+            encoded + encode_backlen(encoded as u64, &mut back)
+        }
+    }
+}
+
+/// Bytes of an empty listpack: the header and the terminator.
+pub const EMPTY_BYTES: usize = HEADER_BYTES + 1;
+
 /// lpEncodeBacklen: the entry length in 7-bit groups, most significant first, every byte but the first
 /// with its high bit set (the listpack is read backwards from the last byte).
 fn encode_backlen(len: u64, buf: &mut [u8; 5]) -> usize {

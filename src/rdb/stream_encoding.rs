@@ -249,3 +249,37 @@ pub fn decode(r: &mut Reader<'_>, type_byte: u8, limits: NodeLimits) -> Result<V
     }
     Ok(Value::Stream(Box::new(stream)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The node sizes the stream keeps for `stream-node-max-bytes` are the lengths of the listpacks Redis
+    /// would hold, over random fields (integers, short and long strings), changing field names and deletions.
+    #[test]
+    fn node_byte_accounting_is_the_listpack_length() {
+        let mut rng = crate::util::rng::Rng::new(3);
+        let limits = NodeLimits { max_entries: 0, max_bytes: 700 };
+        let mut stream = Stream::new();
+        let mut ms = 1u64;
+        for _ in 0..2000 {
+            let word = |rng: &mut crate::util::rng::Rng| match rng.below(5) {
+                0 => (rng.below(1 << 20) as i64 - (1 << 19)).to_string().into_bytes(),
+                1 => vec![b'x'; rng.below(100)],
+                2 => (rng.next_u64()).to_string().into_bytes(),
+                3 => b"007".to_vec(),
+                _ => b"f".to_vec(),
+            };
+            let items: Vec<Vec<u8>> = (0..2 * (1 + rng.below(3))).map(|_| word(&mut rng)).collect();
+            ms += rng.below(3) as u64 * 1000;
+            let id = StreamId::new(ms, rng.below(1 << 16) as u64 + stream.last_id.seq + 1);
+            stream.append(id, &items, limits);
+            if rng.below(8) == 0 {
+                stream.delete(StreamId::new(ms, stream.last_id.seq));
+            }
+        }
+        let encoded: Vec<usize> = stream.raw_nodes().map(|(key, entries)| node_listpack(key, entries).len()).collect();
+        assert!(encoded.len() > 10);
+        assert_eq!(stream.node_listpack_bytes(), encoded);
+    }
+}

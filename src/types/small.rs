@@ -29,6 +29,13 @@ impl From<&[u8]> for SmallBytes {
     }
 }
 
+/// The empty string, inline.
+impl Default for SmallBytes {
+    fn default() -> SmallBytes {
+        SmallBytes::Inline { len: 0, data: [0; INLINE_LEN_MAX] }
+    }
+}
+
 impl SmallBytes {
     /// Heap bytes this holds beyond its own 24 (MEMORY USAGE): none when inline.
     pub fn heap_bytes(&self) -> usize {

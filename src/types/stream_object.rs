@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::stream_group::Group;
+use crate::rdb::listpack;
 
 /// A stream entry ID, ordered as Redis compares them (ms first, then seq).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -91,6 +92,10 @@ struct Node {
     count: usize,
     live: usize,
     last: StreamId,
+    /// The bytes Redis's listpack for this node would take, less its header, terminator and the master
+    /// entry's live and deleted counts (which change in place): what decides, as in streamAppendItem, when
+    /// `stream-node-max-bytes` starts a new node (see `listpack_bytes`).
+    lp_body: usize,
 }
 
 /// Entry flag bits.
@@ -193,7 +198,37 @@ impl Node {
         let mut buf = Vec::new();
         write_varint(&mut buf, (items.len() / 2) as u64);
         items.iter().step_by(2).for_each(|field| write_item(&mut buf, field.as_ref()));
-        Node { entries_at: buf.len(), buf, count: 0, live: 0, last: id }
+        // The master entry: field count, fields, a 0 terminator.
+        let lp_body = listpack::int_bytes((items.len() / 2) as i64)
+            + items.iter().step_by(2).map(|field| listpack::element_bytes(field.as_ref())).sum::<usize>()
+            + listpack::int_bytes(0);
+        Node { entries_at: buf.len(), buf, count: 0, live: 0, last: id, lp_body }
+    }
+
+    /// The size of the node as a Redis listpack (lpBytes), the master entry's counts included.
+    fn listpack_bytes(&self) -> usize {
+        listpack::EMPTY_BYTES
+            + listpack::int_bytes(self.live as i64)
+            + listpack::int_bytes((self.count - self.live) as i64)
+            + self.lp_body
+    }
+
+    /// What appending `id` with `items` adds to the listpack: flags, the ID relative to the node key, the
+    /// field count and fields unless `same`, the values, the element count.
+    fn listpack_entry_bytes(key: StreamId, id: StreamId, items: &[impl AsRef<[u8]>], same: bool) -> usize {
+        let pairs = items.len() / 2;
+        let flags = if same { SAME_FIELDS } else { 0 };
+        let header = listpack::int_bytes(i64::from(flags))
+            + listpack::int_bytes(id.ms.wrapping_sub(key.ms) as i64)
+            + listpack::int_bytes(id.seq.wrapping_sub(key.seq) as i64);
+        let (fields, elements) = if same {
+            (0, 3 + pairs)
+        } else {
+            let names: usize = items.iter().step_by(2).map(|f| listpack::element_bytes(f.as_ref())).sum();
+            (listpack::int_bytes(pairs as i64) + names, 4 + 2 * pairs)
+        };
+        let values: usize = items.iter().skip(1).step_by(2).map(|v| listpack::element_bytes(v.as_ref())).sum();
+        header + fields + values + listpack::int_bytes(elements as i64)
     }
 
     fn master(&self) -> (usize, &[u8]) {
@@ -208,8 +243,10 @@ impl Node {
         n * 2 == items.len() && packed_items(master).zip(items.iter().step_by(2)).all(|(a, b)| a == b.as_ref())
     }
 
-    fn push(&mut self, id: StreamId, items: &[impl AsRef<[u8]>]) {
+    /// Appends an entry; `key` is the node's key (its first entry's ID).
+    fn push(&mut self, key: StreamId, id: StreamId, items: &[impl AsRef<[u8]>]) {
         let same = self.same_fields(items);
+        self.lp_body += Node::listpack_entry_bytes(key, id, items, same);
         let prev = self.last;
         self.buf.push(if same { SAME_FIELDS } else { 0 });
         write_varint(&mut self.buf, id.ms - prev.ms);
@@ -273,10 +310,8 @@ impl Node {
     }
 }
 
-/// The bytes an entry of `items` takes in a node at most.
-fn entry_bytes(items: &[impl AsRef<[u8]>]) -> usize {
-    items.iter().map(|item| item.as_ref().len() + 2).sum::<usize>() + 24
-}
+/// A node's listpack is never grown past this, whatever `stream-node-max-bytes` (STREAM_LISTPACK_MAX_SIZE).
+const LISTPACK_BYTES_MAX: usize = 1 << 30;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stream {
@@ -327,11 +362,16 @@ impl Stream {
     }
 
     /// Appends an entry with `id` (the caller checked it is above `last_id`) and fields and values `items`.
+    /// A new node starts, as in streamAppendItem, when the last one's listpack bytes plus the new entry's
+    /// field and value bytes (their bare lengths) reach the byte bound, or when it holds (deleted ones
+    /// included) `max_entries` entries.
     pub fn append(&mut self, id: StreamId, items: &[impl AsRef<[u8]>], limits: NodeLimits) {
-        let needed = entry_bytes(items);
+        let item_bytes: usize = items.iter().map(|item| item.as_ref().len()).sum();
+        let max_bytes =
+            if limits.max_bytes == 0 { LISTPACK_BYTES_MAX } else { limits.max_bytes.min(LISTPACK_BYTES_MAX) };
         let fits = self.nodes.last_key_value().is_some_and(|(_, node)| {
             (limits.max_entries == 0 || node.count < limits.max_entries)
-                && (limits.max_bytes == 0 || node.buf.len() + needed < limits.max_bytes)
+                && node.listpack_bytes() + item_bytes < max_bytes
         });
         if !fits {
             // A full node is never appended to again: give back its spare capacity.
@@ -340,8 +380,8 @@ impl Stream {
             }
             self.nodes.insert(id, Node::new(id, items));
         }
-        let (_, node) = self.nodes.iter_mut().next_back().expect("a node was just ensured");
-        node.push(id, items);
+        let (key, node) = self.nodes.iter_mut().next_back().expect("a node was just ensured");
+        node.push(*key, id, items);
         self.len += 1;
         self.last_id = id;
         self.entries_added += 1;
@@ -442,6 +482,12 @@ impl Stream {
         self.nodes
             .iter()
             .map(|(key, node)| (*key, node.all(*key).map(move |e| (e.flag & DELETED != 0, node.entry_ref(&e)))))
+    }
+
+    /// Each node's size as Redis's listpack, in order (for the RDB test that checks it against the encoding).
+    #[cfg(test)]
+    pub fn node_listpack_bytes(&self) -> Vec<usize> {
+        self.nodes.values().map(Node::listpack_bytes).collect()
     }
 
     /// The live entry `id`, if there is one.
@@ -621,6 +667,21 @@ mod tests {
         assert_eq!(StreamId::MIN.prev(), None);
         let mut buf = [0; 41];
         assert_eq!(StreamId::MAX.format(&mut buf), b"18446744073709551615-18446744073709551615");
+    }
+
+    /// Node splits follow streamAppendItem's byte rule: the figures are redis-server 7.0.15's XINFO STREAM
+    /// after the same XADDs with `stream-node-max-bytes 100` and `stream-node-max-entries 0`.
+    #[test]
+    fn the_byte_bound_splits_nodes_where_redis_does() {
+        let limits = NodeLimits { max_entries: 0, max_bytes: 100 };
+        let mut stream = Stream::new();
+        for i in 1..=40u64 {
+            let (value, n) = (format!("value-{i}"), (i * 1000).to_string());
+            stream.append(id(i), &[&b"field"[..], value.as_bytes(), b"n", n.as_bytes()], limits);
+        }
+        stream.append(id(41), &[&b"other"[..], &[b'x'; 70][..]], limits);
+        stream.append(StreamId::new(1_000_000_000, 5), &[&b"field"[..], b"7", b"n", b"-3"], limits);
+        assert_eq!((stream.node_count(), stream.radix_nodes()), (16, 36));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The member → score index of a large sorted set: extendible hashing over hashbrown tables, so that growth
-//! never rehashes the whole index at once.
+//! The member → slot index of a large sorted set (the slot in `zset_tree::Members` holds the member and its
+//! score): extendible hashing over hashbrown tables of 4-byte slots, so that growth never rehashes the whole
+//! index at once, and no member is stored twice.
 //!
 //! One hashbrown table doubling at 10M members would move every entry in one command (tens of milliseconds).
 //! Here the index is a directory of `2^depth` slots, chosen by the low bits of a member's hash, pointing at
@@ -13,14 +14,14 @@
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
-use super::small::SmallBytes;
+use super::zset_tree::Members;
 
-/// Entries a table may hold before it splits: at about 40 bytes each, a split moves about a megabyte.
+/// Entries a table may hold before it splits: a split rehashes (reading each member) about 32k members.
 const TABLE_ENTRIES_MAX: usize = 1 << 15;
 
 #[derive(Debug, Clone)]
 struct Table {
-    entries: HashTable<(SmallBytes, f64)>,
+    entries: HashTable<u32>,
     depth: u32,
 }
 
@@ -63,42 +64,36 @@ impl Index {
         self.len == 0
     }
 
-    pub fn get(&self, member: &[u8]) -> Option<f64> {
+    /// The slot of `member`, if it is in the set.
+    pub fn get(&self, member: &[u8], members: &Members) -> Option<u32> {
         let hash = self.hash(member);
-        self.tables[self.table_of(hash)].entries.find(hash, |(m, _)| **m == *member).map(|(_, score)| *score)
+        self.tables[self.table_of(hash)].entries.find(hash, |&s| members.member(s) == member).copied()
     }
 
-    /// Sets `member`'s score; returns the old one, or `None` if the member is new.
-    pub fn set(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        let hash = self.hash(member);
+    /// Adds the slot of a member that is not in the index yet.
+    pub fn insert(&mut self, slot: u32, members: &Members) {
+        let hash = self.hash(members.member(slot));
         let at = self.table_of(hash);
         let hasher = &self.hasher;
-        let table = &mut self.tables[at].entries;
-        match table.entry(hash, |(m, _)| **m == *member, |(m, _)| hasher.hash_one(&**m)) {
-            hashbrown::hash_table::Entry::Occupied(mut slot) => Some(std::mem::replace(&mut slot.get_mut().1, score)),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                slot.insert((SmallBytes::from(member), score));
-                self.len += 1;
-                if self.tables[at].entries.len() > TABLE_ENTRIES_MAX {
-                    self.split(at);
-                }
-                None
-            }
+        self.tables[at].entries.insert_unique(hash, slot, |&s| hasher.hash_one(members.member(s)));
+        self.len += 1;
+        if self.tables[at].entries.len() > TABLE_ENTRIES_MAX {
+            self.split(at, members);
         }
     }
 
-    /// Removes `member`, returning its score.
-    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+    /// Removes `member`, returning its slot.
+    pub fn remove(&mut self, member: &[u8], members: &Members) -> Option<u32> {
         let hash = self.hash(member);
         let at = self.table_of(hash);
-        let slot = self.tables[at].entries.find_entry(hash, |(m, _)| **m == *member).ok()?;
-        let ((_, score), _) = slot.remove();
+        let entry = self.tables[at].entries.find_entry(hash, |&s| members.member(s) == member).ok()?;
+        let (slot, _) = entry.remove();
         self.len -= 1;
-        Some(score)
+        Some(slot)
     }
 
     /// Splits table `at` by its next hash bit, doubling the directory first if that bit is not in use yet.
-    fn split(&mut self, at: usize) {
+    fn split(&mut self, at: usize, members: &Members) {
         let local = self.tables[at].depth;
         if local == self.depth {
             self.directory.extend_from_within(..);
@@ -106,12 +101,12 @@ impl Index {
         }
         let bit = 1u64 << local;
         let hasher = &self.hasher;
+        let hash = |s: &u32| hasher.hash_one(members.member(*s));
         let mut moved = HashTable::new();
-        for entry in self.tables[at].entries.extract_if(|(m, _)| hasher.hash_one(&**m) & bit != 0) {
-            let hash = hasher.hash_one(&*entry.0);
-            moved.insert_unique(hash, entry, |(m, _)| hasher.hash_one(&**m));
+        for slot in self.tables[at].entries.extract_if(|s| hash(s) & bit != 0) {
+            moved.insert_unique(hash(&slot), slot, hash);
         }
-        self.tables[at].entries.shrink_to_fit(|(m, _)| hasher.hash_one(&**m));
+        self.tables[at].entries.shrink_to_fit(hash);
         self.tables[at].depth = local + 1;
         let new = self.tables.len() as u32;
         self.tables.push(Table { entries: moved, depth: local + 1 });
@@ -122,12 +117,7 @@ impl Index {
         }
     }
 
-    /// Every (member, score), in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&SmallBytes, f64)> {
-        self.tables.iter().flat_map(|t| t.entries.iter()).map(|(m, s)| (m, *s))
-    }
-
-    /// Heap bytes of the tables and the directory (not the members' own buffers).
+    /// Heap bytes of the tables and the directory.
     pub fn allocation_size(&self) -> usize {
         self.directory.capacity() * size_of::<u32>()
             + self.tables.capacity() * size_of::<Table>()
@@ -138,21 +128,25 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::zset_tree::Tree;
 
     #[test]
     fn splits_keep_every_member_findable() {
-        let mut index = Index::default();
+        let (mut index, mut tree) = (Index::default(), Tree::default());
         let n = TABLE_ENTRIES_MAX * 5;
         for i in 0..n {
-            assert_eq!(index.set(format!("m{i}").as_bytes(), i as f64), None);
+            let slot = tree.insert(i as f64, format!("m{i}").as_bytes());
+            index.insert(slot, tree.members());
         }
         assert!(index.tables.len() >= 5 && index.tables.iter().all(|t| t.entries.len() <= TABLE_ENTRIES_MAX));
-        assert_eq!((index.len(), index.iter().count()), (n, n));
+        assert_eq!(index.len(), n);
         for i in (0..n).step_by(7) {
-            assert_eq!(index.get(format!("m{i}").as_bytes()), Some(i as f64));
+            let slot = index.get(format!("m{i}").as_bytes(), tree.members()).unwrap();
+            assert_eq!(tree.members().score(slot), i as f64);
         }
-        assert_eq!(index.set(b"m3", 0.5), Some(3.0));
-        assert_eq!(index.remove(b"m3"), Some(0.5));
-        assert_eq!((index.get(b"m3"), index.remove(b"m3"), index.len()), (None, None, n - 1));
+        let slot = index.remove(b"m3", tree.members()).unwrap();
+        tree.remove(slot);
+        assert_eq!(index.get(b"m3", tree.members()), None);
+        assert_eq!((index.remove(b"m3", tree.members()), index.len()), (None, n - 1));
     }
 }

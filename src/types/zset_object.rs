@@ -4,8 +4,9 @@
 //! - `listpack`: one `Compact` holding member, score, member, score, … in (score, member) order; a score is
 //!   a short integer when it is one, else its 8 raw f64 bytes (`PackedScore`), so reading one costs no parse. Operations scan, so it is kept small:
 //!   at most `Limits::entries_max` members of at most `Limits::value_max` bytes each.
-//! - `skiplist`: a `Large`, the order in an order-statistic B-tree (`zset_tree`) beside a hash table from
-//!   member to score for O(1) ZSCORE, as Redis keeps a dict beside its skiplist.
+//! - `skiplist`: a `Large`, the order in an order-statistic B-tree (`zset_tree`, which also keeps each member
+//!   once, with its score, in a slot) beside a hash index from member to slot (`zset_index`) for O(1) ZSCORE,
+//!   as Redis keeps a dict beside its skiplist.
 //!
 //! Everything the commands need is expressed through ranks: `count_while` finds where a score or lex bound
 //! falls, `visit` walks a rank range either way, `remove_ranks` deletes one. `visit(0, len, false, ..)` is the
@@ -16,9 +17,8 @@
 //! zsetConvertToListpackIfNeeded does.
 
 use super::packed::Compact;
-use super::small::SmallBytes;
 use super::zset_index::Index;
-use super::zset_tree::{Tree, precedes, sorts_after};
+use super::zset_tree::{Tree, precedes};
 
 /// Fewest members one ZSCAN call on a `skiplist` returns, as a fraction of the set (see the hash's HSCAN).
 const SCAN_PASSES_MAX: usize = 64;
@@ -37,7 +37,7 @@ impl Limits {
     }
 }
 
-/// The large form: the order and the member → score index.
+/// The large form: the order (with the members in their slots) and the member → slot index.
 #[derive(Debug, Clone, Default)]
 pub struct Large {
     tree: Tree,
@@ -45,30 +45,37 @@ pub struct Large {
 }
 
 impl Large {
+    fn slot(&self, member: &[u8]) -> Option<u32> {
+        self.scores.get(member, self.tree.members())
+    }
+
     fn score(&self, member: &[u8]) -> Option<f64> {
-        self.scores.get(member)
+        self.slot(member).map(|slot| self.tree.members().score(slot))
     }
 
     /// Sets `member`'s score; true if it was new.
     fn set(&mut self, member: &[u8], score: f64) -> bool {
-        match self.scores.set(member, score) {
-            Some(old) => {
-                if old.to_bits() != score.to_bits() {
-                    self.tree.remove(old, member);
-                    self.tree.insert(score, SmallBytes::from(member));
+        match self.slot(member) {
+            Some(slot) => {
+                if self.tree.members().score(slot).to_bits() != score.to_bits() {
+                    self.tree.rescore(slot, score);
                 }
                 false
             }
             None => {
-                self.tree.insert(score, SmallBytes::from(member));
+                let slot = self.tree.insert(score, member);
+                self.scores.insert(slot, self.tree.members());
                 true
             }
         }
     }
 
     fn remove(&mut self, member: &[u8]) -> bool {
-        match self.scores.remove(member) {
-            Some(score) => self.tree.remove(score, member),
+        match self.scores.remove(member, self.tree.members()) {
+            Some(slot) => {
+                self.tree.remove(slot);
+                true
+            }
             None => false,
         }
     }
@@ -239,7 +246,7 @@ impl Zset {
     pub fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
             Zset::Packed(packed) => Self::packed_entries(packed).take_while(|(_, m, s)| before(*s, m)).count(),
-            Zset::Large(large) => large.tree.count_while(|i| before(i.score, &i.member)),
+            Zset::Large(large) => large.tree.count_while(before),
         }
     }
 
@@ -268,12 +275,12 @@ impl Zset {
             Zset::Large(large) => {
                 // A skiplist search finds the first member at or past min (the last at or before max when
                 // `rev`) and gives up if that one is outside the other bound.
-                let lo = large.tree.count_while(|i| !at_least_min(&i.member));
-                let hi = large.tree.count_while(|i| at_most_max(&i.member));
+                let lo = large.tree.count_while(|_, m| !at_least_min(m));
+                let hi = large.tree.count_while(|_, m| at_most_max(m));
                 let start_fits = if rev {
-                    hi.checked_sub(1).and_then(|top| large.tree.get(top)).is_some_and(|i| at_least_min(&i.member))
+                    hi.checked_sub(1).and_then(|top| large.tree.get(top)).is_some_and(|(_, m)| at_least_min(m))
                 } else {
-                    large.tree.get(lo).is_some_and(|i| at_most_max(&i.member))
+                    large.tree.get(lo).is_some_and(|(_, m)| at_most_max(m))
                 };
                 return if start_fits { (lo, hi.max(lo)) } else { (0, 0) };
             }
@@ -305,8 +312,8 @@ impl Zset {
                 .find(|(_, (_, m, _))| *m == member)
                 .map(|(r, (_, _, s))| (r, s)),
             Zset::Large(large) => {
-                let score = large.score(member)?;
-                Some((large.tree.count_while(|i| sorts_after(score, member, i)), score))
+                let slot = large.slot(member)?;
+                Some((large.tree.rank_of(slot), large.tree.members().score(slot)))
             }
         }
     }
@@ -330,7 +337,7 @@ impl Zset {
                     range.for_each(|(_, m, s)| f(s, m));
                 }
             }
-            Zset::Large(large) => large.tree.visit(start, end, rev, |i| f(i.score, &i.member)),
+            Zset::Large(large) => large.tree.visit(start, end, rev, f),
         }
     }
 
@@ -347,8 +354,9 @@ impl Zset {
             }
             Zset::Large(large) => {
                 for _ in start..end {
-                    let member = large.tree.get(start).expect("a rank below the length").member.clone();
-                    large.remove(&member);
+                    let slot = large.tree.take_at(start).expect("a rank below the length");
+                    large.scores.remove(large.tree.members().member(slot), large.tree.members());
+                    large.tree.release(slot);
                 }
             }
         }
@@ -392,18 +400,18 @@ impl Zset {
     pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
         match self {
             Zset::Packed(packed) => Self::packed_entries(packed).nth(rank).map(|(_, m, s)| (s, m)),
-            Zset::Large(large) => large.tree.get(rank).map(|i| (i.score, &*i.member)),
+            Zset::Large(large) => large.tree.get(rank),
         }
     }
 
-    /// Heap bytes held (MEMORY USAGE): exact for the listpack; for a `skiplist` the tree's and the table's own
-    /// allocations plus the members' buffers estimated from the first `samples` (counted twice: the tree and
-    /// the table each hold a copy), as Redis samples its dict.
+    /// Heap bytes held (MEMORY USAGE): exact for the listpack; for a `skiplist` the tree's, the slots' and the
+    /// index's own allocations plus the members' buffers estimated from the first `samples`, as Redis samples
+    /// its dict.
     pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
             Zset::Packed(packed) => packed.heap_bytes(),
             Zset::Large(large) => {
-                let members = large.scores.iter().map(|(m, _)| 2 * m.heap_bytes());
+                let members = large.tree.slots().map(|(_, m)| m.heap_bytes());
                 size_of::<Large>()
                     + large.tree.node_bytes()
                     + large.scores.allocation_size()
@@ -423,12 +431,13 @@ impl Zset {
             Zset::Large(large) => large,
         };
         let hash = |member: &[u8]| large.scores.hash(member);
-        let mut hashes: Vec<u64> = large.scores.iter().map(|(m, _)| hash(m)).filter(|&h| h >= cursor).collect();
+        let mut hashes: Vec<u64> = large.tree.slots().map(|(_, m)| hash(m)).filter(|&h| h >= cursor).collect();
         let batch = count.max(large.scores.len() / SCAN_PASSES_MAX).max(1);
         let threshold = if hashes.len() <= batch { u64::MAX } else { *hashes.select_nth_unstable(batch - 1).1 };
-        for (member, score) in large.scores.iter() {
+        let members = large.tree.members();
+        for (slot, member) in large.tree.slots() {
             if (cursor..=threshold).contains(&hash(member)) {
-                f(score, member);
+                f(members.score(slot), member);
             }
         }
         threshold.wrapping_add(1)

@@ -4,25 +4,107 @@
 //!
 //! Entries are ordered as Redis's skiplist orders them: by score (`<`, so -0 and 0 tie), then by member bytes.
 //! Leaves hold up to `LEAF_MAX` entries in a `Vec`, branches up to `BRANCH_MAX` children with each child's
-//! entry count. A search compares against a child's last entry, found by walking its rightmost path, so no key
-//! is copied into the branches. See ARCHITECTURE.md for why this and not a skiplist (measured there).
+//! entry count and last entry (its score and slot, 16 bytes), against which a search compares, so no member is
+//! copied into the branches. See ARCHITECTURE.md for why this and not a skiplist (measured there).
+//!
+//! Each member is stored once, in a slot of `Members` (a slab of fixed chunks) with its score; a leaf entry
+//! is the score and the slot (16 bytes), and the score index (`zset_index`) holds slots too. A full node
+//! splits before it would grow, into two vectors of the node's capacity, so no node keeps spare room beyond it.
 //!
 //! **Invariant:** every leaf is at the same depth; no node is empty except a root leaf; a branch's count of a
 //! child equals the entries under it.
 
 use crate::types::small::SmallBytes;
 
-/// Most entries per leaf and children per branch: 64 keeps a leaf's memmove on insert under 2 KiB.
+/// Most entries per leaf and children per branch: 64 keeps a leaf's memmove on insert under 1 KiB.
 const LEAF_MAX: usize = 64;
 const BRANCH_MAX: usize = 64;
 /// A node narrower than this after a removal merges with a neighbour when both fit in one node.
 const MERGE_BELOW: usize = 16;
+/// Members per slab chunk: chunks are never moved or regrown, so growing the slab copies nothing.
+const CHUNK_LEN: usize = 4096;
 
-/// One member with its score.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub score: f64,
-    pub member: SmallBytes,
+/// One entry of the order: the score (compared on every step) and the member's slot in `Members`, whose
+/// bytes a comparison reads only when scores tie.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    score: f64,
+    slot: u32,
+}
+
+/// A member with its score, in its slot.
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    member: SmallBytes,
+    score: f64,
+}
+
+/// The members of a large sorted set, each stored once, in slots that never move while the member is in the
+/// set: the order's items and the score index (`zset_index`) both name a member by its slot.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    chunks: Vec<Vec<Slot>>,
+    /// Slots freed by removals, reused first.
+    free: Vec<u32>,
+}
+
+impl Members {
+    fn slot(&self, slot: u32) -> &Slot {
+        let slot = slot as usize;
+        &self.chunks[slot / CHUNK_LEN][slot % CHUNK_LEN]
+    }
+
+    fn slot_mut(&mut self, slot: u32) -> &mut Slot {
+        let slot = slot as usize;
+        &mut self.chunks[slot / CHUNK_LEN][slot % CHUNK_LEN]
+    }
+
+    pub fn member(&self, slot: u32) -> &[u8] {
+        &self.slot(slot).member
+    }
+
+    pub fn score(&self, slot: u32) -> f64 {
+        self.slot(slot).score
+    }
+
+    fn add(&mut self, member: &[u8], score: f64) -> u32 {
+        let entry = Slot { member: SmallBytes::from(member), score };
+        if let Some(slot) = self.free.pop() {
+            *self.slot_mut(slot) = entry;
+            return slot;
+        }
+        if self.chunks.last().is_none_or(|chunk| chunk.len() == CHUNK_LEN) {
+            self.chunks.push(Vec::with_capacity(CHUNK_LEN));
+        }
+        let at = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[at];
+        chunk.push(entry);
+        u32::try_from(at * CHUNK_LEN + chunk.len() - 1).expect("a sorted set holds fewer than 2^32 members")
+    }
+
+    /// Empties `slot` for reuse, returning its member.
+    fn release(&mut self, slot: u32) -> SmallBytes {
+        self.free.push(slot);
+        std::mem::take(&mut self.slot_mut(slot).member)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.chunks.capacity() * size_of::<Vec<Slot>>()
+            + self.chunks.iter().map(|c| c.capacity() * size_of::<Slot>()).sum::<usize>()
+            + self.free.capacity() * size_of::<u32>()
+    }
+
+    /// Every member in use with its slot, in slot order.
+    fn iter(&self) -> impl Iterator<Item = (u32, &SmallBytes)> {
+        let mut free: Vec<u32> = self.free.clone();
+        free.sort_unstable();
+        self.chunks
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, s)| (i as u32, &s.member))
+            .filter(move |(i, _)| free.binary_search(i).is_err())
+    }
 }
 
 /// Whether (`a_score`, `a_member`) sorts before (`b_score`, `b_member`): Redis's zslInsert order.
@@ -30,9 +112,9 @@ pub fn precedes(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) ->
     a_score < b_score || (a_score == b_score && a_member < b_member)
 }
 
-/// Whether `item` sorts before (`score`, `member`).
-pub fn sorts_after(score: f64, member: &[u8], item: &Item) -> bool {
-    precedes(item.score, &item.member, score, member)
+/// Whether `item` sorts before (`score`, `member`); the member's bytes are read only on a tie.
+fn item_precedes(item: &Item, score: f64, member: &[u8], members: &Members) -> bool {
+    item.score < score || (item.score == score && members.member(item.slot) < member)
 }
 
 #[derive(Debug, Clone)]
@@ -44,14 +126,30 @@ enum Node {
 #[derive(Debug, Clone)]
 struct Child {
     len: usize,
+    /// The child's last entry, kept here so that a search compares with it without walking down.
+    last: Item,
     node: Node,
+}
+
+impl Child {
+    fn new(node: Node) -> Child {
+        Child { len: node.count(), last: *node.last(), node }
+    }
+}
+
+/// Splits a full node's entries in two halves, each in a vector of the node's full capacity, so that a node
+/// never grows past it (a vector doubling at 65 entries would keep twice the room it needs).
+fn split_full<T>(items: &mut Vec<T>, max: usize) -> Vec<T> {
+    let mut right = Vec::with_capacity(max);
+    right.extend(items.drain(items.len() / 2..));
+    right
 }
 
 impl Node {
     fn last(&self) -> &Item {
         match self {
             Node::Leaf(items) => items.last().expect("no empty leaf below the root"),
-            Node::Branch(children) => children.last().expect("no empty branch").node.last(),
+            Node::Branch(children) => &children.last().expect("no empty branch").last,
         }
     }
 
@@ -69,44 +167,71 @@ impl Node {
         }
     }
 
-    /// Inserts `item` (not present); returns the right half when the node split.
-    fn insert(&mut self, item: Item) -> Option<Node> {
+    /// Inserts `item` (not present); returns a right half when the node was full and split first.
+    fn insert(&mut self, item: Item, members: &Members) -> Option<Node> {
+        let member = members.member(item.slot);
         match self {
             Node::Leaf(items) => {
-                let at = items.partition_point(|x| sorts_after(item.score, &item.member, x));
-                items.insert(at, item);
-                (items.len() > LEAF_MAX).then(|| Node::Leaf(items.split_off(items.len() / 2)))
+                let mut right = None;
+                if items.len() == LEAF_MAX {
+                    let mut upper = split_full(items, LEAF_MAX);
+                    if !item_precedes(items.last().expect("half a full leaf"), item.score, member, members) {
+                        let at = items.partition_point(|x| item_precedes(x, item.score, member, members));
+                        items.insert(at, item);
+                    } else {
+                        let at = upper.partition_point(|x| item_precedes(x, item.score, member, members));
+                        upper.insert(at, item);
+                    }
+                    right = Some(Node::Leaf(upper));
+                } else {
+                    let at = items.partition_point(|x| item_precedes(x, item.score, member, members));
+                    items.insert(at, item);
+                }
+                right
             }
             Node::Branch(children) => {
                 let i = children
-                    .partition_point(|c| sorts_after(item.score, &item.member, c.node.last()))
+                    .partition_point(|c| item_precedes(&c.last, item.score, member, members))
                     .min(children.len() - 1);
                 let child = &mut children[i];
                 child.len += 1;
-                if let Some(right) = child.node.insert(item) {
-                    let right_len = right.count();
-                    child.len -= right_len;
-                    children.insert(i + 1, Child { len: right_len, node: right });
+                let split = child.node.insert(item, members);
+                child.last = *child.node.last();
+                if let Some(right) = split {
+                    let right = Child::new(right);
+                    child.len -= right.len;
+                    if children.len() == BRANCH_MAX {
+                        // Full: split first, then place the new child in its half.
+                        let mut upper = split_full(children, BRANCH_MAX);
+                        let half = children.len();
+                        if i < half {
+                            children.insert(i + 1, right);
+                        } else {
+                            upper.insert(i + 1 - half, right);
+                        }
+                        return Some(Node::Branch(upper));
+                    }
+                    children.insert(i + 1, right);
                 }
-                (children.len() > BRANCH_MAX).then(|| Node::Branch(children.split_off(children.len() / 2)))
+                None
             }
         }
     }
 
-    /// Removes the entry (`score`, `member`) if present.
-    fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+    /// Removes the item of `slot`, whose key is (`score`, `member`), if present.
+    fn remove(&mut self, score: f64, member: &[u8], slot: u32, members: &Members) -> bool {
         match self {
             Node::Leaf(items) => {
-                let at = items.partition_point(|x| sorts_after(score, member, x));
-                let found = items.get(at).is_some_and(|x| x.score == score && *x.member == *member);
+                let at = items.partition_point(|x| item_precedes(x, score, member, members));
+                let found = items.get(at).is_some_and(|x| x.slot == slot);
                 if found {
                     items.remove(at);
                 }
                 found
             }
             Node::Branch(children) => {
-                let i = children.partition_point(|c| sorts_after(score, member, c.node.last()));
-                if i == children.len() || !children[i].node.remove(score, member) {
+                let i = children.partition_point(|c| item_precedes(&c.last, score, member, members));
+                if i == children.len() || !children[i].node.remove(score, member, slot, members) {
                     return false;
                 }
                 children[i].len -= 1;
@@ -116,12 +241,31 @@ impl Node {
         }
     }
 
+    /// Removes and returns the entry of rank `rank` (below this node's count): a descent by the counts, with
+    /// no comparison of entries.
+    fn remove_at(&mut self, mut rank: usize) -> Item {
+        match self {
+            Node::Leaf(items) => items.remove(rank),
+            Node::Branch(children) => {
+                let mut i = 0;
+                while rank >= children[i].len {
+                    rank -= children[i].len;
+                    i += 1;
+                }
+                let item = children[i].node.remove_at(rank);
+                children[i].len -= 1;
+                rebalance(children, i);
+                item
+            }
+        }
+    }
+
     /// How many entries satisfy `pred`, which holds for a prefix of the order.
     fn count_while(&self, pred: &impl Fn(&Item) -> bool) -> usize {
         match self {
             Node::Leaf(items) => items.partition_point(pred),
             Node::Branch(children) => {
-                let i = children.partition_point(|c| pred(c.node.last()));
+                let i = children.partition_point(|c| pred(&c.last));
                 let before: usize = children[..i].iter().map(|c| c.len).sum();
                 match children.get(i) {
                     Some(child) => before + child.node.count_while(pred),
@@ -147,7 +291,7 @@ impl Node {
     }
 
     /// Calls `f` for the entries of ranks `start..end` (relative to this node), in order or reversed.
-    fn visit<'a>(&'a self, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&'a Item)) {
+    fn visit(&self, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&Item)) {
         match self {
             Node::Leaf(items) => {
                 let slice = &items[start..end];
@@ -158,7 +302,7 @@ impl Node {
                 }
             }
             Node::Branch(children) => {
-                let mut visit_child = |from: usize, child: &'a Child| {
+                let mut visit_child = |from: usize, child: &Child| {
                     let (lo, hi) = (start.max(from), end.min(from + child.len));
                     if lo < hi {
                         child.node.visit(lo - from, hi - from, rev, f);
@@ -198,6 +342,7 @@ fn rebalance(children: &mut Vec<Child>, i: usize) {
         children.remove(i);
         return;
     }
+    children[i].last = *children[i].node.last();
     if children[i].node.width() >= MERGE_BELOW {
         return;
     }
@@ -214,6 +359,7 @@ fn rebalance(children: &mut Vec<Child>, i: usize) {
     let right = children.remove(pair + 1);
     let left = &mut children[pair];
     left.len += right.len;
+    left.last = right.last;
     match (&mut left.node, right.node) {
         (Node::Leaf(a), Node::Leaf(b)) => a.extend(b),
         (Node::Branch(a), Node::Branch(b)) => a.extend(b),
@@ -221,16 +367,17 @@ fn rebalance(children: &mut Vec<Child>, i: usize) {
     }
 }
 
-/// The ordered entries of a large sorted set.
+/// The ordered entries of a large sorted set, and its members (each stored once, in `Members`).
 #[derive(Debug, Clone)]
 pub struct Tree {
     root: Node,
     len: usize,
+    members: Members,
 }
 
 impl Default for Tree {
     fn default() -> Tree {
-        Tree { root: Node::Leaf(Vec::new()), len: 0 }
+        Tree { root: Node::Leaf(Vec::new()), len: 0, members: Members::default() }
     }
 }
 
@@ -243,56 +390,120 @@ impl Tree {
         self.len == 0
     }
 
-    /// Inserts an entry whose member is not in the tree.
-    pub fn insert(&mut self, score: f64, member: SmallBytes) {
+    /// The members by slot (for the score index, which names members by slot).
+    pub fn members(&self) -> &Members {
+        &self.members
+    }
+
+    /// Inserts a member that is not in the tree; returns its slot.
+    pub fn insert(&mut self, score: f64, member: &[u8]) -> u32 {
+        let slot = self.members.add(member, score);
+        self.place(Item { score, slot });
+        slot
+    }
+
+    fn place(&mut self, item: Item) {
         self.len += 1;
-        if let Some(right) = self.root.insert(Item { score, member }) {
+        if let Some(right) = self.root.insert(item, &self.members) {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
-            let (left_len, right_len) = (left.count(), right.count());
-            self.root = Node::Branch(vec![Child { len: left_len, node: left }, Child { len: right_len, node: right }]);
+            self.root = Node::Branch(vec![Child::new(left), Child::new(right)]);
         }
     }
 
-    /// Removes the entry (`score`, `member`); false if it is not there.
-    pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        if self.len == 0 || !self.root.remove(score, member) {
-            return false;
+    /// Takes the item of `slot` out of the order (it must be there), keeping its slot.
+    fn unplace(&mut self, slot: u32) {
+        let (score, member) = (self.members.score(slot), self.members.member(slot));
+        let found = self.len > 0 && self.root.remove(score, member, slot, &self.members);
+        debug_assert!(found, "the slot's item is in the order");
+        if found {
+            self.len -= 1;
+            self.collapse_root();
         }
+    }
+
+    /// Gives the member in `slot` a new score, moving it in the order.
+    pub fn rescore(&mut self, slot: u32, score: f64) {
+        self.unplace(slot);
+        self.members.slot_mut(slot).score = score;
+        self.place(Item { score, slot });
+    }
+
+    /// Removes the member in `slot`, returning it.
+    pub fn remove(&mut self, slot: u32) -> SmallBytes {
+        self.unplace(slot);
+        self.members.release(slot)
+    }
+
+    /// Takes the entry of rank `rank` out of the order, returning its slot, which stays in use until the
+    /// caller `release`s it (after dropping it from the score index, which reads its member).
+    pub fn take_at(&mut self, rank: usize) -> Option<u32> {
+        if rank >= self.len {
+            return None;
+        }
+        let item = self.root.remove_at(rank);
         self.len -= 1;
+        self.collapse_root();
+        Some(item.slot)
+    }
+
+    /// Frees a slot `take_at` took out of the order.
+    pub fn release(&mut self, slot: u32) -> SmallBytes {
+        self.members.release(slot)
+    }
+
+    /// After a removal: a root branch left with one child (or none) gives way to it.
+    fn collapse_root(&mut self) {
         loop {
             match &mut self.root {
                 Node::Branch(children) if children.len() == 1 => {
                     self.root = children.pop().expect("one child").node;
                 }
                 Node::Branch(children) if children.is_empty() => self.root = Node::Leaf(Vec::new()),
-                _ => return true,
+                _ => return,
             }
         }
     }
 
-    /// How many entries satisfy `pred`, which must hold for a prefix of the order (a rank, or a bound's
-    /// position).
-    pub fn count_while(&self, pred: impl Fn(&Item) -> bool) -> usize {
-        if self.len == 0 { 0 } else { self.root.count_while(&pred) }
+    /// How many entries satisfy `pred(score, member)`, which must hold for a prefix of the order (a rank, or a
+    /// bound's position).
+    pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let members = &self.members;
+        if self.len == 0 { 0 } else { self.root.count_while(&|i: &Item| pred(i.score, members.member(i.slot))) }
+    }
+
+    /// The rank of the member in `slot` (in the order).
+    pub fn rank_of(&self, slot: u32) -> usize {
+        let (score, member) = (self.members.score(slot), self.members.member(slot));
+        let members = &self.members;
+        if self.len == 0 { 0 } else { self.root.count_while(&|i: &Item| item_precedes(i, score, member, members)) }
     }
 
     /// The entry of rank `rank` (0-based), if any.
-    pub fn get(&self, rank: usize) -> Option<&Item> {
-        (rank < self.len).then(|| self.root.get(rank))
+    pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
+        (rank < self.len).then(|| {
+            let item = self.root.get(rank);
+            (item.score, self.members.member(item.slot))
+        })
     }
 
-    /// Calls `f` for the entries of ranks `start..end`, ascending, or descending when `rev`.
-    pub fn visit<'a>(&'a self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&'a Item)) {
+    /// Calls `f(score, member)` for the entries of ranks `start..end`, ascending, or descending when `rev`.
+    pub fn visit<'a>(&'a self, start: usize, end: usize, rev: bool, mut f: impl FnMut(f64, &'a [u8])) {
         let end = end.min(self.len);
+        let members = &self.members;
         if start < end {
-            self.root.visit(start, end, rev, &mut f);
+            self.root.visit(start, end, rev, &mut |i: &Item| f(i.score, members.member(i.slot)));
         }
     }
 
-    /// Heap bytes held by the nodes themselves (not the members' own buffers). It walks the branches, about
-    /// one node in 48, not the entries.
+    /// Every member with its slot, in no particular order.
+    pub fn slots(&self) -> impl Iterator<Item = (u32, &SmallBytes)> {
+        self.members.iter()
+    }
+
+    /// Heap bytes held by the nodes and the slots (not the members' own buffers). It walks the branches,
+    /// about one node in 48, not the entries.
     pub fn node_bytes(&self) -> usize {
-        self.root.node_bytes()
+        self.root.node_bytes() + self.members.heap_bytes()
     }
 }
 
@@ -301,46 +512,82 @@ mod tests {
     use super::*;
     use crate::util::rng::Rng;
 
-    /// The tree against a sorted Vec over random inserts, removes and queries.
+    /// The tree against a sorted Vec over random inserts, removes (by slot and by rank), rescores and queries.
     #[test]
     fn matches_a_sorted_vec_model() {
         let mut rng = Rng::new(7);
         let mut tree = Tree::default();
-        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
-        let key = |s: f64, m: &[u8]| (s, m.to_vec());
+        let mut model: Vec<(f64, Vec<u8>, u32)> = Vec::new();
         for round in 0..40_000u32 {
             let score = (rng.next_u64() % 50) as f64 - 25.0;
             let member = format!("m{}", rng.next_u64() % 3000).into_bytes();
-            let existing = model.iter().position(|(_, m)| *m == member);
-            if rng.next_u64().is_multiple_of(3) {
-                if let Some(at) = existing {
-                    let (s, m) = model.remove(at);
-                    assert!(tree.remove(s, &m));
-                } else {
-                    assert!(!tree.remove(score, &member));
+            let existing = model.iter().position(|(_, m, _)| *m == member);
+            let place = |model: &Vec<(f64, Vec<u8>, u32)>, s: f64, m: &[u8]| {
+                model.partition_point(|(ms, mm, _)| (*ms, mm.as_slice()) < (s, m))
+            };
+            match (existing, rng.next_u64() % 3) {
+                (Some(at), 0) => {
+                    let (s, m, slot) = model.remove(at);
+                    if round % 2 == 0 {
+                        assert_eq!(&*tree.remove(slot), &m[..]);
+                    } else {
+                        let taken = tree.take_at(at).unwrap();
+                        assert_eq!((taken, tree.members().score(taken)), (slot, s));
+                        assert_eq!(&*tree.release(taken), &m[..]);
+                    }
                 }
-            } else if existing.is_none() {
-                let at = model.partition_point(|(s, m)| (*s, m.as_slice()) < (score, member.as_slice()));
-                model.insert(at, key(score, &member));
-                tree.insert(score, SmallBytes::from(&member[..]));
+                (Some(at), 1) => {
+                    let (_, m, slot) = model.remove(at);
+                    tree.rescore(slot, score);
+                    let pos = place(&model, score, &m);
+                    model.insert(pos, (score, m, slot));
+                }
+                (None, 1 | 2) => {
+                    let slot = tree.insert(score, &member);
+                    let pos = place(&model, score, &member);
+                    model.insert(pos, (score, member.clone(), slot));
+                }
+                _ => {}
             }
             assert_eq!(tree.len(), model.len());
+            let plain: Vec<(f64, Vec<u8>)> = model.iter().map(|(s, m, _)| (*s, m.clone())).collect();
             if round.is_multiple_of(97) {
                 let mut seen = Vec::new();
-                tree.visit(0, usize::MAX, false, |i| seen.push((i.score, i.member.to_vec())));
-                assert_eq!(seen, model);
+                tree.visit(0, usize::MAX, false, |s, m| seen.push((s, m.to_vec())));
+                assert_eq!(seen, plain);
                 let mut back = Vec::new();
-                tree.visit(3, model.len().saturating_sub(2), true, |i| back.push((i.score, i.member.to_vec())));
-                let expect: Vec<_> = model.iter().take(model.len().saturating_sub(2)).skip(3).rev().cloned().collect();
+                tree.visit(3, model.len().saturating_sub(2), true, |s, m| back.push((s, m.to_vec())));
+                let expect: Vec<_> = plain.iter().take(plain.len().saturating_sub(2)).skip(3).rev().cloned().collect();
                 assert_eq!(back, expect);
+                assert_eq!(tree.slots().count(), model.len());
             }
             if !model.is_empty() {
                 let rank = (rng.next_u64() as usize) % model.len();
-                let item = tree.get(rank).unwrap();
-                assert_eq!((item.score, item.member.to_vec()), model[rank]);
+                let (s, m) = tree.get(rank).unwrap();
+                assert_eq!((s, m.to_vec()), plain[rank]);
+                assert_eq!(tree.rank_of(model[rank].2), rank);
                 let bound = score;
-                assert_eq!(tree.count_while(|i| i.score < bound), model.partition_point(|(s, _)| *s < bound));
+                assert_eq!(tree.count_while(|s, _| s < bound), plain.partition_point(|(s, _)| *s < bound));
             }
         }
+    }
+
+    /// Sequential inserts (the worst case for a half split) keep every leaf within its capacity.
+    #[test]
+    fn nodes_never_grow_past_their_capacity() {
+        let mut tree = Tree::default();
+        for i in 0..20_000 {
+            tree.insert(i as f64, format!("m{i}").as_bytes());
+        }
+        fn check(node: &Node) {
+            match node {
+                Node::Leaf(items) => assert!(items.capacity() <= LEAF_MAX),
+                Node::Branch(children) => {
+                    assert!(children.capacity() <= BRANCH_MAX);
+                    children.iter().for_each(|c| check(&c.node));
+                }
+            }
+        }
+        check(&tree.root);
     }
 }

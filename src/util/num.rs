@@ -70,7 +70,11 @@ fn parse_float_literal(s: &[u8], saturate: bool) -> Option<f64> {
         Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
-    let magnitude = if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+    // Digits only, at most 15 of them: an integer below 2^53, which strtod gives exactly (the usual score,
+    // leading zeros included, as redis-benchmark sends them).
+    let magnitude = if !body.is_empty() && body.len() <= 15 && body.iter().all(u8::is_ascii_digit) {
+        body.iter().fold(0u64, |n, &c| n * 10 + u64::from(c - b'0')) as f64
+    } else if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
         f64::INFINITY
     } else if let Some(hex) = body.strip_prefix(b"0x").or_else(|| body.strip_prefix(b"0X")) {
         parse_hex_float(hex)?
@@ -221,6 +225,17 @@ pub fn write_double(out: &mut Vec<u8>, v: f64) {
     }
     if v.is_infinite() {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
+        return;
+    }
+    // An integral value below 2^53 has at most 16 digits, which %.17g prints exactly and in fixed notation:
+    // the integer itself (the usual score, and much cheaper than the digit generation below).
+    const EXACT_INT_MAX: f64 = 9_007_199_254_740_992.0;
+    if v.fract() == 0.0 && v.abs() < EXACT_INT_MAX {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0");
+        } else {
+            out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        }
         return;
     }
     // `{:.16e}` gives the 17 significant digits of %.17g, rounded the same way (exactly, ties to even); %g's

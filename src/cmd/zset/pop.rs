@@ -213,7 +213,9 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let n = (count as usize).min(len);
     reply_pairs_header(reply, n, with_scores);
     if n == len {
-        zset.for_each(|score, member| reply_pair(reply, member, score, with_scores));
+        // Redis answers a count covering the set with the whole set by rank, highest score first (what
+        // redis-server 7.0.15 returns for listpack and skiplist sets alike).
+        zset.visit(0, len, true, |score, member| reply_pair(reply, member, score, with_scores));
         return Ok(());
     }
     // A partial Fisher-Yates shuffle of the ranks picks `n` distinct ones; n < len here, and len is what the
