@@ -236,8 +236,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
     let (value, expire_at_ms) = db.remove_entry(src, now_ms).expect("the source was found above");
     db.remove(dst, now_ms);
     db.insert_expiring(dst, value, expire_at_ms);
+    // Redis counts a rename as one change.
     ctx.key_changed(src);
-    ctx.key_changed(dst);
+    ctx.key_changed_by(dst, 0);
     ctx.notify(notify::GENERIC, "rename_from", src);
     ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
@@ -264,8 +265,9 @@ fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let (value, expire_at_ms) = dbs[ctx.db_index].remove_entry(key, now_ms).expect("the key was found above");
     dbs[target].insert_expiring(key, value, expire_at_ms);
+    // Redis counts a move as one change.
     ctx.key_changed(key);
-    ctx.key_changed_in(target, key);
+    ctx.key_changed_in_by(target, key, 0);
     ctx.notify(notify::GENERIC, "move_from", key);
     ctx.notify_in(target, notify::GENERIC, "move_to", key);
     reply.int(1);
@@ -590,13 +592,15 @@ fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         ctx.state.dirty += removed as u64;
     }
     // As Redis's flushAllDataAndResetRDB: a snapshot in progress is of data that is gone, and with save
-    // points the empty dataset is saved at once (which resets the change count before the flush's own one).
+    // points the empty dataset is saved at once, which resets the change count (Redis 7.0 adds nothing for the
+    // flush itself), so the flush is propagated even when it changed nothing.
     crate::persist::kill_rdb_child(ctx.state);
     if !ctx.state.config.save.is_empty() {
         let _ = crate::persist::save(ctx.state);
     }
-    // Redis counts one change per key removed plus one for the flush itself.
-    ctx.state.dirty += 1;
+    let argv = ctx.argv;
+    ctx.prevent_propagation();
+    ctx.also_propagate(|| argv.iter().cloned());
     reply.ok();
     Ok(())
 }
