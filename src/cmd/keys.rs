@@ -173,8 +173,17 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let stats = &mut state.stats;
     let mut keys = Reply::new(reply.resp3);
     let mut found = 0;
-    let next = state.keyspace.dbs[ctx.db_index].scan(cursor, options.count, now_ms, |entry| {
+    let mut stale_keys: Vec<Box<[u8]>> = Vec::new();
+    let next = state.keyspace.dbs[ctx.db_index].scan(cursor, options.count, now_ms, |entry, stale| {
         if options.pattern.is_some_and(|pattern| !glob_match(pattern, entry.key(), false)) {
+            return;
+        }
+        if stale {
+            // A key it would return is expired instead (Redis's lookup for TYPE, or expireIfNeeded): a miss.
+            if options.type_name.is_some() {
+                stats.keyspace_misses += 1;
+            }
+            stale_keys.push(entry.key().into());
             return;
         }
         if let Some(wanted) = options.type_name {
@@ -187,6 +196,10 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         keys.bulk(entry.key());
         found += 1;
     });
+    // Deleted through a lookup, so each is counted, announced and propagated as a DEL like any lazy expiry.
+    for key in stale_keys {
+        ctx.db().peek(&key, now_ms);
+    }
     reply_scan(reply, next, found, &keys.buf);
     Ok(())
 }
