@@ -221,6 +221,17 @@ const SCRIPT: &[&str] = &[
     "SET g2 1 PX 1",
     "SLEEP",
     "MGET g1 g2",
+    // KEYS skips stale keys without deleting them; SCAN deletes (and propagates) those it would return only.
+    "SET k1 1 PX 1",
+    "SET k2 1 PX 1",
+    "SET k3 1 PX 1",
+    "SET kk 1",
+    "SLEEP",
+    "KEYS k*",
+    "SCAN 0 MATCH k1 COUNT 1000",
+    "DBSIZE",
+    "SCAN 0 MATCH k2 TYPE string COUNT 1000",
+    "DBSIZE",
 ];
 
 fn run_script(server: &TestServer) -> Vec<String> {

@@ -128,7 +128,20 @@ impl Ctx<'_> {
 
     /// `key_changed` for a key of database `db_index`, which MOVE and COPY ... DB write to.
     pub fn key_changed_in(&mut self, db_index: usize, key: &[u8]) {
-        self.state.dirty += 1;
+        self.key_changed_in_by(db_index, key, 1);
+    }
+
+    /// `key_changed` counting `changes` into `State::dirty` (INFO's `rdb_changes_since_last_save`, which the
+    /// save points read) instead of one: Redis counts per element in most families (SADD of three new members
+    /// is 3, HSET of two pairs is 2, LTRIM counts the elements it removed), and a command writing two keys
+    /// (RENAME, LMOVE) counts 1 in all, so its second key counts 0.
+    pub fn key_changed_by(&mut self, key: &[u8], changes: usize) {
+        self.key_changed_in_by(self.db_index, key, changes);
+    }
+
+    /// `key_changed_by` for a key of database `db_index`.
+    pub fn key_changed_in_by(&mut self, db_index: usize, key: &[u8], changes: usize) {
+        self.state.dirty += changes as u64;
         self.state.blocking.signal(db_index, key);
         super::tx::touch(self.state, db_index, key);
         super::tracking::key_changed(self.state, key, Some(self.me));

@@ -318,7 +318,7 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
     let event = if search_store { "geosearchstore" } else { "georadiusstore" };
     let (Some(zset), Some(center), Some((shape, to_meters))) = (zset, s.center, s.shape) else {
         match s.store {
-            Some(destination) => super::zset::store(ctx, reply, destination, Zset::default(), event),
+            Some(destination) => super::zset::store(ctx, reply, destination, (Zset::default(), true), event),
             None => reply.array(0),
         }
         return Ok(());
@@ -343,7 +343,7 @@ fn search(ctx: &mut Ctx<'_>, reply: &mut Reply, kind: Kind) -> CmdResult {
                 let score = if s.store_dist { point.dist / to_meters } else { point.score };
                 result.set(&point.member, score, &limits);
             }
-            super::zset::store(ctx, reply, destination, result, event);
+            super::zset::store(ctx, reply, destination, (result, true), event);
         }
     }
     Ok(())

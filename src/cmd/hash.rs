@@ -103,7 +103,8 @@ fn hset_generic(ctx: &mut Ctx<'_>) -> Result<usize, CmdError> {
     let limits = limits(ctx);
     let hash = hash_for_write(ctx, key);
     let added = pairs.chunks_exact(2).filter(|pair| hash.set(&pair[0], &pair[1], limits)).count();
-    ctx.key_changed(key);
+    // Redis counts every pair set, new or not.
+    ctx.key_changed_by(key, pairs.len() / 2);
     ctx.notify(notify::HASH, "hset", key);
     Ok(added)
 }
@@ -134,7 +135,7 @@ fn hdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         ctx.db().remove(key, now_ms);
     }
     if deleted > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, deleted);
         ctx.notify(notify::HASH, "hdel", key);
         if emptied {
             ctx.notify(notify::GENERIC, "del", key);

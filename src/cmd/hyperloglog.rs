@@ -73,17 +73,18 @@ fn pfadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             db.get_mut(key, now_ms).and_then(Value::make_raw).ok_or(errors::WRONGTYPE)?
         }
     };
-    let mut updated = created;
+    // Redis counts the creation and each element that raised a register.
+    let mut updated = usize::from(created);
     for element in elements {
         // A corrupt code stops the command where it is, as in Redis: earlier registers stay raised.
-        updated |= hll::add(hll, element, sparse_max)?;
+        updated += usize::from(hll::add(hll, element, sparse_max)?);
     }
-    if updated {
+    if updated > 0 {
         hll::invalidate_cache(hll);
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, updated);
         ctx.notify(notify::STRING, "pfadd", key);
     }
-    reply.int(i64::from(updated));
+    reply.int(i64::from(updated > 0));
     Ok(())
 }
 

@@ -179,8 +179,17 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let stats = &mut state.stats;
     let mut keys = Reply::new(reply.resp3);
     let mut found = 0;
-    let next = state.keyspace.dbs[ctx.db_index].scan(cursor, options.count, now_ms, |entry| {
+    let mut stale_keys: Vec<Box<[u8]>> = Vec::new();
+    let next = state.keyspace.dbs[ctx.db_index].scan(cursor, options.count, now_ms, |entry, stale| {
         if options.pattern.is_some_and(|pattern| !glob_match(pattern, entry.key(), false)) {
+            return;
+        }
+        if stale {
+            // A key it would return is expired instead (Redis's lookup for TYPE, or expireIfNeeded): a miss.
+            if options.type_name.is_some() {
+                stats.keyspace_misses += 1;
+            }
+            stale_keys.push(entry.key().into());
             return;
         }
         if let Some(wanted) = options.type_name {
@@ -193,6 +202,10 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         keys.bulk(entry.key());
         found += 1;
     });
+    // Deleted through a lookup, so each is counted, announced and propagated as a DEL like any lazy expiry.
+    for key in stale_keys {
+        ctx.db().peek(&key, now_ms);
+    }
     reply_scan(reply, next, found, &keys.buf);
     Ok(())
 }
@@ -242,8 +255,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, nx: bool) -> CmdResult {
     let (value, expire_at_ms) = db.remove_entry(src, now_ms).expect("the source was found above");
     db.delete(dst, now_ms);
     db.insert_expiring(dst, value, expire_at_ms);
+    // Redis counts a rename as one change.
     ctx.key_changed(src);
-    ctx.key_changed(dst);
+    ctx.key_changed_by(dst, 0);
     ctx.notify(notify::GENERIC, "rename_from", src);
     ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
@@ -270,8 +284,9 @@ fn move_(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let (value, expire_at_ms) = dbs[ctx.db_index].remove_entry(key, now_ms).expect("the key was found above");
     dbs[target].insert_expiring(key, value, expire_at_ms);
+    // Redis counts a move as one change.
     ctx.key_changed(key);
-    ctx.key_changed_in(target, key);
+    ctx.key_changed_in_by(target, key, 0);
     ctx.notify(notify::GENERIC, "move_from", key);
     ctx.notify_in(target, notify::GENERIC, "move_to", key);
     reply.int(1);
@@ -610,13 +625,15 @@ fn flushall(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         ctx.state.dirty += removed as u64;
     }
     // As Redis's flushAllDataAndResetRDB: a snapshot in progress is of data that is gone, and with save
-    // points the empty dataset is saved at once (which resets the change count before the flush's own one).
+    // points the empty dataset is saved at once, which resets the change count (Redis 7.0 adds nothing for the
+    // flush itself), so the flush is propagated even when it changed nothing.
     crate::persist::kill_rdb_child(ctx.state);
     if !ctx.state.config.save.is_empty() {
         let _ = crate::persist::save(ctx.state);
     }
-    // Redis counts one change per key removed plus one for the flush itself.
-    ctx.state.dirty += 1;
+    let argv = ctx.argv;
+    ctx.prevent_propagation();
+    ctx.also_propagate(|| argv.iter().cloned());
     reply.ok();
     Ok(())
 }

@@ -110,7 +110,7 @@ fn push_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End, create: bool) ->
         list.push(end, element);
     }
     reply.int(list.len() as i64);
-    ctx.key_changed(key);
+    ctx.key_changed_by(key, elements.len());
     ctx.notify(notify::LIST, push_event(end), key);
     Ok(())
 }
@@ -183,7 +183,7 @@ fn pop_into(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], end: End, n: usize
             list.pop_with(end, |element| reply.bulk(element));
         }
     }
-    ctx.key_changed(key);
+    ctx.key_changed_by(key, n);
     ctx.notify(notify::LIST, pop_event(end), key);
     delete_if_empty(ctx, key);
 }
@@ -268,7 +268,8 @@ fn ltrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
             Some((start, end)) => list.trim(start, len - end - 1),
             None => list.trim(len, 0),
         }
-        ctx.key_changed(key);
+        let removed = len - list.len();
+        ctx.key_changed_by(key, removed);
         ctx.notify(notify::LIST, "ltrim", key);
         delete_if_empty(ctx, key);
     }
@@ -289,7 +290,7 @@ fn lrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     if removed > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, removed);
         ctx.notify(notify::LIST, "lrem", key);
         delete_if_empty(ctx, key);
     }
@@ -437,8 +438,9 @@ fn move_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, keys: (&Bytes, &Bytes), fr
         return Ok(());
     };
     list_for_push(ctx, destination).push(to, &element);
+    // Redis counts the move as one change.
     ctx.key_changed(source);
-    ctx.key_changed(destination);
+    ctx.key_changed_by(destination, 0);
     // Redis's order: the push's event, then the pop's, then the source's deletion.
     ctx.notify(notify::LIST, push_event(to), destination);
     ctx.notify(notify::LIST, pop_event(from), source);

@@ -88,7 +88,7 @@ fn sadd(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
     };
     if added > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, added);
         ctx.notify(notify::SET, "sadd", key);
     }
     reply.int(added as i64);
@@ -103,7 +103,7 @@ fn srem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, removed);
         ctx.notify(notify::SET, "srem", key);
         delete_if_empty(ctx, key);
     }

@@ -208,7 +208,8 @@ fn sort(ctx: &mut Ctx<'_>, reply: &mut Reply, readonly: bool) -> CmdResult {
             let now_ms = ctx.now_ms;
             if stored > 0 {
                 ctx.db().set(destination, Value::List(Box::new(list)), false, now_ms);
-                ctx.key_changed(destination);
+                // Redis counts one change per element stored.
+                ctx.key_changed_by(destination, stored);
                 ctx.notify(notify::LIST, "sortstore", destination);
             } else if ctx.db().delete(destination, now_ms) {
                 ctx.key_changed(destination);

@@ -278,7 +278,7 @@ fn xtrim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let rewrite = rewritten_trim(stream, &trim);
     reply.int(removed as i64);
     if removed > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, removed);
         ctx.notify(notify::STREAM, "xtrim", key);
     }
     if rewrite.is_some() {
@@ -361,7 +361,7 @@ fn xdel(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     reply.int(deleted);
     if deleted > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, deleted as usize);
         ctx.notify(notify::STREAM, "xdel", key);
     }
     Ok(())

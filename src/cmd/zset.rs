@@ -95,10 +95,10 @@ fn reply_pair(reply: &mut Reply, member: &[u8], score: f64, with_scores: bool) {
     }
 }
 
-/// Records a change of the sorted set at `key`: `event` (zrem, zpopmin, ...), then `del` if the change emptied
-/// it, which deletes it (Redis sends the two in that order).
-fn changed(ctx: &mut Ctx<'_>, key: &[u8], event: &str) {
-    ctx.key_changed(key);
+/// Records a change of `changes` members of the sorted set at `key`: `event` (zrem, zpopmin, ...), then `del`
+/// if the change emptied it, which deletes it (Redis sends the two in that order).
+fn changed(ctx: &mut Ctx<'_>, key: &[u8], changes: usize, event: &str) {
+    ctx.key_changed_by(key, changes);
     ctx.notify(notify::ZSET, event, key);
     if remove_if_empty(ctx, key) {
         ctx.notify(notify::GENERIC, "del", key);
@@ -114,13 +114,20 @@ fn remove_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
 
 /// Stores `zset` at `destination` (replacing any value) with the keyspace event `event` (zunionstore,
 /// georadiusstore, ...), or deletes the destination when it is empty (a `del` event), and answers the new
-/// length as the STORE commands do.
-pub(crate) fn store(ctx: &mut Ctx<'_>, reply: &mut Reply, destination: &[u8], zset: Zset, event: &str) {
+/// length as the STORE commands do. A store counts one change, or one per member with `count_members` (the
+/// geo stores, as Redis's georadiusGeneric counts them).
+pub(crate) fn store(
+    ctx: &mut Ctx<'_>,
+    reply: &mut Reply,
+    destination: &[u8],
+    (zset, count_members): (Zset, bool),
+    event: &str,
+) {
     let now_ms = ctx.now_ms;
     let len = zset.len();
     if len > 0 {
         ctx.db().set(destination, Value::Zset(zset), false, now_ms);
-        ctx.key_changed(destination);
+        ctx.key_changed_by(destination, if count_members { len } else { 1 });
         ctx.notify(notify::ZSET, event, destination);
     } else if ctx.db().delete(destination, now_ms) {
         ctx.key_changed(destination);
@@ -274,7 +281,7 @@ pub(crate) fn add_all<'m>(
     }
     if added + updated > 0 {
         // Adding never empties the set, so unlike `changed` there is no emptiness check.
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, (added + updated) as usize);
         ctx.notify(notify::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     } else {
         // Nothing was added to the set this command created (a failure on its first member).
@@ -299,7 +306,7 @@ fn zrem(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
-        changed(ctx, key, "zrem");
+        changed(ctx, key, removed, "zrem");
     }
     reply.int(removed as i64);
     Ok(())

@@ -549,15 +549,16 @@ impl Db {
         removed
     }
 
-    /// Calls `f` for every live key of the shards from `cursor` on, a whole shard at a time, until at least
-    /// `count` keys were offered or the end was reached; returns the next cursor (0 at the end).
-    pub fn scan(&mut self, cursor: u64, count: usize, now_ms: i64, mut f: impl FnMut(&Entry)) -> u64 {
+    /// Calls `f` for every stored key of the shards from `cursor` on, a whole shard at a time, with whether its
+    /// TTL has passed at `now_ms`, until at least `count` keys were offered or the end was reached; returns the
+    /// next cursor (0 at the end). Nothing is deleted here: SCAN expires only the stale keys it would return
+    /// (through a lookup, so the deletion is propagated), as Redis's scanGenericCommand does.
+    pub fn scan(&self, cursor: u64, count: usize, now_ms: i64, mut f: impl FnMut(&Entry, bool)) -> u64 {
         let mut shard = cursor as usize;
         let mut offered = 0;
         while shard < self.shards.len() && offered < count {
-            self.purge_stale_in_shard(shard, now_ms);
             for entry in self.shards[shard].iter() {
-                f(entry);
+                f(entry, self.is_stale(entry, now_ms));
                 offered += 1;
             }
             shard += 1;
@@ -565,28 +566,19 @@ impl Db {
         if shard >= self.shards.len() { 0 } else { shard as u64 }
     }
 
-    /// Calls `f` for every live key (KEYS).
-    pub fn for_each(&mut self, now_ms: i64, mut f: impl FnMut(&Entry)) {
+    /// Calls `f` for every live key, skipping stale ones without deleting them (KEYS, as Redis 7.0's
+    /// keysCommand checks keyIsExpired).
+    pub fn for_each(&self, now_ms: i64, mut f: impl FnMut(&Entry)) {
         let mut cursor = 0;
         loop {
-            cursor = self.scan(cursor, usize::MAX, now_ms, &mut f);
+            cursor = self.scan(cursor, usize::MAX, now_ms, |entry, stale| {
+                if !stale {
+                    f(entry)
+                }
+            });
             if cursor == 0 {
                 return;
             }
-        }
-    }
-
-    /// Deletes the stale keys of one shard, so iteration shows only live keys.
-    fn purge_stale_in_shard(&mut self, shard: usize, now_ms: i64) {
-        let stale: Vec<(u64, SmallBytes)> = self.shards[shard]
-            .iter()
-            .filter(|e| self.is_stale(e, now_ms))
-            .map(|e| (self.hash(&e.key), e.key.clone()))
-            .collect();
-        for (hash, key) in stale {
-            let entry = self.remove_hashed(hash, &key);
-            self.expired_count += 1;
-            self.free_expired(entry);
         }
     }
 
@@ -755,7 +747,8 @@ mod tests {
         let mut live = 0;
         db.for_each(1050, |_| live += 1);
         assert_eq!(live, 50);
-        assert_eq!(db.expires_len(), 49);
+        // Iteration skips stale keys without deleting them: only key 10's lookup did.
+        assert_eq!(db.expires_len(), 98);
         db.check_invariants();
     }
 
@@ -802,7 +795,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
         loop {
-            cursor = db.scan(cursor, 10, 0, |e| assert!(seen.insert(e.key().to_vec())));
+            cursor = db.scan(cursor, 10, 0, |e, _| assert!(seen.insert(e.key().to_vec())));
             if cursor == 0 {
                 break;
             }

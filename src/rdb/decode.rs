@@ -15,9 +15,11 @@ use super::{Element, intset, listpack, lzf, types, ziplist};
 use crate::db::Value;
 use crate::types::hash_object::{self, Hash};
 use crate::types::list_object::{End, List};
+use crate::types::packed::Compact;
 use crate::types::set_object::{self, Set};
 use crate::types::zset_object::{self, Zset};
 use crate::util::num;
+use std::hash::BuildHasher;
 
 /// A problem in the input: where (a byte offset in the file or payload) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,16 +39,30 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// The most an LZF input of n bytes can expand to: a 2-byte back reference yields at most 264 bytes.
 const LZF_EXPANSION_MAX: u64 = 133;
 
-/// A cursor over an RDB byte slice.
+/// A cursor over an RDB byte slice, with the buffers a load reuses for every value instead of allocating
+/// per value.
 #[derive(Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// The decompressed bytes of the current LZF-compressed blob.
+    lzf: Vec<u8>,
+    scratch: Scratch,
+}
+
+/// Buffers a packed blob's conversion writes into.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The converted entries, in the in-memory packed form's encoding (`Compact::encode_entry`).
+    entries: Vec<u8>,
+    /// Each hash field's hash, start and length in `entries`, for the duplicate check.
+    fields: Vec<(u64, u32, u32)>,
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0 }
+        Reader { buf, pos: 0, lzf: Vec::new(), scratch: Scratch::default() }
     }
 
     pub fn offset(&self) -> usize {
@@ -223,9 +239,44 @@ fn is_empty(value: &Value) -> bool {
 /// Reads a string holding a packed blob and walks it with `walk`; a problem inside the blob is reported at
 /// the blob's offset.
 fn blob(r: &mut Reader<'_>, walk: impl FnOnce(&[u8]) -> std::result::Result<usize, String>) -> Result<usize> {
+    blob_with(r, |data, _| walk(data))
+}
+
+/// `blob` whose walk also gets the reader's scratch buffers. A compressed blob (Redis compresses every blob
+/// longer than 20 bytes) is decompressed into the reader's one reused buffer, not a new allocation.
+fn blob_with<T>(
+    r: &mut Reader<'_>,
+    walk: impl FnOnce(&[u8], &mut Scratch) -> std::result::Result<T, String>,
+) -> Result<T> {
     let offset = r.offset();
-    let data = r.string()?;
-    walk(&data).map_err(|what| Error { offset, what })
+    let at_offset = |what| Error { offset, what };
+    match r.len_or_encoding()? {
+        (n, false) => {
+            let data = r.take(n)?;
+            walk(data, &mut r.scratch).map_err(at_offset)
+        }
+        (3, true) => {
+            let compressed_len = r.length()?;
+            let len = r.length()?;
+            if len > compressed_len.saturating_mul(LZF_EXPANSION_MAX) {
+                return r.error(format!("LZF string of {compressed_len} bytes cannot hold {len}"));
+            }
+            let data = r.take(compressed_len)?;
+            let mut out = std::mem::take(&mut r.lzf);
+            if !lzf::decompress_into(data, len as usize, &mut out) {
+                return Err(at_offset("invalid LZF compressed string".into()));
+            }
+            let walked = walk(&out, &mut r.scratch).map_err(at_offset);
+            r.lzf = out;
+            walked
+        }
+        _ => {
+            // An integer-encoded string is no blob; walking its text reports why.
+            r.pos = offset;
+            let data = r.string()?;
+            walk(&data, &mut r.scratch).map_err(at_offset)
+        }
+    }
 }
 
 fn push(list: &mut List, element: Element<'_>) -> std::result::Result<(), String> {
@@ -297,8 +348,70 @@ fn hash_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
     Ok(Value::Hash(hash))
 }
 
-/// A hash as a ziplist or listpack of alternating fields and values, built in one go (`Hash::from_pairs`).
+/// A hash as a ziplist or listpack of alternating fields and values. One small enough for the packed form
+/// (almost every one: Redis wrote it packed under the same default limits) is converted in one pass into the
+/// reader's scratch buffer and allocated once at its exact size; its fields are checked for duplicates by
+/// sorting their hashes, with no allocation either.
 fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+    let start = r.offset();
+    let packed = blob_with(r, |blob, scratch| {
+        let count = packed_hash_entries(blob, type_byte, scratch, limits.hash)?;
+        Ok(count.map(|count| Compact::from_encoded(&scratch.entries, count)))
+    })?;
+    if let Some(compact) = packed {
+        return Ok(Value::Hash(Hash::Listpack(compact)));
+    }
+    // Too big for the packed form under this server's limits: a table, built from pairs.
+    r.pos = start;
+    packed_hash_table(r, type_byte, limits)
+}
+
+/// Converts a hash blob's entries into `scratch.entries`; `None` (without an error) if the hash is too big for
+/// the packed form, else the entry count once the fields are known to be distinct.
+fn packed_hash_entries(
+    blob: &[u8],
+    type_byte: u8,
+    scratch: &mut Scratch,
+    limits: hash_object::Limits,
+) -> std::result::Result<Option<usize>, String> {
+    let Scratch { entries, fields, hasher } = scratch;
+    entries.clear();
+    fields.clear();
+    let mut small = true;
+    let mut index = 0usize;
+    let mut collect = |e: Element<'_>| -> std::result::Result<(), String> {
+        e.with_bytes(|b| {
+            small &= b.len() <= limits.value_max;
+            Compact::encode_entry(entries, b);
+            // Fields are the first, third, ... entries; each is noted by its hash and where its bytes are.
+            if index.is_multiple_of(2) {
+                fields.push((hasher.hash_one(b), (entries.len() - b.len()) as u32, b.len() as u32));
+            }
+        });
+        index += 1;
+        Ok(())
+    };
+    let count = if type_byte == types::HASH_LISTPACK {
+        listpack::entries(blob, &mut collect)?
+    } else {
+        ziplist::entries(blob, &mut collect)?
+    };
+    if count % 2 == 1 {
+        return Err("hash blob with an odd number of entries".into());
+    }
+    if !small || count / 2 > limits.entries_max || entries.len() > u32::MAX as usize {
+        return Ok(None);
+    }
+    fields.sort_unstable_by_key(|&(hash, _, _)| hash);
+    let bytes = |&(_, at, len): &(u64, u32, u32)| &entries[at as usize..(at + len) as usize];
+    if fields.windows(2).any(|pair| pair[0].0 == pair[1].0 && bytes(&pair[0]) == bytes(&pair[1])) {
+        return Err("duplicate hash fields detected".into());
+    }
+    Ok(Some(count))
+}
+
+/// A hash blob too big for the packed form, as a table (`Hash::from_pairs`).
+fn packed_hash_table(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
     // Every element's bytes, back to back (integers formatted), and where each one ends.
     let mut arena: Vec<u8> = Vec::new();
     let mut ends: Vec<usize> = Vec::new();

@@ -168,7 +168,19 @@ fn match_len(input: &[u8], candidate: usize, ip: usize, max: usize) -> usize {
 /// Decompresses `input` into exactly `len` bytes; `None` if the data is malformed (a reference before the
 /// start, a run past either end) or does not produce exactly `len` bytes.
 pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(len);
+    let mut out = Vec::new();
+    decompress_into(input, len, &mut out).then_some(out)
+}
+
+/// `decompress` into `out` (cleared first), so a loader reuses one buffer for every blob; false if `input` is
+/// not LZF data of exactly `len` bytes.
+pub fn decompress_into(input: &[u8], len: usize, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.reserve(len);
+    lzf_into(input, len, out).is_some()
+}
+
+fn lzf_into(input: &[u8], len: usize, out: &mut Vec<u8>) -> Option<()> {
     let mut ip = 0;
     while ip < input.len() {
         let ctrl = usize::from(input[ip]);
@@ -203,7 +215,7 @@ pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
             }
         }
     }
-    (out.len() == len).then_some(out)
+    (out.len() == len).then_some(())
 }
 
 #[cfg(test)]

@@ -252,6 +252,29 @@ impl Compact {
         self.iter_positions().find_every(data, step)
     }
 
+    /// A `Compact` of the `count` entries `encoded` holds, already in this form's entry encoding (written with
+    /// `encode_entry`, a loader's scratch buffer): one exact-size allocation and one copy, where pushing them
+    /// one by one would reallocate per entry.
+    pub fn from_encoded(encoded: &[u8], count: usize) -> Compact {
+        if count == 0 {
+            return Compact::default();
+        }
+        let mut buf = Vec::with_capacity(encoded.len() + varint_len(count));
+        buf.extend_from_slice(encoded);
+        let end = buf.len();
+        buf.resize(end + varint_len(count), 0);
+        write_back_len(count, &mut buf[end..]);
+        Compact { buf: buf.into_boxed_slice() }
+    }
+
+    /// Appends one entry of `data` to `out` in this form's entry encoding (see `from_encoded`).
+    pub fn encode_entry(out: &mut Vec<u8>, data: &[u8]) {
+        let mut header = [0u8; VARINT_LEN_MAX];
+        let n = write_varint(data.len(), &mut header);
+        out.extend_from_slice(&header[..n]);
+        out.extend_from_slice(data);
+    }
+
     /// Appends `entries` in order, with one reallocation (a hash appends its field and value together).
     pub fn push_back(&mut self, entries: &[&[u8]]) {
         let end = self.bytes_len();

@@ -75,10 +75,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> Cm
         }
     }
     if changes > 0 {
-        ctx.key_changed(key);
+        // Redis counts one change per counted write.
+        ctx.key_changed_by(key, changes as usize);
         ctx.notify(notify::STRING, "setbit", key);
-        // Redis counts one change per counted write, where key_changed counted one.
-        ctx.state.dirty += changes - 1;
     }
     Ok(())
 }

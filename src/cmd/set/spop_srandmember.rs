@@ -61,6 +61,7 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
     };
     let mut drawn = Vec::new();
     let emptied = count >= set.len();
+    let popped = count.min(set.len());
     if emptied {
         reply_set(reply, set);
         let now_ms = ctx.now_ms;
@@ -77,7 +78,7 @@ fn spop_count(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], count: usize) ->
             }
         }
     }
-    ctx.key_changed(key);
+    ctx.key_changed_by(key, popped);
     ctx.notify(notify::SET, "spop", key);
     if emptied {
         ctx.notify(notify::GENERIC, "del", key);

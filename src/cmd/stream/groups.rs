@@ -220,7 +220,7 @@ fn xack(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let acked = ids.into_iter().filter(|&id| group.ack(id)).count();
     reply.int(acked as i64);
     if acked > 0 {
-        ctx.key_changed(key);
+        ctx.key_changed_by(key, acked);
     }
     Ok(())
 }
@@ -435,11 +435,12 @@ fn finish_claims(ctx: &mut Ctx<'_>, key: &[u8], props: Vec<Vec<Bytes>>, created:
     if props.is_empty() {
         return;
     }
-    ctx.state.dirty += props.len() as u64 - 1;
+    // Redis counts each claim, and the consumer's creation.
+    let changes = props.len() + usize::from(created);
     for argv in props {
         ctx.also_propagate(|| argv);
     }
-    ctx.key_changed(key);
+    ctx.key_changed_by(key, changes);
 }
 
 fn xautoclaim(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {

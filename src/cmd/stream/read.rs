@@ -233,7 +233,8 @@ fn serve_one(
     let Delivery { claims, moved_last_id, .. } = delivery;
     let setid = (moved_last_id && read.noack).then(|| super::groups::setid_argv(key, &name, &group));
     stream.groups.insert(name, group);
-    ctx.state.dirty += 1;
+    // One change for the read, one more for the consumer it created (Redis's streamCreateConsumer).
+    ctx.state.dirty += 1 + u64::from(created);
     if created {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }

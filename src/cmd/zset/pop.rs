@@ -69,7 +69,7 @@ fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: 
         reply.double(score);
     });
     zset.remove_ranks(lo, hi);
-    super::changed(ctx, key, if end == End::Max { "zpopmax" } else { "zpopmin" });
+    super::changed(ctx, key, n, if end == End::Max { "zpopmax" } else { "zpopmin" });
     n
 }
 

@@ -224,7 +224,7 @@ fn range_generic(
     let limits = limits(ctx);
     let Some(zset) = ctx.read_typed::<Zset>(key)? else {
         match destination {
-            Some(destination) => store(ctx, reply, destination, Zset::default(), "zrangestore"),
+            Some(destination) => store(ctx, reply, destination, (Zset::default(), false), "zrangestore"),
             None => reply.array(0),
         }
         return Ok(());
@@ -240,7 +240,7 @@ fn range_generic(
             zset.visit(lo, hi, rev, |score, member| {
                 result.set(member, score, &limits);
             });
-            store(ctx, reply, destination, result, "zrangestore");
+            store(ctx, reply, destination, (result, false), "zrangestore");
         }
     }
     Ok(())
@@ -337,7 +337,7 @@ fn remrange_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8], span: Span
     if removed > 0 {
         // The event is the command's name: zremrangebyrank, zremrangebyscore, zremrangebylex.
         let event = ctx.cmd.spec.name;
-        changed(ctx, key, event);
+        changed(ctx, key, removed, event);
     }
     reply.int(removed as i64);
     Ok(())

@@ -204,7 +204,7 @@ fn store_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, op: Op) -> CmdResult {
     }
     // The event is the command's name: zunionstore, zinterstore, zdiffstore.
     let event = ctx.cmd.spec.name;
-    store(ctx, reply, destination, zset, event);
+    store(ctx, reply, destination, (zset, false), event);
     Ok(())
 }
 
