@@ -3,11 +3,17 @@
 //! script's `redis.call` goes to a [`Host`] the caller passes for the run (`cmd::eval` runs it through
 //! `cmd::call` as a session with no connection), so this module sits below `cmd` and above `resp` only.
 //!
-//! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
+//! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`; the
+//! bundled libraries in `bit`, `cjson`, `msgpack` (`cmsgpack`) and `lua_struct` (`struct`), with the
+//! auxiliary library's argument checks and errors they share in `lua_args`.
 
 mod bit;
+mod cjson;
 mod convert;
 pub mod library;
+mod lua_args;
+mod lua_struct;
+mod msgpack;
 mod rand48;
 
 use std::cell::Cell;
@@ -245,8 +251,12 @@ impl Loaded {
         let rng = Rc::new(Cell::new(rand48::INITIAL));
         register_random(&lua, &globals, &rng)?;
         bit::register(&lua, &globals)?;
+        cjson::register(&lua, &globals)?;
+        msgpack::register(&lua, &globals)?;
+        lua_struct::register(&lua, &globals)?;
         install_hook(&lua)?;
         let hooks = lua.create_table()?;
+        lua.set_named_registry_value(lua_args::HOOKS_KEY, &hooks)?;
         let handler_hooks = hooks.clone();
         globals.raw_set(
             "__redis__err__handler",
@@ -422,11 +432,17 @@ fn call_command(lua: &Lua, host: &mut dyn Host, hooks: &Table, raise: bool, args
 /// and adds the source and line of the script frame that raised it (skipping C functions and the
 /// sandbox's own Lua, so `redis.call`'s errors point at the script's line).
 fn error_handler(lua: &Lua, hooks: &Table, err: Value) -> mlua::Result<Table> {
-    let pending: Option<Table> = hooks.raw_get("pending")?;
+    let pending: Value = hooks.raw_get("pending")?;
     hooks.raw_set("pending", Value::Nil)?;
     let table = match (err, pending) {
         (Value::Table(t), _) => t,
-        (Value::Error(_), Some(pending)) => pending,
+        (Value::Error(_), Value::Table(pending)) => pending,
+        // A library's error: its text, positioned already (`lua_args::error`).
+        (Value::Error(_), Value::String(text)) => {
+            let t = lua.create_table()?;
+            t.raw_set("err", format!("ERR {}", text.to_string_lossy()))?;
+            t
+        }
         (other, _) => {
             let text = match &other {
                 // A Rust function's error, positioned as luaL_error positions its C functions' errors.
