@@ -65,8 +65,7 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("null", Value::NULL)?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
-    register_options(lua, &t, &cfg)
-        .map(|()| t)
+    register_options(lua, &t, &cfg).map(|()| t)
 }
 
 /// The configuration functions: each sets its option when given one, and returns the option's value.
@@ -115,7 +114,12 @@ fn register_options(lua: &Lua, t: &Table, cfg: &Shared) -> mlua::Result<()> {
             |c, v| c.decode_invalid_numbers = v != 0,
             BOOL_OPTIONS,
         ),
-        ("encode_invalid_numbers", |c| c.encode_invalid_numbers, |c, v| c.encode_invalid_numbers = v, &["off", "on", "null"]),
+        (
+            "encode_invalid_numbers",
+            |c| c.encode_invalid_numbers,
+            |c, v| c.encode_invalid_numbers = v,
+            &["off", "on", "null"],
+        ),
     ];
     for (name, get, set, options) in enums {
         let c = cfg.clone();
@@ -154,8 +158,7 @@ fn enum_option(lua: &Lua, args: &[Value], narg: usize, setting: &mut i32, option
         Some(_) => {
             let name = check_bytes(lua, args, narg)?;
             let Some(index) = options.iter().position(|o| o.as_bytes() == name) else {
-                let name = String::from_utf8_lossy(&name);
-                return Err(arg_error(lua, narg, &format!("invalid option '{name}'")));
+                return Err(arg_error(lua, narg, [&b"invalid option '"[..], &name, b"'"].concat()));
             };
             *setting = index as i32;
         }
@@ -180,7 +183,7 @@ fn integer_option(
         // C stores luaL_checkinteger's long in an int.
         let value = check_integer(lua, args, narg)? as i32;
         if !(min..=max).contains(&value) {
-            return Err(arg_error(lua, 1, &format!("expected integer between {min} and {max}")));
+            return Err(arg_error(lua, 1, format!("expected integer between {min} and {max}")));
         }
         *setting = value;
     }
@@ -649,10 +652,7 @@ impl Parser<'_> {
         if self.depth <= self.cfg.decode_max_depth && stack + slots <= MAX_C_STACK {
             return Ok(());
         }
-        Err(Failure::Parse(format!(
-            "Found too many nested data structures ({}) at character {}",
-            self.depth, self.pos
-        )))
+        Err(Failure::Parse(format!("Found too many nested data structures ({}) at character {}", self.depth, self.pos)))
     }
 
     /// The value starting at `token`, with `stack` C stack slots in use. Iterative, so nesting as deep as
@@ -874,8 +874,14 @@ mod tests {
         assert_eq!(eval("cjson.encode_invalid_numbers('null') return cjson.encode({1/0})"), "[null]");
         assert_eq!(eval("cjson.encode_number_precision(3) return cjson.encode(3.14159)"), "3.14");
         assert_eq!(eval("cjson.encode_sparse_array(true) return cjson.encode({[20]=1})"), r#"{"20":1}"#);
-        assert_eq!(eval("cjson.encode_max_depth(2) return cjson.encode({{{}}})"), "error: Cannot serialise, excessive nesting (3)");
-        assert_eq!(eval("return cjson.encode({[true]=1})"), "error: Cannot serialise boolean: table key must be a number or string");
+        assert_eq!(
+            eval("cjson.encode_max_depth(2) return cjson.encode({{{}}})"),
+            "error: Cannot serialise, excessive nesting (3)"
+        );
+        assert_eq!(
+            eval("return cjson.encode({[true]=1})"),
+            "error: Cannot serialise boolean: table key must be a number or string"
+        );
     }
 
     #[test]
@@ -886,14 +892,26 @@ mod tests {
         assert_eq!(eval("return cjson.decode('0x10')"), "16");
         assert_eq!(eval("return tostring(cjson.decode('-Infinity'))"), "-inf");
         assert_eq!(eval("return cjson.decode('[1,]')"), "error: Expected value but found T_ARR_END at character 4");
-        assert_eq!(eval("return cjson.decode('{1:2}')"), "error: Expected object key string but found T_NUMBER at character 2");
-        assert_eq!(eval("return cjson.decode('\"abc')"), "error: Expected value but found unexpected end of string at character 5");
-        assert_eq!(eval("return cjson.decode('[1] x')"), "error: Expected the end but found invalid token at character 5");
+        assert_eq!(
+            eval("return cjson.decode('{1:2}')"),
+            "error: Expected object key string but found T_NUMBER at character 2"
+        );
+        assert_eq!(
+            eval("return cjson.decode('\"abc')"),
+            "error: Expected value but found unexpected end of string at character 5"
+        );
+        assert_eq!(
+            eval("return cjson.decode('[1] x')"),
+            "error: Expected the end but found invalid token at character 5"
+        );
         assert_eq!(
             eval("cjson.decode_max_depth(1) return cjson.decode('[[1]]')"),
             "error: Found too many nested data structures (2) at character 2"
         );
-        assert_eq!(eval("cjson.decode_invalid_numbers(false) return cjson.decode('01')"), "error: Expected value but found invalid number at character 1");
+        assert_eq!(
+            eval("cjson.decode_invalid_numbers(false) return cjson.decode('01')"),
+            "error: Expected value but found invalid number at character 1"
+        );
     }
 
     #[test]
@@ -901,8 +919,14 @@ mod tests {
         assert_eq!(eval("return cjson.encode_invalid_numbers('null')"), "null");
         assert_eq!(eval("return cjson.encode_keep_buffer()"), "true");
         assert_eq!(eval("return select(3, cjson.encode_sparse_array())"), "10");
-        assert_eq!(eval("return cjson.encode_number_precision(15)"), "error: bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)");
-        assert_eq!(eval("return cjson.encode_keep_buffer('x')"), "error: bad argument #1 to 'encode_keep_buffer' (invalid option 'x')");
+        assert_eq!(
+            eval("return cjson.encode_number_precision(15)"),
+            "error: bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)"
+        );
+        assert_eq!(
+            eval("return cjson.encode_keep_buffer('x')"),
+            "error: bad argument #1 to 'encode_keep_buffer' (invalid option 'x')"
+        );
         assert_eq!(eval("local c = cjson.new() c.encode_number_precision(2) return cjson.encode(1.234)"), "1.234");
     }
 

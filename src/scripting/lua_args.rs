@@ -14,16 +14,16 @@ pub const HOOKS_KEY: &str = "ferrokv.hooks";
 /// A C library's error `msg`, positioned as `luaL_error` positions it: `luaL_where(1)`, the line of the
 /// Lua function that called the library function, when that caller is Lua code.
 pub fn error(lua: &Lua, msg: impl std::fmt::Display) -> mlua::Error {
-    raw_error(lua, format!("{}{msg}", where_prefix(lua)))
+    raw_error(lua, format!("{}{msg}", where_prefix(lua)).into_bytes())
 }
 
 /// An error raised with `text` as it is: what Lua's own runtime raises inside a C function (`table index is
-/// nil`) carries no position.
-pub fn raw_error(lua: &Lua, text: String) -> mlua::Error {
+/// nil`) carries no position. The text may hold any bytes (a format option quoted back).
+pub fn raw_error(lua: &Lua, text: Vec<u8>) -> mlua::Error {
     if let Ok(hooks) = lua.named_registry_value::<Table>(HOOKS_KEY) {
-        let _ = hooks.raw_set("pending", text.as_str());
+        let _ = lua.create_string(&text).and_then(|s| hooks.raw_set("pending", s));
     }
-    mlua::Error::RuntimeError(text)
+    mlua::Error::RuntimeError(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// `luaL_where(L, 1)`: `short_src:line: ` of the caller, empty when it is a C function.
@@ -39,21 +39,29 @@ fn where_prefix(lua: &Lua) -> String {
 
 /// `luaL_argerror`: `bad argument #N to 'name' (extra)`, the name being how the caller called the running
 /// function (`cjson.encode` is `encode`); `calling 'f' on bad self` for a method's self.
-pub fn arg_error(lua: &Lua, narg: usize, extra: &str) -> mlua::Error {
+pub fn arg_error(lua: &Lua, narg: usize, extra: impl AsRef<[u8]>) -> mlua::Error {
+    let extra = extra.as_ref();
     let names = lua.inspect_stack(0, |debug| {
         let names = debug.names();
         (names.name.map(|n| n.into_owned()), names.name_what)
     });
-    let Some((name, what)) = names else { return error(lua, format_args!("bad argument #{narg} ({extra})")) };
+    let Some((name, what)) = names else {
+        return raw_error(
+            lua,
+            [where_prefix(lua).as_bytes(), format!("bad argument #{narg} (").as_bytes(), extra, b")"].concat(),
+        );
+    };
     let name = name.unwrap_or_else(|| "?".into());
     let mut narg = narg;
-    if what == Some("method") {
-        narg -= 1;
-        if narg == 0 {
-            return error(lua, format_args!("calling '{name}' on bad self ({extra})"));
+    let lead = if what == Some("method") && narg == 1 {
+        format!("calling '{name}' on bad self (")
+    } else {
+        if what == Some("method") {
+            narg -= 1;
         }
-    }
-    error(lua, format_args!("bad argument #{narg} to '{name}' ({extra})"))
+        format!("bad argument #{narg} to '{name}' (")
+    };
+    raw_error(lua, [where_prefix(lua).as_bytes(), lead.as_bytes(), extra, b")"].concat())
 }
 
 /// `lua_typename` of a value (`nil` for a missing argument is lauxlib's "no value", see [`type_error`]).
@@ -73,7 +81,7 @@ pub fn type_name(value: &Value) -> &'static str {
 /// `luaL_typerror`: `bad argument #N to 'f' (number expected, got string)`.
 pub fn type_error(lua: &Lua, args: &[Value], narg: usize, expected: &str) -> mlua::Error {
     let got = args.get(narg - 1).map_or("no value", type_name);
-    arg_error(lua, narg, &format!("{expected} expected, got {got}"))
+    arg_error(lua, narg, format!("{expected} expected, got {got}"))
 }
 
 /// `lua_tonumber`: a number, or a string Lua reads as one (`" 0x10 "`), else `None`.

@@ -97,8 +97,7 @@ impl Format<'_> {
                 h.align = a;
             }
             _ => {
-                let opt = String::from_utf8_lossy(&[opt]).into_owned();
-                return Err(arg_error(lua, 1, &format!("invalid format option '{opt}'")));
+                return Err(arg_error(lua, 1, [&b"invalid format option '"[..], &[opt], b"'"].concat()));
             }
         }
         Ok(())
@@ -132,6 +131,8 @@ fn to_bits(n: f64) -> u64 {
 
 fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::LuaString> {
     let fmt = format_arg(lua, args)?;
+    // lua-struct pushes a nil after the arguments, so the first missing one is "nil", not "no value".
+    let args = &[args, &[Value::Nil]].concat();
     let mut f = Format { fmt: &fmt, pos: 0 };
     let mut h = Header { big: false, align: 1 };
     let mut out = Vec::new();
@@ -233,7 +234,8 @@ fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<MultiValue> {
                     bytes[..size].reverse();
                 }
                 let [a, b, c, d, ..] = bytes;
-                let n = if opt == b'f' { f64::from(f32::from_le_bytes([a, b, c, d])) } else { f64::from_le_bytes(bytes) };
+                let n =
+                    if opt == b'f' { f64::from(f32::from_le_bytes([a, b, c, d])) } else { f64::from_le_bytes(bytes) };
                 results.push(Value::Number(n));
             }
             b'c' => {
@@ -317,7 +319,10 @@ mod tests {
         assert_eq!(eval("return struct.pack('q', 1)"), "error: bad argument #1 to 'pack' (invalid format option 'q')");
         assert_eq!(eval("return struct.pack('i33', 1)"), "error: integral size 33 is larger than limit of 32");
         assert_eq!(eval("return struct.pack('!3i', 1)"), "error: alignment 3 is not a power of 2");
-        assert_eq!(eval("return struct.unpack('>I4', 'abc')"), "error: bad argument #2 to 'unpack' (data string too short)");
+        assert_eq!(
+            eval("return struct.unpack('>I4', 'abc')"),
+            "error: bad argument #2 to 'unpack' (data string too short)"
+        );
         assert_eq!(eval("return struct.unpack('c0', 'ab')"), "error: format 'c0' needs a previous size");
         assert_eq!(eval("return struct.size('s')"), "error: bad argument #1 to 'size' (option 's' has no fixed size)");
         assert_eq!(eval("return struct.pack('i99999999999', 1)"), "error: integral size overflow");

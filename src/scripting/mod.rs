@@ -440,7 +440,7 @@ fn error_handler(lua: &Lua, hooks: &Table, err: Value) -> mlua::Result<Table> {
         // A library's error: its text, positioned already (`lua_args::error`).
         (Value::Error(_), Value::String(text)) => {
             let t = lua.create_table()?;
-            t.raw_set("err", format!("ERR {}", text.to_string_lossy()))?;
+            t.raw_set("err", lua.create_string([&b"ERR "[..], &text.as_bytes()].concat())?)?;
             t
         }
         (other, _) => {

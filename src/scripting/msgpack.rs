@@ -30,7 +30,7 @@ pub fn register(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     t.raw_set(
         "unpack_one",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let offset = opt_integer(lua, &args, 2, 0)? as i32;
+            let offset = opt_integer(lua, &args, 2, 0)?;
             let data = check_bytes(lua, &args, 1)?;
             unpack(lua, &data, 1, offset, 1)
         })?,
@@ -38,8 +38,8 @@ pub fn register(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     t.raw_set(
         "unpack_limit",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let limit = check_integer(lua, &args, 2)? as i32;
-            let offset = opt_integer(lua, &args, 3, 0)? as i32;
+            let limit = check_integer(lua, &args, 2)?;
+            let offset = opt_integer(lua, &args, 3, 0)?;
             let data = check_bytes(lua, &args, 1)?;
             unpack(lua, &data, limit, offset, 1)
         })?,
@@ -211,26 +211,26 @@ impl From<mlua::Error> for Stop {
 
 /// mp_unpack_full: up to `limit` values from `offset` (both 0: every value, without the offset result).
 /// `stack` is the slots the arguments hold.
-fn unpack(lua: &Lua, data: &[u8], limit: i32, offset: i32, stack: usize) -> mlua::Result<MultiValue> {
+fn unpack(lua: &Lua, data: &[u8], limit: i64, offset: i64, stack: usize) -> mlua::Result<MultiValue> {
+    // The texts print these longs (and the size_t length) through %d, so as their low 32 bits; and
+    // lua-cmsgpack prints the input's length where it means the limit.
+    let len = data.len() as i32;
     if offset < 0 || limit < 0 {
-        // lua-cmsgpack prints the input's length where it means the limit.
-        let len = data.len() as i32;
+        let offset = offset as i32;
         return Err(lua_args::error(
             lua,
             format_args!("Invalid request to unpack with offset of {offset} and limit of {len}."),
         ));
     }
-    if offset as usize > data.len() {
-        return Err(lua_args::error(
-            lua,
-            format_args!("Start offset {offset} greater than input length {}.", data.len()),
-        ));
+    if offset as u64 > data.len() as u64 {
+        let offset = offset as i32;
+        return Err(lua_args::error(lua, format_args!("Start offset {offset} greater than input length {len}.")));
     }
     let decode_all = limit == 0 && offset == 0;
-    let limit = if decode_all { i32::MAX } else { limit };
+    let limit = if decode_all { i64::from(i32::MAX) } else { limit };
     let mut decoder = Decoder { lua, data, pos: offset as usize };
     let mut values = Vec::new();
-    while decoder.pos < data.len() && (values.len() as i64) < i64::from(limit) {
+    while decoder.pos < data.len() && (values.len() as i64) < limit {
         match decoder.value(stack + values.len()) {
             Ok(v) => values.push(v),
             Err(Stop::Eof) => return Err(lua_args::error(lua, "Missing bytes in input.")),
@@ -351,7 +351,8 @@ impl<'a> Decoder<'a> {
             0xcc => num(self.be(1)? as f64),
             0xcd => num(self.be(2)? as f64),
             0xce => num(self.be(4)? as f64),
-            0xcf => num(self.be(8)? as f64),
+            // lua-cmsgpack pushes a uint64 through lua_pushinteger's signed type.
+            0xcf => num(self.be(8)? as i64 as f64),
             0xd0 => num(f64::from(self.be(1)? as u8 as i8)),
             0xd1 => num(f64::from(self.be(2)? as u16 as i16)),
             0xd2 => num(f64::from(self.be(4)? as u32 as i32)),
