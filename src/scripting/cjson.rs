@@ -781,10 +781,12 @@ pub fn strtod(s: &[u8]) -> (f64, usize) {
         }
         return apply(f64::NAN, len);
     }
-    if body.len() > 2 && body[0] == b'0' && body[1] | 0x20 == b'x' {
-        if let Some((v, len)) = hex_float(&body[2..]) {
-            return apply(v, 2 + len);
-        }
+    if body.len() > 2
+        && body[0] == b'0'
+        && body[1] | 0x20 == b'x'
+        && let Some((v, len)) = hex_float(&body[2..])
+    {
+        return apply(v, 2 + len);
     }
     let int = body.iter().take_while(|c| c.is_ascii_digit()).count();
     let mut len = int;

@@ -367,7 +367,7 @@ impl<'a> Decoder<'a> {
             }
             0xca => num(f64::from(f32::from_bits(self.be(4)? as u32))),
             0xcb => num(f64::from_bits(self.be(8)?)),
-            0xd9 | 0xda | 0xdb => {
+            0xd9..=0xdb => {
                 let width = 1 << (tag - 0xd9);
                 let len = self.take(1, width)?.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b));
                 self.pos -= 1 + width;
