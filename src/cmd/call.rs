@@ -145,6 +145,20 @@ pub(crate) fn execute(
         Ok(cmd) => cmd,
         Err(err) => return refuse(state, id, argv, reply, err, None),
     };
+    execute_found(state, id, cmd, argv, reply, ready_key)
+}
+
+/// `execute` for a command its caller looked up and whose arity it checked (a script's `redis.call`, which
+/// checks them first to give its own refusals).
+pub(crate) fn execute_found(
+    state: &mut State,
+    id: ClientId,
+    cmd: Resolved,
+    argv: &[Bytes],
+    reply: &mut Reply,
+    ready_key: Option<&[u8]>,
+) -> Outcome {
+    state.sessions[id].last_command = Some(cmd.id);
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::call::{execute, lookup};
+use super::call::{execute_found, lookup};
 use super::{CmdResult, Ctx, Handlers, errors, flag};
 use crate::resp::reply::Reply;
 use crate::scripting::{Host, parse_sha};
@@ -213,7 +213,7 @@ impl Host for ScriptClient<'_> {
         }
         let propagating = self.state.propagation.enabled;
         self.state.propagation.enabled = propagating && propagate;
-        execute(self.state, self.client, argv, &mut self.out, None);
+        execute_found(self.state, self.client, cmd, argv, &mut self.out, None);
         self.state.propagation.enabled = propagating;
         Ok(&self.out.buf)
     }

@@ -43,7 +43,14 @@ fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result
     Ok(match kind {
         b':' => Value::Number(number(text) as f64),
         b'+' => tagged(lua, "ok", lua.create_string(text)?)?,
-        b'-' => tagged(lua, "err", lua.create_string(text)?)?,
+        b'-' => {
+            // Redis marks a command's error so that returning it does not count it in the error stats
+            // again; scripts see the field (cjson.encode of a redis.pcall error shows it).
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(text)?)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            Value::Table(t)
+        }
         b'$' | b'=' => {
             let Ok(len) = usize::try_from(number(text)) else { return Ok(Value::Boolean(false)) };
             let end = (*pos + len).min(bytes.len());
@@ -188,16 +195,15 @@ pub fn write_script_error(value: &Value, name: &str, reply: &mut Reply) {
         reply.error(format!("ERR Error running script {name}, {text:.100}"));
         return;
     };
-    let err = match t.raw_get::<Value>("err") {
-        Ok(Value::String(s)) => s.to_string_lossy(),
-        Ok(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
+    let mut msg = match t.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => one_line(&s),
+        Ok(Value::Number(n)) => n.to_string().into_bytes(),
+        _ => Vec::new(),
     };
-    let mut msg = err.replace(['\r', '\n'], " ");
     let source: Option<String> = t.raw_get("source").ok();
     let line: Option<i64> = t.raw_get("line").ok();
     if let (Some(source), Some(line)) = (source, line) {
-        msg.push_str(&format!(" script: {name}, on {source}:{line}."));
+        msg.extend_from_slice(format!(" script: {name}, on {source}:{line}.").as_bytes());
     }
-    reply.error(msg);
+    reply.error(&msg[..]);
 }

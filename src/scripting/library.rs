@@ -149,7 +149,7 @@ impl Engine {
         let result = (|| {
             let (keys, args) = (loaded.strings(keys)?, loaded.strings(args)?);
             let runner: Function = loaded.hooks.raw_get("run_function")?;
-            loaded.run_with(host, &function.name, reply, || runner.call((function.callback.clone(), keys, args)))
+            loaded.run_with(host, &function.name, reply, || runner.call((&function.callback, keys, args)))
         })();
         if let Err(err) = result {
             reply.error(format!("ERR Error running script {}, {:.100}", function.name, lua_message(&err)));

@@ -3,11 +3,17 @@
 //! script's `redis.call` goes to a [`Host`] the caller passes for the run (`cmd::eval` runs it through
 //! `cmd::call` as a session with no connection), so this module sits below `cmd` and above `resp` only.
 //!
-//! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`.
+//! Conversions between RESP and Lua are in `convert`; Redis's PRNG behind `math.random` in `rand48`; the
+//! bundled libraries in `bit`, `cjson`, `msgpack` (`cmsgpack`) and `lua_struct` (`struct`), with the
+//! auxiliary library's argument checks and errors they share in `lua_args`.
 
 mod bit;
+mod cjson;
 mod convert;
 pub mod library;
+mod lua_args;
+mod lua_struct;
+mod msgpack;
 mod rand48;
 
 use std::cell::Cell;
@@ -140,9 +146,33 @@ struct Loaded {
     runs: Cell<u32>,
     /// The real `redis` table, where each run sets `call` and `pcall`.
     redis: Table,
-    /// The table the sandbox and Rust share: `resp`, `repl`, `pending` (the error table being raised),
-    /// `run`, `error_table`.
+    /// The table the sandbox and Rust share: `pending` (the error table being raised), `run`, `error_table`.
     hooks: Table,
+    /// What the run's script set: `redis.setresp(3)`, and `redis.set_repl`'s flags (read on every
+    /// `redis.call`, so kept in Rust rather than looked up by name in `hooks`).
+    flags: Rc<RunFlags>,
+    /// The sandbox's runner of scripts (`hooks.run`).
+    runner: Function,
+    /// Names set on every run, interned once.
+    names: Names,
+    /// The argv buffer every `redis.call` fills, so a call allocates only its argument strings.
+    argv: std::cell::RefCell<Vec<Bytes>>,
+}
+
+/// `redis.setresp` and `redis.set_repl`'s state for the running script.
+#[derive(Debug, Default)]
+struct RunFlags {
+    resp3: Cell<bool>,
+    repl: Cell<i64>,
+}
+
+/// Lua strings for the fields every run sets.
+#[derive(Debug)]
+struct Names {
+    keys: mlua::LuaString,
+    argv: mlua::LuaString,
+    call: mlua::LuaString,
+    pcall: mlua::LuaString,
 }
 
 /// The lowercase hex SHA-1 of `body`, the script's name.
@@ -250,15 +280,21 @@ impl Loaded {
         let rng = Rc::new(Cell::new(rand48::INITIAL));
         register_random(&lua, &globals, &rng)?;
         bit::register(&lua, &globals)?;
+        cjson::register(&lua, &globals)?;
+        msgpack::register(&lua, &globals)?;
+        lua_struct::register(&lua, &globals)?;
         install_hook(&lua)?;
         let hooks = lua.create_table()?;
+        lua.set_named_registry_value(lua_args::HOOKS_KEY, &hooks)?;
         let handler_hooks = hooks.clone();
         globals.raw_set(
             "__redis__err__handler",
             lua.create_function(move |lua, err: Value| error_handler(lua, &handler_hooks, err))?,
         )?;
         let redis = lua.create_table()?;
+        let flags = Rc::new(RunFlags::default());
         let setresp_hooks = hooks.clone();
+        let setresp_flags = flags.clone();
         redis.raw_set(
             "setresp",
             lua.create_function(move |_, args: Variadic<Value>| {
@@ -266,12 +302,16 @@ impl Loaded {
                     return Err(raise(&setresp_hooks, "redis.setresp() requires one argument."));
                 };
                 match number(resp) {
-                    Some(v) if v == 2.0 || v == 3.0 => setresp_hooks.raw_set("resp", v as i64),
+                    Some(v) if v == 2.0 || v == 3.0 => {
+                        setresp_flags.resp3.set(v == 3.0);
+                        Ok(())
+                    }
                     _ => Err(raise(&setresp_hooks, "RESP version must be 2 or 3.")),
                 }
             })?,
         )?;
         let repl_hooks = hooks.clone();
+        let repl_flags = flags.clone();
         redis.raw_set(
             "set_repl",
             lua.create_function(move |_, args: Variadic<Value>| {
@@ -279,7 +319,10 @@ impl Loaded {
                     return Err(raise(&repl_hooks, "redis.set_repl() requires one argument."));
                 };
                 match number(flags) {
-                    Some(v) if (0.0..=3.0).contains(&v) && v.fract() == 0.0 => repl_hooks.raw_set("repl", v as i64),
+                    Some(v) if (0.0..=3.0).contains(&v) && v.fract() == 0.0 => {
+                        repl_flags.repl.set(v as i64);
+                        Ok(())
+                    }
                     _ => Err(raise(
                         &repl_hooks,
                         "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
@@ -296,7 +339,15 @@ impl Loaded {
             lua.load(include_str!("sandbox.lua")).set_name("=redis").call((globals.clone(), hooks.clone()))?;
         // Scripts run with the sandbox in place of the globals; stray functions created by the libraries
         // (string.gsub callbacks...) see it too.
-        Ok(Loaded { lua, globals, sandbox, runs: Cell::new(0), redis, hooks })
+        let runner = hooks.raw_get("run")?;
+        let names = Names {
+            keys: lua.create_string("KEYS")?,
+            argv: lua.create_string("ARGV")?,
+            call: lua.create_string("call")?,
+            pcall: lua.create_string("pcall")?,
+        };
+        let argv = std::cell::RefCell::new(Vec::with_capacity(8));
+        Ok(Loaded { lua, globals, sandbox, runs: Cell::new(0), redis, hooks, flags, runner, names, argv })
     }
 
     fn run(
@@ -308,13 +359,13 @@ impl Loaded {
         name: &str,
         reply: &mut Reply,
     ) -> mlua::Result<()> {
-        self.globals.raw_set("KEYS", self.strings(keys)?)?;
-        self.globals.raw_set("ARGV", self.strings(args)?)?;
-        let runner: Function = self.hooks.raw_get("run")?;
-        let ran = self.run_with(host, name, reply, || runner.call(function.clone()));
+        let names = &self.names;
+        self.globals.raw_set(&names.keys, self.strings(keys)?)?;
+        self.globals.raw_set(&names.argv, self.strings(args)?)?;
+        let ran = self.run_with(host, name, reply, || self.runner.call(function));
         // Functions share the globals and must not see a script's KEYS and ARGV.
-        self.globals.raw_set("KEYS", Value::Nil)?;
-        self.globals.raw_set("ARGV", Value::Nil)?;
+        self.globals.raw_set(&names.keys, Value::Nil)?;
+        self.globals.raw_set(&names.argv, Value::Nil)?;
         ran
     }
 
@@ -337,16 +388,15 @@ impl Loaded {
         invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
     ) -> mlua::Result<()> {
         install_hook(&self.lua)?;
-        self.hooks.raw_set("resp", 2)?;
-        self.hooks.raw_set("repl", 3)?;
+        self.flags.resp3.set(false);
+        self.flags.repl.set(3);
         let host = std::cell::RefCell::new(host);
-        let hooks = &self.hooks;
         let result = self.lua.scope(|scope| {
-            for (name, raise) in [("call", true), ("pcall", false)] {
+            for (name, raise) in [(&self.names.call, true), (&self.names.pcall, false)] {
                 let host = &host;
                 let function = scope.create_function(move |lua, argv: Variadic<Value>| {
                     let mut host = host.try_borrow_mut().map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                    call_command(lua, &mut **host, hooks, raise, &argv)
+                    self.call_command(lua, &mut **host, raise, &argv)
                 })?;
                 self.redis.raw_set(name, function)?;
             }
@@ -355,7 +405,7 @@ impl Loaded {
         let (ok, value) = result?;
         self.collect_garbage();
         if ok {
-            convert::write_reply(&value, reply, self.hooks.raw_get::<i64>("resp")? == 3);
+            convert::write_reply(&value, reply, self.flags.resp3.get());
         } else {
             convert::write_script_error(&value, name, reply);
         }
@@ -381,45 +431,56 @@ impl Loaded {
     }
 }
 
-/// `redis.call` / `redis.pcall`'s Rust half: checks the arguments as Redis does, runs the command through the
-/// host and converts its reply. Returns the reply and whether it is an error to raise.
-fn call_command(lua: &Lua, host: &mut dyn Host, hooks: &Table, raise: bool, args: &[Value]) -> mlua::Result<Value> {
-    let refuse = |msg: &str| -> mlua::Result<Value> {
-        if raise {
-            return Err(self::raise(hooks, msg));
-        }
-        let error_table: Function = hooks.raw_get("error_table")?;
-        error_table.call(msg)
-    };
-    let resp3 = hooks.raw_get::<i64>("resp")? == 3;
-    let propagate = hooks.raw_get::<i64>("repl")? & 1 != 0;
-    if args.is_empty() {
-        return refuse("Please specify at least one argument for this redis lib call");
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for arg in args {
-        match arg {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Number(n) => {
-                let mut text = Vec::new();
-                crate::util::num::write_double(&mut text, *n);
-                argv.push(Bytes::from(text));
+impl Loaded {
+    /// `redis.call` / `redis.pcall`'s Rust half: checks the arguments as Redis does, runs the command through
+    /// the host and converts its reply. Fills the one argv buffer, so a call allocates nothing beyond its
+    /// argument strings.
+    fn call_command(&self, lua: &Lua, host: &mut dyn Host, raise: bool, args: &[Value]) -> mlua::Result<Value> {
+        let hooks = &self.hooks;
+        let refuse = |msg: &str| -> mlua::Result<Value> {
+            if raise {
+                return Err(self::raise(hooks, msg));
             }
-            Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
-            _ => return refuse("Lua redis lib command arguments must be strings or integers"),
+            let error_table: Function = hooks.raw_get("error_table")?;
+            error_table.call(msg)
+        };
+        if args.is_empty() {
+            return refuse("Please specify at least one argument for this redis lib call");
         }
-    }
-    match host.call(&argv, resp3, propagate) {
-        Err(msg) => refuse(&msg),
-        Ok(bytes) => {
-            let failed = bytes.first() == Some(&b'-');
-            let value = convert::resp_to_lua(lua, bytes)?;
-            if failed && raise {
-                hooks.raw_set("pending", value)?;
-                return Err(mlua::Error::RuntimeError("redis.call failed".into()));
+        let Ok(mut argv) = self.argv.try_borrow_mut() else { return Err(mlua::Error::RecursiveMutCallback) };
+        argv.clear();
+        for arg in args {
+            match arg {
+                Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+                Value::Number(n) => {
+                    let mut text = Vec::new();
+                    crate::util::num::write_double(&mut text, *n);
+                    argv.push(Bytes::from(text));
+                }
+                Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
+                _ => {
+                    argv.clear();
+                    return refuse("Lua redis lib command arguments must be strings or integers");
+                }
             }
-            Ok(value)
         }
+        let ran = host.call(&argv, self.flags.resp3.get(), self.flags.repl.get() & 1 != 0);
+        let result = match ran {
+            Err(msg) => refuse(&msg),
+            Ok(bytes) => {
+                let failed = bytes.first() == Some(&b'-');
+                let value = convert::resp_to_lua(lua, bytes)?;
+                if failed && raise {
+                    hooks.raw_set("pending", value)?;
+                    Err(mlua::Error::RuntimeError("redis.call failed".into()))
+                } else {
+                    Ok(value)
+                }
+            }
+        };
+        // The arguments' bytes go now, not at the next call (a big value would otherwise stay alive).
+        argv.clear();
+        result
     }
 }
 
@@ -427,11 +488,17 @@ fn call_command(lua: &Lua, host: &mut dyn Host, hooks: &Table, raise: bool, args
 /// and adds the source and line of the script frame that raised it (skipping C functions and the
 /// sandbox's own Lua, so `redis.call`'s errors point at the script's line).
 fn error_handler(lua: &Lua, hooks: &Table, err: Value) -> mlua::Result<Table> {
-    let pending: Option<Table> = hooks.raw_get("pending")?;
+    let pending: Value = hooks.raw_get("pending")?;
     hooks.raw_set("pending", Value::Nil)?;
     let table = match (err, pending) {
         (Value::Table(t), _) => t,
-        (Value::Error(_), Some(pending)) => pending,
+        (Value::Error(_), Value::Table(pending)) => pending,
+        // A library's error: its text, positioned already (`lua_args::error`).
+        (Value::Error(_), Value::String(text)) => {
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string([&b"ERR "[..], &text.as_bytes()].concat())?)?;
+            t
+        }
         (other, _) => {
             let text = match &other {
                 // A Rust function's error, positioned as luaL_error positions its C functions' errors.

@@ -59,7 +59,8 @@ end
 hooks.error_table = error_table
 
 -- Errors raised by the Rust functions (redis.call, setresp...) travel as mlua errors; the Redis error
--- table they stand for waits in hooks.pending. Redis's pcall gives a table error's `err` text.
+-- table they stand for (or, for the C libraries' errors, their text) waits in hooks.pending. Redis's pcall
+-- gives a table error's `err` text.
 local pcall = G.pcall
 local function pcall_result(ok, ...)
   if ok then return true, ... end
@@ -153,7 +154,7 @@ setmetatable(load_redis, {__index = missing, __newindex = refuse})
 local load_api = setmetatable({redis = protect(load_redis)}, {__index = missing, __newindex = refuse})
 
 -- Runs a compiled script under the error handler; the one entry point Rust calls.
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'bit'}) do
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
   rawset(G, name, protect(G[name]))
 end
 local globals = protect(G)

@@ -238,10 +238,17 @@ pub fn write_double(out: &mut Vec<u8>, v: f64) {
         }
         return;
     }
-    // `{:.16e}` gives the 17 significant digits of %.17g, rounded the same way (exactly, ties to even); %g's
+    write_g(out, v, 17);
+}
+
+/// Appends finite `v` as C's `printf("%.<precision>g")` (precision 1 to 17): Lua's `tostring` is `%.14g`, and
+/// so is lua-cjson's number encoding by default.
+pub fn write_g(out: &mut Vec<u8>, v: f64, precision: usize) {
+    let precision = precision.clamp(1, 17);
+    // `{:.Ne}` gives the N+1 significant digits of %g, rounded the same way (exactly, ties to even); %g's
     // layout is then rebuilt from them. Writing into a Vec cannot fail.
     let start = out.len();
-    let _ = write!(out, "{:.16e}", v.abs());
+    let _ = write!(out, "{:.*e}", precision - 1, v.abs());
     let mut digits = [0u8; 17];
     let mut count = 0;
     let mut exponent = 0i32;

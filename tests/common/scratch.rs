@@ -1,5 +1,6 @@
 //! What several test files need besides servers: a directory that outlives the servers started in it
-//! ([`SharedDir`]), and an npm package installed once into cargo's per-target temp dir ([`npm_package_dir`]).
+//! ([`SharedDir`]), and an npm package ([`npm_package_dir`]) or a PyPI package in a virtualenv
+//! ([`pip_package_venv`]) installed once into cargo's per-target temp dir.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,4 +60,35 @@ pub fn npm_package_dir(dir_name: &str, package: &str, installed: &str) -> Option
         }
     }
     Some(dir)
+}
+
+/// The python of a virtualenv `dir_name` under cargo's per-target temp dir with PyPI `package` (a pip
+/// requirement, `redis>=5,<7`) installed in it, or `None` after a [`super::skip`] when python3 (with its venv
+/// module) is missing or the install fails. Installed once (`import_name` importable marks it done).
+pub fn pip_package_venv(dir_name: &str, package: &str, import_name: &str) -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir_name);
+    let python = venv.join("bin").join("python");
+    let importable = |python: &Path| {
+        Command::new(python).args(["-c", &format!("import {import_name}")]).output().is_ok_and(|o| o.status.success())
+    };
+    if importable(&python) {
+        return Some(python);
+    }
+    let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).output();
+    if !created.is_ok_and(|out| out.status.success()) {
+        super::skip("python3 with its venv module is not installed (apt-get install -y python3 python3-venv)");
+        return None;
+    }
+    let output = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", package])
+        .output()
+        .expect("run pip");
+    if !output.status.success() || !importable(&python) {
+        // As for npm: most often the registry is unreachable, which outside CI is a skip.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("no output");
+        super::skip(&format!("pip install {package} failed (is PyPI reachable?): {first}"));
+        return None;
+    }
+    Some(python)
 }

@@ -85,6 +85,47 @@ const SCRIPTS: &[&str] = &[
     "return loadstring(string.dump(function() return 1 end))()",
 ];
 
+/// Scripts over the bundled libraries (cjson, cmsgpack, struct) fed the stream's values and keys, so odd
+/// input (binary, empty, huge numbers) meets the decoders; `tests/lua_libraries.rs` runs a fixed corpus.
+const LIBRARY_SCRIPTS: &[&str] = &[
+    "return cjson.encode(cjson.decode(ARGV[1]))",
+    "return {pcall(cjson.decode, ARGV[1])}",
+    "return cjson.encode({ARGV[1], tonumber(ARGV[1]), {[ARGV[1]] = ARGV[2]}})",
+    "return cjson.encode(redis.call('hgetall', KEYS[1]))",
+    "return cjson.encode(redis.pcall('lrange', KEYS[1], 0, -1))",
+    "redis.call('set', KEYS[1], cjson.encode({v = ARGV[1], n = tonumber(ARGV[1])})) return redis.call('get', KEYS[1])",
+    "return cjson.decode(redis.call('get', KEYS[1]))",
+    "return cmsgpack.pack(ARGV[1], tonumber(ARGV[1]), {ARGV[1]})",
+    "return {cmsgpack.unpack(ARGV[1])}",
+    "return {cmsgpack.unpack_one(ARGV[1], tonumber(ARGV[2]) or 0)}",
+    "return {cmsgpack.unpack_limit(ARGV[1], tonumber(ARGV[2]) or 1)}",
+    "return {cmsgpack.unpack(cmsgpack.pack(redis.call('hgetall', KEYS[1])))}",
+    "return {struct.unpack('>I2', ARGV[1])}",
+    "return {struct.unpack(ARGV[1], ARGV[2] or '')}",
+    "return struct.pack('>i4', ARGV[1])",
+    "return struct.pack(ARGV[1], 1, 2, 3)",
+    "return struct.size(ARGV[1])",
+];
+
+/// JSON texts, valid and not, for `cjson.decode`.
+const JSON_TEXTS: &[&str] = &[
+    "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}",
+    "[1,2,3]",
+    "[]",
+    "{}",
+    "\"\\u00e9\\n\"",
+    "1e400",
+    "-0",
+    "[1,]",
+    "{\"a\" 1}",
+    "NaN",
+    "0x1F",
+    "[[[[[[]]]]]]",
+    "\"unterminated",
+    "tru",
+    "12.5e-3",
+];
+
 /// SHA-1s of the first scripts (EVALSHA finds them once EVAL or SCRIPT LOAD cached them), and a bad one.
 const SHAS: &[&str] = &[
     "c9f3dee5d73c1008119b4067129338abc98620f3",
@@ -110,6 +151,14 @@ pub const TEMPLATES: &[Template] = &[
     t("eval_ro", 2, |g| {
         let keys = g.keys(0, 2);
         cmd("EVAL_RO").arg(g.rng.pick(SCRIPTS)).arg(keys.len().to_string()).args(keys).args(g.values(0, 2))
+    }),
+    t("eval_lualib", 3, |g| {
+        let keys = g.keys(1, 1);
+        let mut args = g.values(1, 2);
+        if g.rng.chance(0.4) {
+            args[0] = g.rng.pick(JSON_TEXTS).as_bytes().to_vec();
+        }
+        cmd("EVAL").arg(g.rng.pick(LIBRARY_SCRIPTS)).arg("1").args(keys).args(args)
     }),
     t("evalsha", 3, |g| {
         let keys = g.keys(0, 2);

@@ -1,0 +1,15 @@
+import { Queue, Worker, QueueEvents } from 'bullmq';
+const port = Number(process.argv[2]);
+const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+const queue = new Queue('ferrokv-test', { connection });
+const events = new QueueEvents('ferrokv-test', { connection });
+await events.waitUntilReady();
+const worker = new Worker('ferrokv-test', async job => ({ doubled: job.data.n * 2 }), { connection });
+const job = await queue.add('double', { n: 21 }, { attempts: 2, removeOnComplete: false });
+const result = await job.waitUntilFinished(events, 10000);
+const state = await job.getState();
+const counts = await queue.getJobCounts('completed', 'waiting', 'active', 'failed');
+const delayed = await queue.add('later', { n: 1 }, { delay: 60000 });
+const delayedState = await delayed.getState();
+console.log(JSON.stringify({ result, state, counts, delayedState }));
+await worker.close(); await events.close(); await queue.close();
