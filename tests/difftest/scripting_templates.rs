@@ -91,7 +91,9 @@ const LIBRARY_SCRIPTS: &[&str] = &[
     "return cjson.encode(cjson.decode(ARGV[1]))",
     "return {pcall(cjson.decode, ARGV[1])}",
     "return cjson.encode({ARGV[1], tonumber(ARGV[1]), {[ARGV[1]] = ARGV[2]}})",
-    "return cjson.encode(redis.call('hgetall', KEYS[1]))",
+    // Ordered replies only: a script makes the order of a reply observable, and a big hash's or set's order is
+    // its hash table's, which differs between servers (plain HGETALL is compared as unordered pairs).
+    "return cjson.encode(redis.pcall('zrange', KEYS[1], 0, -1, 'withscores'))",
     "return cjson.encode(redis.pcall('lrange', KEYS[1], 0, -1))",
     "redis.call('set', KEYS[1], cjson.encode({v = ARGV[1], n = tonumber(ARGV[1])})) return redis.call('get', KEYS[1])",
     "return cjson.decode(redis.call('get', KEYS[1]))",
@@ -99,7 +101,7 @@ const LIBRARY_SCRIPTS: &[&str] = &[
     "return {cmsgpack.unpack(ARGV[1])}",
     "return {cmsgpack.unpack_one(ARGV[1], tonumber(ARGV[2]) or 0)}",
     "return {cmsgpack.unpack_limit(ARGV[1], tonumber(ARGV[2]) or 1)}",
-    "return {cmsgpack.unpack(cmsgpack.pack(redis.call('hgetall', KEYS[1])))}",
+    "return {cmsgpack.unpack(cmsgpack.pack(redis.pcall('lrange', KEYS[1], 0, -1)))}",
     "return {struct.unpack('>I2', ARGV[1])}",
     "return {struct.unpack(ARGV[1], ARGV[2] or '')}",
     "return struct.pack('>i4', ARGV[1])",
