@@ -106,7 +106,7 @@ pub fn unblock(state: &mut State, me: ClientId, error: Option<&str>) -> bool {
 fn finish(state: &mut State, me: ClientId, error: Option<&str>) {
     // WAIT's timeout reply is the count of replicas that acknowledged, every other block's a null array.
     let waited = state.sessions[me].parked.as_ref().is_some_and(|p| p.argv[0].eq_ignore_ascii_case(b"wait"));
-    let acked = waited.then(|| super::replication::wait_ended(state, me));
+    let acked = waited.then(|| super::replica_sync::wait_ended(state, me));
     answer_parked(state, me, |reply| match (error, acked) {
         (Some(text), _) => reply.error(text),
         (None, Some(acked)) => reply.int(acked),

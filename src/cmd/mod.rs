@@ -38,7 +38,7 @@ pub mod meta;
 pub mod monitor;
 pub mod notify;
 pub mod pubsub;
-pub mod replication;
+pub mod replica_sync;
 pub mod save;
 pub mod set;
 pub mod slowlog_command;
@@ -224,7 +224,7 @@ mod tests {
         list::HANDLERS,
         monitor::HANDLERS,
         pubsub::HANDLERS,
-        replication::HANDLERS,
+        replica_sync::HANDLERS,
         save::HANDLERS,
         set::HANDLERS,
         slowlog_command::HANDLERS,

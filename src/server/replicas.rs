@@ -39,7 +39,7 @@ impl Server {
         }
         let state = &mut self.state;
         if state.replication.acks_arrived {
-            crate::cmd::replication::serve_waits(state);
+            crate::cmd::replica_sync::serve_waits(state);
         }
         if state.replication.replicas.is_empty() {
             return;
