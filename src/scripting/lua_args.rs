@@ -160,3 +160,15 @@ pub fn c_long(n: f64) -> i64 {
 pub fn c_int(n: f64) -> i32 {
     if n > -2_147_483_649.0 && n < 2_147_483_648.0 { n as i32 } else { i32::MIN }
 }
+
+/// Runs `code` in a bare Lua state with one library `register`ed, for the libraries' unit tests: its values
+/// joined by spaces, or `error: ` and the message without the chunk's position.
+#[cfg(test)]
+pub(super) fn eval_with(register: fn(&Lua, &Table) -> mlua::Result<()>, code: &str) -> String {
+    let lua = Lua::new();
+    register(&lua, &lua.globals()).unwrap();
+    match lua.load(code).set_name("=t").eval::<mlua::MultiValue>() {
+        Ok(v) => v.iter().map(|v| v.to_string().unwrap()).collect::<Vec<_>>().join(" "),
+        Err(e) => format!("error: {}", super::lua_message(&e).trim_start_matches("t:1: ")),
+    }
+}

@@ -295,12 +295,7 @@ mod tests {
     use super::*;
 
     fn eval(code: &str) -> String {
-        let lua = Lua::new();
-        register(&lua, &lua.globals()).unwrap();
-        match lua.load(code).set_name("=t").eval::<MultiValue>() {
-            Ok(v) => v.iter().map(|v| v.to_string().unwrap()).collect::<Vec<_>>().join(" "),
-            Err(e) => format!("error: {}", super::super::lua_message(&e).trim_start_matches("t:1: ")),
-        }
+        super::super::lua_args::eval_with(register, code)
     }
 
     #[test]
