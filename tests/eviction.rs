@@ -296,6 +296,29 @@ fn evicted_keys_are_announced_and_logged_as_del() {
     assert!(aof.windows(del.len()).any(|w| w == del.as_bytes()), "no DEL of {key} in the AOF");
 }
 
+/// CONFIG SET maxmemory below the memory in use evicts at once, inside the CONFIG SET, as Redis's
+/// updateMaxmemory does: the event is out before the next command, and the same bytes as redis-server's.
+#[test]
+fn config_set_maxmemory_evicts_at_once() {
+    let Some(redis) = common::require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    for server in [&ferrokv, &redis] {
+        let mut subscriber = server.conn();
+        subscriber.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Ee"]);
+        subscriber.cmd(&["PSUBSCRIBE", "*"]);
+        set_config(server, "maxmemory-policy", "allkeys-lru");
+        server.conn().cmd(&["SET", "foo", "bar"]);
+        set_config(server, "maxmemory", "1");
+        let message = escape(&subscriber.read_reply());
+        assert_eq!(
+            message,
+            escape(b"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$22\r\n__keyevent@0__:evicted\r\n$3\r\nfoo\r\n")
+        );
+        set_config(server, "maxmemory", "0");
+        assert!(!exists(server, "foo"));
+    }
+}
+
 #[test]
 fn eviction_invalidates_watch() {
     let server = TestServer::subject(&[]);

@@ -98,8 +98,13 @@ fn bytes_to_free(state: &State) -> Option<u64> {
     if max == 0 || used <= max {
         return None;
     }
-    let counted = used.saturating_sub(not_counted_for_evict(state));
+    let counted = counted_memory(state);
     (counted > max).then(|| counted - max)
+}
+
+/// The memory `maxmemory` is held against: used memory less what it does not count.
+pub fn counted_memory(state: &State) -> u64 {
+    (alloc::used_memory() as u64).saturating_sub(not_counted_for_evict(state))
 }
 
 /// Redis's evictionTimeLimitUs: how long one pass may run, from `maxmemory-eviction-tenacity`.

@@ -48,12 +48,16 @@ fn config_set(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let local = super::caller_is_local(ctx);
     let before = ctx.state.config.clone();
     ctx.state.config.set_as(&pairs, local)?;
+    let maxmemory_set = pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory"));
     if ctx.state.config.maxclients != before.maxclients {
         fit_maxclients(ctx, &before)?;
     }
     rebind_if_changed(ctx, before)?;
     ctx.state.sync_key_logs();
     ctx.state.configure_keyspace();
+    if maxmemory_set {
+        apply_maxmemory(ctx);
+    }
     let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
     ctx.state.config.not_acted_on_among(&names).iter().for_each(|w| crate::log!(Warning, "{}", w));
     reply.ok();
@@ -73,6 +77,25 @@ fn fit_maxclients(ctx: &mut Ctx<'_>, before: &crate::config::Config) -> CmdResul
          handle the specified number of clients, try with {fitted}"
     )
     .into())
+}
+
+/// A new `maxmemory` is enforced at once, as Redis's updateMaxmemory does: one bounded eviction pass now (the
+/// event loop continues it if it runs out of time), with a warning when memory is already over the limit.
+fn apply_maxmemory(ctx: &mut Ctx<'_>) {
+    let max = ctx.state.config.maxmemory;
+    if max == 0 {
+        return;
+    }
+    let counted = crate::cmd::evict::counted_memory(ctx.state);
+    if max < counted {
+        crate::log!(
+            Warning,
+            "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage \
+             ({counted}). This will result in key eviction and/or the inability to accept new write commands \
+             depending on the maxmemory-policy."
+        );
+    }
+    crate::cmd::evict::perform_evictions(ctx.state);
 }
 
 /// Applies a change of `port`, `bind` or `http-port` to the listeners, as Redis's apply functions do; if they
