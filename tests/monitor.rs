@@ -19,9 +19,10 @@ fn monitor_lines(server: &TestServer, commands: &[&[&str]]) -> Vec<String> {
     loop {
         let line = String::from_utf8_lossy(&monitor.read_reply()).into_owned();
         let (_, rest) = line.split_once(' ').expect("a timestamp");
-        let (db, rest) = rest.split_once(':').expect("an address");
-        let (_, args) = rest.split_once(']').expect("the bracket");
-        let masked = format!("<time> {db}:<port>]{args}");
+        let (client, args) = rest.split_once(']').expect("the bracket");
+        // `[0 127.0.0.1:port]` for a connection, `[0 lua]` for a script's calls.
+        let client = client.split_once(':').map_or(client.to_string(), |(addr, _)| format!("{addr}:<port>"));
+        let masked = format!("<time> {client}]{args}");
         if masked.contains("\"end\"") {
             break;
         }
@@ -54,5 +55,30 @@ fn monitor_lines_match_redis() {
     let ferrokv = TestServer::ferrokv(&[]);
     let want = monitor_lines(&redis, commands);
     assert!(want.len() >= 10, "redis showed {want:?}");
+    assert_eq!(monitor_lines(&ferrokv, commands), want);
+}
+
+/// Scripts are shown before they run and their calls after them from the client `lua`, as redis-server shows
+/// them; a script that fails (NOSCRIPT, a compile error) is shown too.
+#[test]
+fn monitor_shows_scripts_and_their_calls_as_redis() {
+    let library =
+        "#!lua name=mon\nredis.register_function('setfoo', function() return redis.call('set', 'foo', 'bar') end)";
+    let commands: &[&[&str]] = &[
+        &["EVAL", "redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])", "1", "k", "v"],
+        &["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"],
+        &["EVALSHA", "0123456789012345678901234567890123456789", "0"],
+        &["EVAL", "syntax error(", "0"],
+        &["FUNCTION", "LOAD", "REPLACE", library],
+        &["FCALL", "setfoo", "0"],
+        &["FCALL", "nosuchfunction", "0"],
+        &["MULTI"],
+        &["EVAL", "return redis.call('incr', 'n')", "0"],
+        &["EXEC"],
+    ];
+    let Some(redis) = require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    let want = monitor_lines(&redis, commands);
+    assert!(want.iter().any(|line| line.contains("lua]")), "redis showed {want:?}");
     assert_eq!(monitor_lines(&ferrokv, commands), want);
 }

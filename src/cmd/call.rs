@@ -201,6 +201,9 @@ pub(crate) fn execute_found(
     let dirty_before = state.dirty;
     state.propagation.begin_command();
     let mark = reply.len();
+    if ready_key.is_none() && super::monitor::shown_before_run(state, cmd) {
+        super::monitor::feed(state, id, cmd, argv);
+    }
     let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);

@@ -78,9 +78,25 @@ impl ScriptFlags {
 /// Whether `argv`, an EVAL-family or FCALL-family call, runs a script declared as able to grow memory (the
 /// maxmemory check refuses it as a `denyoom` command).
 pub(super) fn declared_denyoom(state: &State, argv: &[Bytes]) -> bool {
-    let Ok(cmd) = lookup(argv) else { return false };
+    declared_flags(state, argv).is_some_and(ScriptFlags::denyoom)
+}
+
+/// Whether `argv` writes or may replicate, as CLIENT PAUSE WRITE judges it: a script that declared flags
+/// writes unless it declared `no-writes`, whatever its command's flags (scriptFlagsToCmdFlags); any other
+/// command by its WRITE and MAY_REPLICATE flags.
+pub(crate) fn may_replicate(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> bool {
+    match declared_flags(state, argv) {
+        Some(script) if script.declared => !script.no_writes,
+        _ => cmd.spec.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0,
+    }
+}
+
+/// The flags the script of `argv`, an EVAL-family or FCALL-family call, declared; `None` for other commands
+/// and for scripts not known (yet).
+fn declared_flags(state: &State, argv: &[Bytes]) -> Option<ScriptFlags> {
+    let cmd = lookup(argv).ok()?;
     let engine = &state.scripting;
-    let flags = match cmd.spec.name {
+    match cmd.spec.name {
         "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang(body).ok()).map(|(_, flags)| flags),
         "evalsha" | "evalsha_ro" => argv
             .get(1)
@@ -94,8 +110,7 @@ pub(super) fn declared_denyoom(state: &State, argv: &[Bytes]) -> bool {
             allow_oom: f.flags.iter().any(|flag| flag == "allow-oom"),
         }),
         _ => None,
-    };
-    flags.is_some_and(ScriptFlags::denyoom)
+    }
 }
 
 /// The shebang flags of an EVAL script. Redis compiles the body with the shebang line blanked, so line
@@ -197,7 +212,8 @@ impl Host for ScriptClient<'_> {
         if cmd.spec.flags & flag::NOSCRIPT != 0 {
             return Err("This Redis command is not allowed from script".into());
         }
-        if self.read_only && cmd.spec.flags & flag::WRITE != 0 {
+        // May-replicate commands count as writes here, so read-only scripts may run during CLIENT PAUSE WRITE.
+        if self.read_only && cmd.spec.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0 {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
         self.out.buf.clear();

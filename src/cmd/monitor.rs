@@ -2,7 +2,8 @@
 //! another client (or itself) runs, a status line `+<unix s>.<us> [<db> <addr>] "arg" ...`, arguments quoted
 //! as sdscatrepr quotes them and passwords redacted as in the slow log.
 //!
-//! `cmd::call` feeds a command after it ran (so MULTI, its commands, then EXEC come in that order), unless it
+//! `cmd::call` feeds a command after it ran (so MULTI, its commands, then EXEC come in that order; a script
+//! before it runs, so that the commands it calls, shown from the client `lua`, follow it), unless it
 //! was refused before running, is flagged `admin` or `skip_monitor` (CONFIG, DEBUG, CLIENT LIST... are not
 //! shown, as in Redis), or is a waiter's re-run (shown once, when it first ran). A monitor is a replica to
 //! Redis: it may not touch the keyspace any more (`refuse_keyspace`).
@@ -47,7 +48,16 @@ pub fn shown(state: &State, cmd: Resolved) -> bool {
     !state.monitors.is_empty() && cmd.spec.flags & (flag::ADMIN | flag::SKIP_MONITOR) == 0
 }
 
-/// Sends session `id`'s command `argv` to every monitor.
+/// Whether `cmd` is a script run, shown before it runs (and even when it then fails, NOSCRIPT included) so
+/// that the commands the script calls follow it, as Redis 7.0 shows them; its `skip_monitor` flag keeps it
+/// from being shown again after.
+#[inline]
+pub fn shown_before_run(state: &State, cmd: Resolved) -> bool {
+    !state.monitors.is_empty()
+        && matches!(cmd.spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
+}
+
+/// Sends session `id`'s command `argv` to every monitor; a script's own calls are shown as the client `lua`.
 #[cold]
 pub fn feed(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) {
     let now_us = crate::clock::unix_us();
@@ -56,7 +66,9 @@ pub fn feed(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) {
     let mut line = match &session.link {
         // A Unix-socket client is named by the socket, as Redis names it.
         Some(link) if link.unix => format!("+{seconds}.{micros:06} [{} unix:{}]", session.db, state.config.unixsocket),
-        link => format!("+{seconds}.{micros:06} [{} {}]", session.db, link.as_ref().map_or("", |l| l.addr.as_str())),
+        Some(link) => format!("+{seconds}.{micros:06} [{} {}]", session.db, link.addr),
+        None if state.in_script => format!("+{seconds}.{micros:06} [{} lua]", session.db),
+        None => format!("+{seconds}.{micros:06} [{} ]", session.db),
     };
     let hidden = super::slowlog_command::redacted(cmd, argv);
     for (index, arg) in argv.iter().enumerate() {

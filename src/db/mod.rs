@@ -144,6 +144,9 @@ pub struct Db {
     /// While the AOF is replayed, nothing is stale: the commands saw those keys live, so they must too
     /// (Redis's keyIsExpired answers no while loading).
     pub loading: bool,
+    /// While CLIENT PAUSE holds, expired keys read as missing but stay stored: deleting one would be a write
+    /// (a DEL to propagate), which the pause forbids (Redis's expireIfNeeded); the end of the pause deletes them.
+    pub expiry_paused: bool,
     /// While `new` keyspace notifications are on, the keys created (`cmd::notify` drains this).
     pub new_log: Option<Vec<Box<[u8]>>>,
     pub policy: Policy,
@@ -293,6 +296,9 @@ impl Db {
             Some(e) => self.is_stale(e, now_ms),
         };
         if stale {
+            if self.expiry_paused {
+                return None;
+            }
             let entry = self.remove_hashed(hash, key);
             self.expired_count += 1;
             self.log_expired(key);
@@ -703,6 +709,13 @@ impl Keyspace {
     pub fn configure(&mut self, policy: Policy) {
         for db in &mut self.dbs {
             db.policy = policy;
+        }
+    }
+
+    /// Holds (or releases) the deletion of expired keys in every database, for CLIENT PAUSE.
+    pub fn pause_expiry(&mut self, paused: bool) {
+        for db in &mut self.dbs {
+            db.expiry_paused = paused;
         }
     }
 

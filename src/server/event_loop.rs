@@ -223,7 +223,8 @@ impl Server {
     /// three times the slice's length for clients (about 25% of the CPU, as Redis's slow cycle allows).
     fn expire_slice(&mut self) {
         self.next_expire_slice = None;
-        if !self.state.active_expire_enabled {
+        // A pause forbids the deletions (and their propagated DELs); the keys wait for its end (Redis 7.0).
+        if !self.state.active_expire_enabled || self.state.pausing.pause.is_some() {
             return;
         }
         let started = Instant::now();

@@ -319,7 +319,8 @@ fn reply_info(reply: &mut Reply, table: &Table, cmd: Resolved) {
     reply.array(10);
     reply.bulk(table.names[cmd.id].as_bytes());
     reply.int(i64::from(spec.arity));
-    let flags: Vec<&str> = flag::NAMES.iter().filter(|(bit, _)| spec.flags & bit != 0).map(|(_, name)| *name).collect();
+    let shown = spec.flags & !flag::HIDDEN;
+    let flags: Vec<&str> = flag::NAMES.iter().filter(|(bit, _)| shown & bit != 0).map(|(_, name)| *name).collect();
     reply_status_set(reply, &flags);
     let (first, last, step) = spec.key_range;
     for position in [first, last, step] {

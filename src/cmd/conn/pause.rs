@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use crate::cmd::errors::{CmdError, CmdResult};
-use crate::cmd::{Ctx, Handlers, Outcome, Resolved, flag};
+use crate::cmd::{Ctx, Handlers, Outcome, Resolved, call, eval};
 use crate::resp::reply::Reply;
 use crate::state::State;
 use crate::state::client_pause::PauseMode;
@@ -32,6 +32,7 @@ fn client_pause(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     }
     let end_ms = crate::clock::unix_ms().saturating_add(timeout_ms);
     ctx.state.pausing.pause(mode, end_ms);
+    ctx.state.keyspace.pause_expiry(true);
     reply.ok();
     Ok(())
 }
@@ -44,6 +45,7 @@ fn client_unpause(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
 
 /// Ends the pause and hands the held sessions to the event loop, which runs their commands again.
 pub fn unpause(state: &mut State) {
+    state.keyspace.pause_expiry(false);
     for id in state.pausing.unpause() {
         if state.sessions.get(id).is_some_and(|session| session.postponed.is_some()) {
             state.unblocked.push(id);
@@ -55,7 +57,7 @@ pub fn unpause(state: &mut State) {
 /// replicate, and EXEC of a transaction holding one; ALL holds everything. True if held.
 pub fn postpone_if_paused(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) -> bool {
     let Some(mode) = state.pausing.mode(crate::clock::unix_ms()) else { return false };
-    if mode == PauseMode::Write && !may_replicate(state, id, cmd) {
+    if mode == PauseMode::Write && !may_replicate(state, id, cmd, argv) {
         return false;
     }
     state.sessions[id].postponed = Some(argv.to_vec());
@@ -76,22 +78,13 @@ pub fn held(state: &mut State, id: ClientId, reply: &mut Reply) -> Outcome {
 }
 
 /// Whether `cmd` writes or may replicate (for EXEC: whether a queued command does).
-fn may_replicate(state: &State, id: ClientId, cmd: Resolved) -> bool {
-    const REPLICATING: u32 = flag::WRITE | flag::MAY_REPLICATE;
-    if cmd.spec.flags & REPLICATING != 0 {
+fn may_replicate(state: &State, id: ClientId, cmd: Resolved, argv: &[Bytes]) -> bool {
+    if eval::may_replicate(state, cmd, argv) {
         return true;
     }
     if cmd.spec.name != "exec" {
         return false;
     }
-    let table = crate::cmd::table();
     let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |multi| &multi.commands[..]);
-    queued.iter().any(|argv| {
-        let found = table.lookup(&argv[0]);
-        let resolved = match found {
-            Some(top) if argv.len() >= 2 && !top.spec.subcommands.is_empty() => table.lookup_sub(top, &argv[1]),
-            other => other,
-        };
-        resolved.is_some_and(|queued| queued.spec.flags & REPLICATING != 0)
-    })
+    queued.iter().any(|argv| call::lookup(argv).is_ok_and(|queued| eval::may_replicate(state, queued, argv)))
 }

@@ -43,6 +43,8 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 17;
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     pub const ALLOW_BUSY: u32 = 1 << 19;
+    /// Flags Redis keeps from COMMAND INFO on purpose (addReplyCommandFlags): they act, unseen.
+    pub const HIDDEN: u32 = MAY_REPLICATE;
 
     /// Names in Redis's order (COMMAND INFO lists set flags in this order).
     pub const NAMES: [(u32, &str); 20] = [
