@@ -77,24 +77,23 @@ impl ScriptFlags {
 
 /// Whether `argv`, an EVAL-family or FCALL-family call, runs a script declared as able to grow memory (the
 /// maxmemory check refuses it as a `denyoom` command).
-pub(super) fn declared_denyoom(state: &State, argv: &[Bytes]) -> bool {
-    declared_flags(state, argv).is_some_and(ScriptFlags::denyoom)
+pub(super) fn declared_denyoom(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> bool {
+    declared_flags(state, cmd, argv).is_some_and(ScriptFlags::denyoom)
 }
 
 /// Whether `argv` writes or may replicate, as CLIENT PAUSE WRITE judges it: a script that declared flags
 /// writes unless it declared `no-writes`, whatever its command's flags (scriptFlagsToCmdFlags); any other
 /// command by its WRITE and MAY_REPLICATE flags.
 pub(crate) fn may_replicate(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> bool {
-    match declared_flags(state, argv) {
+    match declared_flags(state, cmd, argv) {
         Some(script) if script.declared => !script.no_writes,
         _ => cmd.spec.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0,
     }
 }
 
-/// The flags the script of `argv`, an EVAL-family or FCALL-family call, declared; `None` for other commands
-/// and for scripts not known (yet).
-fn declared_flags(state: &State, argv: &[Bytes]) -> Option<ScriptFlags> {
-    let cmd = lookup(argv).ok()?;
+/// The flags the script of `argv`, an EVAL-family or FCALL-family call resolved as `cmd`, declared; `None`
+/// for other commands and for scripts not known (yet).
+fn declared_flags(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> Option<ScriptFlags> {
     let engine = &state.scripting;
     match cmd.spec.name {
         "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang(body).ok()).map(|(_, flags)| flags),

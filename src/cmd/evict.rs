@@ -67,11 +67,11 @@ fn is_denyoom(state: &State, id: ClientId, cmd: Resolved, argv: &[Bytes]) -> boo
     match cmd.spec.name {
         "exec" => session.multi.as_ref().filter(|multi| !multi.aborted && !session.dirty_cas).is_some_and(|multi| {
             multi.commands.iter().any(|queued| {
-                super::call::lookup(queued).is_ok_and(|c| c.spec.flags & flag::DENYOOM != 0)
-                    || super::eval::declared_denyoom(state, queued)
+                super::call::lookup(queued)
+                    .is_ok_and(|c| c.spec.flags & flag::DENYOOM != 0 || super::eval::declared_denyoom(state, c, queued))
             })
         }),
-        _ => super::eval::declared_denyoom(state, argv),
+        _ => super::eval::declared_denyoom(state, cmd, argv),
     }
 }
 

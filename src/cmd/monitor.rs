@@ -63,13 +63,14 @@ pub fn feed(state: &mut State, id: ClientId, cmd: Resolved, argv: &[Bytes]) {
     let now_us = crate::clock::unix_us();
     let session = &state.sessions[id];
     let (seconds, micros) = (now_us / 1_000_000, now_us % 1_000_000);
-    let mut line = match &session.link {
+    let client: std::borrow::Cow<'_, str> = match &session.link {
         // A Unix-socket client is named by the socket, as Redis names it.
-        Some(link) if link.unix => format!("+{seconds}.{micros:06} [{} unix:{}]", session.db, state.config.unixsocket),
-        Some(link) => format!("+{seconds}.{micros:06} [{} {}]", session.db, link.addr),
-        None if state.in_script => format!("+{seconds}.{micros:06} [{} lua]", session.db),
-        None => format!("+{seconds}.{micros:06} [{} ]", session.db),
+        Some(link) if link.unix => format!("unix:{}", state.config.unixsocket).into(),
+        Some(link) => link.addr.as_str().into(),
+        None if state.in_script => "lua".into(),
+        None => "".into(),
     };
+    let mut line = format!("+{seconds}.{micros:06} [{} {client}]", session.db);
     let hidden = super::slowlog_command::redacted(cmd, argv);
     for (index, arg) in argv.iter().enumerate() {
         line.push(' ');

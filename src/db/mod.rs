@@ -542,6 +542,7 @@ impl Db {
             clock_ms: self.clock_ms,
             propagate_expired: self.propagate_expired,
             loading: self.loading,
+            expiry_paused: self.expiry_paused,
             expired_log: self.expired_log.take(),
             new_log: self.new_log.take(),
             policy: self.policy,
