@@ -20,7 +20,7 @@ pub fn write_stream(buf: &mut Vec<u8>, key: &[u8], stream: &Stream) {
         encode_bulk(buf, b"XADD");
         encode_bulk(buf, key);
         encode_bulk(buf, &id(entry.id));
-        entry.items().for_each(|item| encode_bulk(buf, item));
+        entry.items().for_each(|item| encode_bulk(buf, &item));
     }
     if stream.is_empty() {
         // Redis's trick: an entry 0-1 trimmed at once; the XSETID below restores the IDs and counters.

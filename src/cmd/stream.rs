@@ -68,7 +68,7 @@ fn reply_entry(reply: &mut Reply, entry: &EntryRef<'_>) {
     reply_id(reply, entry.id);
     reply.array(entry.pairs() * 2);
     for item in entry.items() {
-        reply.bulk(item);
+        reply.bulk(&item);
     }
 }
 

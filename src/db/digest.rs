@@ -68,7 +68,7 @@ fn add_value(digest: &mut Digest, value: &Value) {
         // debug.c: each entry's `ms.seq`, then its fields and values, mixed in order; groups are not digested.
         Value::Stream(stream) => stream.range(StreamId::MIN, StreamId::MAX).for_each(|entry| {
             mix(digest, format!("{}.{}", entry.id.ms, entry.id.seq).as_bytes());
-            entry.items().for_each(|item| mix(digest, item));
+            entry.items().for_each(|item| mix(digest, &item));
         }),
         Value::Set(set) => set.iter().for_each(|member| member.with_bytes(|m| xor(digest, m))),
         Value::Zset(zset) => zset.for_each(|score, member| {

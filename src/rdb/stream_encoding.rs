@@ -14,7 +14,7 @@ use super::encode::{self, Options};
 use super::{Element, listpack, types};
 use crate::db::Value;
 use crate::types::stream_group::{Consumer, ENTRIES_READ_UNKNOWN, Group, Nack};
-use crate::types::stream_object::{NodeLimits, Stream, StreamId};
+use crate::types::stream_object::{Item, NodeLimits, Stream, StreamId};
 
 const FLAG_DELETED: i64 = 1;
 const FLAG_SAMEFIELDS: i64 = 2;
@@ -34,7 +34,7 @@ fn node_listpack<'a>(
     entries: impl Iterator<Item = (bool, crate::types::stream_object::EntryRef<'a>)>,
 ) -> Vec<u8> {
     let entries: Vec<_> = entries.collect();
-    let master: Vec<&[u8]> = entries.first().map_or(Vec::new(), |(_, e)| e.items().step_by(2).collect());
+    let master: Vec<Item<'_>> = entries.first().map_or(Vec::new(), |(_, e)| e.items().step_by(2).collect());
     let live = entries.iter().filter(|(deleted, _)| !deleted).count();
     let mut lp = listpack::Writer::default();
     lp.push_int(live as i64);
@@ -43,7 +43,7 @@ fn node_listpack<'a>(
     master.iter().for_each(|field| lp.push(field));
     lp.push_int(0);
     for (deleted, entry) in entries {
-        let fields: Vec<&[u8]> = entry.items().step_by(2).collect();
+        let fields: Vec<Item<'_>> = entry.items().step_by(2).collect();
         let same = fields == master;
         let mut flags = if deleted { FLAG_DELETED } else { 0 };
         if same {
@@ -53,10 +53,10 @@ fn node_listpack<'a>(
         lp.push_int((entry.id.ms - key.ms) as i64);
         lp.push_int(entry.id.seq.wrapping_sub(key.seq) as i64);
         if same {
-            entry.items().skip(1).step_by(2).for_each(|value| lp.push(value));
+            entry.items().skip(1).step_by(2).for_each(|value| lp.push(&value));
         } else {
             lp.push_int(entry.pairs() as i64);
-            entry.items().for_each(|item| lp.push(item));
+            entry.items().for_each(|item| lp.push(&item));
         }
         lp.push_int(if same { 3 + entry.pairs() as i64 } else { 4 + 2 * entry.pairs() as i64 });
     }
