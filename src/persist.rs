@@ -57,6 +57,7 @@ pub fn save_options(state: &State, aof_base: bool) -> SaveOptions {
         used_mem: crate::util::alloc::used_memory() as u64,
         key_save_delay_us: config.rdb_key_save_delay_us,
         functions: state.scripting.libraries().iter().map(|l| l.code.clone()).collect(),
+        access: snapshot::AccessRecord::of(state.eviction_policy()),
     }
 }
 
@@ -335,6 +336,7 @@ pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(),
         limits: load_limits(&state.config),
         databases: state.config.databases,
         now_ms: crate::clock::unix_ms(),
+        policy: state.db_policy(),
     };
     let loaded = snapshot::load(bytes, &opts).map_err(|e| format!("RDB file is corrupt or truncated: {e}"))?;
     if let Some(version) = loaded.aux_field(b"redis-ver") {

@@ -531,3 +531,52 @@ fn changes_since_last_save_count_as_in_redis() {
     }
     assert!(mismatches.is_empty(), "change counts differ:\n{}", mismatches.join("\n"));
 }
+
+/// Saves `idle` (IDLETIME seconds) and `hot` (FREQ 77) from `from`, under `policy`, and returns OBJECT
+/// IDLETIME of `idle` and OBJECT FREQ of `hot` as `to` (started on the copy, same policy) loads them.
+fn access_after_a_restart(policy: &str, from_redis: bool) -> (Vec<u8>, Vec<u8>) {
+    let args = ["--maxmemory-policy", policy];
+    let start = |redis: bool, extra: &[&str]| {
+        let all: Vec<&str> = args.iter().chain(extra).copied().collect();
+        if redis { TestServer::redis(&all) } else { TestServer::ferrokv(&all) }
+    };
+    let source = start(from_redis, &[]);
+    let mut conn = source.conn();
+    let payload = |conn: &mut RespConn| {
+        assert_eq!(conn.cmd(&["SET", "seed", "v"]), b"+OK\r\n");
+        let dumped = conn.cmd(&["DUMP", "seed"]);
+        let body = &dumped[dumped.iter().position(|&b| b == b'\n').unwrap() + 1..dumped.len() - 2];
+        body.to_vec()
+    };
+    let body = payload(&mut conn);
+    let restore = |conn: &mut RespConn, key: &str, option: &str, n: &str| {
+        let argv: Vec<&[u8]> = vec![b"RESTORE", key.as_bytes(), b"0", &body, option.as_bytes(), n.as_bytes()];
+        assert_eq!(conn.cmd(&argv), b"+OK\r\n");
+    };
+    restore(&mut conn, "idle", "IDLETIME", "5000");
+    restore(&mut conn, "hot", "FREQ", "77");
+    let dir = scratch(&format!("access-{policy}-{from_redis}"));
+    save_and_copy(&source, &dir);
+    let target = start(!from_redis, &["--dir", dir.to_str().unwrap()]);
+    let mut conn = target.conn();
+    let answers = (conn.cmd(&["OBJECT", "IDLETIME", "idle"]), conn.cmd(&["OBJECT", "FREQ", "hot"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    answers
+}
+
+/// Under an LRU policy each key's idle time goes into the file (an IDLE record), under an LFU one its
+/// counter (FREQ), as Redis writes and reads them: either server loads what the other saved.
+#[test]
+fn idle_times_and_frequencies_cross_in_rdb_files_both_ways() {
+    let Some(_) = require_redis_with(&[]) else { return };
+    for from_redis in [false, true] {
+        let (idle, _) = access_after_a_restart("allkeys-lru", from_redis);
+        let idle_s: u64 = String::from_utf8_lossy(&idle[1..idle.len() - 2]).parse().unwrap();
+        assert!((5000..5010).contains(&idle_s), "from redis {from_redis}: idle {idle_s}");
+        let (_, freq) = access_after_a_restart("allkeys-lfu", from_redis);
+        assert_eq!(freq, b":77\r\n", "from redis {from_redis}");
+    }
+    // Under a policy that reads neither, nothing is kept: a loaded key is fresh.
+    let (idle, _) = access_after_a_restart("noeviction", false);
+    assert!(idle == b":0\r\n" || idle == b":1\r\n", "{}", String::from_utf8_lossy(&idle));
+}

@@ -1,7 +1,8 @@
 //! Whole RDB files, as Redis 7.0's rdbSaveRio / rdbLoadRio: "REDIS0010", aux fields, the function
 //! libraries (one FUNCTION2 record of code each), then per non-empty
-//! database SELECTDB, RESIZEDB and its keys (each with its expiry first), EOF, and the CRC-64 of all that
-//! (zero when `rdbchecksum no`, which loaders take as "not computed").
+//! database SELECTDB, RESIZEDB and its keys (each with its expiry first, then, under an LRU or LFU
+//! `maxmemory-policy`, its idle time or frequency), EOF, and the CRC-64 of all that (zero when `rdbchecksum
+//! no`, which loaders take as "not computed").
 //!
 //! `write` streams to any `Write` (a file in a fork child, a buffer for DEBUG RELOAD); `load` reads a whole
 //! file's bytes into fresh databases and returns them only if every byte checked out, so the caller swaps
@@ -12,7 +13,8 @@ use std::io::{self, Write};
 use super::crc64::{self, CrcWriter};
 use super::decode::{self, Error, Reader};
 use super::{RDB_VERSION, encode, opcodes};
-use crate::db::Db;
+use crate::db::eviction_pool::EvictionPolicy;
+use crate::db::{Db, Entry, access};
 
 /// What the header's aux fields say, how strings are written, and the function libraries' code.
 #[derive(Debug, Clone)]
@@ -31,6 +33,43 @@ pub struct SaveOptions {
     pub key_save_delay_us: i32,
     /// The code of every function library (FUNCTION LOAD's argument).
     pub functions: Vec<bytes::Bytes>,
+    /// Each key's access word as the `maxmemory-policy` reads it, written before the key.
+    pub access: AccessRecord,
+}
+
+/// What Redis's rdbSaveKeyValuePair writes of a key's access word: its idle seconds (an IDLE record) under
+/// an LRU policy, its decayed LFU counter (a FREQ record) under an LFU one, nothing under any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessRecord {
+    None,
+    Idle,
+    Freq,
+}
+
+impl AccessRecord {
+    pub fn of(policy: EvictionPolicy) -> AccessRecord {
+        match policy {
+            EvictionPolicy::AllkeysLru | EvictionPolicy::VolatileLru => AccessRecord::Idle,
+            EvictionPolicy::AllkeysLfu | EvictionPolicy::VolatileLfu => AccessRecord::Freq,
+            _ => AccessRecord::None,
+        }
+    }
+
+    /// The record of `entry`'s access word in `db`, if the policy keeps one.
+    fn write(self, buf: &mut Vec<u8>, db: &Db, entry: &Entry, now_ms: i64) {
+        let word = entry.access_word();
+        match self {
+            AccessRecord::None => {}
+            AccessRecord::Idle => {
+                buf.push(opcodes::IDLE);
+                encode::len(buf, access::lru_idle_s(word, now_ms));
+            }
+            AccessRecord::Freq => {
+                buf.push(opcodes::FREQ);
+                buf.push(access::lfu_freq(word, now_ms, db.policy.access));
+            }
+        }
+    }
 }
 
 /// Redis's debugDelay.
@@ -75,6 +114,7 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
                 buf.push(opcodes::EXPIRETIME_MS);
                 buf.extend_from_slice(&at_ms.to_le_bytes());
             }
+            opts.access.write(&mut buf, db, entry, opts.now_s * 1000);
             buf.push(encode::type_byte(&entry.value));
             encode::string(&mut buf, entry.key(), opts.encode);
             encode::value(&mut buf, &entry.value, opts.encode);
@@ -124,6 +164,8 @@ pub struct LoadOptions {
     pub databases: usize,
     /// Keys whose deadline is at or before this are skipped, as a master's load drops them.
     pub now_ms: i64,
+    /// The databases' policy, so that IDLE and FREQ records set access words as it reads them.
+    pub policy: crate::db::Policy,
 }
 
 /// Files at least this big have their checksum computed on a second thread while this one parses.
@@ -158,7 +200,13 @@ fn load_checked(
     let mut r = Reader::new(bytes);
     let version = header(&mut r)?;
     let mut loaded = Loaded {
-        dbs: (0..opts.databases).map(|_| Db::default()).collect(),
+        dbs: (0..opts.databases)
+            .map(|_| {
+                let mut db = Db::default();
+                db.policy = opts.policy;
+                db
+            })
+            .collect(),
         keys: 0,
         expired_skipped: 0,
         aux: Vec::new(),
@@ -167,6 +215,8 @@ fn load_checked(
     };
     let mut db = 0usize;
     let mut expire_at_ms: Option<i64> = None;
+    // The IDLE or FREQ record of the next key (Redis's lru_idle and lfu_freq).
+    let (mut idle_s, mut freq): (Option<u64>, Option<u8>) = (None, None);
     loop {
         let opcode = r.byte()?;
         match opcode {
@@ -197,12 +247,8 @@ fn load_checked(
             }
             opcodes::EXPIRETIME_MS => expire_at_ms = Some(r.u64_le()? as i64),
             opcodes::EXPIRETIME => expire_at_ms = Some(i64::from(r.u32_le()?) * 1000),
-            opcodes::IDLE => {
-                r.length()?;
-            }
-            opcodes::FREQ => {
-                r.byte()?;
-            }
+            opcodes::IDLE => idle_s = Some(r.length()?),
+            opcodes::FREQ => freq = Some(r.byte()?),
             opcodes::MODULE_AUX => return r.error("module aux data found, but modules are not supported"),
             opcodes::FUNCTION2 => loaded.functions.push(r.string()?.into_owned()),
             // 7.0's release candidates wrote functions one by one (name, engine, description, code).
@@ -212,6 +258,7 @@ fn load_checked(
                 let key = r.string()?;
                 let value = decode::value(&mut r, type_byte, &opts.limits)?;
                 let deadline = expire_at_ms.take();
+                let access = (idle_s.take(), freq.take());
                 let Some(value) = value else { continue };
                 if deadline.is_some_and(|at| at <= opts.now_ms) {
                     loaded.expired_skipped += 1;
@@ -219,6 +266,9 @@ fn load_checked(
                 }
                 if !loaded.dbs[db].insert_absent(&key, value, deadline) {
                     return Err(Error { offset: key_offset, what: "duplicate key".into() });
+                }
+                if access != (None, None) {
+                    loaded.dbs[db].set_access(&key, access.0, access.1, opts.now_ms);
                 }
                 loaded.keys += 1;
             }

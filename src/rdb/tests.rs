@@ -110,12 +110,13 @@ fn save(dbs: &[Db], compress: bool) -> Vec<u8> {
         used_mem: 1,
         key_save_delay_us: 0,
         functions: Vec::new(),
+        access: snapshot::AccessRecord::None,
     };
     snapshot::write(Vec::new(), dbs, &opts).unwrap().0
 }
 
 fn load(bytes: &[u8]) -> Result<snapshot::Loaded, super::decode::Error> {
-    snapshot::load(bytes, &LoadOptions { limits: limits(), databases: 16, now_ms: 1_000 })
+    snapshot::load(bytes, &LoadOptions { limits: limits(), databases: 16, now_ms: 1_000, policy: Default::default() })
 }
 
 #[test]

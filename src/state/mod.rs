@@ -258,10 +258,19 @@ impl State {
     /// Gives the databases and the eviction the policy the config says (`maxmemory-policy`, `lfu-*`, the
     /// `lazyfree-lazy-*` directives the keyspace applies itself); run at start, after CONFIG SET and a load.
     pub fn configure_keyspace(&mut self) {
-        let config = &self.config;
-        let policy = crate::db::eviction_pool::EvictionPolicy::from_name(&config.maxmemory_policy);
-        self.eviction.policy = policy;
-        self.keyspace.configure(crate::db::Policy {
+        self.eviction.policy = self.eviction_policy();
+        self.keyspace.configure(self.db_policy());
+    }
+
+    /// The `maxmemory-policy` in force.
+    pub fn eviction_policy(&self) -> crate::db::eviction_pool::EvictionPolicy {
+        crate::db::eviction_pool::EvictionPolicy::from_name(&self.config.maxmemory_policy)
+    }
+
+    /// What the databases need of the config (see `configure_keyspace`).
+    pub fn db_policy(&self) -> crate::db::Policy {
+        let (config, policy) = (&self.config, self.eviction_policy());
+        crate::db::Policy {
             access: crate::db::access::AccessPolicy {
                 lfu: policy.is_lfu(),
                 lfu_log_factor: config.lfu_log_factor,
@@ -270,7 +279,7 @@ impl State {
             lazy_expire: config.lazyfree_lazy_expire,
             lazy_server_del: config.lazyfree_lazy_server_del,
             unshared_integers: config.maxmemory != 0 && policy.tracks_access(),
-        });
+        }
     }
 
     /// Whether keyspace notifications need the databases' expired or new-key logs.
