@@ -2,29 +2,32 @@
 //!
 //! # Layout
 //! One record per key: an `Entry` holds the key and the value (both inline when short, see `SmallBytes` and
-//! `Value`), the deadline and the access word, 64 bytes in one allocation, exactly an allocator size class
-//! (jemalloc's, see `util::alloc`). The tables hold only `Box<Entry>`, one thin pointer per slot beside
-//! hashbrown's one-byte tag, so a table's spare capacity costs 9 bytes a slot, not a whole record.
+//! `Value`), the access word and, for a key with a TTL, its slot in the TTL index: 56 bytes. Records live in
+//! the database's own pages (`slab`: 256 records to a 14 KiB page, no allocator header or rounding per key)
+//! and are named by 4-byte handles; the tables hold only handles, so a table slot costs 5 bytes (the handle
+//! and hashbrown's one-byte tag) and its spare capacity costs 5 bytes a slot, not a whole record.
 //!
 //! A `Db` splits its keys over `SHARDS` hashbrown tables chosen by bits of the key's hash. A hashbrown table
 //! grows by rehashing everything at once; with 4096 shards a growth step moves 1/4096 of the keys, so even at 10M
-//! keys no insert stalls the loop for long (Redis gets the same from incremental rehashing). The shard vector
-//! is allocated on a database's first write, so unused databases cost nothing.
+//! keys no insert stalls the loop for long (Redis gets the same from incremental rehashing). Rehashing reads each
+//! key through its handle. The record pages never move, so growing the keyspace never copies records either.
+//! The shard vector is allocated on a database's first write, so unused databases cost nothing.
 //!
-//! The deadline lives in the record. So that the active expiry cycle can sample keys with a TTL at random in
-//! O(1), they are also listed in `expiring`, a paged vector (`ttl_index`) of each one's hash (8 bytes, the record's
-//! address in all but the probe); the entry stores its slot index, found again by hash and index. Removal
-//! swaps the last slot into the hole and fixes the moved entry's index the same way (no key copy is kept).
+//! A key with a TTL is listed in `expiring` (`ttl_index`), a paged vector of (handle, deadline) slots, 12 bytes
+//! a key, so the active expiry cycle samples keys with a TTL at random in O(1) and a key without one pays nothing
+//! for deadlines. The record stores its slot; removal swaps the last slot into the hole and fixes the moved
+//! record's slot through its handle (no probe, no key copy).
 //!
 //! # Invariants
-//! - Every `Entry` with `expire_slot != NO_EXPIRE` is pointed to by exactly that slot of `expiring`, and every
-//!   slot points back to one entry (checked by `check_invariants` in tests).
+//! - Every table handle names a live record of `slab`, and every live record is named by one table slot.
+//! - Every `Entry` with `expire_slot != NO_EXPIRE` is named by exactly that slot of `expiring`, and every slot
+//!   names one entry (checked by `check_invariants` in tests).
 //! - Lookups made for commands (`get`, `get_mut`, `peek`, `remove`, ...) never return a key whose deadline is <=
 //!   the `now_ms` they are given; they delete it instead (Redis's `expireIfNeeded`).
 //!
 //! # Access words
-//! Every entry keeps an access word, a `u32` that fits in the entry's padding, so it costs no memory: Redis's
-//! 24-bit `lru` field, an LRU clock reading or an LFU counter as `policy.access` says (see `access`).
+//! Every entry keeps an access word, a `u32`: Redis's 24-bit `lru` field, an LRU clock reading or an LFU counter
+//! as `policy.access` says (see `access`).
 //! `get_entry` (and so `get`, `get_mut`, `set`, `set_expire`, `persist`) updates it, as Redis's `lookupKey`
 //! does; `peek`, `expire_at`, `contains`, `scan` and `random_key` do not, as Redis's `LOOKUP_NOTOUCH` readers
 //! (TTL, TYPE, EXISTS, OBJECT) and iterators do not. A new entry gets the word of the time of the database's
@@ -33,7 +36,8 @@
 //!
 //! # Freeing
 //! A value the database itself drops (an expired key, an overwritten value) goes through `lazyfree` under
-//! `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (`policy`), so a big one is freed off the loop.
+//! `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (`policy`), so a big one is freed off the loop. A deleted
+//! key's record slot is reused by the next insert (see `slab` for how `used_memory` counts it).
 //!
 //! # SCAN
 //! A cursor is a shard index. SCAN returns whole shards, so a key present for the whole iteration is returned
@@ -44,6 +48,7 @@ pub mod digest;
 pub mod eviction_pool;
 pub mod expire;
 pub mod lazyfree;
+pub mod slab;
 pub mod ttl_index;
 pub mod value;
 
@@ -52,6 +57,7 @@ use std::hash::BuildHasher;
 
 use crate::types::small::SmallBytes;
 use crate::util::rng::Rng;
+use slab::{Handle, Slab};
 use ttl_index::TtlIndex;
 pub use value::{Value, ValueType};
 
@@ -59,14 +65,12 @@ pub use value::{Value, ValueType};
 pub const SHARDS: usize = 4096;
 const NO_EXPIRE: u32 = u32::MAX;
 
-/// One key and its value: the record a table slot points to.
+/// One key and its value: the record a table slot names.
 #[derive(Debug)]
 pub struct Entry {
     key: SmallBytes,
     pub value: Value,
-    /// The deadline in Unix ms; meaningful only when `expire_slot != NO_EXPIRE`.
-    expire_at_ms: i64,
-    /// Index into `Db::expiring`, or NO_EXPIRE.
+    /// Index into `Db::expiring`, which holds the deadline, or NO_EXPIRE.
     expire_slot: u32,
     /// The access word (see "Access words").
     access: u32,
@@ -77,15 +81,11 @@ impl Entry {
         &self.key
     }
 
-    /// Bytes the entry takes, for MEMORY USAGE: its record, its table slot, the key's heap bytes and the
-    /// value's (see `Value::heap_bytes` for `samples`).
+    /// Bytes the entry takes, for MEMORY USAGE: its record, its table slot, its TTL index slot if it has a TTL,
+    /// the key's heap bytes and the value's (see `Value::heap_bytes` for `samples`).
     pub fn memory_usage(&self, samples: usize) -> usize {
-        size_of::<Entry>() + size_of::<Box<Entry>>() + self.key.heap_bytes() + self.value.heap_bytes(samples)
-    }
-
-    /// The deadline in Unix ms, if the key has a TTL (passed or not).
-    fn deadline(&self) -> Option<i64> {
-        self.has_expire().then_some(self.expire_at_ms)
+        let ttl = if self.has_expire() { size_of::<Handle>() + size_of::<i64>() } else { 0 };
+        size_of::<Entry>() + size_of::<Handle>() + ttl + self.key.heap_bytes() + self.value.heap_bytes(samples)
     }
 
     /// Whether the key has a TTL, passed or not.
@@ -125,9 +125,11 @@ impl Policy {
 /// One numbered database.
 #[derive(Debug, Default)]
 pub struct Db {
-    shards: Vec<HashTable<Box<Entry>>>,
+    shards: Vec<HashTable<Handle>>,
+    /// The records the shards' handles name.
+    slab: Slab,
     len: usize,
-    /// The hash of every key with a TTL, for sampling (see "Layout").
+    /// The handle and deadline of every key with a TTL, for sampling (see "Layout").
     expiring: TtlIndex,
     hasher: DefaultHashBuilder,
     /// Keys deleted because their TTL passed (INFO `expired_keys`).
@@ -177,7 +179,7 @@ impl Db {
     /// Bytes of the tables themselves, apart from keys and values (MEMORY STATS' `overhead.hashtable.main` and
     /// `.expires`): every shard's allocation and the shard vector, and the TTL index.
     pub fn table_bytes(&self) -> (usize, usize) {
-        let shards = self.shards.capacity() * size_of::<HashTable<Entry>>();
+        let shards = self.shards.capacity() * size_of::<HashTable<Handle>>();
         let main = shards + self.shards.iter().map(HashTable::allocation_size).sum::<usize>();
         (main, self.expiring.allocation_size())
     }
@@ -191,7 +193,7 @@ impl Db {
         }
         let stride = self.expiring.len().div_ceil(samples);
         let (sum, count) = (0..self.expiring.len()).step_by(stride).fold((0i128, 0i128), |(sum, count), slot| {
-            let at_ms = self.expiring_entry(slot as u32).expire_at_ms;
+            let at_ms = self.expiring.deadline(slot);
             (sum + i128::from((at_ms - now_ms).max(0)), count + 1)
         });
         (sum / count) as i64
@@ -201,23 +203,24 @@ impl Db {
         self.hasher.hash_one(key)
     }
 
-    fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
-        entry.expire_slot != NO_EXPIRE && entry.expire_at_ms <= now_ms && !self.loading
+    /// The deadline in Unix ms of a stored entry, if it has a TTL (passed or not).
+    fn deadline(&self, entry: &Entry) -> Option<i64> {
+        entry.has_expire().then(|| self.expiring.deadline(entry.expire_slot as usize))
     }
 
-    /// The entry that `expiring` slot `slot` lists.
-    fn expiring_entry(&self, slot: u32) -> &Entry {
-        let hash = self.expiring.get(slot as usize);
-        self.shards[shard_of(hash)].find(hash, |e| e.expire_slot == slot).expect("every expiring slot has an entry")
+    fn is_stale(&self, entry: &Entry, now_ms: i64) -> bool {
+        !self.loading && self.deadline(entry).is_some_and(|at_ms| at_ms <= now_ms)
+    }
+
+    /// The handle of the record of `key` (hashed to `hash`), live or stale.
+    fn find(&self, hash: u64, key: &[u8]) -> Option<Handle> {
+        let slab = &self.slab;
+        self.shards[shard_of(hash)].find(hash, |&h| *slab.get(h).key == *key).copied()
     }
 
     /// Whether `key` is stored but its TTL has passed at `now_ms` (Redis's keyIsExpired); deletes nothing.
     pub fn holds_stale(&self, key: &[u8], now_ms: i64) -> bool {
-        if self.len == 0 {
-            return false;
-        }
-        let hash = self.hash(key);
-        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some_and(|e| self.is_stale(e, now_ms))
+        self.find_raw(key).is_some_and(|e| self.is_stale(e, now_ms))
     }
 
     /// Whether `key` is stored, live or stale, without expiring it (WATCH's "was it there" checks).
@@ -231,23 +234,22 @@ impl Db {
         if self.len == 0 {
             return None;
         }
-        let hash = self.hash(key);
-        self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).map(|e| &**e)
+        self.find(self.hash(key), key).map(|h| self.slab.get(h))
     }
 
     /// The deadline (unix ms) of a stored entry, if it has one (an AOF rewrite writes it as PEXPIREAT).
     pub fn deadline_of(&self, entry: &Entry) -> Option<i64> {
-        entry.deadline()
+        self.deadline(entry)
     }
 
     /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.shards.iter().flat_map(|shard| shard.iter().map(|e| &**e))
+        self.shards.iter().flat_map(|shard| shard.iter().map(|&h| self.slab.get(h)))
     }
 
     /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
     pub fn entry_expire_ms(&self, entry: &Entry) -> Option<i64> {
-        entry.deadline()
+        self.deadline(entry)
     }
 
     /// Sets a stored key's access word as RESTORE's IDLETIME or FREQ asks (Redis's objectSetLRUOrLFU): the
@@ -257,63 +259,55 @@ impl Db {
         if self.len == 0 {
             return false;
         }
+        let Some(handle) = self.find(self.hash(key), key) else { return false };
         let word = match (self.policy.access.lfu, idle_s, freq) {
             (true, _, Some(freq)) => access::lfu_with_freq(now_ms, freq),
             (false, Some(idle_s), _) => access::lru_with_idle(now_ms, idle_s),
-            _ => return self.find_raw(key).is_some(),
+            _ => return true,
         };
-        let hash = self.hash(key);
-        match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
-            Some(entry) => {
-                entry.access = word;
-                true
-            }
-            None => false,
-        }
+        self.slab.get_mut(handle).access = word;
+        true
     }
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
     pub fn get_entry(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.lookup(key, now_ms, true)
+        self.lookup(key, now_ms, true).map(|h| self.slab.get_mut(h))
     }
 
     /// Finds `key` without marking it accessed (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS, OBJECT), deleting
     /// it first if its TTL has passed at `now_ms`.
     pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.lookup(key, now_ms, false).map(|e| &*e)
+        self.lookup(key, now_ms, false).map(|h| self.slab.get(h))
     }
 
-    /// The lookup behind `get_entry` and `peek`: lazy expiry, and the access word updated if `touch`.
-    fn lookup(&mut self, key: &[u8], now_ms: i64, touch: bool) -> Option<&mut Entry> {
+    /// The lookup behind `get_entry` and `peek`: lazy expiry, and the access word updated if `touch`; returns
+    /// the live record's handle.
+    fn lookup(&mut self, key: &[u8], now_ms: i64, touch: bool) -> Option<Handle> {
         self.clock_ms = now_ms;
         if self.len == 0 {
             return None;
         }
         let hash = self.hash(key);
-        let shard = shard_of(hash);
-        let stale = match self.shards[shard].find(hash, |e| *e.key == *key) {
-            None => return None,
-            Some(e) => self.is_stale(e, now_ms),
-        };
-        if stale {
+        let handle = self.find(hash, key)?;
+        if self.is_stale(self.slab.get(handle), now_ms) {
             if self.expiry_paused {
                 return None;
             }
-            let entry = self.remove_hashed(hash, key);
+            let removed = self.remove_hashed(hash, key);
             self.expired_count += 1;
             self.log_expired(key);
-            self.free_expired(entry);
+            self.free_expired(removed.map(|(entry, _)| entry));
             return None;
         }
-        let entry = &mut **self.shards[shard].find_mut(hash, |e| *e.key == *key)?;
         if touch {
+            let entry = self.slab.get_mut(handle);
             entry.access = access::touched(self.policy.access, entry.access, now_ms, &mut self.rng);
         }
-        Some(entry)
+        Some(handle)
     }
 
     /// Frees the value of a key expiry deleted, lazily under `lazyfree-lazy-expire`.
-    fn free_expired(&self, entry: Option<Box<Entry>>) {
+    fn free_expired(&self, entry: Option<Entry>) {
         if let Some(entry) = entry {
             lazyfree::free_value(entry.value, self.policy.lazy_expire);
         }
@@ -349,9 +343,10 @@ impl Db {
         self.ensure_shards();
         // One hash and one probe for the two common cases, a live key or none; a stale one goes the long way.
         let hash = self.hash(key);
-        let (loading, policy) = (self.loading, self.policy);
-        match self.shards[shard_of(hash)].find_mut(hash, |e| *e.key == *key) {
-            Some(entry) if !(entry.expire_slot != NO_EXPIRE && entry.expire_at_ms <= now_ms && !loading) => {
+        match self.find(hash, key) {
+            Some(handle) if !self.is_stale(self.slab.get(handle), now_ms) => {
+                let policy = self.policy;
+                let entry = self.slab.get_mut(handle);
                 lazyfree::free_value(std::mem::replace(&mut entry.value, policy.stored(value)), policy.lazy_server_del);
                 entry.access = access::touched(policy.access, entry.access, now_ms, &mut self.rng);
                 if !keep_ttl && entry.expire_slot != NO_EXPIRE {
@@ -388,7 +383,7 @@ impl Db {
     pub fn insert_absent(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) -> bool {
         self.ensure_shards();
         let hash = self.hash(key);
-        if self.shards[shard_of(hash)].find(hash, |e| *e.key == *key).is_some() {
+        if self.find(hash, key).is_some() {
             return false;
         }
         self.insert_hashed(hash, key, value, expire_at_ms);
@@ -404,19 +399,17 @@ impl Db {
 
     /// Inserts `key`, whose hash is `hash` and which the caller checked is absent (stale keys included).
     fn insert_hashed(&mut self, hash: u64, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
-        let expire_slot = match expire_at_ms {
-            None => NO_EXPIRE,
-            Some(_) => self.expiring.push(hash) as u32,
-        };
-        let entry = Box::new(Entry {
+        let handle = self.slab.insert(Entry {
             key: SmallBytes::from(key),
             value: self.policy.stored(value),
-            expire_at_ms: expire_at_ms.unwrap_or(0),
-            expire_slot,
+            expire_slot: NO_EXPIRE,
             access: access::new_word(self.policy.access, self.clock_ms),
         });
-        let hasher = &self.hasher;
-        self.shards[shard_of(hash)].insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
+        if let Some(at_ms) = expire_at_ms {
+            self.slab.get_mut(handle).expire_slot = self.expiring.push(handle, at_ms) as u32;
+        }
+        let (slab, hasher) = (&self.slab, &self.hasher);
+        self.shards[shard_of(hash)].insert_unique(hash, handle, |&h| hasher.hash_one(&*slab.get(h).key));
         self.len += 1;
         if let Some(log) = &mut self.new_log {
             log.push(key.into());
@@ -428,9 +421,9 @@ impl Db {
     pub fn reserve(&mut self, keys: usize) {
         self.ensure_shards();
         let per_shard = keys.div_ceil(SHARDS);
-        let hasher = &self.hasher;
+        let (slab, hasher) = (&self.slab, &self.hasher);
         for shard in &mut self.shards {
-            shard.reserve(per_shard, |e| hasher.hash_one(&*e.key));
+            shard.reserve(per_shard, |&h| hasher.hash_one(&*slab.get(h).key));
         }
     }
 
@@ -452,27 +445,31 @@ impl Db {
     pub fn remove_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         self.lookup(key, now_ms, false)?;
         let hash = self.hash(key);
-        self.remove_hashed(hash, key).map(|e| {
-            let deadline = e.deadline();
-            (e.value, deadline)
-        })
+        self.remove_hashed(hash, key).map(|(entry, deadline)| (entry.value, deadline))
     }
 
     /// A deep copy of `key`'s value with its deadline (Unix ms, if any), without marking it accessed (COPY).
     pub fn copy_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
-        let entry = self.lookup(key, now_ms, false)?;
-        Some((entry.value.duplicate(), entry.deadline()))
+        let handle = self.lookup(key, now_ms, false)?;
+        let entry = self.slab.get(handle);
+        Some((entry.value.duplicate(), self.deadline(entry)))
     }
 
-    fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<Box<Entry>> {
-        let shard = &mut self.shards[shard_of(hash)];
-        let (entry, _) = shard.find_entry(hash, |e| *e.key == *key).ok()?.remove();
+    /// Removes the record of `key` (hashed to `hash`); returns it with its deadline.
+    fn remove_hashed(&mut self, hash: u64, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        let slab = &self.slab;
+        let found = self.shards[shard_of(hash)].find_entry(hash, |&h| *slab.get(h).key == *key);
+        let (handle, _) = found.ok()?.remove();
+        Some(self.remove_record(hash, handle))
+    }
+
+    /// Takes the record `handle` out of the slab and the TTL index once its table slot is gone.
+    fn remove_record(&mut self, hash: u64, handle: Handle) -> (Entry, Option<i64>) {
+        let entry = self.slab.remove(handle);
         self.len -= 1;
-        if entry.expire_slot != NO_EXPIRE {
-            self.drop_expire_slot(entry.expire_slot);
-        }
+        let deadline = (entry.expire_slot != NO_EXPIRE).then(|| self.drop_expire_slot(entry.expire_slot));
         self.shrink_if_sparse(shard_of(hash));
-        Some(entry)
+        (entry, deadline)
     }
 
     /// Gives back most of a shard's table once it is under a quarter full, as Redis's dict shrinks, so deleting
@@ -481,39 +478,36 @@ impl Db {
     fn shrink_if_sparse(&mut self, shard: usize) {
         let table = &mut self.shards[shard];
         if table.len() * 4 < table.capacity() {
-            let hasher = &self.hasher;
-            table.shrink_to(table.len() * 2, |e| hasher.hash_one(&*e.key));
+            let (slab, hasher) = (&self.slab, &self.hasher);
+            table.shrink_to(table.len() * 2, |&h| hasher.hash_one(&*slab.get(h).key));
         }
     }
 
-    /// Removes `expiring` slot `slot`, moving the last slot into its place and repointing that slot's entry.
-    fn drop_expire_slot(&mut self, slot: u32) {
+    /// Removes `expiring` slot `slot`, moving the last slot into its place and repointing that slot's record;
+    /// returns the removed slot's deadline.
+    fn drop_expire_slot(&mut self, slot: u32) -> i64 {
         let last = (self.expiring.len() - 1) as u32;
-        self.expiring.swap_remove(slot as usize);
+        let (_, at_ms) = self.expiring.swap_remove(slot as usize);
         if slot != last {
-            let moved = self.expiring.get(slot as usize);
-            let entry = self.shards[shard_of(moved)]
-                .find_mut(moved, |e| e.expire_slot == last)
-                .expect("every expiring slot points to an entry");
-            entry.expire_slot = slot;
+            let moved = self.expiring.handle(slot as usize);
+            self.slab.get_mut(moved).expire_slot = slot;
         }
+        at_ms
     }
 
     /// The key's deadline in Unix ms: `None` if the key is missing, `Some(None)` if it has no TTL.
     /// Does not mark the key accessed.
     pub fn expire_at(&mut self, key: &[u8], now_ms: i64) -> Option<Option<i64>> {
-        Some(self.lookup(key, now_ms, false)?.deadline())
+        let handle = self.lookup(key, now_ms, false)?;
+        Some(self.deadline(self.slab.get(handle)))
     }
 
     /// Sets the deadline of an existing key. Returns false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64, now_ms: i64) -> bool {
-        let hash = self.hash(key);
-        let next_slot = self.expiring.len() as u32;
-        let Some(entry) = self.get_entry(key, now_ms) else { return false };
-        entry.expire_at_ms = at_ms;
-        if entry.expire_slot == NO_EXPIRE {
-            entry.expire_slot = next_slot;
-            self.expiring.push(hash);
+        let Some(handle) = self.lookup(key, now_ms, true) else { return false };
+        match self.slab.get(handle).expire_slot {
+            NO_EXPIRE => self.slab.get_mut(handle).expire_slot = self.expiring.push(handle, at_ms) as u32,
+            slot => self.expiring.set_deadline(slot as usize, at_ms),
         }
         true
     }
@@ -564,7 +558,8 @@ impl Db {
         let mut shard = cursor as usize;
         let mut offered = 0;
         while shard < self.shards.len() && offered < count {
-            for entry in self.shards[shard].iter() {
+            for &handle in self.shards[shard].iter() {
+                let entry = self.slab.get(handle);
                 f(entry, self.is_stale(entry, now_ms));
                 offered += 1;
             }
@@ -596,8 +591,8 @@ impl Db {
             if shard.is_empty() {
                 continue;
             }
-            let entry = shard.iter().nth(rng.below(shard.len())).expect("index below len");
-            let key: Box<[u8]> = entry.key().into();
+            let &handle = shard.iter().nth(rng.below(shard.len())).expect("index below len");
+            let key: Box<[u8]> = self.slab.get(handle).key().into();
             if self.lookup(&key, now_ms, false).is_some() {
                 return Some(key);
             }
@@ -613,10 +608,8 @@ impl Db {
         if volatile {
             for _ in 0..count.min(self.expiring.len()) {
                 let slot = rng.below(self.expiring.len());
-                let hash = self.expiring.get(slot);
-                let entry = self.shards[shard_of(hash)].find(hash, |e| e.expire_slot == slot as u32);
-                let entry = entry.expect("every expiring slot points to an entry");
-                f(&entry.key, entry.access, entry.deadline());
+                let entry = self.slab.get(self.expiring.handle(slot));
+                f(&entry.key, entry.access, Some(self.expiring.deadline(slot)));
             }
             return;
         }
@@ -628,8 +621,9 @@ impl Db {
             }
             let shard = &self.shards[(first + step) % self.shards.len()];
             let skip = if step == 0 && !shard.is_empty() { rng.below(shard.len()) } else { 0 };
-            for entry in shard.iter().skip(skip).take(wanted) {
-                f(&entry.key, entry.access, entry.deadline());
+            for &handle in shard.iter().skip(skip).take(wanted) {
+                let entry = self.slab.get(handle);
+                f(&entry.key, entry.access, self.deadline(entry));
                 wanted -= 1;
             }
         }
@@ -646,7 +640,7 @@ impl Db {
             return None;
         }
         let hash = self.hash(key);
-        self.remove_hashed(hash, key).map(|entry| entry.value)
+        self.remove_hashed(hash, key).map(|(entry, _)| entry.value)
     }
 
     /// Samples up to `samples` keys that have a TTL and deletes the stale ones; returns (sampled, deleted).
@@ -659,16 +653,14 @@ impl Db {
                 break;
             }
             let slot = rng.below(self.expiring.len());
-            if self.expiring_entry(slot as u32).expire_at_ms > now_ms {
+            if self.expiring.deadline(slot) > now_ms {
                 continue;
             }
-            let hash = self.expiring.get(slot);
-            let shard = &mut self.shards[shard_of(hash)];
-            let found = shard.find_entry(hash, |e| e.expire_slot == slot as u32);
-            let (entry, _) = found.unwrap_or_else(|_| panic!("every expires slot points to an entry")).remove();
-            self.len -= 1;
-            self.drop_expire_slot(entry.expire_slot);
-            self.shrink_if_sparse(shard_of(hash));
+            let handle = self.expiring.handle(slot);
+            let hash = self.hash(&self.slab.get(handle).key);
+            let found = self.shards[shard_of(hash)].find_entry(hash, |&h| h == handle);
+            found.unwrap_or_else(|_| panic!("every expires slot names a stored record")).remove();
+            let (entry, _) = self.remove_record(hash, handle);
             self.expired_count += 1;
             self.log_expired(&entry.key);
             self.free_expired(Some(entry));
@@ -682,15 +674,17 @@ impl Db {
         let mut with_ttl = 0;
         let mut total = 0;
         for shard in &self.shards {
-            for e in shard.iter() {
+            for &handle in shard.iter() {
+                let e = self.slab.get(handle);
                 total += 1;
                 if e.expire_slot != NO_EXPIRE {
                     with_ttl += 1;
-                    assert_eq!(self.expiring.get(e.expire_slot as usize), self.hash(&e.key));
+                    assert_eq!(self.expiring.handle(e.expire_slot as usize), handle);
                 }
             }
         }
         assert_eq!(total, self.len);
+        assert_eq!(self.slab.records(), self.len);
         assert_eq!(with_ttl, self.expiring.len());
     }
 }
@@ -818,11 +812,11 @@ mod tests {
     }
 
     #[test]
-    fn entry_is_one_size_class() {
-        // Inline key (24) + value (24) + deadline (8) + expiring slot and access word (4 + 4): 64 bytes, exactly
-        // one of jemalloc's size classes. Growing this by a byte costs every key 16 more.
-        assert_eq!(std::mem::size_of::<Entry>(), 64);
-        assert_eq!(std::mem::size_of::<Box<Entry>>(), 8);
+    fn records_and_table_slots_stay_small() {
+        // Inline key (24) + value (24) + expiring slot and access word (4 + 4): 56 bytes, 256 to a 14 KiB page
+        // (see `slab`). Growing this by 8 bytes costs every key 8 more; a table slot is a 4-byte handle.
+        assert_eq!(size_of::<Entry>(), 56);
+        assert_eq!(size_of::<Handle>(), 4);
     }
 
     #[test]
@@ -872,7 +866,7 @@ mod tests {
         for i in 0..50_000u32 {
             db.insert_new(i.to_string().as_bytes(), Value::Int(1));
         }
-        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Box<Entry>>());
+        assert!(db.table_bytes().0 > empty_main + 50_000 * size_of::<Handle>());
         for i in 0..50_000u32 {
             assert!(db.evict(i.to_string().as_bytes()).is_some());
         }

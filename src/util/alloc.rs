@@ -1,9 +1,9 @@
 //! The global allocator: jemalloc, with a running count of the bytes it handed out, which is INFO's
 //! `used_memory`.
 //!
-//! jemalloc was chosen by measurement (see ARCHITECTURE.md, "Memory"): a key's record is 64 bytes, exactly one
-//! of jemalloc's size classes, where glibc's malloc adds an 8-byte chunk header and rounds to 16, so the same
-//! record costs 80 bytes. Like Redis's zmalloc the counter adds each block's real size (`nallocx`: the size
+//! jemalloc was chosen by measurement (see ARCHITECTURE.md, "Memory"): its size classes hold the keyspace's
+//! 14 KiB record pages and most small blocks exactly, where glibc's malloc adds an 8-byte chunk header to each
+//! block and rounds it to 16. Like Redis's zmalloc the counter adds each block's real size (`nallocx`: the size
 //! class a request lands in, a pure computation, no lock), not the size asked for, so `used_memory` is what
 //! jemalloc's own `stats.allocated` would say, at the cost of an add per allocation rather than a stats refresh.
 
@@ -14,6 +14,9 @@ use tikv_jemallocator::Jemalloc;
 
 static USED_BYTES: AtomicUsize = AtomicUsize::new(0);
 static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Bytes of the keyspace's record pages that hold no record (`db::slab`'s freed slots): allocated from
+/// jemalloc, but as free as a freed block, so `used_memory` leaves them out.
+static SPARE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// What INFO's `mem_allocator` says: the allocator and the version of it that is linked in.
 pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.0";
@@ -22,9 +25,20 @@ pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.0";
 #[derive(Debug)]
 pub struct CountingAlloc;
 
-/// Heap bytes currently allocated through the global allocator, counted in size classes.
+/// Heap bytes currently allocated through the global allocator, counted in size classes, less the free slots of
+/// the keyspace's record pages: a deleted key's record is free memory the next key reuses, as a freed block is to
+/// jemalloc, so deleting (or evicting) a key lowers `used_memory` by its record as it does in Redis.
 pub fn used_memory() -> usize {
-    USED_BYTES.load(Ordering::Relaxed)
+    USED_BYTES.load(Ordering::Relaxed).saturating_sub(SPARE_BYTES.load(Ordering::Relaxed))
+}
+
+/// Records that `bytes` of record pages became free (`add`) or were reused or given back (`!add`).
+pub fn note_spare(bytes: usize, add: bool) {
+    if add {
+        SPARE_BYTES.fetch_add(bytes, Ordering::Relaxed);
+    } else {
+        SPARE_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+    }
 }
 
 /// The highest `used_memory` seen since start (sampled by the caller, as Redis samples in its cron).
