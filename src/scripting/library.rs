@@ -110,12 +110,10 @@ impl Engine {
         }
         let loaded = self.loaded()?;
         // Redis's FUNCTION LOAD gives a library's body 500 ms (LOAD_TIMEOUT_MS), then fails the load.
-        super::begin_run(LOAD_TIMEOUT_MS);
+        super::begin_load(LOAD_TIMEOUT_MS);
         let functions = loaded.load_library(code);
         super::end_run();
-        let functions = functions.map_err(|err| {
-            if err.contains("Script killed: it ran past") { "ERR FUNCTION LOAD timeout".to_string() } else { err }
-        })?;
+        let functions = functions?;
         for f in &functions {
             let clash = self
                 .libraries
