@@ -251,6 +251,7 @@ impl<'s> ScriptClient<'s> {
             killed: false,
             libraries,
             functions,
+            served: false,
         });
     }
 }

@@ -32,6 +32,15 @@ impl EventPump for Io {
 
 impl Loop<'_> {
     fn process_events_while_blocked(&mut self) {
+        if let Some(busy) = self.state.busy.as_mut().filter(|busy| !busy.served) {
+            busy.served = true;
+            // Readiness is edge-triggered, and the loop's batch may hold events of clients not handled yet
+            // (the script's command came first): each connection is read once, so no request sent before
+            // the script turned busy waits for its end.
+            let ids = self.io.connections.iter().enumerate().filter(|(_, conn)| conn.is_some());
+            let ids: Vec<ClientId> = ids.map(|(index, _)| ClientId(index)).collect();
+            self.io.pending_reads.extend(ids);
+        }
         let mut events = std::mem::replace(&mut self.io.busy_events, mio::Events::with_capacity(0));
         for _ in 0..TURNS_MAX {
             self.io.turn += 1;

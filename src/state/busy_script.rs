@@ -50,6 +50,8 @@ pub struct Busy {
     /// FUNCTION STATS's counts, taken when the function started (the engine is busy running it).
     pub libraries: usize,
     pub functions: usize,
+    /// The loop has served a turn since the script turned busy (see `server::busy`).
+    pub served: bool,
 }
 
 impl Busy {
