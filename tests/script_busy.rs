@@ -24,14 +24,17 @@ fn text(reply: Vec<u8>) -> String {
     String::from_utf8_lossy(&reply).into_owned()
 }
 
-/// A server whose scripts turn busy after 20 ms.
-fn server() -> TestServer {
-    TestServer::subject(&["--busy-reply-threshold", "20"])
+/// A server whose scripts turn busy after 20 ms, the client that will run the script and another one.
+fn server() -> (TestServer, RespConn, RespConn) {
+    let server = TestServer::subject(&["--busy-reply-threshold", "20"]);
+    let (caller, other) = (server.conn(), server.conn());
+    (server, caller, other)
 }
 
-/// Sends `argv` on `conn` without reading the reply (the script's caller).
-fn send(conn: &mut RespConn, argv: &[&str]) {
-    conn.send_raw(&common::encode_command(argv));
+/// `caller` sends `argv` (a script that keeps running), and `other` waits until it is answered `busy`.
+fn run_busy(caller: &mut RespConn, other: &mut RespConn, argv: &[&str], busy: &str) {
+    caller.send_raw(&common::encode_command(argv));
+    wait_busy(other, busy);
 }
 
 /// Pings until the server answers `busy` (the script passed its threshold), bounded.
@@ -50,11 +53,8 @@ fn wait_busy(conn: &mut RespConn, busy: &str) {
 
 #[test]
 fn a_busy_script_answers_others_busy_until_script_kill() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
-    send(&mut caller, &["EVAL", ENDLESS, "0"]);
-    wait_busy(&mut other, BUSY_EVAL);
+    let (server, mut caller, mut other) = server();
+    run_busy(&mut caller, &mut other, &["EVAL", ENDLESS, "0"], BUSY_EVAL);
     for refused in [&["GET", "k"][..], &["FUNCTION", "KILL"], &["FUNCTION", "STATS"], &["SHUTDOWN"], &["INFO"]] {
         assert_eq!(text(other.cmd(refused)), BUSY_EVAL, "{refused:?}");
     }
@@ -80,9 +80,7 @@ fn a_busy_script_answers_others_busy_until_script_kill() {
 /// and the caller's pipelined command runs after the script's error, not during the script.
 #[test]
 fn a_killed_script_cannot_catch_the_kill_and_its_caller_pipeline_waits() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
+    let (_server, mut caller, mut other) = server();
     let script = "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end";
     let mut pipeline = common::encode_command(&["EVAL", script, "0"]);
     pipeline.extend(common::encode_command(&["INCR", "after"]));
@@ -99,11 +97,13 @@ fn a_killed_script_cannot_catch_the_kill_and_its_caller_pipeline_waits() {
 /// A script that wrote cannot be killed; SHUTDOWN without NOSAVE is refused; SHUTDOWN NOSAVE exits.
 #[test]
 fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_exits() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
-    send(&mut caller, &["EVAL", "redis.call('set', KEYS[1], 'y') while true do end", "1", "x"]);
-    wait_busy(&mut other, BUSY_EVAL);
+    let (server, mut caller, mut other) = server();
+    run_busy(
+        &mut caller,
+        &mut other,
+        &["EVAL", "redis.call('set', KEYS[1], 'y') while true do end", "1", "x"],
+        BUSY_EVAL,
+    );
     assert_eq!(text(other.cmd(&["SCRIPT", "KILL"])), UNKILLABLE);
     assert_eq!(text(other.cmd(&["FUNCTION", "KILL"])), UNKILLABLE);
     assert_eq!(text(other.cmd(&["SHUTDOWN"])), BUSY_EVAL);
@@ -119,12 +119,9 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_exits() {
 
 #[test]
 fn function_kill_ends_a_busy_function_and_script_kill_is_refused() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
+    let (server, mut caller, mut other) = server();
     assert_eq!(text(other.cmd(&["FUNCTION", "LOAD", LIBRARY])), "$8\r\nspinners\r\n");
-    send(&mut caller, &["FCALL", "spin", "0"]);
-    wait_busy(&mut other, BUSY_FUNCTION);
+    run_busy(&mut caller, &mut other, &["FCALL", "spin", "0"], BUSY_FUNCTION);
     assert_eq!(text(other.cmd(&["SCRIPT", "KILL"])), BUSY_FUNCTION);
     let stats = text(other.cmd(&["FUNCTION", "STATS"]));
     let running = "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n\
@@ -150,14 +147,11 @@ fn function_kill_ends_a_busy_function_and_script_kill_is_refused() {
 /// array; a read-only EVAL_RO is killed the same way.
 #[test]
 fn scripts_in_exec_and_eval_ro_are_killed_as_redis_kills_them() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
+    let (_server, mut caller, mut other) = server();
     assert_eq!(text(caller.cmd(&["MULTI"])), "+OK\r\n");
     assert_eq!(text(caller.cmd(&["SET", "k", "1"])), "+QUEUED\r\n");
     assert_eq!(text(caller.cmd(&["EVAL_RO", ENDLESS, "0"])), "+QUEUED\r\n");
-    send(&mut caller, &["EXEC"]);
-    wait_busy(&mut other, BUSY_EVAL);
+    run_busy(&mut caller, &mut other, &["EXEC"], BUSY_EVAL);
     // The transaction wrote before its script, but only the script's own writes make it unkillable (Redis's
     // SCRIPT_WRITE_DIRTY is the script's).
     assert_eq!(text(other.cmd(&["SCRIPT", "KILL"])), "+OK\r\n");
@@ -170,12 +164,9 @@ fn scripts_in_exec_and_eval_ro_are_killed_as_redis_kills_them() {
 /// works on; the others' replies were written while it ran.
 #[test]
 fn a_busy_script_that_ends_by_itself_returns_its_result() {
-    let server = server();
-    let mut caller = server.conn();
-    let mut other = server.conn();
+    let (_server, mut caller, mut other) = server();
     let script = "redis.call('set', KEYS[1], 'y') local i = 0 while i < 300000000 do i = i + 1 end return 'done'";
-    send(&mut caller, &["EVAL", script, "1", "x"]);
-    wait_busy(&mut other, BUSY_EVAL);
+    run_busy(&mut caller, &mut other, &["EVAL", script, "1", "x"], BUSY_EVAL);
     assert_eq!(text(caller.read_reply()), "$4\r\ndone\r\n");
     assert_eq!(text(other.cmd(&["GET", "x"])), "$1\r\ny\r\n");
     assert_eq!(text(caller.cmd(&["PING"])), "+PONG\r\n");

@@ -170,7 +170,12 @@ impl Loaded {
             .into_function()
             .map_err(|err| format!("ERR Error compiling function: {}", lua_message(&err)))?;
         let loader: Function = self.hooks.raw_get("load_library").map_err(|e| e.to_string())?;
-        let (ok, result): (bool, Value) = loader.call(chunk).map_err(|err| lua_message(&err))?;
+        // Past LOAD_TIMEOUT_MS the hook raises on every line, the loader's own after its pcall too, so the
+        // error comes out here; Redis's pcall of the body reports it as any other error of the body.
+        let (ok, result): (bool, Value) = loader.call(chunk).map_err(|err| match lua_message(&err) {
+            text if text == super::LOAD_TIMEOUT => format!("ERR Error registering functions: ERR {text}"),
+            text => text,
+        })?;
         let Value::Table(result) = result else { return Err("ERR Error registering functions".into()) };
         if !ok {
             let err: String = result.raw_get("err").unwrap_or_default();
