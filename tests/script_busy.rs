@@ -165,9 +165,24 @@ fn scripts_in_exec_and_eval_ro_are_killed_as_redis_kills_them() {
 #[test]
 fn a_busy_script_that_ends_by_itself_returns_its_result() {
     let (_server, mut caller, mut other) = server();
-    let script = "redis.call('set', KEYS[1], 'y') local i = 0 while i < 300000000 do i = i + 1 end return 'done'";
+    let script = "redis.call('set', KEYS[1], 'y') local i = 0 while i < 30000000 do i = i + 1 end return 'done'";
     run_busy(&mut caller, &mut other, &["EVAL", script, "1", "x"], BUSY_EVAL);
     assert_eq!(text(caller.read_reply()), "$4\r\ndone\r\n");
     assert_eq!(text(other.cmd(&["GET", "x"])), "$1\r\ny\r\n");
     assert_eq!(text(caller.cmd(&["PING"])), "+PONG\r\n");
+}
+
+/// A script sent over the HTTP gateway serves the loop too (ferrokv's own gateway, so no Redis run).
+#[test]
+fn a_busy_script_from_the_http_gateway_can_be_killed() {
+    let server = TestServer::ferrokv_with_http(&["--busy-reply-threshold", "20"]);
+    let mut http = common::http_client::HttpConn::connect(server.http_port);
+    let mut other = server.conn();
+    let body = format!(r#"["EVAL", "{ENDLESS}", "0"]"#);
+    http.send_raw(&common::http_client::request_bytes("POST", "/_redis", &[], Some(&body)));
+    wait_busy(&mut other, BUSY_EVAL);
+    assert_eq!(text(other.cmd(&["SCRIPT", "KILL"])), "+OK\r\n");
+    let response = http.read_response();
+    assert!(response.text().contains("Script killed by user with SCRIPT KILL..."), "{}", response.text());
+    assert_eq!(text(other.cmd(&["PING"])), "+PONG\r\n");
 }

@@ -56,13 +56,29 @@ impl Loop<'_> {
     /// Runs every complete request in the connection's query buffer, then queues its replies.
     pub(super) fn process_input(&mut self, id: ClientId) {
         let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
-        if let Protocol::Http(reader) = &mut conn.protocol {
-            crate::http::process_input(self.state, id, reader, &mut conn.query, &mut self.io.http_scratch);
+        if matches!(conn.protocol, Protocol::Http(_)) {
+            self.process_http(id);
         } else {
             self.process_resp(id);
         }
         self.handle_unblocked();
         self.queue_write(id);
+    }
+
+    /// Runs HTTP client `id`'s complete requests. Its reader, query buffer and the scratch buffers are taken
+    /// out for the call (no allocation: the protocol is swapped, the buffers moved), so the loop can be handed
+    /// down with it for a busy script, which leaves this connection alone meanwhile.
+    fn process_http(&mut self, id: ClientId) {
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
+        let Protocol::Http(mut reader) = std::mem::replace(&mut conn.protocol, Protocol::Resp) else { return };
+        let mut query = std::mem::take(&mut conn.query);
+        let mut scratch = std::mem::take(&mut self.io.http_scratch);
+        crate::http::process_input(self.state, id, &mut reader, &mut query, &mut scratch, &mut *self.io);
+        self.io.http_scratch = scratch;
+        if let Some(conn) = self.io.connections[id.index()].as_mut() {
+            conn.protocol = Protocol::Http(reader);
+            conn.query = query;
+        }
     }
 
     /// Parses and runs RESP requests (first a command CLIENT PAUSE held, once the pause is over) until the buffer
