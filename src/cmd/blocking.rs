@@ -77,7 +77,7 @@ fn fail_group_readers(state: &mut State, ready: &DbKey) {
 /// Runs parked session `me`'s command again for `ready_key`; if it replied, it is served and leaves the queues.
 fn rerun(state: &mut State, me: ClientId, ready_key: &[u8]) {
     let argv = state.sessions[me].parked.as_ref().map(|parked| parked.argv.clone()).unwrap_or_default();
-    if call_serving(state, me, &argv, Some(ready_key)) != Outcome::Blocked {
+    if call_serving(state, me, &argv, Some(ready_key), None) != Outcome::Blocked {
         state.unpark(me);
         state.unblocked.push(me);
     }

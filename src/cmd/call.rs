@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::{Ctx, Resolved, errors, table};
 use crate::resp::reply::Reply;
+use crate::state::busy_script::EventPump;
 use crate::state::session::{ClientId, ReplyMode};
 use crate::state::{State, propagation};
 
@@ -33,29 +34,34 @@ pub enum Outcome {
 /// Runs `argv` for session `id`, writing the reply into the session's output buffer under its CLIENT REPLY
 /// mode. When the outermost call ends, the keys it made ready are served.
 pub fn call(state: &mut State, id: ClientId, argv: &[Bytes]) -> Outcome {
-    call_serving(state, id, argv, None)
+    call_serving(state, id, argv, None, None)
+}
+
+/// `call` for a command read from a connection: a script it runs that passes `busy-reply-threshold` serves
+/// the loop's other clients through `pump` (`state::busy_script`).
+pub fn call_pumped(state: &mut State, id: ClientId, argv: &[Bytes], pump: &mut dyn EventPump) -> Outcome {
+    call_serving(state, id, argv, None, Some(pump))
 }
 
 /// `call` for a parked session's command, run again because `ready_key` may now serve it (Redis serves a
 /// waiter from the key that became ready, not from the first of its keys that holds a value).
-pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], ready_key: Option<&[u8]>) -> Outcome {
+pub(crate) fn call_serving(
+    state: &mut State,
+    id: ClientId,
+    argv: &[Bytes],
+    ready_key: Option<&[u8]>,
+    pump: Option<&mut dyn EventPump>,
+) -> Outcome {
     state.call_depth += 1;
     if state.tracking.clients > 0 && ready_key.is_none() {
         // Before the command, as Redis's processCommand: its evictions reach this client before its reply.
         super::tracking::limit_table(state);
     }
-    let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key));
-    if !state.tracking.pending.is_empty() {
-        // Invalidations of this client's own keys come after its reply (a whole transaction's).
-        super::tracking::send_pending(state);
-    }
-    // The execution unit ends here: a command with EXEC's queue, or one served waiter (each waiter served
-    // later is a unit of its own, as in Redis).
-    let replica_stream_before = state.propagation.replica_stream.len();
-    state.propagation.end_unit();
-    if state.propagation.replica_stream.len() > replica_stream_before {
-        // WAIT waits for the replicas to acknowledge this offset (Redis's `woff`).
-        state.sessions[id].write_offset = state.replication.offset + state.propagation.replica_stream.len() as u64;
+    let outcome = with_output(state, id, |state, reply| execute(state, id, argv, reply, ready_key, pump));
+    // Another client's command run from inside a busy script leaves the script's execution unit, its pending
+    // invalidations and the keys it made ready to the script's own end.
+    if state.busy.is_none() {
+        end_unit(state, id);
     }
     let session = &state.sessions[id];
     let outcome = if outcome == Outcome::Replied && (session.close_after_reply || session.close_asap) {
@@ -69,6 +75,21 @@ pub(crate) fn call_serving(state: &mut State, id: ClientId, argv: &[Bytes], read
     }
     state.call_depth -= 1;
     outcome
+}
+
+/// What follows a call: the caller's own invalidations, then the end of the execution unit (a command with
+/// EXEC's queue, or one served waiter: each waiter served later is a unit of its own, as in Redis).
+fn end_unit(state: &mut State, id: ClientId) {
+    if !state.tracking.pending.is_empty() {
+        // Invalidations of this client's own keys come after its reply (a whole transaction's).
+        super::tracking::send_pending(state);
+    }
+    let replica_stream_before = state.propagation.replica_stream.len();
+    state.propagation.end_unit();
+    if state.propagation.replica_stream.len() > replica_stream_before {
+        // WAIT waits for the replicas to acknowledge this offset (Redis's `woff`).
+        state.sessions[id].write_offset = state.replication.offset + state.propagation.replica_stream.len() as u64;
+    }
 }
 
 /// Writes the reply that ends parked session `id`'s block (timeout, CLIENT UNBLOCK), under its reply mode,
@@ -138,6 +159,7 @@ pub(crate) fn execute(
     argv: &[Bytes],
     reply: &mut Reply,
     ready_key: Option<&[u8]>,
+    pump: Option<&mut dyn EventPump>,
 ) -> Outcome {
     let found = lookup(argv);
     state.sessions[id].last_command = found.as_ref().ok().map(|cmd| cmd.id);
@@ -145,7 +167,7 @@ pub(crate) fn execute(
         Ok(cmd) => cmd,
         Err(err) => return refuse(state, id, argv, reply, err, None),
     };
-    execute_found(state, id, cmd, argv, reply, ready_key)
+    execute_found(state, id, cmd, argv, reply, ready_key, pump)
 }
 
 /// `execute` for a command its caller looked up and whose arity it checked (a script's `redis.call`, which
@@ -157,6 +179,7 @@ pub(crate) fn execute_found(
     argv: &[Bytes],
     reply: &mut Reply,
     ready_key: Option<&[u8]>,
+    pump: Option<&mut dyn EventPump>,
 ) -> Outcome {
     state.sessions[id].last_command = Some(cmd.id);
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
@@ -164,8 +187,11 @@ pub(crate) fn execute_found(
     }
     // processCommand's maxmemory step, for arriving commands (not EXEC's queue, a script's calls or a waiter's
     // re-run): with no limit, or under it, one comparison.
+    // Not while a script is busy: evicting keys under a running script would break its atomicity (Redis skips
+    // performEvictions inside a yielding command too).
     if state.config.maxmemory != 0
         && !state.in_exec
+        && state.busy.is_none()
         && ready_key.is_none()
         && super::evict::refuses(state, id, cmd, argv)
     {
@@ -184,6 +210,14 @@ pub(crate) fn execute_found(
         && !super::pubsub::allowed_when_subscribed(cmd)
     {
         return refuse(state, id, argv, reply, super::pubsub::only_pubsub_allowed(cmd), Some(cmd.id));
+    }
+    // processCommand's busy step: while a script runs past its threshold, others may run only `allow-busy`
+    // commands (the script's own calls come with `in_script`).
+    if let Some(busy) = state.busy.as_ref().filter(|_| !state.in_script)
+        && cmd.spec.flags & super::flag::ALLOW_BUSY == 0
+    {
+        let err = busy.error();
+        return refuse(state, id, argv, reply, err.into(), Some(cmd.id));
     }
     // A pause holds commands as they arrive (processCommand), not EXEC's queued ones or a waiter's re-run.
     if state.pausing.pause.is_some()
@@ -204,7 +238,8 @@ pub(crate) fn execute_found(
     if ready_key.is_none() && super::monitor::shown_before_run(state, cmd) {
         super::monitor::feed(state, id, cmd, argv);
     }
-    let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key };
+    let pump = pump.map(|pump| -> &mut dyn EventPump { pump });
+    let mut ctx = Ctx { state, me: id, argv, now_ms, db_index, cmd, blocked: false, ready_key, pump };
     if let Err(err) = (cmd.spec.run)(&mut ctx, reply) {
         reply.error(&*err.0);
     }

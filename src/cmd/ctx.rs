@@ -16,6 +16,7 @@ use crate::db::value::Typed;
 use crate::db::{Db, Entry, Value, ValueType};
 use crate::resp::reply::Reply;
 use crate::state::State;
+use crate::state::busy_script::EventPump;
 use crate::state::session::{ClientId, Session};
 use crate::state::wait_queues::BlockTarget;
 use crate::util::rng::Rng;
@@ -35,6 +36,15 @@ pub struct Ctx<'a> {
     pub blocked: bool,
     /// When a parked command runs again because a key became ready: that key, the one to serve from.
     pub ready_key: Option<&'a [u8]>,
+    /// The event loop, when the command came from a connection: a script that runs past
+    /// `busy-reply-threshold` serves other clients through it (`state::busy_script`).
+    pub pump: Option<&'a mut dyn EventPump>,
+}
+
+/// `ctx.pump` reborrowed for a call that runs commands (EXEC's queue) or a script: a field function, so the
+/// rest of `ctx` stays usable beside it.
+pub fn reborrow_pump<'x>(pump: &'x mut Option<&mut dyn EventPump>) -> Option<&'x mut dyn EventPump> {
+    pump.as_deref_mut().map(|pump| -> &mut dyn EventPump { pump })
 }
 
 impl<'a> Ctx<'a> {

@@ -12,6 +12,7 @@ use super::{CmdResult, Ctx, Handlers, errors, flag};
 use crate::resp::reply::Reply;
 use crate::scripting::{Host, parse_sha};
 use crate::state::State;
+use crate::state::busy_script::{Busy, EventPump};
 use crate::state::session::{ClientId, Session};
 
 pub const HANDLERS: &[Handlers] = &[&[
@@ -161,7 +162,7 @@ fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: boo
         (sha, flags)
     };
     let mut engine = std::mem::take(&mut ctx.state.scripting);
-    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || flags.no_writes, flags.allow_oom);
+    let mut host = ScriptClient::new(ctx, read_only || flags.no_writes, flags.allow_oom, None);
     engine.run(&sha, keys, args, &mut host, reply);
     host.finish();
     ctx.state.scripting = engine;
@@ -180,35 +181,110 @@ pub(super) struct ScriptClient<'s> {
     out: Reply,
     in_exec: bool,
     in_script: bool,
+    /// The client whose command runs the script, and that command (EVAL, FCALL or EXEC's).
+    caller: ClientId,
+    caller_argv: &'s [Bytes],
+    /// The loop, when the command came from a connection: served while the script is busy.
+    pump: Option<&'s mut dyn EventPump>,
+    /// A function's run: the library and function counts FUNCTION STATS shows meanwhile.
+    function: Option<(usize, usize)>,
 }
 
 impl<'s> ScriptClient<'s> {
-    pub(super) fn new(state: &'s mut State, db: usize, read_only: bool, allow_oom: bool) -> ScriptClient<'s> {
+    /// The client for a script `ctx`'s command runs; `function` for FCALL (see the field).
+    pub(super) fn new(
+        ctx: &'s mut Ctx<'_>,
+        read_only: bool,
+        allow_oom: bool,
+        function: Option<(usize, usize)>,
+    ) -> ScriptClient<'s> {
+        let state = &mut *ctx.state;
         let mut session = Session::new(0, None, state.now_ms, true);
-        session.db = db;
+        session.db = ctx.db_index;
         let client = state.sessions.insert(session);
         // Blocking commands answer at once inside a script, as inside EXEC.
         let in_exec = std::mem::replace(&mut state.in_exec, true);
         let in_script = std::mem::replace(&mut state.in_script, true);
         crate::scripting::begin_run(state.config.busy_reply_threshold_ms);
-        ScriptClient { state, client, read_only, allow_oom, out: Reply::default(), in_exec, in_script }
+        ScriptClient {
+            state,
+            client,
+            read_only,
+            allow_oom,
+            out: Reply::default(),
+            in_exec,
+            in_script,
+            caller: ctx.me,
+            caller_argv: ctx.argv,
+            pump: super::ctx::reborrow_pump(&mut ctx.pump),
+            function,
+        }
     }
 
     pub(super) fn finish(self) {
         self.state.in_exec = self.in_exec;
         self.state.in_script = self.in_script;
+        self.state.busy = None;
         crate::scripting::end_run();
         self.state.sessions.remove(self.client);
+    }
+
+    /// The script just passed `busy-reply-threshold` (Redis's enterScriptTimedoutMode): logged, and shown to
+    /// other clients' commands through `State::busy`.
+    fn enter_busy(&mut self, name: &str) {
+        let started = crate::scripting::run_started().unwrap_or_else(std::time::Instant::now);
+        crate::log!(
+            Warning,
+            "Slow script detected: still in execution after {} milliseconds. You can try killing the script \
+             using the {} command. Script name is: {}.",
+            started.elapsed().as_millis(),
+            if self.function.is_some() { "FUNCTION KILL" } else { "SCRIPT KILL" },
+            name
+        );
+        let (libraries, functions) = self.function.unwrap_or_default();
+        self.state.busy = Some(Busy {
+            caller: self.caller,
+            function: self.function.is_some(),
+            name: name.to_string(),
+            argv: self.caller_argv.to_vec(),
+            started,
+            killed: false,
+            libraries,
+            functions,
+            served: false,
+        });
     }
 }
 
 impl Host for ScriptClient<'_> {
+    /// Redis's scriptInterrupt: the other clients' commands run as arriving commands (not inside EXEC or a
+    /// script), then the script goes on unless one of them killed it.
+    fn busy(&mut self, name: &str) -> bool {
+        if self.pump.is_none() {
+            return false;
+        }
+        if self.state.busy.is_none() {
+            self.enter_busy(name);
+        }
+        let Some(pump) = self.pump.as_deref_mut() else { return false };
+        let in_exec = std::mem::replace(&mut self.state.in_exec, false);
+        let in_script = std::mem::replace(&mut self.state.in_script, false);
+        // The script's time snapshot stays its own.
+        let (now_ms, last_call_end) = (self.state.now_ms, self.state.last_call_end);
+        pump.process_events_while_blocked(self.state);
+        self.state.now_ms = now_ms;
+        self.state.last_call_end = last_call_end;
+        self.state.in_exec = in_exec;
+        self.state.in_script = in_script;
+        self.state.busy.as_ref().is_some_and(|busy| busy.killed)
+    }
+
     fn call(&mut self, argv: &[Bytes], resp3: bool, propagate: bool) -> Result<&[u8], String> {
         let cmd = lookup(argv).map_err(|_| "Unknown Redis command called from script".to_string())?;
         if !cmd.spec.arity_ok(argv.len()) {
             return Err("Wrong number of args calling Redis command from script".into());
         }
-        if cmd.spec.flags & flag::NOSCRIPT != 0 {
+        if cmd.spec.flags & flag::NOSCRIPT != 0 && !self.state.script_disable_deny {
             return Err("This Redis command is not allowed from script".into());
         }
         // May-replicate commands count as writes here, so read-only scripts may run during CLIENT PAUSE WRITE.
@@ -228,7 +304,7 @@ impl Host for ScriptClient<'_> {
         }
         let propagating = self.state.propagation.enabled;
         self.state.propagation.enabled = propagating && propagate;
-        execute_found(self.state, self.client, cmd, argv, &mut self.out, None);
+        execute_found(self.state, self.client, cmd, argv, &mut self.out, None, None);
         self.state.propagation.enabled = propagating;
         Ok(&self.out.buf)
     }
@@ -268,10 +344,25 @@ fn script_flush(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// No script runs while a command is dispatched (the loop does not answer during one yet), so there is
-/// never one to kill.
-fn script_kill(_ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
-    Err("NOTBUSY No scripts in execution right now.".into())
+fn script_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    kill(ctx, reply, false)
+}
+
+/// SCRIPT KILL and FUNCTION KILL (Redis's scriptKill): only a busy script can be running while another
+/// command runs; one that wrote cannot be killed, and each command kills only its own kind.
+pub(super) fn kill(ctx: &mut Ctx<'_>, reply: &mut Reply, function: bool) -> CmdResult {
+    let Some(busy) = ctx.state.busy.as_mut() else { return Err("NOTBUSY No scripts in execution right now.".into()) };
+    if crate::scripting::wrote() {
+        return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either \
+                    wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+            .into());
+    }
+    if busy.function != function {
+        return Err(busy.error().into());
+    }
+    busy.killed = true;
+    reply.ok();
+    Ok(())
 }
 
 fn script_help(_ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {

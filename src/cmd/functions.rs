@@ -45,8 +45,9 @@ fn run_function(ctx: &mut Ctx<'_>, reply: &mut Reply, read_only: bool) -> CmdRes
     if read_only && !no_writes {
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
+    let counts = (ctx.state.scripting.libraries().len(), ctx.state.scripting.functions_count());
     let mut engine = std::mem::take(&mut ctx.state.scripting);
-    let mut host = ScriptClient::new(ctx.state, ctx.db_index, read_only || no_writes, allow_oom);
+    let mut host = ScriptClient::new(ctx, read_only || no_writes, allow_oom, Some(counts));
     engine.call_function(name, keys, args, &mut host, reply);
     host.finish();
     ctx.state.scripting = engine;
@@ -212,24 +213,44 @@ pub fn decode_libraries(body: &[u8]) -> Result<Vec<Bytes>, String> {
     Ok(codes)
 }
 
-/// A function never runs while a command is dispatched (the loop does not answer during one yet).
-fn function_kill(_ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
-    Err("NOTBUSY No scripts in execution right now.".into())
+fn function_kill(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    super::eval::kill(ctx, reply, true)
 }
 
+/// FUNCTION STATS: the function running past `busy-reply-threshold`, if any (a busy EVAL script is refused
+/// with -BUSY, as Redis's functionStatsCommand does), and the engine's counts.
 fn function_stats(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
+    if let Some(busy) = ctx.state.busy.as_ref().filter(|busy| !busy.function) {
+        return Err(busy.error().into());
+    }
     let engine = &ctx.state.scripting;
+    let mut counts = (engine.libraries().len(), engine.functions_count());
     reply.map(2);
     reply.bulk(b"running_script");
-    reply.null();
+    match &ctx.state.busy {
+        Some(busy) => {
+            counts = (busy.libraries, busy.functions);
+            reply.map(3);
+            reply.bulk(b"name");
+            reply.bulk(busy.name.as_bytes());
+            reply.bulk(b"command");
+            reply.array(busy.argv.len());
+            for arg in &busy.argv {
+                reply.bulk(arg);
+            }
+            reply.bulk(b"duration_ms");
+            reply.int(busy.started.elapsed().as_millis() as i64);
+        }
+        None => reply.null(),
+    }
     reply.bulk(b"engines");
     reply.map(1);
     reply.bulk(b"LUA");
     reply.map(2);
     reply.bulk(b"libraries_count");
-    reply.int(engine.libraries().len() as i64);
+    reply.int(counts.0 as i64);
     reply.bulk(b"functions_count");
-    reply.int(engine.functions_count() as i64);
+    reply.int(counts.1 as i64);
     Ok(())
 }
 

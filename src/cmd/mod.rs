@@ -49,7 +49,7 @@ pub mod tracking;
 pub mod tx;
 pub mod zset;
 
-pub use call::{Outcome, call};
+pub use call::{Outcome, call, call_pumped};
 pub use ctx::Ctx;
 pub use errors::{CmdError, CmdResult};
 pub use meta::{Arg, BeginSearch, CommandSpec, Docs, FindKeys, Handlers, KeySpec, flag};

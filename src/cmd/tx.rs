@@ -87,7 +87,7 @@ fn exec(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     reply.array(commands.len());
     ctx.state.in_exec = true;
     for argv in &commands {
-        super::call::execute(ctx.state, ctx.me, argv, reply, None);
+        super::call::execute(ctx.state, ctx.me, argv, reply, None, super::ctx::reborrow_pump(&mut ctx.pump));
     }
     ctx.state.in_exec = false;
     Ok(())

@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 
 use crate::limits::{HTTP_HEAD_BYTES_MAX, REPLY_PAUSE_BYTES};
 use crate::state::State;
+use crate::state::busy_script::EventPump;
 use crate::state::session::{ClientId, ReplyMode, Session};
 use request::{Head, HeadParse, Refusal};
 use response::Response;
@@ -164,6 +165,7 @@ pub fn process_input(
     reader: &mut RequestReader,
     query: &mut BytesMut,
     scratch: &mut Scratch,
+    pump: &mut dyn EventPump,
 ) {
     let max_body = state.config.http_max_body;
     let now_ms = state.now_ms;
@@ -218,7 +220,8 @@ pub fn process_input(
                 };
                 start_request(session, state.config.requirepass.is_none());
                 let reply_start = session.reply.buf.len();
-                let mut exchange = Exchange { state: &mut *state, me: id, reply_start, base64: head.base64 };
+                let mut exchange =
+                    Exchange { state: &mut *state, me: id, reply_start, base64: head.base64, pump: &mut *pump };
                 scratch.body.clear();
                 let answered = route::handle(&mut exchange, &head, &body, &mut scratch.body);
                 let session = &mut state.sessions[id];
@@ -364,6 +367,8 @@ pub struct Exchange<'a> {
     reply_start: usize,
     /// `Upstash-Encoding: base64` was asked for.
     base64: bool,
+    /// The loop, for a script that runs past `busy-reply-threshold` (`state::busy_script`).
+    pump: &'a mut dyn EventPump,
 }
 
 impl Exchange<'_> {
@@ -373,7 +378,7 @@ impl Exchange<'_> {
         let reply = &mut self.state.sessions[self.me].reply;
         reply.buf.truncate(self.reply_start);
         reply.resp3 = resp3;
-        crate::cmd::call(self.state, self.me, argv);
+        crate::cmd::call_pumped(self.state, self.me, argv, self.pump);
         self.last_reply()
     }
 

@@ -110,12 +110,10 @@ impl Engine {
         }
         let loaded = self.loaded()?;
         // Redis's FUNCTION LOAD gives a library's body 500 ms (LOAD_TIMEOUT_MS), then fails the load.
-        super::begin_run(LOAD_TIMEOUT_MS);
+        super::begin_load(LOAD_TIMEOUT_MS);
         let functions = loaded.load_library(code);
         super::end_run();
-        let functions = functions.map_err(|err| {
-            if err.contains("Script killed: it ran past") { "ERR FUNCTION LOAD timeout".to_string() } else { err }
-        })?;
+        let functions = functions?;
         for f in &functions {
             let clash = self
                 .libraries
@@ -172,7 +170,12 @@ impl Loaded {
             .into_function()
             .map_err(|err| format!("ERR Error compiling function: {}", lua_message(&err)))?;
         let loader: Function = self.hooks.raw_get("load_library").map_err(|e| e.to_string())?;
-        let (ok, result): (bool, Value) = loader.call(chunk).map_err(|err| lua_message(&err))?;
+        // Past LOAD_TIMEOUT_MS the hook raises on every line, the loader's own after its pcall too, so the
+        // error comes out here; Redis's pcall of the body reports it as any other error of the body.
+        let (ok, result): (bool, Value) = loader.call(chunk).map_err(|err| match lua_message(&err) {
+            text if text == super::LOAD_TIMEOUT => format!("ERR Error registering functions: ERR {text}"),
+            text => text,
+        })?;
         let Value::Table(result) = result else { return Err("ERR Error registering functions".into()) };
         if !ok {
             let err: String = result.raw_get("err").unwrap_or_default();

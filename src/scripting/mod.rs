@@ -25,41 +25,62 @@ use mlua::{Function, Lua, StdLib, Table, Value, Variadic};
 
 use crate::resp::reply::Reply;
 
-/// Set by SIGINT/SIGTERM (the server registers it). The loop cannot answer while a script runs (there is no
-/// -BUSY yet), so a script that never ends would make the server deaf even to a shutdown: a hook every
-/// `SIGNAL_CHECK_INSTRUCTIONS` instructions ends the script when the flag is set, and the loop then shuts down.
+/// Set by SIGINT/SIGTERM (the server registers it). The loop learns of a signal only between commands, and
+/// a script that never ends (or one that has written, which SCRIPT KILL cannot end) would keep the server
+/// from shutting down: a hook every `HOOK_INSTRUCTIONS` instructions ends the script when the flag is set,
+/// and the loop then shuts down.
 pub static SHUTDOWN_SIGNALLED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
     std::sync::LazyLock::new(Default::default);
 
-/// How often (in Lua instructions) a running script checks for a shutdown signal and its time limit.
-const SIGNAL_CHECK_INSTRUCTIONS: u32 = 100_000;
+/// How often (in Lua instructions) a running script checks for a shutdown signal and its time limit, and,
+/// once past `busy-reply-threshold`, lets the loop serve other clients (Redis's luaMaskCountHook, set with
+/// the same count).
+const HOOK_INSTRUCTIONS: u32 = 100_000;
 
-/// What the hook knows of the script now running: past `deadline`, a script that has not written is stopped.
-/// Redis instead answers other clients `-BUSY` from inside the script and waits for SCRIPT KILL; ferrokv does
-/// not serve other clients during a script yet, and a script that never ends would leave the server deaf to
-/// all of them, so until `-BUSY` lands the limit (`busy-reply-threshold`) ends a script that SCRIPT KILL could
-/// end. One that has written keeps running, as in Redis, where only SHUTDOWN NOSAVE can end it.
+/// The text of the error a script ended by SCRIPT KILL or FUNCTION KILL raises, as Redis's.
+const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+
+/// The text a library's body gets past FUNCTION LOAD's time limit (`library::LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT: &str = "FUNCTION LOAD timeout";
+
+/// What the hook knows of the code now running.
 #[derive(Debug, Clone, Copy, Default)]
 struct RunLimit {
+    started: Option<std::time::Instant>,
+    /// Past it, a script serves the loop's other clients (`Host::busy`) and a library's load fails.
     deadline: Option<std::time::Instant>,
+    /// A library's body under FUNCTION LOAD, rather than a script.
+    loading: bool,
     wrote: bool,
     /// The hook stopped the script: every line raises the error again until the run ends.
     stopped: bool,
 }
 
 thread_local! {
-    static RUN_LIMIT: Cell<RunLimit> = const { Cell::new(RunLimit { deadline: None, wrote: false, stopped: false }) };
+    static RUN_LIMIT: Cell<RunLimit> = const {
+        Cell::new(RunLimit { started: None, deadline: None, loading: false, wrote: false, stopped: false })
+    };
 }
 
 /// A script starts (its client is made): `threshold_ms` is `busy-reply-threshold`, 0 for none.
 pub fn begin_run(threshold_ms: u64) {
-    let deadline = Some(threshold_ms)
-        .filter(|&ms| ms > 0)
-        .and_then(|ms| std::time::Instant::now().checked_add(std::time::Duration::from_millis(ms)));
-    RUN_LIMIT.with(|limit| limit.set(RunLimit { deadline, wrote: false, stopped: false }));
+    begin(threshold_ms, false);
 }
 
-/// The running script called a write command: it can no longer be stopped without breaking its atomicity.
+/// A library's body starts running under FUNCTION LOAD, which fails past `limit_ms`.
+fn begin_load(limit_ms: u64) {
+    begin(limit_ms, true);
+}
+
+fn begin(limit_ms: u64, loading: bool) {
+    let now = std::time::Instant::now();
+    let deadline =
+        Some(limit_ms).filter(|&ms| ms > 0).and_then(|ms| now.checked_add(std::time::Duration::from_millis(ms)));
+    RUN_LIMIT.with(|limit| limit.set(RunLimit { started: Some(now), deadline, loading, wrote: false, stopped: false }));
+}
+
+/// The running script called a write command: SCRIPT KILL can no longer end it without breaking its
+/// atomicity (Redis's SCRIPT_WRITE_DIRTY).
 pub fn note_write() {
     RUN_LIMIT.with(|limit| limit.set(RunLimit { wrote: true, ..limit.get() }));
 }
@@ -69,50 +90,68 @@ pub fn wrote() -> bool {
     RUN_LIMIT.with(|limit| limit.get().wrote)
 }
 
+/// When the running script started.
+pub fn run_started() -> Option<std::time::Instant> {
+    RUN_LIMIT.with(|limit| limit.get().started)
+}
+
 /// The script ended.
 pub fn end_run() {
     RUN_LIMIT.with(|limit| limit.set(RunLimit::default()));
 }
 
-/// Checks, every `SIGNAL_CHECK_INSTRUCTIONS` instructions, for a shutdown signal and the time limit. A script
-/// it stops gets an error, and from then on the hook fires on every line, as Redis's luaMaskCountHook does
-/// after SCRIPT KILL, so a `pcall` that catches the error cannot keep the script alive. Installed again at
-/// the start of every run.
+/// Runs every `HOOK_INSTRUCTIONS` instructions. Ends the script on a shutdown signal and a library's body
+/// past its limit; past `busy-reply-threshold`, a script lets the loop serve others (`hooks.busy`, bound
+/// to the run's `Host`) and is ended if that ran SCRIPT KILL or FUNCTION KILL. A script it ends gets an
+/// error, and from then on the hook fires on every line, as Redis's luaMaskCountHook does after SCRIPT KILL,
+/// so a `pcall` that catches the error cannot keep the script alive. Installed again at the start of every
+/// run.
 fn install_hook(lua: &Lua) -> mlua::Result<()> {
-    lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(SIGNAL_CHECK_INSTRUCTIONS), |lua, _| {
+    lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), |lua, _| {
+        let limit = RUN_LIMIT.with(Cell::get);
         let stop = if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
             "Script killed by a shutdown signal"
-        } else if past_limit() {
-            crate::log!(
-                Warning,
-                "A script ran past busy-reply-threshold without writing: stopped (ferrokv does not serve -BUSY yet)"
-            );
-            "Script killed: it ran past busy-reply-threshold, and ferrokv cannot yet serve other clients (-BUSY) \
-             while a script runs"
+        } else if limit.deadline.is_none_or(|at| std::time::Instant::now() < at) {
+            return Ok(mlua::VmState::Continue);
+        } else if limit.loading {
+            LOAD_TIMEOUT
+        } else if serve_while_busy(lua)? {
+            crate::log!(Warning, "Lua script killed by user with SCRIPT KILL.");
+            KILLED
         } else {
             return Ok(mlua::VmState::Continue);
         };
         RUN_LIMIT.with(|limit| limit.set(RunLimit { stopped: true, ..limit.get() }));
+        let hooks: Table = lua.named_registry_value(lua_args::HOOKS_KEY)?;
         // Once the run is over (any later code, however it is entered), the line hook gives way to this one.
+        let line_hooks = hooks.clone();
         lua.set_hook(mlua::HookTriggers::new().every_line(), move |lua, _| {
             if RUN_LIMIT.with(Cell::get).stopped {
-                return Err(mlua::Error::RuntimeError(stop.into()));
+                return Err(raise(&line_hooks, stop));
             }
             install_hook(lua)?;
             Ok(mlua::VmState::Continue)
         })?;
-        Err(mlua::Error::RuntimeError(stop.into()))
+        Err(raise(&hooks, stop))
     })
 }
 
-/// Whether the running script is past its limit and may be stopped.
-fn past_limit() -> bool {
-    let limit = RUN_LIMIT.with(Cell::get);
-    !limit.wrote && limit.deadline.is_some_and(|at| std::time::Instant::now() >= at)
+/// The script is past `busy-reply-threshold`: the run's `hooks.busy` lets the loop serve others; true if
+/// that killed the script. Without one (no run bound, or its host busy in a `redis.call`), nothing happens.
+fn serve_while_busy(lua: &Lua) -> mlua::Result<bool> {
+    let hooks: Table = lua.named_registry_value(lua_args::HOOKS_KEY)?;
+    match hooks.raw_get::<Option<Function>>("busy")? {
+        Some(busy) => busy.call(()),
+        None => Ok(false),
+    }
 }
 
 /// What a script's `redis.call` reaches: runs one command and gives its RESP reply.
 pub trait Host {
+    /// The script (`name`: its SHA-1 or the function's name) is past `busy-reply-threshold`: lets the loop
+    /// serve other clients for a moment. True if one of them killed the script.
+    fn busy(&mut self, name: &str) -> bool;
+
     /// Runs `argv` (`resp3`: the script's `redis.setresp(3)`; `propagate`: `set_repl` kept the AOF) and
     /// returns its reply bytes, or the refusal text Redis gives before running (unknown command, arity,
     /// not allowed from scripts, writes from a read-only script), without a leading `-`.
@@ -400,7 +439,15 @@ impl Loaded {
                 })?;
                 self.redis.raw_set(name, function)?;
             }
-            invoke()
+            let host = &host;
+            let busy = scope.create_function(move |_, ()| {
+                // Busy inside a `redis.call` (a hook firing in Lua it runs): the next turn serves.
+                Ok(host.try_borrow_mut().is_ok_and(|mut host| host.busy(name)))
+            })?;
+            self.hooks.raw_set("busy", busy)?;
+            let ran = invoke();
+            self.hooks.raw_set("busy", Value::Nil)?;
+            ran
         });
         let (ok, value) = result?;
         self.collect_garbage();

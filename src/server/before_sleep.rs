@@ -5,13 +5,13 @@
 //! (handleClientsWithPendingWrites), and last the clients marked for closing are freed, so no event of the
 //! batch just handled can name a freed slot.
 
-use super::Server;
+use super::Loop;
 
-impl Server {
+impl Loop<'_> {
     pub(super) fn before_sleep(&mut self) {
         self.feed_replicas();
         self.handle_unblocked();
-        crate::cmd::tracking::broadcast(&mut self.state);
+        crate::cmd::tracking::broadcast(self.state);
         // Before any reply leaves: under `appendfsync always` a write is on disk before its client hears of it.
         self.persist();
         self.queue_woken();
@@ -34,15 +34,15 @@ impl Server {
     }
 
     /// Writes every queued client's replies.
-    fn flush_pending_writes(&mut self) {
-        let mut ids = std::mem::take(&mut self.pending_writes);
+    pub(super) fn flush_pending_writes(&mut self) {
+        let mut ids = std::mem::take(&mut self.io.pending_writes);
         for &id in &ids {
-            if let Some(conn) = self.connections.get_mut(id.index()).and_then(Option::as_mut) {
+            if let Some(conn) = self.io.connections.get_mut(id.index()).and_then(Option::as_mut) {
                 conn.write_queued = false;
                 self.write_client(id);
             }
         }
         ids.clear();
-        self.pending_writes = ids;
+        self.io.pending_writes = ids;
     }
 }

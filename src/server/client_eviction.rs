@@ -7,7 +7,7 @@
 //! It runs before the loop sleeps, after each client's input was processed, so a client cannot grow past
 //! the limit for longer than one turn. With `maxmemory-clients 0` it costs one test.
 
-use super::Server;
+use super::Loop;
 use crate::config::Config;
 use crate::state::session::ClientId;
 
@@ -27,7 +27,7 @@ pub(super) fn client_eviction_limit(config: &Config) -> u64 {
     limit.max(CLIENT_EVICTION_LIMIT_MIN)
 }
 
-impl Server {
+impl Loop<'_> {
     /// Closes the biggest evictable clients while all of them together use at least the limit.
     pub(super) fn evict_clients(&mut self) {
         let limit = client_eviction_limit(&self.state.config);
@@ -50,7 +50,7 @@ impl Server {
             if total < limit {
                 break;
             }
-            let info = crate::cmd::conn::client_info_string(&self.state, id);
+            let info = crate::cmd::conn::client_info_string(self.state, id);
             crate::log!(Notice, "Evicting client: {}", info);
             self.state.stats.evicted_clients += 1;
             self.state.close_asap(id);

@@ -5,17 +5,17 @@
 
 use crate::state::session::ClientId;
 
-use super::Server;
+use super::Loop;
 
 /// Bytes of the query buffer quoted in the log line (Redis's `sdscatrepr(bytes, c->querybuf, 64)`).
 const QBUF_LOGGED_BYTES: usize = 64;
 
-impl Server {
+impl Loop<'_> {
     /// Closes client `id` if its unparsed input passed `client-query-buffer-limit`; true if it did. Called
     /// right after a read, before the input is parsed, so a request bigger than the limit is refused however
     /// its bytes arrive (whole, it would otherwise be run and leave the buffer empty before the check).
     pub(super) fn query_buffer_over_limit(&mut self, id: ClientId) -> bool {
-        let Some(conn) = self.connections[id.index()].as_mut() else { return false };
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return false };
         if conn.query.len() as u64 <= self.state.config.client_query_buffer_limit {
             return false;
         }
@@ -24,7 +24,7 @@ impl Server {
         if let Some(link) = self.state.sessions[id].link.as_mut() {
             conn.update_link(link);
         }
-        let client = crate::cmd::conn::client_info_string(&self.state, id);
+        let client = crate::cmd::conn::client_info_string(self.state, id);
         crate::log!(
             Warning,
             "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
@@ -50,7 +50,7 @@ impl Server {
         if session.close_asap || session.link.is_none() || !session.output_limit_reached(&limits, now_s) {
             return false;
         }
-        let client = crate::cmd::conn::client_info_string(&self.state, id);
+        let client = crate::cmd::conn::client_info_string(self.state, id);
         crate::log!(Warning, "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", client);
         self.state.close_asap(id);
         true

@@ -9,15 +9,15 @@ use mio::Events;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{CHILD, SIGNALS, Server, Shutdown};
+use super::{CHILD, Loop, SIGNALS, Shutdown};
 use crate::clock;
 use crate::db::expire::SliceEnd;
 use crate::limits::{EVENTS_PER_POLL_MAX, EXPIRE_SLICE_US_MAX};
 use crate::state::session::ClientId;
 
-impl Server {
+impl Loop<'_> {
     /// Serves until a shutdown is requested, then logs Redis's shutdown lines and returns.
-    pub fn run(&mut self) -> io::Result<()> {
+    pub(super) fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(EVENTS_PER_POLL_MAX);
         loop {
             self.before_sleep();
@@ -26,43 +26,51 @@ impl Server {
             if self.state.shutdown.is_some() && self.finish_shutdown() {
                 return Ok(());
             }
-            self.turn += 1;
+            self.io.turn += 1;
             let timeout = self.poll_timeout();
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            if let Err(e) = self.io.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
             for event in events.iter() {
-                let token = event.token();
-                if token == SIGNALS {
-                    self.signals_ready();
-                } else if token == CHILD {
-                    self.child_ready();
-                } else if token == super::RDB_PIPE {
-                    self.forward_rdb_pipe();
-                } else if let Some(index) = self.listeners().index_of(token) {
-                    self.accept_ready(index);
-                } else {
-                    let readable = event.is_readable() || event.is_read_closed();
-                    self.client_ready(ClientId(token.0), readable, event.is_writable());
-                }
+                self.handle_event(event);
             }
             self.process_pending_reads();
             self.run_timers();
         }
     }
 
+    /// Acts on one readiness event: signals, the fork child's report (left to the cron while a script is busy,
+    /// as Redis checks its children only in its cron), the diskless snapshot pipe, a listener, a client.
+    pub(super) fn handle_event(&mut self, event: &mio::event::Event) {
+        let token = event.token();
+        if token == SIGNALS {
+            self.signals_ready();
+        } else if token == CHILD {
+            if self.state.busy.is_none() {
+                self.child_ready();
+            }
+        } else if token == super::RDB_PIPE {
+            self.forward_rdb_pipe();
+        } else if let Some(index) = self.listeners().index_of(token) {
+            self.accept_ready(index);
+        } else {
+            let readable = event.is_readable() || event.is_read_closed();
+            self.client_ready(ClientId(token.0), readable, event.is_writable());
+        }
+    }
+
     /// Zero when clients wait to be read again, else the time to the next timer.
     fn poll_timeout(&self) -> Duration {
         let pipe_resumes = self.state.replication.diskless.as_ref().is_some_and(|d| d.resume);
-        if !self.pending_reads.is_empty() || pipe_resumes || self.state.eviction.continues {
+        if !self.io.pending_reads.is_empty() || pipe_resumes || self.state.eviction.continues {
             return Duration::ZERO;
         }
-        let next = match self.next_expire_slice {
-            Some(slice) => slice.min(self.next_cron),
-            None => self.next_cron,
+        let next = match self.io.next_expire_slice {
+            Some(slice) => slice.min(self.io.next_cron),
+            None => self.io.next_cron,
         };
         let timeout = next.saturating_duration_since(Instant::now());
         let deadline = match (self.state.blocking.next_deadline(), self.state.pausing.pause) {
@@ -77,7 +85,7 @@ impl Server {
     }
 
     fn signals_ready(&mut self) {
-        for signal in self.signals.pending() {
+        for signal in self.io.signals.pending() {
             let name = if signal == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
             if self.state.shutdown.is_some() && signal == signal_hook::consts::SIGINT {
                 crate::log!(Warning, "You insist... exiting now.");
@@ -92,7 +100,7 @@ impl Server {
     pub(super) fn register_child(&mut self) {
         if let Some(child) = self.state.persistence.child.as_mut().filter(|c| !c.registered) {
             child.registered = true;
-            if let Err(e) = self.poll.registry().register(child.pipe_mut(), CHILD, mio::Interest::READABLE) {
+            if let Err(e) = self.io.poll.registry().register(child.pipe_mut(), CHILD, mio::Interest::READABLE) {
                 crate::log!(Warning, "Registering the child's pipe: {}", e);
             }
         }
@@ -116,54 +124,54 @@ impl Server {
 
     fn child_finished(&mut self, done: crate::child::Done) {
         if let Some(mut child) = self.state.persistence.child.take() {
-            let _ = self.poll.registry().deregister(child.pipe_mut());
+            let _ = self.io.poll.registry().deregister(child.pipe_mut());
         }
         match done.kind {
-            crate::child::ChildKind::Rdb => crate::persist::bgsave_done(&mut self.state, &done),
+            crate::child::ChildKind::Rdb => crate::persist::bgsave_done(self.state, &done),
             crate::child::ChildKind::Aof => self.aof_child_done(&done),
         }
     }
 
     fn run_timers(&mut self) {
         if self.state.pausing.pause.is_some_and(|pause| pause.end_ms <= clock::unix_ms()) {
-            crate::cmd::conn::pause::unpause(&mut self.state);
+            crate::cmd::conn::pause::unpause(self.state);
             self.handle_unblocked();
         }
         if self.state.blocking.next_deadline().is_some() {
             self.state.begin_batch();
-            crate::cmd::blocking::expire_deadlines(&mut self.state);
+            crate::cmd::blocking::expire_deadlines(self.state);
             self.handle_unblocked();
         }
         let now = Instant::now();
-        if now >= self.next_cron && !self.state.cron_paused {
+        if now >= self.io.next_cron && !self.state.cron_paused {
             self.cron();
             let hz = u64::from(self.state.config.hz.clamp(1, 500));
-            self.next_cron = now + Duration::from_millis(1000 / hz);
-            if self.next_expire_slice.is_none() {
+            self.io.next_cron = now + Duration::from_millis(1000 / hz);
+            if self.io.next_expire_slice.is_none() {
                 self.expire_slice();
             }
         }
-        if self.next_expire_slice.is_some_and(|at| now >= at) {
+        if self.io.next_expire_slice.is_some_and(|at| now >= at) {
             self.expire_slice();
         }
         if self.state.eviction.continues {
             // An eviction pass ran out of time with memory still over the limit: one more bounded pass per
             // turn of the loop, between clients' commands (Redis's evictionTimeProc).
-            crate::cmd::evict::continue_evictions(&mut self.state);
+            crate::cmd::evict::continue_evictions(self.state);
         }
     }
 
     /// Redis's serverCron, minus what later issues add: idle-client timeouts, statistics, accept retries.
     fn cron(&mut self) {
         self.reap_child();
-        crate::persist::cron(&mut self.state);
+        crate::persist::cron(self.state);
         let now_ms = clock::unix_ms();
         self.replication_cron(now_ms);
         let stats = &mut self.state.stats;
         stats.ops_samples.sample(now_ms, stats.total_commands);
         crate::util::alloc::peak_memory();
-        if self.accept_retry {
-            self.accept_retry = false;
+        if self.io.accept_retry {
+            self.io.accept_retry = false;
             for index in 0..self.listeners().len() {
                 self.accept_ready(index);
             }
@@ -189,7 +197,7 @@ impl Server {
         self.http_cron(now_ms);
         // As serverCron: the tracking table is brought back within tracking-table-max-keys between commands too.
         if self.state.tracking.is_active() {
-            crate::cmd::tracking::limit_table(&mut self.state);
+            crate::cmd::tracking::limit_table(self.state);
         }
         // A client whose input is paused behind its replies runs no command, so the check after each command
         // never comes: the soft limit's seconds are judged here too.
@@ -207,13 +215,13 @@ impl Server {
 
     /// Closes HTTP connections past `http-idle-timeout` and sends event streams' heartbeats (see `http::cron`).
     fn http_cron(&mut self, now_ms: i64) {
-        let readers = self.connections.iter_mut().enumerate().filter_map(|(index, conn)| match conn {
+        let readers = self.io.connections.iter_mut().enumerate().filter_map(|(index, conn)| match conn {
             Some(super::Connection { protocol: super::Protocol::Http(reader), .. }) => {
                 Some((ClientId(index), &mut **reader))
             }
             _ => None,
         });
-        let to_write = crate::http::cron(&mut self.state, readers, now_ms);
+        let to_write = crate::http::cron(self.state, readers, now_ms);
         for id in to_write {
             self.queue_write(id);
         }
@@ -222,22 +230,23 @@ impl Server {
     /// One bounded slice of active expiry; schedules the next one soon if it ran out of time, leaving the loop
     /// three times the slice's length for clients (about 25% of the CPU, as Redis's slow cycle allows).
     fn expire_slice(&mut self) {
-        self.next_expire_slice = None;
+        self.io.next_expire_slice = None;
         // A pause forbids the deletions (and their propagated DELs); the keys wait for its end (Redis 7.0).
         if !self.state.active_expire_enabled || self.state.pausing.pause.is_some() {
             return;
         }
         let started = Instant::now();
         let budget = Duration::from_micros(EXPIRE_SLICE_US_MAX);
-        let state = &mut self.state;
+        let state = &mut *self.state;
         let end = self
+            .io
             .expire_cycle
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
         crate::cmd::notify::drain_key_logs(state);
         crate::state::propagation::propagate_active_expiry(state);
         crate::cmd::latency::record_event(state, "expire-cycle", started.elapsed().as_micros() as u64);
         if end == SliceEnd::OutOfTime {
-            self.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
+            self.io.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }
     }
 
@@ -245,7 +254,7 @@ impl Server {
     /// exist, then the last replies and the exit lines. A failed save cancels the shutdown unless FORCE
     /// (false: the loop goes on).
     /// The SHUTDOWN command has done its part already (its save, so it could answer a failure).
-    fn finish_shutdown(&mut self) -> bool {
+    pub(super) fn finish_shutdown(&mut self) -> bool {
         let (save, force) = match self.state.shutdown {
             Some(Shutdown::Command { save, force }) => (save, force),
             _ => {
@@ -255,11 +264,11 @@ impl Server {
         };
         if self.state.persistence.rdb_child_running() {
             crate::log!(Warning, "There is a child saving an .rdb. Killing it!");
-            crate::persist::kill_rdb_child(&mut self.state);
+            crate::persist::kill_rdb_child(self.state);
         }
         if save.unwrap_or(!self.state.config.save.is_empty()) {
             crate::log!(Notice, "Saving the final RDB snapshot before exiting.");
-            if crate::persist::save(&mut self.state).is_err() && !force {
+            if crate::persist::save(self.state).is_err() && !force {
                 crate::log!(Warning, "Error trying to save the DB, can't exit.");
                 self.state.shutdown = None;
                 return false;

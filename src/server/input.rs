@@ -1,12 +1,12 @@
 //! Reading a connection and running what it sent: RESP requests through `cmd::call`, HTTP requests through
 //! `http::process_input`.
 
-use crate::cmd::{Outcome, call};
+use crate::cmd::{Outcome, call_pumped};
 use crate::net::io as netio;
 use crate::resp::parse::ParseLimits;
 use crate::state::session::ClientId;
 
-use super::Server;
+use super::Loop;
 use super::connection::Protocol;
 
 /// Whether a request's name is `POST` or `Host:`, which no RESP client sends and every HTTP request does
@@ -17,11 +17,14 @@ fn is_http_request(argv: &[bytes::Bytes]) -> bool {
     name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
 }
 
-impl Server {
+impl Loop<'_> {
     /// Reads what the socket has (up to the budget), then runs every complete request.
     pub(super) fn read_client(&mut self, id: ClientId) {
-        let Some(conn) = self.connections[id.index()].as_mut() else { return };
-        conn.read_turn = self.turn;
+        if self.read_put_off(id) {
+            return;
+        }
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
+        conn.read_turn = self.io.turn;
         let wanted = match &conn.protocol {
             Protocol::Resp => conn.parser.bytes_wanted(),
             Protocol::Http(reader) => reader.bytes_wanted(conn.query.len()),
@@ -29,7 +32,7 @@ impl Server {
         let outcome = netio::read_into(
             &mut conn.stream,
             &mut conn.query,
-            &mut self.read_scratch,
+            &mut self.io.read_scratch,
             wanted.clamp(crate::limits::READ_BUDGET_BYTES, crate::limits::BULK_READ_BUDGET_BYTES),
             wanted,
         );
@@ -39,7 +42,7 @@ impl Server {
             self.state.sessions[id].last_interaction_ms = self.state.now_ms;
         }
         if outcome.more {
-            self.pending_reads.push(id);
+            self.io.pending_reads.push(id);
         }
         if self.query_buffer_over_limit(id) {
             return;
@@ -52,14 +55,30 @@ impl Server {
 
     /// Runs every complete request in the connection's query buffer, then queues its replies.
     pub(super) fn process_input(&mut self, id: ClientId) {
-        let Some(conn) = self.connections[id.index()].as_mut() else { return };
-        if let Protocol::Http(reader) = &mut conn.protocol {
-            crate::http::process_input(&mut self.state, id, reader, &mut conn.query, &mut self.http_scratch);
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
+        if matches!(conn.protocol, Protocol::Http(_)) {
+            self.process_http(id);
         } else {
             self.process_resp(id);
         }
         self.handle_unblocked();
         self.queue_write(id);
+    }
+
+    /// Runs HTTP client `id`'s complete requests. Its reader, query buffer and the scratch buffers are taken
+    /// out for the call (no allocation: the protocol is swapped, the buffers moved), so the loop can be handed
+    /// down with it for a busy script, which leaves this connection alone meanwhile.
+    fn process_http(&mut self, id: ClientId) {
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
+        let Protocol::Http(mut reader) = std::mem::replace(&mut conn.protocol, Protocol::Resp) else { return };
+        let mut query = std::mem::take(&mut conn.query);
+        let mut scratch = std::mem::take(&mut self.io.http_scratch);
+        crate::http::process_input(self.state, id, &mut reader, &mut query, &mut scratch, &mut *self.io);
+        self.io.http_scratch = scratch;
+        if let Some(conn) = self.io.connections[id.index()].as_mut() {
+            conn.protocol = Protocol::Http(reader);
+            conn.query = query;
+        }
     }
 
     /// Parses and runs RESP requests (first a command CLIENT PAUSE held, once the pause is over) until the buffer
@@ -82,7 +101,7 @@ impl Server {
             }
             if let Some(argv) = session.postponed.take() {
                 // A command CLIENT PAUSE held runs before any later input (it may be held again).
-                let outcome = call(&mut self.state, id, &argv);
+                let outcome = call_pumped(self.state, id, &argv, &mut *self.io);
                 if outcome == Outcome::Close || self.state.sessions[id].postponed.is_some() {
                     break;
                 }
@@ -92,14 +111,19 @@ impl Server {
                 proto_max_bulk_len: self.state.config.proto_max_bulk_len,
                 authenticated: session.authenticated,
             };
-            let Some(conn) = self.connections[id.index()].as_mut() else { return };
+            let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
             match conn.parser.parse(&mut conn.query, &mut conn.argv, &limits) {
                 Ok(true) if is_http_request(&conn.argv) => {
                     self.refuse_cross_protocol(id);
                     break;
                 }
                 Ok(true) => {
-                    let outcome = call(&mut self.state, id, &conn.argv);
+                    // Taken out for the call, so the loop can be handed down with it (a busy script serves
+                    // other clients through it; this connection is left alone meanwhile).
+                    let argv = std::mem::take(&mut conn.argv);
+                    let outcome = call_pumped(self.state, id, &argv, &mut *self.io);
+                    let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
+                    conn.argv = argv;
                     conn.argv.clear();
                     // One huge request (an SADD of 100k members) must not pin its argument array for the
                     // connection's life: past what the parser would preallocate, it is given back.
@@ -129,7 +153,7 @@ impl Server {
     /// sent, as Redis's securityWarningCommand does: a web page making a browser POST to a local server
     /// would otherwise have the commands in its body run. The warning is logged at most once a minute.
     fn refuse_cross_protocol(&mut self, id: ClientId) {
-        if self.security_warnings.ready(std::time::Instant::now()) {
+        if self.io.security_warnings.ready(std::time::Instant::now()) {
             crate::log!(
                 Warning,
                 "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to \
@@ -142,7 +166,7 @@ impl Server {
 
     /// Copies the connection's query buffer sizes into its session's `Link`.
     fn update_link(&mut self, id: ClientId) {
-        if let (Some(conn), Some(link)) = (&self.connections[id.index()], &mut self.state.sessions[id].link) {
+        if let (Some(conn), Some(link)) = (&self.io.connections[id.index()], &mut self.state.sessions[id].link) {
             conn.update_link(link);
         }
     }
@@ -152,7 +176,7 @@ impl Server {
         for id in std::mem::take(&mut self.state.unblocked) {
             if self.state.sessions.get(id).is_some_and(|s| !s.close_asap) {
                 self.queue_write(id);
-                self.pending_reads.push(id);
+                self.io.pending_reads.push(id);
             }
         }
     }
@@ -161,7 +185,7 @@ impl Server {
     /// already read in this iteration (its readiness event came first) waits for the next one, so a
     /// pipelining client gets one turn per iteration like everyone else, not two.
     pub(super) fn process_pending_reads(&mut self) {
-        let mut ids = std::mem::take(&mut self.pending_reads);
+        let mut ids = std::mem::take(&mut self.io.pending_reads);
         // A client may be queued by its read and again by a resume, and a deferred one stays queued: once is
         // enough, and keeps the queue from growing while a client streams. The first place is kept, so
         // unblocked clients still resume in the order they were served.
@@ -173,8 +197,8 @@ impl Server {
             if self.state.sessions.get(id).is_none_or(|s| s.close_asap) {
                 continue;
             }
-            match self.connections[id.index()].as_ref() {
-                Some(conn) if conn.read_turn == self.turn => self.pending_reads.push(id),
+            match self.io.connections[id.index()].as_ref() {
+                Some(conn) if conn.read_turn == self.io.turn => self.io.pending_reads.push(id),
                 Some(_) => self.read_client(id),
                 None => {}
             }

@@ -19,6 +19,7 @@
 mod admission;
 mod append_only;
 mod before_sleep;
+mod busy;
 mod client_eviction;
 mod client_limits;
 pub mod connection;
@@ -48,11 +49,19 @@ pub const CHILD: Token = Token(usize::MAX / 2);
 /// A diskless sync's snapshot pipe (`state::replication::Diskless`), beside the child's.
 pub const RDB_PIPE: Token = Token(usize::MAX / 2 + 1);
 
-/// The event loop's own state around `State`.
+/// The server: what commands may touch (`State`) and the event loop's own half (`Io`), kept apart so that a
+/// script running past `busy-reply-threshold` can re-enter the loop with the `State` it holds (see
+/// `busy.rs`).
 pub struct Server {
+    pub state: State,
+    io: Io,
+}
+
+/// What only the event loop touches: the poll, signal handles, the connections, the queues of clients waiting
+/// for a read or a write, timers and the AOF.
+pub(crate) struct Io {
     pub(crate) poll: Poll,
     signals: signal_hook_mio::v1_0::Signals,
-    pub state: State,
     /// Connections by `ClientId` index; `None` for free slots and for sessions without a connection.
     connections: Vec<Option<Connection>>,
     /// Buffers every HTTP request reuses.
@@ -77,6 +86,15 @@ pub struct Server {
     security_warnings: crate::log::Throttle,
     /// Accept errors: one line a second at most, however fast accept fails.
     accept_errors: crate::log::Throttle,
+    /// The events a busy script's turns of the loop poll into (the loop's own are in use below it).
+    busy_events: mio::Events,
+}
+
+/// The loop at work: `State` and `Io` borrowed together. `Server::run` makes one; a busy script makes another
+/// from the `State` it holds and the `Io` it was handed down (`busy.rs`).
+pub(crate) struct Loop<'a> {
+    pub(crate) state: &'a mut State,
+    io: &'a mut Io,
 }
 
 impl std::fmt::Debug for Server {
@@ -98,10 +116,10 @@ impl Server {
             signal_hook::flag::register(signal, crate::scripting::SHUTDOWN_SIGNALLED.clone())?;
         }
         let now = Instant::now();
-        Ok(Server {
+        let state = State::new(config, crate::cmd::table().names.len(), Box::new(listeners));
+        let io = Io {
             poll,
             signals,
-            state: State::new(config, crate::cmd::table().names.len(), Box::new(listeners)),
             connections: Vec::new(),
             http_scratch: crate::http::Scratch::default(),
             pending_writes: Vec::new(),
@@ -115,7 +133,9 @@ impl Server {
             aof: None,
             security_warnings: crate::log::Throttle::new(Duration::from_secs(60)),
             accept_errors: crate::log::Throttle::new(Duration::from_secs(1)),
-        })
+            busy_events: mio::Events::with_capacity(crate::limits::EVENTS_PER_POLL_MAX),
+        };
+        Ok(Server { state, io })
     }
 
     /// The port the RESP listener is bound to.
@@ -125,9 +145,20 @@ impl Server {
 
     /// The HTTP gateway's port, when it listens.
     pub fn http_port(&mut self) -> Option<u16> {
-        self.listeners().bound_port(ListenerKind::Http)
+        self.view().listeners().bound_port(ListenerKind::Http)
     }
 
+    /// Serves until a shutdown is requested, then logs Redis's shutdown lines and returns.
+    pub fn run(&mut self) -> io::Result<()> {
+        self.view().run()
+    }
+
+    pub(super) fn view(&mut self) -> Loop<'_> {
+        Loop { state: &mut self.state, io: &mut self.io }
+    }
+}
+
+impl Loop<'_> {
     /// The listeners, which `State` holds for CONFIG SET (see `state::Listening`).
     fn listeners(&mut self) -> &mut Listeners {
         self.state.listening.as_any_mut().downcast_mut().expect("a bound server's listeners are `Listeners`")
@@ -144,7 +175,7 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.log_accept_error(&e);
-                    self.accept_retry = true;
+                    self.io.accept_retry = true;
                     return;
                 }
             };
@@ -165,7 +196,7 @@ impl Server {
     /// Logs a failed accept (EMFILE, ENFILE, ENOBUFS), at most once a second: the cron retries at `hz`,
     /// and a flood of the same line would fill the disk while telling nothing new.
     fn log_accept_error(&mut self, error: &io::Error) {
-        if self.accept_errors.ready(Instant::now()) {
+        if self.io.accept_errors.ready(Instant::now()) {
             crate::log!(Warning, "Accepting client connection: {}", crate::util::strerror::strerror(error));
         }
     }
@@ -173,7 +204,7 @@ impl Server {
     /// Registers an accepted stream and gives it a session under the same id.
     fn add_connection(&mut self, mut stream: Stream, kind: ListenerKind) {
         let id = self.state.sessions.next_id();
-        if let Err(e) = self.poll.registry().register(&mut stream, Token(id.index()), Interest::READABLE) {
+        if let Err(e) = self.io.poll.registry().register(&mut stream, Token(id.index()), Interest::READABLE) {
             crate::log!(Warning, "Registering client: {}", e);
             return;
         }
@@ -184,10 +215,10 @@ impl Server {
         let connection = Connection::new(stream, protocol);
         let added = self.state.add_session(Some(connection.link()));
         debug_assert_eq!(added, id);
-        if self.connections.len() <= id.index() {
-            self.connections.resize_with(id.index() + 1, || None);
+        if self.io.connections.len() <= id.index() {
+            self.io.connections.resize_with(id.index() + 1, || None);
         }
-        self.connections[id.index()] = Some(connection);
+        self.io.connections[id.index()] = Some(connection);
     }
 
     /// Handles readiness on client `id`.
@@ -195,6 +226,9 @@ impl Server {
         match self.state.sessions.get(id) {
             Some(session) if !session.close_asap => {}
             _ => return,
+        }
+        if self.read_put_off(id) {
+            return;
         }
         if writable {
             self.write_client(id);
@@ -208,8 +242,8 @@ impl Server {
     fn free_closed(&mut self) {
         for id in std::mem::take(&mut self.state.closing) {
             self.state.sessions.remove(id);
-            if let Some(mut connection) = self.connections.get_mut(id.index()).and_then(Option::take) {
-                let _ = self.poll.registry().deregister(&mut connection.stream);
+            if let Some(mut connection) = self.io.connections.get_mut(id.index()).and_then(Option::take) {
+                let _ = self.io.poll.registry().deregister(&mut connection.stream);
             }
         }
     }

@@ -7,25 +7,29 @@ use crate::net::io::{self as netio, WriteOutcome};
 use crate::state::session::ClientId;
 
 use super::replicas::Prefix;
-use super::{Protocol, Server};
+use super::{Loop, Protocol};
 
-impl Server {
+impl Loop<'_> {
     /// Queues the client for a write in `before_sleep` if it has pending replies.
     pub(super) fn queue_write(&mut self, id: ClientId) {
-        if self.connections[id.index()].is_none() || self.output_over_limit(id, self.state.now_ms) {
+        if self.io.connections[id.index()].is_none() || self.output_over_limit(id, self.state.now_ms) {
             return;
         }
-        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
         let session = &self.state.sessions[id];
         let replica_prefix = session.replica.as_ref().is_some_and(|r| r.prefix_pending());
         if !conn.write_queued && (session.reply_pending() > 0 || session.close_after_reply || replica_prefix) {
             conn.write_queued = true;
-            self.pending_writes.push(id);
+            self.io.pending_writes.push(id);
         }
     }
 
     /// Writes pending replies; registers WRITABLE only when the socket is full, and drops it once drained.
     pub(super) fn write_client(&mut self, id: ClientId) {
+        // The busy script's caller: its reply buffer is out for the call (see `busy.rs`).
+        if self.protected(id) {
+            return;
+        }
         if self.state.sessions[id].replica.is_some() {
             match self.write_replica_prefix(id) {
                 Prefix::Done => {}
@@ -33,7 +37,7 @@ impl Server {
                 Prefix::Waiting => return,
             }
         }
-        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
         let session = &mut self.state.sessions[id];
         let Some(link) = session.link.as_mut() else { return };
         if session.close_asap {
@@ -59,13 +63,13 @@ impl Server {
                 }
                 if link.write_waiting {
                     link.write_waiting = false;
-                    let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), Interest::READABLE);
+                    let _ = self.io.poll.registry().reregister(&mut conn.stream, Token(id.index()), Interest::READABLE);
                 }
                 if session.close_after_reply {
                     self.state.close_asap(id);
                 } else if !conn.query.is_empty() {
                     // Input may have been paused behind a large reply backlog.
-                    self.pending_reads.push(id);
+                    self.io.pending_reads.push(id);
                 }
             }
         }
@@ -73,12 +77,12 @@ impl Server {
 
     /// The socket is full: WRITABLE interest is registered until the output drains.
     fn wait_writable(&mut self, id: ClientId) {
-        let Some(conn) = self.connections[id.index()].as_mut() else { return };
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return };
         let Some(link) = self.state.sessions[id].link.as_mut() else { return };
         if !link.write_waiting {
             link.write_waiting = true;
             let interest = Interest::READABLE | Interest::WRITABLE;
-            let _ = self.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
+            let _ = self.io.poll.registry().reregister(&mut conn.stream, Token(id.index()), interest);
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::net::io::{self as netio, WriteOutcome};
 use crate::state::replication::{self, SyncState};
 use crate::state::session::ClientId;
 
-use super::Server;
+use super::Loop;
 
 /// Snapshot bytes read per chunk (Redis's PROTO_IOBUF_LEN).
 const RDB_CHUNK_BYTES: usize = 16 * 1024;
@@ -30,7 +30,7 @@ pub(super) enum Prefix {
     Waiting,
 }
 
-impl Server {
+impl Loop<'_> {
     /// The `before_sleep` step: WAITs that acknowledgements satisfy, more of a diskless snapshot, then the
     /// stream (and a GETACK a WAIT asked for) to every replica.
     pub(super) fn feed_replicas(&mut self) {
@@ -58,7 +58,7 @@ impl Server {
     pub(super) fn register_rdb_pipe(&mut self) {
         if let Some(diskless) = self.state.replication.diskless.as_mut().filter(|d| !d.registered) {
             diskless.registered = true;
-            if let Err(e) = self.poll.registry().register(&mut diskless.pipe, super::RDB_PIPE, Interest::READABLE) {
+            if let Err(e) = self.io.poll.registry().register(&mut diskless.pipe, super::RDB_PIPE, Interest::READABLE) {
                 crate::log!(Warning, "Registering the diskless sync's pipe: {}", e);
             }
         }
@@ -72,14 +72,14 @@ impl Server {
         for _ in 0..PIPE_CHUNKS_PER_TURN {
             let Some(diskless) = self.state.replication.diskless.as_mut() else { return };
             diskless.resume = false;
-            let receivers = replication::pipe_receivers(&self.state);
+            let receivers = replication::pipe_receivers(self.state);
             if receivers.is_empty() {
                 crate::log!(Warning, "Diskless rdb transfer, last replica dropped, killing fork child.");
                 self.end_rdb_pipe();
-                crate::persist::kill_rdb_child(&mut self.state);
+                crate::persist::kill_rdb_child(self.state);
                 return;
             }
-            let drained = |server: &Server, id: ClientId| {
+            let drained = |server: &Loop<'_>, id: ClientId| {
                 server.state.sessions[id].replica.as_ref().is_some_and(|r| r.head_sent >= r.head.len())
             };
             if !receivers.iter().all(|&id| drained(self, id)) {
@@ -125,7 +125,7 @@ impl Server {
 
     fn end_rdb_pipe(&mut self) {
         if let Some(mut diskless) = self.state.replication.diskless.take() {
-            let _ = self.poll.registry().deregister(&mut diskless.pipe);
+            let _ = self.io.poll.registry().deregister(&mut diskless.pipe);
         }
     }
 
@@ -138,7 +138,7 @@ impl Server {
 
     /// Writes what must precede replica `id`'s stream (see `Prefix`).
     pub(super) fn write_replica_prefix(&mut self, id: ClientId) -> Prefix {
-        let Some(conn) = self.connections[id.index()].as_mut() else { return Prefix::Waiting };
+        let Some(conn) = self.io.connections[id.index()].as_mut() else { return Prefix::Waiting };
         let Some(replica) = self.state.sessions[id].replica.as_mut() else { return Prefix::Done };
         loop {
             let before = replica.head_sent;
@@ -185,7 +185,7 @@ impl Server {
         let Some(replica) = self.state.sessions[id].replica.as_mut() else { return Prefix::Waiting };
         if replica.state == SyncState::SendingRdb && replica.snapshot_queued() && !replica.prefix_pending() {
             replica.state = SyncState::Online;
-            let name = replication::replica_name(&self.state, id, self.state.sessions[id].replica.as_ref().unwrap());
+            let name = replication::replica_name(self.state, id, self.state.sessions[id].replica.as_ref().unwrap());
             crate::log!(Notice, "Synchronization with replica {} succeeded", name);
         }
         match self.state.sessions[id].replica.as_ref().map(|r| r.state) {

@@ -9,6 +9,7 @@
 //!   key exactly while the key is in its `watched`.
 
 pub mod aof_status;
+pub mod busy_script;
 pub mod client_pause;
 pub mod eviction_status;
 pub mod latency_monitor;
@@ -128,6 +129,10 @@ pub struct State {
     /// Set while a Lua script runs (its commands also see `in_exec`): the few refusals Redis keeps for
     /// scripts only (CLIENT_SCRIPT) read it.
     pub in_script: bool,
+    /// The script running past `busy-reply-threshold`, while other clients are answered from inside it.
+    pub busy: Option<busy_script::Busy>,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged `noscript`.
+    pub script_disable_deny: bool,
     /// The propagated command stream (what the AOF records).
     pub propagation: propagation::Propagation,
     /// The replicas and the replication id and offset.
@@ -191,6 +196,8 @@ impl State {
             call_depth: 0,
             in_exec: false,
             in_script: false,
+            busy: None,
+            script_disable_deny: false,
             propagation: propagation::Propagation::default(),
             replication: replication::Replication::new(replid),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },

@@ -1,5 +1,6 @@
 //! DEBUG: the subcommands tests and tools rely on, OBJECT, QUICKLIST-PACKED-THRESHOLD, SLEEP,
-//! SET-ACTIVE-EXPIRE, PAUSE-CRON and LOADAOF, plus HELP. Any other
+//! SET-ACTIVE-EXPIRE, SET-DISABLE-DENY-SCRIPTS (scripts may call `noscript` commands), PAUSE-CRON and LOADAOF,
+//! plus HELP. Any other
 //! subcommand, or a wrong argument count, gets Redis's `addReplySubcommandSyntaxError` text.
 //!
 //! Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is `yes` (or `local`, for a loopback
@@ -102,6 +103,10 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         _ if sub.is("reload") => debug_reload(ctx, reply, args.rest())?,
         1 if sub.is("pause-cron") => {
             ctx.state.cron_paused = atoi(args.next_bytes()?) != 0;
+            reply.ok();
+        }
+        1 if sub.is("set-disable-deny-scripts") => {
+            ctx.state.script_disable_deny = atoi(args.next_bytes()?) != 0;
             reply.ok();
         }
         1 if sub.is("set-active-expire") => {

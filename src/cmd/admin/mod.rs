@@ -118,6 +118,10 @@ fn shutdown(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
     if abort {
         return Err("ERR No shutdown in progress.".into());
     }
+    // During a busy script only NOSAVE may stop the server: a save would write the script's half-done work.
+    if let Some(busy) = ctx.state.busy.as_ref().filter(|_| !nosave) {
+        return Err(busy.error().into());
+    }
     let save = if nosave { Some(false) } else { save.then_some(true) };
     // As Redis's prepareForShutdown, the save happens now, so a failure can be answered.
     crate::log!(Warning, "User requested shutdown...");
