@@ -242,7 +242,8 @@ fn debug_object(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &[u8]) -> CmdResult {
     let now_ms = ctx.now_ms;
     let compress = ctx.state.config.rdbcompression;
     let lfu = ctx.db().policy.access.lfu;
-    let entry = ctx.db().peek(key, now_ms).ok_or(errors::NO_SUCH_KEY)?;
+    // The table as it is, as debug.c's dictFind: a key past its deadline is still shown, not expired.
+    let entry = ctx.db().find_raw(key).ok_or(errors::NO_SUCH_KEY)?;
     let (value, word) = (&entry.value, entry.access_word());
     let idle_s = if lfu { 0 } else { crate::db::access::lru_idle_s(word, now_ms) };
     let line = format!(
