@@ -48,10 +48,10 @@ pub enum AccessRecord {
 
 impl AccessRecord {
     pub fn of(policy: EvictionPolicy) -> AccessRecord {
-        match policy {
-            EvictionPolicy::AllkeysLru | EvictionPolicy::VolatileLru => AccessRecord::Idle,
-            EvictionPolicy::AllkeysLfu | EvictionPolicy::VolatileLfu => AccessRecord::Freq,
-            _ => AccessRecord::None,
+        match (policy.tracks_access(), policy.is_lfu()) {
+            (true, true) => AccessRecord::Freq,
+            (true, false) => AccessRecord::Idle,
+            (false, _) => AccessRecord::None,
         }
     }
 
