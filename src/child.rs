@@ -52,6 +52,8 @@ pub struct Child {
     pub pid: libc::pid_t,
     pub kind: ChildKind,
     pub started: Instant,
+    /// How long fork(2) took in the parent (INFO `latest_fork_usec`, the `fork` latency event).
+    pub fork_us: u64,
     /// The parent's end of the report pipe.
     pipe: mio::net::UnixStream,
     /// Report bytes read so far (one short line).
@@ -91,6 +93,7 @@ impl Child {
             pid,
             kind,
             started,
+            fork_us: started.elapsed().as_micros() as u64,
             pipe: mio::net::UnixStream::from_std(parent_end),
             report: Vec::new(),
             pipe_closed: false,

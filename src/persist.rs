@@ -136,7 +136,6 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
     }
     let opts = save_options(state, false);
     let path = rdb_path(&state.config);
-    let started = Instant::now();
     state.persistence.last_bgsave_try_ms = crate::clock::unix_ms();
     let dbs = &state.keyspace.dbs;
     let forked = Child::fork(ChildKind::Rdb, || {
@@ -146,9 +145,8 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
     });
     match forked {
         Ok(child) => {
+            note_fork(state, child.fork_us);
             let p = &mut state.persistence;
-            p.latest_fork_us = started.elapsed().as_micros() as u64;
-            p.forks += 1;
             p.dirty_at_fork = state.dirty;
             p.bgsave_scheduled = false;
             crate::log!(Notice, "Background saving started by pid {}", child.pid);
@@ -163,6 +161,15 @@ pub fn bgsave(state: &mut State) -> Result<(), BgsaveRefusal> {
             Err(BgsaveRefusal::Fork(e.to_string()))
         }
     }
+}
+
+/// Records what a fork cost: INFO `total_forks` and `latest_fork_usec`, and the `fork` latency event.
+pub fn note_fork(state: &mut State, fork_us: u64) {
+    state.persistence.forks += 1;
+    state.persistence.latest_fork_us = fork_us;
+    let used = crate::util::alloc::used_memory() as f64;
+    state.persistence.fork_rate_gb_s = used * 1e6 / fork_us.max(1) as f64 / f64::from(1u32 << 30);
+    state.record_latency("fork", fork_us);
 }
 
 /// The parent's side of a BGSAVE child's end (Redis's backgroundSaveDoneHandler).
@@ -222,18 +229,15 @@ fn bgsave_to_pipe(state: &mut State) -> Result<(), String> {
     let (reader, writer) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
     reader.set_nonblocking(true).map_err(|e| e.to_string())?;
     let opts = save_options(state, false);
-    let started = Instant::now();
     let dbs = &state.keyspace.dbs;
     let forked = Child::fork(ChildKind::Rdb, move || {
         let (mut out, _) = snapshot::write(writer, dbs, &opts).map_err(|e| e.to_string())?;
         out.flush().map_err(|e| e.to_string())
     });
     let child = forked.map_err(|e| format!("fork: {e}"))?;
-    let p = &mut state.persistence;
-    p.latest_fork_us = started.elapsed().as_micros() as u64;
-    p.forks += 1;
+    note_fork(state, child.fork_us);
     crate::log!(Notice, "Background RDB transfer started by pid {}", child.pid);
-    p.child = Some(child);
+    state.persistence.child = Some(child);
     replication::diskless_forked(state, mio::net::UnixStream::from_std(reader));
     Ok(())
 }
@@ -246,7 +250,9 @@ pub fn kill_rdb_child(state: &mut State) {
     let Some(child) = state.persistence.child.take() else { return };
     let pid = child.pid as u32;
     let done = child.kill();
+    let started = Instant::now();
     let _ = std::fs::remove_file(temp_path(&rdb_path(&state.config), pid));
+    state.record_latency("rdb-unlink-temp-file", started.elapsed().as_micros() as u64);
     bgsave_done(state, &done);
 }
 

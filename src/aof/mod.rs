@@ -41,6 +41,8 @@ pub struct Aof {
     appendfilename: String,
     manifest: Manifest,
     incr: File,
+    /// `incr`'s length, kept so that a write needs no fstat to know where a failed one must be cut back to.
+    incr_len: u64,
     fsyncer: Fsyncer,
     last_fsync: Instant,
     /// Bytes written since the last fsync, to tell whether `everysec` has work.
@@ -160,11 +162,13 @@ impl Aof {
     fn with_manifest(dir: PathBuf, appendfilename: String, manifest: Manifest) -> Result<Aof, String> {
         let last = manifest.incrs.last().ok_or_else(|| "The AOF manifest names no incr file".to_string())?;
         let incr = open_incr(&dir.join(&last.name))?;
+        let incr_len = incr.metadata().map_err(|e| strerror(&e))?.len();
         Ok(Aof {
             dir,
             appendfilename,
             manifest,
             incr,
+            incr_len,
             fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
             last_fsync: Instant::now(),
             unsynced: false,
@@ -207,7 +211,12 @@ impl Aof {
         }
         let policy = state.config.appendfsync.as_str();
         if force || policy == "always" {
-            match self.incr.sync_data() {
+            let started = Instant::now();
+            let synced = self.incr.sync_data();
+            if policy == "always" {
+                state.record_latency("aof-fsync-always", started.elapsed().as_micros() as u64);
+            }
+            match synced {
                 Ok(()) => self.synced(),
                 Err(e) if !force => {
                     crate::log!(
@@ -225,12 +234,15 @@ impl Aof {
     }
 
     fn write_stream(&mut self, state: &mut State) -> io::Result<()> {
-        let before = self.incr.metadata()?.len();
-        if let Err(e) = self.incr.write_all(&state.propagation.stream) {
+        let started = Instant::now();
+        let written = self.incr.write_all(&state.propagation.stream);
+        self.note_write_latency(state, started.elapsed().as_micros() as u64);
+        if let Err(e) = written {
             // Cut a partial write off, so the file never ends in half a command that a retry would follow.
-            let _ = self.incr.set_len(before);
+            let _ = self.incr.set_len(self.incr_len);
             return Err(e);
         }
+        self.incr_len += state.propagation.stream.len() as u64;
         state.aof.current_size += state.propagation.stream.len() as u64;
         state.propagation.stream.clear();
         self.unsynced = true;
@@ -238,6 +250,20 @@ impl Aof {
             crate::log!(Warning, "AOF write error looks solved, Redis can write again.");
         }
         Ok(())
+    }
+
+    /// The `aof-write` latency event, and the one of its three kinds that names what the write may have
+    /// waited for: a background fsync, a child's disk traffic, or neither (as flushAppendOnlyFile splits it).
+    fn note_write_latency(&self, state: &mut State, duration_us: u64) {
+        let kind = if self.fsyncer.busy.load(Ordering::Acquire) {
+            "aof-write-pending-fsync"
+        } else if state.persistence.child.is_some() {
+            "aof-write-active-child"
+        } else {
+            "aof-write-alone"
+        };
+        state.record_latency(kind, duration_us);
+        state.record_latency("aof-write", duration_us);
     }
 
     fn write_failed(&mut self, state: &mut State, e: &io::Error) {
@@ -310,6 +336,7 @@ impl Aof {
         match opened {
             Ok(file) => {
                 self.incr = file;
+                self.incr_len = 0;
                 self.unsynced = false;
                 state.propagation.stream_db = None;
             }
@@ -328,7 +355,7 @@ impl Aof {
         match forked {
             Ok(child) => {
                 crate::log!(Notice, "Background append only file rewriting started by pid {}", child.pid);
-                state.persistence.forks += 1;
+                crate::persist::note_fork(state, child.fork_us);
                 state.persistence.child = Some(child);
             }
             Err(e) => {
@@ -363,10 +390,13 @@ impl Aof {
         self.update_sizes(state);
     }
 
-    fn switch_base(&mut self, state: &State, temp: &Path) -> Result<(), String> {
+    fn switch_base(&mut self, state: &mut State, temp: &Path) -> Result<(), String> {
         let seq = self.manifest.next_base_seq();
         let base = AofFile { name: base_name_for(state, &self.appendfilename, seq), seq, kind: Kind::Base };
-        fs::rename(temp, self.dir.join(&base.name)).map_err(|e| strerror(&e))?;
+        let started = Instant::now();
+        let renamed = fs::rename(temp, self.dir.join(&base.name));
+        state.record_latency("aof-rename", started.elapsed().as_micros() as u64);
+        renamed.map_err(|e| strerror(&e))?;
         let current = self.manifest.incrs.pop().expect("the rewrite opened an incr file");
         let old = std::mem::replace(
             &mut self.manifest,
@@ -387,9 +417,11 @@ impl Aof {
     }
 
     fn update_sizes(&self, state: &mut State) {
+        let started = Instant::now();
         let size = |f: &AofFile| fs::metadata(self.dir.join(&f.name)).map_or(0, |m| m.len());
         state.aof.base_size = self.manifest.base.as_ref().map_or(0, size);
         state.aof.current_size = state.aof.base_size + self.manifest.incrs.iter().map(size).sum::<u64>();
+        state.record_latency("aof-fstat", started.elapsed().as_micros() as u64);
     }
 
     /// Whether the log has grown enough past its base for `auto-aof-rewrite-percentage`/`-min-size`.

@@ -264,7 +264,7 @@ pub(crate) fn execute_found(
     if !blocked && super::slowlog_command::wanted(state, cmd, duration_us) {
         super::slowlog_command::record(state, id, cmd, argv, duration_us);
     }
-    if !blocked && super::latency::wanted(state, duration_us) {
+    if !blocked && state.latency_wanted(duration_us) {
         super::latency::record(state, cmd, duration_us);
     }
     if blocked { Outcome::Blocked } else { Outcome::Replied }

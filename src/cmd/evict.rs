@@ -160,7 +160,7 @@ pub fn perform_evictions(state: &mut State) -> Evicted {
             }
         }
     }
-    super::latency::record_event(state, "eviction-cycle", started.elapsed().as_micros() as u64);
+    state.record_latency("eviction-cycle", started.elapsed().as_micros() as u64);
     if state.eviction.continues { Evicted::Running } else { Evicted::Ok }
 }
 
@@ -179,9 +179,11 @@ fn cant_free(state: &mut State, limit_us: u64) -> Evicted {
 /// Deletes one chosen key and tells everyone who reacts to deletions; returns the bytes that freed here.
 fn evict_key(state: &mut State, db: usize, key: Vec<u8>, lazy: bool) -> u64 {
     let before = alloc::used_memory();
+    let started = Instant::now();
     if let Some(value) = state.keyspace.dbs[db].evict(&key) {
         lazyfree::free_value(value, lazy);
     }
+    state.record_latency("eviction-del", started.elapsed().as_micros() as u64);
     let freed = before.saturating_sub(alloc::used_memory()) as u64;
     state.stats.evicted_keys += 1;
     super::tx::touch(state, db, &key);

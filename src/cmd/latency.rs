@@ -1,7 +1,8 @@
 //! LATENCY LATEST HISTORY RESET HISTOGRAM DOCTOR GRAPH HELP (Redis's `latency.c`; DOCTOR's report is in
 //! `doctor.rs`, GRAPH's sparkline in `graph.rs`), and `record`, which `cmd::call` runs
 //! for a command at or above `latency-monitor-threshold` milliseconds (0 turns the monitor off): the event is
-//! `fast-command` for commands flagged `fast`, else `command`. The active expiry cycle reports `expire-cycle`.
+//! `fast-command` for commands flagged `fast`, else `command`. The server's own work reports its events through
+//! `State::record_latency` (see `state::latency_monitor`).
 //!
 //! HISTOGRAM answers from each command's power-of-two duration buckets (`CommandStat::histogram`), as
 //! cumulative counts keyed by the bucket's bound, in the microsecond values Redis's HDR histogram prints for
@@ -29,26 +30,12 @@ pub const HANDLERS: &[Handlers] = &[&[
     ("latency|help", latency_help),
 ]];
 
-/// Whether a command that ran `duration_us` is a latency event; two comparisons in the usual case.
-#[inline]
-pub fn wanted(state: &State, duration_us: u64) -> bool {
-    let threshold_ms = state.config.latency_monitor_threshold_ms;
-    threshold_ms > 0 && duration_us / 1000 >= threshold_ms
-}
-
 /// Records a command's latency as `fast-command` or `command`.
 #[cold]
 pub fn record(state: &mut State, cmd: Resolved, duration_us: u64) {
     let event = if cmd.spec.flags & flag::FAST != 0 { "fast-command" } else { "command" };
     let now_s = crate::clock::unix_ms() / 1000;
     state.latency.add_sample(event, now_s, duration_us / 1000);
-}
-
-/// Records `event` (the loop's own work, such as `expire-cycle`) if it took at least the threshold.
-pub fn record_event(state: &mut State, event: &'static str, duration_us: u64) {
-    if wanted(state, duration_us) {
-        state.latency.add_sample(event, crate::clock::unix_ms() / 1000, duration_us / 1000);
-    }
 }
 
 /// LATENCY LATEST: `[event, time of the latest sample, latest ms, worst ms]` per event.
@@ -223,5 +210,29 @@ mod tests {
         let report = t.run(me, "LATENCY DOCTOR");
         assert!(report.contains("1. command: 1 latency spikes (average 30ms, mean deviation 0ms, period "), "{report}");
         assert!(report.contains("- Check your Slow Log to understand"), "{report}");
+    }
+
+    #[test]
+    fn the_servers_own_work_is_sampled_at_the_threshold() {
+        let mut t = TestServer::new();
+        let me = t.connect();
+        t.run(me, "CONFIG SET latency-monitor-threshold 2");
+        crate::persist::note_fork(&mut t.state, 7_400);
+        t.state.record_latency("aof-write", 1_999);
+        t.state.record_latency("aof-fsync-always", 2_000);
+        let latest = t.run(me, "LATENCY LATEST");
+        assert!(latest.starts_with("*2\r\n*4\r\n$4\r\nfork\r\n:"), "{latest}");
+        assert!(latest.contains("\r\n:7\r\n:7\r\n*4\r\n$16\r\naof-fsync-always\r\n:"), "{latest}");
+        assert!(latest.ends_with(":2\r\n:2\r\n"), "{latest}");
+        assert!(t.run(me, "INFO stats").contains("latest_fork_usec:7400\r\n"));
+        // A test process forking its few megabytes in 7.4 ms forks at well under 10 GB/s.
+        let report = t.run(me, "LATENCY DOCTOR");
+        assert!(report.contains("1. fork: 1 latency spikes (average 7ms, "), "{report}");
+        assert!(report.contains(" GB/sec (terrible).\n2. aof-fsync-always: "), "{report}");
+        assert!(report.contains("\n- If you are using a virtual machine, consider upgrading it"), "{report}");
+        assert!(!report.contains("relax the fsync policy"), "appendfsync is not always: {report}");
+        t.run(me, "CONFIG SET latency-monitor-threshold 0");
+        t.state.record_latency("fork", 90_000);
+        assert_eq!(t.run(me, "LATENCY HISTORY fork").matches(":7\r\n").count(), 1);
     }
 }

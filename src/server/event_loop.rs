@@ -244,7 +244,7 @@ impl Loop<'_> {
             .run_slice(&mut state.keyspace, &mut state.rng, clock::unix_ms(), budget, || started.elapsed());
         crate::cmd::notify::drain_key_logs(state);
         crate::state::propagation::propagate_active_expiry(state);
-        crate::cmd::latency::record_event(state, "expire-cycle", started.elapsed().as_micros() as u64);
+        state.record_latency("expire-cycle", started.elapsed().as_micros() as u64);
         if end == SliceEnd::OutOfTime {
             self.io.next_expire_slice = Some(Instant::now() + 3 * started.elapsed());
         }

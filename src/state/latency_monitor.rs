@@ -1,8 +1,13 @@
-//! The latency monitor (Redis's `latency.c`): for each event class (`command`, `fast-command`,
-//! `expire-cycle`), the samples at or above `latency-monitor-threshold`, one per second (the worst of that
-//! second), the last `SAMPLES_MAX` of them, with the latest and the all-time worst.
+//! The latency monitor (Redis's `latency.c`): for each event class, the samples at or above
+//! `latency-monitor-threshold`, one per second (the worst of that second), the last `SAMPLES_MAX` of them, with
+//! the latest and the all-time worst. The events are Redis 7.0's: `command` and `fast-command` (from
+//! `cmd::call`), `expire-cycle`, `eviction-cycle`, `eviction-del`, `fork`, `aof-write` with its split into
+//! `aof-write-pending-fsync`, `aof-write-active-child` and `aof-write-alone`, `aof-fsync-always`, `aof-fstat`,
+//! `aof-rename` and `rdb-unlink-temp-file`.
 
 use std::collections::VecDeque;
+
+use super::State;
 
 /// Samples kept per event (Redis's LATENCY_TS_LEN).
 const SAMPLES_MAX: usize = 160;
@@ -19,6 +24,22 @@ pub struct EventHistory {
 #[derive(Debug, Default)]
 pub struct LatencyMonitor {
     pub events: Vec<(&'static str, EventHistory)>,
+}
+
+impl State {
+    /// Whether work that took `duration_us` is a latency event: two comparisons in the usual case.
+    #[inline]
+    pub fn latency_wanted(&self, duration_us: u64) -> bool {
+        let threshold_ms = self.config.latency_monitor_threshold_ms;
+        threshold_ms > 0 && duration_us / 1000 >= threshold_ms
+    }
+
+    /// Records `event` if it took at least the threshold (Redis's latencyAddSampleIfNeeded).
+    pub fn record_latency(&mut self, event: &'static str, duration_us: u64) {
+        if self.latency_wanted(duration_us) {
+            self.latency.add_sample(event, crate::clock::unix_ms() / 1000, duration_us / 1000);
+        }
+    }
 }
 
 impl LatencyMonitor {

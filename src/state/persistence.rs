@@ -26,6 +26,8 @@ pub struct Persistence {
     pub saves: u64,
     pub forks: u64,
     pub latest_fork_us: u64,
+    /// GB of dataset forked per second at the last fork (Redis's stat_fork_rate, which LATENCY DOCTOR grades).
+    pub fork_rate_gb_s: f64,
     /// `rdb_last_load_keys_loaded`, `rdb_last_load_keys_expired`.
     pub last_load_keys: u64,
     pub last_load_expired: u64,
@@ -45,6 +47,7 @@ impl Persistence {
             saves: 0,
             forks: 0,
             latest_fork_us: 0,
+            fork_rate_gb_s: 0.0,
             last_load_keys: 0,
             last_load_expired: 0,
         }
