@@ -288,21 +288,18 @@ pub fn cron(state: &mut State) {
 /// returns false with the log line already written (the caller exits, as Redis does).
 pub fn load_at_startup(state: &mut State) -> bool {
     let path = rdb_path(&state.config);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return true,
-        Err(e) => {
-            crate::log!(Warning, "Fatal error loading the DB: {}. Exiting.", e);
-            return false;
-        }
-    };
     let started = Instant::now();
-    match load_bytes(state, &bytes, LoadMode::Replace) {
-        Ok(()) => {
+    match load_file(state, &path, LoadMode::Replace) {
+        Ok(Ok(())) => {
             crate::log!(Notice, "DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
             true
         }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
         Err(e) => {
+            crate::log!(Warning, "Fatal error loading the DB: {}. Exiting.", e);
+            false
+        }
+        Ok(Err(e)) => {
             crate::log!(Warning, "Fatal error loading the DB: {}. Exiting.", e);
             false
         }
@@ -336,15 +333,28 @@ fn load_functions(state: &mut State, codes: &[Vec<u8>], mode: LoadMode) -> Resul
     Ok(())
 }
 
-/// Loads a whole file's bytes and, only if it is sound, applies it to the databases as `mode` says.
-pub fn load_bytes(state: &mut State, bytes: &[u8], mode: LoadMode) -> Result<(), String> {
-    let opts = LoadOptions {
+/// Loads the RDB file at `path` and, only if it is sound, applies it to the databases as `mode` says. The
+/// outer error is the file's opening; the inner one what was wrong with it, as a log line.
+pub fn load_file(state: &mut State, path: &Path, mode: LoadMode) -> io::Result<Result<(), String>> {
+    let loaded = snapshot::load_file(path, &load_options(state))?;
+    Ok(loaded.map_err(corrupt).and_then(|loaded| apply_loaded(state, loaded, mode)))
+}
+
+fn corrupt(e: crate::rdb::decode::Error) -> String {
+    format!("RDB file is corrupt or truncated: {e}")
+}
+
+fn load_options(state: &State) -> LoadOptions {
+    LoadOptions {
         limits: load_limits(&state.config),
         databases: state.config.databases,
         now_ms: crate::clock::unix_ms(),
         policy: state.db_policy(),
-    };
-    let loaded = snapshot::load(bytes, &opts).map_err(|e| format!("RDB file is corrupt or truncated: {e}"))?;
+    }
+}
+
+/// Logs what a sound file held and makes it the dataset (or adds it, per `mode`).
+fn apply_loaded(state: &mut State, loaded: snapshot::Loaded, mode: LoadMode) -> Result<(), String> {
     if let Some(version) = loaded.aux_field(b"redis-ver") {
         crate::log!(Notice, "Loading RDB produced by version {}", String::from_utf8_lossy(version));
     }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use super::manifest::Manifest;
 use crate::state::State;
+use crate::util::strerror::strerror;
 
 /// How a file's bytes parse at an offset.
 #[derive(Debug, PartialEq, Eq)]
@@ -112,6 +113,17 @@ pub fn load(state: &mut State, dir: &Path, manifest: &Manifest) -> Result<(), St
     Ok(())
 }
 
+/// Whether the file starts as an RDB file does.
+fn has_rdb_preamble(path: &Path) -> std::io::Result<bool> {
+    let mut magic = [0u8; 5];
+    let mut file = std::fs::File::open(path)?;
+    match std::io::Read::read_exact(&mut file, &mut magic) {
+        Ok(()) => Ok(&magic == b"REDIS"),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Replays one file; `last` allows cutting a torn tail under `aof-load-truncated`.
 fn load_file(
     state: &mut State,
@@ -120,21 +132,18 @@ fn load_file(
     name: &str,
     last: bool,
 ) -> Result<(), String> {
-    let data = match std::fs::read(path) {
-        Ok(data) => Bytes::from(data),
-        Err(e) => {
-            return Err(format!("Can't open the append-only file {name}: {}", crate::util::strerror::strerror(&e)));
-        }
-    };
-    if data.starts_with(b"REDIS") {
+    let cant_open = |e: std::io::Error| format!("Can't open the append-only file {name}: {}", strerror(&e));
+    if has_rdb_preamble(path).map_err(cant_open)? {
         // A base with an RDB preamble (`aof-use-rdb-preamble yes`): the snapshot is the dataset so far.
         crate::log!(Notice, "Reading RDB base file on AOF loading...");
-        crate::persist::load_bytes(state, &data, crate::persist::LoadMode::Replace)
+        crate::persist::load_file(state, path, crate::persist::LoadMode::Replace)
+            .map_err(cant_open)?
             .map_err(|e| format!("Bad file format reading the append only file {name}: {e}"))?;
         // The snapshot's databases replaced ours, flags included: the rest of the log still loads.
         state.keyspace.dbs.iter_mut().for_each(|db| db.loading = true);
         return Ok(());
     }
+    let data = Bytes::from(std::fs::read(path).map_err(cant_open)?);
     let mut pos = 0;
     // Where the file can be cut: after the last command outside a MULTI.
     let mut valid_up_to = 0;
@@ -187,7 +196,7 @@ fn truncated(state: &mut State, path: &Path, name: &str, last: bool, valid_up_to
         f.sync_all()
     });
     if let Err(e) = cut {
-        return Err(format!("Error truncating the AOF file {name}: {}", crate::util::strerror::strerror(&e)));
+        return Err(format!("Error truncating the AOF file {name}: {}", strerror(&e)));
     }
     crate::log!(Warning, "AOF {name} loaded anyway because aof-load-truncated is enabled");
     Ok(())

@@ -39,12 +39,26 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// The most an LZF input of n bytes can expand to: a 2-byte back reference yields at most 264 bytes.
 const LZF_EXPANSION_MAX: u64 = 133;
 
-/// A cursor over an RDB byte slice, with the buffers a load reuses for every value instead of allocating
-/// per value.
+/// A cursor over RDB bytes, with the buffers a load reuses for every value instead of allocating per value.
+///
+/// The bytes may be a window onto a longer input (a file a load reads in pieces, `snapshot::load_file`):
+/// `base` is the window's offset in the input and `input_len` the input's whole length, so offsets and
+/// "bytes left" are the input's. A read that needs bytes the input has but the window does not yet hold fails
+/// and records how many were missing (`shortfall`), so that the caller can widen the window and read that
+/// record again.
 #[derive(Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    base: usize,
+    input_len: usize,
+    shortfall: Option<usize>,
+    buffers: Buffers,
+}
+
+/// The buffers a `Reader` reuses from value to value, and a windowed load from window to window.
+#[derive(Debug, Default)]
+pub struct Buffers {
     /// The decompressed bytes of the current LZF-compressed blob.
     lzf: Vec<u8>,
     scratch: Scratch,
@@ -62,20 +76,47 @@ struct Scratch {
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0, lzf: Vec::new(), scratch: Scratch::default() }
+        Reader::window(buf, 0, buf.len(), Buffers::default())
     }
 
-    pub fn offset(&self) -> usize {
+    /// A reader of `buf`, the bytes at `base` of an input of `input_len` bytes.
+    pub fn window(buf: &'a [u8], base: usize, input_len: usize, buffers: Buffers) -> Reader<'a> {
+        debug_assert!(base + buf.len() <= input_len);
+        Reader { buf, pos: 0, base, input_len, shortfall: None, buffers }
+    }
+
+    /// Moves to `pos` of the window.
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
+    /// The position in the window.
+    pub fn window_pos(&self) -> usize {
         self.pos
     }
 
+    /// How many bytes past the window's end the last failed read wanted, if it failed for that alone.
+    pub fn shortfall(&self) -> Option<usize> {
+        self.shortfall
+    }
+
+    pub fn into_buffers(self) -> Buffers {
+        self.buffers
+    }
+
+    /// The offset in the input.
+    pub fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    /// Bytes left in the input (not only in the window).
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.input_len - self.offset()
     }
 
     /// An error at the current offset.
     pub fn error<T>(&self, what: impl Into<String>) -> Result<T> {
-        Err(Error { offset: self.pos, what: what.into() })
+        Err(Error { offset: self.offset(), what: what.into() })
     }
 
     pub fn byte(&mut self) -> Result<u8> {
@@ -86,6 +127,11 @@ impl<'a> Reader<'a> {
     pub fn take(&mut self, n: u64) -> Result<&'a [u8]> {
         if n > self.remaining() as u64 {
             return self.error(format!("unexpected end of data (wanted {} bytes, {} left)", n, self.remaining()));
+        }
+        let in_window = self.buf.len() - self.pos;
+        if n as usize > in_window {
+            self.shortfall = Some(n as usize - in_window);
+            return self.error("the read window ends here");
         }
         let slice = &self.buf[self.pos..self.pos + n as usize];
         self.pos += n as usize;
@@ -163,7 +209,7 @@ impl<'a> Reader<'a> {
     }
 
     fn lzf_string(&mut self) -> Result<Vec<u8>> {
-        let start = self.pos;
+        let start = self.offset();
         let compressed_len = self.length()?;
         let len = self.length()?;
         if len > compressed_len.saturating_mul(LZF_EXPANSION_MAX) {
@@ -253,7 +299,7 @@ fn blob_with<T>(
     match r.len_or_encoding()? {
         (n, false) => {
             let data = r.take(n)?;
-            walk(data, &mut r.scratch).map_err(at_offset)
+            walk(data, &mut r.buffers.scratch).map_err(at_offset)
         }
         (3, true) => {
             let compressed_len = r.length()?;
@@ -262,19 +308,19 @@ fn blob_with<T>(
                 return r.error(format!("LZF string of {compressed_len} bytes cannot hold {len}"));
             }
             let data = r.take(compressed_len)?;
-            let mut out = std::mem::take(&mut r.lzf);
+            let mut out = std::mem::take(&mut r.buffers.lzf);
             if !lzf::decompress_into(data, len as usize, &mut out) {
                 return Err(at_offset("invalid LZF compressed string".into()));
             }
-            let walked = walk(&out, &mut r.scratch).map_err(at_offset);
-            r.lzf = out;
+            let walked = walk(&out, &mut r.buffers.scratch).map_err(at_offset);
+            r.buffers.lzf = out;
             walked
         }
         _ => {
             // An integer-encoded string is no blob; walking its text reports why.
-            r.pos = offset;
+            r.pos -= r.offset() - offset;
             let data = r.string()?;
-            walk(&data, &mut r.scratch).map_err(at_offset)
+            walk(&data, &mut r.buffers.scratch).map_err(at_offset)
         }
     }
 }
@@ -353,7 +399,7 @@ fn hash_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
 /// reader's scratch buffer and allocated once at its exact size; its fields are checked for duplicates by
 /// sorting their hashes, with no allocation either.
 fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
-    let start = r.offset();
+    let start = r.window_pos();
     let packed = blob_with(r, |blob, scratch| {
         let count = packed_hash_entries(blob, type_byte, scratch, limits.hash)?;
         Ok(count.map(|count| Compact::from_encoded(&scratch.entries, count)))
@@ -362,7 +408,7 @@ fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Val
         return Ok(Value::Hash(Hash::Listpack(compact)));
     }
     // Too big for the packed form under this server's limits: a table, built from pairs.
-    r.pos = start;
+    r.seek(start);
     packed_hash_table(r, type_byte, limits)
 }
 

@@ -4,7 +4,8 @@
 //!   one place each value type plugs in (a later type adds an arm to `encode::type_byte`, `encode::value`
 //!   and `decode::value`).
 //! - `snapshot`: whole files (header, aux fields, SELECTDB, RESIZEDB, expiries, EOF, CRC-64 trailer), written
-//!   to any `Write` and loaded from bytes into fresh databases, so a failed load changes nothing.
+//!   to any `Write` and loaded into fresh databases, so a failed load changes nothing; `load_input`: the file
+//!   (or buffer) a load reads, in pieces.
 //! - `payload`: DUMP / RESTORE payloads (a value, the RDB version, a CRC-64).
 //! - `listpack`, `ziplist` (and zipmap), `intset`: the packed blobs inside values. `lzf`, `crc64`.
 
@@ -13,6 +14,7 @@ pub mod decode;
 pub mod encode;
 pub mod intset;
 pub mod listpack;
+pub mod load_input;
 pub mod lzf;
 pub mod payload;
 pub mod snapshot;

@@ -4,14 +4,15 @@
 //! `maxmemory-policy`, its idle time or frequency), EOF, and the CRC-64 of all that (zero when `rdbchecksum
 //! no`, which loaders take as "not computed").
 //!
-//! `write` streams to any `Write` (a file in a fork child, a buffer for DEBUG RELOAD); `load` reads a whole
-//! file's bytes into fresh databases and returns them only if every byte checked out, so the caller swaps
-//! them in or keeps what it had: a keyspace is never half loaded.
+//! `write` streams to any `Write` (a file in a fork child, a buffer for DEBUG RELOAD); `load_file` (and
+//! `load`, from memory) reads a file into fresh databases and returns them only if every byte checked out,
+//! so the caller swaps them in or keeps what it had: a keyspace is never half loaded.
 
 use std::io::{self, Write};
 
-use super::crc64::{self, CrcWriter};
-use super::decode::{self, Error, Reader};
+use super::crc64::CrcWriter;
+use super::decode::{self, Buffers, Error, Reader};
+use super::load_input::{BufferInput, FileInput, Input};
 use super::{RDB_VERSION, encode, opcodes};
 use crate::db::eviction_pool::EvictionPolicy;
 use crate::db::{Db, Entry, access};
@@ -168,114 +169,176 @@ pub struct LoadOptions {
     pub policy: crate::db::Policy,
 }
 
-/// Files at least this big have their checksum computed on a second thread while this one parses.
-const PARALLEL_CHECKSUM_BYTES_MIN: usize = 1 << 20;
-
-/// Loads a whole RDB file; every problem is an `Error` naming its offset.
-///
-/// The trailer's CRC-64 covers every byte of a well-formed file but its last 8, so for a big file a scoped
-/// thread computes it while this one parses (the checksum was a sixth of a load's time; it touches only the
-/// file's bytes, never the keyspace). Without that thread, or for a file that ends elsewhere, it is computed
-/// here.
+/// Loads a whole RDB file from memory; every problem is an `Error` naming its offset.
 pub fn load(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, Error> {
-    let body = &bytes[..bytes.len().saturating_sub(8)];
-    if bytes.len() < PARALLEL_CHECKSUM_BYTES_MIN {
-        return load_checked(bytes, opts, None);
-    }
-    std::thread::scope(|scope| {
-        let checksum = std::thread::Builder::new()
-            .name("rdb-checksum".into())
-            .spawn_scoped(scope, move || crc64::checksum(body))
-            .ok();
-        load_checked(bytes, opts, checksum)
-    })
+    load_from(&mut BufferInput::new(bytes), opts)
 }
 
-/// `load`'s parse; `checksum`, if given, computes the CRC-64 of all but the last 8 bytes.
-fn load_checked(
-    bytes: &[u8],
-    opts: &LoadOptions,
-    checksum: Option<std::thread::ScopedJoinHandle<'_, u64>>,
-) -> Result<Loaded, Error> {
-    let mut r = Reader::new(bytes);
-    let version = header(&mut r)?;
-    let mut loaded = Loaded {
-        dbs: (0..opts.databases)
-            .map(|_| {
-                let mut db = Db::default();
-                db.policy = opts.policy;
-                db
-            })
-            .collect(),
-        keys: 0,
-        expired_skipped: 0,
-        aux: Vec::new(),
-        functions: Vec::new(),
-        version,
-    };
-    let mut db = 0usize;
-    let mut expire_at_ms: Option<i64> = None;
+/// Loads the RDB file at `path`, read in pieces by a helper thread (see `load_input`). An I/O error is an
+/// `Error` at the offset reached.
+pub fn load_file(path: &std::path::Path, opts: &LoadOptions) -> io::Result<Result<Loaded, Error>> {
+    Ok(load_from(&mut FileInput::open(path)?, opts))
+}
+
+/// Where a load is in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Header,
+    Body,
+    Trailer,
+}
+
+/// The parse of one record so far: the databases being filled and what earlier records said of the next key.
+struct Progress {
+    loaded: Loaded,
+    db: usize,
+    expire_at_ms: Option<i64>,
     // The IDLE or FREQ record of the next key (Redis's lru_idle and lfu_freq).
-    let (mut idle_s, mut freq): (Option<u64>, Option<u8>) = (None, None);
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+}
+
+/// Loads from `input`. The input arrives in pieces, so the parse holds a window of it and reads it a record
+/// (an opcode and what follows) at a time. A record that runs past the window's end (the reader's
+/// `shortfall`) is read again once the window is wider: no record changes anything before it is read whole,
+/// and the window at least doubles each time, so a record as big as the file costs at most about twice its
+/// parse.
+pub fn load_from(input: &mut impl Input, opts: &LoadOptions) -> Result<Loaded, Error> {
+    let mut progress = Progress {
+        loaded: Loaded {
+            dbs: (0..opts.databases)
+                .map(|_| {
+                    let mut db = Db::default();
+                    db.policy = opts.policy;
+                    db
+                })
+                .collect(),
+            keys: 0,
+            expired_skipped: 0,
+            aux: Vec::new(),
+            functions: Vec::new(),
+            version: 0,
+        },
+        db: 0,
+        expire_at_ms: None,
+        idle_s: None,
+        freq: None,
+    };
+    let (mut window, mut base, mut pos) = (Vec::new(), 0usize, 0usize);
+    let mut buffers = Buffers::default();
+    let mut part = Part::Header;
     loop {
-        let opcode = r.byte()?;
-        match opcode {
-            opcodes::EOF => break,
-            opcodes::SELECTDB => {
-                let index = r.length()?;
-                if index >= opts.databases as u64 {
-                    return r.error(format!(
-                        "FATAL: Data file was created with a Redis server configured to handle more than {} \
-                         databases. Exiting",
-                        opts.databases
-                    ));
+        let mut r = Reader::window(&window, base, input.input_len(), buffers);
+        r.seek(pos);
+        let step = match part {
+            Part::Header => header(&mut r).map(|version| {
+                progress.loaded.version = version;
+                Some(Part::Body)
+            }),
+            Part::Body => record(&mut r, &mut progress, opts),
+            Part::Trailer => trailer(&mut r).map(|_| None),
+        };
+        let (end, shortfall, offset) = (r.window_pos(), r.shortfall(), r.offset());
+        buffers = r.into_buffers();
+        match (step, shortfall) {
+            (Ok(next), _) => {
+                pos = end;
+                match next {
+                    Some(next) => part = next,
+                    None if part == Part::Trailer => break,
+                    None => {}
                 }
-                db = index as usize;
-            }
-            opcodes::RESIZEDB => {
-                // A hint: room is made for at most as many keys as the bytes left could hold (a key and its
-                // value take at least 3 bytes), so a corrupt hint cannot size an allocation.
-                let keys = r.length()?;
-                r.length()?;
-                let bound = (r.remaining() / 3) as u64;
-                loaded.dbs[db].reserve(keys.min(bound) as usize);
-            }
-            opcodes::AUX => {
-                let key = r.string()?.into_owned();
-                let value = r.string()?.into_owned();
-                loaded.aux.push((key, value));
-            }
-            opcodes::EXPIRETIME_MS => expire_at_ms = Some(r.u64_le()? as i64),
-            opcodes::EXPIRETIME => expire_at_ms = Some(i64::from(r.u32_le()?) * 1000),
-            opcodes::IDLE => idle_s = Some(r.length()?),
-            opcodes::FREQ => freq = Some(r.byte()?),
-            opcodes::MODULE_AUX => return r.error("module aux data found, but modules are not supported"),
-            opcodes::FUNCTION2 => loaded.functions.push(r.string()?.into_owned()),
-            // 7.0's release candidates wrote functions one by one (name, engine, description, code).
-            opcodes::FUNCTION => return r.error("pre-release function format is not supported"),
-            type_byte => {
-                let key_offset = r.offset();
-                let key = r.string()?;
-                let value = decode::value(&mut r, type_byte, &opts.limits)?;
-                let deadline = expire_at_ms.take();
-                let access = (idle_s.take(), freq.take());
-                let Some(value) = value else { continue };
-                if deadline.is_some_and(|at| at <= opts.now_ms) {
-                    loaded.expired_skipped += 1;
-                    continue;
+                if part == Part::Trailer && progress.loaded.version < 5 {
+                    break;
                 }
-                if !loaded.dbs[db].insert_absent(&key, value, deadline) {
-                    return Err(Error { offset: key_offset, what: "duplicate key".into() });
-                }
-                if access != (None, None) {
-                    loaded.dbs[db].set_access(&key, access.0, access.1, opts.now_ms);
-                }
-                loaded.keys += 1;
             }
+            (Err(_), Some(missing)) => {
+                // Drop what is parsed, keep the record begun, and read at least as much again.
+                let begun = window.len() - pos;
+                window.drain(..pos);
+                base += pos;
+                pos = 0;
+                if window.capacity() > WINDOW_KEPT_MAX && begun < WINDOW_KEPT_MAX / 2 {
+                    window.shrink_to(WINDOW_KEPT_MAX / 2);
+                }
+                let wanted = missing.max(begun).max(input.min_read());
+                input.read_more(&mut window, wanted).map_err(|e| Error { offset, what: e.to_string() })?;
+            }
+            (Err(e), None) => return Err(e),
         }
     }
-    trailer(&mut r, bytes, version, checksum)?;
-    Ok(loaded)
+    if progress.loaded.version >= 5 {
+        verify_checksum(input, &window, base, pos)?;
+    }
+    Ok(progress.loaded)
+}
+
+/// A window that grew past this for a big record is given back once the records are small again.
+const WINDOW_KEPT_MAX: usize = 64 << 20;
+
+/// Reads one record. `Some(Part::Trailer)` after the EOF opcode; `None` when the body goes on.
+fn record(r: &mut Reader<'_>, p: &mut Progress, opts: &LoadOptions) -> Result<Option<Part>, Error> {
+    let opcode = r.byte()?;
+    match opcode {
+        opcodes::EOF => return Ok(Some(Part::Trailer)),
+        opcodes::SELECTDB => {
+            let index = r.length()?;
+            if index >= opts.databases as u64 {
+                return r.error(format!(
+                    "FATAL: Data file was created with a Redis server configured to handle more than {} \
+                     databases. Exiting",
+                    opts.databases
+                ));
+            }
+            p.db = index as usize;
+        }
+        opcodes::RESIZEDB => {
+            // A hint: room is made for at most as many keys as the bytes left could hold (a key and its
+            // value take at least 3 bytes), so a corrupt hint cannot size an allocation.
+            let keys = r.length()?;
+            r.length()?;
+            let bound = (r.remaining() / 3) as u64;
+            p.loaded.dbs[p.db].reserve(keys.min(bound) as usize);
+        }
+        opcodes::AUX => {
+            let key = r.string()?.into_owned();
+            let value = r.string()?.into_owned();
+            p.loaded.aux.push((key, value));
+        }
+        opcodes::EXPIRETIME_MS => p.expire_at_ms = Some(r.u64_le()? as i64),
+        opcodes::EXPIRETIME => p.expire_at_ms = Some(i64::from(r.u32_le()?) * 1000),
+        opcodes::IDLE => p.idle_s = Some(r.length()?),
+        opcodes::FREQ => p.freq = Some(r.byte()?),
+        opcodes::MODULE_AUX => return r.error("module aux data found, but modules are not supported"),
+        opcodes::FUNCTION2 => p.loaded.functions.push(r.string()?.into_owned()),
+        // 7.0's release candidates wrote functions one by one (name, engine, description, code).
+        opcodes::FUNCTION => return r.error("pre-release function format is not supported"),
+        type_byte => key_value(r, type_byte, p, opts)?,
+    }
+    Ok(None)
+}
+
+/// A key and its value (the record's opcode is the value's type byte).
+fn key_value(r: &mut Reader<'_>, type_byte: u8, p: &mut Progress, opts: &LoadOptions) -> Result<(), Error> {
+    let key_offset = r.offset();
+    let key = r.string()?;
+    let value = decode::value(r, type_byte, &opts.limits)?;
+    let deadline = p.expire_at_ms.take();
+    let access = (p.idle_s.take(), p.freq.take());
+    let Some(value) = value else { return Ok(()) };
+    if deadline.is_some_and(|at| at <= opts.now_ms) {
+        p.loaded.expired_skipped += 1;
+        return Ok(());
+    }
+    let db = &mut p.loaded.dbs[p.db];
+    if !db.insert_absent(&key, value, deadline) {
+        return Err(Error { offset: key_offset, what: "duplicate key".into() });
+    }
+    if access != (None, None) {
+        db.set_access(&key, access.0, access.1, opts.now_ms);
+    }
+    p.loaded.keys += 1;
+    Ok(())
 }
 
 /// "REDIS" and four version digits; versions 1 to 10 are read.
@@ -294,23 +357,23 @@ fn header(r: &mut Reader<'_>) -> Result<u16, Error> {
     Ok(version)
 }
 
-/// Version 5 and later end with the CRC-64 of everything before it; zero means it was not computed.
-fn trailer(
-    r: &mut Reader<'_>,
-    bytes: &[u8],
-    version: u16,
-    checksum: Option<std::thread::ScopedJoinHandle<'_, u64>>,
-) -> Result<(), Error> {
-    if version < 5 {
+/// Version 5 and later end with the CRC-64 of everything before it.
+fn trailer(r: &mut Reader<'_>) -> Result<u64, Error> {
+    r.u64_le()
+}
+
+/// Checks the trailer (read last, at `pos` of `window`, minus its 8 bytes) against the body's checksum; a
+/// trailer of zero means the writer did not compute it (`rdbchecksum no`).
+fn verify_checksum(input: &mut impl Input, window: &[u8], base: usize, pos: usize) -> Result<(), Error> {
+    let body_len = base + pos - 8;
+    let expected = u64::from_le_bytes(window[pos - 8..pos].try_into().unwrap_or_default());
+    if expected == 0 {
         return Ok(());
     }
-    let body_len = r.offset();
-    let expected = r.u64_le()?;
-    let computed = match checksum.and_then(|thread| thread.join().ok()) {
-        Some(crc) if body_len + 8 == bytes.len() => crc,
-        _ => crc64::checksum(&bytes[..body_len]),
-    };
-    if expected != 0 && expected != computed {
+    let computed = input
+        .checksum(body_len, window, base)
+        .map_err(|e| Error { offset: body_len, what: format!("can't checksum the file: {e}") })?;
+    if expected != computed {
         return Err(Error { offset: body_len, what: "wrong RDB checksum".into() });
     }
     Ok(())

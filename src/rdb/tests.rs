@@ -1,6 +1,7 @@
 //! Round trips of every encoding through `snapshot` and `payload`, and bounded mutation tests: no input,
 //! however corrupt, panics or loads.
 
+use super::load_input::Input;
 use super::snapshot::{self, LoadOptions, SaveOptions};
 use super::{Limits, Options, payload, types};
 use crate::db::{Db, Value};
@@ -115,8 +116,55 @@ fn save(dbs: &[Db], compress: bool) -> Vec<u8> {
     snapshot::write(Vec::new(), dbs, &opts).unwrap().0
 }
 
+fn load_options() -> LoadOptions {
+    LoadOptions { limits: limits(), databases: 16, now_ms: 1_000, policy: Default::default() }
+}
+
 fn load(bytes: &[u8]) -> Result<snapshot::Loaded, super::decode::Error> {
-    snapshot::load(bytes, &LoadOptions { limits: limits(), databases: 16, now_ms: 1_000, policy: Default::default() })
+    snapshot::load(bytes, &load_options())
+}
+
+/// Hands a load exactly the bytes it asks for and no more, so that records straddle the window's end
+/// everywhere and every record is read again after a widening.
+struct Dribble<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Input for Dribble<'_> {
+    fn input_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn min_read(&self) -> usize {
+        1
+    }
+
+    fn read_more(&mut self, window: &mut Vec<u8>, at_least: usize) -> std::io::Result<()> {
+        let n = at_least.min(self.bytes.len() - self.at);
+        window.extend_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(())
+    }
+
+    fn checksum(&mut self, body_len: usize, _window: &[u8], _window_base: usize) -> std::io::Result<u64> {
+        Ok(super::crc64::checksum(&self.bytes[..body_len]))
+    }
+}
+
+fn load_dribbled(bytes: &[u8]) -> Result<snapshot::Loaded, super::decode::Error> {
+    snapshot::load_from(&mut Dribble { bytes, at: 0 }, &load_options())
+}
+
+/// A key's value and deadline, as a test compares them.
+type Live = (Option<Value>, Option<Option<i64>>, Vec<u8>);
+
+/// Every live key of `db` with its value and deadline, in key order.
+fn live(db: &mut Db) -> Vec<Live> {
+    let mut keys = Vec::new();
+    db.for_each(1_000, |e| keys.push(e.key().to_vec()));
+    keys.sort();
+    keys.into_iter().map(|k| (normal(db.get(&k, 1_000).cloned()), db.expire_at(&k, 1_000), k)).collect()
 }
 
 #[test]
@@ -194,16 +242,12 @@ fn snapshots_round_trip_with_expiries_and_databases() {
         assert_eq!(&bytes[..9], b"REDIS0010");
         let loaded = load(&bytes).unwrap();
         assert_eq!(loaded.aux_field(b"redis-ver"), Some(&b"7.0.15"[..]));
-        for (i, (original, mut copy)) in dbs.iter_mut().zip(loaded.dbs).enumerate() {
-            let live = |db: &mut Db| {
-                let mut keys = Vec::new();
-                db.for_each(1_000, |e| keys.push(e.key().to_vec()));
-                keys.sort();
-                keys.into_iter()
-                    .map(|k| (normal(db.get(&k, 1_000).cloned()), db.expire_at(&k, 1_000), k))
-                    .collect::<Vec<_>>()
-            };
+        let dribbled = load_dribbled(&bytes).unwrap();
+        for (i, ((original, mut copy), mut copy_dribbled)) in
+            dbs.iter_mut().zip(loaded.dbs).zip(dribbled.dbs).enumerate()
+        {
             assert_eq!(live(original), live(&mut copy), "db {i}");
+            assert_eq!(live(original), live(&mut copy_dribbled), "db {i}, loaded a few bytes at a time");
         }
     }
 }
@@ -224,7 +268,8 @@ fn checksum_version_and_truncation_are_refused() {
     v11[5..9].copy_from_slice(b"0011");
     assert!(load(&v11).unwrap_err().what.contains("can't handle RDB format version 11"));
     for cut in 0..bytes.len() {
-        assert!(load(&bytes[..cut]).is_err(), "cut at {cut}");
+        let refused = load(&bytes[..cut]).unwrap_err();
+        assert_eq!(load_dribbled(&bytes[..cut]).unwrap_err(), refused, "cut at {cut}");
     }
 }
 
@@ -247,7 +292,8 @@ fn mutations_never_panic_or_load_silently_wrong_checksums() {
             let crc_at = bad.len() - 8;
             bad[crc_at..].fill(0);
         }
-        let _ = load(&bad);
+        let outcome = load(&bad).map(|loaded| loaded.keys);
+        assert_eq!(load_dribbled(&bad).map(|loaded| loaded.keys), outcome, "round {round}");
     }
     for (_, value) in samples().into_iter().filter(|(n, _)| !n.starts_with("big")) {
         let dumped = payload::dump(&value, Options { compress: true });

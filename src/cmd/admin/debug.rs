@@ -160,9 +160,8 @@ fn debug_reload(ctx: &mut Ctx<'_>, reply: &mut Reply, flags: &[Bytes]) -> CmdRes
         // Emptying the dataset invalidates every cached key, as Redis's emptyData does.
         crate::cmd::tracking::flushed(ctx.state);
     }
-    let loaded = std::fs::read(crate::persist::rdb_path(&ctx.state.config))
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| crate::persist::load_bytes(ctx.state, &bytes, mode));
+    let path = crate::persist::rdb_path(&ctx.state.config);
+    let loaded = crate::persist::load_file(ctx.state, &path, mode).map_err(|e| e.to_string()).and_then(|r| r);
     if let Err(e) = loaded {
         crate::log!(Warning, "{}", e);
         return Err("ERR Error trying to load the RDB dump, check server logs.".into());
