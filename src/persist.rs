@@ -43,6 +43,7 @@ pub fn load_limits(config: &Config) -> Limits {
             max_entries: usize::try_from(config.stream_node_max_entries).unwrap_or(usize::MAX),
             max_bytes: config.stream_node_max_bytes,
         },
+        deep_sanitize: config.sanitize_dump_payload == "yes",
     }
 }
 

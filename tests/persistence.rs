@@ -580,3 +580,33 @@ fn idle_times_and_frequencies_cross_in_rdb_files_both_ways() {
     let (idle, _) = access_after_a_restart("noeviction", false);
     assert!(idle == b":0\r\n" || idle == b":1\r\n", "{}", String::from_utf8_lossy(&idle));
 }
+
+/// redis-server 7.0.15's DUMP of HSET h f v (a listpack), with the back length of its last entry off by one
+/// and the checksum made right again: only a deep sanitization notices.
+fn payload_with_a_bad_back_length() -> Vec<u8> {
+    let mut p = b"\x10\x0d\x0d\x00\x00\x00\x02\x00\x81\x66\x02\x81\x76\x02\xff\x0a\x00\x20\xf1\x3d\x44\x23\x54\x08\x9d"
+        .to_vec();
+    p[13] += 1;
+    let crc_at = p.len() - 8;
+    let crc = ferrokv::rdb::crc64::checksum(&p[..crc_at]);
+    p[crc_at..].copy_from_slice(&crc.to_le_bytes());
+    p
+}
+
+#[test]
+fn sanitize_dump_payload_decides_whether_back_lengths_are_checked() {
+    let Some(redis) = require_redis_with(DEBUG_ON) else { return };
+    let ferrokv = TestServer::ferrokv(DEBUG_ON);
+    let bad = payload_with_a_bad_back_length();
+    for mut conn in [redis.conn(), ferrokv.conn()] {
+        for (mode, want) in
+            [("no", &b"+OK\r\n"[..]), ("yes", b"-ERR Bad data format\r\n"), ("clients", b"-ERR Bad data format\r\n")]
+        {
+            assert_eq!(conn.cmd(&["CONFIG", "SET", "sanitize-dump-payload", mode]), b"+OK\r\n");
+            let reply = conn.cmd(&[&b"RESTORE"[..], b"h", b"0", &bad, b"REPLACE"]);
+            assert_eq!(String::from_utf8_lossy(&reply), String::from_utf8_lossy(want), "sanitize-dump-payload {mode}");
+            // Redis would trip over the bad back length when it next walks the listpack backwards.
+            conn.cmd(&["DEL", "h"]);
+        }
+    }
+}

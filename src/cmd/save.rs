@@ -85,7 +85,9 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     if ttl < 0 {
         return Err("ERR Invalid TTL value, must be >= 0".into());
     }
-    let limits = persist::load_limits(&ctx.state.config);
+    let mut limits = persist::load_limits(&ctx.state.config);
+    // `clients` sanitizes what clients send, not what an AOF being loaded replays (Redis's restoreCommand).
+    limits.deep_sanitize |= ctx.state.config.sanitize_dump_payload == "clients" && !ctx.db().loading;
     let value = match payload::restore(data, &limits) {
         Ok(Some(value)) => value,
         Err(Refusal::VersionOrChecksum) => return Err("ERR DUMP payload version or checksum are wrong".into()),

@@ -14,7 +14,7 @@ use super::encode::{self, Options};
 use super::{Element, listpack, types};
 use crate::db::Value;
 use crate::types::stream_group::{Consumer, ENTRIES_READ_UNKNOWN, Group, Nack};
-use crate::types::stream_object::{Item, NodeLimits, Stream, StreamId};
+use crate::types::stream_object::{Item, Stream, StreamId};
 
 const FLAG_DELETED: i64 = 1;
 const FLAG_SAMEFIELDS: i64 = 2;
@@ -116,9 +116,14 @@ fn int(element: &[u8]) -> std::result::Result<i64, String> {
 }
 
 /// Decodes one node's listpack into `stream` (live entries only), checking IDs increase.
-fn load_node(stream: &mut Stream, key: StreamId, lp: &[u8], limits: NodeLimits) -> std::result::Result<(), String> {
+fn load_node(
+    stream: &mut Stream,
+    key: StreamId,
+    lp: &[u8],
+    limits: &decode::Limits,
+) -> std::result::Result<(), String> {
     let mut items = Vec::new();
-    listpack::entries(lp, |e| {
+    listpack::entries(lp, limits.deep_sanitize, |e| {
         items.push(text(e));
         Ok(())
     })?;
@@ -166,7 +171,7 @@ fn load_node(stream: &mut Stream, key: StreamId, lp: &[u8], limits: NodeLimits) 
         if entry.is_empty() {
             return Err("stream listpack: entry without fields".into());
         }
-        stream.append(id, &entry, limits);
+        stream.append(id, &entry, limits.stream);
     }
     if next().is_ok() {
         return Err("stream listpack: trailing elements".into());
@@ -175,7 +180,7 @@ fn load_node(stream: &mut Stream, key: StreamId, lp: &[u8], limits: NodeLimits) 
 }
 
 /// Reads a stream of RDB type `type_byte` (STREAM_LISTPACKS or STREAM_LISTPACKS_2).
-pub fn decode(r: &mut Reader<'_>, type_byte: u8, limits: NodeLimits) -> Result<Value> {
+pub fn decode(r: &mut Reader<'_>, type_byte: u8, limits: &decode::Limits) -> Result<Value> {
     let v2 = type_byte == types::STREAM_LISTPACKS_2;
     let mut stream = Stream::new();
     let nodes = r.length()?;

@@ -17,6 +17,7 @@ fn limits() -> Limits {
         list_fill: -2,
         zset: crate::types::zset_object::Limits { entries_max: 128, value_max: 64 },
         stream: crate::types::stream_object::NodeLimits { max_entries: 100, max_bytes: 4096 },
+        deep_sanitize: true,
     }
 }
 
@@ -308,5 +309,24 @@ fn mutations_never_panic_or_load_silently_wrong_checksums() {
             bad[crc_at..].copy_from_slice(&crc.to_le_bytes());
             let _ = payload::restore(&bad, &limits());
         }
+    }
+}
+
+#[test]
+fn packed_hashes_with_a_repeated_field_are_refused() {
+    for fields in [2, 10, 128] {
+        let mut body = Vec::new();
+        super::encode::value(&mut body, &hash(fields, 3), Options { compress: false });
+        let at = body.windows(3).position(|w| w == b"\x82f1").unwrap();
+        let mut repeated = body.clone();
+        repeated[at + 2] = b'0';
+        let decode = |bytes: &[u8]| {
+            let mut r = super::decode::Reader::new(bytes);
+            super::decode::value(&mut r, types::HASH_LISTPACK, &limits())
+                .map(|v| v.map(|v| if let Value::Hash(h) = v { h.len() } else { 0 }))
+        };
+        assert_eq!(decode(&body), Ok(Some(fields)), "{fields} fields");
+        let refused = decode(&repeated).unwrap_err();
+        assert_eq!(refused.what, "duplicate hash fields detected", "{fields} fields");
     }
 }

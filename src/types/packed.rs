@@ -269,9 +269,14 @@ impl Compact {
 
     /// Appends one entry of `data` to `out` in this form's entry encoding (see `from_encoded`).
     pub fn encode_entry(out: &mut Vec<u8>, data: &[u8]) {
-        let mut header = [0u8; VARINT_LEN_MAX];
-        let n = write_varint(data.len(), &mut header);
-        out.extend_from_slice(&header[..n]);
+        if data.len() < usize::from(MORE) {
+            // The usual short entry's one length byte, without the general encoder's buffer and copy.
+            out.push(data.len() as u8);
+        } else {
+            let mut header = [0u8; VARINT_LEN_MAX];
+            let n = write_varint(data.len(), &mut header);
+            out.extend_from_slice(&header[..n]);
+        }
         out.extend_from_slice(data);
     }
 
