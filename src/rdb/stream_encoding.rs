@@ -258,6 +258,7 @@ pub fn decode(r: &mut Reader<'_>, type_byte: u8, limits: &decode::Limits) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::stream_object::NodeLimits;
 
     /// The node sizes the stream keeps for `stream-node-max-bytes` are the lengths of the listpacks Redis
     /// would hold, over random fields (integers, short and long strings), changing field names and deletions.
