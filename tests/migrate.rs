@@ -124,6 +124,39 @@ fn every_type_moves_from_ferrokv_to_ferrokv() {
     migrate_everything(&start(ServerKind::Ferrokv, &[]), &start(ServerKind::Ferrokv, &[]));
 }
 
+/// Redis's own "MIGRATE can correctly transfer large values": a list of 800,000 elements, a payload of
+/// megabytes written in many 64 KiB chunks, arrives whole.
+fn migrate_large_list(source: &TestServer, target: &TestServer) {
+    let (mut from, mut to) = (source.conn(), target.conn());
+    // The same elements as Redis's test (ten numbers, then ten "item N", 40,000 times), fewer commands.
+    let elements: Vec<String> = (1..=10).map(|n| n.to_string()).chain((1..=10).map(|n| format!("item {n}"))).collect();
+    let batch: Vec<Vec<String>> = (0..800)
+        .map(|_| {
+            ["RPUSH", "key"].into_iter().map(String::from).chain(elements.iter().cycle().take(1000).cloned()).collect()
+        })
+        .collect();
+    for chunk in batch.chunks(100) {
+        pipeline(&mut from, chunk);
+    }
+    let digest_before = digest(&mut from, "key");
+    let reply = from.cmd(&["MIGRATE", "127.0.0.1", &target.port.to_string(), "key", "9", "10000"]);
+    assert_eq!(escape(&reply), escape(b"+OK\r\n"), "{:?} to {:?}", source.kind, target.kind);
+    assert_eq!(from.cmd(&["EXISTS", "key"]), b":0\r\n");
+    assert_eq!(to.cmd(&["SELECT", "9"]), b"+OK\r\n");
+    assert_eq!(to.cmd(&["LLEN", "key"]), b":800000\r\n");
+    assert_eq!(to.cmd(&["TTL", "key"]), b":-1\r\n");
+    assert_eq!(escape(&digest(&mut to, "key")), escape(&digest_before));
+}
+
+#[test]
+fn a_large_list_moves_between_ferrokv_and_redis_both_ways() {
+    if !have_redis() {
+        return;
+    }
+    migrate_large_list(&start(ServerKind::Ferrokv, &[]), &start(ServerKind::Redis, &[]));
+    migrate_large_list(&start(ServerKind::Redis, &[]), &start(ServerKind::Ferrokv, &[]));
+}
+
 /// A port that accepts connections (the kernel completes them) and never answers.
 fn silent_listener() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").unwrap()
