@@ -220,6 +220,9 @@ fn session(source_kind: ServerKind, target_kind: ServerKind) -> Vec<String> {
     // connected at all.
     run(&mut from, &["MIGRATE", "127.0.0.1", &refused_port, "d", "0", "1000"]);
     run(&mut from, &["MIGRATE", "", &refused_port, "d", "0", "1000"]);
+    // The port is atoi'd and given to getaddrinfo, which refuses a negative one and makes 0 of "abc".
+    run(&mut from, &["MIGRATE", "127.0.0.1", "-1", "d", "0", "1000"]);
+    run(&mut from, &["MIGRATE", "127.0.0.1", "abc", "d", "0", "1000"]);
     let started = Instant::now();
     run(&mut from, &["MIGRATE", "127.0.0.1", &silent_port, "d", "0", "300"]);
     let took = started.elapsed();

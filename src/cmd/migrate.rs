@@ -142,7 +142,8 @@ struct Target<'a> {
     /// The cache's name for the connection, `host:port` as given.
     name: Vec<u8>,
     host: &'a [u8],
-    port: u16,
+    /// `atoi` of the port argument, as Redis hands it to getaddrinfo.
+    port: i32,
     dbid: i64,
     timeout: Duration,
 }
@@ -173,8 +174,7 @@ fn migrate(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let target = Target {
         name: [host, b":", port].concat(),
         host,
-        // Redis passes atoi(port) to getaddrinfo as "%d", which keeps its low 16 bits.
-        port: crate::util::num::atoi(port) as u16,
+        port: crate::util::num::atoi(port),
         dbid,
         timeout: Duration::from_millis(timeout_ms as u64),
     };

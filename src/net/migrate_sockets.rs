@@ -140,7 +140,7 @@ impl MigrateSockets {
         &mut self,
         name: &[u8],
         host: &[u8],
-        port: u16,
+        port: i32,
         timeout: Duration,
         now_s: i64,
         victim: impl FnOnce(usize) -> usize,
@@ -176,8 +176,15 @@ impl MigrateSockets {
 /// or a connect refused on the spot is an error here; a connection refused a moment later, or still pending
 /// after the timeout, is a socket whose first write fails (or waits out the write timeout), and MIGRATE then
 /// answers the IOERR of writing, as Redis does.
-fn connect(host: &[u8], port: u16, timeout: Duration) -> io::Result<TcpStream> {
+///
+/// `port` is the C int Redis formats as the service for getaddrinfo, whose glibc refuses a negative one (not a
+/// number, and no service has that name) and keeps the low 16 bits of a bigger one.
+fn connect(host: &[u8], port: i32, timeout: Duration) -> io::Result<TcpStream> {
     let host = std::str::from_utf8(host).map_err(|_| io::Error::new(ErrorKind::InvalidInput, "host is not UTF-8"))?;
+    if port < 0 {
+        return Err(io::Error::new(ErrorKind::InvalidInput, "Servname not supported for ai_socktype"));
+    }
+    let port = port as u16;
     let mut last = io::Error::new(ErrorKind::NotFound, "no address");
     for addr in (host, port).to_socket_addrs()? {
         let mut stream = match mio::net::TcpStream::connect(addr) {
@@ -218,7 +225,7 @@ mod tests {
     fn pair(sockets: &mut MigrateSockets, name: &[u8]) -> (MigrateSocket, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let socket = sockets.checkout(name, b"127.0.0.1", port, TIMEOUT, 100, |_| 0).unwrap();
+        let socket = sockets.checkout(name, b"127.0.0.1", i32::from(port), TIMEOUT, 100, |_| 0).unwrap();
         (socket, listener.accept().unwrap().0)
     }
 
@@ -261,11 +268,12 @@ mod tests {
 
     #[test]
     fn a_refused_connection_fails_on_its_first_write_as_in_redis() {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = i32::from(TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
         let mut sockets = MigrateSockets::default();
         let mut socket = sockets.checkout(b"t:1", b"127.0.0.1", port, TIMEOUT, 100, |_| 0).unwrap();
         assert_eq!(socket.write_all(b"*1\r\n$4\r\nPING\r\n", TIMEOUT), Err(SyncError::Failed));
         assert!(sockets.checkout(b"t:2", b"", port, TIMEOUT, 100, |_| 0).is_err(), "a name that does not resolve");
+        assert!(sockets.checkout(b"t:3", b"127.0.0.1", -1, TIMEOUT, 100, |_| 0).is_err(), "a negative service");
     }
 
     #[test]
