@@ -2,17 +2,19 @@
 //! target instances, cached by the `host:port` text the command named, with the timed writes and line reads
 //! Redis does on them.
 //!
-//! - `MigrateSockets::checkout` hands out the cached socket for a name, or connects a new one within the
-//!   timeout (dropping a random entry when `MIGRATE_SOCKET_CACHE_ITEMS_MAX` are cached); `checkin` puts it back
-//!   after a use that went well, and a socket that failed is simply dropped (migrateCloseSocket).
+//! - `MigrateSockets::checkout` hands out the cached socket for a name, or connects a new one as Redis 7.0's
+//!   connBlockingConnect does (waiting up to the timeout, and taking even a connect that then failed for a
+//!   socket, whose first write reports it), dropping a random entry when `MIGRATE_SOCKET_CACHE_ITEMS_MAX` are
+//!   cached; `checkin` puts it back after a use that went well, and a socket that failed is simply dropped
+//!   (migrateCloseSocket).
 //! - `close_idle` runs from the cron: a socket unused for more than `MIGRATE_SOCKET_CACHE_TTL_S` seconds is
 //!   closed, as migrateCloseTimedoutSockets does from serverCron.
 //! - `MigrateSocket::write_all` writes in `MIGRATE_WRITE_CHUNK_BYTES` chunks, each within the timeout
 //!   (syncWrite); `read_line` reads one reply line with the timeout applying to every read (syncReadLine, whose
 //!   per-byte reads each wait up to the timeout), at most `MIGRATE_REPLY_LINE_BYTES_MAX` bytes.
 //!
-//! These sockets are never registered with the event loop's poll: MIGRATE blocks the loop for the transfer, as
-//! Redis's does, so the keyspace stays on the one thread. A failure says whether it was a timeout, because
+//! These sockets are never registered with the event loop's poll (a connect waits on a poll of its own):
+//! MIGRATE blocks the loop for the transfer, as Redis's does, so the keyspace stays on the one thread. A failure says whether it was a timeout, because
 //! Redis retries a failed exchange once on a fresh connection unless it timed out.
 
 use std::collections::HashMap;
