@@ -235,6 +235,7 @@ fn session(source_kind: ServerKind, target_kind: ServerKind) -> Vec<String> {
     assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{source_kind:?}: {took:?}");
     run(&mut from, &["MGET", "k", "a", "b", "c", "d", "l"]);
     run(&mut from, &["EXISTS", "list"]);
+    run(&mut from, &["INFO", "errorstats"]);
     for db in ["0", "1", "2"] {
         run(&mut to, &["SELECT", db]);
         run(&mut to, &["MGET", "k", "list", "a", "b", "c", "d", "l"]);
@@ -245,6 +246,9 @@ fn session(source_kind: ServerKind, target_kind: ServerKind) -> Vec<String> {
         run(&mut locked_conn, &["SELECT", db]);
         run(&mut locked_conn, &["MGET", "c", "d"]);
     }
+    // MIGRATE looks its keys up as reads (hits and misses), as lookupKeyRead counts them.
+    let stats = String::from_utf8(from.cmd(&["INFO", "stats"])).unwrap();
+    seen.extend(stats.lines().filter(|line| line.starts_with("keyspace_")).map(String::from));
     // The ports differ from run to run; the servers they name do not.
     let names = [(port, "<target>"), (locked_port, "<locked>"), (silent_port, "<silent>"), (refused_port, "<refused>")];
     seen.into_iter()
