@@ -3,8 +3,8 @@
 //! # Layout
 //! - `server`: the event loop (`Server::run`): poll, listeners, one `Connection` per client.
 //! - `state`: `State`, everything commands may touch: keyspace, one `Session` per client, config, statistics,
-//!   wait queues, the WATCH index. No socket.
-//! - `net`: socket reads and writes, listening sockets; knows no client.
+//!   wait queues, the WATCH index. No socket of the event loop's (MIGRATE's blocking client sockets aside).
+//! - `net`: socket reads and writes, listening sockets, MIGRATE's outgoing connections; knows no client.
 //! - `resp`: the request parser and the reply writer (RESP2 and RESP3). Knows nothing of commands.
 //! - `cmd`: the command table, `call` (the one way a command runs), and one module per command family.
 //! - `db`: the keyspace (`Keyspace`, `Db`), values, and active expiry.

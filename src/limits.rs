@@ -56,3 +56,13 @@ pub const HTTP_PIPELINE_COMMANDS_MAX: usize = 10_000;
 /// Quiet time after which an HTTP event stream gets a comment line (proxies close connections silent for a
 /// minute or so, and the write finds a client that vanished).
 pub const SSE_HEARTBEAT_MS: i64 = 15_000;
+
+/// Most MIGRATE connections kept open (Redis's MIGRATE_SOCKET_CACHE_ITEMS); a new one past it closes a random one.
+pub const MIGRATE_SOCKET_CACHE_ITEMS_MAX: usize = 64;
+/// Seconds a cached MIGRATE connection may stay unused before the cron closes it (MIGRATE_SOCKET_CACHE_TTL).
+pub const MIGRATE_SOCKET_CACHE_TTL_S: i64 = 10;
+/// MIGRATE writes its request in chunks of this size, each within the command's timeout (as Redis does).
+pub const MIGRATE_WRITE_CHUNK_BYTES: usize = 64 * 1024;
+/// Longest reply line MIGRATE reads from a target: Redis reads replies into 1024-byte buffers with
+/// syncReadLine, which keeps 1023 bytes and a NUL.
+pub const MIGRATE_REPLY_LINE_BYTES_MAX: usize = 1023;

@@ -4,7 +4,8 @@
 //! `cmd::call`), so a handler can hold it while also reaching the rest of the state, including other
 //! sessions (CLIENT LIST, CLIENT KILL). The reply is passed beside the `Ctx`, not inside it, so a value
 //! borrowed through `ctx` can be written to it. `argv` is a shared slice, and `ctx.args()` a cursor over
-//! it that keeps what it returns usable while `ctx` is borrowed mutably. Handlers never see a socket: `State` holds none.
+//! it that keeps what it returns usable while `ctx` is borrowed mutably. Handlers never see a client's socket: `State`
+//! holds none (only MIGRATE's outgoing connections, `net::migrate_sockets`).
 
 use bytes::Bytes;
 

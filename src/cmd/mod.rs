@@ -35,6 +35,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod meta;
+pub mod migrate;
 pub mod monitor;
 pub mod notify;
 pub mod pubsub;
@@ -210,7 +211,7 @@ mod tests {
     use super::*;
 
     /// Every family's handler lists, as the generated table binds them.
-    const FAMILY_HANDLERS: [&[Handlers]; 22] = [
+    const FAMILY_HANDLERS: [&[Handlers]; 23] = [
         admin::HANDLERS,
         bitmap::HANDLERS,
         conn::HANDLERS,
@@ -222,6 +223,7 @@ mod tests {
         keys::HANDLERS,
         latency::HANDLERS,
         list::HANDLERS,
+        migrate::HANDLERS,
         monitor::HANDLERS,
         pubsub::HANDLERS,
         replica_sync::HANDLERS,

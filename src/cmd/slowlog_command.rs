@@ -3,7 +3,7 @@
 //!
 //! Commands flagged `skip_slowlog` (EXEC: its commands are logged one by one instead) are never logged, and
 //! passwords never reach the log: `redacted` names the arguments Redis replaces with `(redacted)` (AUTH's,
-//! HELLO's AUTH pair, CONFIG SET of masterauth, masteruser and requirepass).
+//! HELLO's AUTH pair, CONFIG SET of masterauth, masteruser and requirepass, MIGRATE's AUTH and AUTH2).
 
 use bytes::Bytes;
 
@@ -62,8 +62,11 @@ pub fn redacted<'a>(cmd: Resolved, argv: &'a [Bytes]) -> impl Fn(usize) -> bool 
         "auth" => 1,
         "hello" => 2,
         "config|set" => 3,
+        "migrate" => 4,
         _ => 0,
     };
+    // MIGRATE's passwords are where its own option parser finds them (and only up to where it stopped).
+    let migrate = if kind == 4 { super::migrate::redacted_positions(argv) } else { Vec::new() };
     move |index| match kind {
         1 => index >= 1,
         // HELLO [protover [AUTH username password] ...]: the two words after AUTH.
@@ -74,6 +77,7 @@ pub fn redacted<'a>(cmd: Resolved, argv: &'a [Bytes]) -> impl Fn(usize) -> bool 
                 && index % 2 == 1
                 && SENSITIVE_CONFIGS.iter().any(|config| argv[index - 1].eq_ignore_ascii_case(config.as_bytes()))
         }
+        4 => migrate.contains(&index),
         _ => false,
     }
 }

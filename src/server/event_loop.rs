@@ -195,6 +195,11 @@ impl Loop<'_> {
             }
         }
         self.http_cron(now_ms);
+        // MIGRATE's connections unused for MIGRATE_SOCKET_CACHE_TTL_S (Redis checks once a second; a check per
+        // cron pass closes them at the same second's boundary).
+        if !self.state.migrate_sockets.is_empty() {
+            self.state.migrate_sockets.close_idle(now_ms / 1000);
+        }
         // As serverCron: the tracking table is brought back within tracking-table-max-keys between commands too.
         if self.state.tracking.is_active() {
             crate::cmd::tracking::limit_table(self.state);

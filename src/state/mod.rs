@@ -1,6 +1,8 @@
-//! `State`: everything commands may read or change, with no socket in it. The keyspace, the sessions,
-//! config, statistics, the blocked clients' wait queues and the WATCH index live here; the event loop
-//! (`server`) owns the poll and the connections and hands `&mut State` to `cmd::call`.
+//! `State`: everything commands may read or change, with none of the event loop's sockets in it. The keyspace,
+//! the sessions, config, statistics, the blocked clients' wait queues and the WATCH index live here; the event
+//! loop (`server`) owns the poll and the connections and hands `&mut State` to `cmd::call`. The one kind of
+//! socket here is MIGRATE's cache of blocking client connections to other instances
+//! (`net::migrate_sockets`), which no poll ever sees: the command uses them synchronously, as Redis does.
 //!
 //! # Invariants
 //! - A session leaves `sessions` only in the event loop's `before_sleep` (`free_closed`), so an id named by
@@ -163,6 +165,8 @@ pub struct State {
     pub tracking: tracking_table::TrackingTable,
     /// maxmemory's eviction between passes (see `cmd::evict`).
     pub eviction: eviction_status::EvictionStatus,
+    /// MIGRATE's cached connections to target instances, closed by the cron once idle.
+    pub migrate_sockets: crate::net::migrate_sockets::MigrateSockets,
 }
 
 impl State {
@@ -213,6 +217,7 @@ impl State {
             scripting: Default::default(),
             tracking: Default::default(),
             eviction: Default::default(),
+            migrate_sockets: Default::default(),
         };
         state.sync_key_logs();
         state.configure_keyspace();

@@ -50,6 +50,29 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
 }
 
+/// C's `atoi` as glibc computes it, `(int) strtol(s, NULL, 10)`: leading whitespace, an optional sign, then
+/// as many digits as there are (the rest, from the first other byte or a NUL, is ignored; no digit is 0), the
+/// value saturated to a 64-bit `long` and then truncated to 32 bits. Redis reads MIGRATE's port and DEBUG's
+/// switches (SET-ACTIVE-EXPIRE, PAUSE-CRON, ...) this way.
+pub fn atoi(s: &[u8]) -> i32 {
+    let start = s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).unwrap_or(s.len());
+    let (negative, digits) = match &s[start..] {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    let mut value: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        let digit = i64::from(c - b'0');
+        value = if negative {
+            value.saturating_mul(10).saturating_sub(digit)
+        } else {
+            value.saturating_mul(10).saturating_add(digit)
+        };
+    }
+    value as i32
+}
+
 /// Parses a double exactly as `getDoubleFromObject` does: `strtod` must use every byte, the first byte must not
 /// be whitespace, and NaN or a finite literal outside the double range (ERANGE to ±inf or to 0) is rejected.
 /// Literal `inf`/`infinity` (any case, optional sign) is accepted.
@@ -411,6 +434,28 @@ fn long_double_add(current: &[u8], incr: &[u8]) -> (Vec<u8>, c_int) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atoi_is_glibcs() {
+        let cases: &[(&[u8], i32)] = &[
+            (b"6379", 6379),
+            (b" \t+6379abc", 6379),
+            (b"  -12abc", -12),
+            (b"+7", 7),
+            (b"-1", -1),
+            (b"", 0),
+            (b"abc", 0),
+            (b"12\x0034", 12),
+            (b"70000", 70000),
+            (b"4294967297", 1),
+            // strtol saturates at LONG_MAX (all ones below the sign), whose low 32 bits are -1 as an int.
+            (b"99999999999999999999", -1),
+            (b"-99999999999999999999", 0),
+        ];
+        for &(input, expected) in cases {
+            assert_eq!(atoi(input), expected, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
 
     /// An oracle case: operands and Redis's answer.
     type Case<E> = (&'static [u8], &'static [u8], Result<&'static [u8], E>);

@@ -13,7 +13,9 @@
 //! keys for subcommands.
 //!
 //! GETKEYS applies the key specs as Redis's `getKeysUsingKeySpecs`. A spec flagged `variable_flags` (SET's)
-//! makes Redis use the command's own key function for the flags instead; `variable_key_flags` is SET's.
+//! makes Redis use the command's own key function for the flags instead; `variable_key_flags` is SET's. A spec
+//! that does not fit the arguments, or an `incomplete` one that matched (MIGRATE's KEYS), hands the question to
+//! the command's own key function, as getKeysFromCommandWithSpecs does (`command_keys`).
 
 use bytes::Bytes;
 
@@ -177,20 +179,16 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
     if !cmd.spec.arity_ok(target.len()) {
         return Err("ERR Invalid number of arguments specified for command".into());
     }
-    let keys = if cmd.spec.name == "sort" {
-        sort_keys(specs, target)
-    } else {
-        keys_from_specs(specs, target).unwrap_or_default()
-    };
+    let keys = command_keys(cmd, target);
     if keys.is_empty() && cmd.spec.flags & flag::NO_MANDATORY_KEYS == 0 {
         return Err("ERR Invalid arguments specified for command".into());
     }
     reply.array(keys.len());
-    for (position, spec) in keys {
+    for (position, flags) in keys {
         if with_flags {
             reply.array(2);
             reply.bulk(&target[position]);
-            reply_status_set(reply, variable_key_flags(cmd, target).unwrap_or(spec.flags));
+            reply_status_set(reply, flags);
         } else {
             reply.bulk(&target[position]);
         }
@@ -201,10 +199,29 @@ fn getkeys(ctx: &mut Ctx<'_>, reply: &mut Reply, with_flags: bool) -> CmdResult 
 /// The positions in `argv` of the keys command `cmd` names (Redis's getKeysFromCommand), for client-side
 /// caching to remember what a tracking client read.
 pub(crate) fn key_positions(cmd: Resolved, argv: &[Bytes]) -> Vec<usize> {
+    command_keys(cmd, argv).into_iter().map(|(position, _)| position).collect()
+}
+
+/// The keys of `argv` with their flags, as Redis's getKeysFromCommandWithSpecs finds them: from the key specs,
+/// unless one did not fit the arguments or is flagged `incomplete` and matched, in which case the command's
+/// own key function decides (SORT's sortGetKeys, whose STORE spec is `unknown`; MIGRATE's migrateGetKeys, once
+/// its KEYS spec matched), or there are none.
+fn command_keys(cmd: Resolved, argv: &[Bytes]) -> Vec<(usize, &'static [&'static str])> {
     let specs = cmd.spec.key_specs;
-    let keys =
-        if cmd.spec.name == "sort" { sort_keys(specs, argv) } else { keys_from_specs(specs, argv).unwrap_or_default() };
-    keys.into_iter().map(|(position, _)| position).collect()
+    if cmd.spec.name == "sort" {
+        return sort_keys(specs, argv).into_iter().map(|(position, spec)| (position, spec.flags)).collect();
+    }
+    match keys_from_specs(specs, argv) {
+        Some(keys) => {
+            let variable = variable_key_flags(cmd, argv);
+            keys.into_iter().map(|(position, spec)| (position, variable.unwrap_or(spec.flags))).collect()
+        }
+        None if cmd.spec.name == "migrate" => {
+            let positions = crate::cmd::migrate::key_positions(argv);
+            positions.into_iter().map(|position| (position, crate::cmd::migrate::KEY_FLAGS)).collect()
+        }
+        None => Vec::new(),
+    }
 }
 
 /// The key flags a command's own key function reports where its spec says `variable_flags`. Only SET has
@@ -259,7 +276,8 @@ fn lookup_argv(table: &Table, argv: &[Bytes]) -> Option<Resolved> {
 }
 
 /// Key positions in `argv` (command name at 0) per Redis's `getKeysUsingKeySpecs`, each with its spec.
-/// `None` when a spec does not fit the arguments (a key count out of range, for example).
+/// `None` when a spec does not fit the arguments (a key count out of range, for example) or an `incomplete`
+/// one found its start.
 fn keys_from_specs<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Option<Vec<(usize, &'a KeySpec)>> {
     let argc = argv.len() as i64;
     let mut keys = Vec::new();
@@ -290,6 +308,10 @@ fn keys_from_specs<'a>(specs: &'a [KeySpec], argv: &[Bytes]) -> Option<Vec<(usiz
         }
         let step = usize::try_from(step).ok().filter(|&s| s > 0)?;
         keys.extend((first as usize..=last as usize).step_by(step).map(|position| (position, spec)));
+        // Redis's getKeysUsingKeySpecs gives up on a spec that matched but says it may not find every key.
+        if spec.flags.contains(&"incomplete") {
+            return None;
+        }
     }
     Some(keys)
 }

@@ -20,6 +20,7 @@ use super::super::errors::{self, CmdResult};
 use crate::db::{Value, digest};
 use crate::resp::reply::Reply;
 use crate::types::list_object;
+use crate::util::num::atoi;
 
 /// DEBUG HELP: Redis's lines for the subcommands we have.
 const HELP: &[&str] = &[
@@ -314,22 +315,6 @@ fn decimal_prefix_len(s: &[u8]) -> usize {
     end
 }
 
-/// C's `atoi`: optional whitespace and sign, then as many digits as there are (wrapping, as C's is undefined
-/// there anyway); 0 when there are none.
-fn atoi(s: &[u8]) -> i64 {
-    let s = trim_c_space(s);
-    let (negative, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = digits
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |n, c| n.wrapping_mul(10).wrapping_add(i64::from(c - b'0')));
-    if negative { n.wrapping_neg() } else { n }
-}
-
 /// Drops the leading bytes C's `isspace` accepts.
 fn trim_c_space(s: &[u8]) -> &[u8] {
     let skip = s.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count();
@@ -418,15 +403,6 @@ mod tests {
         assert!(strtod_prefix(b"INF").is_infinite());
         assert!(strtod_prefix(b"-infinity").is_infinite());
         assert!(strtod_prefix(b"nan").is_nan());
-    }
-
-    #[test]
-    fn atoi_like_c() {
-        assert_eq!(atoi(b"1"), 1);
-        assert_eq!(atoi(b"  -12abc"), -12);
-        assert_eq!(atoi(b"x"), 0);
-        assert_eq!(atoi(b"+7"), 7);
-        assert_eq!(atoi(b""), 0);
     }
 
     #[test]

@@ -323,8 +323,9 @@ fn stats(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "pubsubshard_channels", state.pubsub.channel_count(true));
     field(out, "latest_fork_usec", state.persistence.latest_fork_us);
     field(out, "total_forks", state.persistence.forks);
+    field(out, "migrate_cached_sockets", state.migrate_sockets.len());
     out.push_str(
-        "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
+        "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n",
     );
