@@ -34,6 +34,7 @@ pub enum ChildKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     pub kind: ChildKind,
+    pub pid: libc::pid_t,
     /// The job reported success and the process exited with status 0.
     pub ok: bool,
     /// The child was ended by a signal (SIGUSR1 is ours: `Child::kill`).
@@ -169,6 +170,7 @@ impl Child {
         let exited_ok = status.is_some_and(|s| libc::WIFEXITED(s) && libc::WEXITSTATUS(s) == 0);
         Done {
             kind: self.kind,
+            pid: self.pid,
             ok: reported_ok && exited_ok,
             signal,
             cow_bytes,

@@ -243,6 +243,20 @@ fn bgsave_to_pipe(state: &mut State) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a shutdown must wait for the AOF's first rewrite (CONFIG SET appendonly yes) still being written:
+/// until it ends no file holds the dataset's log, so Redis refuses to exit then, or with FORCE says so and exits.
+pub fn initial_aof_blocks_shutdown(state: &State, force: bool) -> bool {
+    if !(state.aof.initial_rewrite && crate::aof::rewriting(state)) {
+        return false;
+    }
+    if force {
+        crate::log!(Warning, "Writing initial AOF. Exit anyway.");
+        return false;
+    }
+    crate::log!(Warning, "Writing initial AOF, can't exit.");
+    true
+}
+
 /// Kills a running BGSAVE child and removes its temp file (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
 pub fn kill_rdb_child(state: &mut State) {
     if !state.persistence.rdb_child_running() {

@@ -445,11 +445,12 @@ fn config_set_appendonly_and_bgrewriteaof() {
     assert_eq!(text(conn.cmd(&["CONFIG", "SET", "appendonly", "yes"])), "+OK\r\n");
     conn.cmd(&["SET", "after", "2"]);
     assert!(text(conn.cmd(&["INFO", "persistence"])).contains("aof_enabled:1"));
+    wait_rewrite(&mut conn, 1);
     let base = fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.1.base.aof")).unwrap();
     assert!(base.contains("before") && base.contains("SADD"), "{base:?}");
     assert_eq!(text(conn.cmd(&["BGREWRITEAOF"])), "+Background append only file rewriting started\r\n");
     conn.cmd(&["SET", "later", "3"]);
-    wait_rewrite(&mut conn, 1);
+    wait_rewrite(&mut conn, 2);
     let manifest = fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
     assert_eq!(manifest, "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
     assert!(!incr(&dir, 1).exists());
@@ -745,4 +746,53 @@ fn a_rewrite_rebuilds_streams_with_groups_and_pending_entries() {
     assert_eq!(stream_picture(&mut conn, "empty"), empty);
     let consumers = text(conn.cmd(&["XINFO", "CONSUMERS", "s", "g"]));
     assert!(consumers.contains("alice") && consumers.contains("bob") && consumers.contains("idle"), "{consumers}");
+}
+
+/// The files of an AOF directory, sorted, with the rewrite child's pid taken out of its temp file's name.
+fn aof_files(dir: &SharedDir) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir.0.join("appendonlydir"))
+        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn config_set_appendonly_yes_writes_the_first_base_in_a_child_as_redis_does() {
+    let Some(_probe) = require_redis() else { return };
+    let mut seen = Vec::new();
+    for kind in [common::ServerKind::Ferrokv, common::ServerKind::Redis] {
+        let dir = SharedDir::new("aof", &format!("start-{kind:?}"));
+        let server = start(kind, &dir, &["--appendonly", "no", "--aof-use-rdb-preamble", "no"]);
+        let mut conn = server.conn();
+        let mut saw = Vec::new();
+        for i in 0..20 {
+            conn.cmd(&["SET", &format!("k{i}"), "v"]);
+        }
+        // 20 keys at 50 ms each: the child takes a second, long enough to look at what happens meanwhile.
+        conn.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "50000"]);
+        saw.push(text(conn.cmd(&["CONFIG", "SET", "appendonly", "yes"])));
+        saw.push(text(conn.cmd(&["SET", "during", "1"])));
+        let info = text(conn.cmd(&["INFO", "persistence"]));
+        saw.extend(["aof_enabled:1", "aof_rewrite_in_progress:1"].map(|line| info.contains(line).to_string()));
+        saw.push(aof_files(&dir).join(" "));
+        saw.push(text(conn.cmd(&["SHUTDOWN"])));
+        saw.push(server.log().contains("Writing initial AOF, can't exit.").to_string());
+        wait_rewrite(&mut conn, 1);
+        saw.push(aof_files(&dir).join(" "));
+        saw.push(fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap());
+        saw.push(commands_of(&dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).join(";"));
+        conn.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        // Off and on again: the second start's files are the next generation, the first ones deleted.
+        saw.push(text(conn.cmd(&["CONFIG", "SET", "appendonly", "no"])));
+        saw.push(text(conn.cmd(&["CONFIG", "SET", "appendonly", "yes"])));
+        wait_rewrite(&mut conn, 2);
+        saw.push(aof_files(&dir).join(" "));
+        drop(conn);
+        server.terminate();
+        let server = start(kind, &dir, &[]);
+        saw.push(text(server.conn().cmd(&["MGET", "k0", "k19", "during"])));
+        seen.push(saw);
+    }
+    assert_eq!(seen[0], seen[1], "ferrokv, then redis-server");
 }

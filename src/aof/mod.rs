@@ -10,9 +10,12 @@
 //! failed write is retried next iteration and turns writes away with -MISCONF meanwhile (under `always`
 //! the server exits, as Redis does, since an acknowledged write could otherwise be lost).
 //!
-//! A rewrite (BGREWRITEAOF, auto rewrite, CONFIG SET appendonly yes) writes a new base from the dataset and
-//! opens a new incr file, then switches the manifest by an atomic rename and deletes the old files. It runs
-//! in the loop, blocking it for the time of the write (the forked child comes with the fork module).
+//! A rewrite (BGREWRITEAOF, auto rewrite) opens a new incr file for the writes from then on and forks a child
+//! that writes the dataset to a temp file; when the child ends well that file becomes the base, the manifest
+//! is switched by an atomic rename and the old files are deleted. CONFIG SET appendonly yes is a rewrite too
+//! (Redis's AOF_WAIT_REWRITE): the writes go to `temp-<appendfilename>.incr` meanwhile, the manifest on disk
+//! stays what it was, and only the child's success makes the base and that file the AOF. At startup with no
+//! AOF yet, the base is written in the loop before any client is served, as Redis does.
 
 pub mod manifest;
 pub mod replay;
@@ -34,6 +37,9 @@ use manifest::{AofFile, Kind, Manifest};
 
 /// How long `everysec` lets data sit unsynced at most.
 const EVERYSEC: Duration = Duration::from_secs(1);
+/// How long a failed first rewrite (of CONFIG SET appendonly yes) waits before the next try, so that a full
+/// disk does not fork a child every loop iteration.
+const REWRITE_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub struct Aof {
@@ -43,6 +49,11 @@ pub struct Aof {
     incr: File,
     /// `incr`'s length, kept so that a write needs no fstat to know where a failed one must be cut back to.
     incr_len: u64,
+    /// Turned on at runtime and waiting for its first rewrite: `incr` is the temp incr file, and `manifest`
+    /// the one on disk (if any), which the rewrite's success replaces.
+    waiting: bool,
+    /// When a waiting AOF's rewrite last failed: the next waits `REWRITE_RETRY_DELAY`.
+    last_failed: Option<Instant>,
     fsyncer: Fsyncer,
     last_fsync: Instant,
     /// Bytes written since the last fsync, to tell whether `everysec` has work.
@@ -108,22 +119,46 @@ impl Aof {
         }
     }
 
-    /// Starts the AOF on a running server (CONFIG SET appendonly yes): the dataset becomes the new base.
+    /// Starts the AOF on a running server (CONFIG SET appendonly yes, Redis's startAppendOnly): the writes from
+    /// now on go to a temp incr file and a rewrite starts (or waits for another child to end), whose success
+    /// makes the AOF (`background_rewrite_done`).
     pub fn start(state: &mut State) -> Result<Aof, String> {
         let dir = PathBuf::from(&state.config.appenddirname);
         let appendfilename = state.config.appendfilename.clone();
+        create_dir(&dir)?;
         let manifest_path = dir.join(manifest::manifest_name(&appendfilename));
-        let old = fs::read(&manifest_path).ok().and_then(|text| Manifest::parse(&text).ok());
-        match old {
-            Some(manifest) => {
-                let manifest = new_generation(&dir, &appendfilename, &manifest, state)?;
-                delete_superseded(&dir, &manifest, &appendfilename);
-                let mut aof = Aof::with_manifest(dir, appendfilename, manifest)?;
-                aof.enable(state);
-                Ok(aof)
-            }
-            None => Aof::create(state, dir, appendfilename),
+        let manifest = fs::read(&manifest_path).ok().and_then(|text| Manifest::parse(&text).ok()).unwrap_or_default();
+        let temp = temp_incr_name(&appendfilename);
+        let incr = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(dir.join(&temp))
+            .map_err(|e| format!("Can't open the append-only file {temp}: {}", strerror(&e)))?;
+        crate::log!(Notice, "Creating AOF incr file {temp} on background rewrite");
+        let mut aof = Aof {
+            dir,
+            appendfilename,
+            manifest,
+            incr,
+            incr_len: 0,
+            waiting: true,
+            last_failed: None,
+            fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
+            last_fsync: Instant::now(),
+            unsynced: false,
+        };
+        aof.enable(state);
+        state.aof.initial_rewrite = true;
+        if !aof.start_background_rewrite(state) {
+            crate::log!(
+                Notice,
+                "AOF was enabled but there is already another background operation. An AOF background was scheduled \
+                 to start when possible."
+            );
+            state.aof.rewrite_scheduled = true;
         }
+        Ok(aof)
     }
 
     /// BGREWRITEAOF while the AOF is off: Redis still writes the dataset as a new base of `appenddirname`
@@ -169,6 +204,8 @@ impl Aof {
             manifest,
             incr,
             incr_len,
+            waiting: false,
+            last_failed: None,
             fsyncer: Fsyncer::start().map_err(|e| format!("Can't start the AOF fsync thread: {e}"))?,
             last_fsync: Instant::now(),
             unsynced: false,
@@ -187,12 +224,14 @@ impl Aof {
     pub fn stop(mut self, state: &mut State) {
         if let Some(child) = state.persistence.child.take_if(|c| c.kind == crate::child::ChildKind::Aof) {
             crate::log!(Notice, "Killing running AOF rewrite child: {}", child.pid);
+            let pid = child.pid;
             child.kill();
-            let _ = fs::remove_file(self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id())));
+            let _ = fs::remove_file(rewrite_temp_path(pid));
         }
         self.flush(state, true);
         state.set_propagating(false);
         state.aof.enabled = false;
+        state.aof.initial_rewrite = false;
         state.aof.write_error = None;
     }
 
@@ -200,6 +239,11 @@ impl Aof {
     /// `force`, fsyncs whatever the policy (shutdown, CONFIG SET appendonly no).
     pub fn flush(&mut self, state: &mut State, force: bool) {
         self.check_background_fsync(state);
+        if self.waiting && !rewriting(state) {
+            // No rewrite child yet: the one that forks will hold these writes in its base.
+            state.propagation.stream.clear();
+            return;
+        }
         if !state.propagation.stream.is_empty()
             && let Err(e) = self.write_stream(state)
         {
@@ -320,36 +364,17 @@ impl Aof {
     /// child writes the dataset as it is at the fork to a temp file. `background_rewrite_done` makes that the
     /// new base. False when a child (a BGSAVE) runs already: the rewrite stays scheduled.
     pub fn start_background_rewrite(&mut self, state: &mut State) -> bool {
-        if state.persistence.child.is_some() {
+        let retry_wait = self.last_failed.is_some_and(|at| at.elapsed() < REWRITE_RETRY_DELAY);
+        if state.persistence.child.is_some() || retry_wait {
             return false;
         }
-        self.flush(state, true);
-        let seq = self.manifest.next_incr_seq();
-        let incr = AofFile { name: manifest::incr_name(&self.appendfilename, seq), seq, kind: Kind::Incr };
-        let opened = open_incr(&self.dir.join(&incr.name)).and_then(|file| {
-            self.manifest.incrs.push(incr);
-            persist_manifest(&self.dir, &self.appendfilename, &self.manifest).inspect_err(|_| {
-                self.manifest.incrs.pop();
-            })?;
-            Ok(file)
-        });
-        match opened {
-            Ok(file) => {
-                self.incr = file;
-                self.incr_len = 0;
-                self.unsynced = false;
-                state.propagation.stream_db = None;
-            }
-            Err(line) => {
-                crate::log!(Warning, "{line}");
-                state.aof.last_rewrite_ok = false;
-                return true;
-            }
+        if !self.waiting && !self.open_next_incr(state) {
+            return true;
         }
-        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
         let options = crate::persist::save_options(state, true);
         let (dbs, now_ms, preamble) = (&state.keyspace.dbs, state.now_ms, state.config.aof_use_rdb_preamble);
         let forked = crate::child::Child::fork(crate::child::ChildKind::Aof, || {
+            let temp = rewrite_temp_path(std::process::id() as libc::pid_t);
             write_base_file(dbs, now_ms, &temp, &options, preamble).map_err(|e| strerror(&e))
         });
         match forked {
@@ -366,11 +391,40 @@ impl Aof {
         true
     }
 
+    /// Writes what is gathered, then opens the next incr file and adds it to the manifest, so the writes from
+    /// now on go there; false (logged) if that failed.
+    fn open_next_incr(&mut self, state: &mut State) -> bool {
+        self.flush(state, true);
+        let seq = self.manifest.next_incr_seq();
+        let incr = AofFile { name: manifest::incr_name(&self.appendfilename, seq), seq, kind: Kind::Incr };
+        let opened = open_incr(&self.dir.join(&incr.name)).and_then(|file| {
+            self.manifest.incrs.push(incr);
+            persist_manifest(&self.dir, &self.appendfilename, &self.manifest).inspect_err(|_| {
+                self.manifest.incrs.pop();
+            })?;
+            Ok(file)
+        });
+        match opened {
+            Ok(file) => {
+                self.incr = file;
+                self.incr_len = 0;
+                self.unsynced = false;
+                state.propagation.stream_db = None;
+                true
+            }
+            Err(line) => {
+                crate::log!(Warning, "{line}");
+                state.aof.last_rewrite_ok = false;
+                false
+            }
+        }
+    }
+
     /// The parent's side of a rewrite child's end (Redis's backgroundRewriteDoneHandler): the temp file
     /// becomes the new base, the old base and the incr files before the one opened at the fork become
     /// history, the manifest is persisted, and the history files are deleted.
     pub fn background_rewrite_done(&mut self, state: &mut State, done: &crate::child::Done) {
-        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        let temp = rewrite_temp_path(done.pid);
         state.aof.last_rewrite_time_sec = done.duration.as_secs() as i64;
         state.aof.last_cow_bytes = done.cow_bytes;
         let switched =
@@ -385,19 +439,31 @@ impl Aof {
                 let _ = fs::remove_file(&temp);
                 state.aof.last_rewrite_ok = false;
                 crate::log!(Warning, "Background AOF rewrite failed: {e}");
+                if self.waiting {
+                    // The AOF is not on until a rewrite succeeds: try again, after a pause (`rewrite_due`).
+                    state.aof.rewrite_scheduled = true;
+                    self.last_failed = Some(Instant::now());
+                }
             }
         }
         self.update_sizes(state);
     }
 
+    /// The rewrite's file becomes the base; the incr file the writes went to during the rewrite (the one it
+    /// opened, or the temp one of a start) stays, the older files become history and are deleted.
     fn switch_base(&mut self, state: &mut State, temp: &Path) -> Result<(), String> {
         let seq = self.manifest.next_base_seq();
         let base = AofFile { name: base_name_for(state, &self.appendfilename, seq), seq, kind: Kind::Base };
-        let started = Instant::now();
-        let renamed = fs::rename(temp, self.dir.join(&base.name));
-        state.record_latency("aof-rename", started.elapsed().as_micros() as u64);
-        renamed.map_err(|e| strerror(&e))?;
-        let current = self.manifest.incrs.pop().expect("the rewrite opened an incr file");
+        self.rename_logged(state, temp, &base.name, "base")?;
+        let current = if self.waiting {
+            let seq = self.manifest.next_incr_seq();
+            let incr = AofFile { name: manifest::incr_name(&self.appendfilename, seq), seq, kind: Kind::Incr };
+            let temp_incr = self.dir.join(temp_incr_name(&self.appendfilename));
+            self.rename_logged(state, &temp_incr, &incr.name, "incr")?;
+            incr
+        } else {
+            self.manifest.incrs.pop().ok_or("the AOF manifest names no incr file")?
+        };
         let old = std::mem::replace(
             &mut self.manifest,
             Manifest { base: Some(base), history: Vec::new(), incrs: vec![current] },
@@ -411,9 +477,31 @@ impl Aof {
             .collect();
         persist_manifest(&self.dir, &self.appendfilename, &self.manifest)?;
         for file in std::mem::take(&mut self.manifest.history) {
+            crate::log!(Notice, "Removing the history file {} in the background", file.name);
             let _ = fs::remove_file(self.dir.join(&file.name));
         }
-        persist_manifest(&self.dir, &self.appendfilename, &self.manifest)
+        persist_manifest(&self.dir, &self.appendfilename, &self.manifest)?;
+        self.waiting = false;
+        state.aof.initial_rewrite = false;
+        Ok(())
+    }
+
+    /// Renames a rewrite's temp file to `name` (the `aof-rename` latency event), logging it as Redis does.
+    fn rename_logged(&self, state: &mut State, temp: &Path, name: &str, kind: &str) -> Result<(), String> {
+        let started = Instant::now();
+        let renamed = fs::rename(temp, self.dir.join(name));
+        state.record_latency("aof-rename", started.elapsed().as_micros() as u64);
+        let temp_name = temp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match renamed {
+            Ok(()) => {
+                crate::log!(Notice, "Successfully renamed the temporary AOF {kind} file {temp_name} into {name}");
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "Error trying to rename the temporary AOF {kind} file {temp_name} into {name}: {}",
+                strerror(&e)
+            )),
+        }
     }
 
     fn update_sizes(&self, state: &mut State) {
@@ -444,6 +532,22 @@ fn new_generation(dir: &Path, appendfilename: &str, old: &Manifest, state: &mut 
     persist_manifest(dir, appendfilename, &manifest)?;
     state.propagation.stream_db = None;
     Ok(manifest)
+}
+
+/// The file a rewrite child writes the base to, in the working directory (`dir`) as Redis's is, named by the
+/// child's pid; the parent renames it into `appenddirname`.
+fn rewrite_temp_path(child_pid: libc::pid_t) -> PathBuf {
+    PathBuf::from(format!("temp-rewriteaof-bg-{child_pid}.aof"))
+}
+
+/// The incr file a runtime start writes to until its first rewrite ends (Redis's temp-appendonly.aof.incr).
+fn temp_incr_name(appendfilename: &str) -> String {
+    format!("temp-{appendfilename}.incr")
+}
+
+/// Whether an AOF rewrite child runs.
+pub fn rewriting(state: &State) -> bool {
+    state.persistence.child.as_ref().is_some_and(|c| c.kind == crate::child::ChildKind::Aof)
 }
 
 fn create_dir(dir: &Path) -> Result<(), String> {

@@ -4,7 +4,7 @@
 
 use super::{Loop, Server};
 use crate::aof::Aof;
-use crate::child::{ChildKind, Done};
+use crate::child::Done;
 
 impl Server {
     /// Opens the AOF when `appendonly yes`, loading it if it exists (it wins over any RDB file, as in Redis).
@@ -35,10 +35,7 @@ impl Loop<'_> {
         let state = &mut self.state;
         match (state.config.appendonly, self.io.aof.take()) {
             (true, None) => match Aof::start(state) {
-                Ok(aof) => {
-                    crate::log!(Notice, "AOF enabled: the dataset was written as the new base");
-                    self.io.aof = Some(aof);
-                }
+                Ok(aof) => self.io.aof = Some(aof),
                 Err(line) => {
                     crate::log!(Warning, "{line}");
                     state.config.appendonly = false;
@@ -58,8 +55,8 @@ impl Loop<'_> {
                 }
             }
             (true, Some(mut aof)) => {
-                let rewriting = state.persistence.child.as_ref().is_some_and(|c| c.kind == ChildKind::Aof);
-                let wanted = state.aof.rewrite_scheduled || (!rewriting && Aof::wants_auto_rewrite(state));
+                let wanted =
+                    state.aof.rewrite_scheduled || (!crate::aof::rewriting(state) && Aof::wants_auto_rewrite(state));
                 if wanted && aof.start_background_rewrite(state) {
                     state.aof.rewrite_scheduled = false;
                 }

@@ -271,13 +271,21 @@ impl Loop<'_> {
             crate::log!(Warning, "There is a child saving an .rdb. Killing it!");
             crate::persist::kill_rdb_child(self.state);
         }
-        if save.unwrap_or(!self.state.config.save.is_empty()) {
+        let mut refused = crate::persist::initial_aof_blocks_shutdown(self.state, force);
+        if !refused && save.unwrap_or(!self.state.config.save.is_empty()) {
             crate::log!(Notice, "Saving the final RDB snapshot before exiting.");
-            if crate::persist::save(self.state).is_err() && !force {
+            refused = crate::persist::save(self.state).is_err() && !force;
+            if refused {
                 crate::log!(Warning, "Error trying to save the DB, can't exit.");
-                self.state.shutdown = None;
-                return false;
             }
+        }
+        if refused {
+            crate::log!(
+                Warning,
+                "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+            );
+            self.state.shutdown = None;
+            return false;
         }
         self.close_aof();
         for id in self.state.sessions.ids() {

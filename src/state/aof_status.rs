@@ -15,6 +15,9 @@ pub struct AofStatus {
     pub write_error: Option<String>,
     /// BGREWRITEAOF asked for a rewrite, done in the next `before_sleep`.
     pub rewrite_scheduled: bool,
+    /// CONFIG SET appendonly yes turned the AOF on and its first rewrite has not succeeded yet: until it does,
+    /// no file holds the dataset's log (a shutdown meanwhile is refused without FORCE, as Redis's is).
+    pub initial_rewrite: bool,
     pub rewrites: u64,
     /// Seconds the last rewrite took, -1 before the first.
     pub last_rewrite_time_sec: i64,

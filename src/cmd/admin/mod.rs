@@ -129,6 +129,10 @@ fn shutdown(ctx: &mut Ctx<'_>, _reply: &mut Reply) -> CmdResult {
         crate::log!(Warning, "There is a child saving an .rdb. Killing it!");
         crate::persist::kill_rdb_child(ctx.state);
     }
+    if crate::persist::initial_aof_blocks_shutdown(ctx.state, force) {
+        crate::log!(Warning, "Errors trying to shut down the server. Check the logs for more information.");
+        return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+    }
     if save.unwrap_or(!ctx.state.config.save.is_empty()) {
         crate::log!(Notice, "Saving the final RDB snapshot before exiting.");
         if crate::persist::save(ctx.state).is_err() && !force {
