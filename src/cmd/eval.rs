@@ -171,6 +171,9 @@ fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: boo
     Ok(())
 }
 
+/// The capacity of the script client's output buffer past which a run does not hand it back for the next.
+const SCRIPT_OUT_KEPT_MAX: usize = 64 * 1024;
+
 /// The script's client: a session without a connection, for the length of one script.
 pub(super) struct ScriptClient<'s> {
     state: &'s mut State,
@@ -206,12 +209,13 @@ impl<'s> ScriptClient<'s> {
         let in_exec = std::mem::replace(&mut state.in_exec, true);
         let in_script = std::mem::replace(&mut state.in_script, true);
         crate::scripting::begin_run(state.config.busy_reply_threshold_ms);
+        let out = std::mem::take(&mut state.script_out);
         ScriptClient {
             state,
             client,
             read_only,
             allow_oom,
-            out: Reply::default(),
+            out,
             in_exec,
             in_script,
             caller: ctx.me,
@@ -221,7 +225,13 @@ impl<'s> ScriptClient<'s> {
         }
     }
 
-    pub(super) fn finish(self) {
+    pub(super) fn finish(mut self) {
+        // A buffer a big reply grew is let go rather than kept for the server's life.
+        if self.out.buf.capacity() <= SCRIPT_OUT_KEPT_MAX {
+            self.out.buf.clear();
+            self.out.errors.clear();
+            self.state.script_out = self.out;
+        }
         self.state.in_exec = self.in_exec;
         self.state.in_script = self.in_script;
         self.state.busy = None;

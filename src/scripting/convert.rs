@@ -129,7 +129,9 @@ fn one_line(s: &mlua::LuaString) -> Vec<u8> {
 fn write(value: &Value, reply: &mut Reply, depth: usize, resp3: bool) {
     match value {
         Value::String(s) => reply.bulk(&s.as_bytes()),
-        Value::Boolean(true) if resp3 => reply.bool(true),
+        // luaReplyToRedisReply: a RESP3 script's booleans are booleans (`:1`/`:0` to a RESP2 client), a
+        // RESP2 script's true is 1 and false the null.
+        Value::Boolean(b) if resp3 => reply.bool(*b),
         Value::Boolean(true) => reply.int(1),
         Value::Integer(n) => reply.int(*n),
         Value::Number(n) => reply.int(lua_to_integer(*n)),
@@ -156,6 +158,16 @@ fn write_table(t: &Table, reply: &mut Reply, depth: usize, resp3: bool) {
     }
     if let Ok(Value::String(big)) = t.raw_get("big_number") {
         reply.big_number(&one_line(&big));
+        return;
+    }
+    if let Ok(Value::Table(verbatim)) = t.raw_get("verbatim_string")
+        && let (Ok(Value::String(format)), Ok(Value::String(text))) =
+            (verbatim.raw_get::<Value>("format"), verbatim.raw_get::<Value>("string"))
+    {
+        // addReplyVerbatim takes the format's first three bytes.
+        let format = format.as_bytes();
+        let format = std::str::from_utf8(format.get(..3).unwrap_or(b"txt")).unwrap_or("txt");
+        reply.verbatim(format, &text.as_bytes());
         return;
     }
     if let Ok(Value::Table(map)) = t.raw_get("map") {

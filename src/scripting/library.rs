@@ -100,6 +100,12 @@ impl Engine {
         self.libraries.clear();
     }
 
+    /// The name of the library `code` declares, when one of that name is loaded already.
+    pub fn library_exists(&self, code: &[u8]) -> Option<String> {
+        let name = library_name(code).ok()?;
+        self.libraries.iter().any(|l| l.name.eq_ignore_ascii_case(&name)).then_some(name)
+    }
+
     /// FUNCTION LOAD: compiles and runs `code`, registering its functions; with `replace`, an existing
     /// library of that name is replaced. Returns the library's name, or Redis's error text.
     pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
@@ -146,7 +152,7 @@ impl Engine {
         let Some(loaded) = &self.lua else { return };
         let result = (|| {
             let (keys, args) = (loaded.strings(keys)?, loaded.strings(args)?);
-            let runner: Function = loaded.hooks.raw_get("run_function")?;
+            let runner = &loaded.function_runner;
             loaded.run_with(host, &function.name, reply, || runner.call((&function.callback, keys, args)))
         })();
         if let Err(err) = result {

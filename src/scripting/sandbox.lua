@@ -91,10 +91,38 @@ redis.debug = function() end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 
--- Runs a compiled script under the error handler; the entry points Rust calls.
-local xpcall, handler = G.xpcall, G.__redis__err__handler
-hooks.run = function(f) return xpcall(f, handler) end
-hooks.run_function = function(f, keys, args) return xpcall(function() return f(keys, args) end, handler) end
+-- redis.call and redis.pcall: the Rust halves (made once, see redis_call.rs) take the argument count
+-- first, so that an explicit trailing nil, which Redis refuses, is told from a missing argument. Not a
+-- tail call, so the error handler still finds the script's line above this frame.
+local raw_call, raw_pcall = hooks.raw_call, hooks.raw_pcall
+redis.call = function(...) local r = raw_call(select('#', ...), ...) return r end
+redis.pcall = function(...) local r = raw_pcall(select('#', ...), ...) return r end
+hooks.raw_call, hooks.raw_pcall = nil, nil
+
+-- Runs a compiled script under the error handler with KEYS and ARGV set on the real globals for the run
+-- (functions share the globals and must not see them); the entry points Rust calls. Everything after the
+-- xpcall stays on its line, calling no Lua function: once the hook has stopped a script, every new line
+-- (and every Lua function entered) raises again until the run ends, and this frame must still clear KEYS
+-- and ARGV and return the script's result. After each run, Redis steps Lua's collector every 50 scripts
+-- (LUA_GC_CYCLE_PERIOD), by 50 (lua_gc's LUA_GCSTEP data), rather than leaving a full cycle to Lua, which
+-- would add latency to one unlucky script.
+local xpcall, handler, collectgarbage, runs = G.xpcall, G.__redis__err__handler, G.collectgarbage, 0
+hooks.run = function(f, keys, args)
+  rawset(G, 'KEYS', keys) rawset(G, 'ARGV', args)
+  local ok, result = xpcall(f, handler) rawset(G, 'KEYS', nil) rawset(G, 'ARGV', nil) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
+end
+-- A function gets (KEYS, ARGV) as arguments. Lua 5.1's xpcall passes none, so the call goes through one
+-- kept trampoline that reads them from upvalues (rather than a new closure per FCALL).
+local run_f, run_keys, run_args
+local function run_current()
+  local f, keys, args = run_f, run_keys, run_args
+  run_f, run_keys, run_args = nil, nil, nil
+  return f(keys, args)
+end
+hooks.run_function = function(f, keys, args)
+  run_f, run_keys, run_args = f, keys, args
+  local ok, result = xpcall(run_current, handler) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
+end
 
 -- FUNCTION LOAD: a library's code runs with only the load API in sight (Redis switches the globals'
 -- __index to it for the load), and registers its functions in `registered`.
