@@ -151,9 +151,8 @@ impl Engine {
         let Some(function) = self.function(name) else { return };
         let Some(loaded) = &self.lua else { return };
         let result = (|| {
-            let (keys, args) = (loaded.strings(keys)?, loaded.strings(args)?);
             let runner = &loaded.function_runner;
-            loaded.run_with(host, &function.name, reply, || runner.call((&function.callback, keys, args)))
+            loaded.run_with(host, &function.name, reply, || loaded.call_runner(runner, &function.callback, keys, args))
         })();
         if let Err(err) = result {
             reply.error(format!("ERR Error running script {}, {:.100}", function.name, lua_message(&err)));

@@ -18,11 +18,12 @@ mod rand48;
 mod redis_call;
 
 use std::cell::Cell;
+use std::ffi::c_int;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
-use mlua::{Function, Lua, StdLib, Table, Value, Variadic};
+use mlua::{Function, Lua, StdLib, Table, Value, Variadic, ffi};
 use redis_call::Bound;
 
 use crate::resp::reply::Reply;
@@ -64,18 +65,17 @@ thread_local! {
     };
 }
 
-/// A script starts (its client is made): `threshold_ms` is `busy-reply-threshold`, 0 for none.
-pub fn begin_run(threshold_ms: u64) {
-    begin(threshold_ms, false);
+/// A script starts (its client is made) at `now`: `threshold_ms` is `busy-reply-threshold`, 0 for none.
+pub fn begin_run(threshold_ms: u64, now: std::time::Instant) {
+    begin(threshold_ms, false, now);
 }
 
 /// A library's body starts running under FUNCTION LOAD, which fails past `limit_ms`.
 fn begin_load(limit_ms: u64) {
-    begin(limit_ms, true);
+    begin(limit_ms, true, std::time::Instant::now());
 }
 
-fn begin(limit_ms: u64, loading: bool) {
-    let now = std::time::Instant::now();
+fn begin(limit_ms: u64, loading: bool, now: std::time::Instant) {
     let deadline =
         Some(limit_ms).filter(|&ms| ms > 0).and_then(|ms| now.checked_add(std::time::Duration::from_millis(ms)));
     RUN_LIMIT.with(|limit| limit.set(RunLimit { started: Some(now), deadline, loading, wrote: false, stopped: false }));
@@ -301,9 +301,9 @@ impl Loaded {
         lua_struct::register(&lua, &globals)?;
         let hooks = lua.create_table()?;
         lua.set_named_registry_value(lua_args::HOOKS_KEY, &hooks)?;
-        let bound = Rc::new(Bound::new(hooks.clone()));
+        let bound = Rc::new(Bound::default());
         install_hook(&lua, &bound)?;
-        // The sandbox wraps these as `redis.call` and `redis.pcall` (see `redis_call`).
+        // The sandbox moves these to `redis.call` and `redis.pcall`.
         hooks.raw_set("raw_call", bound.create_call(&lua, true)?)?;
         hooks.raw_set("raw_pcall", bound.create_call(&lua, false)?)?;
         let handler_hooks = hooks.clone();
@@ -374,17 +374,52 @@ impl Loaded {
     ) -> mlua::Result<()> {
         // The runner sets KEYS and ARGV on the real globals for the run and clears them after it, since
         // functions share the globals and must not see a script's.
-        let (keys, args) = (self.strings(keys)?, self.strings(args)?);
-        self.run_with(host, name, reply, || self.runner.call((function, keys, args)))
+        self.run_with(host, name, reply, || self.call_runner(&self.runner, function, keys, args))
     }
 
-    /// A Lua sequence of `items` (KEYS, ARGV).
-    fn strings(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            table.raw_set(i + 1, self.lua.create_string(item)?)?;
-        }
-        Ok(table)
+    /// Calls `runner(function, keys, args)` (a runner of sandbox.lua) and gives its two results. The call
+    /// and the two sequences are made on Lua's stack directly: mlua's conversions would cost a reference
+    /// slot, a clone and a drop for each string, and a call of their own for each table item.
+    fn call_runner(
+        &self,
+        runner: &Function,
+        function: &Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+    ) -> mlua::Result<(bool, Value)> {
+        self.lua.exec_raw_lua(|raw| {
+            let state = raw.state();
+            // SAFETY: `state` is the main state, which no Lua code is running on (a run is never nested in
+            // another: EVAL and FCALL are `noscript`), so its stack is ours above `base`, with the room
+            // checked first: the runner, the function, two tables and one string at a time. The pushes
+            // raise only when Lua cannot allocate, which mlua's own unprotected fast path (no memory limit,
+            // as here) takes as not happening; the call is protected (`lua_pcall`), and the stack is put
+            // back to `base` on both of its outcomes.
+            unsafe {
+                if ffi::lua_checkstack(state, 5) == 0 {
+                    return Err(mlua::Error::StackError);
+                }
+                let base = ffi::lua_gettop(state);
+                raw.push(runner)?;
+                raw.push(function)?;
+                for items in [keys, args] {
+                    ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
+                    for (i, item) in items.iter().enumerate() {
+                        ffi::lua_pushlstring_(state, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(state, -2, c_int::try_from(i + 1).unwrap_or(c_int::MAX));
+                    }
+                }
+                let status = ffi::lua_pcall(state, 3, 2, 0);
+                let value = raw.pop_value();
+                let ok = ffi::lua_toboolean(state, -1) != 0;
+                ffi::lua_settop(state, base);
+                match (status, value) {
+                    (0, value) => Ok((ok, value)),
+                    (_, Value::Error(err)) => Err(*err),
+                    (_, value) => Err(mlua::Error::RuntimeError(value.to_string().unwrap_or_default())),
+                }
+            }
+        })
     }
 
     /// Runs `invoke` (a call of a runner from sandbox.lua) with `redis.call`, `redis.pcall` and the hook

@@ -1,26 +1,30 @@
-//! `redis.call` and `redis.pcall`'s Rust half, and how they reach the running script's [`Host`].
+//! `redis.call` and `redis.pcall`, and how they reach the running script's [`Host`].
 //!
-//! The two functions (and the hook's `busy`) are made once, with the Lua state, and kept: making them for
-//! each run (mlua's `scope`) cost three closures, their userdata and their destructors per EVALSHA. They
-//! reach the run through [`Bound`], which `Loaded::run_with` binds for the length of one run (`Bound::bind`)
-//! and which is empty between runs, so a call made when no script runs (a function kept by a script and
-//! called from a later FUNCTION LOAD body, say) is refused instead of reaching a host that is gone.
+//! The two are C functions (`lua_call_command`) over Lua's own stack, made once with the Lua state: they
+//! read their arguments where Lua holds them and build the reply's Lua values in place, where mlua's
+//! conversions cost a reference slot, a clone and a drop for every argument and every value, and mlua's
+//! scoped functions (what this did first) three closures, their userdata and destructors per run. They
+//! reach the run through [`Bound`], which `Loaded::run_with` binds for the length of one run
+//! (`Bound::bind`) and which is empty between runs, so a call made when no script runs is refused instead
+//! of reaching a host that is gone. The hook's `busy` goes through the same binding.
 //!
-//! The sandbox's `redis.call` is a Lua wrapper that passes `select('#', ...)` first, so the Rust side takes
-//! a fixed tuple of arguments (no `Vec` per call, as `Variadic` would make) and still tells an explicit
-//! trailing `nil`, which Redis refuses, from a missing argument. Arguments are copied into one arena
-//! (`CallArgs::arena`), whose block is reclaimed at the next call once the command dropped its argv, so in
-//! steady state a `redis.call` allocates nothing on the Rust side.
+//! Arguments are copied into one arena (`CallArgs::arena`), whose block is reclaimed at the next call once
+//! the command dropped its argv, so in steady state a `redis.call` allocates nothing on the Rust side.
 //!
-//! **Invariant:** `Bound::run` holds a pointer only while `run_with`'s frame, which owns the `&mut` it
-//! came from, is on the stack; a callback takes it out of the cell while it uses it, so two `&mut` to the
-//! host never exist at once (a nested call finds the cell empty).
+//! **Invariants:** `Bound::run` holds a pointer only while `run_with`'s frame, which owns the `&mut` it
+//! came from, is on the stack; a call takes it out of the cell while it uses it, so two `&mut` to the host
+//! never exist at once (a nested call finds the cell empty). The C functions raise (`lua_error`, a
+//! longjmp) only from their own frame, once everything with a destructor is dropped; the pushes before it
+//! raise only when Lua cannot allocate, which mlua's own unprotected fast path (no memory limit set, as
+//! here) takes as not happening either.
 
 use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
+use std::rc::Rc;
 
 use bytes::{Bytes, BytesMut};
-use mlua::{Lua, Table, Value, Variadic};
+use mlua::{Function, Lua, ffi};
 
 use super::{Host, RunFlags, convert};
 
@@ -30,16 +34,14 @@ pub(super) struct Run<'a> {
     pub name: &'a str,
 }
 
-/// What the kept `redis.call`, `redis.pcall` and the hook's `busy` share.
-#[derive(Debug)]
+/// What `redis.call`, `redis.pcall` and the hook's `busy` share.
+#[derive(Debug, Default)]
 pub(super) struct Bound {
-    /// The running script's `Run`, set by `bind` for the run (see the module's invariant).
+    /// The running script's `Run`, set by `bind` for the run (see the module's invariants).
     run: Cell<Option<NonNull<Run<'static>>>>,
     /// `redis.setresp(3)` and `redis.set_repl`'s flags, reset by each run.
     pub flags: RunFlags,
     args: RefCell<CallArgs>,
-    /// The table the sandbox and Rust share (`pending`, `error_table`).
-    hooks: Table,
 }
 
 /// The argument buffer of `redis.call`, reused by every call.
@@ -52,12 +54,6 @@ struct CallArgs {
     number: Vec<u8>,
 }
 
-/// How many arguments the fixed part of the Rust `redis.call` takes; more go through a `Variadic`.
-const FIXED_ARGS: usize = 8;
-
-/// The Rust `redis.call`'s arguments: the count the wrapper passes, the first `FIXED_ARGS`, the rest.
-type RawArgs = (i64, Value, Value, Value, Value, Value, Value, Value, Value, Variadic<Value>);
-
 /// Clears `Bound::run` when the run ends, however it ends.
 pub(super) struct Binding<'b> {
     bound: &'b Bound,
@@ -69,13 +65,15 @@ impl Drop for Binding<'_> {
     }
 }
 
-impl Bound {
-    pub fn new(hooks: Table) -> Bound {
-        let args =
-            CallArgs { arena: BytesMut::with_capacity(ARENA_BYTES), argv: Vec::with_capacity(8), number: Vec::new() };
-        Bound { run: Cell::new(None), flags: RunFlags::default(), args: RefCell::new(args), hooks }
-    }
+/// What a call leaves on the stack for `lua_call_command` to hand back.
+enum Called {
+    /// One value to return.
+    Value,
+    /// One value to raise.
+    Raise,
+}
 
+impl Bound {
     /// Binds `run` until the returned guard drops. The guard borrows `run` for its whole life, so the
     /// pointer kept in `self.run` cannot outlive what it points to.
     pub fn bind<'b>(&'b self, run: &'b mut Run<'_>) -> Binding<'b> {
@@ -86,7 +84,7 @@ impl Bound {
     }
 
     /// Runs `f` with the bound run, or gives `None` if there is none (between runs, or already in use by
-    /// an outer callback of this run).
+    /// an outer call of this run).
     pub fn with_run<R>(&self, f: impl FnOnce(&mut Run<'_>) -> R) -> Option<R> {
         let mut run = self.run.take()?;
         // SAFETY: `run` was made by `bind` from a `&mut Run` whose borrow outlives the `Binding` that clears
@@ -99,16 +97,19 @@ impl Bound {
         Some(out)
     }
 
-    /// Makes `redis.call` (`raise`) or `redis.pcall`'s Rust half, kept for the state's life.
-    pub fn create_call(self: &std::rc::Rc<Self>, lua: &Lua, raise: bool) -> mlua::Result<mlua::Function> {
-        let bound = self.clone();
-        lua.create_function(move |lua, (count, a1, a2, a3, a4, a5, a6, a7, a8, rest): RawArgs| {
-            let fixed = [a1, a2, a3, a4, a5, a6, a7, a8];
-            let count = usize::try_from(count).unwrap_or(0);
-            let args =
-                fixed.iter().take(count.min(FIXED_ARGS)).chain(rest.iter().take(count.saturating_sub(FIXED_ARGS)));
-            bound.call(lua, raise, count, args)
-        })
+    /// Makes `redis.call` (`raise`) or `redis.pcall`: `lua_call_command` with this `Bound` and `raise` as
+    /// its upvalues. `self` must outlive the Lua state (`Loaded` holds both, the state dropped first).
+    pub fn create_call(self: &Rc<Self>, lua: &Lua, raise: bool) -> mlua::Result<Function> {
+        let bound = Rc::as_ptr(self).cast_mut().cast::<c_void>();
+        // SAFETY: `exec_raw` runs the closure on the state with room for three values (it checks the stack),
+        // and the closure leaves exactly the function it returns.
+        unsafe {
+            lua.exec_raw::<Function>((), |state| {
+                ffi::lua_pushlightuserdata(state, bound);
+                ffi::lua_pushboolean(state, c_int::from(raise));
+                ffi::lua_pushcclosure(state, lua_call_command, 2);
+            })
+        }
     }
 
     /// The hook's `busy`: lets the loop serve others; true if that killed the script. False with no run
@@ -117,73 +118,198 @@ impl Bound {
         self.with_run(|run| run.host.busy(run.name)).unwrap_or(false)
     }
 
-    /// `redis.call` / `redis.pcall`: checks the arguments as Redis does, runs the command through the host
-    /// and converts its reply.
-    fn call<'v>(
-        &self,
-        lua: &Lua,
-        raise: bool,
-        count: usize,
-        args: impl Iterator<Item = &'v Value>,
-    ) -> mlua::Result<Value> {
-        let hooks = &self.hooks;
-        let refuse = |msg: &str| -> mlua::Result<Value> {
-            if raise {
-                return Err(super::raise(hooks, msg));
-            }
-            let error_table: mlua::Function = hooks.raw_get("error_table")?;
-            error_table.call(msg)
-        };
+    /// `redis.call` / `redis.pcall` over the arguments on `stack`: checks them as Redis does, runs the
+    /// command through the host and pushes its reply as a Lua value, or the refusal as Redis's error table.
+    fn call(&self, stack: &Stack, raise: bool) -> Called {
+        let count = stack.top();
         if count == 0 {
-            return refuse("Please specify at least one argument for this redis lib call");
+            return stack.refusal(raise, "Please specify at least one argument for this redis lib call");
         }
-        let Ok(mut buffer) = self.args.try_borrow_mut() else { return Err(mlua::Error::RecursiveMutCallback) };
-        if !buffer.fill(args) {
-            return refuse("Lua redis lib command arguments must be strings or integers");
+        let Ok(mut args) = self.args.try_borrow_mut() else {
+            return stack.refusal(raise, "redis.call cannot be called from inside another redis.call");
+        };
+        if !args.fill(stack, count) {
+            return stack.refusal(raise, "Lua redis lib command arguments must be strings or integers");
         }
         let (resp3, propagate) = (self.flags.resp3.get(), self.flags.repl.get() & 1 != 0);
-        let result = self.with_run(|run| match run.host.call(&buffer.argv, resp3, propagate) {
-            Err(msg) => refuse(&msg),
-            Ok(bytes) => {
-                let failed = bytes.first() == Some(&b'-');
-                let value = convert::resp_to_lua(lua, bytes)?;
-                if failed && raise {
-                    hooks.raw_set("pending", value)?;
-                    Err(mlua::Error::RuntimeError("redis.call failed".into()))
-                } else {
-                    Ok(value)
+        let called = self.with_run(|run| {
+            let result = run.host.call(&args.argv, resp3, propagate);
+            // The arguments' bytes go now, not at the next call (a big value would otherwise stay alive).
+            args.release();
+            match result {
+                Err(msg) => stack.refusal(raise, &msg),
+                Ok(bytes) => {
+                    convert::push_resp(stack, bytes);
+                    if raise && bytes.first() == Some(&b'-') { Called::Raise } else { Called::Value }
                 }
             }
         });
-        // The arguments' bytes go now, not at the next call (a big value would otherwise stay alive).
-        buffer.release();
-        result.unwrap_or_else(|| {
-            // No script is running: a kept `redis.call` called from outside a run.
-            Err(super::raise(hooks, "redis.call is only available while a script runs"))
+        called.unwrap_or_else(|| {
+            args.release();
+            stack.refusal(raise, "redis.call is only available while a script runs")
         })
     }
 }
 
+/// `redis.call` (upvalue 2 true) and `redis.pcall`: Lua calls it with the arguments at 1..=top.
+unsafe extern "C-unwind" fn lua_call_command(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the upvalues are the ones `create_call` set: a pointer to a `Bound` that outlives the state
+    // (see there), and a boolean. Lua gives a C function LUA_MINSTACK free slots above its arguments,
+    // which is what `Stack::new` asks.
+    let (bound, raise, stack) = unsafe {
+        let bound = &*ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)).cast::<Bound>();
+        (bound, ffi::lua_toboolean(state, ffi::lua_upvalueindex(2)) != 0, Stack::new(state))
+    };
+    match bound.call(&stack, raise) {
+        Called::Value => 1,
+        // SAFETY: the error value is on top of the stack, and nothing in this frame has a destructor (the
+        // longjmp skips none): `call` dropped all it held before returning.
+        Called::Raise => unsafe { ffi::lua_error(state) },
+    }
+}
+
+/// The stack of a C function Lua is running: its arguments at 1..=`top()`, room pushed for as `room`
+/// says. Its methods are the few Lua API calls the conversions need.
+pub(super) struct Stack {
+    state: *mut ffi::lua_State,
+}
+
+/// An argument of `redis.call`, as Lua holds it.
+pub(super) enum Arg<'s> {
+    Str(&'s [u8]),
+    Number(f64),
+    Other,
+}
+
+impl Stack {
+    /// # Safety
+    /// `state` is the state of the C function now running (so it has LUA_MINSTACK free slots), and the
+    /// `Stack` does not outlive that call.
+    unsafe fn new(state: *mut ffi::lua_State) -> Stack {
+        Stack { state }
+    }
+
+    /// How many values are on the stack (the arguments, before anything is pushed).
+    pub fn top(&self) -> c_int {
+        // SAFETY (here and below): `state` is the running C function's, per `new`'s contract; each push
+        // is within the room Lua guarantees or `room` obtained, and each index names a slot that exists.
+        unsafe { ffi::lua_gettop(self.state) }
+    }
+
+    /// Argument `index` (1-based, at most `top()`). A string's bytes stay valid while it is on the stack,
+    /// which is for the whole call.
+    pub fn arg(&self, index: c_int) -> Arg<'_> {
+        unsafe {
+            match ffi::lua_type(self.state, index) {
+                ffi::LUA_TSTRING => {
+                    let mut len = 0;
+                    let data = ffi::lua_tolstring(self.state, index, &mut len);
+                    Arg::Str(std::slice::from_raw_parts(data.cast::<u8>(), len))
+                }
+                ffi::LUA_TNUMBER => Arg::Number(ffi::lua_tonumber(self.state, index)),
+                _ => Arg::Other,
+            }
+        }
+    }
+
+    /// Makes room for `slots` more values; false if Lua's stack cannot grow that far.
+    pub fn room(&self, slots: c_int) -> bool {
+        unsafe { ffi::lua_checkstack(self.state, slots) != 0 }
+    }
+
+    pub fn push_bytes(&self, bytes: &[u8]) {
+        unsafe { ffi::lua_pushlstring_(self.state, bytes.as_ptr().cast(), bytes.len()) }
+    }
+
+    pub fn push_number(&self, n: f64) {
+        unsafe { ffi::lua_pushnumber(self.state, n) }
+    }
+
+    pub fn push_bool(&self, b: bool) {
+        unsafe { ffi::lua_pushboolean(self.state, c_int::from(b)) }
+    }
+
+    pub fn push_nil(&self) {
+        unsafe { ffi::lua_pushnil(self.state) }
+    }
+
+    /// Pushes a new table with room for `array` sequence items and `hash` fields.
+    pub fn push_table(&self, array: usize, hash: usize) {
+        let (array, hash) = (c_int::try_from(array).unwrap_or(0), c_int::try_from(hash).unwrap_or(0));
+        unsafe { ffi::lua_createtable(self.state, array, hash) }
+    }
+
+    /// Pops a value into field `name` of the table below it.
+    pub fn set_field(&self, name: &[u8]) {
+        self.push_bytes(name);
+        unsafe {
+            ffi::lua_insert(self.state, -2);
+            ffi::lua_rawset(self.state, -3);
+        }
+    }
+
+    /// Pops a value into item `index` of the table below it.
+    pub fn set_item(&self, index: usize) {
+        let index = c_int::try_from(index).unwrap_or(c_int::MAX);
+        unsafe { ffi::lua_rawseti_(self.state, -2, index) }
+    }
+
+    /// Pops a key and a value (pushed in that order) into the table below them.
+    pub fn set_pair(&self) {
+        unsafe { ffi::lua_rawset(self.state, -3) }
+    }
+
+    /// Swaps the two values on top.
+    pub fn swap_top(&self) {
+        unsafe { ffi::lua_insert(self.state, -2) }
+    }
+
+    /// Whether the value at `index` (negative: from the top) is nil or NaN, which no table takes as a key.
+    pub fn is_nil_or_nan(&self, index: c_int) -> bool {
+        unsafe {
+            match ffi::lua_type(self.state, index) {
+                ffi::LUA_TNIL => true,
+                ffi::LUA_TNUMBER => ffi::lua_tonumber(self.state, index).is_nan(),
+                _ => false,
+            }
+        }
+    }
+
+    pub fn pop(&self, count: c_int) {
+        unsafe { ffi::lua_settop(self.state, -count - 1) }
+    }
+
+    /// Pushes Redis's error table for a refusal (`{err = 'ERR ' .. msg}`, as luaPushError makes for a text
+    /// with no code of its own), to return (`redis.pcall`) or raise (`redis.call`).
+    fn refusal(&self, raise: bool, msg: &str) -> Called {
+        self.push_table(0, 1);
+        self.push_bytes(format!("ERR {msg}").as_bytes());
+        self.set_field(b"err");
+        if raise { Called::Raise } else { Called::Value }
+    }
+}
+
 impl CallArgs {
-    /// Fills `argv` from the script's arguments; false (and `argv` empty) if one is neither a string nor a
-    /// number.
-    fn fill<'v>(&mut self, args: impl Iterator<Item = &'v Value>) -> bool {
+    /// Fills `argv` from the `count` arguments on `stack`; false (and `argv` empty) if one is neither a
+    /// string nor a number. Numbers become the text Redis gives them: integers as integers, others `%.17g`.
+    fn fill(&mut self, stack: &Stack, count: c_int) -> bool {
         self.argv.clear();
         // The previous call's arguments are gone (unless the command kept some, for propagation): this
         // takes the arena's block back (BytesMut reclaims a block it alone holds) instead of allocating.
         self.arena.reserve(ARENA_BYTES);
-        for arg in args {
-            match arg {
-                Value::String(s) => self.arena.extend_from_slice(&s.as_bytes()),
-                Value::Number(n) => {
+        for index in 1..=count {
+            match stack.arg(index) {
+                Arg::Str(bytes) => self.arena.extend_from_slice(bytes),
+                Arg::Number(n) if is_integer(n) => {
+                    self.arena.extend_from_slice(itoa::Buffer::new().format(n as i64).as_bytes());
+                }
+                Arg::Number(n) => {
                     self.number.clear();
-                    crate::util::num::write_double(&mut self.number, *n);
+                    crate::util::num::write_double(&mut self.number, n);
                     self.arena.extend_from_slice(&self.number);
                 }
-                Value::Integer(n) => self.arena.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-                _ => {
-                    self.argv.clear();
-                    self.arena.clear();
+                Arg::Other => {
+                    self.release();
                     return false;
                 }
             }
@@ -196,10 +322,17 @@ impl CallArgs {
     /// rather than kept for the state's life.
     fn release(&mut self) {
         self.argv.clear();
+        self.arena.clear();
         if self.arena.capacity() > ARENA_BYTES_MAX {
             self.arena = BytesMut::new();
         }
     }
+}
+
+/// Whether `n` is an integer an i64 holds exactly (Lua 5.1's numbers are all doubles; -0 is not one).
+fn is_integer(n: f64) -> bool {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    (-TWO_63..TWO_63).contains(&n) && ((n as i64) as f64).to_bits() == n.to_bits()
 }
 
 /// The arena's block; arguments that do not fit go to a new, larger one.

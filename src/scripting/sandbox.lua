@@ -91,12 +91,8 @@ redis.debug = function() end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 
--- redis.call and redis.pcall: the Rust halves (made once, see redis_call.rs) take the argument count
--- first, so that an explicit trailing nil, which Redis refuses, is told from a missing argument. Not a
--- tail call, so the error handler still finds the script's line above this frame.
-local raw_call, raw_pcall = hooks.raw_call, hooks.raw_pcall
-redis.call = function(...) local r = raw_call(select('#', ...), ...) return r end
-redis.pcall = function(...) local r = raw_pcall(select('#', ...), ...) return r end
+-- redis.call and redis.pcall, C functions made once (redis_call.rs).
+redis.call, redis.pcall = hooks.raw_call, hooks.raw_pcall
 hooks.raw_call, hooks.raw_pcall = nil, nil
 
 -- Runs a compiled script under the error handler with KEYS and ARGV set on the real globals for the run
