@@ -142,6 +142,8 @@ fn script_conversions_match_redis() {
         "return redis.call('echo', -3)",
         "return redis.call('mset', 'm1', 1, 'm2', 2, 'm3', 3, 'm4', 4, 'm5', 5)",
         "return redis.call('mget', 'm1', 'm2', 'm3', 'm4', 'm5', 'nokey')",
+        // 8001 arguments: the reply still has room on Lua's stack.
+        "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'massive', unpack(a))",
     ];
     for resp in ["2", "3"] {
         let (mut a, mut b) = (ours.conn(), redis.conn());

@@ -128,7 +128,11 @@ impl Bound {
         let Ok(mut args) = self.args.try_borrow_mut() else {
             return stack.refusal(raise, "redis.call cannot be called from inside another redis.call");
         };
-        if !args.fill(stack, count) {
+        let filled = args.fill(stack, count);
+        // The arguments are copied (or refused): their slots go, so that the reply has all of Lua's stack
+        // limit (LUAI_MAXCSTACK counts the arguments, up to 7999 of them from `unpack`).
+        stack.pop(count);
+        if !filled {
             return stack.refusal(raise, "Lua redis lib command arguments must be strings or integers");
         }
         let (resp3, propagate) = (self.flags.resp3.get(), self.flags.repl.get() & 1 != 0);

@@ -126,15 +126,10 @@ local function reg_error(msg) error({err = 'ERR ' .. msg}, 0) end
 local known_flags = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true,
   ['allow-cross-slot-keys'] = true}
 local registered
+-- The arguments' types were checked by register_function, with the texts of the form they came in.
 local function register(name, callback, flags, description)
-  if type(name) ~= 'string' then reg_error('function_name argument given to redis.register_function must be a string') end
-  if type(callback) ~= 'function' then reg_error('callback argument given to redis.register_function must be a function') end
-  if description ~= nil and type(description) ~= 'string' then
-    reg_error('description argument given to redis.register_function must be a string')
-  end
   local flag_list = {}
   if flags ~= nil then
-    if type(flags) ~= 'table' then reg_error('flags argument to redis.register_function must be a table representing function flags') end
     for _, flag in G.ipairs(flags) do
       if type(flag) ~= 'string' or not known_flags[flag] then reg_error('unknown flag given') end
       flag_list[#flag_list + 1] = flag
@@ -150,20 +145,38 @@ local function register(name, callback, flags, description)
 end
 local load_redis = {
   register_function = function(...)
+    -- A function that kept the load API (a library's upvalue) and calls it at FCALL time.
+    if registered == nil then reg_error('redis.register_function can only be called on FUNCTION LOAD command') end
     local n = select('#', ...)
     if n == 1 then
       local t = ...
       if type(t) ~= 'table' then
         reg_error('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
       end
+      -- luaRegisterFunctionReadNamedArgs: each field checked as the table's traversal meets it.
       local args = {}
       for k, v in next, t do
-        if k == 'function_name' or k == 'callback' or k == 'flags' or k == 'description' then args[k] = v
-        else reg_error('unknown argument given to redis.register_function') end
+        if k == 'function_name' then
+          if type(v) ~= 'string' then reg_error('function_name argument given to redis.register_function must be a string') end
+        elseif k == 'callback' then
+          if type(v) ~= 'function' then reg_error('callback argument given to redis.register_function must be a function') end
+        elseif k == 'description' then
+          if type(v) ~= 'string' then reg_error('description argument given to redis.register_function must be a string') end
+        elseif k == 'flags' then
+          if type(v) ~= 'table' then reg_error('flags argument to redis.register_function must be a table representing function flags') end
+        else
+          reg_error('unknown argument given to redis.register_function')
+        end
+        args[k] = v
       end
+      if args.function_name == nil then reg_error('redis.register_function must get a function name argument') end
+      if args.callback == nil then reg_error('redis.register_function must get a callback argument') end
       return register(args.function_name, args.callback, args.flags, args.description)
     elseif n == 2 then
-      return register(...)
+      local name, callback = ...
+      if type(name) ~= 'string' then reg_error('first argument to redis.register_function must be a string') end
+      if type(callback) ~= 'function' then reg_error('second argument to redis.register_function must be a function') end
+      return register(name, callback)
     end
     reg_error('wrong number of arguments to redis.register_function')
   end,
