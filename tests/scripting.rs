@@ -115,3 +115,43 @@ fn sigterm_ends_an_endless_script() {
     let reply = text(conn.read_reply());
     assert!(reply.starts_with("-ERR Script killed by a shutdown signal script: "), "{reply}");
 }
+
+/// Replies that depend on how a script's values convert (RESP3 booleans and verbatim strings, a set sorted
+/// BY a constant, arguments that are numbers, nil or many), byte for byte as redis-server's, to a RESP2
+/// and to a RESP3 client.
+#[test]
+fn script_conversions_match_redis() {
+    let Some(redis) = common::require_redis_with(&["--enable-debug-command", "yes"]) else { return };
+    let ours = TestServer::ferrokv(&["--enable-debug-command", "yes"]);
+    let scripts = [
+        "redis.setresp(3); return false",
+        "redis.setresp(3); return {true, false}",
+        "return false",
+        "redis.setresp(3); return redis.call('debug', 'protocol', 'false')",
+        "redis.setresp(3); return redis.call('debug', 'protocol', 'true')",
+        "redis.setresp(3); return redis.call('debug', 'protocol', 'verbatim')",
+        "redis.setresp(3); return {verbatim_string={format='txt', string='some text'}}",
+        "return {verbatim_string={format='mkd', string='x'}}",
+        "redis.call('del', 's') redis.call('sadd', 's', 'c', 'a', 'b', 'aa', 'z') return redis.call('sort', 's', 'by', '_')",
+        "redis.call('del', 's') redis.call('sadd', 's', 'y', 'x') return redis.call('sort', 's', 'by', '_', 'get', '#', 'get', '_:*')",
+        "return redis.call('get', 'k', nil)",
+        "return redis.pcall('get', nil)",
+        "return redis.call()",
+        "return redis.call('echo', 0.5)",
+        "return redis.call('echo', 12345678901234)",
+        "return redis.call('echo', -3)",
+        "return redis.call('mset', 'm1', 1, 'm2', 2, 'm3', 3, 'm4', 4, 'm5', 5)",
+        "return redis.call('mget', 'm1', 'm2', 'm3', 'm4', 'm5', 'nokey')",
+        // 8001 arguments: the reply still has room on Lua's stack.
+        "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'massive', unpack(a))",
+    ];
+    for resp in ["2", "3"] {
+        let (mut a, mut b) = (ours.conn(), redis.conn());
+        a.cmd(&["HELLO", resp]);
+        b.cmd(&["HELLO", resp]);
+        for script in scripts {
+            let (got, want) = (text(a.cmd(&["EVAL", script, "0"])), text(b.cmd(&["EVAL", script, "0"])));
+            assert_eq!(got, want, "RESP{resp} client, script: {script}");
+        }
+    }
+}

@@ -97,13 +97,12 @@ pub(crate) fn may_replicate(state: &State, cmd: super::Resolved, argv: &[Bytes])
 fn declared_flags(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> Option<ScriptFlags> {
     let engine = &state.scripting;
     match cmd.spec.name {
-        "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang(body).ok()).map(|(_, flags)| flags),
+        "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang_flags(body).ok()),
         "evalsha" | "evalsha_ro" => argv
             .get(1)
             .and_then(|sha| parse_sha(sha))
-            .and_then(|sha| engine.body(&sha).cloned())
-            .and_then(|body| shebang(&body).ok())
-            .map(|(_, flags)| flags),
+            .and_then(|sha| engine.body(&sha))
+            .and_then(|body| shebang_flags(body).ok()),
         "fcall" | "fcall_ro" => argv.get(1).and_then(|name| engine.function(name)).map(|f| ScriptFlags {
             declared: true,
             no_writes: f.no_writes(),
@@ -113,11 +112,22 @@ fn declared_flags(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> Option
     }
 }
 
-/// The shebang flags of an EVAL script. Redis compiles the body with the shebang line blanked, so line
-/// numbers stay.
+/// The code to compile for an EVAL script, and its shebang flags. Redis compiles the body with the shebang
+/// line blanked, so line numbers stay.
 fn shebang(body: &Bytes) -> Result<(Bytes, ScriptFlags), super::CmdError> {
+    let flags = shebang_flags(body)?;
+    if !flags.declared {
+        return Ok((body.clone(), flags));
+    }
+    let mut compiled = b"--".to_vec();
+    compiled.extend_from_slice(&body[2..]);
+    Ok((Bytes::from(compiled), flags))
+}
+
+/// The shebang flags of an EVAL script (all false without a shebang), or Redis's refusal of its shebang.
+fn shebang_flags(body: &[u8]) -> Result<ScriptFlags, super::CmdError> {
     if !body.starts_with(b"#!") {
-        return Ok((body.clone(), ScriptFlags::default()));
+        return Ok(ScriptFlags::default());
     }
     let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
     let line = String::from_utf8_lossy(&body[2..end]).into_owned();
@@ -140,9 +150,7 @@ fn shebang(body: &Bytes) -> Result<(Bytes, ScriptFlags), super::CmdError> {
             }
         }
     }
-    let mut compiled = b"--".to_vec();
-    compiled.extend_from_slice(&body[2..]);
-    Ok((Bytes::from(compiled), flags))
+    Ok(flags)
 }
 
 fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: bool) -> CmdResult {
@@ -150,9 +158,10 @@ fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: boo
     let (keys, args) = keys_and_args(argv)?;
     let engine = &mut ctx.state.scripting;
     let (sha, flags) = if by_sha {
-        let sha = parse_sha(&argv[1]).filter(|sha| engine.exists(sha)).ok_or(super::CmdError::from(NOSCRIPT))?;
-        let body = engine.body(&sha).cloned().unwrap_or_default();
-        (sha, shebang(&body).map(|(_, flags)| flags)?)
+        // One lookup and no copy of the body: this runs for every EVALSHA.
+        let sha = parse_sha(&argv[1]).ok_or(super::CmdError::from(NOSCRIPT))?;
+        let body = engine.body(&sha).ok_or(super::CmdError::from(NOSCRIPT))?;
+        (sha, shebang_flags(body)?)
     } else {
         let (compiled, flags) = shebang(&argv[1])?;
         let sha = crate::scripting::sha1_hex(&argv[1]);
@@ -170,6 +179,9 @@ fn run_script(ctx: &mut Ctx<'_>, reply: &mut Reply, by_sha: bool, read_only: boo
     ctx.prevent_propagation();
     Ok(())
 }
+
+/// The capacity of the script client's output buffer past which a run does not hand it back for the next.
+const SCRIPT_OUT_KEPT_MAX: usize = 64 * 1024;
 
 /// The script's client: a session without a connection, for the length of one script.
 pub(super) struct ScriptClient<'s> {
@@ -205,13 +217,16 @@ impl<'s> ScriptClient<'s> {
         // Blocking commands answer at once inside a script, as inside EXEC.
         let in_exec = std::mem::replace(&mut state.in_exec, true);
         let in_script = std::mem::replace(&mut state.in_script, true);
-        crate::scripting::begin_run(state.config.busy_reply_threshold_ms);
+        // The script's start is its command's: the end of the previous command of the batch
+        // (`State::last_call_end`), microseconds earlier, saves a clock read per script.
+        crate::scripting::begin_run(state.config.busy_reply_threshold_ms, state.last_call_end);
+        let out = std::mem::take(&mut state.script_out);
         ScriptClient {
             state,
             client,
             read_only,
             allow_oom,
-            out: Reply::default(),
+            out,
             in_exec,
             in_script,
             caller: ctx.me,
@@ -221,7 +236,13 @@ impl<'s> ScriptClient<'s> {
         }
     }
 
-    pub(super) fn finish(self) {
+    pub(super) fn finish(mut self) {
+        // A buffer a big reply grew is let go rather than kept for the server's life.
+        if self.out.buf.capacity() <= SCRIPT_OUT_KEPT_MAX {
+            self.out.buf.clear();
+            self.out.errors.clear();
+            self.state.script_out = self.out;
+        }
         self.state.in_exec = self.in_exec;
         self.state.in_script = self.in_script;
         self.state.busy = None;

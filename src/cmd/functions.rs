@@ -188,6 +188,13 @@ fn function_restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         engine.flush_functions();
     }
     for code in &codes {
+        // libraryJoin's text for APPEND, which FUNCTION LOAD words differently ('name' in quotes).
+        if policy == Policy::Append
+            && let Some(name) = engine.library_exists(code)
+        {
+            engine.restore_libraries(saved);
+            return Err(format!("ERR Library {name} already exists").into());
+        }
         if let Err(err) = engine.load_library(code, policy == Policy::Replace) {
             engine.restore_libraries(saved);
             return Err(err.into());

@@ -159,9 +159,12 @@ fn sort(ctx: &mut Ctx<'_>, reply: &mut Reply, readonly: bool) -> CmdResult {
             zset.convert_to_large();
         }
     }
+    // Read before `value` borrows the keyspace.
+    let in_script = ctx.state.in_script;
     let value = ctx.db().get(&key, now_ms);
-    if o.dont_sort && is_set && o.store.is_some() {
-        // A set has no order of its own, so a stored result is made deterministic as ALPHA.
+    if o.dont_sort && is_set && (o.store.is_some() || in_script) {
+        // A set has no order of its own, so a stored result, or one a script sees (and whose effects are
+        // replicated), is made deterministic as ALPHA (sortCommandGeneric's CLIENT_SCRIPT rule).
         (o.dont_sort, o.alpha, o.by) = (false, true, None);
     }
     let len = match value {

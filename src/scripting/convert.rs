@@ -4,17 +4,18 @@
 //! `{set=}`, doubles as `{double=}`, big numbers as `{big_number=}`, booleans, verbatim strings as
 //! `{verbatim_string={format=, string=}}`, null as nil), and a script's return value becomes the reply.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Table, Value};
 
+use super::redis_call::Stack;
 use crate::resp::reply::Reply;
 
 /// How deep a reply or a returned table may nest; deeper is Redis's "reached lua stack limit".
 const DEPTH_MAX: usize = 1000;
 
-/// Parses one RESP reply (our own server's bytes) into a Lua value.
-pub fn resp_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
+/// Pushes one RESP reply (our own server's bytes) as a Lua value, built in place on `stack`.
+pub fn push_resp(stack: &Stack, bytes: &[u8]) {
     let mut pos = 0;
-    parse(lua, bytes, &mut pos, 0)
+    push(stack, bytes, &mut pos, 0);
 }
 
 fn line<'b>(bytes: &'b [u8], pos: &mut usize) -> &'b [u8] {
@@ -28,84 +29,119 @@ fn number(text: &[u8]) -> i64 {
     std::str::from_utf8(text).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-fn tagged(lua: &Lua, field: &str, value: impl mlua::IntoLua) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    t.raw_set(field, value)?;
-    Ok(Value::Table(t))
+/// Wraps the value on top in a table `{field = value}`.
+fn tag(stack: &Stack, field: &[u8]) {
+    stack.push_table(0, 1);
+    // The table goes under its value, which then moves into it.
+    stack.swap_top();
+    stack.set_field(field);
 }
 
-fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Value> {
-    if *pos >= bytes.len() || depth > DEPTH_MAX {
-        return Ok(Value::Nil);
+/// Pushes exactly one value. Every level makes room for what it pushes (a table, a key, a value); past
+/// `DEPTH_MAX` or what Lua's stack allows, the value is nil.
+fn push(stack: &Stack, bytes: &[u8], pos: &mut usize, depth: usize) {
+    if *pos >= bytes.len() || depth > DEPTH_MAX || !stack.room(4) {
+        stack.push_nil();
+        return;
     }
     let kind = bytes[*pos];
     let text = line(bytes, pos);
-    Ok(match kind {
-        b':' => Value::Number(number(text) as f64),
-        b'+' => tagged(lua, "ok", lua.create_string(text)?)?,
+    match kind {
+        b':' => stack.push_number(number(text) as f64),
+        b'+' => {
+            stack.push_bytes(text);
+            tag(stack, b"ok");
+        }
         b'-' => {
             // Redis marks a command's error so that returning it does not count it in the error stats
             // again; scripts see the field (cjson.encode of a redis.pcall error shows it).
-            let t = lua.create_table()?;
-            t.raw_set("err", lua.create_string(text)?)?;
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
+            stack.push_table(0, 2);
+            stack.push_bytes(text);
+            stack.set_field(b"err");
+            stack.push_bool(true);
+            stack.set_field(b"ignore_error_stats_update");
         }
         b'$' | b'=' => {
-            let Ok(len) = usize::try_from(number(text)) else { return Ok(Value::Boolean(false)) };
+            let Ok(len) = usize::try_from(number(text)) else { return stack.push_bool(false) };
             let end = (*pos + len).min(bytes.len());
             let body = &bytes[*pos..end];
             *pos = (end + 2).min(bytes.len());
             if kind == b'=' && body.len() >= 4 {
-                let inner = lua.create_table()?;
-                inner.raw_set("format", lua.create_string(&body[..3])?)?;
-                inner.raw_set("string", lua.create_string(&body[4..])?)?;
-                tagged(lua, "verbatim_string", inner)?
+                stack.push_table(0, 2);
+                stack.push_bytes(&body[..3]);
+                stack.set_field(b"format");
+                stack.push_bytes(&body[4..]);
+                stack.set_field(b"string");
+                tag(stack, b"verbatim_string");
             } else {
-                Value::String(lua.create_string(body)?)
+                stack.push_bytes(body);
             }
         }
         b'*' | b'~' | b'%' | b'>' => {
-            let Ok(len) = usize::try_from(number(text)) else { return Ok(Value::Boolean(false)) };
-            let t = lua.create_table()?;
+            let Ok(len) = usize::try_from(number(text)) else { return stack.push_bool(false) };
+            // Sized by the count only when the bytes can hold that many items.
+            let hint = len.min(bytes.len() - *pos);
+            if kind == b'%' || kind == b'~' {
+                stack.push_table(0, hint)
+            } else {
+                stack.push_table(hint, 0)
+            }
             for i in 1..=len {
-                let item = parse(lua, bytes, pos, depth + 1)?;
+                push(stack, bytes, pos, depth + 1);
                 match kind {
                     b'%' => {
-                        let value = parse(lua, bytes, pos, depth + 1)?;
-                        t.raw_set(item, value)?;
+                        push(stack, bytes, pos, depth + 1);
+                        set_pair_unless_nil_key(stack);
                     }
-                    b'~' => t.raw_set(item, true)?,
-                    _ => t.raw_set(i, item)?,
+                    b'~' => {
+                        stack.push_bool(true);
+                        set_pair_unless_nil_key(stack);
+                    }
+                    _ => stack.set_item(i),
                 }
             }
             match kind {
-                b'%' => tagged(lua, "map", t)?,
-                b'~' => tagged(lua, "set", t)?,
-                _ => Value::Table(t),
+                b'%' => tag(stack, b"map"),
+                b'~' => tag(stack, b"set"),
+                _ => {}
             }
         }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(text == b"t"),
+        b'_' => stack.push_nil(),
+        b'#' => stack.push_bool(text == b"t"),
         b',' => {
             let v = match text {
                 b"inf" => f64::INFINITY,
                 b"-inf" => f64::NEG_INFINITY,
                 _ => std::str::from_utf8(text).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN),
             };
-            tagged(lua, "double", v)?
+            stack.push_number(v);
+            tag(stack, b"double");
         }
-        b'(' => tagged(lua, "big_number", lua.create_string(text)?)?,
+        b'(' => {
+            stack.push_bytes(text);
+            tag(stack, b"big_number");
+        }
         b'|' => {
             // An attribute precedes the reply it annotates; Lua sees only the reply.
             let len = usize::try_from(number(text)).unwrap_or(0);
             for _ in 0..2 * len {
-                parse(lua, bytes, pos, depth + 1)?;
+                push(stack, bytes, pos, depth + 1);
+                stack.pop(1);
             }
-            parse(lua, bytes, pos, depth + 1)?
+            push(stack, bytes, pos, depth + 1);
         }
-        _ => Value::Nil,
-    })
+        _ => stack.push_nil(),
+    }
+}
+
+/// `t[key] = value` for the key and value on top, as mlua's raw_set did: a nil (or NaN) key, which Lua
+/// refuses, leaves the table unchanged.
+fn set_pair_unless_nil_key(stack: &Stack) {
+    if stack.is_nil_or_nan(-2) {
+        stack.pop(2);
+    } else {
+        stack.set_pair();
+    }
 }
 
 /// Writes a script's return value as the client's reply (luaReplyToRedisReply). `true` is RESP3's boolean
@@ -129,7 +165,9 @@ fn one_line(s: &mlua::LuaString) -> Vec<u8> {
 fn write(value: &Value, reply: &mut Reply, depth: usize, resp3: bool) {
     match value {
         Value::String(s) => reply.bulk(&s.as_bytes()),
-        Value::Boolean(true) if resp3 => reply.bool(true),
+        // luaReplyToRedisReply: a RESP3 script's booleans are booleans (`:1`/`:0` to a RESP2 client), a
+        // RESP2 script's true is 1 and false the null.
+        Value::Boolean(b) if resp3 => reply.bool(*b),
         Value::Boolean(true) => reply.int(1),
         Value::Integer(n) => reply.int(*n),
         Value::Number(n) => reply.int(lua_to_integer(*n)),
@@ -156,6 +194,16 @@ fn write_table(t: &Table, reply: &mut Reply, depth: usize, resp3: bool) {
     }
     if let Ok(Value::String(big)) = t.raw_get("big_number") {
         reply.big_number(&one_line(&big));
+        return;
+    }
+    if let Ok(Value::Table(verbatim)) = t.raw_get("verbatim_string")
+        && let (Ok(Value::String(format)), Ok(Value::String(text))) =
+            (verbatim.raw_get::<Value>("format"), verbatim.raw_get::<Value>("string"))
+    {
+        // addReplyVerbatim takes the format's first three bytes.
+        let format = format.as_bytes();
+        let format = std::str::from_utf8(format.get(..3).unwrap_or(b"txt")).unwrap_or("txt");
+        reply.verbatim(format, &text.as_bytes());
         return;
     }
     if let Ok(Value::Table(map)) = t.raw_get("map") {

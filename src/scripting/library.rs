@@ -38,21 +38,26 @@ pub struct Library {
 }
 
 /// The library name in `#!lua name=<name>` (the engine named in any case), or Redis's refusal, checked
-/// in Redis's order: the shebang line, its parts, the name given, the engine, the name's characters.
+/// in Redis's order (functionExtractLibMetaData, then the engine and the name's characters). The shebang
+/// line is split as sdssplitargs splits it, so `name="foo"` names `foo` and `#! name=x` names no engine.
 fn library_name(code: &[u8]) -> Result<String, String> {
-    let Some(rest) = code.strip_prefix(b"#!") else { return Err("ERR Missing library metadata".into()) };
-    let Some(end) = rest.iter().position(|&c| c == b'\n') else { return Err("ERR Invalid library metadata".into()) };
-    let line = String::from_utf8_lossy(&rest[..end]).into_owned();
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else { return Err("ERR Invalid library metadata".into()) };
+    let parts = crate::util::splitargs::split_args(&code[..end]).filter(|parts| !parts.is_empty());
+    let Some(parts) = parts else { return Err("ERR Invalid library metadata".into()) };
+    let engine = String::from_utf8_lossy(parts[0].get(2..).unwrap_or_default()).into_owned();
     let mut name = None;
-    for part in parts {
-        match part.strip_prefix("name=") {
-            Some(_) if name.is_some() => {
-                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+    for part in &parts[1..] {
+        match part.get(..5) {
+            Some(prefix) if prefix.eq_ignore_ascii_case(b"name=") => {
+                if name.is_some() {
+                    return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+                }
+                name = Some(String::from_utf8_lossy(&part[5..]).into_owned());
             }
-            Some(n) => name = Some(n.to_string()),
-            None => return Err(format!("ERR Invalid metadata value given: {part}")),
+            _ => return Err(format!("ERR Invalid metadata value given: {}", String::from_utf8_lossy(part))),
         }
     }
     let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
@@ -100,6 +105,12 @@ impl Engine {
         self.libraries.clear();
     }
 
+    /// The name of the library `code` declares, when one of that name is loaded already.
+    pub fn library_exists(&self, code: &[u8]) -> Option<String> {
+        let name = library_name(code).ok()?;
+        self.libraries.iter().any(|l| l.name.eq_ignore_ascii_case(&name)).then_some(name)
+    }
+
     /// FUNCTION LOAD: compiles and runs `code`, registering its functions; with `replace`, an existing
     /// library of that name is replaced. Returns the library's name, or Redis's error text.
     pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
@@ -144,11 +155,9 @@ impl Engine {
     ) {
         let Some(function) = self.function(name) else { return };
         let Some(loaded) = &self.lua else { return };
-        let result = (|| {
-            let (keys, args) = (loaded.strings(keys)?, loaded.strings(args)?);
-            let runner: Function = loaded.hooks.raw_get("run_function")?;
-            loaded.run_with(host, &function.name, reply, || runner.call((&function.callback, keys, args)))
-        })();
+        let runner = &loaded.function_runner;
+        let invoke = || loaded.call_runner(runner, &function.callback, keys, args);
+        let result = loaded.run_with(host, &function.name, reply, invoke);
         if let Err(err) = result {
             reply.error(format!("ERR Error running script {}, {:.100}", function.name, lua_message(&err)));
         }

@@ -15,13 +15,16 @@ mod lua_args;
 mod lua_struct;
 mod msgpack;
 mod rand48;
+mod redis_call;
 
 use std::cell::Cell;
+use std::ffi::c_int;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
-use mlua::{Function, Lua, StdLib, Table, Value, Variadic};
+use mlua::{Function, Lua, StdLib, Table, Value, Variadic, ffi};
+use redis_call::Bound;
 
 use crate::resp::reply::Reply;
 
@@ -62,18 +65,17 @@ thread_local! {
     };
 }
 
-/// A script starts (its client is made): `threshold_ms` is `busy-reply-threshold`, 0 for none.
-pub fn begin_run(threshold_ms: u64) {
-    begin(threshold_ms, false);
+/// A script starts (its client is made) at `now`: `threshold_ms` is `busy-reply-threshold`, 0 for none.
+pub fn begin_run(threshold_ms: u64, now: std::time::Instant) {
+    begin(threshold_ms, false, now);
 }
 
 /// A library's body starts running under FUNCTION LOAD, which fails past `limit_ms`.
 fn begin_load(limit_ms: u64) {
-    begin(limit_ms, true);
+    begin(limit_ms, true, std::time::Instant::now());
 }
 
-fn begin(limit_ms: u64, loading: bool) {
-    let now = std::time::Instant::now();
+fn begin(limit_ms: u64, loading: bool, now: std::time::Instant) {
     let deadline =
         Some(limit_ms).filter(|&ms| ms > 0).and_then(|ms| now.checked_add(std::time::Duration::from_millis(ms)));
     RUN_LIMIT.with(|limit| limit.set(RunLimit { started: Some(now), deadline, loading, wrote: false, stopped: false }));
@@ -104,10 +106,11 @@ pub fn end_run() {
 /// past its limit; past `busy-reply-threshold`, a script lets the loop serve others (`hooks.busy`, bound
 /// to the run's `Host`) and is ended if that ran SCRIPT KILL or FUNCTION KILL. A script it ends gets an
 /// error, and from then on the hook fires on every line, as Redis's luaMaskCountHook does after SCRIPT KILL,
-/// so a `pcall` that catches the error cannot keep the script alive. Installed again at the start of every
-/// run.
-fn install_hook(lua: &Lua) -> mlua::Result<()> {
-    lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), |lua, _| {
+/// so a `pcall` that catches the error cannot keep the script alive. Installed once with the state: the
+/// line hook puts it back at the first line run after the stopped run ended.
+fn install_hook(lua: &Lua, bound: &Rc<Bound>) -> mlua::Result<()> {
+    let bound = bound.clone();
+    lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), move |lua, _| {
         let limit = RUN_LIMIT.with(Cell::get);
         let stop = if SHUTDOWN_SIGNALLED.load(std::sync::atomic::Ordering::Relaxed) {
             "Script killed by a shutdown signal"
@@ -115,7 +118,7 @@ fn install_hook(lua: &Lua) -> mlua::Result<()> {
             return Ok(mlua::VmState::Continue);
         } else if limit.loading {
             LOAD_TIMEOUT
-        } else if serve_while_busy(lua)? {
+        } else if bound.busy() {
             crate::log!(Warning, "Lua script killed by user with SCRIPT KILL.");
             KILLED
         } else {
@@ -125,25 +128,16 @@ fn install_hook(lua: &Lua) -> mlua::Result<()> {
         let hooks: Table = lua.named_registry_value(lua_args::HOOKS_KEY)?;
         // Once the run is over (any later code, however it is entered), the line hook gives way to this one.
         let line_hooks = hooks.clone();
+        let line_bound = bound.clone();
         lua.set_hook(mlua::HookTriggers::new().every_line(), move |lua, _| {
             if RUN_LIMIT.with(Cell::get).stopped {
                 return Err(raise(&line_hooks, stop));
             }
-            install_hook(lua)?;
+            install_hook(lua, &line_bound)?;
             Ok(mlua::VmState::Continue)
         })?;
         Err(raise(&hooks, stop))
     })
-}
-
-/// The script is past `busy-reply-threshold`: the run's `hooks.busy` lets the loop serve others; true if
-/// that killed the script. Without one (no run bound, or its host busy in a `redis.call`), nothing happens.
-fn serve_while_busy(lua: &Lua) -> mlua::Result<bool> {
-    let hooks: Table = lua.named_registry_value(lua_args::HOOKS_KEY)?;
-    match hooks.raw_get::<Option<Function>>("busy")? {
-        Some(busy) => busy.call(()),
-        None => Ok(false),
-    }
 }
 
 /// What a script's `redis.call` reaches: runs one command and gives its RESP reply.
@@ -177,25 +171,17 @@ pub struct Engine {
 #[derive(Debug)]
 struct Loaded {
     lua: Lua,
-    /// The real globals (KEYS and ARGV are set on it) and the sandbox's read-only view of them, the
-    /// environment of every script.
-    globals: Table,
+    /// The sandbox's read-only view of the globals, the environment of every script.
     sandbox: Table,
-    /// Runs since the last garbage-collection step (see `GC_PERIOD`).
-    runs: Cell<u32>,
-    /// The real `redis` table, where each run sets `call` and `pcall`.
-    redis: Table,
     /// The table the sandbox and Rust share: `pending` (the error table being raised), `run`, `error_table`.
     hooks: Table,
-    /// What the run's script set: `redis.setresp(3)`, and `redis.set_repl`'s flags (read on every
-    /// `redis.call`, so kept in Rust rather than looked up by name in `hooks`).
-    flags: Rc<RunFlags>,
-    /// The sandbox's runner of scripts (`hooks.run`).
+    /// What the kept `redis.call`, `redis.pcall` and the hook reach the running script through, and the
+    /// flags its `redis.setresp` and `redis.set_repl` set (read on every `redis.call`, so kept in Rust).
+    bound: Rc<Bound>,
+    /// The sandbox's runners of scripts (`hooks.run`: sets KEYS and ARGV, runs, steps the collector) and of
+    /// functions (`hooks.run_function`).
     runner: Function,
-    /// Names set on every run, interned once.
-    names: Names,
-    /// The argv buffer every `redis.call` fills, so a call allocates only its argument strings.
-    argv: std::cell::RefCell<Vec<Bytes>>,
+    function_runner: Function,
 }
 
 /// `redis.setresp` and `redis.set_repl`'s state for the running script.
@@ -203,15 +189,6 @@ struct Loaded {
 struct RunFlags {
     resp3: Cell<bool>,
     repl: Cell<i64>,
-}
-
-/// Lua strings for the fields every run sets.
-#[derive(Debug)]
-struct Names {
-    keys: mlua::LuaString,
-    argv: mlua::LuaString,
-    call: mlua::LuaString,
-    pcall: mlua::LuaString,
 }
 
 /// The lowercase hex SHA-1 of `body`, the script's name.
@@ -322,18 +299,21 @@ impl Loaded {
         cjson::register(&lua, &globals)?;
         msgpack::register(&lua, &globals)?;
         lua_struct::register(&lua, &globals)?;
-        install_hook(&lua)?;
         let hooks = lua.create_table()?;
         lua.set_named_registry_value(lua_args::HOOKS_KEY, &hooks)?;
+        let bound = Rc::new(Bound::default());
+        install_hook(&lua, &bound)?;
+        // The sandbox moves these to `redis.call` and `redis.pcall`.
+        hooks.raw_set("raw_call", bound.create_call(&lua, true)?)?;
+        hooks.raw_set("raw_pcall", bound.create_call(&lua, false)?)?;
         let handler_hooks = hooks.clone();
         globals.raw_set(
             "__redis__err__handler",
             lua.create_function(move |lua, err: Value| error_handler(lua, &handler_hooks, err))?,
         )?;
         let redis = lua.create_table()?;
-        let flags = Rc::new(RunFlags::default());
         let setresp_hooks = hooks.clone();
-        let setresp_flags = flags.clone();
+        let setresp_flags = bound.clone();
         redis.raw_set(
             "setresp",
             lua.create_function(move |_, args: Variadic<Value>| {
@@ -342,7 +322,7 @@ impl Loaded {
                 };
                 match number(resp) {
                     Some(v) if v == 2.0 || v == 3.0 => {
-                        setresp_flags.resp3.set(v == 3.0);
+                        setresp_flags.flags.resp3.set(v == 3.0);
                         Ok(())
                     }
                     _ => Err(raise(&setresp_hooks, "RESP version must be 2 or 3.")),
@@ -350,7 +330,7 @@ impl Loaded {
             })?,
         )?;
         let repl_hooks = hooks.clone();
-        let repl_flags = flags.clone();
+        let repl_flags = bound.clone();
         redis.raw_set(
             "set_repl",
             lua.create_function(move |_, args: Variadic<Value>| {
@@ -359,7 +339,7 @@ impl Loaded {
                 };
                 match number(flags) {
                     Some(v) if (0.0..=3.0).contains(&v) && v.fract() == 0.0 => {
-                        repl_flags.repl.set(v as i64);
+                        repl_flags.flags.repl.set(v as i64);
                         Ok(())
                     }
                     _ => Err(raise(
@@ -379,14 +359,8 @@ impl Loaded {
         // Scripts run with the sandbox in place of the globals; stray functions created by the libraries
         // (string.gsub callbacks...) see it too.
         let runner = hooks.raw_get("run")?;
-        let names = Names {
-            keys: lua.create_string("KEYS")?,
-            argv: lua.create_string("ARGV")?,
-            call: lua.create_string("call")?,
-            pcall: lua.create_string("pcall")?,
-        };
-        let argv = std::cell::RefCell::new(Vec::with_capacity(8));
-        Ok(Loaded { lua, globals, sandbox, runs: Cell::new(0), redis, hooks, flags, runner, names, argv })
+        let function_runner = hooks.raw_get("run_function")?;
+        Ok(Loaded { lua, sandbox, hooks, bound, runner, function_runner })
     }
 
     fn run(
@@ -398,27 +372,58 @@ impl Loaded {
         name: &str,
         reply: &mut Reply,
     ) -> mlua::Result<()> {
-        let names = &self.names;
-        self.globals.raw_set(&names.keys, self.strings(keys)?)?;
-        self.globals.raw_set(&names.argv, self.strings(args)?)?;
-        let ran = self.run_with(host, name, reply, || self.runner.call(function));
-        // Functions share the globals and must not see a script's KEYS and ARGV.
-        self.globals.raw_set(&names.keys, Value::Nil)?;
-        self.globals.raw_set(&names.argv, Value::Nil)?;
-        ran
+        // The runner sets KEYS and ARGV on the real globals for the run and clears them after it, since
+        // functions share the globals and must not see a script's.
+        self.run_with(host, name, reply, || self.call_runner(&self.runner, function, keys, args))
     }
 
-    /// A Lua sequence of `items` (KEYS, ARGV).
-    fn strings(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            table.raw_set(i + 1, self.lua.create_string(item)?)?;
-        }
-        Ok(table)
+    /// Calls `runner(function, keys, args)` (a runner of sandbox.lua) and gives its two results. The call
+    /// and the two sequences are made on Lua's stack directly: mlua's conversions would cost a reference
+    /// slot, a clone and a drop for each string, and a call of their own for each table item.
+    fn call_runner(
+        &self,
+        runner: &Function,
+        function: &Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+    ) -> mlua::Result<(bool, Value)> {
+        self.lua.exec_raw_lua(|raw| {
+            let state = raw.state();
+            // SAFETY: `state` is the main state, which no Lua code is running on (a run is never nested in
+            // another: EVAL and FCALL are `noscript`), so its stack is ours above `base`, with the room
+            // checked first: the runner, the function, two tables and one string at a time. The pushes
+            // raise only when Lua cannot allocate, which mlua's own unprotected fast path (no memory limit,
+            // as here) takes as not happening; the call is protected (`lua_pcall`), and the stack is put
+            // back to `base` on both of its outcomes.
+            unsafe {
+                if ffi::lua_checkstack(state, 5) == 0 {
+                    return Err(mlua::Error::StackError);
+                }
+                let base = ffi::lua_gettop(state);
+                raw.push(runner)?;
+                raw.push(function)?;
+                for items in [keys, args] {
+                    ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
+                    for (i, item) in items.iter().enumerate() {
+                        ffi::lua_pushlstring_(state, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(state, -2, c_int::try_from(i + 1).unwrap_or(c_int::MAX));
+                    }
+                }
+                let status = ffi::lua_pcall(state, 3, 2, 0);
+                let value = raw.pop_value();
+                let ok = ffi::lua_toboolean(state, -1) != 0;
+                ffi::lua_settop(state, base);
+                match (status, value) {
+                    (0, value) => Ok((ok, value)),
+                    (_, Value::Error(err)) => Err(*err),
+                    (_, value) => Err(mlua::Error::RuntimeError(value.to_string().unwrap_or_default())),
+                }
+            }
+        })
     }
 
-    /// Runs `invoke` (a call of a runner from sandbox.lua) with `redis.call` and `redis.pcall` bound to
-    /// `host`, and writes what the script returned, or its error under `name`, into `reply`.
+    /// Runs `invoke` (a call of a runner from sandbox.lua) with `redis.call`, `redis.pcall` and the hook
+    /// bound to `host`, and writes what the script returned, or its error under `name`, into `reply`.
     fn run_with(
         &self,
         host: &mut dyn Host,
@@ -426,108 +431,20 @@ impl Loaded {
         reply: &mut Reply,
         invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
     ) -> mlua::Result<()> {
-        install_hook(&self.lua)?;
-        self.flags.resp3.set(false);
-        self.flags.repl.set(3);
-        let host = std::cell::RefCell::new(host);
-        let result = self.lua.scope(|scope| {
-            for (name, raise) in [(&self.names.call, true), (&self.names.pcall, false)] {
-                let host = &host;
-                let function = scope.create_function(move |lua, argv: Variadic<Value>| {
-                    let mut host = host.try_borrow_mut().map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                    self.call_command(lua, &mut **host, raise, &argv)
-                })?;
-                self.redis.raw_set(name, function)?;
-            }
-            let host = &host;
-            let busy = scope.create_function(move |_, ()| {
-                // Busy inside a `redis.call` (a hook firing in Lua it runs): the next turn serves.
-                Ok(host.try_borrow_mut().is_ok_and(|mut host| host.busy(name)))
-            })?;
-            self.hooks.raw_set("busy", busy)?;
-            let ran = invoke();
-            self.hooks.raw_set("busy", Value::Nil)?;
-            ran
-        });
-        let (ok, value) = result?;
-        self.collect_garbage();
+        let flags = &self.bound.flags;
+        flags.resp3.set(false);
+        flags.repl.set(3);
+        let mut run = redis_call::Run { host, name };
+        let (ok, value) = {
+            let _binding = self.bound.bind(&mut run);
+            invoke()?
+        };
         if ok {
-            convert::write_reply(&value, reply, self.flags.resp3.get());
+            convert::write_reply(&value, reply, flags.resp3.get());
         } else {
             convert::write_script_error(&value, name, reply);
         }
         Ok(())
-    }
-}
-
-/// Runs between garbage-collection steps: Redis steps Lua's collector every 50 scripts rather than leaving a
-/// full cycle to Lua, which would add latency to one unlucky script.
-const GC_PERIOD: u32 = 50;
-
-impl Loaded {
-    fn collect_garbage(&self) {
-        let runs = self.runs.get() + 1;
-        self.runs.set(runs % GC_PERIOD);
-        if runs == GC_PERIOD {
-            for _ in 0..GC_PERIOD {
-                if self.lua.gc_step().unwrap_or(true) {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-impl Loaded {
-    /// `redis.call` / `redis.pcall`'s Rust half: checks the arguments as Redis does, runs the command through
-    /// the host and converts its reply. Fills the one argv buffer, so a call allocates nothing beyond its
-    /// argument strings.
-    fn call_command(&self, lua: &Lua, host: &mut dyn Host, raise: bool, args: &[Value]) -> mlua::Result<Value> {
-        let hooks = &self.hooks;
-        let refuse = |msg: &str| -> mlua::Result<Value> {
-            if raise {
-                return Err(self::raise(hooks, msg));
-            }
-            let error_table: Function = hooks.raw_get("error_table")?;
-            error_table.call(msg)
-        };
-        if args.is_empty() {
-            return refuse("Please specify at least one argument for this redis lib call");
-        }
-        let Ok(mut argv) = self.argv.try_borrow_mut() else { return Err(mlua::Error::RecursiveMutCallback) };
-        argv.clear();
-        for arg in args {
-            match arg {
-                Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-                Value::Number(n) => {
-                    let mut text = Vec::new();
-                    crate::util::num::write_double(&mut text, *n);
-                    argv.push(Bytes::from(text));
-                }
-                Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
-                _ => {
-                    argv.clear();
-                    return refuse("Lua redis lib command arguments must be strings or integers");
-                }
-            }
-        }
-        let ran = host.call(&argv, self.flags.resp3.get(), self.flags.repl.get() & 1 != 0);
-        let result = match ran {
-            Err(msg) => refuse(&msg),
-            Ok(bytes) => {
-                let failed = bytes.first() == Some(&b'-');
-                let value = convert::resp_to_lua(lua, bytes)?;
-                if failed && raise {
-                    hooks.raw_set("pending", value)?;
-                    Err(mlua::Error::RuntimeError("redis.call failed".into()))
-                } else {
-                    Ok(value)
-                }
-            }
-        };
-        // The arguments' bytes go now, not at the next call (a big value would otherwise stay alive).
-        argv.clear();
-        result
     }
 }
 

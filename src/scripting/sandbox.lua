@@ -91,10 +91,34 @@ redis.debug = function() end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 
--- Runs a compiled script under the error handler; the entry points Rust calls.
-local xpcall, handler = G.xpcall, G.__redis__err__handler
-hooks.run = function(f) return xpcall(f, handler) end
-hooks.run_function = function(f, keys, args) return xpcall(function() return f(keys, args) end, handler) end
+-- redis.call and redis.pcall, C functions made once (redis_call.rs).
+redis.call, redis.pcall = hooks.raw_call, hooks.raw_pcall
+hooks.raw_call, hooks.raw_pcall = nil, nil
+
+-- Runs a compiled script under the error handler with KEYS and ARGV set on the real globals for the run
+-- (functions share the globals and must not see them); the entry points Rust calls. Everything after the
+-- xpcall stays on its line, calling no Lua function: once the hook has stopped a script, every new line
+-- (and every Lua function entered) raises again until the run ends, and this frame must still clear KEYS
+-- and ARGV and return the script's result. After each run, Redis steps Lua's collector every 50 scripts
+-- (LUA_GC_CYCLE_PERIOD), by 50 (lua_gc's LUA_GCSTEP data), rather than leaving a full cycle to Lua, which
+-- would add latency to one unlucky script.
+local xpcall, handler, collectgarbage, runs = G.xpcall, G.__redis__err__handler, G.collectgarbage, 0
+hooks.run = function(f, keys, args)
+  rawset(G, 'KEYS', keys) rawset(G, 'ARGV', args)
+  local ok, result = xpcall(f, handler) rawset(G, 'KEYS', nil) rawset(G, 'ARGV', nil) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
+end
+-- A function gets (KEYS, ARGV) as arguments. Lua 5.1's xpcall passes none, so the call goes through one
+-- kept trampoline that reads them from upvalues (rather than a new closure per FCALL).
+local run_f, run_keys, run_args
+local function run_current()
+  local f, keys, args = run_f, run_keys, run_args
+  run_f, run_keys, run_args = nil, nil, nil
+  return f(keys, args)
+end
+hooks.run_function = function(f, keys, args)
+  run_f, run_keys, run_args = f, keys, args
+  local ok, result = xpcall(run_current, handler) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
+end
 
 -- FUNCTION LOAD: a library's code runs with only the load API in sight (Redis switches the globals'
 -- __index to it for the load), and registers its functions in `registered`.
@@ -102,15 +126,10 @@ local function reg_error(msg) error({err = 'ERR ' .. msg}, 0) end
 local known_flags = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true,
   ['allow-cross-slot-keys'] = true}
 local registered
+-- The arguments' types were checked by register_function, with the texts of the form they came in.
 local function register(name, callback, flags, description)
-  if type(name) ~= 'string' then reg_error('function_name argument given to redis.register_function must be a string') end
-  if type(callback) ~= 'function' then reg_error('callback argument given to redis.register_function must be a function') end
-  if description ~= nil and type(description) ~= 'string' then
-    reg_error('description argument given to redis.register_function must be a string')
-  end
   local flag_list = {}
   if flags ~= nil then
-    if type(flags) ~= 'table' then reg_error('flags argument to redis.register_function must be a table representing function flags') end
     for _, flag in G.ipairs(flags) do
       if type(flag) ~= 'string' or not known_flags[flag] then reg_error('unknown flag given') end
       flag_list[#flag_list + 1] = flag
@@ -126,20 +145,38 @@ local function register(name, callback, flags, description)
 end
 local load_redis = {
   register_function = function(...)
+    -- A function that kept the load API (a library's upvalue) and calls it at FCALL time.
+    if registered == nil then reg_error('redis.register_function can only be called on FUNCTION LOAD command') end
     local n = select('#', ...)
     if n == 1 then
       local t = ...
       if type(t) ~= 'table' then
         reg_error('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
       end
+      -- luaRegisterFunctionReadNamedArgs: each field checked as the table's traversal meets it.
       local args = {}
       for k, v in next, t do
-        if k == 'function_name' or k == 'callback' or k == 'flags' or k == 'description' then args[k] = v
-        else reg_error('unknown argument given to redis.register_function') end
+        if k == 'function_name' then
+          if type(v) ~= 'string' then reg_error('function_name argument given to redis.register_function must be a string') end
+        elseif k == 'callback' then
+          if type(v) ~= 'function' then reg_error('callback argument given to redis.register_function must be a function') end
+        elseif k == 'description' then
+          if type(v) ~= 'string' then reg_error('description argument given to redis.register_function must be a string') end
+        elseif k == 'flags' then
+          if type(v) ~= 'table' then reg_error('flags argument to redis.register_function must be a table representing function flags') end
+        else
+          reg_error('unknown argument given to redis.register_function')
+        end
+        args[k] = v
       end
+      if args.function_name == nil then reg_error('redis.register_function must get a function name argument') end
+      if args.callback == nil then reg_error('redis.register_function must get a callback argument') end
       return register(args.function_name, args.callback, args.flags, args.description)
     elseif n == 2 then
-      return register(...)
+      local name, callback = ...
+      if type(name) ~= 'string' then reg_error('first argument to redis.register_function must be a string') end
+      if type(callback) ~= 'function' then reg_error('second argument to redis.register_function must be a function') end
+      return register(name, callback)
     end
     reg_error('wrong number of arguments to redis.register_function')
   end,

@@ -135,6 +135,9 @@ pub struct State {
     pub busy: Option<busy_script::Busy>,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged `noscript`.
     pub script_disable_deny: bool,
+    /// The output buffer of the script's client (`cmd::eval::ScriptClient`), lent to each run and given back
+    /// empty, so that its capacity is kept and a script's `redis.call` replies without allocating.
+    pub script_out: crate::resp::reply::Reply,
     /// The propagated command stream (what the AOF records).
     pub propagation: propagation::Propagation,
     /// The replicas and the replication id and offset.
@@ -202,6 +205,7 @@ impl State {
             in_script: false,
             busy: None,
             script_disable_deny: false,
+            script_out: Default::default(),
             propagation: propagation::Propagation::default(),
             replication: replication::Replication::new(replid),
             aof: aof_status::AofStatus { last_rewrite_time_sec: -1, last_rewrite_ok: true, ..Default::default() },

@@ -78,6 +78,20 @@ const SCRIPTS: &[&str] = &[
     "redis.setresp(3); return {redis.call('get', KEYS[1]), redis.call('exists', KEYS[1])}",
     "return redis.pcall('incr', KEYS[1])",
     "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+    // A RESP3 script's booleans and verbatim strings go back to the client as such (or downgraded).
+    "redis.setresp(3); return false",
+    "redis.setresp(3); return {true, false}",
+    "redis.setresp(3); return {verbatim_string={format='txt', string='some text'}}",
+    "return {verbatim_string={format='mkd', string='x'}}",
+    // A set sorted BY a constant comes out ordered in a script (ALPHA), with GET patterns still applied.
+    "redis.call('del','sortset'); redis.call('sadd','sortset','c','a','b','aa'); return redis.call('sort','sortset','by','nosort')",
+    "redis.call('del','sortset'); redis.call('sadd','sortset','z','y'); return redis.call('sort','sortset','by','_','get','#','get','_:*')",
+    // Arguments: an explicit trailing nil is refused (it counts), numbers become their %.17g text.
+    "return redis.call('get', 'a', nil)",
+    "return redis.pcall('get', nil)",
+    "return redis.call('echo', 0.5)",
+    "return redis.call('echo', 12345678901234)",
+    "return redis.call('mset', 'm1', 1, 'm2', 2, 'm3', 3, 'm4', 4, 'm5', 5)",
     "math.randomseed(7); return {math.random(), math.random(100), math.random(5, 9)}",
     "return {bit.band(7, 3), bit.tohex(255), bit.tohex(-1, -4), bit.bnot(0), bit.lshift(1, 33), bit.tobit(2^32 + 5)}",
     "return bit.band()",
