@@ -400,7 +400,8 @@ fn apply_loaded(state: &mut State, loaded: snapshot::Loaded, mode: LoadMode) -> 
         }
         for entry in fresh.entries() {
             db.remove(entry.key(), crate::clock::unix_ms());
-            db.insert_expiring(entry.key(), entry.value.clone(), fresh.entry_expire_ms(entry));
+            let (value, deadline) = (entry.value.clone(), fresh.entry_expire_ms(entry));
+            db.insert_absent(entry.key(), value, deadline, Some(entry.access_word()));
         }
     }
     state.configure_keyspace();

@@ -387,6 +387,23 @@ fn debug_reload_and_its_options() {
     assert_eq!(conn.cmd(&["GET", "str"]), b"$7\r\nhello 0\r\n");
     let refused = "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n";
     assert_eq!(String::from_utf8_lossy(&conn.cmd(&["DEBUG", "RELOAD", "FAST"])), refused);
+    // Keys added by MERGE or NOFLUSH keep the frequency (or idle time) the file gave them.
+    conn.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    for (i, options) in [&["MERGE"][..], &["NOFLUSH"]].into_iter().enumerate() {
+        let dump = conn.cmd(&["DUMP", "str"]);
+        let payload = &dump[dump.iter().position(|&b| b == b'\n').unwrap() + 1..dump.len() - 2];
+        let key = format!("frequent{i}");
+        assert_eq!(conn.cmd(&[&b"RESTORE"[..], key.as_bytes(), b"0", payload, b"FREQ", b"77"]), b"+OK\r\n");
+        assert_eq!(conn.cmd(&["SAVE"]), b"+OK\r\n");
+        conn.cmd(&["DEL", &key]);
+        if options == ["NOFLUSH"] {
+            conn.cmd(&["FLUSHALL"]);
+        }
+        let mut argv = vec!["DEBUG", "RELOAD", "NOSAVE"];
+        argv.extend_from_slice(options);
+        assert_eq!(conn.cmd(&argv), b"+OK\r\n", "{options:?}");
+        assert_eq!(conn.cmd(&["OBJECT", "FREQ", &key]), b":77\r\n", "{options:?}");
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -112,10 +112,9 @@ fn restore(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         return Ok(());
     }
     let db = ctx.db();
-    db.insert_expiring(key, value, expire_at_ms);
-    if opts.idle_s.is_some() || opts.freq.is_some() {
-        db.set_access(key, opts.idle_s.map(|s| s as u64), opts.freq, now_ms);
-    }
+    let access = db.access_word_of(opts.idle_s.map(|s| s as u64), opts.freq, now_ms);
+    let inserted = db.insert_absent(key, value, expire_at_ms, access);
+    debug_assert!(inserted, "RESTORE checked BUSYKEY and deleted under REPLACE");
     ctx.key_changed(key);
     ctx.notify(notify::GENERIC, "restore", key);
     if let Some(at_ms) = expire_at_ms.filter(|_| !opts.absttl) {

@@ -252,21 +252,15 @@ impl Db {
         self.deadline(entry)
     }
 
-    /// Sets a stored key's access word as RESTORE's IDLETIME or FREQ asks (Redis's objectSetLRUOrLFU): the
-    /// frequency under an LFU policy, the idle time under any other, the other ignored; false if the key is
-    /// not stored.
-    pub fn set_access(&mut self, key: &[u8], idle_s: Option<u64>, freq: Option<u8>, now_ms: i64) -> bool {
-        if self.len == 0 {
-            return false;
+    /// The access word a key restored or loaded with an idle time or frequency starts with (Redis's
+    /// objectSetLRUOrLFU): the frequency under an LFU policy, the idle time under any other, the other ignored;
+    /// `None` (a fresh word) when the one the policy reads is not given.
+    pub fn access_word_of(&self, idle_s: Option<u64>, freq: Option<u8>, now_ms: i64) -> Option<u32> {
+        match (self.policy.access.lfu, idle_s, freq) {
+            (true, _, Some(freq)) => Some(access::lfu_with_freq(now_ms, freq)),
+            (false, Some(idle_s), _) => Some(access::lru_with_idle(now_ms, idle_s)),
+            _ => None,
         }
-        let Some(handle) = self.find(self.hash(key), key) else { return false };
-        let word = match (self.policy.access.lfu, idle_s, freq) {
-            (true, _, Some(freq)) => access::lfu_with_freq(now_ms, freq),
-            (false, Some(idle_s), _) => access::lru_with_idle(now_ms, idle_s),
-            _ => return true,
-        };
-        self.slab.get_mut(handle).access = word;
-        true
     }
 
     /// Finds `key` and marks it accessed, deleting it first if its TTL has passed at `now_ms`.
@@ -374,19 +368,23 @@ impl Db {
 
     /// Inserts a key the caller knows is absent, with a deadline in Unix ms or none (RENAME, MOVE, COPY).
     pub fn insert_expiring(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
-        let inserted = self.insert_absent(key, value, expire_at_ms);
+        let inserted = self.insert_absent(key, value, expire_at_ms, None);
         debug_assert!(inserted, "insert_expiring of a key that is stored");
     }
 
-    /// Inserts `key` unless it is stored (live or stale); false, dropping `value`, if it is. One probe of the
-    /// table either way (an RDB load checks every key for duplicates this way).
-    pub fn insert_absent(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) -> bool {
+    /// Inserts `key` unless it is stored (live or stale), with the access word `access` (else a fresh one);
+    /// false, dropping `value`, if it is stored. One probe of the table either way (an RDB load checks every
+    /// key for duplicates this way).
+    pub fn insert_absent(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>, access: Option<u32>) -> bool {
         self.ensure_shards();
         let hash = self.hash(key);
         if self.find(hash, key).is_some() {
             return false;
         }
-        self.insert_hashed(hash, key, value, expire_at_ms);
+        let handle = self.insert_hashed(hash, key, value, expire_at_ms);
+        if let Some(word) = access {
+            self.slab.get_mut(handle).access = word;
+        }
         true
     }
 
@@ -398,7 +396,7 @@ impl Db {
     }
 
     /// Inserts `key`, whose hash is `hash` and which the caller checked is absent (stale keys included).
-    fn insert_hashed(&mut self, hash: u64, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
+    fn insert_hashed(&mut self, hash: u64, key: &[u8], value: Value, expire_at_ms: Option<i64>) -> Handle {
         let handle = self.slab.insert(Entry {
             key: SmallBytes::from(key),
             value: self.policy.stored(value),
@@ -414,6 +412,7 @@ impl Db {
         if let Some(log) = &mut self.new_log {
             log.push(key.into());
         }
+        handle
     }
 
     /// Makes room for about `keys` more keys, spread over the shards (an RDB load, from its RESIZEDB hint, which
@@ -850,12 +849,18 @@ mod tests {
         }
         assert!(freq(&mut db) > access::LFU_INIT_VAL, "reads count");
         // RESTORE's FREQ applies under LFU and IDLETIME is ignored; the reverse under any other policy.
-        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        let restore = |db: &mut Db, idle_s, freq| {
+            db.remove(b"k", now);
+            let access = db.access_word_of(idle_s, freq, now);
+            assert!(db.insert_absent(b"k", Value::Int(1), None, access));
+        };
+        restore(&mut db, Some(100), Some(42));
         assert_eq!(freq(&mut db), 42);
+        assert_eq!(db.access_word_of(Some(100), None, now), None, "no frequency for an LFU policy");
         db.policy.access.lfu = false;
-        assert!(db.set_access(b"k", Some(100), Some(42), now));
+        restore(&mut db, Some(100), Some(42));
         assert_eq!(access::lru_idle_s(word(&mut db), now), 100);
-        assert!(!db.set_access(b"missing", Some(1), None, now));
+        assert!(!db.insert_absent(b"k", Value::Int(2), None, None), "stored already");
     }
 
     #[test]

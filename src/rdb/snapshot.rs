@@ -331,11 +331,9 @@ fn key_value(r: &mut Reader<'_>, type_byte: u8, p: &mut Progress, opts: &LoadOpt
         return Ok(());
     }
     let db = &mut p.loaded.dbs[p.db];
-    if !db.insert_absent(&key, value, deadline) {
+    let access = db.access_word_of(access.0, access.1, opts.now_ms);
+    if !db.insert_absent(&key, value, deadline, access) {
         return Err(Error { offset: key_offset, what: "duplicate key".into() });
-    }
-    if access != (None, None) {
-        db.set_access(&key, access.0, access.1, opts.now_ms);
     }
     p.loaded.keys += 1;
     Ok(())
