@@ -201,6 +201,18 @@ impl Zset {
         }
     }
 
+    /// Calls `f(score, member)` for up to `take` members, ascending, from the `skip`-th one after the first whose
+    /// score fails `before` (a bound on scores): a range with a LIMIT, walked as Redis walks it.
+    pub fn visit_from_score(&self, before: impl Fn(f64) -> bool, skip: usize, take: usize, f: impl FnMut(f64, &[u8])) {
+        match self {
+            Zset::Packed(packed) => {
+                let start = packed.count_while(|s, _| before(s)).saturating_add(skip);
+                packed.visit(start, start.saturating_add(take), f);
+            }
+            Zset::Large(large) => large.tree.visit_from_score(before, skip, take, f),
+        }
+    }
+
     /// The ranks `lo..hi` of a lex range: members from the first `at_least_min` one while `at_most_max`
     /// holds (from the last `at_most_max` one down while `at_least_min` holds when `rev`). On members of one
     /// score that is the span between the bounds; on a listpack of mixed scores it is what Redis's linear
@@ -317,6 +329,8 @@ impl Zset {
                     large.scores.remove(large.tree.members().member(slot), large.tree.members());
                     large.tree.release(slot);
                 }
+                // The member now at the cut is the next pop's (ZPOPMIN's at `start`, ZPOPMAX's just below).
+                large.tree.touch(start.min(large.tree.len().wrapping_sub(1)));
             }
         }
     }
@@ -446,6 +460,11 @@ mod tests {
             }
             let bound = score;
             assert_eq!(zset.count_while(|s, _| s < bound), model.partition_point(|(s, _)| *s < bound));
+            let (skip, take) = (rng.below(4), rng.below(6));
+            let mut walked = Vec::new();
+            zset.visit_from_score(|s| s < bound, skip, take, |s, m| walked.push((s, m.to_vec())));
+            let start = model.partition_point(|(s, _)| *s < bound) + skip;
+            assert_eq!(walked, model.iter().skip(start).take(take).cloned().collect::<Vec<_>>());
             let mut seen = Vec::new();
             zset.visit(1, 6, true, |s, m| seen.push((s, m.to_vec())));
             let expect: Vec<_> = model.iter().take(6).skip(1).rev().cloned().collect();

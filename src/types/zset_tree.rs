@@ -114,11 +114,17 @@ pub fn precedes(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) ->
     a_score < b_score || (a_score == b_score && a_member < b_member)
 }
 
-/// Whether `item` sorts before (`score`, `member`); the member's bytes are read only on a tie. Written as a
-/// test for the tie (rare, so well predicted) rather than `<` then `==`, so that a binary search selects with
-/// the score comparison's result instead of branching on it, which mispredicts half the time.
+/// Whether `item` sorts before (`score`, `member`); the member's bytes are read only on a tie. (Testing for the
+/// tie first, so that a binary search might select on `<` rather than branch, measured 10% slower on ZRANK.)
 fn item_precedes(item: &Item, score: f64, member: &[u8], members: &Members) -> bool {
-    if item.score != score { item.score < score } else { members.member(item.slot) < member }
+    item.score < score || (item.score == score && members.member(item.slot) < member)
+}
+
+/// What remains of a forward walk (`Node::walk_from`): entries to pass over, then entries to visit.
+#[derive(Debug)]
+struct Walk {
+    skip: usize,
+    take: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -276,6 +282,43 @@ impl Node {
                 match children.get(i) {
                     Some(child) => before + child.node.count_while(child.len, pred),
                     None => before,
+                }
+            }
+        }
+    }
+
+    /// Walks forward from the first entry for which `before` fails (searched, so `before` must hold for a prefix
+    /// of the order), passing over `skip` entries, then calling `f` for each while `take` lasts. `found` says the
+    /// first such entry lies behind this node, so the walk starts at its front.
+    fn walk_from(
+        &self,
+        before: &impl Fn(&Item) -> bool,
+        found: &mut bool,
+        cursor: &mut Walk,
+        f: &mut dyn FnMut(&Item),
+    ) {
+        match self {
+            Node::Leaf(items) => {
+                let first = if *found { 0 } else { items.partition_point(before) };
+                *found = true;
+                let rest = &items[first..];
+                let skipped = cursor.skip.min(rest.len());
+                cursor.skip -= skipped;
+                let taken = cursor.take.min(rest.len() - skipped);
+                cursor.take -= taken;
+                rest[skipped..skipped + taken].iter().for_each(f);
+            }
+            Node::Branch(children) => {
+                let first = if *found { 0 } else { children.partition_point(|c| before(&c.last)) };
+                for child in &children[first..] {
+                    if cursor.take == 0 {
+                        return;
+                    }
+                    if *found && cursor.skip >= child.len {
+                        cursor.skip -= child.len;
+                        continue;
+                    }
+                    child.node.walk_from(before, found, cursor, f);
                 }
             }
         }
@@ -459,6 +502,17 @@ impl Tree {
         Some(item.slot)
     }
 
+    /// Reads the member of rank `rank` (if any), so that its slot is in cache when the next command reads it:
+    /// after a pop, the next pop's member. Its slot is otherwise a cache miss at the head of the pop's chain of
+    /// dependent loads (member, then its hash, then the index's bucket); here nothing waits for it, so the
+    /// load overlaps the rest of this command.
+    pub fn touch(&self, rank: usize) {
+        if rank < self.len {
+            let member = self.members.member(self.root.get(rank).slot);
+            std::hint::black_box(member.first().copied());
+        }
+    }
+
     /// Frees a slot `take_at` took out of the order.
     pub fn release(&mut self, slot: u32) -> SmallBytes {
         self.members.release(slot)
@@ -492,6 +546,25 @@ impl Tree {
     /// bound): `count_while` that never reads a member.
     pub fn count_scores_while(&self, pred: impl Fn(f64) -> bool) -> usize {
         if self.len == 0 { 0 } else { self.root.count_while(self.len, &|i: &Item| pred(i.score)) }
+    }
+
+    /// Calls `f(score, member)` for up to `take` entries, ascending, from the `skip`-th one after the first whose
+    /// score fails `before` (which must hold for a prefix of the order): one search and a walk, where finding
+    /// the start's rank and visiting from it would descend twice.
+    pub fn visit_from_score(
+        &self,
+        before: impl Fn(f64) -> bool,
+        skip: usize,
+        take: usize,
+        mut f: impl FnMut(f64, &[u8]),
+    ) {
+        if self.len == 0 || take == 0 {
+            return;
+        }
+        let members = &self.members;
+        let mut cursor = Walk { skip, take };
+        let pred = |i: &Item| before(i.score);
+        self.root.walk_from(&pred, &mut false, &mut cursor, &mut |i: &Item| f(i.score, members.member(i.slot)));
     }
 
     /// The rank of the member in `slot` (in the order).
@@ -592,6 +665,11 @@ mod tests {
                 assert_eq!(tree.rank_of(model[rank].2), rank);
                 let bound = score;
                 assert_eq!(tree.count_while(|s, _| s < bound), plain.partition_point(|(s, _)| *s < bound));
+                let (skip, take) = (rng.below(70), rng.below(70));
+                let mut walked = Vec::new();
+                tree.visit_from_score(|s| s < bound, skip, take, |s, m| walked.push((s, m.to_vec())));
+                let start = plain.partition_point(|(s, _)| *s < bound) + skip;
+                assert_eq!(walked, plain.iter().skip(start).take(take).cloned().collect::<Vec<_>>());
             }
         }
     }

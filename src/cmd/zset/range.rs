@@ -267,12 +267,11 @@ fn reply_score_walk(
     count: usize,
     with_scores: bool,
 ) {
-    let lo = zset.count_scores_while(|s| if min.exclusive { s <= min.value } else { s < min.value });
-    let start = lo.saturating_add(offset);
+    let below_min = |s: f64| if min.exclusive { s <= min.value } else { s < min.value };
     let at_most_max = |s: f64| if max.exclusive { s < max.value } else { s <= max.value };
     let header = reply.begin_array();
     let mut found = 0;
-    zset.visit(start, start.saturating_add(count), false, |score, member| {
+    zset.visit_from_score(below_min, offset, count, |score, member| {
         if at_most_max(score) {
             reply_pair(reply, member, score, with_scores);
             found += 1;
