@@ -144,27 +144,27 @@ impl Zset {
     /// member was new.
     pub fn set(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {
         debug_assert!(!score.is_nan());
-        let mut is_new = true;
         if let Zset::Packed(packed) = self {
             // A listpack keeps scores as text, and Redis's d2string writes -0 as "0".
             let score = score + 0.0;
-            match packed.find(member) {
+            // One scan finds the member and where it goes.
+            let (existing, at) = packed.locate(member, |s, m| !precedes(score, member, s, m));
+            match existing {
                 Some((_, old)) if old.to_bits() == score.to_bits() => return false,
                 Some((rank, _)) => {
                     packed.splice(rank, rank + 1, &[]);
-                    is_new = false;
+                    packed.splice(at, at, &[(member, score)]);
+                    return false;
                 }
-                None if !limits.packs(packed.len() + 1, member.len()) => self.convert_to_large(),
-                None => {}
+                None if limits.packs(packed.len() + 1, member.len()) => {
+                    packed.splice(at, at, &[(member, score)]);
+                    return true;
+                }
+                None => self.convert_to_large(),
             }
         }
         match self {
-            Zset::Packed(packed) => {
-                let score = score + 0.0;
-                let rank = packed.count_while(|s, m| !precedes(score, member, s, m));
-                packed.splice(rank, rank, &[(member, score)]);
-                is_new
-            }
+            Zset::Packed(_) => unreachable!("converted above"),
             Zset::Large(large) => large.set(member, score),
         }
     }
