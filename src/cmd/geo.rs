@@ -368,8 +368,8 @@ fn find(zset: &Zset, shape: Shape, center: (f64, f64), limit: usize) -> Vec<Poin
         }
         let (min, max) = cell.score_range();
         let (min, max) = (min as f64, max as f64);
-        let lo = zset.count_while(|score, _| score < min);
-        let hi = zset.count_while(|score, _| score < max).max(lo);
+        let lo = zset.count_scores_while(|score| score < min);
+        let hi = zset.count_scores_while(|score| score < max).max(lo);
         let mut stopped = false;
         zset.visit(lo, hi, false, |score, member| {
             if stopped {

@@ -105,6 +105,17 @@ fn changed(ctx: &mut Ctx<'_>, key: &[u8], changes: usize, event: &str) {
     }
 }
 
+/// `changed` for a caller that knows whether the change emptied the set (a pop counts what it takes), which
+/// saves looking the key up again when it did not.
+fn changed_emptied(ctx: &mut Ctx<'_>, key: &[u8], changes: usize, event: &str, emptied: bool) {
+    if emptied {
+        changed(ctx, key, changes, event);
+    } else {
+        ctx.key_changed_by(key, changes);
+        ctx.notify(notify::ZSET, event, key);
+    }
+}
+
 /// Deletes `key` if the sorted set under it is empty; whether it did.
 fn remove_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
     let now_ms = ctx.now_ms;

@@ -165,21 +165,25 @@ impl Reply {
     /// Inserts the header for `len` items written since `begin_array` returned `start`. The items are moved
     /// once; that is cheaper than a first pass just to count them (KEYS, SCAN).
     pub fn end_array(&mut self, start: usize, len: usize) {
-        let mut header = Vec::with_capacity(24);
-        header.push(b'*');
-        header.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
-        header.extend_from_slice(b"\r\n");
-        self.buf.splice(start..start, header);
+        self.insert_header(start, b'*', len);
+    }
+
+    /// Inserts `kind`, `len` and CRLF at `start`, from a stack buffer (no allocation: ZRANGEBYSCORE with a
+    /// LIMIT ends every reply here).
+    fn insert_header(&mut self, start: usize, kind: u8, len: usize) {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(len).as_bytes();
+        let mut header = [0u8; 24];
+        header[0] = kind;
+        header[1..=digits.len()].copy_from_slice(digits);
+        header[digits.len() + 1..digits.len() + 3].copy_from_slice(b"\r\n");
+        self.buf.splice(start..start, header[..digits.len() + 3].iter().copied());
     }
 
     /// `end_array` for a map of `len` entries (in RESP2 a flat array of twice the length).
     pub fn end_map(&mut self, start: usize, len: usize) {
         if self.resp3 {
-            let mut header = Vec::with_capacity(24);
-            header.push(b'%');
-            header.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
-            header.extend_from_slice(b"\r\n");
-            self.buf.splice(start..start, header);
+            self.insert_header(start, b'%', len);
         } else {
             self.end_array(start, len * 2);
         }

@@ -13,6 +13,7 @@ pub mod stream_group;
 pub mod stream_object;
 pub mod zset_index;
 pub mod zset_object;
+pub mod zset_pack;
 pub mod zset_tree;
 
 /// Redis's MEMORY USAGE estimate for a nested value: the mean of the first `samples` items' sizes (at least

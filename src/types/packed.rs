@@ -419,7 +419,7 @@ fn entry_at(buf: &[u8], pos: usize, back_len: bool) -> (&[u8], usize) {
     (&buf[start..end], next)
 }
 
-fn varint_len(mut n: usize) -> usize {
+pub(super) fn varint_len(mut n: usize) -> usize {
     let mut len = 1;
     while n >= 0x80 {
         n >>= 7;
@@ -428,7 +428,7 @@ fn varint_len(mut n: usize) -> usize {
     len
 }
 
-fn write_varint(mut n: usize, out: &mut [u8]) -> usize {
+pub(super) fn write_varint(mut n: usize, out: &mut [u8]) -> usize {
     let mut i = 0;
     while n >= 0x80 {
         out[i] = (n as u8 & !MORE) | MORE;
@@ -441,7 +441,7 @@ fn write_varint(mut n: usize, out: &mut [u8]) -> usize {
 
 /// The back length: LEB128 groups in reverse byte order, so the lowest group is the entry's last byte and
 /// a reader walking backwards meets the groups in order.
-fn write_back_len(n: usize, out: &mut [u8]) -> usize {
+pub(super) fn write_back_len(n: usize, out: &mut [u8]) -> usize {
     let len = write_varint(n, out);
     out[..len].reverse();
     len
@@ -449,7 +449,7 @@ fn write_back_len(n: usize, out: &mut [u8]) -> usize {
 
 /// Reads the reversed LEB128 that ends `bytes` (a `Packed` entry's back length, a `Compact`'s count): its value
 /// and the position where it starts.
-fn read_back_len(bytes: &[u8]) -> (usize, usize) {
+pub(super) fn read_back_len(bytes: &[u8]) -> (usize, usize) {
     let mut n = 0usize;
     let mut shift = 0;
     let mut at = bytes.len();
@@ -464,7 +464,7 @@ fn read_back_len(bytes: &[u8]) -> (usize, usize) {
     }
 }
 
-fn read_varint(bytes: &[u8]) -> (usize, usize) {
+pub(super) fn read_varint(bytes: &[u8]) -> (usize, usize) {
     let mut n = 0usize;
     for (i, &byte) in bytes.iter().enumerate() {
         n |= usize::from(byte & !MORE) << (7 * i);

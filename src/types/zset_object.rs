@@ -1,9 +1,9 @@
 //! Sorted set values as a pure structure (Redis's `t_zset.c` data side): no RESP, no I/O, no server state.
 //!
 //! Two representations, named as `OBJECT ENCODING` names them in Redis 7.0:
-//! - `listpack`: one `Compact` holding member, score, member, score, … in (score, member) order; a score is
-//!   a short integer when it is one, else its 8 raw f64 bytes (`PackedScore`), so reading one costs no parse. Operations scan, so it is kept small:
-//!   at most `Limits::entries_max` members of at most `Limits::value_max` bytes each.
+//! - `listpack`: one `PackedZset` (`zset_pack`) holding member, score, member, score, … in (score, member)
+//!   order, scores as short decimals and members front-coded, so reading a score costs no parse. Operations
+//!   scan, so it is kept small: at most `Limits::entries_max` members of at most `Limits::value_max` bytes.
 //! - `skiplist`: a `Large`, the order in an order-statistic B-tree (`zset_tree`, which also keeps each member
 //!   once, with its score, in a slot) beside a hash index from member to slot (`zset_index`) for O(1) ZSCORE,
 //!   as Redis keeps a dict beside its skiplist.
@@ -16,8 +16,8 @@
 //! crosses a limit; only the STORE commands pack a result back (`pack_if_fits`), as Redis's
 //! zsetConvertToListpackIfNeeded does.
 
-use super::packed::Compact;
 use super::zset_index::Index;
+use super::zset_pack::{Builder, PackedZset};
 use super::zset_tree::{Tree, precedes};
 
 /// Fewest members one ZSCAN call on a `skiplist` returns, as a fraction of the set (see the hash's HSCAN).
@@ -83,7 +83,7 @@ impl Large {
 
 #[derive(Debug, Clone)]
 pub enum Zset {
-    Packed(Compact),
+    Packed(PackedZset),
     Large(Box<Large>),
 }
 
@@ -104,50 +104,7 @@ impl PartialEq for Zset {
 
 impl Default for Zset {
     fn default() -> Zset {
-        Zset::Packed(Compact::default())
-    }
-}
-
-/// A packed score entry: an integral score below 2^53 in magnitude is its shortest little-endian two's
-/// complement (0 to 7 bytes; 0 is the empty entry), as Redis's listpack keeps "3" as a small integer; any
-/// other score is the 8 bytes of its f64. The length tells the two apart.
-#[derive(Debug, Clone, Copy)]
-struct PackedScore {
-    bytes: [u8; 8],
-    len: usize,
-}
-
-impl PackedScore {
-    fn of(score: f64) -> PackedScore {
-        const EXACT_MAX: f64 = (1u64 << 53) as f64;
-        if score.fract() == 0.0 && score.abs() < EXACT_MAX {
-            let n = score as i64;
-            let len = (0..8).find(|&len| sign_extend(&n.to_le_bytes()[..len]) == n).unwrap_or(8);
-            return PackedScore { bytes: n.to_le_bytes(), len };
-        }
-        PackedScore { bytes: score.to_le_bytes(), len: 8 }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-/// The integer held in `bytes` (little-endian, sign-extended; empty is 0).
-fn sign_extend(bytes: &[u8]) -> i64 {
-    let mut full = match bytes.last() {
-        Some(&last) if last & 0x80 != 0 => [0xff; 8],
-        _ => [0; 8],
-    };
-    full[..bytes.len()].copy_from_slice(bytes);
-    i64::from_le_bytes(full)
-}
-
-/// Reads a packed score entry (see `PackedScore`).
-fn score_of(bytes: &[u8]) -> f64 {
-    match bytes.try_into() {
-        Ok(raw) => f64::from_le_bytes(raw),
-        Err(_) => sign_extend(bytes) as f64,
+        Zset::Packed(PackedZset::default())
     }
 }
 
@@ -160,7 +117,7 @@ impl Zset {
 
     pub fn len(&self) -> usize {
         match self {
-            Zset::Packed(packed) => packed.len() / 2,
+            Zset::Packed(packed) => packed.len(),
             Zset::Large(large) => large.tree.len(),
         }
     }
@@ -176,19 +133,9 @@ impl Zset {
         }
     }
 
-    /// The packed form's (member position, member, score) triples in order.
-    fn packed_entries(packed: &Compact) -> impl Iterator<Item = (usize, &[u8], f64)> {
-        let mut entries = packed.iter_positions();
-        std::iter::from_fn(move || {
-            let (pos, member) = entries.next()?;
-            let (_, score) = entries.next()?;
-            Some((pos, member, score_of(score)))
-        })
-    }
-
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            Zset::Packed(packed) => Self::packed_entries(packed).find(|(_, m, _)| *m == member).map(|(_, _, s)| s),
+            Zset::Packed(packed) => packed.find(member).map(|(_, score)| score),
             Zset::Large(large) => large.score(member),
         }
     }
@@ -197,32 +144,27 @@ impl Zset {
     /// member was new.
     pub fn set(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {
         debug_assert!(!score.is_nan());
-        let mut is_new = true;
         if let Zset::Packed(packed) = self {
-            let existing = Self::packed_entries(packed).find(|(_, m, _)| *m == member);
-            if let Some((pos, _, old)) = existing {
-                if old.to_bits() == score.to_bits() {
+            // A listpack keeps scores as text, and Redis's d2string writes -0 as "0".
+            let score = score + 0.0;
+            // One scan finds the member and where it goes.
+            let (existing, at) = packed.locate(member, |s, m| !precedes(score, member, s, m));
+            match existing {
+                Some((_, old)) if old.to_bits() == score.to_bits() => return false,
+                Some((rank, _)) => {
+                    packed.splice(rank, rank + 1, &[]);
+                    packed.splice(at, at, &[(member, score)]);
                     return false;
                 }
-                packed.remove_run(pos, 2);
-                is_new = false;
-            } else if !limits.packs(self.len() + 1, member.len()) {
-                self.convert_to_large();
+                None if limits.packs(packed.len() + 1, member.len()) => {
+                    packed.splice(at, at, &[(member, score)]);
+                    return true;
+                }
+                None => self.convert_to_large(),
             }
         }
         match self {
-            Zset::Packed(packed) => {
-                // A listpack keeps scores as text, and Redis's d2string writes -0 as "0".
-                let score = score + 0.0;
-                let at = Self::packed_entries(packed).find(|(_, m, s)| precedes(score, member, *s, m));
-                let score_bytes = PackedScore::of(score);
-                let score_bytes = score_bytes.as_bytes();
-                match at {
-                    Some((pos, _, _)) => packed.insert(pos, &[member, score_bytes]),
-                    None => packed.push_back(&[member, score_bytes]),
-                }
-                is_new
-            }
+            Zset::Packed(_) => unreachable!("converted above"),
             Zset::Large(large) => large.set(member, score),
         }
     }
@@ -231,9 +173,9 @@ impl Zset {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             Zset::Packed(packed) => {
-                let found = Self::packed_entries(packed).find(|(_, m, _)| *m == member).map(|e| e.0);
-                if let Some(pos) = found {
-                    packed.remove_run(pos, 2);
+                let found = packed.find(member);
+                if let Some((rank, _)) = found {
+                    packed.splice(rank, rank + 1, &[]);
                 }
                 found.is_some()
             }
@@ -245,8 +187,29 @@ impl Zset {
     /// hold for a prefix of the order (a bound on scores or on members).
     pub fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
-            Zset::Packed(packed) => Self::packed_entries(packed).take_while(|(_, m, s)| before(*s, m)).count(),
+            Zset::Packed(packed) => packed.count_while(before),
             Zset::Large(large) => large.tree.count_while(before),
+        }
+    }
+
+    /// `count_while` for a bound on scores alone: the `skiplist` then never reads a member (a slab slot away
+    /// from the order's entries).
+    pub fn count_scores_while(&self, before: impl Fn(f64) -> bool) -> usize {
+        match self {
+            Zset::Packed(packed) => packed.count_while(|s, _| before(s)),
+            Zset::Large(large) => large.tree.count_scores_while(before),
+        }
+    }
+
+    /// Calls `f(score, member)` for up to `take` members, ascending, from the `skip`-th one after the first whose
+    /// score fails `before` (a bound on scores): a range with a LIMIT, walked as Redis walks it.
+    pub fn visit_from_score(&self, before: impl Fn(f64) -> bool, skip: usize, take: usize, f: impl FnMut(f64, &[u8])) {
+        match self {
+            Zset::Packed(packed) => {
+                let start = packed.count_while(|s, _| before(s)).saturating_add(skip);
+                packed.visit(start, start.saturating_add(take), f);
+            }
+            Zset::Large(large) => large.tree.visit_from_score(before, skip, take, f),
         }
     }
 
@@ -262,44 +225,57 @@ impl Zset {
         rev: bool,
         deleting: bool,
     ) -> (usize, usize) {
+        let large = match self {
+            Zset::Packed(packed) => return Self::packed_lex_span(packed, at_least_min, at_most_max, rev),
+            Zset::Large(large) => large,
+        };
+        let tree = &large.tree;
+        let (Some((_, first)), Some((_, last))) = (tree.get(0), tree.get(tree.len().wrapping_sub(1))) else {
+            return (0, 0);
+        };
         // Redis first checks the last member against min and the first against max, except in
         // ZREMRANGEBYLEX's skiplist walk (zslDeleteRangeByLex), which `deleting` is.
-        let (Some((_, first)), Some((_, last))) = (self.get(0), self.get(self.len().wrapping_sub(1))) else {
-            return (0, 0);
-        };
-        let check_ends = !deleting || matches!(self, Zset::Packed(_));
-        if check_ends && (!at_least_min(last) || !at_most_max(first)) {
+        if !deleting && (!at_least_min(last) || !at_most_max(first)) {
             return (0, 0);
         }
-        let packed = match self {
-            Zset::Large(large) => {
-                // A skiplist search finds the first member at or past min (the last at or before max when
-                // `rev`) and gives up if that one is outside the other bound.
-                let lo = large.tree.count_while(|_, m| !at_least_min(m));
-                let hi = large.tree.count_while(|_, m| at_most_max(m));
-                let start_fits = if rev {
-                    hi.checked_sub(1).and_then(|top| large.tree.get(top)).is_some_and(|(_, m)| at_least_min(m))
-                } else {
-                    large.tree.get(lo).is_some_and(|(_, m)| at_most_max(m))
-                };
-                return if start_fits { (lo, hi.max(lo)) } else { (0, 0) };
-            }
-            Zset::Packed(packed) => packed,
+        // A skiplist search finds the first member at or past min (the last at or before max when `rev`) and
+        // gives up if that one is outside the other bound.
+        let lo = tree.count_while(|_, m| !at_least_min(m));
+        let hi = tree.count_while(|_, m| at_most_max(m));
+        let start_fits = if rev {
+            hi.checked_sub(1).and_then(|top| tree.get(top)).is_some_and(|(_, m)| at_least_min(m))
+        } else {
+            tree.get(lo).is_some_and(|(_, m)| at_most_max(m))
         };
-        let members: Vec<&[u8]> = Self::packed_entries(packed).map(|(_, m, _)| m).collect();
+        if start_fits { (lo, hi.max(lo)) } else { (0, 0) }
+    }
+
+    /// `lex_span` on a listpack: Redis's linear walks, on each member's (at least min, at most max) flags.
+    fn packed_lex_span(
+        packed: &PackedZset,
+        at_least_min: impl Fn(&[u8]) -> bool,
+        at_most_max: impl Fn(&[u8]) -> bool,
+        rev: bool,
+    ) -> (usize, usize) {
+        let mut flags: Vec<(bool, bool)> = Vec::with_capacity(packed.len());
+        packed.visit(0, usize::MAX, |_, m| flags.push((at_least_min(m), at_most_max(m))));
+        let (Some(first), Some(last)) = (flags.first(), flags.last()) else { return (0, 0) };
+        if !last.0 || !first.1 {
+            return (0, 0);
+        }
         if rev {
-            let Some(top) = members.iter().rposition(|m| at_most_max(m)) else { return (0, 0) };
-            if !at_least_min(members[top]) {
+            let Some(top) = flags.iter().rposition(|f| f.1) else { return (0, 0) };
+            if !flags[top].0 {
                 return (0, 0);
             }
-            let lo = members[..top].iter().rposition(|m| !at_least_min(m)).map_or(0, |i| i + 1);
+            let lo = flags[..top].iter().rposition(|f| !f.0).map_or(0, |i| i + 1);
             (lo, top + 1)
         } else {
-            let Some(lo) = members.iter().position(|m| at_least_min(m)) else { return (0, 0) };
-            if !at_most_max(members[lo]) {
+            let Some(lo) = flags.iter().position(|f| f.0) else { return (0, 0) };
+            if !flags[lo].1 {
                 return (0, 0);
             }
-            let hi = members[lo..].iter().position(|m| !at_most_max(m)).map_or(members.len(), |i| lo + i);
+            let hi = flags[lo..].iter().position(|f| !f.1).map_or(flags.len(), |i| lo + i);
             (lo, hi)
         }
     }
@@ -307,10 +283,7 @@ impl Zset {
     /// The 0-based rank of `member` in ascending order, with its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         match self {
-            Zset::Packed(packed) => Self::packed_entries(packed)
-                .enumerate()
-                .find(|(_, (_, m, _))| *m == member)
-                .map(|(r, (_, _, s))| (r, s)),
+            Zset::Packed(packed) => packed.find(member),
             Zset::Large(large) => {
                 let slot = large.slot(member)?;
                 Some((large.tree.rank_of(slot), large.tree.members().score(slot)))
@@ -326,17 +299,18 @@ impl Zset {
             return;
         }
         match self {
-            Zset::Packed(packed) => {
-                let range = Self::packed_entries(packed).skip(start).take(end - start);
-                if rev {
-                    // A listpack walks forwards only; a reversed range of at most entries_max members is
-                    // gathered first.
-                    let gathered: Vec<(f64, &[u8])> = range.map(|(_, m, s)| (s, m)).collect();
-                    gathered.into_iter().rev().for_each(|(s, m)| f(s, m));
-                } else {
-                    range.for_each(|(_, m, s)| f(s, m));
-                }
+            Zset::Packed(packed) if rev => {
+                // A listpack walks forwards only; a reversed range of at most entries_max members is gathered
+                // first, the members' bytes in one buffer.
+                let mut text = Vec::new();
+                let mut spans = Vec::with_capacity(end - start);
+                packed.visit(start, end, |s, m| {
+                    spans.push((s, text.len(), text.len() + m.len()));
+                    text.extend_from_slice(m);
+                });
+                spans.iter().rev().for_each(|&(s, from, to)| f(s, &text[from..to]));
             }
+            Zset::Packed(packed) => packed.visit(start, end, f),
             Zset::Large(large) => large.tree.visit(start, end, rev, f),
         }
     }
@@ -348,16 +322,15 @@ impl Zset {
             return;
         }
         match self {
-            Zset::Packed(packed) => {
-                let pos = packed.position(start * 2).expect("a rank below the length");
-                packed.remove_run(pos, (end - start) * 2);
-            }
+            Zset::Packed(packed) => packed.splice(start, end, &[]),
             Zset::Large(large) => {
                 for _ in start..end {
                     let slot = large.tree.take_at(start).expect("a rank below the length");
                     large.scores.remove(large.tree.members().member(slot), large.tree.members());
                     large.tree.release(slot);
                 }
+                // The member now at the cut is the next pop's (ZPOPMIN's at `start`, ZPOPMAX's just below).
+                large.tree.touch(start.min(large.tree.len().wrapping_sub(1)));
             }
         }
     }
@@ -378,9 +351,9 @@ impl Zset {
     /// the results of the STORE commands).
     pub fn pack_if_fits(&mut self, limits: &Limits) {
         if matches!(self, Zset::Large(_)) && limits.packs(self.len(), self.member_len_max()) {
-            let mut packed = Compact::default();
-            self.for_each(|score, member| packed.push_back(&[member, PackedScore::of(score + 0.0).as_bytes()]));
-            *self = Zset::Packed(packed);
+            let mut packed = Builder::default();
+            self.for_each(|score, member| packed.push(member, score + 0.0));
+            *self = Zset::Packed(packed.finish());
         }
     }
 
@@ -396,11 +369,17 @@ impl Zset {
         *self = Zset::Large(large);
     }
 
-    /// A uniformly random member's rank, drawn by the caller.
-    pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
+    /// `f(score, member)` of the member of rank `rank`, if any (a listpack rebuilds its members one at a time,
+    /// so the member is lent to `f`).
+    pub fn with_rank<R>(&self, rank: usize, f: impl FnOnce(f64, &[u8]) -> R) -> Option<R> {
         match self {
-            Zset::Packed(packed) => Self::packed_entries(packed).nth(rank).map(|(_, m, s)| (s, m)),
-            Zset::Large(large) => large.tree.get(rank),
+            Zset::Packed(packed) => {
+                let mut f = Some(f);
+                let mut out = None;
+                packed.visit(rank, rank + 1, |s, m| out = f.take().map(|f| f(s, m)));
+                out
+            }
+            Zset::Large(large) => large.tree.get(rank).map(|(s, m)| f(s, m)),
         }
     }
 
@@ -448,19 +427,6 @@ impl Zset {
 mod tests {
     use super::*;
 
-    #[test]
-    fn packed_scores_round_trip_in_their_shortest_form() {
-        for (score, len) in [(0.0, 0), (1.0, 1), (-1.0, 1), (127.0, 1), (128.0, 2), (-129.0, 2), (1.5, 8)] {
-            let packed = PackedScore::of(score);
-            assert_eq!((packed.len, score_of(packed.as_bytes())), (len, score), "{score}");
-        }
-        for score in
-            [9007199254740991.0, -9007199254740991.0, 9007199254740992.0, f64::INFINITY, f64::NEG_INFINITY, 1e300]
-        {
-            assert_eq!(score_of(PackedScore::of(score).as_bytes()), score);
-        }
-    }
-
     /// Both forms against a sorted Vec over random sets, updates, removals and rank/range queries, with
     /// limits small enough that sets convert.
     #[test]
@@ -470,7 +436,8 @@ mod tests {
         let mut zset = Zset::default();
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
         for _ in 0..20_000 {
-            let member = format!("m{}", rng.below(40)).into_bytes();
+            // Half the members share a 4-byte prefix, which the listpack front-codes.
+            let member = format!("{}{}", ["m", "mbr:"][rng.below(2)], rng.below(20)).into_bytes();
             let score = rng.below(20) as f64 / 2.0 - 4.0;
             let at = model.iter().position(|(_, m)| *m == member);
             if rng.below(3) == 0 {
@@ -493,6 +460,11 @@ mod tests {
             }
             let bound = score;
             assert_eq!(zset.count_while(|s, _| s < bound), model.partition_point(|(s, _)| *s < bound));
+            let (skip, take) = (rng.below(4), rng.below(6));
+            let mut walked = Vec::new();
+            zset.visit_from_score(|s| s < bound, skip, take, |s, m| walked.push((s, m.to_vec())));
+            let start = model.partition_point(|(s, _)| *s < bound) + skip;
+            assert_eq!(walked, model.iter().skip(start).take(take).cloned().collect::<Vec<_>>());
             let mut seen = Vec::new();
             zset.visit(1, 6, true, |s, m| seen.push((s, m.to_vec())));
             let expect: Vec<_> = model.iter().take(6).skip(1).rev().cloned().collect();

@@ -9,7 +9,9 @@
 //!
 //! Each member is stored once, in a slot of `Members` (a slab of fixed chunks) with its score; a leaf entry
 //! is the score and the slot (16 bytes), and the score index (`zset_index`) holds slots too. A full node
-//! splits before it would grow, into two vectors of the node's capacity, so no node keeps spare room beyond it.
+//! splits before it would grow, into two vectors of the node's capacity, so no node keeps spare room beyond it;
+//! an insert past a full node's last entry (or before its first) starts a new node instead of halving the full
+//! one, so ascending loads (timestamps, counters) leave every node full rather than every node half empty.
 //!
 //! **Invariant:** every leaf is at the same depth; no node is empty except a root leaf; a branch's count of a
 //! child equals the entries under it.
@@ -112,9 +114,17 @@ pub fn precedes(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) ->
     a_score < b_score || (a_score == b_score && a_member < b_member)
 }
 
-/// Whether `item` sorts before (`score`, `member`); the member's bytes are read only on a tie.
+/// Whether `item` sorts before (`score`, `member`); the member's bytes are read only on a tie. (Testing for the
+/// tie first, so that a binary search might select on `<` rather than branch, measured 10% slower on ZRANK.)
 fn item_precedes(item: &Item, score: f64, member: &[u8], members: &Members) -> bool {
     item.score < score || (item.score == score && members.member(item.slot) < member)
+}
+
+/// What remains of a forward walk (`Node::walk_from`): entries to pass over, then entries to visit.
+#[derive(Debug)]
+struct Walk {
+    skip: usize,
+    take: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -137,11 +147,28 @@ impl Child {
     }
 }
 
-/// Splits a full node's entries in two halves, each in a vector of the node's full capacity, so that a node
-/// never grows past it (a vector doubling at 65 entries would keep twice the room it needs).
-fn split_full<T>(items: &mut Vec<T>, max: usize) -> Vec<T> {
+/// Inserts `value` at `at` into the full node `items` by splitting it, and returns the right part, in a vector of
+/// the node's full capacity so that no node grows past it (a vector doubling at 65 entries would keep twice the
+/// room it needs). An insert past the last entry (an ascending load: scores that grow, timestamps) leaves the
+/// node full and starts the right part with the new entry alone, and one before the first (a descending load)
+/// leaves it alone on the left, so sequential loads fill every node where halving would leave each half empty
+/// for good; any other insert halves the node.
+fn split_insert<T>(items: &mut Vec<T>, at: usize, value: T, max: usize) -> Vec<T> {
     let mut right = Vec::with_capacity(max);
-    right.extend(items.drain(items.len() / 2..));
+    if at == items.len() {
+        right.push(value);
+    } else if at == 0 {
+        right.append(items);
+        items.push(value);
+    } else {
+        let half = items.len() / 2;
+        right.extend(items.drain(half..));
+        if at <= half {
+            items.insert(at, value);
+        } else {
+            right.insert(at - half, value);
+        }
+    }
     right
 }
 
@@ -172,22 +199,12 @@ impl Node {
         let member = members.member(item.slot);
         match self {
             Node::Leaf(items) => {
-                let mut right = None;
-                if items.len() == LEAF_MAX {
-                    let mut upper = split_full(items, LEAF_MAX);
-                    if !item_precedes(items.last().expect("half a full leaf"), item.score, member, members) {
-                        let at = items.partition_point(|x| item_precedes(x, item.score, member, members));
-                        items.insert(at, item);
-                    } else {
-                        let at = upper.partition_point(|x| item_precedes(x, item.score, member, members));
-                        upper.insert(at, item);
-                    }
-                    right = Some(Node::Leaf(upper));
-                } else {
-                    let at = items.partition_point(|x| item_precedes(x, item.score, member, members));
+                let at = items.partition_point(|x| item_precedes(x, item.score, member, members));
+                if items.len() < LEAF_MAX {
                     items.insert(at, item);
+                    return None;
                 }
-                right
+                Some(Node::Leaf(split_insert(items, at, item, LEAF_MAX)))
             }
             Node::Branch(children) => {
                 let i = children
@@ -197,23 +214,13 @@ impl Node {
                 child.len += 1;
                 let split = child.node.insert(item, members);
                 child.last = *child.node.last();
-                if let Some(right) = split {
-                    let right = Child::new(right);
-                    child.len -= right.len;
-                    if children.len() == BRANCH_MAX {
-                        // Full: split first, then place the new child in its half.
-                        let mut upper = split_full(children, BRANCH_MAX);
-                        let half = children.len();
-                        if i < half {
-                            children.insert(i + 1, right);
-                        } else {
-                            upper.insert(i + 1 - half, right);
-                        }
-                        return Some(Node::Branch(upper));
-                    }
+                let right = Child::new(split?);
+                child.len -= right.len;
+                if children.len() < BRANCH_MAX {
                     children.insert(i + 1, right);
+                    return None;
                 }
-                None
+                Some(Node::Branch(split_insert(children, i + 1, right, BRANCH_MAX)))
             }
         }
     }
@@ -260,16 +267,58 @@ impl Node {
         }
     }
 
-    /// How many entries satisfy `pred`, which holds for a prefix of the order.
-    fn count_while(&self, pred: &impl Fn(&Item) -> bool) -> usize {
+    /// How many entries satisfy `pred`, which holds for a prefix of the order; `total` is this node's count.
+    fn count_while(&self, total: usize, pred: &impl Fn(&Item) -> bool) -> usize {
         match self {
             Node::Leaf(items) => items.partition_point(pred),
             Node::Branch(children) => {
                 let i = children.partition_point(|c| pred(&c.last));
-                let before: usize = children[..i].iter().map(|c| c.len).sum();
+                // The entries before child i, summed from the nearer end: each count is a cache line of its own.
+                let before = if i <= children.len() / 2 {
+                    children[..i].iter().map(|c| c.len).sum()
+                } else {
+                    total - children[i..].iter().map(|c| c.len).sum::<usize>()
+                };
                 match children.get(i) {
-                    Some(child) => before + child.node.count_while(pred),
+                    Some(child) => before + child.node.count_while(child.len, pred),
                     None => before,
+                }
+            }
+        }
+    }
+
+    /// Walks forward from the first entry for which `before` fails (searched, so `before` must hold for a prefix
+    /// of the order), passing over `skip` entries, then calling `f` for each while `take` lasts. `found` says the
+    /// first such entry lies behind this node, so the walk starts at its front.
+    fn walk_from(
+        &self,
+        before: &impl Fn(&Item) -> bool,
+        found: &mut bool,
+        cursor: &mut Walk,
+        f: &mut dyn FnMut(&Item),
+    ) {
+        match self {
+            Node::Leaf(items) => {
+                let first = if *found { 0 } else { items.partition_point(before) };
+                *found = true;
+                let rest = &items[first..];
+                let skipped = cursor.skip.min(rest.len());
+                cursor.skip -= skipped;
+                let taken = cursor.take.min(rest.len() - skipped);
+                cursor.take -= taken;
+                rest[skipped..skipped + taken].iter().for_each(f);
+            }
+            Node::Branch(children) => {
+                let first = if *found { 0 } else { children.partition_point(|c| before(&c.last)) };
+                for child in &children[first..] {
+                    if cursor.take == 0 {
+                        return;
+                    }
+                    if *found && cursor.skip >= child.len {
+                        cursor.skip -= child.len;
+                        continue;
+                    }
+                    child.node.walk_from(before, found, cursor, f);
                 }
             }
         }
@@ -290,8 +339,9 @@ impl Node {
         }
     }
 
-    /// Calls `f` for the entries of ranks `start..end` (relative to this node), in order or reversed.
-    fn visit(&self, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&Item)) {
+    /// Calls `f` for the entries of ranks `start..end` (relative to this node, whose count is `total`), in order
+    /// or reversed, stepping over the children outside the range without visiting them.
+    fn visit(&self, total: usize, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&Item)) {
         match self {
             Node::Leaf(items) => {
                 let slice = &items[start..end];
@@ -305,18 +355,24 @@ impl Node {
                 let mut visit_child = |from: usize, child: &Child| {
                     let (lo, hi) = (start.max(from), end.min(from + child.len));
                     if lo < hi {
-                        child.node.visit(lo - from, hi - from, rev, f);
+                        child.node.visit(child.len, lo - from, hi - from, rev, f);
                     }
                 };
                 if rev {
-                    let mut at = self.count();
+                    let mut at = total;
                     for child in children.iter().rev() {
+                        if at <= start {
+                            break;
+                        }
                         at -= child.len;
                         visit_child(at, child);
                     }
                 } else {
                     let mut at = 0;
                     for child in children {
+                        if at >= end {
+                            break;
+                        }
                         visit_child(at, child);
                         at += child.len;
                     }
@@ -446,6 +502,17 @@ impl Tree {
         Some(item.slot)
     }
 
+    /// Reads the member of rank `rank` (if any), so that its slot is in cache when the next command reads it:
+    /// after a pop, the next pop's member. Its slot is otherwise a cache miss at the head of the pop's chain of
+    /// dependent loads (member, then its hash, then the index's bucket); here nothing waits for it, so the
+    /// load overlaps the rest of this command.
+    pub fn touch(&self, rank: usize) {
+        if rank < self.len {
+            let member = self.members.member(self.root.get(rank).slot);
+            std::hint::black_box(member.first().copied());
+        }
+    }
+
     /// Frees a slot `take_at` took out of the order.
     pub fn release(&mut self, slot: u32) -> SmallBytes {
         self.members.release(slot)
@@ -468,14 +535,44 @@ impl Tree {
     /// bound's position).
     pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         let members = &self.members;
-        if self.len == 0 { 0 } else { self.root.count_while(&|i: &Item| pred(i.score, members.member(i.slot))) }
+        if self.len == 0 {
+            0
+        } else {
+            self.root.count_while(self.len, &|i: &Item| pred(i.score, members.member(i.slot)))
+        }
+    }
+
+    /// How many entries have a score satisfying `pred`, which must hold for a prefix of the order (a score
+    /// bound): `count_while` that never reads a member.
+    pub fn count_scores_while(&self, pred: impl Fn(f64) -> bool) -> usize {
+        if self.len == 0 { 0 } else { self.root.count_while(self.len, &|i: &Item| pred(i.score)) }
+    }
+
+    /// Calls `f(score, member)` for up to `take` entries, ascending, from the `skip`-th one after the first whose
+    /// score fails `before` (which must hold for a prefix of the order): one search and a walk, where finding
+    /// the start's rank and visiting from it would descend twice.
+    pub fn visit_from_score(
+        &self,
+        before: impl Fn(f64) -> bool,
+        skip: usize,
+        take: usize,
+        mut f: impl FnMut(f64, &[u8]),
+    ) {
+        if self.len == 0 || take == 0 {
+            return;
+        }
+        let members = &self.members;
+        let mut cursor = Walk { skip, take };
+        let pred = |i: &Item| before(i.score);
+        self.root.walk_from(&pred, &mut false, &mut cursor, &mut |i: &Item| f(i.score, members.member(i.slot)));
     }
 
     /// The rank of the member in `slot` (in the order).
     pub fn rank_of(&self, slot: u32) -> usize {
         let (score, member) = (self.members.score(slot), self.members.member(slot));
         let members = &self.members;
-        if self.len == 0 { 0 } else { self.root.count_while(&|i: &Item| item_precedes(i, score, member, members)) }
+        let precedes = |i: &Item| item_precedes(i, score, member, members);
+        if self.len == 0 { 0 } else { self.root.count_while(self.len, &precedes) }
     }
 
     /// The entry of rank `rank` (0-based), if any.
@@ -491,7 +588,7 @@ impl Tree {
         let end = end.min(self.len);
         let members = &self.members;
         if start < end {
-            self.root.visit(start, end, rev, &mut |i: &Item| f(i.score, members.member(i.slot)));
+            self.root.visit(self.len, start, end, rev, &mut |i: &Item| f(i.score, members.member(i.slot)));
         }
     }
 
@@ -568,6 +665,11 @@ mod tests {
                 assert_eq!(tree.rank_of(model[rank].2), rank);
                 let bound = score;
                 assert_eq!(tree.count_while(|s, _| s < bound), plain.partition_point(|(s, _)| *s < bound));
+                let (skip, take) = (rng.below(70), rng.below(70));
+                let mut walked = Vec::new();
+                tree.visit_from_score(|s| s < bound, skip, take, |s, m| walked.push((s, m.to_vec())));
+                let start = plain.partition_point(|(s, _)| *s < bound) + skip;
+                assert_eq!(walked, plain.iter().skip(start).take(take).cloned().collect::<Vec<_>>());
             }
         }
     }
@@ -589,5 +691,31 @@ mod tests {
             }
         }
         check(&tree.root);
+    }
+
+    /// Ascending and descending loads fill their leaves (halving would leave each half empty).
+    #[test]
+    fn sequential_loads_fill_their_leaves() {
+        fn leaves(node: &Node, widths: &mut Vec<usize>) {
+            match node {
+                Node::Leaf(items) => widths.push(items.len()),
+                Node::Branch(children) => children.iter().for_each(|c| leaves(&c.node, widths)),
+            }
+        }
+        for descending in [false, true] {
+            let mut tree = Tree::default();
+            let n: usize = 100_000;
+            for i in 0..n {
+                let score = if descending { -(i as f64) } else { i as f64 };
+                tree.insert(score, format!("m{i}").as_bytes());
+            }
+            let mut widths = Vec::new();
+            leaves(&tree.root, &mut widths);
+            assert_eq!(widths.len(), n.div_ceil(LEAF_MAX), "descending: {descending}");
+            let mut seen = Vec::new();
+            tree.visit(0, 3, false, |s, _| seen.push(s));
+            let first = if descending { -(n as f64 - 1.0) } else { 0.0 };
+            assert_eq!(seen, [first, first + 1.0, first + 2.0]);
+        }
     }
 }

@@ -42,8 +42,22 @@ fn first_zset<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes]) -> Result<Option<&'k Byt
 
 /// Pops up to `count` members from the set at `key` (which holds one), replying in `shape`; returns how many.
 fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: usize, shape: Shape) -> usize {
-    let zset = ctx.write_typed::<Zset>(key).ok().flatten().expect("the caller found a sorted set here");
+    pop_if_present(ctx, reply, key, end, count, shape).ok().flatten().expect("the caller found a sorted set here")
+}
+
+/// `pop_from` for a key not looked up yet: `None` (and no reply) if it holds nothing, WRONGTYPE if it holds
+/// another type.
+fn pop_if_present(
+    ctx: &mut Ctx<'_>,
+    reply: &mut Reply,
+    key: &Bytes,
+    end: End,
+    count: usize,
+    shape: Shape,
+) -> Result<Option<usize>, CmdError> {
+    let Some(zset) = ctx.write_typed::<Zset>(key)? else { return Ok(None) };
     let n = count.min(zset.len());
+    let emptied = n == zset.len();
     match (shape.with_key, shape.nested) {
         (false, false) => reply.array(n * 2),
         (false, true) => reply.array(n),
@@ -69,8 +83,8 @@ fn pop_from(ctx: &mut Ctx<'_>, reply: &mut Reply, key: &Bytes, end: End, count: 
         reply.double(score);
     });
     zset.remove_ranks(lo, hi);
-    super::changed(ctx, key, n, if end == End::Max { "zpopmax" } else { "zpopmin" });
-    n
+    super::changed_emptied(ctx, key, n, if end == End::Max { "zpopmax" } else { "zpopmin" }, emptied);
+    Ok(Some(n))
 }
 
 /// The ZPOPMIN or ZPOPMAX that a blocking pop or ZMPOP propagates as (with `count` for the MPOP forms, the
@@ -100,12 +114,15 @@ fn pop_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, end: End) -> CmdResult {
         0 => None,
         _ => Some(args.next_int_in_or(0, i64::MAX, errors::POP_COUNT_RANGE)? as usize),
     };
-    if ctx.write_typed::<Zset>(key)?.is_none() || count == Some(0) {
+    if count == Some(0) {
+        ctx.write_typed::<Zset>(key)?;
         reply.array(0);
         return Ok(());
     }
     let shape = Shape { with_key: false, nested: reply.resp3 && count.is_some() };
-    pop_from(ctx, reply, key, end, count.unwrap_or(1), shape);
+    if pop_if_present(ctx, reply, key, end, count.unwrap_or(1), shape)?.is_none() {
+        reply.array(0);
+    }
     Ok(())
 }
 
@@ -181,9 +198,9 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     let key = args.next_key()?;
     let Some(count) = args.peek().map(|_| args.next_int_in(-i64::MAX, i64::MAX)).transpose()? else {
         let (zset, rng) = ctx.read_typed_and_rng::<Zset>(key)?;
-        match zset.and_then(|zset| zset.get(rng.below(zset.len()))) {
-            Some((_, member)) => reply.bulk(member),
-            None => reply.null(),
+        let picked = zset.and_then(|zset| zset.with_rank(rng.below(zset.len()), |_, member| reply.bulk(member)));
+        if picked.is_none() {
+            reply.null();
         }
         return Ok(());
     };
@@ -205,8 +222,8 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         let n = count.unsigned_abs() as usize;
         reply_pairs_header(reply, n, with_scores);
         for _ in 0..n {
-            let (score, member) = zset.get(rng.below(len)).expect("a rank below the length");
-            reply_pair(reply, member, score, with_scores);
+            zset.with_rank(rng.below(len), |score, member| reply_pair(reply, member, score, with_scores))
+                .expect("a rank below the length");
         }
         return Ok(());
     }
@@ -224,8 +241,8 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     for i in 0..n {
         let j = i + rng.below(len - i);
         ranks.swap(i, j);
-        let (score, member) = zset.get(ranks[i]).expect("a rank below the length");
-        reply_pair(reply, member, score, with_scores);
+        zset.with_rank(ranks[i], |score, member| reply_pair(reply, member, score, with_scores))
+            .expect("a rank below the length");
     }
     Ok(())
 }

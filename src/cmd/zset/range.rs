@@ -19,6 +19,9 @@ const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
 const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";
 const LIMIT_WITH_RANK: &str = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const WITHSCORES_WITH_LEX: &str = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+/// The largest LIMIT count an ascending score range answers by walking forward from its start (Redis's way),
+/// at most this many entries past the range's end, instead of finding the end with a second search.
+const LIMIT_WALK_MAX: usize = 1024;
 
 /// One end of a score range: the value and whether it is excluded (`(`).
 #[derive(Debug, Clone, Copy)]
@@ -117,8 +120,8 @@ impl Bounds<'_> {
     fn ranks(&self, zset: &Zset, rev: bool, deleting: bool) -> (usize, usize) {
         match *self {
             Bounds::Score(min, max) => {
-                let lo = zset.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value });
-                let hi = zset.count_while(|s, _| if max.exclusive { s < max.value } else { s <= max.value });
+                let lo = zset.count_scores_while(|s| if min.exclusive { s <= min.value } else { s < min.value });
+                let hi = zset.count_scores_while(|s| if max.exclusive { s < max.value } else { s <= max.value });
                 (lo, hi.max(lo))
             }
             Bounds::Lex(min, max) if lex_range_empty(min, max) => (0, 0),
@@ -229,6 +232,12 @@ fn range_generic(
         }
         return Ok(());
     };
+    if let (None, false, Span::Bounds(Bounds::Score(min, max), Some((offset, count)))) = (destination, rev, &span)
+        && let (Ok(offset), Ok(count @ 0..=LIMIT_WALK_MAX)) = (usize::try_from(*offset), usize::try_from(*count))
+    {
+        reply_score_walk(reply, zset, (*min, *max), offset, count, with_scores);
+        return Ok(());
+    }
     let (lo, hi) = span.ranks(zset, rev, false);
     match destination {
         None => {
@@ -244,6 +253,32 @@ fn range_generic(
         }
     }
     Ok(())
+}
+
+/// An ascending score range with `LIMIT offset count` (count small): from the first member at or above `min`,
+/// skips `offset`, then replies with up to `count` members while they are at or below `max`, the array's
+/// length written once they are counted. The same members as `Span::ranks` selects, with one search where
+/// that needs two (the range's end is found by walking at most `count` entries).
+fn reply_score_walk(
+    reply: &mut Reply,
+    zset: &Zset,
+    (min, max): (ScoreBound, ScoreBound),
+    offset: usize,
+    count: usize,
+    with_scores: bool,
+) {
+    let below_min = |s: f64| if min.exclusive { s <= min.value } else { s < min.value };
+    let at_most_max = |s: f64| if max.exclusive { s < max.value } else { s <= max.value };
+    let header = reply.begin_array();
+    let mut found = 0;
+    zset.visit_from_score(below_min, offset, count, |score, member| {
+        if at_most_max(score) {
+            reply_pair(reply, member, score, with_scores);
+            found += 1;
+        }
+    });
+    let items = if with_scores && !reply.resp3 { found * 2 } else { found };
+    reply.end_array(header, items);
 }
 
 /// What a range command selects: Redis's rank arithmetic, or bounds with an optional LIMIT.
