@@ -138,10 +138,12 @@ fn read_until(stream: &mut std::net::TcpStream, until: &[u8]) -> Vec<u8> {
 
 /// Runs `session` on redis-server and on ferrokv, each with a SYNC client attached, and asserts that the two
 /// streams up to a final `SET end 1` are equal. Relative expiries become absolute, so the deadline's digits are
-/// blanked; PINGs come when the replication cron's second says, so they are left out.
-fn streams_match(session: impl Fn(&mut RespConn)) {
-    let Some(redis) = require_redis_with(&["--repl-diskless-sync", "no"]) else { return };
-    let ferrokv = TestServer::ferrokv(&["--repl-diskless-sync", "no"]);
+/// blanked; PINGs come when the replication cron's second says, so they are left out. Each name in `blanked`
+/// (keys whose order follows the hash table's) is shown as `<key>`.
+fn streams_match(blanked: &[&str], session: impl Fn(&mut RespConn)) {
+    let args = ["--repl-diskless-sync", "no", "--enable-debug-command", "yes"];
+    let Some(redis) = require_redis_with(&args) else { return };
+    let ferrokv = TestServer::ferrokv(&args);
     let mut streams = Vec::new();
     for server in [&redis, &ferrokv] {
         let mut stream = attach(server);
@@ -153,6 +155,9 @@ fn streams_match(session: impl Fn(&mut RespConn)) {
         while let Some(at) = shown.find("PXAT\r\n$13\r\n") {
             shown.replace_range(at..at + 24, "<pxat deadline...>");
         }
+        for name in blanked {
+            shown = shown.replace(&format!("${}\r\n{name}\r\n", name.len()), "<key>");
+        }
         streams.push(shown);
     }
     assert_eq!(streams[1], streams[0]);
@@ -160,8 +165,11 @@ fn streams_match(session: impl Fn(&mut RespConn)) {
 
 #[test]
 fn the_stream_after_sync_is_redis_s() {
-    streams_match(|c| {
+    streams_match(&[], |c| {
         c.cmd(&["SET", "k", "v", "EX", "100"]);
+        // An absolute PXAT is rewritten too (the digits are blanked, so the deadline must be the same width).
+        c.cmd(&["SET", "k", "v", "pxat", "1900000000000", "GET"]);
+        c.cmd(&["GETEX", "k", "pxat", "1900000000000"]);
         c.cmd(&["SELECT", "2"]);
         c.cmd(&["RPUSH", "l", "a", "b"]);
         c.cmd(&["LPOP", "l"]);
@@ -178,7 +186,7 @@ fn the_stream_after_sync_is_redis_s() {
 /// where it counts for the MULTI/EXEC wrap), and a SAVE refused inside MULTI aborts the transaction unsent.
 #[test]
 fn publish_reaches_the_stream_as_in_redis() {
-    streams_match(|c| {
+    streams_match(&[], |c| {
         c.cmd(&["PUBLISH", "ch", "alone"]);
         c.cmd(&["MULTI"]);
         c.cmd(&["PUBLISH", "ch", "in multi"]);
@@ -231,6 +239,31 @@ fn min_replicas_to_write_refuses_writes_as_redis() {
         eventually("a good replica", || c.cmd(&["SET", "k", "w"]) == b"+OK\r\n");
         assert_eq!(info_field(&mut c, "replication", "min_slaves_good_slaves"), "1", "{name}");
     }
+}
+
+/// The stale keys SCAN and RANDOMKEY delete go out as DELs of their own, not in MULTI/EXEC (Redis's
+/// CMD_TOUCHES_ARBITRARY_KEYS), but inside a transaction they stay in its MULTI/EXEC.
+#[test]
+fn lazy_expiry_by_scan_and_randomkey_is_not_wrapped_as_in_redis() {
+    let expire_two = |c: &mut RespConn| {
+        c.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+        c.cmd(&["SET", "foo2", "bar", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    streams_match(&["foo1", "foo2"], |c| {
+        assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
+        expire_two(c);
+        c.cmd(&["SCAN", "0"]);
+        expire_two(c);
+        assert_eq!(c.cmd(&["RANDOMKEY"]), b"$-1\r\n");
+        c.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "x", "1"]);
+        c.cmd(&["SCAN", "0"]);
+        c.cmd(&["EXEC"]);
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    });
 }
 
 #[test]

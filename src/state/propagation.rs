@@ -206,10 +206,12 @@ pub fn propagate_active_expiry(state: &mut super::State) {
     propagate_expired_apart(state);
 }
 
-/// The keys expiry deleted so far, each as a unit of its own: active expiry, and RANDOMKEY's search, which
-/// Redis 7.0.15 does not wrap in MULTI/EXEC either.
+/// The keys expiry deleted so far, each as a unit of its own: active expiry, and the stale keys SCAN and
+/// RANDOMKEY met, which Redis 7.0.15 does not wrap in MULTI/EXEC either (their CMD_TOUCHES_ARBITRARY_KEYS).
+/// Inside EXEC or a script that exception does not hold: the DELs stay in the surrounding unit, which
+/// `end_command` adds them to, so the transaction is not cut in two.
 pub fn propagate_expired_apart(state: &mut super::State) {
-    if state.propagation.enabled {
+    if state.propagation.enabled && !state.in_exec && !state.in_script {
         drain_expired(state, true);
     }
 }
