@@ -124,6 +124,26 @@ fn blmove_chains_serve_the_next_waiter() {
 }
 
 #[test]
+fn a_key_that_expired_during_the_transaction_wakes_nobody() {
+    let server = TestServer::subject(&["--enable-debug-command", "yes"]);
+    let (mut writer, mut waiter) = (server.conn(), server.conn());
+    assert_reply(writer.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    send(&mut waiter, &["BRPOP", "k", "0"]);
+    wait_blocked(&mut writer, 1);
+    assert_reply(writer.cmd(&["MULTI"]), "+OK\r\n");
+    assert_reply(writer.cmd(&["RPUSH", "k", "hello"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["PEXPIRE", "k", "100"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["DEBUG", "SLEEP", "0.2"]), "+QUEUED\r\n");
+    assert_reply(writer.cmd(&["EXEC"]), "*3\r\n:1\r\n:1\r\n+OK\r\n");
+    // The waiter is served with a fresh clock, as Redis does: the key is gone, so it still waits.
+    assert_eq!(info_field(&mut writer, "blocked_clients"), 1);
+    assert_reply(writer.cmd(&["EXISTS", "k"]), ":0\r\n");
+    assert_reply(writer.cmd(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]), ":1\r\n");
+    assert_reply(writer.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "+OK\r\n");
+    assert_nothing_blocked(&mut writer);
+}
+
+#[test]
 fn a_push_undone_in_the_same_transaction_wakes_nobody() {
     let server = TestServer::subject(&[]);
     let (mut writer, mut waiter) = (server.conn(), server.conn());

@@ -136,15 +136,40 @@ fn read_until(stream: &mut std::net::TcpStream, until: &[u8]) -> Vec<u8> {
     got
 }
 
-#[test]
-fn the_stream_after_sync_is_redis_s() {
-    let Some(redis) = require_redis_with(&["--repl-diskless-sync", "no"]) else { return };
-    let ferrokv = TestServer::ferrokv(&["--repl-diskless-sync", "no"]);
+/// Runs `session` on redis-server and on ferrokv, each with a SYNC client attached, and asserts that the two
+/// streams up to a final `SET end 1` are equal. Relative expiries become absolute, so the deadline's digits are
+/// blanked; PINGs come when the replication cron's second says, so they are left out. Each name in `blanked`
+/// (keys whose order follows the hash table's) is shown as `<key>`.
+fn streams_match(blanked: &[&str], session: impl Fn(&mut RespConn)) {
+    let args = ["--repl-diskless-sync", "no", "--enable-debug-command", "yes"];
+    let Some(redis) = require_redis_with(&args) else { return };
+    let ferrokv = TestServer::ferrokv(&args);
     let mut streams = Vec::new();
     for server in [&redis, &ferrokv] {
         let mut stream = attach(server);
         let mut c = server.conn();
+        session(&mut c);
+        c.cmd(&["SET", "end", "1"]);
+        let got = read_until(&mut stream, b"$3\r\nend\r\n$1\r\n1\r\n");
+        let mut shown = text(&got).replace("*1\r\n$4\r\nPING\r\n", "");
+        while let Some(at) = shown.find("PXAT\r\n$13\r\n") {
+            shown.replace_range(at..at + 24, "<pxat deadline...>");
+        }
+        for name in blanked {
+            shown = shown.replace(&format!("${}\r\n{name}\r\n", name.len()), "<key>");
+        }
+        streams.push(shown);
+    }
+    assert_eq!(streams[1], streams[0]);
+}
+
+#[test]
+fn the_stream_after_sync_is_redis_s() {
+    streams_match(&[], |c| {
         c.cmd(&["SET", "k", "v", "EX", "100"]);
+        // An absolute PXAT is rewritten too (the digits are blanked, so the deadline must be the same width).
+        c.cmd(&["SET", "k", "v", "pxat", "1900000000000", "GET"]);
+        c.cmd(&["GETEX", "k", "pxat", "1900000000000"]);
         c.cmd(&["SELECT", "2"]);
         c.cmd(&["RPUSH", "l", "a", "b"]);
         c.cmd(&["LPOP", "l"]);
@@ -154,17 +179,91 @@ fn the_stream_after_sync_is_redis_s() {
         c.cmd(&["DEL", "missing"]);
         c.cmd(&["HSET", "h", "f", "v"]);
         c.cmd(&["EXEC"]);
-        c.cmd(&["SET", "end", "1"]);
-        let got = read_until(&mut stream, b"$3\r\nend\r\n$1\r\n1\r\n");
-        // Relative expiries become absolute: compare the stream with the deadline's digits blanked. PINGs
-        // come when the replication cron's second says, so they are left out.
-        let mut shown = text(&got).replace("*1\r\n$4\r\nPING\r\n", "");
-        if let Some(at) = shown.find("PXAT\r\n$13\r\n") {
-            shown.replace_range(at + 11..at + 24, "<deadline...>");
-        }
-        streams.push(shown);
+    });
+}
+
+/// PUBLISH goes to the replicas though it changes nothing (alone, in MULTI alone, and in MULTI beside a write,
+/// where it counts for the MULTI/EXEC wrap), and a SAVE refused inside MULTI aborts the transaction unsent.
+#[test]
+fn publish_reaches_the_stream_as_in_redis() {
+    streams_match(&[], |c| {
+        c.cmd(&["PUBLISH", "ch", "alone"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PUBLISH", "ch", "in multi"]);
+        c.cmd(&["EXEC"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PUBLISH", "ch", "beside"]);
+        c.cmd(&["SET", "k", "v"]);
+        c.cmd(&["EXEC"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "not", "sent"]);
+        assert_eq!(text(&c.cmd(&["SAVE"])), "-ERR Command not allowed inside a transaction\r\n");
+        assert!(text(&c.cmd(&["EXEC"])).starts_with("-EXECABORT"));
+    });
+}
+
+/// `min-replicas-to-write`: writes (and an EXEC holding one) are refused until a good replica is attached;
+/// reads are not, and `min-replicas-max-lag 0` turns the check off, as in Redis.
+#[test]
+fn min_replicas_to_write_refuses_writes_as_redis() {
+    let Some(redis) = require_redis_with(&["--repl-diskless-sync", "no"]) else { return };
+    let ferrokv = TestServer::ferrokv(&["--repl-diskless-sync", "no"]);
+    for server in [&redis, &ferrokv] {
+        let (mut c, mut admin) = (server.conn(), server.conn());
+        let name = server.name();
+        // Queued before the limit was set: EXEC, which holds a write, is refused and names why.
+        c.cmd(&["MULTI"]);
+        c.cmd(&["INCR", "n"]);
+        assert_eq!(admin.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]), b"+OK\r\n", "{name}");
+        assert_eq!(
+            text(&c.cmd(&["EXEC"])),
+            "-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write.\r\n",
+            "{name}"
+        );
+        assert_eq!(info_field(&mut c, "replication", "min_slaves_good_slaves"), "0", "{name}");
+        let refused = "-NOREPLICAS Not enough good replicas to write.\r\n";
+        assert_eq!(text(&c.cmd(&["SET", "k", "v"])), refused, "{name}");
+        assert_eq!(c.cmd(&["GET", "k"]), b"$-1\r\n", "{name}");
+        // Queued after: refused while queuing, which dooms the transaction.
+        c.cmd(&["MULTI"]);
+        assert_eq!(text(&c.cmd(&["INCR", "n"])), refused, "{name}");
+        assert_eq!(text(&c.cmd(&["EXEC"])), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        c.cmd(&["MULTI"]);
+        c.cmd(&["GET", "n"]);
+        assert_eq!(c.cmd(&["EXEC"]), b"*1\r\n$-1\r\n", "{name}");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "min-replicas-max-lag", "0"]), b"+OK\r\n", "{name}");
+        assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n", "{name}");
+        assert_eq!(info_field(&mut c, "replication", "min_slaves_good_slaves"), "", "{name}");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "min-replicas-max-lag", "10"]), b"+OK\r\n", "{name}");
+        let _replica = attach(server);
+        eventually("a good replica", || c.cmd(&["SET", "k", "w"]) == b"+OK\r\n");
+        assert_eq!(info_field(&mut c, "replication", "min_slaves_good_slaves"), "1", "{name}");
     }
-    assert_eq!(streams[1], streams[0]);
+}
+
+/// The stale keys SCAN and RANDOMKEY delete go out as DELs of their own, not in MULTI/EXEC (Redis's
+/// CMD_TOUCHES_ARBITRARY_KEYS), but inside a transaction they stay in its MULTI/EXEC.
+#[test]
+fn lazy_expiry_by_scan_and_randomkey_is_not_wrapped_as_in_redis() {
+    let expire_two = |c: &mut RespConn| {
+        c.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+        c.cmd(&["SET", "foo2", "bar", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    streams_match(&["foo1", "foo2"], |c| {
+        assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
+        expire_two(c);
+        c.cmd(&["SCAN", "0"]);
+        expire_two(c);
+        assert_eq!(c.cmd(&["RANDOMKEY"]), b"$-1\r\n");
+        c.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "x", "1"]);
+        c.cmd(&["SCAN", "0"]);
+        c.cmd(&["EXEC"]);
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    });
 }
 
 #[test]

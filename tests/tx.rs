@@ -93,3 +93,24 @@ fn a_disconnected_watcher_leaves_nothing_behind() {
     let clients = String::from_utf8(b.cmd(&["CLIENT", "LIST"])).unwrap();
     assert_eq!(clients.matches("id=").count(), 2, "{clients}");
 }
+
+#[test]
+fn no_multi_commands_are_refused_inside_multi_and_abort_it() {
+    let server = TestServer::subject(&[]);
+    let mut conn = server.conn();
+    for command in ["SAVE", "SHUTDOWN", "SYNC", "PSYNC"] {
+        assert_reply(conn.cmd(&["MULTI"]), "+OK\r\n");
+        assert_reply(conn.cmd(&["SET", "foo", "bar"]), "+QUEUED\r\n");
+        // PSYNC's arity error comes first, as in processCommand; either way the transaction is doomed.
+        let want = if command == "PSYNC" {
+            "-ERR wrong number of arguments for 'psync' command\r\n"
+        } else {
+            "-ERR Command not allowed inside a transaction\r\n"
+        };
+        assert_reply(conn.cmd(&[command]), want);
+        assert_reply(conn.cmd(&["EXEC"]), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        assert_reply(conn.cmd(&["GET", "foo"]), "$-1\r\n");
+    }
+    // The refused SHUTDOWN did not stop the server.
+    assert_reply(conn.cmd(&["PING"]), "+PONG\r\n");
+}

@@ -38,13 +38,21 @@ pub fn serve_ready(state: &mut State) {
 
 /// Serves `ready`'s waiters from the front while the key can serve them. Each step costs O(1) in the number of
 /// waiters: a client that is served leaves the queue, one that blocks again keeps its place and is stepped over.
+///
+/// The time snapshot is taken afresh for each key, as handleClientsBlockedOnKeys's updateCachedTime: a key
+/// whose TTL passed while the command that made it ready ran (MULTI with PEXPIRE and DEBUG SLEEP) is expired
+/// now, propagated as DEL and serves nobody.
 fn serve_key(state: &mut State, ready: &DbKey) {
+    state.now_ms = state.now_ms.max(crate::clock::unix_ms());
     let mut cursor = state.blocking.first_waiter(ready);
     while let Some((node, client)) = cursor {
         let kind = state.sessions[client].parked.as_ref().expect("a queued client is parked").kind;
         let (db, key) = ready;
         let serves = state.keyspace.dbs[*db].peek(key, state.now_ms).is_some_and(|e| e.value.value_type() == kind);
         if !serves {
+            // A deletion by expiry here is nobody's command's: announce and propagate it now.
+            super::notify::drain_key_logs(state);
+            crate::state::propagation::propagate_expired_apart(state);
             // Empty or of another type: nobody behind can be served either; they keep waiting, except
             // XREADGROUP readers, whose stream (and group) is gone.
             fail_group_readers(state, ready);

@@ -185,6 +185,11 @@ pub(crate) fn execute_found(
     if !state.sessions[id].authenticated && cmd.spec.flags & super::flag::NO_AUTH == 0 {
         return refuse(state, id, argv, reply, "NOAUTH Authentication required.".into(), Some(cmd.id));
     }
+    // Right after authentication in processCommand: SAVE, SHUTDOWN, SYNC and PSYNC cannot be queued, and the
+    // refusal dooms the transaction (EXEC answers EXECABORT), so a queued SHUTDOWN never stops the server.
+    if cmd.spec.flags & super::flag::NO_MULTI != 0 && state.sessions[id].multi.is_some() {
+        return refuse(state, id, argv, reply, errors::NO_MULTI.into(), Some(cmd.id));
+    }
     // processCommand's maxmemory step, for arriving commands (not EXEC's queue, a script's calls or a waiter's
     // re-run): with no limit, or under it, one comparison.
     // Not while a script is busy: evicting keys under a running script would break its atomicity (Redis skips
@@ -199,6 +204,14 @@ pub(crate) fn execute_found(
     }
     if let Some(err) = disk_error(state, id, &cmd) {
         return refuse(state, id, argv, reply, err, Some(cmd.id));
+    }
+    // Next in processCommand: with `min-replicas-to-write`, a write (or an EXEC holding one) needs enough good
+    // replicas. EXEC's queued commands are not checked again: EXEC was.
+    if !state.in_exec
+        && is_write(state, id, &cmd)
+        && !crate::state::replication::enough_good_replicas(state, state.now_ms)
+    {
+        return refuse(state, id, argv, reply, errors::NOREPLICAS.into(), Some(cmd.id));
     }
     if let Some(err) = super::monitor::refuse_keyspace(state, id, cmd) {
         return refuse(state, id, argv, reply, err, Some(cmd.id));
@@ -279,18 +292,26 @@ fn disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> Option<erro
     if !rdb_failed && state.aof.write_error.is_none() {
         return None;
     }
-    let writes = |flags: u32| flags & super::flag::WRITE != 0;
-    let queued_write = || {
-        let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
-        queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
-    };
-    if !(writes(cmd.spec.flags) || cmd.spec.name == "ping" || (cmd.spec.name == "exec" && queued_write())) {
+    if !(cmd.spec.name == "ping" || is_write(state, id, cmd)) {
         return None;
     }
     Some(match state.aof.misconf() {
         Some(aof) if !rdb_failed => aof.into(),
         _ => errors::MISCONF.into(),
     })
+}
+
+/// processCommand's is_write_command: a write command, or an EXEC whose queue holds one.
+fn is_write(state: &State, id: ClientId, cmd: &super::Resolved) -> bool {
+    let writes = |flags: u32| flags & super::flag::WRITE != 0;
+    if writes(cmd.spec.flags) {
+        return true;
+    }
+    if cmd.spec.name != "exec" {
+        return false;
+    }
+    let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
+    queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.

@@ -48,6 +48,10 @@ pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+/// A write refused under `min-replicas-to-write` (Redis's shared.noreplicaserr).
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+/// A `no-multi` command (SAVE, SHUTDOWN, SYNC, PSYNC) sent inside MULTI.
+pub const NO_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const NO_SUCH_KEY: &str = "ERR no such key";

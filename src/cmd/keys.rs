@@ -206,6 +206,8 @@ fn scan(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
     for key in stale_keys {
         ctx.db().peek(&key, now_ms);
     }
+    // Their DELs go out one by one, not in one MULTI, as RANDOMKEY's.
+    propagation::propagate_expired_apart(ctx.state);
     reply_scan(reply, next, found, &keys.buf);
     Ok(())
 }

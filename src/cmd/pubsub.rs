@@ -149,6 +149,9 @@ fn publish_generic(ctx: &mut Ctx<'_>, reply: &mut Reply, shard: bool) -> CmdResu
     let (channel, message) = (&ctx.argv[1], &ctx.argv[2]);
     let state = &mut *ctx.state;
     let receivers = state.pubsub.publish(&mut state.sessions, &mut state.outbox, channel, message, shard);
+    // Outside cluster mode the message goes on to the replicas (not the AOF), as forceCommandPropagation
+    // with PROPAGATE_REPL does, so their subscribers get it too.
+    state.propagation.force_to_replicas();
     reply.int(receivers as i64);
     Ok(())
 }

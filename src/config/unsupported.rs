@@ -29,11 +29,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         |c| c.replicaof.is_some(),
         "ferrokv cannot replicate from a master yet (it serves replicas): this server stays a master",
     ),
-    unsupported(
-        "min-replicas-to-write",
-        |c| c.min_replicas_to_write > 0,
-        "writes are accepted whatever the number of replicas",
-    ),
     unsupported("aclfile", |c| !c.aclfile.is_empty(), "ferrokv has no ACL users yet: the file is not read"),
     unsupported("io-threads", |c| c.io_threads > 1, "ferrokv serves every client from one thread"),
     unsupported("oom-score-adj", |c| c.oom_score_adj != "no", "the process's oom_score_adj is not changed"),

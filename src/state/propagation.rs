@@ -19,12 +19,14 @@
 
 use bytes::Bytes;
 
-/// One propagated command: its database and its arguments, a range of `Propagation::args`.
+/// One propagated command: its database, its arguments (a range of `Propagation::args`), and whether the AOF
+/// records it too (PUBLISH goes to the replicas only, Redis's PROPAGATE_REPL).
 #[derive(Debug, Clone, Copy)]
 struct Op {
     db: usize,
     start: usize,
     end: usize,
+    to_aof: bool,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +46,9 @@ pub struct Propagation {
     replacement: Vec<Bytes>,
     replaced: bool,
     prevented: bool,
+    /// The running command goes to the replicas even though it changed nothing (Redis's
+    /// forceCommandPropagation with PROPAGATE_REPL: PUBLISH, so a replica's subscribers hear it).
+    forced_to_replicas: bool,
     /// The encoded stream not yet taken by the AOF (Redis's `aof_buf`).
     pub stream: Vec<u8>,
     /// The database the stream's commands apply to (the last SELECT written), `None` when the next command
@@ -65,13 +70,14 @@ impl Propagation {
     pub fn begin_command(&mut self) {
         self.replaced = false;
         self.prevented = false;
+        self.forced_to_replicas = false;
     }
 
     /// Adds a command to the current unit (Redis's alsoPropagate).
     pub fn push(&mut self, db: usize, argv: impl IntoIterator<Item = Bytes>) {
         let start = self.args.len();
         self.args.extend(argv);
-        self.ops.push(Op { db, start, end: self.args.len() });
+        self.ops.push(Op { db, start, end: self.args.len(), to_aof: true });
     }
 
     /// The running command propagates `argv` instead of its own.
@@ -85,16 +91,30 @@ impl Propagation {
         self.prevented = true;
     }
 
+    /// The running command is propagated to the replicas (not the AOF) whether or not it changed anything.
+    pub fn force_to_replicas(&mut self) {
+        self.forced_to_replicas = true;
+    }
+
     /// Called after a command ran: if it changed the dataset, adds its argv (or its replacement) to the unit,
-    /// unless it prevented that (EXEC never propagates itself: its commands did).
+    /// unless it prevented that (EXEC never propagates itself: its commands did). A command forced to the
+    /// replicas that changed nothing goes to them alone.
     pub fn end_command(&mut self, db: usize, argv: &[Bytes], changed: bool, is_exec: bool) {
-        if !changed || self.prevented || is_exec {
+        if is_exec || self.prevented {
+            return;
+        }
+        if !changed {
+            if self.forced_to_replicas {
+                let start = self.args.len();
+                self.args.extend(argv.iter().cloned());
+                self.ops.push(Op { db, start, end: self.args.len(), to_aof: false });
+            }
             return;
         }
         if self.replaced {
             let start = self.args.len();
             self.args.append(&mut self.replacement);
-            self.ops.push(Op { db, start, end: self.args.len() });
+            self.ops.push(Op { db, start, end: self.args.len(), to_aof: true });
         } else {
             self.push(db, argv.iter().cloned());
         }
@@ -106,17 +126,18 @@ impl Propagation {
         if self.ops.is_empty() {
             return;
         }
+        // As propagatePendingCommands: MULTI and EXEC go to both consumers, counted over every op.
         let wrap = self.ops.len() > 1;
         if wrap {
-            self.write(self.ops[0].db, &[Bytes::from_static(MULTI)]);
+            self.write(self.ops[0].db, &[Bytes::from_static(MULTI)], true);
         }
         let ops = std::mem::take(&mut self.ops);
         let args = std::mem::take(&mut self.args);
         for op in &ops {
-            self.write(op.db, &args[op.start..op.end]);
+            self.write(op.db, &args[op.start..op.end], op.to_aof);
         }
         if wrap {
-            self.write(ops[ops.len() - 1].db, &[Bytes::from_static(EXEC)]);
+            self.write(ops[ops.len() - 1].db, &[Bytes::from_static(EXEC)], true);
         }
         self.ops = ops;
         self.args = args;
@@ -130,9 +151,9 @@ impl Propagation {
         self.args.clear();
     }
 
-    /// Encodes one command into each consumer's stream.
-    fn write(&mut self, db: usize, argv: &[Bytes]) {
-        if self.to_aof {
+    /// Encodes one command into each consumer's stream (the AOF's only if `to_aof`).
+    fn write(&mut self, db: usize, argv: &[Bytes], to_aof: bool) {
+        if self.to_aof && to_aof {
             write_selected(&mut self.stream, &mut self.stream_db, db, argv);
         }
         if self.to_replicas {
@@ -185,10 +206,12 @@ pub fn propagate_active_expiry(state: &mut super::State) {
     propagate_expired_apart(state);
 }
 
-/// The keys expiry deleted so far, each as a unit of its own: active expiry, and RANDOMKEY's search, which
-/// Redis 7.0.15 does not wrap in MULTI/EXEC either.
+/// The keys expiry deleted so far, each as a unit of its own: active expiry, and the stale keys SCAN and
+/// RANDOMKEY met, which Redis 7.0.15 does not wrap in MULTI/EXEC either (their CMD_TOUCHES_ARBITRARY_KEYS).
+/// Inside EXEC or a script that exception does not hold: the DELs stay in the surrounding unit, which
+/// `end_command` adds them to, so the transaction is not cut in two.
 pub fn propagate_expired_apart(state: &mut super::State) {
-    if state.propagation.enabled {
+    if state.propagation.enabled && !state.in_exec && !state.in_script {
         drain_expired(state, true);
     }
 }
@@ -267,6 +290,30 @@ mod tests {
         p.end_command(1, &argv("exec"), true, true);
         p.end_unit();
         assert_eq!(stream_of(&mut p), "*1 $5 MULTI *3 $3 set $1 a $1 1 *2 $6 SELECT $1 1 *2 $3 DEL $1 b *1 $4 EXEC ");
+    }
+
+    #[test]
+    fn a_command_forced_to_the_replicas_skips_the_aof_but_counts_for_the_wrap() {
+        let mut p = Propagation { enabled: true, to_aof: true, to_replicas: true, ..Propagation::default() };
+        p.begin_command();
+        p.force_to_replicas();
+        p.end_command(0, &argv("publish c m"), false, false);
+        p.end_unit();
+        assert_eq!(stream_of(&mut p), "");
+        let replicas = String::from_utf8(std::mem::take(&mut p.replica_stream)).unwrap().replace("\r\n", " ");
+        assert_eq!(replicas, "*2 $6 SELECT $1 0 *3 $7 publish $1 c $1 m ");
+        p.begin_command();
+        p.force_to_replicas();
+        p.end_command(0, &argv("publish c m"), false, false);
+        p.begin_command();
+        p.end_command(0, &argv("set a 1"), true, false);
+        p.end_unit();
+        assert_eq!(stream_of(&mut p), "*2 $6 SELECT $1 0 *1 $5 MULTI *3 $3 set $1 a $1 1 *1 $4 EXEC ");
+        // A later command that is not forced is not sent on to the replicas unless it changed something.
+        p.begin_command();
+        p.end_command(0, &argv("get a"), false, false);
+        p.end_unit();
+        assert!(stream_of(&mut p).is_empty());
     }
 
     #[test]

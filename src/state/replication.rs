@@ -264,6 +264,28 @@ pub fn acked_at_least(state: &State, offset: u64) -> usize {
         .count()
 }
 
+/// Redis's repl_good_slaves_count, counted when asked rather than by the cron: the online replicas whose last
+/// ACK is at most `min-replicas-max-lag` seconds old (whole seconds, as Redis's unixtime difference).
+pub fn good_replicas(state: &State, now_ms: i64) -> usize {
+    let lag_max_s = i64::from(state.config.min_replicas_max_lag_s);
+    state
+        .replication
+        .replicas
+        .iter()
+        .filter_map(|&id| state.sessions[id].replica.as_ref())
+        .filter(|r| r.state == SyncState::Online && (now_ms - r.ack_ms).max(0) / 1000 <= lag_max_s)
+        .count()
+}
+
+/// Redis's checkGoodReplicasStatus: writes are allowed unless `min-replicas-to-write` and
+/// `min-replicas-max-lag` are both set and fewer good replicas than the first are attached.
+pub fn enough_good_replicas(state: &State, now_ms: i64) -> bool {
+    let config = &state.config;
+    config.min_replicas_to_write == 0
+        || config.min_replicas_max_lag_s == 0
+        || good_replicas(state, now_ms) >= config.min_replicas_to_write as usize
+}
+
 /// Whether a snapshot is to be forked now for the replicas waiting for one (Redis's replicationCron): no
 /// child runs and, when `repl-diskless-sync` is on, the first of them has waited
 /// `repl-diskless-sync-delay` seconds for others to join, or `repl-diskless-sync-max-replicas` are waiting.

@@ -345,6 +345,9 @@ fn replication(out: &mut String, state: &State, now_ms: i64) {
     use crate::state::replication as repl;
     out.push_str("role:master\r\n");
     field(out, "connected_slaves", state.replication.replicas.len());
+    if state.config.min_replicas_to_write != 0 && state.config.min_replicas_max_lag_s != 0 {
+        field(out, "min_slaves_good_slaves", repl::good_replicas(state, now_ms));
+    }
     for (index, &id) in state.replication.replicas.iter().enumerate() {
         let Some(replica) = state.sessions[id].replica.as_ref() else { continue };
         let ip = replica.announced_ip.clone().unwrap_or_else(|| repl::replica_ip(state, id));

@@ -179,12 +179,13 @@ fn set_generic(
     Ok(())
 }
 
-/// What a SET that stored its value propagates, as Redis's setGenericCommand: a relative expiry as `SET key
-/// value PXAT <unix-ms>` (the same deadline on replay), else the argv without GET, which a replay does not need.
+/// What a SET that stored its value propagates, as Redis 7.0.15's setGenericCommand: any expiry (PXAT given
+/// too, in whatever case and beside whatever other options) as `SET key value PXAT <unix-ms>` (the same
+/// deadline on replay), else the argv without GET, which a replay does not need.
 fn propagate_set(ctx: &mut Ctx<'_>, options: Options<'_>, deadline_ms: Option<i64>, (key, value): (&[u8], &[u8])) {
     let argv = ctx.argv;
     match deadline_ms {
-        Some(at_ms) if !options.has(PXAT) => ctx.propagate_as(|| {
+        Some(at_ms) => ctx.propagate_as(|| {
             let (key, value) = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
             [propagation::arg(b"SET"), key, value, propagation::arg(b"PXAT"), propagation::int(at_ms)]
         }),
