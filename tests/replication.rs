@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{RespConn, TestServer, require_redis_with};
+use common::{RespConn, TestServer, require_redis, require_redis_with};
 use std::io::Read;
 use std::time::{Duration, Instant};
 
@@ -239,6 +239,33 @@ fn min_replicas_to_write_refuses_writes_as_redis() {
         eventually("a good replica", || c.cmd(&["SET", "k", "w"]) == b"+OK\r\n");
         assert_eq!(info_field(&mut c, "replication", "min_slaves_good_slaves"), "1", "{name}");
     }
+}
+
+/// Scripts under `min-replicas-to-write`: one that declared flags without `no-writes` counts as a write
+/// when it arrives, one without a shebang only when it calls a write; both answer as Redis does, byte for
+/// byte.
+#[test]
+fn min_replicas_to_write_refuses_script_writes_as_redis() {
+    let Some(redis) = require_redis() else { return };
+    let ferrokv = TestServer::ferrokv(&[]);
+    let transcript = |server: &TestServer| {
+        let mut c = server.conn();
+        c.cmd(&["SET", "x", "some value"]);
+        c.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+        let scripts = [
+            "#!lua flags=no-writes\nreturn redis.call('get','x')",
+            "return redis.call('get','x')",
+            "#!lua\nreturn redis.call('get','x')",
+            "return redis.call('set','x',1)",
+            "return redis.pcall('set','x',1)",
+        ];
+        let mut replies: Vec<String> = scripts.iter().map(|body| text(&c.cmd(&["EVAL", body, "1", "x"]))).collect();
+        replies.push(text(&c.cmd(&["GET", "x"])));
+        replies
+    };
+    let expected = transcript(&redis);
+    assert!(expected[2].starts_with("-NOREPLICAS"), "{expected:?}");
+    assert_eq!(transcript(&ferrokv), expected);
 }
 
 /// The stale keys SCAN and RANDOMKEY delete go out as DELs of their own, not in MULTI/EXEC (Redis's

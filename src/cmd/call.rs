@@ -202,14 +202,14 @@ pub(crate) fn execute_found(
     {
         return refuse(state, id, argv, reply, super::evict::OOM.into(), Some(cmd.id));
     }
-    if let Some(err) = disk_error(state, id, &cmd) {
+    if let Some(err) = disk_refusal(state).filter(|_| cmd.spec.name == "ping" || is_write(state, id, &cmd, argv)) {
         return refuse(state, id, argv, reply, err, Some(cmd.id));
     }
     // Next in processCommand: with `min-replicas-to-write`, a write (or an EXEC holding one) needs enough good
     // replicas. EXEC's queued commands are not checked again: EXEC was.
     if !state.in_exec
-        && is_write(state, id, &cmd)
         && !crate::state::replication::enough_good_replicas(state, state.now_ms)
+        && is_write(state, id, &cmd, argv)
     {
         return refuse(state, id, argv, reply, errors::NOREPLICAS.into(), Some(cmd.id));
     }
@@ -283,16 +283,12 @@ pub(crate) fn execute_found(
     if blocked { Outcome::Blocked } else { Outcome::Replied }
 }
 
-/// Redis's writeCommandsDeniedByDiskError as processCommand applies it: with `stop-writes-on-bgsave-error`,
-/// save points and a failed last BGSAVE, or after a failed AOF write or fsync, writes (and PING, and an EXEC
-/// holding a write) are refused with -MISCONF; reads keep working.
-fn disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> Option<errors::CmdError> {
+/// Why every write is refused now (writeCommandsDeniedByDiskError): a failed background save under
+/// `stop-writes-on-bgsave-error`, or a failed AOF write.
+fn disk_refusal(state: &State) -> Option<errors::CmdError> {
     let config = &state.config;
     let rdb_failed = config.stop_writes_on_bgsave_error && !config.save.is_empty() && !state.persistence.last_bgsave_ok;
     if !rdb_failed && state.aof.write_error.is_none() {
-        return None;
-    }
-    if !(cmd.spec.name == "ping" || is_write(state, id, cmd)) {
         return None;
     }
     Some(match state.aof.misconf() {
@@ -301,17 +297,28 @@ fn disk_error(state: &State, id: ClientId, cmd: &super::Resolved) -> Option<erro
     })
 }
 
-/// processCommand's is_write_command: a write command, or an EXEC whose queue holds one.
-fn is_write(state: &State, id: ClientId, cmd: &super::Resolved) -> bool {
-    let writes = |flags: u32| flags & super::flag::WRITE != 0;
-    if writes(cmd.spec.flags) {
+/// scriptVerifyWriteCommandAllow's checks for a write a script calls: the disk errors, then
+/// `min-replicas-to-write`, as for an arriving write.
+pub(super) fn script_write_refusal(state: &State) -> Option<errors::CmdError> {
+    disk_refusal(state).or_else(|| {
+        (!crate::state::replication::enough_good_replicas(state, state.now_ms)).then(|| errors::NOREPLICAS.into())
+    })
+}
+
+/// processCommand's is_write_command: a write command, a script that declared flags without `no-writes`
+/// (scriptFlagsToCmdFlags), or an EXEC whose queue holds one of those.
+fn is_write(state: &State, id: ClientId, cmd: &super::Resolved, argv: &[Bytes]) -> bool {
+    let writes = |c: &super::Resolved, argv: &[Bytes]| {
+        c.spec.flags & super::flag::WRITE != 0 || super::eval::declared_write(state, *c, argv)
+    };
+    if writes(cmd, argv) {
         return true;
     }
     if cmd.spec.name != "exec" {
         return false;
     }
     let queued = state.sessions[id].multi.as_ref().map_or(&[][..], |m| &m.commands[..]);
-    queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(c.spec.flags)))
+    queued.iter().any(|argv| lookup(argv).is_ok_and(|c| writes(&c, argv)))
 }
 
 /// Answers a command refused before running, which inside MULTI dooms the transaction.

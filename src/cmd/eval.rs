@@ -82,6 +82,11 @@ pub(super) fn declared_denyoom(state: &State, cmd: super::Resolved, argv: &[Byte
     declared_flags(state, cmd, argv).is_some_and(ScriptFlags::denyoom)
 }
 
+/// Whether `argv` runs a script declared without `no-writes`, which processCommand counts as a write.
+pub(super) fn declared_write(state: &State, cmd: super::Resolved, argv: &[Bytes]) -> bool {
+    declared_flags(state, cmd, argv).is_some_and(|script| script.declared && !script.no_writes)
+}
+
 /// Whether `argv` writes or may replicate, as CLIENT PAUSE WRITE judges it: a script that declared flags
 /// writes unless it declared `no-writes`, whatever its command's flags (scriptFlagsToCmdFlags); any other
 /// command by its WRITE and MAY_REPLICATE flags.
@@ -314,9 +319,14 @@ impl Host for ScriptClient<'_> {
         }
         self.out.buf.clear();
         self.out.resp3 = resp3;
-        if super::evict::refuses_in_script(self.state, cmd, self.allow_oom) {
-            // As Redis, the refusal is the command's error reply, which redis.call raises with its OOM code.
-            self.out.error(super::evict::OOM);
+        let refusal =
+            if cmd.spec.flags & flag::WRITE != 0 { super::call::script_write_refusal(self.state) } else { None };
+        let refusal = refusal.or_else(|| {
+            super::evict::refuses_in_script(self.state, cmd, self.allow_oom).then(|| super::evict::OOM.into())
+        });
+        if let Some(err) = refusal {
+            // As Redis, the refusal is the command's error reply, which redis.call raises with its own code.
+            self.out.error(&err.0);
             self.out.errors.clear();
             return Ok(&self.out.buf);
         }
