@@ -162,10 +162,12 @@ pub(crate) fn execute(
     pump: Option<&mut dyn EventPump>,
 ) -> Outcome {
     let found = lookup(argv);
-    state.sessions[id].last_command = found.as_ref().ok().map(|cmd| cmd.id);
+    let cmd_id = found.as_ref().ok().map(|cmd| cmd.id);
+    state.sessions[id].last_command = cmd_id;
     let cmd = match found.and_then(|cmd| check_arity(cmd, argv.len())) {
         Ok(cmd) => cmd,
-        Err(err) => return refuse(state, id, argv, reply, err, None),
+        // A wrong arity counts as the command's rejected call; an unknown command counts in no command's.
+        Err(err) => return refuse(state, id, argv, reply, err, cmd_id),
     };
     execute_found(state, id, cmd, argv, reply, ready_key, pump)
 }
@@ -332,7 +334,7 @@ fn refuse(
 ) -> Outcome {
     let err = super::tx::reject_in_multi(state, id, argv, err);
     reply.error(&*err.0);
-    record_errors(state, reply, cmd_id);
+    count_errors(state, reply, cmd_id, Verdict::Rejected);
     if state.tracking.clients > 0 {
         super::tracking::end_caching(state, id, cmd_id);
     }
@@ -380,16 +382,32 @@ fn check_arity(cmd: Resolved, argc: usize) -> Result<Resolved, errors::CmdError>
 /// (no error) costs one test and no call.
 #[inline]
 fn record_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
-    if !reply.errors.is_empty() {
-        count_errors(state, reply, cmd_id);
+    if !reply.errors.is_empty() || reply.counted_error {
+        count_errors(state, reply, cmd_id, Verdict::Failed);
     }
 }
 
+/// How a command that answered with an error counts in INFO commandstats.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Verdict {
+    /// Refused before it ran (`rejected_calls`).
+    Rejected,
+    /// Ran and failed (`failed_calls`).
+    Failed,
+}
+
+/// Counts the errors in `reply` (each in errorstats and `total_error_replies`) and the command's call as
+/// `verdict` says.
 #[cold]
-fn count_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
+pub(super) fn count_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>, verdict: Verdict) {
     if let Some(id) = cmd_id {
-        state.stats.commands[id].failed_calls += 1;
+        let stat = &mut state.stats.commands[id];
+        match verdict {
+            Verdict::Rejected => stat.rejected_calls += 1,
+            Verdict::Failed => stat.failed_calls += 1,
+        }
     }
+    reply.counted_error = false;
     for code in reply.errors.drain(..) {
         state.stats.total_error_replies += 1;
         *state.stats.errors_by_code.entry(code).or_insert(0) += 1;

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::call::{execute_found, lookup};
+use super::call::{Verdict, execute_found, lookup};
 use super::{CmdResult, Ctx, Handlers, errors, flag};
 use crate::resp::reply::Reply;
 use crate::scripting::{Host, parse_sha};
@@ -282,6 +282,17 @@ impl<'s> ScriptClient<'s> {
     }
 }
 
+impl ScriptClient<'_> {
+    /// Counts a command refused before it ran, as scriptCall does: an `ERR` reply in the error statistics
+    /// (the text has no code of its own) and a rejected call of the command, if there is one. Returns the
+    /// text for the script's error.
+    fn reject(&mut self, cmd_id: Option<usize>, text: &str) -> String {
+        self.out.errors.push("ERR".into());
+        super::call::count_errors(self.state, &mut self.out, cmd_id, Verdict::Rejected);
+        text.into()
+    }
+}
+
 impl Host for ScriptClient<'_> {
     /// Redis's scriptInterrupt: the other clients' commands run as arriving commands (not inside EXEC or a
     /// script), then the script goes on unless one of them killed it.
@@ -306,16 +317,18 @@ impl Host for ScriptClient<'_> {
     }
 
     fn call(&mut self, argv: &[Bytes], resp3: bool, propagate: bool) -> Result<&[u8], String> {
-        let cmd = lookup(argv).map_err(|_| "Unknown Redis command called from script".to_string())?;
+        let Ok(cmd) = lookup(argv) else {
+            return Err(self.reject(None, "Unknown Redis command called from script"));
+        };
         if !cmd.spec.arity_ok(argv.len()) {
-            return Err("Wrong number of args calling Redis command from script".into());
+            return Err(self.reject(Some(cmd.id), "Wrong number of args calling Redis command from script"));
         }
         if cmd.spec.flags & flag::NOSCRIPT != 0 && !self.state.script_disable_deny {
-            return Err("This Redis command is not allowed from script".into());
+            return Err(self.reject(Some(cmd.id), "This Redis command is not allowed from script"));
         }
         // May-replicate commands count as writes here, so read-only scripts may run during CLIENT PAUSE WRITE.
         if self.read_only && cmd.spec.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0 {
-            return Err("Write commands are not allowed from read-only scripts.".into());
+            return Err(self.reject(Some(cmd.id), "Write commands are not allowed from read-only scripts."));
         }
         self.out.buf.clear();
         self.out.resp3 = resp3;
@@ -327,7 +340,7 @@ impl Host for ScriptClient<'_> {
         if let Some(err) = refusal {
             // As Redis, the refusal is the command's error reply, which redis.call raises with its own code.
             self.out.error(&err.0);
-            self.out.errors.clear();
+            super::call::count_errors(self.state, &mut self.out, Some(cmd.id), Verdict::Rejected);
             return Ok(&self.out.buf);
         }
         if cmd.spec.flags & flag::WRITE != 0 {

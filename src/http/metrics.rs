@@ -61,8 +61,13 @@ fn write_metrics(out: &mut String, state: &State) {
 }
 
 fn write_command_counts(out: &mut String, state: &State) {
-    let called =
-        || crate::cmd::table().names.iter().zip(&state.stats.commands).filter(|(_, s)| s.calls + s.failed_calls > 0);
+    let called = || {
+        crate::cmd::table()
+            .names
+            .iter()
+            .zip(&state.stats.commands)
+            .filter(|(_, s)| s.calls + s.failed_calls + s.rejected_calls > 0)
+    };
     family(out, "commands_total", "counter", "Commands processed, by command.");
     for (name, stat) in called() {
         let _ = writeln!(out, "ferrokv_commands_total{{cmd=\"{}\"}} {}", escape_label(name), stat.calls);

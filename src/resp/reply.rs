@@ -19,11 +19,14 @@ pub struct Reply {
     pub resp3: bool,
     /// Error replies written since the dispatcher last took them, by their first word (`ERR`, `WRONGTYPE`).
     pub errors: Vec<Box<str>>,
+    /// An error reply was written that the error statistics already counted where it arose (a script's
+    /// `redis.call` error, passed on as the script's reply): the command still counts as failed.
+    pub counted_error: bool,
 }
 
 impl Reply {
     pub fn new(resp3: bool) -> Reply {
-        Reply { buf: Vec::new(), resp3, errors: Vec::new() }
+        Reply { buf: Vec::new(), resp3, errors: Vec::new(), counted_error: false }
     }
 
     /// `+OK`.
@@ -49,6 +52,14 @@ impl Reply {
         self.crlf();
         let code = msg.split(|&c| c == b' ').next().unwrap_or(b"ERR");
         self.errors.push(String::from_utf8_lossy(code).into());
+    }
+
+    /// `error` for an error the statistics counted already (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    pub fn counted_error(&mut self, msg: impl AsRef<[u8]>) {
+        let counted = self.errors.len();
+        self.error(msg);
+        self.errors.truncate(counted);
+        self.counted_error = true;
     }
 
     pub fn int(&mut self, n: i64) {

@@ -179,7 +179,7 @@ fn write(value: &Value, reply: &mut Reply, depth: usize, resp3: bool) {
 
 fn write_table(t: &Table, reply: &mut Reply, depth: usize, resp3: bool) {
     if let Ok(Value::String(err)) = t.raw_get("err") {
-        reply.error(&*err.as_bytes());
+        write_error(t, reply, &err.as_bytes());
         return;
     }
     if let Ok(Value::String(ok)) = t.raw_get("ok") {
@@ -253,5 +253,15 @@ pub fn write_script_error(value: &Value, name: &str, reply: &mut Reply) {
     if let (Some(source), Some(line)) = (source, line) {
         msg.extend_from_slice(format!(" script: {name}, on {source}:{line}.").as_bytes());
     }
-    reply.error(&msg[..]);
+    write_error(t, reply, &msg);
+}
+
+/// An error table as the script's error reply: not counted again in the error statistics when it came from
+/// a command (its `ignore_error_stats_update`, as luaReplyToRedisReply and luaCallFunction check).
+fn write_error(t: &Table, reply: &mut Reply, msg: &[u8]) {
+    if t.raw_get("ignore_error_stats_update").unwrap_or(false) {
+        reply.counted_error(msg);
+    } else {
+        reply.error(msg);
+    }
 }

@@ -148,7 +148,8 @@ pub trait Host {
 
     /// Runs `argv` (`resp3`: the script's `redis.setresp(3)`; `propagate`: `set_repl` kept the AOF) and
     /// returns its reply bytes, or the refusal text Redis gives before running (unknown command, arity,
-    /// not allowed from scripts, writes from a read-only script), without a leading `-`.
+    /// not allowed from scripts, writes from a read-only script), without a leading `-`. Either way the host
+    /// has counted the error in the error statistics.
     fn call(&mut self, argv: &[Bytes], resp3: bool, propagate: bool) -> Result<&[u8], String>;
 }
 

@@ -123,17 +123,17 @@ impl Bound {
     fn call(&self, stack: &Stack, raise: bool) -> Called {
         let count = stack.top();
         if count == 0 {
-            return stack.refusal(raise, "Please specify at least one argument for this redis lib call");
+            return stack.refusal(raise, "Please specify at least one argument for this redis lib call", false);
         }
         let Ok(mut args) = self.args.try_borrow_mut() else {
-            return stack.refusal(raise, "redis.call cannot be called from inside another redis.call");
+            return stack.refusal(raise, "redis.call cannot be called from inside another redis.call", false);
         };
         let filled = args.fill(stack, count);
         // The arguments are copied (or refused): their slots go, so that the reply has all of Lua's stack
         // limit (LUAI_MAXCSTACK counts the arguments, up to 7999 of them from `unpack`).
         stack.pop(count);
         if !filled {
-            return stack.refusal(raise, "Lua redis lib command arguments must be strings or integers");
+            return stack.refusal(raise, "Lua redis lib command arguments must be strings or integers", false);
         }
         let (resp3, propagate) = (self.flags.resp3.get(), self.flags.repl.get() & 1 != 0);
         let called = self.with_run(|run| {
@@ -141,7 +141,7 @@ impl Bound {
             // The arguments' bytes go now, not at the next call (a big value would otherwise stay alive).
             args.release();
             match result {
-                Err(msg) => stack.refusal(raise, &msg),
+                Err(msg) => stack.refusal(raise, &msg, true),
                 Ok(bytes) => {
                     convert::push_resp(stack, bytes);
                     if raise && bytes.first() == Some(&b'-') { Called::Raise } else { Called::Value }
@@ -150,7 +150,7 @@ impl Bound {
         });
         called.unwrap_or_else(|| {
             args.release();
-            stack.refusal(raise, "redis.call is only available while a script runs")
+            stack.refusal(raise, "redis.call is only available while a script runs", false)
         })
     }
 }
@@ -284,11 +284,17 @@ impl Stack {
     }
 
     /// Pushes Redis's error table for a refusal (`{err = 'ERR ' .. msg}`, as luaPushError makes for a text
-    /// with no code of its own), to return (`redis.pcall`) or raise (`redis.call`).
-    fn refusal(&self, raise: bool, msg: &str) -> Called {
-        self.push_table(0, 1);
+    /// with no code of its own), to return (`redis.pcall`) or raise (`redis.call`). `counted`: the host
+    /// refused the command and counted the error, so the table carries `ignore_error_stats_update`, as a
+    /// command's error reply does, and the script's reply does not count it again.
+    fn refusal(&self, raise: bool, msg: &str, counted: bool) -> Called {
+        self.push_table(0, 2);
         self.push_bytes(format!("ERR {msg}").as_bytes());
         self.set_field(b"err");
+        if counted {
+            self.push_bool(true);
+            self.set_field(b"ignore_error_stats_update");
+        }
         if raise { Called::Raise } else { Called::Value }
     }
 }

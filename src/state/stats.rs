@@ -8,7 +8,9 @@ pub struct CommandStat {
     pub calls: u64,
     /// Microseconds spent running the handler.
     pub usec: u64,
-    /// Calls that replied with an error.
+    /// Calls refused before running (arity, NOAUTH, OOM, NOREPLICAS, ...), which `calls` leaves out.
+    pub rejected_calls: u64,
+    /// Calls that ran and replied with an error.
     pub failed_calls: u64,
     /// Durations (LATENCY HISTOGRAM), while `latency-tracking` is on.
     pub histogram: LatencyHistogram,

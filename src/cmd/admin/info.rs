@@ -407,14 +407,14 @@ fn modules(_out: &mut String, _state: &State, _now_ms: i64) {}
 
 fn commandstats(out: &mut String, state: &State, _now_ms: i64) {
     for (name, stat) in crate::cmd::table().names.iter().zip(&state.stats.commands) {
-        if stat.calls == 0 && stat.failed_calls == 0 {
+        if stat.calls == 0 && stat.failed_calls == 0 && stat.rejected_calls == 0 {
             continue;
         }
         let per_call = if stat.calls == 0 { 0.0 } else { stat.usec as f64 / stat.calls as f64 };
         let _ = write!(
             out,
-            "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls=0,failed_calls={}\r\n",
-            stat.calls, stat.usec, stat.failed_calls
+            "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            stat.calls, stat.usec, stat.rejected_calls, stat.failed_calls
         );
     }
 }
