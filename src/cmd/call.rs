@@ -382,7 +382,7 @@ fn check_arity(cmd: Resolved, argc: usize) -> Result<Resolved, errors::CmdError>
 /// (no error) costs one test and no call.
 #[inline]
 fn record_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<usize>) {
-    if !reply.errors.is_empty() || reply.counted_error {
+    if !reply.errors.is_empty() || reply.uncounted_failure {
         count_errors(state, reply, cmd_id, Verdict::Failed);
     }
 }
@@ -407,7 +407,7 @@ pub(super) fn count_errors(state: &mut State, reply: &mut Reply, cmd_id: Option<
             Verdict::Failed => stat.failed_calls += 1,
         }
     }
-    reply.counted_error = false;
+    reply.uncounted_failure = false;
     for code in reply.errors.drain(..) {
         state.stats.total_error_replies += 1;
         *state.stats.errors_by_code.entry(code).or_insert(0) += 1;

@@ -19,14 +19,14 @@ pub struct Reply {
     pub resp3: bool,
     /// Error replies written since the dispatcher last took them, by their first word (`ERR`, `WRONGTYPE`).
     pub errors: Vec<Box<str>>,
-    /// An error reply was written that the error statistics already counted where it arose (a script's
-    /// `redis.call` error, passed on as the script's reply): the command still counts as failed.
-    pub counted_error: bool,
+    /// An error reply was written that `errors` leaves out, because the statistics counted it where it arose
+    /// (a script's `redis.call` error, passed on as the script's reply): the command still counts as failed.
+    pub uncounted_failure: bool,
 }
 
 impl Reply {
     pub fn new(resp3: bool) -> Reply {
-        Reply { buf: Vec::new(), resp3, errors: Vec::new(), counted_error: false }
+        Reply { buf: Vec::new(), resp3, errors: Vec::new(), uncounted_failure: false }
     }
 
     /// `+OK`.
@@ -59,7 +59,7 @@ impl Reply {
         let counted = self.errors.len();
         self.error(msg);
         self.errors.truncate(counted);
-        self.counted_error = true;
+        self.uncounted_failure = true;
     }
 
     pub fn int(&mut self, n: i64) {
