@@ -398,10 +398,9 @@ fn apply_loaded(state: &mut State, loaded: snapshot::Loaded, mode: LoadMode) -> 
             db.expired_count = expired_count;
             continue;
         }
-        for entry in fresh.entries() {
-            db.remove(entry.key(), crate::clock::unix_ms());
-            let (value, deadline) = (entry.value.clone(), fresh.entry_expire_ms(entry));
-            db.insert_absent(entry.key(), value, deadline, Some(entry.access_word()));
+        for entry in fresh.into_entries() {
+            db.remove(&entry.key, crate::clock::unix_ms());
+            db.insert_absent(&entry.key, entry.value, entry.deadline, Some(entry.access));
         }
     }
     state.configure_keyspace();

@@ -385,6 +385,9 @@ fn debug_reload_and_its_options() {
     assert_eq!(conn.cmd(&["DEBUG", "RELOAD", "NOSAVE", "MERGE"]), b"+OK\r\n");
     assert_eq!(conn.cmd(&["GET", "new"]), b"$3\r\nkey\r\n");
     assert_eq!(conn.cmd(&["GET", "str"]), b"$7\r\nhello 0\r\n");
+    // Every key of the file came over whole: types, encodings, values and deadlines.
+    conn.cmd(&["DEL", "new"]);
+    assert_eq!(picture(&mut conn), before);
     let refused = "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n";
     assert_eq!(String::from_utf8_lossy(&conn.cmd(&["DEBUG", "RELOAD", "FAST"])), refused);
     // Keys added by MERGE or NOFLUSH keep the frequency (or idle time) the file gave them.

@@ -76,6 +76,15 @@ pub struct Entry {
     access: u32,
 }
 
+/// An entry taken out of a dataset (`Db::into_entries`), with its deadline in Unix ms and its access word.
+#[derive(Debug)]
+pub struct MovedEntry {
+    pub key: SmallBytes,
+    pub value: Value,
+    pub deadline: Option<i64>,
+    pub access: u32,
+}
+
 impl Entry {
     pub fn key(&self) -> &[u8] {
         &self.key
@@ -245,6 +254,17 @@ impl Db {
     /// Every stored entry, live or stale, in no particular order (DEBUG DIGEST).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.shards.iter().flat_map(|shard| shard.iter().map(|&h| self.slab.get(h)))
+    }
+
+    /// Every entry, moved out of the dataset, so that merging it into another takes the values instead of
+    /// copying them.
+    pub fn into_entries(mut self) -> impl Iterator<Item = MovedEntry> {
+        let handles: Vec<Handle> = self.shards.iter().flat_map(|shard| shard.iter().copied()).collect();
+        handles.into_iter().map(move |handle| {
+            let deadline = self.deadline(self.slab.get(handle));
+            let Entry { key, value, access, .. } = self.slab.remove(handle);
+            MovedEntry { key, value, deadline, access }
+        })
     }
 
     /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
