@@ -246,7 +246,8 @@ impl Db {
         self.find(self.hash(key), key).map(|h| self.slab.get(h))
     }
 
-    /// The deadline (unix ms) of a stored entry, if it has one (an AOF rewrite writes it as PEXPIREAT).
+    /// The deadline (unix ms) of a stored entry, passed or not, if it has one (an RDB save writes it beside the
+    /// entry, an AOF rewrite as PEXPIREAT).
     pub fn deadline_of(&self, entry: &Entry) -> Option<i64> {
         self.deadline(entry)
     }
@@ -265,11 +266,6 @@ impl Db {
             let Entry { key, value, access, .. } = self.slab.remove(handle);
             MovedEntry { key, value, deadline, access }
         })
-    }
-
-    /// The deadline of a stored entry in Unix ms, passed or not (RDB saving reads it beside the entry).
-    pub fn entry_expire_ms(&self, entry: &Entry) -> Option<i64> {
-        self.deadline(entry)
     }
 
     /// The access word a key restored or loaded with an idle time or frequency starts with (Redis's

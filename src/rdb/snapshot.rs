@@ -111,7 +111,7 @@ pub fn write<W: Write>(out: W, dbs: &[Db], opts: &SaveOptions) -> io::Result<(W,
         w.write_all(&buf)?;
         for entry in db.entries() {
             buf.clear();
-            if let Some(at_ms) = db.entry_expire_ms(entry) {
+            if let Some(at_ms) = db.deadline_of(entry) {
                 buf.push(opcodes::EXPIRETIME_MS);
                 buf.extend_from_slice(&at_ms.to_le_bytes());
             }
