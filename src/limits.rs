@@ -13,6 +13,9 @@ pub const ARGV_PREALLOC_MAX: usize = 1024;
 pub const UNAUTH_MULTIBULK_LEN_MAX: i64 = 10;
 /// Before AUTH, a bulk argument may be this long at most.
 pub const UNAUTH_BULK_LEN_MAX: i64 = 16 * 1024;
+/// Keys DEBUG POPULATE reserves room for up front; a bigger count grows the keyspace as keys are added,
+/// so an absurd count cannot make one allocation of its size.
+pub const POPULATE_RESERVE_MAX: usize = 1 << 24;
 
 /// Bytes read from one socket per readiness event before other clients get a turn. Every complete request
 /// in them runs in that turn, so this bounds how long a pipelining client holds the loop: 64 KiB of small

@@ -1,6 +1,6 @@
 //! DEBUG against a real redis-server: DIGEST and DIGEST-VALUE must give Redis's hex signatures for the same
 //! data (every type and encoding we have, integers, TTLs, several databases), and DEBUG PROTOCOL the same
-//! bytes for every sample type in RESP2 and RESP3. Skips without redis-server, except under CI=true.
+//! bytes for every sample type in RESP2 and RESP3, and DEBUG POPULATE the same keys. Skips without redis-server, except under CI=true.
 
 mod common;
 
@@ -47,6 +47,32 @@ fn digests_match_redis() {
     let keys = ["DEBUG", "DIGEST-VALUE", "int", "small", "raw", "appended", "list", "intset", "packed"];
     let more = ["DEBUG", "DIGEST-VALUE", "table", "hash", "bighash", "ttl", "missing"];
     for argv in [&["DEBUG", "DIGEST"][..], &keys, &more, &["DEBUG", "DIGEST-VALUE"]] {
+        assert_reply(ours.cmd(argv), theirs.cmd(argv));
+    }
+}
+
+/// DEBUG POPULATE: the same keys and values (cut or padded to a size), existing names skipped, the same
+/// refusals, so the same digest.
+#[test]
+fn debug_populate_matches_redis() {
+    let Some(redis) = require_redis_with(DEBUG_ON) else { return };
+    let ferrokv = TestServer::ferrokv(DEBUG_ON);
+    let (mut ours, mut theirs) = (ferrokv.conn(), redis.conn());
+    let script: &[&[&str]] = &[
+        &["SET", "key:1", "kept"],
+        &["DEBUG", "POPULATE", "1000"],
+        &["DEBUG", "POPULATE", "10", "padded", "12"],
+        &["DEBUG", "POPULATE", "10", "cut", "3"],
+        &["DEBUG", "POPULATE", "-1"],
+        &["DEBUG", "POPULATE", "many"],
+        &["DEBUG", "POPULATE", "1", "a", "b", "c"],
+        &["DBSIZE"],
+        &["GET", "key:1"],
+        &["GET", "padded:7"],
+        &["OBJECT", "ENCODING", "cut:2"],
+        &["DEBUG", "DIGEST"],
+    ];
+    for argv in script {
         assert_reply(ours.cmd(argv), theirs.cmd(argv));
     }
 }

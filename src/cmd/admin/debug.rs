@@ -102,6 +102,7 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         0 if sub.is("loadaof") => debug_loadaof(ctx, reply),
         _ if sub.is("reload") => debug_reload(ctx, reply, args.rest())?,
+        1..=3 if sub.is("populate") => debug_populate(ctx, reply, args.rest())?,
         1 if sub.is("pause-cron") => {
             ctx.state.cron_paused = atoi(args.next_bytes()?) != 0;
             reply.ok();
@@ -116,6 +117,47 @@ pub(super) fn debug(ctx: &mut Ctx<'_>, reply: &mut Reply) -> CmdResult {
         }
         _ => return Err(errors::subcommand_syntax(&ctx.argv[0], &ctx.argv[1])),
     }
+    Ok(())
+}
+
+/// DEBUG POPULATE count [prefix] [size]: adds string keys `<prefix>:<j>` (prefix `key`) holding `value:<j>`,
+/// cut or padded with zero bytes to `size` when given, for j below `count`, skipping names that exist, as
+/// Redis's debugCommand does (no keyspace event, no dirty count, but WATCH and tracking see the keys).
+fn debug_populate(ctx: &mut Ctx<'_>, reply: &mut Reply, args: &[Bytes]) -> CmdResult {
+    // getPositiveLongFromObjectOrReply: anything but a non-negative integer gets the range error.
+    let positive = |arg: &[u8]| {
+        crate::util::num::parse_i64(arg)
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| errors::CmdError::from(errors::POP_COUNT_RANGE))
+    };
+    let count = positive(&args[0])?;
+    let prefix = args.get(1).map_or(&b"key"[..], |p| &p[..]);
+    let size = args.get(2).map(|s| positive(s)).transpose()?;
+    // Redis would try to allocate any size; a value longer than a client could send is refused instead.
+    if size.is_some_and(|size| size > ctx.state.config.proto_max_bulk_len) {
+        return Err("ERR size is larger than proto-max-bulk-len".into());
+    }
+    let now_ms = ctx.now_ms;
+    ctx.db().reserve(usize::try_from(count).unwrap_or(usize::MAX).min(crate::limits::POPULATE_RESERVE_MAX));
+    let (mut key, mut value) = (Vec::new(), Vec::new());
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+        if ctx.db().contains(&key, now_ms) {
+            continue;
+        }
+        value.clear();
+        value.extend_from_slice(b"value:");
+        value.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+        if let Some(size) = size {
+            value.resize(size as usize, 0);
+        }
+        ctx.db().insert_new(&key, Value::from_bytes(&value));
+        ctx.key_changed(&key);
+    }
+    reply.ok();
     Ok(())
 }
 
