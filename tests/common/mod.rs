@@ -586,7 +586,12 @@ impl RespConn {
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("write to server");
+        self.try_send_raw(bytes).expect("write to server");
+    }
+
+    /// `send_raw` for bytes the server may stop reading (a client it evicts or closes meanwhile).
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
     }
 
     /// The raw bytes of exactly one complete reply.
