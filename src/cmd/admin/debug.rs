@@ -154,7 +154,8 @@ fn debug_populate(ctx: &mut Ctx<'_>, reply: &mut Reply, args: &[Bytes]) -> CmdRe
         if let Some(size) = size {
             value.resize(size as usize, 0);
         }
-        ctx.db().insert_new(&key, Value::from_bytes(&value));
+        // `set`, not an insert: with expiry paused, a stale key of that name is still stored.
+        ctx.db().set(&key, Value::from_bytes(&value), false, now_ms);
         ctx.key_changed(&key);
     }
     reply.ok();
