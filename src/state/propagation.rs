@@ -261,8 +261,13 @@ mod tests {
         words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
     }
 
+    /// The AOF stream written so far, taken, with CRLFs as spaces.
     fn stream_of(p: &mut Propagation) -> String {
-        String::from_utf8(std::mem::take(&mut p.stream)).unwrap().replace("\r\n", " ")
+        taken_text(&mut p.stream)
+    }
+
+    fn taken_text(stream: &mut Vec<u8>) -> String {
+        String::from_utf8(std::mem::take(stream)).unwrap().replace("\r\n", " ")
     }
 
     #[test]
@@ -300,7 +305,7 @@ mod tests {
         p.end_command(0, &argv("publish c m"), false, false);
         p.end_unit();
         assert_eq!(stream_of(&mut p), "");
-        let replicas = String::from_utf8(std::mem::take(&mut p.replica_stream)).unwrap().replace("\r\n", " ");
+        let replicas = taken_text(&mut p.replica_stream);
         assert_eq!(replicas, "*2 $6 SELECT $1 0 *3 $7 publish $1 c $1 m ");
         p.begin_command();
         p.force_to_replicas();
