@@ -121,16 +121,21 @@ fn allkeys_lru_keeps_the_recently_used_keys() {
     let limit = limit_to_current_plus(&server, 64 * 1024);
     std::thread::sleep(Duration::from_millis(1100));
     let mut conn = server.conn();
-    let reads: Vec<Vec<String>> = (0..400).map(|i| vec!["GET".into(), format!("hot:{i}")]).collect();
-    pipeline(&mut conn, &reads);
+    // In pipelines of 50, so the replies (200 bytes each) stay well inside the headroom: 400 replies at once
+    // go over the limit, and the evictions during the reads pick among the hot keys not read yet too, which
+    // are as idle as the cold ones then.
+    for chunk in (0..400).collect::<Vec<_>>().chunks(50) {
+        let reads: Vec<Vec<String>> = chunk.iter().map(|i| vec!["GET".into(), format!("hot:{i}")]).collect();
+        pipeline(&mut conn, &reads);
+    }
     // About 1500 keys' worth must go: a model LRU evicts only cold keys (every hot key was read after them).
     fill(&server, "new:", 1500, 200, None);
     let evicted = info_field(&server, "stats", "evicted_keys");
     assert!(evicted >= 1000, "{} evicted only {evicted}", server.name());
     let hot_kept = (0..400).filter(|i| exists(&server, &format!("hot:{i}"))).count();
-    // Sampling approximates the model: redis-server keeps 397-399 here, ferrokv 390-394, where evicting the
-    // same number of keys at random would keep about 290.
-    assert!(hot_kept >= 388, "{}: {hot_kept} of 400 hot keys kept", server.name());
+    // Sampling approximates the model: both servers keep all 400 here (the pool always holds a cold key),
+    // where evicting the same number of keys at random would keep about 290.
+    assert!(hot_kept >= 396, "{}: {hot_kept} of 400 hot keys kept", server.name());
     assert!(used_memory(&server) <= limit + 64 * 1024, "{}: over the limit", server.name());
 }
 
