@@ -1,6 +1,7 @@
 //! DEBUG against a real redis-server: DIGEST and DIGEST-VALUE must give Redis's hex signatures for the same
 //! data (every type and encoding we have, integers, TTLs, several databases), and DEBUG PROTOCOL the same
-//! bytes for every sample type in RESP2 and RESP3, and DEBUG POPULATE the same keys. Skips without redis-server, except under CI=true.
+//! bytes for every sample type in RESP2 and RESP3, and DEBUG POPULATE the same keys. Skips without
+//! redis-server, except under CI=true.
 
 mod common;
 

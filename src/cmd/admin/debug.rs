@@ -139,18 +139,19 @@ fn debug_populate(ctx: &mut Ctx<'_>, reply: &mut Reply, args: &[Bytes]) -> CmdRe
     }
     let now_ms = ctx.now_ms;
     ctx.db().reserve(usize::try_from(count).unwrap_or(usize::MAX).min(crate::limits::POPULATE_RESERVE_MAX));
-    let (mut key, mut value) = (Vec::new(), Vec::new());
+    let (mut key, mut value, mut digits) = (Vec::new(), Vec::new(), itoa::Buffer::new());
     for j in 0..count {
+        let j_text = digits.format(j).as_bytes();
         key.clear();
         key.extend_from_slice(prefix);
         key.push(b':');
-        key.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+        key.extend_from_slice(j_text);
         if ctx.db().contains(&key, now_ms) {
             continue;
         }
         value.clear();
         value.extend_from_slice(b"value:");
-        value.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+        value.extend_from_slice(j_text);
         if let Some(size) = size {
             value.resize(size as usize, 0);
         }
