@@ -64,9 +64,10 @@ pub struct Buffers {
     scratch: Scratch,
 }
 
-/// Buffers a packed blob's conversion writes into.
+/// Buffers a packed blob's conversion writes into (a `Reader`'s, or the one a threaded load's inserting side
+/// keeps for `blob_value`).
 #[derive(Debug, Default)]
-struct Scratch {
+pub struct Scratch {
     /// The converted entries, in the in-memory packed form's encoding (`Compact::encode_entry`).
     entries: Vec<u8>,
     /// Each hash field's hash, start and length in `entries`, for the duplicate check.
@@ -241,39 +242,77 @@ pub struct Limits {
 
 /// Reads the body of a value of RDB type `type_byte`; `None` for an empty collection, which Redis skips.
 pub fn value(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Option<Value>> {
+    if is_blob_type(type_byte) {
+        return blob_with(r, |blob, scratch| blob_value(type_byte, blob, scratch, limits));
+    }
     let value = match type_byte {
         types::STRING => Value::from_arg(&r.string()?),
         types::LIST => linked_list(r, limits)?,
-        types::LIST_ZIPLIST => {
-            let mut list = List::new(limits.list_fill);
-            blob(r, |blob| ziplist::entries(blob, |e| push(&mut list, e)))?;
-            Value::List(Box::new(list))
-        }
         types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => quicklist(r, type_byte, limits)?,
         types::SET => set_table(r, limits)?,
+        types::HASH => hash_table(r, limits)?,
+        types::ZSET | types::ZSET_2 => zset_table(r, type_byte, limits)?,
+        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => super::stream_encoding::decode(r, type_byte, limits)?,
+        other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
+    };
+    Ok(non_empty(value))
+}
+
+/// Whether a value of RDB type `type_byte` is one string holding a packed blob (a ziplist, listpack, intset
+/// or zipmap), which `blob_value` turns into the value.
+pub fn is_blob_type(type_byte: u8) -> bool {
+    matches!(
+        type_byte,
+        types::LIST_ZIPLIST
+            | types::SET_INTSET
+            | types::SET_LISTPACK
+            | types::HASH_ZIPMAP
+            | types::HASH_ZIPLIST
+            | types::HASH_LISTPACK
+            | types::ZSET_ZIPLIST
+            | types::ZSET_LISTPACK
+    )
+}
+
+/// The value of RDB type `type_byte` (one `is_blob_type` names) whose blob, decompressed, is `blob`; `None` for
+/// an empty collection. The error is what is wrong inside the blob, reported at the blob's offset.
+pub fn blob_value(
+    type_byte: u8,
+    blob: &[u8],
+    scratch: &mut Scratch,
+    limits: &Limits,
+) -> std::result::Result<Option<Value>, String> {
+    let value = match type_byte {
+        types::LIST_ZIPLIST => {
+            let mut list = List::new(limits.list_fill);
+            ziplist::entries(blob, |e| push(&mut list, e))?;
+            Value::List(Box::new(list))
+        }
         types::SET_INTSET => {
             let mut set = Set::new();
-            blob(r, |blob| intset::members(blob, |n| add(&mut set, Element::Int(n), &limits.set)))?;
+            intset::members(blob, |n| add(&mut set, Element::Int(n), &limits.set))?;
             Value::Set(set)
         }
         types::SET_LISTPACK => {
             let mut set = Set::new();
-            blob(r, |blob| listpack::entries(blob, limits.deep_sanitize, |e| add(&mut set, e, &limits.set)))?;
+            listpack::entries(blob, limits.deep_sanitize, |e| add(&mut set, e, &limits.set))?;
             Value::Set(set)
         }
-        types::HASH => hash_table(r, limits)?,
         types::HASH_ZIPMAP => {
             let mut hash = Hash::new();
-            blob(r, |blob| ziplist::zipmap_pairs(blob, |f, v| set_field(&mut hash, f, v, limits)))?;
+            ziplist::zipmap_pairs(blob, |f, v| set_field(&mut hash, f, v, limits))?;
             Value::Hash(hash)
         }
-        types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(r, type_byte, limits)?,
-        types::ZSET | types::ZSET_2 => zset_table(r, type_byte, limits)?,
-        types::ZSET_ZIPLIST | types::ZSET_LISTPACK => packed_zset(r, type_byte, limits)?,
-        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => super::stream_encoding::decode(r, type_byte, limits)?,
-        other => return r.error(format!("unsupported value type {other} ({})", types::name(other))),
+        types::HASH_ZIPLIST | types::HASH_LISTPACK => packed_hash(blob, type_byte, scratch, limits)?,
+        types::ZSET_ZIPLIST | types::ZSET_LISTPACK => packed_zset(blob, type_byte, limits)?,
+        other => return Err(format!("value type {other} ({}) is not a blob", types::name(other))),
     };
-    Ok(if is_empty(&value) { None } else { Some(value) })
+    Ok(non_empty(value))
+}
+
+/// `None` for an empty collection, which a load skips as Redis does.
+fn non_empty(value: Value) -> Option<Value> {
+    if is_empty(&value) { None } else { Some(value) }
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -292,6 +331,57 @@ fn blob(r: &mut Reader<'_>, walk: impl FnOnce(&[u8]) -> std::result::Result<usiz
     blob_with(r, |data, _| walk(data))
 }
 
+/// A blob string as the input holds it, read whole but not yet decompressed.
+enum StoredBlob<'a> {
+    Raw(&'a [u8]),
+    Lzf {
+        data: &'a [u8],
+        len: usize,
+    },
+    /// An integer-encoded string, which is no blob: walking its text reports why.
+    Text(Cow<'a, [u8]>),
+}
+
+impl<'a> Reader<'a> {
+    /// Reads a string that should hold a packed blob, leaving LZF's decompression to the caller.
+    fn stored_blob(&mut self) -> Result<StoredBlob<'a>> {
+        let start = self.pos;
+        match self.len_or_encoding()? {
+            (n, false) => Ok(StoredBlob::Raw(self.take(n)?)),
+            (3, true) => {
+                let compressed_len = self.length()?;
+                let len = self.length()?;
+                if len > compressed_len.saturating_mul(LZF_EXPANSION_MAX) {
+                    return self.error(format!("LZF string of {compressed_len} bytes cannot hold {len}"));
+                }
+                Ok(StoredBlob::Lzf { data: self.take(compressed_len)?, len: len as usize })
+            }
+            _ => {
+                self.pos = start;
+                Ok(StoredBlob::Text(self.string()?))
+            }
+        }
+    }
+
+    /// Reads a string holding a packed blob and appends its bytes, decompressed, to `out`; returns the blob's
+    /// offset, where a problem inside it is reported. Nothing is appended unless the whole string was read.
+    pub fn blob_into(&mut self, out: &mut Vec<u8>) -> Result<usize> {
+        let offset = self.offset();
+        match self.stored_blob()? {
+            StoredBlob::Raw(data) => out.extend_from_slice(data),
+            StoredBlob::Text(text) => out.extend_from_slice(&text),
+            StoredBlob::Lzf { data, len } => {
+                let start = out.len();
+                if !lzf::decompress_append(data, len, out) {
+                    out.truncate(start);
+                    return Err(Error { offset, what: "invalid LZF compressed string".into() });
+                }
+            }
+        }
+        Ok(offset)
+    }
+}
+
 /// `blob` whose walk also gets the reader's scratch buffers. A compressed blob (Redis compresses every blob
 /// longer than 20 bytes) is decompressed into the reader's one reused buffer, not a new allocation.
 fn blob_with<T>(
@@ -300,31 +390,17 @@ fn blob_with<T>(
 ) -> Result<T> {
     let offset = r.offset();
     let at_offset = |what| Error { offset, what };
-    match r.len_or_encoding()? {
-        (n, false) => {
-            let data = r.take(n)?;
-            walk(data, &mut r.buffers.scratch).map_err(at_offset)
-        }
-        (3, true) => {
-            let compressed_len = r.length()?;
-            let len = r.length()?;
-            if len > compressed_len.saturating_mul(LZF_EXPANSION_MAX) {
-                return r.error(format!("LZF string of {compressed_len} bytes cannot hold {len}"));
-            }
-            let data = r.take(compressed_len)?;
+    match r.stored_blob()? {
+        StoredBlob::Raw(data) => walk(data, &mut r.buffers.scratch).map_err(at_offset),
+        StoredBlob::Text(text) => walk(&text, &mut r.buffers.scratch).map_err(at_offset),
+        StoredBlob::Lzf { data, len } => {
             let mut out = std::mem::take(&mut r.buffers.lzf);
-            if !lzf::decompress_into(data, len as usize, &mut out) {
+            if !lzf::decompress_into(data, len, &mut out) {
                 return Err(at_offset("invalid LZF compressed string".into()));
             }
             let walked = walk(&out, &mut r.buffers.scratch).map_err(at_offset);
             r.buffers.lzf = out;
             walked
-        }
-        _ => {
-            // An integer-encoded string is no blob; walking its text reports why.
-            r.pos -= r.offset() - offset;
-            let data = r.string()?;
-            walk(&data, &mut r.buffers.scratch).map_err(at_offset)
         }
     }
 }
@@ -402,18 +478,17 @@ fn hash_table(r: &mut Reader<'_>, limits: &Limits) -> Result<Value> {
 /// (almost every one: Redis wrote it packed under the same default limits) is converted in one pass into the
 /// reader's scratch buffer and allocated once at its exact size; its fields are checked for duplicates by
 /// sorting their hashes, with no allocation either.
-fn packed_hash(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
-    let start = r.window_pos();
-    let packed = blob_with(r, |blob, scratch| {
-        let count = packed_hash_entries(blob, type_byte, scratch, limits)?;
-        Ok(count.map(|count| Compact::from_encoded(&scratch.entries, count)))
-    })?;
-    if let Some(compact) = packed {
-        return Ok(Value::Hash(Hash::Listpack(compact)));
+fn packed_hash(
+    blob: &[u8],
+    type_byte: u8,
+    scratch: &mut Scratch,
+    limits: &Limits,
+) -> std::result::Result<Value, String> {
+    if let Some(count) = packed_hash_entries(blob, type_byte, scratch, limits)? {
+        return Ok(Value::Hash(Hash::Listpack(Compact::from_encoded(&scratch.entries, count))));
     }
     // Too big for the packed form under this server's limits: a table, built from pairs.
-    r.seek(start);
-    packed_hash_table(r, type_byte, limits)
+    packed_hash_table(blob, type_byte, limits)
 }
 
 /// Converts a hash blob's entries into `scratch.entries`; `None` (without an error) if the hash is too big for
@@ -483,7 +558,7 @@ fn has_duplicate(fields: &[(u64, u32, u32)], entries: &[u8], table: &mut Vec<u32
 }
 
 /// A hash blob too big for the packed form, as a table (`Hash::from_pairs`).
-fn packed_hash_table(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+fn packed_hash_table(blob: &[u8], type_byte: u8, limits: &Limits) -> std::result::Result<Value, String> {
     // Every element's bytes, back to back (integers formatted), and where each one ends.
     let mut arena: Vec<u8> = Vec::new();
     let mut ends: Vec<usize> = Vec::new();
@@ -492,20 +567,17 @@ fn packed_hash_table(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Resu
         ends.push(arena.len());
         Ok(())
     };
-    let offset = r.offset();
     let count = if type_byte == types::HASH_LISTPACK {
-        blob(r, |blob| listpack::entries(blob, limits.deep_sanitize, &mut collect))?
+        listpack::entries(blob, limits.deep_sanitize, &mut collect)?
     } else {
-        blob(r, |blob| ziplist::entries(blob, &mut collect))?
+        ziplist::entries(blob, &mut collect)?
     };
     if count % 2 == 1 {
-        return Err(Error { offset, what: "hash blob with an odd number of entries".into() });
+        return Err("hash blob with an odd number of entries".into());
     }
     let element = |i: usize| &arena[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
     let pairs: Vec<(&[u8], &[u8])> = (0..count / 2).map(|i| (element(2 * i), element(2 * i + 1))).collect();
-    Hash::from_pairs(&pairs, limits.hash)
-        .map(Value::Hash)
-        .ok_or_else(|| Error { offset, what: "duplicate hash fields detected".into() })
+    Hash::from_pairs(&pairs, limits.hash).map(Value::Hash).ok_or_else(|| "duplicate hash fields detected".into())
 }
 
 /// Adds one loaded member, refusing what Redis's loader refuses: a NaN score and a member seen before.
@@ -533,7 +605,7 @@ fn zset_table(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Valu
 }
 
 /// A ziplist or listpack of alternating members and scores (a score as an integer entry or as text).
-fn packed_zset(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Value> {
+fn packed_zset(blob: &[u8], type_byte: u8, limits: &Limits) -> std::result::Result<Value, String> {
     let mut zset = Zset::default();
     let mut member: Option<Vec<u8>> = None;
     let mut collect = |e: Element<'_>| -> std::result::Result<(), String> {
@@ -547,14 +619,13 @@ fn packed_zset(r: &mut Reader<'_>, type_byte: u8, limits: &Limits) -> Result<Val
         };
         add_scored(&mut zset, &m, score, limits)
     };
-    let offset = r.offset();
     let count = if type_byte == types::ZSET_LISTPACK {
-        blob(r, |blob| listpack::entries(blob, limits.deep_sanitize, &mut collect))?
+        listpack::entries(blob, limits.deep_sanitize, &mut collect)?
     } else {
-        blob(r, |blob| ziplist::entries(blob, &mut collect))?
+        ziplist::entries(blob, &mut collect)?
     };
     if count % 2 == 1 {
-        return Err(Error { offset, what: "sorted set blob with an odd number of entries".into() });
+        return Err("sorted set blob with an odd number of entries".into());
     }
     Ok(Value::Zset(zset))
 }

@@ -176,8 +176,14 @@ pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
 /// not LZF data of exactly `len` bytes (which callers bound by the compressed length).
 pub fn decompress_into(input: &[u8], len: usize, out: &mut Vec<u8>) -> bool {
     out.clear();
-    out.resize(len, 0);
-    lzf_into(input, out).is_some()
+    decompress_append(input, len, out)
+}
+
+/// `decompress_into` that appends to what `out` holds.
+pub fn decompress_append(input: &[u8], len: usize, out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    out.resize(start + len, 0);
+    lzf_into(input, &mut out[start..]).is_some()
 }
 
 /// Bytes a literal run or a reference copies at once when there is room, writing past its end: the bytes

@@ -5,7 +5,8 @@
 //!   and `decode::value`).
 //! - `snapshot`: whole files (header, aux fields, SELECTDB, RESIZEDB, expiries, EOF, CRC-64 trailer), written
 //!   to any `Write` and loaded into fresh databases, so a failed load changes nothing; `load_input`: the file
-//!   (or buffer) a load reads, in pieces.
+//!   (or buffer) a load reads, in pieces; `load_batches`: the parsed records' way from the load's parser thread
+//!   to the thread that builds the databases.
 //! - `payload`: DUMP / RESTORE payloads (a value, the RDB version, a CRC-64).
 //! - `listpack`, `ziplist` (and zipmap), `intset`: the packed blobs inside values. `lzf`, `crc64`.
 
@@ -14,6 +15,7 @@ pub mod decode;
 pub mod encode;
 pub mod intset;
 pub mod listpack;
+pub mod load_batches;
 pub mod load_input;
 pub mod lzf;
 pub mod payload;

@@ -5,15 +5,16 @@
 //! no`, which loaders take as "not computed").
 //!
 //! `write` streams to any `Write` (a file in a fork child, a buffer for DEBUG RELOAD); `load_file` (and
-//! `load`, from memory) reads a file into fresh databases and returns them only if every byte checked out,
-//! so the caller swaps them in or keeps what it had: a keyspace is never half loaded.
+//! `load`, from memory) reads a file into fresh databases (parsing on a thread of its own, `load_from`) and
+//! returns them only if every byte checked out, so the caller swaps them in or keeps what it had: a keyspace
+//! is never half loaded.
 
 use std::io::{self, Write};
 
 use super::crc64::CrcWriter;
 use super::decode::{self, Buffers, Error, Reader};
 use super::load_input::{BufferInput, FileInput, Input};
-use super::{RDB_VERSION, encode, opcodes};
+use super::{RDB_VERSION, encode, load_batches, opcodes};
 use crate::db::eviction_pool::EvictionPolicy;
 use crate::db::{Db, Entry, access};
 
@@ -180,6 +181,40 @@ pub fn load_file(path: &std::path::Path, opts: &LoadOptions) -> io::Result<Resul
     Ok(load_from(&mut FileInput::open(path)?, opts))
 }
 
+/// Loads from `input`: a parser thread reads the records and hands them over in batches (`load_batches`) to
+/// this thread, which converts packed blobs and inserts the keys into fresh databases. The first problem in
+/// file order wins: the inserting side sees every record before the point where the parse failed, and the
+/// parse stops once the inserting side has.
+pub fn load_from(input: &mut (impl Input + Send), opts: &LoadOptions) -> Result<Loaded, Error> {
+    let mut dbs: Vec<Db> = (0..opts.databases)
+        .map(|_| {
+            let mut db = Db::default();
+            db.policy = opts.policy;
+            db
+        })
+        .collect();
+    let (sender, receiver) = load_batches::channel();
+    let packed_threshold = crate::types::list_object::packed_threshold();
+    let (parsed, inserted) = std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("rdb-parser".into())
+            .spawn_scoped(scope, move || {
+                // Lists decoded whole are built on the parser thread, under the loading thread's setting.
+                crate::types::list_object::set_packed_threshold(packed_threshold);
+                parse(input, opts, sender)
+            })
+            .map_err(|e| Error { offset: 0, what: format!("can't start the RDB parser thread: {e}") })?;
+        let inserted = receiver.insert_all(&mut dbs, opts);
+        let parsed = parser.join().map_err(|_| Error { offset: 0, what: "the RDB parser thread failed".into() })?;
+        Ok::<_, Error>((parsed, inserted))
+    })?;
+    let keys = inserted?;
+    let mut loaded = parsed?;
+    loaded.dbs = dbs;
+    loaded.keys = keys;
+    Ok(loaded)
+}
+
 /// Where a load is in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -188,9 +223,12 @@ enum Part {
     Trailer,
 }
 
-/// The parse of one record so far: the databases being filled and what earlier records said of the next key.
+/// The parse of one record so far: what the file said besides its keys, and what earlier records said of the
+/// next key.
 struct Progress {
+    /// Everything but the databases and the key count, which the inserting side fills in.
     loaded: Loaded,
+    out: load_batches::Sender,
     db: usize,
     expire_at_ms: Option<i64>,
     // The IDLE or FREQ record of the next key (Redis's lru_idle and lfu_freq).
@@ -198,32 +236,40 @@ struct Progress {
     freq: Option<u8>,
 }
 
-/// Loads from `input`. The input arrives in pieces, so the parse holds a window of it and reads it a record
-/// (an opcode and what follows) at a time. A record that runs past the window's end (the reader's
-/// `shortfall`) is read again once the window is wider: no record changes anything before it is read whole,
-/// and the window at least doubles each time, so a record as big as the file costs at most about twice its
-/// parse.
-pub fn load_from(input: &mut impl Input, opts: &LoadOptions) -> Result<Loaded, Error> {
+/// The parser thread: reads `input` and sends its keys on through `out`. The input arrives in pieces, so the
+/// parse holds a window of it and reads it a record (an opcode and what follows) at a time. A record that runs
+/// past the window's end (the reader's `shortfall`) is read again once the window is wider: no record sends
+/// anything before it is read whole, and the window at least doubles each time, so a record as big as the file
+/// costs at most about twice its parse.
+fn parse(input: &mut impl Input, opts: &LoadOptions, out: load_batches::Sender) -> Result<Loaded, Error> {
     let mut progress = Progress {
         loaded: Loaded {
-            dbs: (0..opts.databases)
-                .map(|_| {
-                    let mut db = Db::default();
-                    db.policy = opts.policy;
-                    db
-                })
-                .collect(),
+            dbs: Vec::new(),
             keys: 0,
             expired_skipped: 0,
             aux: Vec::new(),
             functions: Vec::new(),
             version: 0,
         },
+        out,
         db: 0,
         expire_at_ms: None,
         idle_s: None,
         freq: None,
     };
+    let parsed = parse_records(input, opts, &mut progress);
+    // Whatever was read before a problem still goes over, so that an earlier one found there wins; if the
+    // inserting side has stopped, its own error is the load's.
+    let Progress { loaded, out, .. } = progress;
+    out.finish().map_err(|_| stopped())?;
+    parsed.map(|()| loaded)
+}
+
+fn stopped() -> Error {
+    Error { offset: 0, what: "the load stopped".into() }
+}
+
+fn parse_records(input: &mut impl Input, opts: &LoadOptions, progress: &mut Progress) -> Result<(), Error> {
     let (mut window, mut base, mut pos) = (Vec::new(), 0usize, 0usize);
     let mut buffers = Buffers::default();
     let mut part = Part::Header;
@@ -235,7 +281,7 @@ pub fn load_from(input: &mut impl Input, opts: &LoadOptions) -> Result<Loaded, E
                 progress.loaded.version = version;
                 Some(Part::Body)
             }),
-            Part::Body => record(&mut r, &mut progress, opts),
+            Part::Body => record(&mut r, progress, opts),
             Part::Trailer => trailer(&mut r).map(|_| None),
         };
         let (end, shortfall, offset) = (r.window_pos(), r.shortfall(), r.offset());
@@ -270,7 +316,7 @@ pub fn load_from(input: &mut impl Input, opts: &LoadOptions) -> Result<Loaded, E
     if progress.loaded.version >= 5 {
         verify_checksum(input, &window, base, pos)?;
     }
-    Ok(progress.loaded)
+    Ok(())
 }
 
 /// A window that grew past this for a big record is given back once the records are small again.
@@ -298,7 +344,7 @@ fn record(r: &mut Reader<'_>, p: &mut Progress, opts: &LoadOptions) -> Result<Op
             let keys = r.length()?;
             r.length()?;
             let bound = (r.remaining() / 3) as u64;
-            p.loaded.dbs[p.db].reserve(keys.min(bound) as usize);
+            p.out.reserve(p.db, keys.min(bound) as usize).map_err(|_| stopped())?;
         }
         opcodes::AUX => {
             let key = r.string()?.into_owned();
@@ -318,25 +364,29 @@ fn record(r: &mut Reader<'_>, p: &mut Progress, opts: &LoadOptions) -> Result<Op
     Ok(None)
 }
 
-/// A key and its value (the record's opcode is the value's type byte).
+/// A key and its value (the record's opcode is the value's type byte). A packed blob goes over as its bytes,
+/// for the inserting side to convert; any other value is decoded here, and so is a blob whose key has expired,
+/// which is dropped but still checked.
 fn key_value(r: &mut Reader<'_>, type_byte: u8, p: &mut Progress, opts: &LoadOptions) -> Result<(), Error> {
-    let key_offset = r.offset();
+    let offset = r.offset();
     let key = r.string()?;
-    let value = decode::value(r, type_byte, &opts.limits)?;
-    let deadline = p.expire_at_ms.take();
-    let access = (p.idle_s.take(), p.freq.take());
-    let Some(value) = value else { return Ok(()) };
-    if deadline.is_some_and(|at| at <= opts.now_ms) {
-        p.loaded.expired_skipped += 1;
-        return Ok(());
-    }
-    let db = &mut p.loaded.dbs[p.db];
-    let access = db.access_word_of(access.0, access.1, opts.now_ms);
-    if !db.insert_absent(&key, value, deadline, access) {
-        return Err(Error { offset: key_offset, what: "duplicate key".into() });
-    }
-    p.loaded.keys += 1;
-    Ok(())
+    let expired = p.expire_at_ms.is_some_and(|at| at <= opts.now_ms);
+    let meta = load_batches::KeyMeta { db: p.db, offset, deadline: p.expire_at_ms, idle_s: p.idle_s, freq: p.freq };
+    let sent = if !expired && decode::is_blob_type(type_byte) {
+        p.out.blob(meta, &key, type_byte, r)?
+    } else {
+        match decode::value(r, type_byte, &opts.limits)? {
+            None => Ok(()),
+            Some(_) if expired => {
+                p.loaded.expired_skipped += 1;
+                Ok(())
+            }
+            Some(value) => p.out.value(meta, &key, value),
+        }
+    };
+    // Read whole: the records before the key are used up (a shortfall above reads them again with it).
+    (p.expire_at_ms, p.idle_s, p.freq) = (None, None, None);
+    sent.map_err(|_| stopped())
 }
 
 /// "REDIS" and four version digits; versions 1 to 10 are read.

@@ -330,3 +330,27 @@ fn packed_hashes_with_a_repeated_field_are_refused() {
         assert_eq!(refused.what, "duplicate hash fields detected", "{fields} fields");
     }
 }
+
+#[test]
+fn keys_in_many_batches_load_whole_and_the_first_problem_in_file_order_wins() {
+    let mut dbs: Vec<Db> = (0..16).map(|_| Db::default()).collect();
+    for i in 0..20_000 {
+        dbs[i % 2].insert_new(format!("h:{i:05}").as_bytes(), hash(2, 3));
+    }
+    let bytes = save(&dbs, false);
+    let loaded = load(&bytes).unwrap();
+    assert_eq!(loaded.keys, 20_000);
+    for (i, (original, mut copy)) in dbs.iter_mut().zip(loaded.dbs).enumerate() {
+        assert_eq!(live(original), live(&mut copy), "db {i}");
+    }
+    // A listpack whose header is wrong, converted on the inserting side, is reported at its offset ...
+    let blob_at = bytes.windows(7).position(|w| w == b"h:12345").unwrap() + 7;
+    let mut bad = bytes.clone();
+    bad[blob_at + 1] ^= 1;
+    let refused = load(&bad).unwrap_err();
+    assert_eq!(refused.offset, blob_at, "{refused}");
+    // ... even when the parse fails later on (here the file ends early, and its checksum is wrong).
+    let cut = &bad[..bad.len() - 100];
+    assert_eq!(load(cut).unwrap_err(), refused);
+    assert_eq!(load_dribbled(cut).unwrap_err(), refused);
+}

@@ -22,7 +22,8 @@
 //! Redis marks the container when the node is made; we tell a plain node by its one entry being at least the
 //! threshold, so after the threshold changes a node's kind follows the new value (node layout only: no reply
 //! differs). Like Redis's, the threshold is one setting for every list; it is kept per thread, which for the
-//! one reactor thread is the same, and keeps parallel unit tests apart.
+//! one reactor thread is the same, and keeps parallel unit tests apart (an RDB load's parser thread takes the
+//! loading thread's, `packed_threshold`).
 
 use super::packed::Packed;
 use std::cell::Cell;
@@ -56,6 +57,11 @@ pub fn set_packed_threshold(bytes: u64) -> bool {
     }
     PACKED_THRESHOLD.set(if bytes == 0 { PACKED_THRESHOLD_DEFAULT } else { bytes as usize });
     true
+}
+
+/// This thread's packed threshold, for a thread that builds lists for this one to set (`set_packed_threshold`).
+pub fn packed_threshold() -> u64 {
+    PACKED_THRESHOLD.get() as u64
 }
 
 /// Whether an element of `data_len` bytes gets a plain node (Redis's `isLargeElement`).
