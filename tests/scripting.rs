@@ -155,3 +155,39 @@ fn script_conversions_match_redis() {
         }
     }
 }
+
+/// INFO's field `name` as a number.
+fn info_number(conn: &mut common::RespConn, name: &str) -> u64 {
+    let info = text(conn.cmd(&["INFO", "memory"]));
+    let line = info.lines().find_map(|l| l.strip_prefix(&format!("{name}:")[..])).expect(name);
+    line.trim().parse().expect(name)
+}
+
+/// EVAL and FUNCTION have a Lua state each, as in Redis 7.0: INFO reports both, a script cannot see what a
+/// function's state holds, and SCRIPT FLUSH gives EVAL a fresh state, taking with it what scripts left in
+/// Lua's heap (the functions' state keeps its libraries).
+#[test]
+fn script_flush_gives_eval_a_fresh_state_apart_from_the_functions() {
+    let server = TestServer::ferrokv(&[]);
+    let mut conn = server.conn();
+    assert_eq!(text(conn.cmd(&["FUNCTION", "LOAD", LIBRARY])), "$8\r\ncounters\r\n");
+    let functions_vm = info_number(&mut conn, "used_memory_vm_functions");
+    assert!(functions_vm > 0, "the functions' state is reported");
+    assert_eq!(info_number(&mut conn, "used_memory_vm_eval"), 0, "no script ran yet");
+    let fresh = text(conn.cmd(&["EVAL", "collectgarbage('collect') return collectgarbage('count') * 1024", "0"]));
+    let fresh: u64 = fresh.trim_start_matches(':').trim().parse().expect("a number");
+    // Each cached script's compiled function and its 1 KB constant live in EVAL's heap (the constants
+    // differ: Lua interns equal strings once).
+    for i in 0..200 {
+        conn.cmd(&["EVAL", &format!("return #'{i}{}'", "x".repeat(1000)), "0"]);
+    }
+    let grown = info_number(&mut conn, "used_memory_vm_eval");
+    assert!(grown > fresh + 100_000, "200 cached scripts of 1 KB: {grown} against {fresh}");
+    assert_eq!(info_number(&mut conn, "used_memory_vm_total"), grown + functions_vm);
+    assert_eq!(text(conn.cmd(&["SCRIPT", "FLUSH"])), "+OK\r\n");
+    assert_eq!(info_number(&mut conn, "used_memory_vm_eval"), 0, "the state went with the scripts");
+    let after = text(conn.cmd(&["EVAL", "collectgarbage('collect') return collectgarbage('count') * 1024", "0"]));
+    let after: u64 = after.trim_start_matches(':').trim().parse().expect("a number");
+    assert!(after <= fresh + 1024, "a fresh state: {after} against {fresh}");
+    assert_eq!(text(conn.cmd(&["FCALL", "bump", "1", "n"])), ":1\r\n", "the library is still loaded");
+}

@@ -119,7 +119,7 @@ impl Engine {
         if existing.is_some() && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
-        let loaded = self.loaded()?;
+        let loaded = Loaded::made(&mut self.functions)?;
         // Redis's FUNCTION LOAD gives a library's body 500 ms (LOAD_TIMEOUT_MS), then fails the load.
         super::begin_load(LOAD_TIMEOUT_MS);
         let functions = loaded.load_library(code);
@@ -154,9 +154,8 @@ impl Engine {
         reply: &mut Reply,
     ) {
         let Some(function) = self.function(name) else { return };
-        let Some(loaded) = &self.lua else { return };
-        let runner = &loaded.function_runner;
-        let invoke = || loaded.call_runner(runner, &function.callback, keys, args);
+        let Some(loaded) = &self.functions else { return };
+        let invoke = || loaded.call(super::Call::Function, &function.callback, keys, args);
         let result = loaded.run_with(host, &function.name, reply, invoke);
         if let Err(err) = result {
             reply.error(format!("ERR Error running script {}, {:.100}", function.name, lua_message(&err)));

@@ -160,10 +160,14 @@ struct Script {
     body: Bytes,
 }
 
-/// The Lua state, created on first use, and the script cache.
+/// The Lua states, each created on first use, and the script cache.
 #[derive(Debug, Default)]
 pub struct Engine {
-    lua: Option<Loaded>,
+    /// EVAL's state; SCRIPT FLUSH drops it with the scripts, so the next script starts on a fresh one, as
+    /// Redis's scriptingReset does (and whatever the old scripts left in Lua's heap goes with it).
+    eval: Option<Loaded>,
+    /// FUNCTION's state, apart from EVAL's as in Redis 7.0: neither sees the other's globals or garbage.
+    functions: Option<Loaded>,
     scripts: HashMap<[u8; 40], Script>,
     /// FUNCTION's libraries, in load order.
     libraries: Vec<library::Library>,
@@ -179,11 +183,23 @@ struct Loaded {
     /// What the kept `redis.call`, `redis.pcall` and the hook reach the running script through, and the
     /// flags its `redis.setresp` and `redis.set_repl` set (read on every `redis.call`, so kept in Rust).
     bound: Rc<Bound>,
-    /// The sandbox's runners of scripts (`hooks.run`: sets KEYS and ARGV, runs, steps the collector) and of
-    /// functions (`hooks.run_function`).
-    runner: Function,
-    function_runner: Function,
+    /// `__redis__err__handler`, the message handler of every run.
+    handler: Function,
+    /// Runs since the collector was last stepped.
+    runs: Cell<u32>,
 }
+
+/// How a run hands over KEYS and ARGV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// EVAL: as globals.
+    Script,
+    /// FCALL: as the function's two arguments.
+    Function,
+}
+
+/// Redis's LUA_GC_CYCLE_PERIOD: the collector is stepped every this many runs, by this many kilobytes.
+const GC_PERIOD: u32 = 50;
 
 /// `redis.setresp` and `redis.set_repl`'s state for the running script.
 #[derive(Debug, Default)]
@@ -224,10 +240,10 @@ impl Engine {
         self.scripts.get(sha).map(|s| &s.body)
     }
 
-    /// SCRIPT FLUSH: forgets every script (the state stays, as the functions share it; the scripts'
-    /// compiled functions are collected).
+    /// SCRIPT FLUSH: forgets every script and EVAL's Lua state.
     pub fn flush(&mut self) {
         self.scripts.clear();
+        self.eval = None;
     }
 
     /// Bytes of the cached scripts' source (INFO used_memory_scripts_eval).
@@ -240,15 +256,20 @@ impl Engine {
         self.libraries.iter().map(|l| l.code.len()).sum()
     }
 
-    /// Bytes the Lua state uses (INFO used_memory_lua).
+    /// Bytes EVAL's Lua state uses (INFO used_memory_lua and used_memory_vm_eval).
     pub fn memory(&self) -> usize {
-        self.lua.as_ref().map_or(0, |l| l.lua.used_memory())
+        self.eval.as_ref().map_or(0, |l| l.lua.used_memory())
+    }
+
+    /// Bytes FUNCTION's Lua state uses (INFO used_memory_vm_functions).
+    pub fn functions_memory(&self) -> usize {
+        self.functions.as_ref().map_or(0, |l| l.lua.used_memory())
     }
 
     /// Compiles `code` (the script's source, its shebang line blanked) into the cache as script `sha` whose
     /// source is `body`, or gives Redis's compile error.
     pub fn load_as(&mut self, sha: [u8; 40], code: &[u8], body: Bytes) -> Result<(), String> {
-        let loaded = self.loaded()?;
+        let loaded = Loaded::made(&mut self.eval)?;
         let function = loaded
             .lua
             .load(code)
@@ -263,18 +284,11 @@ impl Engine {
     /// Runs cached script `sha` with KEYS and ARGV, writing its reply (or error) into `reply`.
     pub fn run(&mut self, sha: &[u8; 40], keys: &[Bytes], args: &[Bytes], host: &mut dyn Host, reply: &mut Reply) {
         let Some(script) = self.scripts.get(sha) else { return };
-        let Some(loaded) = &self.lua else { return };
+        let Some(loaded) = &self.eval else { return };
         let name = std::str::from_utf8(sha).unwrap_or("");
         if let Err(err) = loaded.run(&script.function, keys, args, host, name, reply) {
             reply.error(format!("ERR Error running script {name}, {:.100}", lua_message(&err)));
         }
-    }
-
-    fn loaded(&mut self) -> Result<&Loaded, String> {
-        if self.lua.is_none() {
-            self.lua = Some(Loaded::new().map_err(|err| format!("Lua state failed: {err}"))?);
-        }
-        Ok(self.lua.as_ref().expect("created above"))
     }
 }
 
@@ -288,6 +302,14 @@ fn lua_message(err: &mlua::Error) -> String {
 }
 
 impl Loaded {
+    /// The state in `slot`, made now if there is none yet.
+    fn made(slot: &mut Option<Loaded>) -> Result<&Loaded, String> {
+        if slot.is_none() {
+            *slot = Some(Loaded::new().map_err(|err| format!("Lua state failed: {err}"))?);
+        }
+        Ok(slot.as_ref().expect("made above"))
+    }
+
     fn new() -> mlua::Result<Loaded> {
         let lua = Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, Default::default())?;
         let globals = lua.globals();
@@ -308,10 +330,8 @@ impl Loaded {
         hooks.raw_set("raw_call", bound.create_call(&lua, true)?)?;
         hooks.raw_set("raw_pcall", bound.create_call(&lua, false)?)?;
         let handler_hooks = hooks.clone();
-        globals.raw_set(
-            "__redis__err__handler",
-            lua.create_function(move |lua, err: Value| error_handler(lua, &handler_hooks, err))?,
-        )?;
+        let handler = lua.create_function(move |lua, err: Value| error_handler(lua, &handler_hooks, err))?;
+        globals.raw_set("__redis__err__handler", &handler)?;
         let redis = lua.create_table()?;
         let setresp_hooks = hooks.clone();
         let setresp_flags = bound.clone();
@@ -359,9 +379,7 @@ impl Loaded {
             lua.load(include_str!("sandbox.lua")).set_name("=redis").call((globals.clone(), hooks.clone()))?;
         // Scripts run with the sandbox in place of the globals; stray functions created by the libraries
         // (string.gsub callbacks...) see it too.
-        let runner = hooks.raw_get("run")?;
-        let function_runner = hooks.raw_get("run_function")?;
-        Ok(Loaded { lua, sandbox, hooks, bound, runner, function_runner })
+        Ok(Loaded { lua, sandbox, hooks, bound, handler, runs: Cell::new(0) })
     }
 
     fn run(
@@ -373,52 +391,57 @@ impl Loaded {
         name: &str,
         reply: &mut Reply,
     ) -> mlua::Result<()> {
-        // The runner sets KEYS and ARGV on the real globals for the run and clears them after it, since
-        // functions share the globals and must not see a script's.
-        self.run_with(host, name, reply, || self.call_runner(&self.runner, function, keys, args))
+        self.run_with(host, name, reply, || self.call(Call::Script, function, keys, args))
     }
 
-    /// Calls `runner(function, keys, args)` (a runner of sandbox.lua) and gives its two results. The call
-    /// and the two sequences are made on Lua's stack directly: mlua's conversions would cost a reference
-    /// slot, a clone and a drop for each string, and a call of their own for each table item.
-    fn call_runner(
-        &self,
-        runner: &Function,
-        function: &Function,
-        keys: &[Bytes],
-        args: &[Bytes],
-    ) -> mlua::Result<(bool, Value)> {
+    /// Calls a script (`Call::Script`: KEYS and ARGV become globals, as Redis's) or a function (KEYS and
+    /// ARGV are its arguments) under the error handler, and gives whether it succeeded and what it returned
+    /// or raised (the handler's error table). The call is made on Lua's stack directly: mlua's conversions
+    /// would cost a reference slot, a clone and a drop for each string, and a call of their own for each
+    /// table item. Then, as Redis's luaCallFunction, every `GC_PERIOD` runs steps the collector by
+    /// `GC_PERIOD` (lua_gc's LUA_GCSTEP data), rather than leaving a full cycle to Lua, which would add
+    /// latency to one unlucky script.
+    fn call(&self, call: Call, function: &Function, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<(bool, Value)> {
         self.lua.exec_raw_lua(|raw| {
             let state = raw.state();
             // SAFETY: `state` is the main state, which no Lua code is running on (a run is never nested in
             // another: EVAL and FCALL are `noscript`), so its stack is ours above `base`, with the room
-            // checked first: the runner, the function, two tables and one string at a time. The pushes
-            // raise only when Lua cannot allocate, which mlua's own unprotected fast path (no memory limit,
-            // as here) takes as not happening; the call is protected (`lua_pcall`), and the stack is put
-            // back to `base` on both of its outcomes.
+            // checked first: the handler, the function, a key and two tables, and one string at a time.
+            // The pushes raise only when Lua cannot allocate, which mlua's own unprotected fast path (no
+            // memory limit, as here) takes as not happening; the call is protected (`lua_pcall`), and the
+            // stack is put back to `base` on both of its outcomes. `lua_rawset` on LUA_GLOBALSINDEX sets the
+            // real globals table (no metamethod runs), and `lua_gc` may run only finalizers-free collection
+            // steps (no `__gc` exists in the sandbox).
             unsafe {
-                if ffi::lua_checkstack(state, 5) == 0 {
+                if ffi::lua_checkstack(state, 6) == 0 {
                     return Err(mlua::Error::StackError);
                 }
                 let base = ffi::lua_gettop(state);
-                raw.push(runner)?;
+                raw.push(&self.handler)?;
                 raw.push(function)?;
-                for items in [keys, args] {
+                for (name, items) in [(&b"KEYS"[..], keys), (&b"ARGV"[..], args)] {
+                    if call == Call::Script {
+                        ffi::lua_pushlstring_(state, name.as_ptr().cast(), name.len());
+                    }
                     ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
                     for (i, item) in items.iter().enumerate() {
                         ffi::lua_pushlstring_(state, item.as_ptr().cast(), item.len());
                         ffi::lua_rawseti_(state, -2, c_int::try_from(i + 1).unwrap_or(c_int::MAX));
                     }
+                    if call == Call::Script {
+                        ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+                    }
                 }
-                let status = ffi::lua_pcall(state, 3, 2, 0);
+                let nargs = if call == Call::Script { 0 } else { 2 };
+                let status = ffi::lua_pcall(state, nargs, 1, base + 1);
                 let value = raw.pop_value();
-                let ok = ffi::lua_toboolean(state, -1) != 0;
                 ffi::lua_settop(state, base);
-                match (status, value) {
-                    (0, value) => Ok((ok, value)),
-                    (_, Value::Error(err)) => Err(*err),
-                    (_, value) => Err(mlua::Error::RuntimeError(value.to_string().unwrap_or_default())),
+                let runs = self.runs.get() + 1;
+                self.runs.set(if runs == GC_PERIOD { 0 } else { runs });
+                if runs == GC_PERIOD {
+                    ffi::lua_gc(state, ffi::LUA_GCSTEP, GC_PERIOD as c_int);
                 }
+                Ok((status == 0, value))
             }
         })
     }

@@ -95,30 +95,7 @@ redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 
 redis.call, redis.pcall = hooks.raw_call, hooks.raw_pcall
 hooks.raw_call, hooks.raw_pcall = nil, nil
 
--- Runs a compiled script under the error handler with KEYS and ARGV set on the real globals for the run
--- (functions share the globals and must not see them); the entry points Rust calls. Everything after the
--- xpcall stays on its line, calling no Lua function: once the hook has stopped a script, every new line
--- (and every Lua function entered) raises again until the run ends, and this frame must still clear KEYS
--- and ARGV and return the script's result. After each run, Redis steps Lua's collector every 50 scripts
--- (LUA_GC_CYCLE_PERIOD), by 50 (lua_gc's LUA_GCSTEP data), rather than leaving a full cycle to Lua, which
--- would add latency to one unlucky script.
-local xpcall, handler, collectgarbage, runs = G.xpcall, G.__redis__err__handler, G.collectgarbage, 0
-hooks.run = function(f, keys, args)
-  rawset(G, 'KEYS', keys) rawset(G, 'ARGV', args)
-  local ok, result = xpcall(f, handler) rawset(G, 'KEYS', nil) rawset(G, 'ARGV', nil) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
-end
--- A function gets (KEYS, ARGV) as arguments. Lua 5.1's xpcall passes none, so the call goes through one
--- kept trampoline that reads them from upvalues (rather than a new closure per FCALL).
-local run_f, run_keys, run_args
-local function run_current()
-  local f, keys, args = run_f, run_keys, run_args
-  run_f, run_keys, run_args = nil, nil, nil
-  return f(keys, args)
-end
-hooks.run_function = function(f, keys, args)
-  run_f, run_keys, run_args = f, keys, args
-  local ok, result = xpcall(run_current, handler) runs = runs + 1 if runs == 50 then runs = 0 collectgarbage('step', 50) end return ok, result
-end
+local xpcall, handler = G.xpcall, G.__redis__err__handler
 
 -- FUNCTION LOAD: a library's code runs with only the load API in sight (Redis switches the globals'
 -- __index to it for the load), and registers its functions in `registered`.
@@ -190,7 +167,7 @@ end
 setmetatable(load_redis, {__index = missing, __newindex = refuse})
 local load_api = setmetatable({redis = protect(load_redis)}, {__index = missing, __newindex = refuse})
 
--- Runs a compiled script under the error handler; the one entry point Rust calls.
+-- The libraries and the globals, read-only.
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
   rawset(G, name, protect(G[name]))
 end

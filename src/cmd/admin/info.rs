@@ -169,9 +169,9 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "allocator_resident", resident);
     field(out, "total_system_memory", total_system);
     field(out, "total_system_memory_human", bytes_to_human(total_system));
-    // One Lua state serves EVAL and FUNCTION (Redis has one each): its memory is reported as the eval VM's.
     let scripting = &state.scripting;
     let (vm, scripts, functions) = (scripting.memory(), scripting.scripts_bytes(), scripting.functions_bytes());
+    let functions_vm = scripting.functions_memory();
     field(out, "used_memory_lua", vm);
     field(out, "used_memory_vm_eval", vm);
     field(out, "used_memory_lua_human", bytes_to_human(vm as u64));
@@ -179,9 +179,9 @@ fn memory(out: &mut String, state: &State, _now_ms: i64) {
     field(out, "number_of_cached_scripts", scripting.cached());
     field(out, "number_of_functions", scripting.functions_count());
     field(out, "number_of_libraries", scripting.libraries().len());
-    field(out, "used_memory_vm_functions", 0);
-    field(out, "used_memory_vm_total", vm);
-    field(out, "used_memory_vm_total_human", bytes_to_human(vm as u64));
+    field(out, "used_memory_vm_functions", functions_vm);
+    field(out, "used_memory_vm_total", vm + functions_vm);
+    field(out, "used_memory_vm_total_human", bytes_to_human((vm + functions_vm) as u64));
     field(out, "used_memory_functions", functions);
     field(out, "used_memory_scripts", scripts + functions);
     field(out, "used_memory_scripts_human", bytes_to_human((scripts + functions) as u64));
